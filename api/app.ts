@@ -1,0 +1,54 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
+import { authenticate, type Principal } from './auth';
+import type { ApiDeps, AppEnv } from './context';
+import { ApiError, onError, validationFailed } from './errors';
+import { healthRoutes } from './routes/health';
+import { leadRoutes } from './routes/leads';
+
+export const maxBodyBytes = 64 * 1024;
+
+/** POST/PATCH bodies must be JSON: anything else is a 415 naming what was sent. */
+const requireJson = createMiddleware(async (c, next) => {
+  if (['POST', 'PATCH', 'PUT'].includes(c.req.method)) {
+    const type = c.req.header('content-type') ?? '';
+    if (!/^application\/([\w.-]+\+)?json\b/i.test(type)) {
+      throw new ApiError(415, 'unsupported_media_type', `send the body as application/json (got ${type || 'no Content-Type'})`);
+    }
+  }
+  await next();
+});
+
+/** The HTTP API: small route modules composed here, validated at the edge by the zod schemas the OpenAPI document is generated from. */
+export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
+  const app = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationFailed(result.error, result.target === 'json' ? 'body' : result.target);
+    },
+  });
+  app.onError(onError);
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.route('/', healthRoutes(deps));
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Lead orchestration API',
+      version: '0.1.0',
+      description: 'Every lead is one long-lived Temporal workflow. Auth: `Authorization: Bearer <api key>`.',
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+
+  const tooLarge = () => {
+    throw new ApiError(413, 'payload_too_large', `the body is over ${maxBodyBytes / 1024} KiB`);
+  };
+  for (const path of ['/leads', '/leads/*']) {
+    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, authenticate(apiKeys));
+  }
+  app.route('/', leadRoutes(deps));
+  return app;
+}

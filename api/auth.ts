@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { createMiddleware } from 'hono/factory';
+import { ApiError } from './errors';
+
+export const roles = ['capture', 'rep', 'ops', 'marketing'] as const;
+export type Role = (typeof roles)[number];
+
+export interface Principal {
+  role: Role;
+  /** For `rep` keys: the rep the key belongs to. */
+  repId?: string;
+}
+
+/** Keys the embedded development stack accepts when `API_KEYS` is unset. */
+export const developmentKeys: Record<string, Principal> = {
+  'capture-dev': { role: 'capture' },
+  'ops-dev': { role: 'ops' },
+  'marketing-dev': { role: 'marketing' },
+};
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/**
+ * Parses `API_KEYS` (`key=role`, comma-separated; `key=rep:<repId>` binds a key to a rep).
+ * Keys are kept only as hashes.
+ */
+export function parseApiKeys(value: string | undefined): Map<string, Principal> {
+  const entries: [string, Principal][] = value
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+        .map((item) => {
+          const [key, spec] = [item.slice(0, item.lastIndexOf('=')), item.slice(item.lastIndexOf('=') + 1)];
+          const [role, repId] = spec.split(':') as [string, string | undefined];
+          if (!key || !(roles as readonly string[]).includes(role) || (role === 'rep') !== Boolean(repId)) {
+            throw new Error(`API_KEYS: "${item.replace(key, '***')}" is not key=role (roles: ${roles.join(', ')}; rep keys as key=rep:<repId>)`);
+          }
+          return [key, { role: role as Role, ...(repId ? { repId } : {}) }];
+        })
+    : Object.entries(developmentKeys);
+  return new Map(entries.map(([key, principal]) => [hashKey(key), principal]));
+}
+
+export type AuthEnv = { Variables: { principal: Principal } };
+
+/** Resolves the bearer key to a principal: 401 when it is missing or unknown. */
+export function authenticate(keys: Map<string, Principal>) {
+  return createMiddleware<AuthEnv>(async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const principal = match ? keys.get(hashKey(match[1]!)) : undefined;
+    if (!principal) {
+      throw new ApiError(
+        401,
+        'unauthorized',
+        match ? 'the API key is not valid' : 'missing API key: send Authorization: Bearer <key>',
+        undefined,
+        { 'WWW-Authenticate': 'Bearer' },
+      );
+    }
+    c.set('principal', principal);
+    await next();
+  });
+}
+
+/** 403 unless the caller has one of the roles. */
+export function requireRole(...allowed: Role[]) {
+  return createMiddleware<AuthEnv>(async (c, next) => {
+    const { role } = c.get('principal');
+    if (!allowed.includes(role)) {
+      throw new ApiError(403, 'forbidden', `this action needs one of the roles: ${allowed.join(', ')} (your key has role ${role})`);
+    }
+    await next();
+  });
+}

@@ -1,0 +1,16 @@
+import type { Client } from '@temporalio/client';
+import type { LeadPolicy } from '../domain/config';
+import type { Sql } from '../db/client';
+import type { AuthEnv } from './auth';
+
+/** What the route modules need; built once by `api/main.ts` (or a test). */
+export interface ApiDeps {
+  sql: Sql;
+  temporal: Client;
+  taskQueue: string;
+  namespace: string;
+  temporalUiUrl: string;
+  policy: LeadPolicy;
+}
+
+export type AppEnv = AuthEnv;

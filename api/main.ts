@@ -1,0 +1,50 @@
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { loadEnv, temporalConnectionOptions, temporalUiUrl } from '../config/env';
+import { loadLeadConfig } from '../config/load';
+import { createSql } from '../db/client';
+import { leadPolicy } from '../domain/config';
+import { createApp } from './app';
+import { parseApiKeys } from './auth';
+
+async function main() {
+  const env = loadEnv();
+  const config = loadLeadConfig(env.LEAD_CONFIG);
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
+  const apiKeys = parseApiKeys(env.API_KEYS);
+  if (!env.API_KEYS) {
+    console.log('api: API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
+  }
+  const sql = createSql(env.DATABASE_URL);
+  const connection = await Connection.connect(temporalConnectionOptions(env));
+  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const app = createApp(
+    {
+      sql,
+      temporal,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      namespace: env.TEMPORAL_NAMESPACE,
+      temporalUiUrl: temporalUiUrl(env),
+      policy: leadPolicy(config),
+    },
+    apiKeys,
+  );
+  const server = serve({ fetch: app.fetch, port: env.PORT }, (info) => {
+    console.log(`api: listening on http://localhost:${info.port}`);
+  });
+
+  const shutdown = () => {
+    server.close(async () => {
+      await connection.close();
+      await sql.end({ timeout: 5 });
+      process.exit(0);
+    });
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error) => {
+  console.error(`api: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});

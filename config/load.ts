@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { deepmergeCustom } from 'deepmerge-ts';
+import { leadConfigSchema, type LeadConfig } from '../domain/config';
+import defaults from './defaults.json' with { type: 'json' };
+
+/** Arrays in an override replace the default list instead of extending it. */
+const mergeConfig = deepmergeCustom({ mergeArrays: false });
+
+export class ConfigError extends Error {}
+
+/** Loads the defaults, merges the `LEAD_CONFIG` file over them and validates; a bad value names its key. */
+export function loadLeadConfig(overridePath = process.env.LEAD_CONFIG): LeadConfig {
+  let override: unknown = {};
+  if (overridePath) {
+    try {
+      override = JSON.parse(readFileSync(overridePath, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`LEAD_CONFIG ${overridePath}: ${(error as Error).message}`);
+    }
+  }
+  const result = leadConfigSchema.safeParse(mergeConfig(defaults, override as object));
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`invalid lead configuration${overridePath ? ` (${overridePath})` : ''}:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}

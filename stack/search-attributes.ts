@@ -1,0 +1,21 @@
+import type { Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { searchAttributes } from '../workflows/definitions';
+
+const { IndexedValueType } = proto.temporal.api.enums.v1;
+const indexedValueType: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+};
+
+/** Registers our custom search attributes on a server that lacks them (the time-skipping server, a fresh cluster). */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = Object.values(searchAttributes).filter((key) => !(key.name in (customAttributes ?? {})));
+  if (missing.length === 0) return;
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((key) => [key.name, indexedValueType[key.type]!])),
+  });
+}

@@ -1,0 +1,144 @@
+/**
+ * `npm start`: the whole service on embedded defaults. Provisions the engine, starts the Temporal
+ * dev server (SQLite file, Web UI on 8233, our search attributes) and Postgres (embedded), applies
+ * migrations, then runs the worker and the API as child processes. `TEMPORAL_ADDRESS` or
+ * `DATABASE_URL` point at external services instead of starting them. Ctrl-C / SIGTERM stops all.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { developmentKeys } from '../api/auth';
+import { loadEnv, temporalConnectionOptions } from '../config/env';
+import { loadLeadConfig } from '../config/load';
+import { migrate } from '../db/migrate';
+import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
+import { ensureSearchAttributes } from './search-attributes';
+import { startDevServer, type RunningTemporal } from './temporal';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = process.env.LEAD_DATA_DIR ?? join(root, '.data');
+const embeddedPostgresPort = Number(process.env.EMBEDDED_PG_PORT ?? 54320);
+const log = (line: string) => console.log(`stack: ${line}`);
+
+const children: ChildProcess[] = [];
+let temporalServer: RunningTemporal | undefined;
+let postgresServer: RunningPostgres | undefined;
+let stopping = false;
+
+function runChild(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, script)], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`stack: ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);
+      void stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function stop(exitCode = 0): Promise<never> {
+  if (stopping) return new Promise<never>(() => {});
+  stopping = true;
+  log('stopping…');
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  await postgresServer?.stop().catch((error) => console.error(`stack: stopping Postgres: ${error}`));
+  await temporalServer?.stop().catch((error) => console.error(`stack: stopping Temporal: ${error}`));
+  log('stopped');
+  process.exit(exitCode);
+}
+
+async function main() {
+  const started = Date.now();
+  const env = loadEnv();
+  loadLeadConfig(env.LEAD_CONFIG); // a bad configuration stops start-up here, naming the key
+  mkdirSync(dataDir, { recursive: true });
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+
+  let temporalAddress = env.TEMPORAL_ADDRESS;
+  let uiUrl = env.TEMPORAL_UI_URL;
+  if (temporalAddress) {
+    log(`using the Temporal service at ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE})`);
+    const connection = await Connection.connect(temporalConnectionOptions(env));
+    await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE).catch((error) =>
+      log(`could not register search attributes (${error.message}); on Temporal Cloud add them with tcld or the Cloud UI`),
+    );
+    await connection.close();
+  } else {
+    log('starting the Temporal dev server (SQLite, Web UI)…');
+    temporalServer = await startDevServer({
+      port: 7233,
+      uiPort: 8233,
+      dbFilename: join(dataDir, 'temporal.db'),
+      namespace: env.TEMPORAL_NAMESPACE,
+      log: (line) => log(line),
+    });
+    temporalAddress = temporalServer.address;
+    uiUrl = temporalServer.uiUrl;
+  }
+
+  let databaseUrl = env.DATABASE_URL;
+  if (databaseUrl) {
+    log('using the Postgres at DATABASE_URL');
+  } else {
+    log(`starting embedded Postgres on 127.0.0.1:${embeddedPostgresPort} (data in ${join(dataDir, 'postgres')})…`);
+    postgresServer = await startEmbeddedPostgres({
+      dataDir: join(dataDir, 'postgres'),
+      port: embeddedPostgresPort,
+      database: 'leads',
+    });
+    databaseUrl = postgresServer.url;
+  }
+  log('applying migrations…');
+  const applied = await migrate(databaseUrl, (line) => log(line));
+  log(applied.length ? `${applied.length} migration(s) applied` : 'database is up to date');
+
+  const childEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
+  };
+  runChild('worker', 'worker/main.ts', childEnv);
+  runChild('api', 'api/main.ts', childEnv);
+
+  const port = env.PORT;
+  const keys = env.API_KEYS
+    ? 'from API_KEYS'
+    : Object.entries(developmentKeys)
+        .map(([key, { role }]) => `${key} (${role})`)
+        .join(', ');
+  console.log(`
+  Lead orchestration service is starting (${((Date.now() - started) / 1000).toFixed(1)} s so far)
+    API            http://localhost:${port}      docs: http://localhost:${port}/docs
+    Temporal UI    ${uiUrl ?? '(external service)'}
+    Temporal gRPC  ${temporalAddress}   namespace ${env.TEMPORAL_NAMESPACE}
+    Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}
+    API keys       ${keys}
+  Ctrl-C stops everything.
+`);
+}
+
+main().catch(async (error) => {
+  console.error(`stack: ${error instanceof Error ? error.message : error}`);
+  await stop(1);
+});

@@ -1,0 +1,42 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { searchAttributes } from '../workflows/definitions';
+import { temporalCliExecutable } from './engine';
+
+export interface RunningTemporal {
+  address: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Temporal dev server (SQLite persistence when `dbFilename` is given, Web UI when `uiPort`
+ * is), with our search attributes registered. The SDK's ephemeral-server support runs the
+ * process and stops it on `stop()`.
+ */
+export async function startDevServer(options: {
+  port?: number;
+  uiPort?: number;
+  dbFilename?: string;
+  namespace?: string;
+  log?: (line: string) => void;
+}): Promise<RunningTemporal> {
+  const executable = await temporalCliExecutable(options.log);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable,
+      port: options.port,
+      ui: options.uiPort !== undefined,
+      uiPort: options.uiPort,
+      dbFilename: options.dbFilename,
+      namespace: options.namespace ?? 'default',
+      searchAttributes: Object.values(searchAttributes),
+      log: { format: 'pretty', level: 'warn' },
+    },
+  });
+  const address = env.connection.options.address;
+  return {
+    address,
+    uiUrl: options.uiPort !== undefined ? `http://localhost:${options.uiPort}` : undefined,
+    stop: () => env.teardown(),
+  };
+}

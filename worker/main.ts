@@ -1,0 +1,29 @@
+import { NativeConnection } from '@temporalio/worker';
+import { loadLeadConfig } from '../config/load';
+import { loadEnv, temporalConnectionOptions } from '../config/env';
+import { createSql } from '../db/client';
+import { createLeadWorker } from './worker';
+
+async function main() {
+  const env = loadEnv();
+  loadLeadConfig(env.LEAD_CONFIG); // fail fast on a bad configuration, naming the key
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
+  const sql = createSql(env.DATABASE_URL);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(env));
+  const worker = await createLeadWorker({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    sql,
+  });
+  console.log(`worker: polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}"`);
+  // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.
+  await worker.run();
+  await connection.close();
+  await sql.end({ timeout: 5 });
+}
+
+main().catch((error) => {
+  console.error(`worker: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});
