@@ -63,7 +63,7 @@ export const consentSchema = z
 /** The body of `POST /leads` (API.md, "Capture"). */
 export const captureSchema = z
   .object({
-    email: z.email().max(320).meta({ example: 'jane@acme.io' }),
+    email: z.string().trim().pipe(z.email().max(320)).meta({ example: 'jane@acme.io' }),
     source: z.enum(leadSources).meta({ example: 'demo_request' }),
     firstName: optionalText(200),
     lastName: optionalText(200),

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface RunningPostgres {
   url: string;
@@ -20,7 +20,9 @@ export async function startEmbeddedPostgres(options: {
   const { dataDir, port, database } = options;
   const log = options.log ?? (() => {});
   const password = 'leads';
-  mkdirSync(join(dataDir, '..'), { recursive: true });
+  mkdirSync(dirname(resolve(dataDir)), { recursive: true });
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) assertReachableByOthers(dirname(resolve(dataDir)));
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -28,7 +30,7 @@ export async function startEmbeddedPostgres(options: {
     user: 'postgres',
     password,
     persistent: true,
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: asRoot,
     // Listen on loopback only; no Unix socket, whose default directory the postgres user may not own.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
     onLog: (message) => log(String(message).trim()),
@@ -70,4 +72,17 @@ async function importWithoutSignalHooks() {
     }
   }
   return EmbeddedPostgres;
+}
+
+/** As root, Postgres runs as the `postgres` user, which must be able to traverse every parent of its data directory. */
+function assertReachableByOthers(dir: string): void {
+  for (let current = dir; ; current = dirname(current)) {
+    if ((statSync(current).mode & 0o001) === 0) {
+      throw new Error(
+        `embedded Postgres runs as the "postgres" user (Postgres refuses root), which cannot enter ${current}. ` +
+          'Set LEAD_DATA_DIR to a directory it can reach (e.g. /var/tmp/lead-orchestration), or run as a non-root user.',
+      );
+    }
+    if (dirname(current) === current) return;
+  }
 }

@@ -15,6 +15,8 @@ export interface RunningTemporal {
  */
 export async function startDevServer(options: {
   port?: number;
+  /** Serve the Web UI: on `uiPort`, or on port + 1000 when only `ui` is set. */
+  ui?: boolean;
   uiPort?: number;
   dbFilename?: string;
   namespace?: string;
@@ -25,7 +27,7 @@ export async function startDevServer(options: {
     server: {
       executable,
       port: options.port,
-      ui: options.uiPort !== undefined,
+      ui: options.ui ?? options.uiPort !== undefined,
       uiPort: options.uiPort,
       dbFilename: options.dbFilename,
       namespace: options.namespace ?? 'default',
@@ -34,9 +36,11 @@ export async function startDevServer(options: {
     },
   });
   const address = env.connection.options.address;
+  const port = Number(address.split(':').pop());
+  const uiPort = options.uiPort ?? (options.ui ? port + 1000 : undefined);
   return {
     address,
-    uiUrl: options.uiPort !== undefined ? `http://localhost:${options.uiPort}` : undefined,
+    uiUrl: uiPort !== undefined ? `http://localhost:${uiPort}` : undefined,
     stop: () => env.teardown(),
   };
 }

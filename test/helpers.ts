@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createApp } from '../api/app';
+import { parseApiKeys } from '../api/auth';
+import { loadLeadConfig } from '../config/load';
+import { createSql, type Sql } from '../db/client';
+import { leadPolicy, type LeadPolicy } from '../domain/config';
+import { createLeadWorker, workflowsPath } from '../worker/worker';
+
+export const namespace = 'default';
+
+/** A unique address per test, so tests sharing one Temporal server and one database never meet. */
+export function uniqueEmail(prefix = 'lead'): string {
+  return `${prefix}.${randomUUID().slice(0, 8)}@example-${randomUUID().slice(0, 6)}.com`;
+}
+
+let bundle: Promise<Awaited<ReturnType<typeof bundleWorkflowCode>>> | undefined;
+/** The workflow bundle, built once per test file. */
+export function workflowBundle() {
+  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } });
+  return bundle;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+/** Runs the real lead worker (workflows and activities) until `stop()`. */
+export async function runWorker(options: { connection: NativeConnection; taskQueue: string; sql: Sql }): Promise<RunningWorker> {
+  const worker = await createLeadWorker({ ...options, namespace, workflowBundle: await workflowBundle() });
+  const running = worker.run();
+  return {
+    worker,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
+
+export interface ServiceUnderTest {
+  sql: Sql;
+  client: Client;
+  taskQueue: string;
+  baseUrl: string;
+  policy: LeadPolicy;
+  /** Calls the API over HTTP with a development key (`capture-dev` unless another is given). */
+  request(method: string, path: string, options?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** The whole service against the run's real Temporal dev server and Postgres: worker, API over HTTP on a free port. */
+export async function startService(): Promise<ServiceUnderTest> {
+  const address = inject('temporalAddress');
+  const sql = createSql(inject('databaseUrl'), { max: 5 });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await runWorker({ connection: nativeConnection, taskQueue, sql });
+  const policy = leadPolicy(loadLeadConfig(''));
+  const app = createApp(
+    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), policy },
+    parseApiKeys(undefined),
+  );
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    sql,
+    client,
+    taskQueue,
+    baseUrl,
+    policy,
+    async request(method, path, options = {}) {
+      const key = options.key === undefined ? 'capture-dev' : options.key;
+      const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}) };
+      let body: string | undefined = options.rawBody;
+      if (options.body !== undefined) body = JSON.stringify(options.body);
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const response = await fetch(baseUrl + path, { method, headers: { ...headers, ...options.headers }, body });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON (e.g. the docs page)
+      }
+      return { status: response.status, body: parsed as any, headers: response.headers };
+    },
+    async close() {
+      await new Promise((resolve) => server.close(resolve));
+      await worker.stop();
+      await nativeConnection.close();
+      await connection.close();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
