@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createApp } from '../api/app';
+import { parseApiKeys } from '../api/auth';
+import { loadLeadConfig } from '../config/load';
+import { createSql, type Sql } from '../db/client';
+import { leadPolicy } from '../domain/config';
+import { ensureSearchAttributes } from '../stack/search-attributes';
+import type { leadWorkflow } from '../workflows/lead';
+import { namespace, runWorker, uniqueEmail, type RunningWorker } from './helpers';
+
+// Months pass in seconds on the time-skipping test server; skipped time is global to it, so these run serially.
+let env: TestWorkflowEnvironment;
+let sql: Sql;
+let worker: RunningWorker;
+let app: ReturnType<typeof createApp>;
+const taskQueue = `aging-${randomUUID()}`;
+const day = 24 * 60 * 60 * 1000;
+
+beforeAll(async () => {
+  const path = inject('timeSkippingServer');
+  env = await TestWorkflowEnvironment.createTimeSkipping(
+    path ? { server: { executable: { type: 'existing-path', path } } } : {},
+  );
+  await ensureSearchAttributes(env.connection, namespace);
+  sql = createSql(inject('databaseUrl'), { max: 3 });
+  worker = await runWorker({ connection: env.nativeConnection, taskQueue, sql });
+  app = createApp(
+    { sql, temporal: env.client, taskQueue, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(loadLeadConfig('')) },
+    parseApiKeys(undefined),
+  );
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await sql?.end({ timeout: 5 });
+  await env?.teardown();
+});
+
+async function capture(email: string, source = 'contact_form') {
+  const response = await app.request('/leads', {
+    method: 'POST',
+    headers: { authorization: 'Bearer capture-dev', 'content-type': 'application/json' },
+    body: JSON.stringify({ email, source }),
+  });
+  expect(response.status).toBe(202);
+  return (await response.json()) as { leadId: string; duplicate: boolean; status: string };
+}
+
+/** The timeline in the order it was written (captures carry the API's wall-clock time, the rest the skipped workflow clock). */
+async function events(leadId: string) {
+  return sql<{ at: Date; type: string; data: Record<string, unknown> }[]>`
+    SELECT at, type, data FROM lead_events WHERE lead_id = ${leadId} ORDER BY id`;
+}
+
+describe('aging: an open lead with no activity for 90 days is closed as unresponsive', () => {
+  it('closes the lead 90 days after its capture', async () => {
+    const capturedAt = await env.currentTimeMs();
+    const { leadId } = await capture(uniqueEmail('quiet'));
+    const handle = env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
+
+    // result() lets the server skip ahead to the 90-day timer.
+    await expect(handle.result()).resolves.toEqual({ status: 'disqualified', reason: 'unresponsive' });
+
+    const [lead] = await sql`SELECT status, status_reason FROM leads WHERE lead_id = ${leadId}`;
+    expect(lead).toEqual({ status: 'disqualified', status_reason: 'unresponsive' });
+    const timeline = await events(leadId);
+    const closed = timeline.find((e) => e.type === 'status_changed')!;
+    expect(closed.data).toEqual({ status: 'disqualified', reason: 'unresponsive' });
+    // Timeline times of the workflow's own steps come from the workflow clock, which the server skipped.
+    expect((closed.at.getTime() - capturedAt) / day).toBeCloseTo(90, 1);
+  });
+
+  it('restarts the 90 days at every new capture', async () => {
+    const email = uniqueEmail('engaged');
+    const capturedAt = await env.currentTimeMs();
+    const { leadId } = await capture(email);
+    const handle = env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
+    await env.sleep('60 days');
+    const again = await capture(email, 'webinar');
+    expect(again).toMatchObject({ leadId, duplicate: true });
+    await env.sleep('45 days'); // 105 days after the first capture, 45 after the second
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+
+    await expect(handle.result()).resolves.toEqual({ status: 'disqualified', reason: 'unresponsive' });
+    const timeline = await events(leadId);
+    expect(timeline.filter((e) => e.type === 'captured')).toHaveLength(2);
+    const closedAt = timeline.find((e) => e.type === 'status_changed')!.at.getTime();
+    expect((closedAt - capturedAt) / day).toBeCloseTo(150, 1);
+  });
+
+  it('reactivates a closed lead when the person is captured again, keeping its history', async () => {
+    const email = uniqueEmail('returning');
+    const { leadId } = await capture(email);
+    const firstRun = env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
+    const firstRunId = (await firstRun.describe()).runId;
+    await firstRun.result();
+
+    const again = await capture(email, 'demo_request');
+    expect(again).toEqual({ leadId, duplicate: false, status: 'new' });
+    const secondRun = await env.client.workflow.getHandle(leadId).describe();
+    expect(secondRun.status.name).toBe('RUNNING');
+    expect(secondRun.runId).not.toBe(firstRunId);
+
+    await expect.poll(async () => (await sql`SELECT status FROM leads WHERE lead_id = ${leadId}`)[0]?.status).toBe('new');
+    const types = (await events(leadId)).map((e) => e.type);
+    expect(types).toEqual(['captured', 'status_changed', 'reactivated', 'captured']);
+  });
+});
