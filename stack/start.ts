@@ -8,13 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
 import { developmentKeys } from '../api/auth';
-import { loadEnv, temporalConnectionOptions } from '../config/env';
+import { loadEnv } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
-import { ensureSearchAttributes } from './search-attributes';
+import { prepareTemporal } from './setup';
 import { startDevServer, type RunningTemporal } from './temporal';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -78,11 +77,7 @@ async function main() {
   let uiUrl = env.TEMPORAL_UI_URL;
   if (temporalAddress) {
     log(`using the Temporal service at ${temporalAddress} (namespace ${env.TEMPORAL_NAMESPACE})`);
-    const connection = await Connection.connect(temporalConnectionOptions(env));
-    await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE).catch((error) =>
-      log(`could not register search attributes (${error.message}); on Temporal Cloud add them with tcld or the Cloud UI`),
-    );
-    await connection.close();
+    await prepareTemporal(env);
   } else {
     log('starting the Temporal dev server (SQLite, Web UI)…');
     temporalServer = await startDevServer({
