@@ -38,7 +38,7 @@ export function leadActivities(sql: Sql) {
         await tx`
           INSERT INTO leads (lead_id, identity_key, email, first_name, last_name, company, title, phone,
                              country, employees, industry, source, source_detail, consent)
-          VALUES (${leadId}, ${identityKey(capture.email)}, ${capture.email.trim()}, ${capture.firstName ?? null},
+          VALUES (${leadId}, ${identityKey(capture.email)}, ${capture.email}, ${capture.firstName ?? null},
                   ${capture.lastName ?? null}, ${capture.company ?? null}, ${capture.title ?? null},
                   ${capture.phone ?? null}, ${capture.country ?? null}, ${capture.employees ?? null},
                   ${capture.industry ?? null}, ${capture.source}, ${capture.sourceDetail ?? null},

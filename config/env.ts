@@ -62,5 +62,6 @@ export function temporalConnectionOptions(env: Env): TemporalConnectionOptions {
 
 /** Base URL of the Temporal Web UI, for the `temporalUiUrl` of each lead. */
 export function temporalUiUrl(env: Env): string {
-  return env.TEMPORAL_UI_URL ?? (env.TEMPORAL_ADDRESS ? 'https://cloud.temporal.io' : 'http://localhost:8233');
+  if (env.TEMPORAL_UI_URL) return env.TEMPORAL_UI_URL;
+  return env.TEMPORAL_ADDRESS?.includes('.tmprl.cloud') ? 'https://cloud.temporal.io' : 'http://localhost:8233';
 }

@@ -6,7 +6,9 @@ import { startService, uniqueEmail, type ServiceUnderTest } from './helpers';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
-  service = await startService();
+  service = await startService({
+    apiKeys: 'capture-dev=capture,ops-dev=ops,marketing-dev=marketing,rep-1-key=rep:rep-1',
+  });
 });
 afterAll(async () => {
   await service?.close();
@@ -139,9 +141,21 @@ describe('reading leads', () => {
     expect(malformed.body.error.details).toContainEqual({ path: 'id', message: expect.any(String) });
   });
 
-  it('is not open to capture keys', async () => {
-    const response = await service.request('GET', `/leads/${leadIdFor(uniqueEmail())}`, { key: 'capture-dev' });
-    expect(response.status).toBe(403);
+  it('is open to ops and marketing, to a rep only for leads the rep owns, and not to capture keys', async () => {
+    const { body } = await service.request('POST', '/leads', { body: { email: uniqueEmail('owned'), source: 'chat' } });
+    await vi.waitFor(async () => expect((await service.request('GET', `/leads/${body.leadId}`, asOps)).status).toBe(200));
+
+    expect((await service.request('GET', `/leads/${body.leadId}`, { key: 'marketing-dev' })).status).toBe(200);
+    expect((await service.request('GET', `/leads/${body.leadId}`, { key: 'capture-dev' })).status).toBe(403);
+    const asRep = await service.request('GET', `/leads/${body.leadId}`, { key: 'rep-1-key' });
+    expect(asRep.status).toBe(403);
+    expect(asRep.body.error.message).toContain('rep-1');
+    expect((await service.request('GET', `/leads/${body.leadId}/timeline`, { key: 'rep-1-key' })).status).toBe(403);
+
+    await service.sql`UPDATE leads SET owner_id = 'rep-1' WHERE lead_id = ${body.leadId}`;
+    const owned = await service.request('GET', `/leads/${body.leadId}`, { key: 'rep-1-key' });
+    expect(owned.status).toBe(200);
+    expect(owned.body.ownerId).toBe('rep-1');
   });
 });
 

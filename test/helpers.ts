@@ -55,7 +55,7 @@ export interface ServiceUnderTest {
 }
 
 /** The whole service against the run's real Temporal dev server and Postgres: worker, API over HTTP on a free port. */
-export async function startService(): Promise<ServiceUnderTest> {
+export async function startService(options: { apiKeys?: string } = {}): Promise<ServiceUnderTest> {
   const address = inject('temporalAddress');
   const sql = createSql(inject('databaseUrl'), { max: 5 });
   const connection = await Connection.connect({ address });
@@ -66,7 +66,7 @@ export async function startService(): Promise<ServiceUnderTest> {
   const policy = leadPolicy(loadLeadConfig(''));
   const app = createApp(
     { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), policy },
-    parseApiKeys(undefined),
+    parseApiKeys(options.apiKeys),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));

@@ -4,7 +4,7 @@ import { leadIdFor } from '../../domain/identity';
 import { captureSchema, closedStatuses, leadSources, leadStatuses, type CaptureSignal, type LeadStatus } from '../../domain/lead';
 import { captureSignal, searchAttributes } from '../../workflows/definitions';
 import type { leadWorkflow } from '../../workflows/lead';
-import { requireRole } from '../auth';
+import { requireRole, type Principal } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorSchema } from '../errors';
 
@@ -28,6 +28,7 @@ const leadViewSchema = z
     leadId: z.string(),
     status: z.enum(leadStatuses),
     statusReason: z.string().nullable(),
+    ownerId: z.string().nullable(),
     email: z.string(),
     firstName: z.string().nullable(),
     lastName: z.string().nullable(),
@@ -101,10 +102,18 @@ const timelineRoute = createRoute({
   },
 });
 
+/** Reps see only the leads they own; ops and marketing see all. */
+function assertMayRead(principal: Principal, row: { owner_id: string | null }, id: string) {
+  if (principal.role === 'rep' && row.owner_id !== principal.repId) {
+    throw new ApiError(403, 'forbidden', `lead ${id} is not owned by ${principal.repId}`);
+  }
+}
+
 interface LeadRow {
   lead_id: string;
   status: LeadStatus;
   status_reason: string | null;
+  owner_id: string | null;
   email: string;
   first_name: string | null;
   last_name: string | null;
@@ -151,11 +160,13 @@ export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl,
       const { id } = c.req.valid('param');
       const [row] = await sql<LeadRow[]>`SELECT * FROM leads WHERE lead_id = ${id}`;
       if (!row) throw notFound(id);
+      assertMayRead(c.get('principal'), row, id);
       return c.json(
         {
           leadId: row.lead_id,
           status: row.status,
           statusReason: row.status_reason,
+          ownerId: row.owner_id,
           email: row.email,
           firstName: row.first_name,
           lastName: row.last_name,
@@ -177,8 +188,9 @@ export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl,
     })
     .openapi(timelineRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const [lead] = await sql`SELECT 1 FROM leads WHERE lead_id = ${id}`;
+      const [lead] = await sql<{ owner_id: string | null }[]>`SELECT owner_id FROM leads WHERE lead_id = ${id}`;
       if (!lead) throw notFound(id);
+      assertMayRead(c.get('principal'), lead, id);
       const rows = await sql<{ at: Date; type: string; actor: string; data: Record<string, unknown> }[]>`
         SELECT at, type, actor, data FROM lead_events WHERE lead_id = ${id} ORDER BY at, id`;
       return c.json({ events: rows.map((r) => ({ ...r, at: r.at.toISOString() })) }, 200);

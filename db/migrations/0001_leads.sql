@@ -19,6 +19,7 @@ CREATE TABLE leads (
   consent        jsonb NOT NULL DEFAULT '{}'::jsonb,
   status         text NOT NULL DEFAULT 'new',
   status_reason  text,
+  owner_id       text,                    -- the rep who owns the lead once it is routed
   created_at     timestamptz NOT NULL DEFAULT now(),
   updated_at     timestamptz NOT NULL DEFAULT now()
 );
