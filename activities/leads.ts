@@ -1,90 +1,110 @@
 import type { Sql } from '../db/client';
+import type { Consent } from '../domain/consent';
+import type { Engagement } from '../domain/engagement';
 import { identityKey } from '../domain/identity';
-import { closedStatuses, type CaptureSignal, type LeadStatus } from '../domain/lead';
+import type { LeadStatus, LeadSource } from '../domain/lead';
+import type { EnrichmentStatus, LeadRecord, TimelineEvent } from '../domain/lead-record';
+import type { LeadProfile } from '../domain/profile';
+import type { Score } from '../domain/scoring';
 
-export interface RecordCaptureInput extends CaptureSignal {
-  leadId: string;
-}
-export interface RecordCaptureResult {
-  /** The lead already existed and was open: this capture was merged into it. */
-  merged: boolean;
-  /** The lead existed but was closed: this capture reopened it. */
-  reactivated: boolean;
-}
-
-export interface StatusChange {
-  leadId: string;
+interface LeadRow {
+  lead_id: string;
   status: LeadStatus;
-  reason?: string;
-  at: string;
-  /** Idempotency key of the change within the lead. */
-  eventKey: string;
+  status_reason: string | null;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  title: string | null;
+  phone: string | null;
+  country: string | null;
+  employees: number | null;
+  industry: string | null;
+  tech_stack: string[];
+  funding_stage: string | null;
+  source: LeadSource;
+  source_detail: string | null;
+  consent: Consent;
+  engagement: Engagement | Record<string, never>;
+  enrichment: EnrichmentStatus;
+  score: number | null;
+  grade: Score['grade'] | null;
+  score_breakdown: Score['breakdown'];
+  score_model_version: number | null;
+}
+
+const orUndefined = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
+
+function recordFromRow(row: LeadRow): LeadRecord {
+  const profile: LeadProfile = {
+    email: row.email,
+    firstName: orUndefined(row.first_name),
+    lastName: orUndefined(row.last_name),
+    company: orUndefined(row.company),
+    title: orUndefined(row.title),
+    phone: orUndefined(row.phone),
+    country: orUndefined(row.country),
+    employees: orUndefined(row.employees),
+    industry: orUndefined(row.industry),
+    techStack: row.tech_stack.length ? row.tech_stack : undefined,
+    fundingStage: orUndefined(row.funding_stage),
+    source: row.source,
+    sourceDetail: orUndefined(row.source_detail),
+  };
+  return {
+    leadId: row.lead_id,
+    status: row.status,
+    statusReason: orUndefined(row.status_reason),
+    profile: JSON.parse(JSON.stringify(profile)), // drop undefined keys: Temporal payloads and equality stay clean
+    consent: row.consent,
+    engagement: 'lastEngagementAt' in row.engagement ? (row.engagement as Engagement) : { seen: [], openedEmails: 0, lastEngagementAt: new Date(0).toISOString() },
+    enrichment: row.enrichment,
+    score:
+      row.score === null
+        ? undefined
+        : { score: row.score, grade: row.grade ?? 'F', fitPoints: 0, breakdown: row.score_breakdown, modelVersion: row.score_model_version ?? 0 },
+  };
 }
 
 /** Data access for leads and their timelines. Every write is idempotent on (lead id, event key). */
 export function leadActivities(sql: Sql) {
   return {
-    /** Upserts the lead (new values only fill empty fields; first-touch source kept) and records the capture in its timeline. */
-    async recordCapture({ leadId, captureId, receivedAt, capture }: RecordCaptureInput): Promise<RecordCaptureResult> {
-      const eventKey = `capture:${captureId}`;
-      return sql.begin(async (tx) => {
-        const [before] = await tx<{ status: LeadStatus }[]>`
-          SELECT status FROM leads WHERE lead_id = ${leadId} FOR UPDATE`;
-        const [seen] = await tx`SELECT 1 FROM lead_events WHERE lead_id = ${leadId} AND event_key = ${eventKey}`;
-        const merged = before !== undefined && !closedStatuses.includes(before.status);
-        const reactivated = before !== undefined && closedStatuses.includes(before.status);
-        if (seen) return { merged, reactivated: false };
-
-        await tx`
-          INSERT INTO leads (lead_id, identity_key, email, first_name, last_name, company, title, phone,
-                             country, employees, industry, source, source_detail, consent)
-          VALUES (${leadId}, ${identityKey(capture.email)}, ${capture.email}, ${capture.firstName ?? null},
-                  ${capture.lastName ?? null}, ${capture.company ?? null}, ${capture.title ?? null},
-                  ${capture.phone ?? null}, ${capture.country ?? null}, ${capture.employees ?? null},
-                  ${capture.industry ?? null}, ${capture.source}, ${capture.sourceDetail ?? null},
-                  ${tx.json(capture.consent ?? {})})
-          ON CONFLICT (lead_id) DO UPDATE SET
-            first_name    = COALESCE(leads.first_name, EXCLUDED.first_name),
-            last_name     = COALESCE(leads.last_name, EXCLUDED.last_name),
-            company       = COALESCE(leads.company, EXCLUDED.company),
-            title         = COALESCE(leads.title, EXCLUDED.title),
-            phone         = COALESCE(leads.phone, EXCLUDED.phone),
-            country       = COALESCE(leads.country, EXCLUDED.country),
-            employees     = COALESCE(leads.employees, EXCLUDED.employees),
-            industry      = COALESCE(leads.industry, EXCLUDED.industry),
-            source_detail = COALESCE(leads.source_detail, EXCLUDED.source_detail),
-            consent       = leads.consent || EXCLUDED.consent,
-            status        = CASE WHEN ${reactivated} THEN 'new' ELSE leads.status END,
-            status_reason = CASE WHEN ${reactivated} THEN NULL ELSE leads.status_reason END,
-            updated_at    = now()`;
-        const at = capture.occurredAt ?? receivedAt;
-        if (reactivated) {
-          await tx`
-            INSERT INTO lead_events (lead_id, event_key, at, type, actor, data)
-            VALUES (${leadId}, ${`reactivated:${captureId}`}, ${at}, 'reactivated', 'system',
-                    ${tx.json({ previousStatus: before!.status })})
-            ON CONFLICT DO NOTHING`;
-        }
-        await tx`
-          INSERT INTO lead_events (lead_id, event_key, at, type, actor, data)
-          VALUES (${leadId}, ${eventKey}, ${at}, 'captured', ${`capture:${capture.source}`},
-                  ${tx.json({ source: capture.source, sourceDetail: capture.sourceDetail ?? null, merged })})
-          ON CONFLICT DO NOTHING`;
-        return { merged, reactivated };
-      });
+    /** The lead as last saved, or null for a person never captured: a new run starts from it (reactivation). */
+    async loadLead(leadId: string): Promise<LeadRecord | null> {
+      const [row] = await sql<LeadRow[]>`SELECT * FROM leads WHERE lead_id = ${leadId}`;
+      return row ? recordFromRow(row) : null;
     },
 
-    /** Sets the lead's status and records why in its timeline. */
-    async recordStatusChange({ leadId, status, reason, at, eventKey }: StatusChange): Promise<void> {
+    /** Writes the lead as the workflow now knows it, and its new timeline events, in one transaction. */
+    async saveLead({ lead, events }: { lead: LeadRecord; events: TimelineEvent[] }): Promise<void> {
+      const p = lead.profile;
       await sql.begin(async (tx) => {
-        const [inserted] = await tx`
-          INSERT INTO lead_events (lead_id, event_key, at, type, actor, data)
-          VALUES (${leadId}, ${eventKey}, ${at}, 'status_changed', 'system', ${tx.json({ status, reason: reason ?? null })})
-          ON CONFLICT DO NOTHING
-          RETURNING id`;
-        if (inserted) {
-          await tx`UPDATE leads SET status = ${status}, status_reason = ${reason ?? null}, updated_at = now()
-                   WHERE lead_id = ${leadId}`;
+        await tx`
+          INSERT INTO leads (lead_id, identity_key, email, first_name, last_name, company, title, phone, country,
+                             employees, industry, tech_stack, funding_stage, source, source_detail, consent,
+                             engagement, enrichment, status, status_reason, score, grade, score_breakdown,
+                             score_model_version)
+          VALUES (${lead.leadId}, ${identityKey(p.email)}, ${p.email}, ${p.firstName ?? null}, ${p.lastName ?? null},
+                  ${p.company ?? null}, ${p.title ?? null}, ${p.phone ?? null}, ${p.country ?? null},
+                  ${p.employees ?? null}, ${p.industry ?? null}, ${p.techStack ?? []}, ${p.fundingStage ?? null},
+                  ${p.source}, ${p.sourceDetail ?? null}, ${tx.json(lead.consent as never)},
+                  ${tx.json(lead.engagement as never)}, ${lead.enrichment}, ${lead.status}, ${lead.statusReason ?? null},
+                  ${lead.score?.score ?? null}, ${lead.score?.grade ?? null}, ${tx.json((lead.score?.breakdown ?? []) as never)},
+                  ${lead.score?.modelVersion ?? null})
+          ON CONFLICT (lead_id) DO UPDATE SET
+            first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, company = EXCLUDED.company,
+            title = EXCLUDED.title, phone = EXCLUDED.phone, country = EXCLUDED.country,
+            employees = EXCLUDED.employees, industry = EXCLUDED.industry, tech_stack = EXCLUDED.tech_stack,
+            funding_stage = EXCLUDED.funding_stage, source_detail = EXCLUDED.source_detail,
+            consent = EXCLUDED.consent, engagement = EXCLUDED.engagement, enrichment = EXCLUDED.enrichment,
+            status = EXCLUDED.status, status_reason = EXCLUDED.status_reason, score = EXCLUDED.score,
+            grade = EXCLUDED.grade, score_breakdown = EXCLUDED.score_breakdown,
+            score_model_version = EXCLUDED.score_model_version, updated_at = now()`;
+        for (const event of events) {
+          await tx`
+            INSERT INTO lead_events (lead_id, event_key, at, type, actor, data)
+            VALUES (${lead.leadId}, ${event.key}, ${event.at}, ${event.type}, ${event.actor}, ${tx.json(event.data as never)})
+            ON CONFLICT DO NOTHING`;
         }
       });
     },

@@ -6,6 +6,8 @@ import { authenticate, type Principal } from './auth';
 import type { ApiDeps, AppEnv } from './context';
 import { ApiError, onError, validationFailed } from './errors';
 import { healthRoutes } from './routes/health';
+import { idempotency } from './idempotency';
+import { activityRoutes } from './routes/activities';
 import { leadRoutes } from './routes/leads';
 
 export const maxBodyBytes = 64 * 1024;
@@ -47,8 +49,9 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
     throw new ApiError(413, 'payload_too_large', `the body is over ${maxBodyBytes / 1024} KiB`);
   };
   for (const path of ['/leads', '/leads/*']) {
-    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, authenticate(apiKeys));
+    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, authenticate(apiKeys), idempotency(deps.sql));
   }
   app.route('/', leadRoutes(deps));
+  app.route('/', activityRoutes(deps));
   return app;
 }

@@ -44,14 +44,15 @@ export function parseApiKeys(value: string | undefined): Map<string, Principal> 
   return new Map(entries.map(([key, principal]) => [hashKey(key), principal]));
 }
 
-export type AuthEnv = { Variables: { principal: Principal } };
+export type AuthEnv = { Variables: { principal: Principal; apiKeyHash: string } };
 
 /** Resolves the bearer key to a principal: 401 when it is missing or unknown. */
 export function authenticate(keys: Map<string, Principal>) {
   return createMiddleware<AuthEnv>(async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const principal = match ? keys.get(hashKey(match[1]!)) : undefined;
+    const keyHash = match ? hashKey(match[1]!) : '';
+    const principal = keys.get(keyHash);
     if (!principal) {
       throw new ApiError(
         401,
@@ -62,6 +63,7 @@ export function authenticate(keys: Map<string, Principal>) {
       );
     }
     c.set('principal', principal);
+    c.set('apiKeyHash', keyHash);
     await next();
   });
 }

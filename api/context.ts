@@ -13,4 +13,9 @@ export interface ApiDeps {
   policy: LeadPolicy;
 }
 
-export type AppEnv = AuthEnv;
+export type AppEnv = {
+  Variables: AuthEnv['Variables'] & {
+    /** Set when the request carries an Idempotency-Key: a stable id for what the request causes. */
+    idempotencyKey?: string;
+  };
+};

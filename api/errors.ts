@@ -15,6 +15,12 @@ export const errorSchema = z
   })
   .meta({ id: 'Error' });
 
+/** OpenAPI responses for the error statuses a route may answer. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [status, { description: 'error', content: { 'application/json': { schema: errorSchema } } }]),
+  );
+
 export interface ErrorDetail {
   path: string;
   message: string;

@@ -18,10 +18,15 @@ export function loadLeadConfig(overridePath = process.env.LEAD_CONFIG): LeadConf
       throw new ConfigError(`LEAD_CONFIG ${overridePath}: ${(error as Error).message}`);
     }
   }
+  return resolveLeadConfig(override, overridePath);
+}
+
+/** The defaults with `override` merged over them, validated. */
+export function resolveLeadConfig(override: unknown, origin?: string): LeadConfig {
   const result = leadConfigSchema.safeParse(mergeConfig(defaults, override as object));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ConfigError(`invalid lead configuration${overridePath ? ` (${overridePath})` : ''}:\n  ${problems.join('\n  ')}`);
+    throw new ConfigError(`invalid lead configuration${origin ? ` (${origin})` : ''}:\n  ${problems.join('\n  ')}`);
   }
   return result.data;
 }

@@ -1,23 +1,120 @@
 import { z } from 'zod';
 import { isoDuration } from './duration';
 
+const domainList = z.array(z.string().trim().toLowerCase().min(3)).transform((list) => [...new Set(list)]);
+const wordList = z.array(z.string().trim().toLowerCase().min(1));
+
+/** Points of every scoring rule (DESIGN.md, "Scoring model"). Positive rules must add, negative ones subtract. */
+const scoringRulesSchema = z.strictObject({
+  visited_pricing_page: z.number().int().positive(),
+  submitted_contact_form: z.number().int().positive(),
+  clicked_email_link: z.number().int().positive(),
+  opened_emails: z.number().int().positive(),
+  attended_webinar: z.number().int().positive(),
+  downloaded_content: z.number().int().positive(),
+  requested_demo: z.number().int().positive(),
+  c_level_title: z.number().int().positive(),
+  manager_title: z.number().int().positive(),
+  target_industry: z.number().int().positive(),
+  icp_company_size: z.number().int().positive(),
+  target_geography: z.number().int().positive(),
+  relevant_tech_stack: z.number().int().positive(),
+  personal_email_domain: z.number().int().negative(),
+  visited_careers_page: z.number().int().negative(),
+  outside_target_region: z.number().int().negative(),
+  student_title: z.number().int().negative(),
+  unsubscribed: z.number().int().negative(),
+  competitor_domain: z.number().int().negative(),
+});
+export type ScoringRule = keyof z.infer<typeof scoringRulesSchema>;
+
 /**
  * Every policy of the service, validated at start-up. Defaults live in `config/defaults.json`;
  * `LEAD_CONFIG` names a file merged over them.
  */
-export const leadConfigSchema = z.strictObject({
-  aging: z.strictObject({
-    /** DESIGN.md: "90 days with no activity: disqualify with a reason" holds for every open status. */
-    inactiveDisqualifyAfter: isoDuration,
-  }),
-});
+export const leadConfigSchema = z
+  .strictObject({
+    aging: z.strictObject({
+      /** DESIGN.md: "90 days with no activity: disqualify with a reason" holds for every open status. */
+      inactiveDisqualifyAfter: isoDuration,
+    }),
+    qualification: z.strictObject({
+      /** Score at or above which a lead is sales-ready (`sql`). */
+      sqlAt: z.number().int().min(1).max(100),
+      /** Score at or above which a lead is nurtured as `mql`; below it, `not_ready`. */
+      mqlAt: z.number().int().min(0).max(100),
+    }),
+    scoring: z.strictObject({
+      /** Recorded with every score, so a score can always be traced to the model that made it. */
+      modelVersion: z.number().int().positive(),
+      rules: scoringRulesSchema,
+      /** The opened-emails rule fires on this open. */
+      openedEmailsToScore: z.number().int().positive(),
+      /** Decay by time since the last engagement: the largest step reached applies (points are the total). */
+      decay: z
+        .array(z.strictObject({ after: isoDuration, points: z.number().int().negative() }))
+        .min(1),
+      /** Lowest fit points for each grade; below D is F. */
+      grades: z.strictObject({ A: z.number().int(), B: z.number().int(), C: z.number().int(), D: z.number().int() }),
+    }),
+    icp: z.strictObject({
+      industries: wordList,
+      countries: z.array(z.string().regex(/^[A-Z]{2}$/, 'must be ISO 3166-1 alpha-2 codes in upper case')),
+      employees: z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }),
+      techStack: wordList,
+      personalDomains: domainList,
+      competitorDomains: domainList,
+    }),
+    enrichment: z.strictObject({
+      provider: z.enum(['local', 'http']),
+      /** Enrichment never holds up speed-to-lead longer than this. */
+      budget: isoDuration,
+      /** After a failure, enrich again this much later. */
+      retryAfter: isoDuration,
+      http: z.strictObject({
+        url: z.string().url().nullable(),
+        timeout: isoDuration,
+        retries: z.number().int().min(0).max(5),
+      }),
+    }),
+  })
+  .superRefine((config, ctx) => {
+    if (config.qualification.mqlAt >= config.qualification.sqlAt) {
+      ctx.addIssue({ code: 'custom', path: ['qualification', 'mqlAt'], message: 'must be below qualification.sqlAt' });
+    }
+    if (config.icp.employees.min > config.icp.employees.max) {
+      ctx.addIssue({ code: 'custom', path: ['icp', 'employees', 'min'], message: 'must not exceed icp.employees.max' });
+    }
+    const { A, B, C, D } = config.scoring.grades;
+    if (!(A > B && B > C && C > D)) {
+      ctx.addIssue({ code: 'custom', path: ['scoring', 'grades'], message: 'must descend: A > B > C > D' });
+    }
+    if (config.enrichment.provider === 'http' && !config.enrichment.http.url) {
+      ctx.addIssue({ code: 'custom', path: ['enrichment', 'http', 'url'], message: 'is required when enrichment.provider is "http"' });
+    }
+  });
 export type LeadConfig = z.infer<typeof leadConfigSchema>;
+export type ScoringConfig = LeadConfig['scoring'];
+export type IcpConfig = LeadConfig['icp'];
 
-/** The part of the configuration a lead workflow runs by; handed to it as input so a running lead never reads files. */
+/**
+ * The part of the configuration a lead workflow runs by. It is handed to the workflow as input, so
+ * a running lead never reads files and keeps the policy it started with until its next run.
+ */
 export interface LeadPolicy {
   inactiveDisqualifyAfter: string;
+  qualification: LeadConfig['qualification'];
+  scoring: ScoringConfig;
+  icp: IcpConfig;
+  enrichment: { budget: string; retryAfter: string };
 }
 
 export function leadPolicy(config: LeadConfig): LeadPolicy {
-  return { inactiveDisqualifyAfter: config.aging.inactiveDisqualifyAfter };
+  return {
+    inactiveDisqualifyAfter: config.aging.inactiveDisqualifyAfter,
+    qualification: config.qualification,
+    scoring: config.scoring,
+    icp: config.icp,
+    enrichment: { budget: config.enrichment.budget, retryAfter: config.enrichment.retryAfter },
+  };
 }

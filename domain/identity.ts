@@ -35,8 +35,3 @@ export function identityKey(email: string): string {
 export function leadIdFor(email: string): string {
   return 'lead-' + createHash('sha256').update(identityKey(email)).digest('hex').slice(0, 24);
 }
-
-/** The domain part of an email, lower-cased. */
-export function emailDomain(email: string): string {
-  return email.trim().toLowerCase().split('@').pop() ?? '';
-}

@@ -36,9 +36,11 @@ describe('POST /leads', () => {
       expect(response.status).toBe(200);
       return response.body;
     });
+    // Scored on what was captured: demo request +50, US +15, 250 employees in the ICP range +5.
     expect(lead).toMatchObject({
       leadId,
-      status: 'new',
+      status: 'mql',
+      score: 70,
       email,
       firstName: 'Jane',
       company: 'Acme',
@@ -49,14 +51,14 @@ describe('POST /leads', () => {
     expect(lead.temporalUiUrl).toContain(`/namespaces/default/workflows/${leadId}`);
 
     const events = await timelineOf(leadId);
-    expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'captured', actor: 'capture:demo_request', data: { source: 'demo_request', merged: false } });
+    expect(events.map((e) => e.type)).toEqual(['captured', 'enrichment_not_found', 'score_changed', 'status_changed']);
 
     const description = await service.client.workflow.getHandle(leadId).describe();
     expect(description.status.name).toBe('RUNNING');
     await vi.waitFor(async () => {
       const attributes = (await service.client.workflow.getHandle(leadId).describe()).searchAttributes;
-      expect(attributes).toMatchObject({ LeadStatus: ['new'], LeadSource: ['demo_request'] });
+      expect(attributes).toMatchObject({ LeadStatus: ['mql'], LeadSource: ['demo_request'], LeadScore: [70] });
     });
   });
 
@@ -71,12 +73,13 @@ describe('POST /leads', () => {
       body: { email: `  JaneDoe${n}+webinar@GMAIL.com `, source: 'webinar', company: 'Other Inc', title: 'VP Marketing' },
     });
     expect(second.status).toBe(202);
-    expect(second.body).toEqual({ leadId: first.body.leadId, duplicate: true, status: 'new' });
+    // content download +10, personal email domain -10: 0, not ready.
+    expect(second.body).toEqual({ leadId: first.body.leadId, duplicate: true, status: 'not_ready' });
 
-    await vi.waitFor(async () => expect(await timelineOf(first.body.leadId)).toHaveLength(2));
+    await vi.waitFor(async () => expect((await timelineOf(first.body.leadId)).filter((e) => e.type === 'captured')).toHaveLength(2));
     const { body: lead } = await service.request('GET', `/leads/${first.body.leadId}`, asOps);
     expect(lead).toMatchObject({ source: 'content_download', company: 'Acme', title: 'VP Marketing' });
-    const events = await timelineOf(first.body.leadId);
+    const events = (await timelineOf(first.body.leadId)).filter((e) => e.type === 'captured');
     expect(events.map((e) => [e.actor, e.data.merged])).toEqual([
       ['capture:content_download', false],
       ['capture:webinar', true],

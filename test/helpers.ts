@@ -6,7 +6,8 @@ import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/w
 import { inject } from 'vitest';
 import { createApp } from '../api/app';
 import { parseApiKeys } from '../api/auth';
-import { loadLeadConfig } from '../config/load';
+import { resolveLeadConfig } from '../config/load';
+import type { EnrichmentProvider } from '../activities/enrichment';
 import { createSql, type Sql } from '../db/client';
 import { leadPolicy, type LeadPolicy } from '../domain/config';
 import { createLeadWorker, workflowsPath } from '../worker/worker';
@@ -31,7 +32,7 @@ export interface RunningWorker {
 }
 
 /** Runs the real lead worker (workflows and activities) until `stop()`. */
-export async function runWorker(options: { connection: NativeConnection; taskQueue: string; sql: Sql }): Promise<RunningWorker> {
+export async function runWorker(options: { connection: NativeConnection; taskQueue: string; sql: Sql; enrichment?: EnrichmentProvider }): Promise<RunningWorker> {
   const worker = await createLeadWorker({ ...options, namespace, workflowBundle: await workflowBundle() });
   const running = worker.run();
   return {
@@ -55,15 +56,22 @@ export interface ServiceUnderTest {
 }
 
 /** The whole service against the run's real Temporal dev server and Postgres: worker, API over HTTP on a free port. */
-export async function startService(options: { apiKeys?: string } = {}): Promise<ServiceUnderTest> {
+export interface ServiceOptions {
+  apiKeys?: string;
+  /** Merged over the default configuration, as a LEAD_CONFIG file would be. */
+  config?: unknown;
+  enrichment?: EnrichmentProvider;
+}
+
+export async function startService(options: ServiceOptions = {}): Promise<ServiceUnderTest> {
   const address = inject('temporalAddress');
   const sql = createSql(inject('databaseUrl'), { max: 5 });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${randomUUID()}`;
-  const worker = await runWorker({ connection: nativeConnection, taskQueue, sql });
-  const policy = leadPolicy(loadLeadConfig(''));
+  const worker = await runWorker({ connection: nativeConnection, taskQueue, sql, enrichment: options.enrichment });
+  const policy = leadPolicy(resolveLeadConfig(options.config ?? {}));
   const app = createApp(
     { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), policy },
     parseApiKeys(options.apiKeys),

@@ -3,10 +3,11 @@ import { loadLeadConfig } from '../config/load';
 import { loadEnv, temporalConnectionOptions } from '../config/env';
 import { createSql } from '../db/client';
 import { createLeadWorker } from './worker';
+import { enrichmentProviderFrom } from '../activities/enrichment';
 
 async function main() {
   const env = loadEnv();
-  loadLeadConfig(env.LEAD_CONFIG); // fail fast on a bad configuration, naming the key
+  const config = loadLeadConfig(env.LEAD_CONFIG); // fail fast on a bad configuration, naming the key
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   const sql = createSql(env.DATABASE_URL);
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
@@ -15,6 +16,7 @@ async function main() {
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     sql,
+    enrichment: enrichmentProviderFrom(config.enrichment),
   });
   console.log(`worker: polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}"`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.

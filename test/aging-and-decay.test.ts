@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createApp } from '../api/app';
 import { parseApiKeys } from '../api/auth';
-import { loadLeadConfig } from '../config/load';
+import { resolveLeadConfig } from '../config/load';
 import { createSql, type Sql } from '../db/client';
 import { leadPolicy } from '../domain/config';
 import { ensureSearchAttributes } from '../stack/search-attributes';
@@ -28,7 +28,7 @@ beforeAll(async () => {
   sql = createSql(inject('databaseUrl'), { max: 3 });
   worker = await runWorker({ connection: env.nativeConnection, taskQueue, sql });
   app = createApp(
-    { sql, temporal: env.client, taskQueue, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(loadLeadConfig('')) },
+    { sql, temporal: env.client, taskQueue, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(resolveLeadConfig({})) },
     parseApiKeys(undefined),
   );
 });
@@ -67,8 +67,8 @@ describe('aging: an open lead with no activity for 90 days is closed as unrespon
     const [lead] = await sql`SELECT status, status_reason FROM leads WHERE lead_id = ${leadId}`;
     expect(lead).toEqual({ status: 'disqualified', status_reason: 'unresponsive' });
     const timeline = await events(leadId);
-    const closed = timeline.find((e) => e.type === 'status_changed')!;
-    expect(closed.data).toEqual({ status: 'disqualified', reason: 'unresponsive' });
+    const closed = timeline.find((e) => e.type === 'status_changed' && e.data.status === 'disqualified')!;
+    expect(closed.data).toMatchObject({ status: 'disqualified', reason: 'unresponsive' });
     // Timeline times of the workflow's own steps come from the workflow clock, which the server skipped.
     expect((closed.at.getTime() - capturedAt) / day).toBeCloseTo(90, 1);
   });
@@ -87,7 +87,7 @@ describe('aging: an open lead with no activity for 90 days is closed as unrespon
     await expect(handle.result()).resolves.toEqual({ status: 'disqualified', reason: 'unresponsive' });
     const timeline = await events(leadId);
     expect(timeline.filter((e) => e.type === 'captured')).toHaveLength(2);
-    const closedAt = timeline.find((e) => e.type === 'status_changed')!.at.getTime();
+    const closedAt = timeline.find((e) => e.type === 'status_changed' && e.data.status === 'disqualified')!.at.getTime();
     expect((closedAt - capturedAt) / day).toBeCloseTo(150, 1);
   });
 
@@ -104,8 +104,52 @@ describe('aging: an open lead with no activity for 90 days is closed as unrespon
     expect(secondRun.status.name).toBe('RUNNING');
     expect(secondRun.runId).not.toBe(firstRunId);
 
-    await expect.poll(async () => (await sql`SELECT status FROM leads WHERE lead_id = ${leadId}`)[0]?.status).toBe('new');
-    const types = (await events(leadId)).map((e) => e.type);
-    expect(types).toEqual(['captured', 'status_changed', 'reactivated', 'captured']);
+    // Scored again on everything known: the earlier contact form (+20, rules fire once per lead) and the demo request (+50).
+    await expect.poll(async () => (await sql`SELECT status, score FROM leads WHERE lead_id = ${leadId}`)[0]).toEqual({ status: 'mql', score: 70 });
+    const timeline = await events(leadId);
+    const milestones = timeline
+      .filter((e) => e.type === 'captured' || e.type === 'reactivated' || e.data.status === 'disqualified')
+      .map((e) => (e.type === 'status_changed' ? `closed:${e.data.reason}` : e.type));
+    expect(milestones).toEqual(['captured', 'closed:unresponsive', 'reactivated', 'captured']);
+    expect(timeline.find((e) => e.type === 'reactivated')!.data).toEqual({ previousStatus: 'disqualified' });
+  });
+});
+
+describe('decay: no engagement for 30+ days costs 10 points, 90+ days 30 in total; new engagement clears it', () => {
+  it('lowers the score at 30 days, restores it on engagement, and keeps a routed lead routed', async () => {
+    // acme.io in the enrichment dataset: software (+15), 250 employees (+5), US (+15), uses Salesforce (+10).
+    const { leadId } = await capture(`decay.${randomUUID().slice(0, 8)}@acme.io`, 'contact_form'); // +20
+    const scoreNow = async () =>
+      (await sql<{ score: number; status: string }[]>`SELECT score, status FROM leads WHERE lead_id = ${leadId}`)[0];
+    await expect.poll(scoreNow).toEqual({ score: 65, status: 'mql' });
+
+    await env.sleep('29 days');
+    expect(await scoreNow()).toEqual({ score: 65, status: 'mql' });
+    await env.sleep('2 days');
+    expect(await scoreNow()).toEqual({ score: 55, status: 'mql' });
+
+    const response = await app.request(`/leads/${leadId}/activities`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer capture-dev', 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'clicked_email_link' }), // +10, and decay is gone
+    });
+    expect(response.status).toBe(202);
+    await expect.poll(scoreNow).toEqual({ score: 75, status: 'sql' });
+
+    await env.sleep('31 days');
+    // Decay is recorded, but once sales-ready the band no longer moves the lead.
+    expect(await scoreNow()).toEqual({ score: 65, status: 'sql' });
+    const decayed = (await events(leadId)).filter((e) => e.type === 'score_changed' && e.data.reason === 'time since last engagement');
+    expect(decayed.map((e) => e.data.score)).toEqual([55, 65]);
+    expect(decayed[0]!.data.breakdown).toContainEqual({ rule: 'decay', points: -10, reason: 'no engagement for P30D or more' });
+  });
+
+  it('takes 30 points in total after 90 days, when the idle lead is also closed', async () => {
+    const { leadId } = await capture(`decay90.${randomUUID().slice(0, 8)}@acme.io`, 'webinar'); // +30 +45 = 75
+    const handle = env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
+    await expect(handle.result()).resolves.toEqual({ status: 'disqualified', reason: 'unresponsive' });
+    const [lead] = await sql`SELECT score, score_breakdown FROM leads WHERE lead_id = ${leadId}`;
+    expect(lead!.score).toBe(45);
+    expect(lead!.score_breakdown).toContainEqual({ rule: 'decay', points: -30, reason: 'no engagement for P90D or more' });
   });
 });

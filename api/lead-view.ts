@@ -1,0 +1,122 @@
+import { z } from '@hono/zod-openapi';
+import type { Sql } from '../db/client';
+import { consentStates, leadSources, leadStatuses, type LeadSource, type LeadStatus } from '../domain/lead';
+import type { Consent } from '../domain/consent';
+import type { Score } from '../domain/scoring';
+import type { Principal } from './auth';
+import { ApiError } from './errors';
+
+/** A lead id in a path: `lead-` and 24 hex digits. */
+export const leadIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^lead-[0-9a-f]{24}$/, 'must be a lead id such as lead-0123456789abcdef01234567')
+    .meta({ param: { name: 'id', in: 'path' }, example: 'lead-5f2b9c0e1d3a4b6c7d8e9f01' }),
+});
+
+const scoreLineSchema = z.object({ rule: z.string(), points: z.number().int(), reason: z.string() });
+
+/** `GET /leads/{id}` (API.md, "Reading"). */
+export const leadViewSchema = z
+  .object({
+    leadId: z.string(),
+    status: z.enum(leadStatuses),
+    statusReason: z.string().nullable(),
+    email: z.string(),
+    firstName: z.string().nullable(),
+    lastName: z.string().nullable(),
+    company: z.string().nullable(),
+    title: z.string().nullable(),
+    phone: z.string().nullable(),
+    country: z.string().nullable(),
+    employees: z.number().nullable(),
+    industry: z.string().nullable(),
+    techStack: z.array(z.string()),
+    fundingStage: z.string().nullable(),
+    enrichment: z.enum(['pending', 'enriched', 'not_found', 'failed']),
+    score: z.number().int().nullable(),
+    grade: z.enum(['A', 'B', 'C', 'D', 'F']).nullable(),
+    scoreBreakdown: z.array(scoreLineSchema),
+    scoreModelVersion: z.number().int().nullable(),
+    ownerId: z.string().nullable(),
+    consent: z.record(z.string(), z.enum(consentStates)).meta({ example: { email: 'opted_in' } }),
+    source: z.enum(leadSources),
+    sourceDetail: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    temporalUiUrl: z.string(),
+  })
+  .meta({ id: 'Lead' });
+export type LeadView = z.infer<typeof leadViewSchema>;
+
+interface LeadRow {
+  lead_id: string;
+  status: LeadStatus;
+  status_reason: string | null;
+  owner_id: string | null;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  title: string | null;
+  phone: string | null;
+  country: string | null;
+  employees: number | null;
+  industry: string | null;
+  tech_stack: string[];
+  funding_stage: string | null;
+  enrichment: LeadView['enrichment'];
+  score: number | null;
+  grade: Score['grade'] | null;
+  score_breakdown: Score['breakdown'];
+  score_model_version: number | null;
+  consent: Consent;
+  source: LeadSource;
+  source_detail: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Reps see only the leads they own; ops and marketing see all. */
+export function assertMayRead(principal: Principal, lead: { owner_id: string | null }, id: string) {
+  if (principal.role === 'rep' && lead.owner_id !== principal.repId) {
+    throw new ApiError(403, 'forbidden', `lead ${id} is not owned by ${principal.repId}`);
+  }
+}
+
+export const leadNotFound = (id: string) => new ApiError(404, 'not_found', `no lead with id ${id}`);
+
+/** Reads a lead from the read model, for a caller allowed to see it. */
+export async function readLead(sql: Sql, id: string, principal: Principal, links: { temporalUiUrl: string; namespace: string }): Promise<LeadView> {
+  const [row] = await sql<LeadRow[]>`SELECT * FROM leads WHERE lead_id = ${id}`;
+  if (!row) throw leadNotFound(id);
+  assertMayRead(principal, row, id);
+  return {
+    leadId: row.lead_id,
+    status: row.status,
+    statusReason: row.status_reason,
+    email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    company: row.company,
+    title: row.title,
+    phone: row.phone,
+    country: row.country,
+    employees: row.employees,
+    industry: row.industry,
+    techStack: row.tech_stack,
+    fundingStage: row.funding_stage,
+    enrichment: row.enrichment,
+    score: row.score,
+    grade: row.grade,
+    scoreBreakdown: row.score_breakdown,
+    scoreModelVersion: row.score_model_version,
+    ownerId: row.owner_id,
+    consent: Object.fromEntries(Object.entries(row.consent).map(([channel, record]) => [channel, record!.status])),
+    source: row.source,
+    sourceDetail: row.source_detail,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    temporalUiUrl: `${links.temporalUiUrl}/namespaces/${encodeURIComponent(links.namespace)}/workflows/${row.lead_id}`,
+  };
+}
