@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // expect.poll: workflows apply signals asynchronously; be patient on a loaded 2-core machine.
+    expect: { poll: { timeout: 20_000, interval: 50 } },
   },
 });

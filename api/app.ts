@@ -48,9 +48,8 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const tooLarge = () => {
     throw new ApiError(413, 'payload_too_large', `the body is over ${maxBodyBytes / 1024} KiB`);
   };
-  for (const path of ['/leads', '/leads/*']) {
-    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, authenticate(apiKeys), idempotency(deps.sql));
-  }
+  // '/leads/*' also matches '/leads' itself.
+  app.use('/leads/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, authenticate(apiKeys), idempotency(deps.sql));
   app.route('/', leadRoutes(deps));
   app.route('/', activityRoutes(deps));
   return app;

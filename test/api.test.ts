@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leadIdFor } from '../domain/identity';
 import { leadSources } from '../domain/lead';
-import { startService, uniqueEmail, type ServiceUnderTest } from './helpers';
+import { startService, uniqueEmail, type ServiceUnderTest, eventually } from './helpers';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
@@ -31,7 +31,7 @@ describe('POST /leads', () => {
     expect(captured.body).toEqual({ leadId: leadIdFor(email), duplicate: false, status: 'new' });
     const { leadId } = captured.body;
 
-    const lead = await vi.waitFor(async () => {
+    const lead = await eventually(async () => {
       const response = await service.request('GET', `/leads/${leadId}`, asOps);
       expect(response.status).toBe(200);
       return response.body;
@@ -56,7 +56,7 @@ describe('POST /leads', () => {
 
     const description = await service.client.workflow.getHandle(leadId).describe();
     expect(description.status.name).toBe('RUNNING');
-    await vi.waitFor(async () => {
+    await eventually(async () => {
       const attributes = (await service.client.workflow.getHandle(leadId).describe()).searchAttributes;
       expect(attributes).toMatchObject({ LeadStatus: ['mql'], LeadSource: ['demo_request'], LeadScore: [70] });
     });
@@ -67,7 +67,7 @@ describe('POST /leads', () => {
     const first = await service.request('POST', '/leads', {
       body: { email: `jane.doe.${n}@gmail.com`, source: 'content_download', company: 'Acme' },
     });
-    await vi.waitFor(async () => expect((await service.request('GET', `/leads/${first.body.leadId}`, asOps)).status).toBe(200));
+    await eventually(async () => expect((await service.request('GET', `/leads/${first.body.leadId}`, asOps)).status).toBe(200));
 
     const second = await service.request('POST', '/leads', {
       body: { email: `  JaneDoe${n}+webinar@GMAIL.com `, source: 'webinar', company: 'Other Inc', title: 'VP Marketing' },
@@ -76,7 +76,7 @@ describe('POST /leads', () => {
     // content download +10, personal email domain -10: 0, not ready.
     expect(second.body).toEqual({ leadId: first.body.leadId, duplicate: true, status: 'not_ready' });
 
-    await vi.waitFor(async () => expect((await timelineOf(first.body.leadId)).filter((e) => e.type === 'captured')).toHaveLength(2));
+    await eventually(async () => expect((await timelineOf(first.body.leadId)).filter((e) => e.type === 'captured')).toHaveLength(2));
     const { body: lead } = await service.request('GET', `/leads/${first.body.leadId}`, asOps);
     expect(lead).toMatchObject({ source: 'content_download', company: 'Acme', title: 'VP Marketing' });
     const events = (await timelineOf(first.body.leadId)).filter((e) => e.type === 'captured');
@@ -146,7 +146,7 @@ describe('reading leads', () => {
 
   it('is open to ops and marketing, to a rep only for leads the rep owns, and not to capture keys', async () => {
     const { body } = await service.request('POST', '/leads', { body: { email: uniqueEmail('owned'), source: 'chat' } });
-    await vi.waitFor(async () => expect((await service.request('GET', `/leads/${body.leadId}`, asOps)).status).toBe(200));
+    await eventually(async () => expect((await service.request('GET', `/leads/${body.leadId}`, asOps)).status).toBe(200));
 
     expect((await service.request('GET', `/leads/${body.leadId}`, { key: 'marketing-dev' })).status).toBe(200);
     expect((await service.request('GET', `/leads/${body.leadId}`, { key: 'capture-dev' })).status).toBe(403);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { inject, vi } from 'vitest';
 import { createApp } from '../api/app';
 import { parseApiKeys } from '../api/auth';
 import { resolveLeadConfig } from '../config/load';
@@ -111,4 +111,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       await sql.end({ timeout: 5 });
     },
   };
+}
+
+/** Retries an assertion until it holds: workflows apply captures asynchronously. Generous, for a loaded 2-core CI machine. */
+export function eventually<T>(assertion: () => T | Promise<T>): Promise<T> {
+  return vi.waitFor(assertion, { timeout: 20_000, interval: 50 });
 }

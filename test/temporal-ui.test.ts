@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, inject, vi } from 'vitest';
-import { startService, uniqueEmail, type ServiceUnderTest } from './helpers';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { startService, uniqueEmail, type ServiceUnderTest, eventually } from './helpers';
 
 /** Debian's Chromium (installed by .ci/run); CHROMIUM_PATH points elsewhere. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,7 +33,7 @@ describe('Temporal Web UI', () => {
     expect(captured.status).toBe(202);
     const { leadId } = captured.body;
     // Wait until the workflow has run the capture, so the history holds more than the start.
-    const lead = await vi.waitFor(async () => {
+    const lead = await eventually(async () => {
       const response = await service.request('GET', `/leads/${leadId}`, { key: 'ops-dev' });
       expect(response.status).toBe(200);
       return response.body;
