@@ -9,6 +9,8 @@ import { createSql, type Sql } from '../db/client';
 import { leadPolicy } from '../domain/config';
 import { ensureSearchAttributes } from '../stack/search-attributes';
 import type { leadWorkflow } from '../workflows/lead';
+import { httpProvider } from '../activities/enrichment/http';
+import { EnrichmentStub } from './enrichment-stub';
 import { namespace, runWorker, uniqueEmail, type RunningWorker } from './helpers';
 
 // Months pass in seconds on the time-skipping test server; skipped time is global to it, so these run serially.
@@ -151,5 +153,53 @@ describe('decay: no engagement for 30+ days costs 10 points, 90+ days 30 in tota
     const [lead] = await sql`SELECT score, score_breakdown FROM leads WHERE lead_id = ${leadId}`;
     expect(lead!.score).toBe(45);
     expect(lead!.score_breakdown).toContainEqual({ rule: 'decay', points: -30, reason: 'no engagement for P90D or more' });
+  });
+});
+
+describe('re-enrichment: a lead whose enrichment failed is enriched again later', () => {
+  let stub: EnrichmentStub;
+  let httpWorker: RunningWorker;
+  let httpApp: ReturnType<typeof createApp>;
+  const httpQueue = `reenrich-${randomUUID()}`;
+
+  beforeAll(async () => {
+    stub = await new EnrichmentStub().start();
+    const config = resolveLeadConfig({ enrichment: { provider: 'http', retryAfter: 'PT1H', http: { url: stub.url, timeout: 'PT0.5S', retries: 0 } } });
+    httpWorker = await runWorker({
+      connection: env.nativeConnection,
+      taskQueue: httpQueue,
+      sql,
+      enrichment: httpProvider({ url: stub.url, timeout: 'PT0.5S', retries: 0 }),
+    });
+    httpApp = createApp(
+      { sql, temporal: env.client, taskQueue: httpQueue, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(config) },
+      parseApiKeys(undefined),
+    );
+  });
+  afterAll(async () => {
+    await httpWorker?.stop();
+    await stub?.stop();
+  });
+
+  it('retries after retryAfter and re-scores with what it learns', async () => {
+    stub.on('recovering.test', { kind: 'flaky', times: 1, body: { companyName: 'Recovering', industry: 'saas', employees: 800, country: 'CA' } });
+    const response = await httpApp.request('/leads', {
+      method: 'POST',
+      headers: { authorization: 'Bearer capture-dev', 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `ops.${randomUUID().slice(0, 8)}@recovering.test`, source: 'demo_request' }),
+    });
+    const { leadId } = (await response.json()) as { leadId: string };
+    const lead = async () =>
+      (await sql<{ enrichment: string; score: number; company: string | null }[]>`SELECT enrichment, score, company FROM leads WHERE lead_id = ${leadId}`)[0];
+    await expect.poll(lead).toEqual({ enrichment: 'failed', score: 50, company: null });
+
+    await env.sleep('59 minutes');
+    expect(stub.countFor('recovering.test')).toBe(1);
+    await env.sleep('2 minutes');
+    // saas +15, 800 employees +5, Canada +15
+    await expect.poll(lead).toEqual({ enrichment: 'enriched', score: 85, company: 'Recovering' });
+    expect(stub.countFor('recovering.test')).toBe(2);
+    const types = (await events(leadId)).map((e) => e.type).filter((t) => t.startsWith('enrich'));
+    expect(types).toEqual(['enrichment_failed', 'enriched']);
   });
 });
