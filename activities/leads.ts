@@ -1,38 +1,9 @@
 import type { Sql } from '../db/client';
-import type { Consent } from '../domain/consent';
+import type { LeadRow } from '../db/rows';
 import type { Engagement } from '../domain/engagement';
 import { identityKey } from '../domain/identity';
-import type { LeadStatus, LeadSource } from '../domain/lead';
-import type { EnrichmentStatus, LeadRecord, TimelineEvent } from '../domain/lead-record';
+import type { LeadRecord, TimelineEvent } from '../domain/lead-record';
 import type { LeadProfile } from '../domain/profile';
-import type { Score } from '../domain/scoring';
-
-interface LeadRow {
-  lead_id: string;
-  status: LeadStatus;
-  status_reason: string | null;
-  email: string;
-  first_name: string | null;
-  last_name: string | null;
-  company: string | null;
-  title: string | null;
-  phone: string | null;
-  country: string | null;
-  employees: number | null;
-  industry: string | null;
-  tech_stack: string[];
-  funding_stage: string | null;
-  source: LeadSource;
-  source_detail: string | null;
-  consent: Consent;
-  engagement: Engagement | Record<string, never>;
-  enrichment: EnrichmentStatus;
-  score: number | null;
-  grade: Score['grade'] | null;
-  score_breakdown: Score['breakdown'];
-  score_model_version: number | null;
-}
-
 const orUndefined = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
 
 function recordFromRow(row: LeadRow): LeadRecord {

@@ -1,8 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Sql } from '../db/client';
-import { consentStates, leadSources, leadStatuses, type LeadSource, type LeadStatus } from '../domain/lead';
-import type { Consent } from '../domain/consent';
-import type { Score } from '../domain/scoring';
+import type { LeadRow } from '../db/rows';
+import { consentStates, leadSources, leadStatuses } from '../domain/lead';
 import type { Principal } from './auth';
 import { ApiError } from './errors';
 
@@ -48,34 +47,6 @@ export const leadViewSchema = z
   })
   .meta({ id: 'Lead' });
 export type LeadView = z.infer<typeof leadViewSchema>;
-
-interface LeadRow {
-  lead_id: string;
-  status: LeadStatus;
-  status_reason: string | null;
-  owner_id: string | null;
-  email: string;
-  first_name: string | null;
-  last_name: string | null;
-  company: string | null;
-  title: string | null;
-  phone: string | null;
-  country: string | null;
-  employees: number | null;
-  industry: string | null;
-  tech_stack: string[];
-  funding_stage: string | null;
-  enrichment: LeadView['enrichment'];
-  score: number | null;
-  grade: Score['grade'] | null;
-  score_breakdown: Score['breakdown'];
-  score_model_version: number | null;
-  consent: Consent;
-  source: LeadSource;
-  source_detail: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
 
 /** Reps see only the leads they own; ops and marketing see all. */
 export function assertMayRead(principal: Principal, lead: { owner_id: string | null }, id: string) {

@@ -1,0 +1,37 @@
+import type { Consent } from '../domain/consent';
+import type { Engagement } from '../domain/engagement';
+import type { LeadSource, LeadStatus } from '../domain/lead';
+import type { EnrichmentStatus } from '../domain/lead-record';
+import type { Score } from '../domain/scoring';
+
+/** A row of `leads`, as postgres.js returns it. */
+export interface LeadRow {
+  lead_id: string;
+  identity_key: string;
+  status: LeadStatus;
+  status_reason: string | null;
+  owner_id: string | null;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  company: string | null;
+  title: string | null;
+  phone: string | null;
+  country: string | null;
+  employees: number | null;
+  industry: string | null;
+  tech_stack: string[];
+  funding_stage: string | null;
+  source: LeadSource;
+  source_detail: string | null;
+  consent: Consent;
+  /** `{}` for rows written before engagement was recorded. */
+  engagement: Engagement | Record<string, never>;
+  enrichment: EnrichmentStatus;
+  score: number | null;
+  grade: Score['grade'] | null;
+  score_breakdown: Score['breakdown'];
+  score_model_version: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
