@@ -2,6 +2,7 @@ import type { Sql } from '../db/client';
 import { enrichmentActivities, localProvider } from './enrichment';
 import type { EnrichmentProvider } from './enrichment';
 import { leadActivities } from './leads';
+import { routingActivities } from './routing';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -13,5 +14,6 @@ export function createActivities({ sql, enrichment = localProvider() }: Activity
   return {
     ...leadActivities(sql),
     ...enrichmentActivities(enrichment),
+    ...routingActivities(sql),
   };
 }

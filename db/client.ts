@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
+export type Tx = postgres.TransactionSql;
 
 /** One pool per process. Timestamps come back as ISO strings via `toJSON` in the read models. */
 export function createSql(url: string, options: { max?: number } = {}): Sql {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDuration } from './duration';
+import { leadSources } from './lead';
 
 const domainList = z.array(z.string().trim().toLowerCase().min(3)).transform((list) => [...new Set(list)]);
 const wordList = z.array(z.string().trim().toLowerCase().min(1));
@@ -27,6 +28,9 @@ const scoringRulesSchema = z.strictObject({
   competitor_domain: z.number().int().negative(),
 });
 export type ScoringRule = keyof z.infer<typeof scoringRulesSchema>;
+
+const priority = z.enum(['P1', 'P2', 'P3']);
+const slaDurations = z.strictObject({ sla: isoDuration, offHours: isoDuration.optional() });
 
 /**
  * Every policy of the service, validated at start-up. Defaults live in `config/defaults.json`;
@@ -64,6 +68,34 @@ export const leadConfigSchema = z
       techStack: wordList,
       personalDomains: domainList,
       competitorDomains: domainList,
+    }),
+    sla: z.strictObject({
+      /** Priority and response SLA by intent (the capture's source); `offHours` applies outside the team's business hours. */
+      intents: z.strictObject(
+        Object.fromEntries(leadSources.map((source) => [source, slaDurations.extend({ priority })])) as Record<
+          (typeof leadSources)[number],
+          z.ZodObject<typeof slaDurations.shape & { priority: typeof priority }>
+        >,
+      ),
+      /** SLA of each tier, for leads moved up a tier. */
+      tiers: z.strictObject({ P1: slaDurations, P2: slaDurations, P3: slaDurations }),
+      /** Enterprise-segment leads move up one tier (P2 → P1, P3 → P2). */
+      enterpriseBump: z.boolean(),
+    }),
+    escalation: z.strictObject({
+      /** Share of the SLA after which the owner is reminded. */
+      reminderAt: z.number().gt(0).lt(1),
+      /** Breaches that reassign to the next eligible rep before the lead goes to the team manager (or the unassigned queue). */
+      reassignments: z.number().int().min(0).max(10),
+    }),
+    routing: z.strictObject({
+      /**
+       * A lead in the unassigned queue is routed again whenever reps or teams change (the API
+       * signals it), and besides on a backoff from `unassignedRetryFirst` doubling up to
+       * `unassignedRetryMax`, which catches reps coming back from leave or freeing capacity.
+       */
+      unassignedRetryFirst: isoDuration,
+      unassignedRetryMax: isoDuration,
     }),
     enrichment: z.strictObject({
       provider: z.enum(['local', 'http']),
@@ -107,6 +139,9 @@ export interface LeadPolicy {
   scoring: ScoringConfig;
   icp: IcpConfig;
   enrichment: { budget: string; retryAfter: string };
+  sla: LeadConfig['sla'];
+  escalation: LeadConfig['escalation'];
+  routing: LeadConfig['routing'];
 }
 
 export function leadPolicy(config: LeadConfig): LeadPolicy {
@@ -116,5 +151,8 @@ export function leadPolicy(config: LeadConfig): LeadPolicy {
     scoring: config.scoring,
     icp: config.icp,
     enrichment: { budget: config.enrichment.budget, retryAfter: config.enrichment.retryAfter },
+    sla: config.sla,
+    escalation: config.escalation,
+    routing: config.routing,
   };
 }

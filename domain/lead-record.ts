@@ -3,6 +3,7 @@ import type { Engagement } from './engagement';
 import type { LeadStatus } from './lead';
 import type { LeadProfile } from './profile';
 import type { Score } from './scoring';
+import type { Priority } from './sla';
 
 export type EnrichmentStatus = 'pending' | 'enriched' | 'not_found' | 'failed';
 
@@ -16,6 +17,40 @@ export interface LeadRecord {
   engagement: Engagement;
   enrichment: EnrichmentStatus;
   score?: Score;
+  /** Set once the lead is routed. */
+  routing?: Routing;
+}
+
+/** Who owns a routed lead, why, and where its response SLA stands. */
+export interface Routing {
+  /** null: in the unassigned queue. */
+  ownerId: string | null;
+  teamId: string | null;
+  reason: string;
+  priority: Priority;
+  /** The response SLA of the current assignment (ISO-8601) and why. */
+  sla: string;
+  slaReason: string;
+  assignedAt: string | null;
+  reminderAt: string | null;
+  dueAt: string | null;
+  reminded: boolean;
+  breaches: number;
+  respondedAt: string | null;
+  responseMs: number | null;
+  ownerManagerId: string | null;
+  teamManagerId: string | null;
+}
+
+/** A rep, manager or ops alert, written to the outbox with the lead's state and delivered at least once. */
+export interface OutboxNotification {
+  /** De-duplication key: the same alert is never queued twice. */
+  key: string;
+  kind: 'assignment' | 'sla_reminder' | 'sla_breach' | 'escalation' | 'unassigned' | 'reassigned';
+  /** A rep id, or "ops". */
+  recipient: string;
+  message: string;
+  data: Record<string, unknown>;
 }
 
 /** One entry of the lead's timeline; `key` makes writing it idempotent. */

@@ -1,5 +1,6 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ActionBody, ActionName, Actor } from '../domain/actions';
 import type { ActivityType } from '../domain/engagement';
 import type { CaptureSignal } from '../domain/lead';
 import type { LeadRecord } from '../domain/lead-record';
@@ -40,3 +41,28 @@ export interface LeadState {
   captures: number;
 }
 export const leadStateQuery = defineQuery<LeadState>('leadState');
+
+/** Reps changed (added, back from leave, more capacity): a lead in the unassigned queue tries routing again. */
+export const retryRoutingSignal = defineSignal('retryRouting');
+
+/** A rep or ops action: the validated body, who acts, and when the API received it. */
+export type ActionRequest<A extends ActionName> = ActionBody<A> & { actor: Actor; at: string };
+export interface ActionResult {
+  status: LeadRecord['status'];
+}
+
+/**
+ * Rep and ops actions are updates: the caller learns whether the workflow applied them, and a
+ * validator rejects, with the reason, an action that does not fit the lead's state or its owner.
+ */
+export const actionUpdates = {
+  accept: defineUpdate<ActionResult, [ActionRequest<'accept'>]>('accept'),
+  touches: defineUpdate<ActionResult, [ActionRequest<'touches'>]>('touch'),
+  disqualify: defineUpdate<ActionResult, [ActionRequest<'disqualify'>]>('disqualify'),
+  convert: defineUpdate<ActionResult, [ActionRequest<'convert'>]>('convert'),
+  recycle: defineUpdate<ActionResult, [ActionRequest<'recycle'>]>('recycle'),
+  reassign: defineUpdate<ActionResult, [ActionRequest<'reassign'>]>('reassign'),
+} satisfies Record<ActionName, unknown>;
+
+/** Failure types of rejected actions, which the API turns into 403 / 409 / 404. */
+export const actionFailureTypes = { notOwner: 'NotOwner', invalidState: 'InvalidState', unknownRep: 'UnknownRep' } as const;

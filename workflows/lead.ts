@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -9,31 +10,53 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { rejectAction, type ActionName, type ActionRejection } from '../domain/actions';
 import type { LeadPolicy } from '../domain/config';
 import { applyConsent, consentFromCapture, type ConsentChannel, type ConsentRecord } from '../domain/consent';
 import { durationMs } from '../domain/duration';
 import { activityOfSource, newEngagement, recordActivity } from '../domain/engagement';
 import { closedStatuses, type CaptureSignal, type LeadStatus } from '../domain/lead';
-import type { LeadRecord, TimelineEvent } from '../domain/lead-record';
+import type { LeadRecord, OutboxNotification, Routing, TimelineEvent } from '../domain/lead-record';
 import { enrichProfile, mergeCapture, type Firmographics } from '../domain/profile';
 import { statusAfterScore } from '../domain/qualification';
 import { emailDomainOf, explain, nextDecayAt, scoreLead } from '../domain/scoring';
+import { slaClock } from '../domain/sla';
 import {
+  actionFailureTypes,
+  actionUpdates,
   activitySignal,
   captureSignal,
   leadStateQuery,
+  retryRoutingSignal,
   searchAttributes,
+  type ActionRequest,
+  type ActionResult,
   type ActivitySignal,
 } from './definitions';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { loadLead, saveLead } = proxyActivities<Activities>({
+const { loadLead, saveLead, routeLead, assignTo } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
 });
 
-type Work = { kind: 'capture'; signal: CaptureSignal } | { kind: 'activity'; signal: ActivitySignal };
+/** Signals, carried over continue-as-new when they arrive at a boundary. */
+type SignalWork = { kind: 'capture'; signal: CaptureSignal } | { kind: 'activity'; signal: ActivitySignal } | { kind: 'retryRouting' };
+/** A rep or ops action waiting its turn; its update handler waits for the outcome. */
+interface ActionWork {
+  kind: 'action';
+  name: ActionName;
+  request: ActionRequest<ActionName>;
+  resolve(result: ActionResult): void;
+  reject(error: unknown): void;
+}
+type Work = SignalWork | ActionWork;
+
+function actionFailure({ kind, message }: ActionRejection): ApplicationFailure {
+  const type = kind === 'not_owner' ? actionFailureTypes.notOwner : actionFailureTypes.invalidState;
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
 
 /** Carried over continue-as-new so a months-long lead keeps everything it knows. */
 export interface CarriedState {
@@ -48,7 +71,7 @@ export interface LeadWorkflowInput {
   policy: LeadPolicy;
   carried?: CarriedState;
   /** Signals that arrived while the previous run was closing or continuing as new. */
-  pending?: Work[];
+  pending?: SignalWork[];
 }
 
 export interface LeadOutcome {
@@ -59,12 +82,16 @@ export interface LeadOutcome {
 const seenIdsKept = 500;
 const enrichableFields: (keyof Firmographics)[] = ['companyName', 'employees', 'industry', 'country', 'techStack', 'fundingStage'];
 
-/** One lead, from its first capture until it closes: merge, enrich, consent, score, qualify. */
+/**
+ * One lead, from its first capture until it closes: merge, enrich, consent, score, qualify, route,
+ * hold the owner to the response SLA with the escalation ladder, and apply rep and ops actions.
+ */
 export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcome> {
   const { leadId, policy } = input;
   const queue: Work[] = [...(input.pending ?? [])];
   setHandler(captureSignal, (signal) => void queue.push({ kind: 'capture', signal }));
   setHandler(activitySignal, (signal) => void queue.push({ kind: 'activity', signal }));
+  setHandler(retryRoutingSignal, () => void queue.push({ kind: 'retryRouting' }));
 
   const { enrichLead } = proxyActivities<Activities>({
     // Enrichment never holds speed-to-lead up longer than its budget; the provider retries within it.
@@ -82,6 +109,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   let lead: LeadRecord | undefined;
   let reactivatedFrom: LeadStatus | undefined;
   let events: TimelineEvent[] = [];
+  let outbox: OutboxNotification[] = [];
+  /** While in the unassigned queue: when to try routing again, and the current backoff. */
+  let routeRetryAt: number | undefined;
+  let routeRetryDelay = durationMs(policy.routing.unassignedRetryFirst);
 
   const start = input.carried?.lead ?? (await loadLead(leadId));
   if (start && closedStatuses.includes(start.status)) {
@@ -91,6 +122,20 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     lead = start ?? undefined;
   }
   setHandler(leadStateQuery, () => ({ lead, captures }));
+
+  for (const name of Object.keys(actionUpdates) as ActionName[]) {
+    setHandler(
+      actionUpdates[name] as typeof actionUpdates.accept,
+      (request) => new Promise<ActionResult>((resolve, reject) => queue.push({ kind: 'action', name, request, resolve, reject })),
+      {
+        validator: (request) => {
+          if (!lead) throw ApplicationFailure.create({ type: actionFailureTypes.invalidState, message: 'the lead is not captured yet' });
+          const rejection = rejectAction(name, lead.status, lead.routing?.ownerId, request.actor);
+          if (rejection) throw actionFailure(rejection);
+        },
+      },
+    );
+  }
 
   /** A timeline event caused by this run; its key is unique per run and stable on replay. */
   const record = (type: string, data: Record<string, unknown>, at = now(), actor = 'system') =>
@@ -157,15 +202,165 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     current.statusReason = reason;
   };
 
+  /** Queues an alert in the outbox, written with the lead's next save. */
+  const notify = (kind: OutboxNotification['kind'], recipient: string, message: string, data: Record<string, unknown> = {}) =>
+    outbox.push({ key: `${workflowInfo().runId}:${++eventSeq}`, kind, recipient, message, data: { leadId, ...data } });
+
   const save = async (current: LeadRecord) => {
     const pendingEvents = events;
+    const pendingNotifications = outbox;
     events = [];
-    await saveLead({ lead: current, events: pendingEvents });
+    outbox = [];
+    await saveLead({ lead: current, events: pendingEvents, notifications: pendingNotifications });
+    const routing = current.routing;
+    const slaOpen = routing?.dueAt && !routing.respondedAt;
     upsertSearchAttributes([
       { key: searchAttributes.LeadStatus, value: current.status },
       { key: searchAttributes.LeadSource, value: current.profile.source },
       ...(current.score ? [{ key: searchAttributes.LeadScore, value: current.score.score }] : []),
-    ]);
+      ...(routing ? [{ key: searchAttributes.LeadPriority, value: routing.priority }] : []),
+      { key: searchAttributes.LeadOwner, value: routing?.ownerId ?? null },
+      { key: searchAttributes.SlaDueAt, value: slaOpen ? new Date(routing!.dueAt!) : null },
+    ] as Parameters<typeof upsertSearchAttributes>[0]);
+  };
+
+  /** Starts an assignment: the owner (or the unassigned queue), a fresh SLA clock, and the alert. */
+  const startAssignment = (
+    current: LeadRecord,
+    assignment: Pick<Routing, 'ownerId' | 'teamId' | 'reason' | 'priority' | 'sla' | 'slaReason' | 'ownerManagerId' | 'teamManagerId'>,
+    ladder = true,
+  ) => {
+    const sla = assignment.ownerId && ladder ? slaClock(new Date(), assignment.sla, policy.escalation.reminderAt) : undefined;
+    current.routing = {
+      ...assignment,
+      assignedAt: assignment.ownerId ? now() : null,
+      reminderAt: sla?.reminderAt ?? null,
+      dueAt: sla?.dueAt ?? null,
+      reminded: false,
+      breaches: current.routing?.breaches ?? 0,
+      respondedAt: null,
+      responseMs: null,
+    };
+    if (assignment.ownerId) {
+      routeRetryAt = undefined;
+      record('assigned', { ownerId: assignment.ownerId, teamId: assignment.teamId, reason: assignment.reason, priority: assignment.priority, sla: assignment.sla, slaReason: assignment.slaReason, dueAt: sla?.dueAt ?? null });
+      notify('assignment', assignment.ownerId, `New ${assignment.priority} lead ${leadId} (${current.profile.company ?? current.profile.email}): respond within ${assignment.sla}`, { dueAt: sla?.dueAt ?? null });
+    } else {
+      routeRetryDelay = durationMs(policy.routing.unassignedRetryFirst);
+      routeRetryAt = clock() + routeRetryDelay;
+      record('unassigned', { teamId: assignment.teamId, reason: assignment.reason, priority: assignment.priority });
+      notify('unassigned', 'ops', `Lead ${leadId} is in the unassigned queue${assignment.teamId ? ` of team ${assignment.teamId}` : ''}: ${assignment.reason}`);
+    }
+  };
+
+  const route = async (current: LeadRecord, exclude: string[] = []) => {
+    const p = current.profile;
+    const assignment = await routeLead({ leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: policy.sla, exclude });
+    startAssignment(current, assignment);
+  };
+
+  /** Another try for a lead in the unassigned queue: quiet (no event, no alert) unless it finds an owner. */
+  const retryRouting = async (current: LeadRecord) => {
+    const p = current.profile;
+    const assignment = await routeLead({ leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: policy.sla });
+    if (assignment.ownerId) {
+      startAssignment(current, assignment);
+      await save(current);
+    } else {
+      routeRetryDelay = Math.min(routeRetryDelay * 2, durationMs(policy.routing.unassignedRetryMax));
+      routeRetryAt = clock() + routeRetryDelay;
+    }
+  };
+  const waitingForOwner = (current: LeadRecord) => current.status === 'sql' && current.routing !== undefined && !current.routing.ownerId;
+
+  /** A sales-ready lead without an assignment gets one; the row must exist first, so routing counts it. */
+  const routeIfSalesReady = async (current: LeadRecord) => {
+    if (current.status !== 'sql' || current.routing) return;
+    if (events.length > 0) await save(current);
+    await route(current);
+    await save(current);
+  };
+
+  /** The owner's first response (accept or touch) stops the SLA clock. */
+  const respond = (current: LeadRecord, how: string, actor: string) => {
+    const routing = current.routing;
+    if (!routing || routing.respondedAt) return;
+    routing.respondedAt = now();
+    routing.responseMs = routing.assignedAt ? new Date().getTime() - new Date(routing.assignedAt).getTime() : null;
+    record('responded', { by: actor, how, responseMs: routing.responseMs, withinSla: routing.dueAt ? routing.respondedAt <= routing.dueAt : null }, routing.respondedAt, actor);
+  };
+
+  const applyAction = async (name: ActionName, request: ActionRequest<ActionName>): Promise<ActionResult> => {
+    const current = lead!;
+    const rejection = rejectAction(name, current.status, current.routing?.ownerId, request.actor);
+    if (rejection) throw actionFailure(rejection);
+    const actor = request.actor.role === 'rep' ? `rep:${request.actor.repId}` : 'ops';
+    const body = request as Record<string, any>;
+    switch (name) {
+      case 'accept':
+        respond(current, 'accept', actor);
+        setStatus(current, 'accepted', `accepted by ${actor}`);
+        break;
+      case 'touches':
+        record('touch', { channel: body.channel, note: body.note ?? null }, request.at, actor);
+        respond(current, `${body.channel} touch`, actor);
+        if (current.status === 'sql') setStatus(current, 'accepted', `first touch by ${actor}`);
+        break;
+      case 'disqualify':
+        setStatus(current, 'disqualified', body.reason);
+        record('disqualified', { reason: body.reason, note: body.note ?? null, by: actor }, request.at, actor);
+        break;
+      case 'convert':
+        setStatus(current, 'converted', 'became an opportunity');
+        record('converted', { opportunity: body.opportunity ?? null, by: actor }, request.at, actor);
+        break;
+      case 'recycle':
+        record('recycled', { reason: body.reason, note: body.note ?? null, previousOwner: current.routing?.ownerId ?? null, by: actor }, request.at, actor);
+        setStatus(current, 'recycled', body.reason);
+        current.routing = undefined; // back to marketing: routed afresh if it becomes sales-ready again
+        routeRetryAt = undefined;
+        break;
+      case 'reassign': {
+        const previous = current.routing!;
+        const reason = `reassigned by ${actor} from ${previous.ownerId ?? 'the unassigned queue'}`;
+        const assigned = await assignTo({ leadId, repId: body.ownerId, reason });
+        if (!assigned) throw ApplicationFailure.create({ type: actionFailureTypes.unknownRep, message: `no rep with id ${body.ownerId}`, nonRetryable: true });
+        record('reassigned', { from: previous.ownerId, to: body.ownerId, by: actor }, request.at, actor);
+        startAssignment(current, { ...previous, ownerId: body.ownerId, teamId: assigned.teamId, reason, ownerManagerId: assigned.ownerManagerId });
+        break;
+      }
+    }
+    await save(current);
+    return { status: current.status };
+  };
+
+  /** The SLA ladder (DESIGN.md): reminder at 50%, reassignment at breach, the manager or the unassigned queue at the next. */
+  const onSlaDeadline = async (current: LeadRecord) => {
+    const routing = current.routing!;
+    if (!routing.reminded && routing.reminderAt && clock() < new Date(routing.dueAt!).getTime()) {
+      routing.reminded = true;
+      record('sla_reminder', { ownerId: routing.ownerId, dueAt: routing.dueAt });
+      notify('sla_reminder', routing.ownerId!, `Reminder: lead ${leadId} is due for a response by ${routing.dueAt}`, { dueAt: routing.dueAt });
+      return;
+    }
+    routing.breaches += 1;
+    const breachedOwner = routing.ownerId!;
+    record('sla_breached', { ownerId: breachedOwner, breach: routing.breaches, dueAt: routing.dueAt, priority: routing.priority });
+    if (routing.breaches <= policy.escalation.reassignments) {
+      notify('sla_breach', routing.ownerManagerId ?? 'ops', `SLA breached: ${breachedOwner} did not respond to ${routing.priority} lead ${leadId} by ${routing.dueAt}; reassigning`, { ownerId: breachedOwner });
+      await route(current, [breachedOwner]);
+      return;
+    }
+    // The ladder's last step: the team manager, or the unassigned queue; ops is alerted either way.
+    const manager = routing.teamManagerId && routing.teamManagerId !== breachedOwner ? routing.teamManagerId : null;
+    const assigned = manager ? await assignTo({ leadId, repId: manager, reason: `escalated to team manager ${manager} after ${routing.breaches} SLA breaches` }) : null;
+    notify('escalation', 'ops', `Lead ${leadId} breached its SLA ${routing.breaches} times: escalated to ${assigned ? `team manager ${manager}` : 'the unassigned queue'}`);
+    record('escalated', { to: assigned ? manager : 'unassigned queue', breaches: routing.breaches });
+    startAssignment(
+      current,
+      { ...routing, ownerId: assigned ? manager : null, reason: `escalated after ${routing.breaches} SLA breaches`, ownerManagerId: assigned?.ownerManagerId ?? null },
+      false,
+    );
   };
 
   const remember = (id: string) => {
@@ -219,8 +414,18 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   };
 
   /** The next moment something is due without any signal: enrichment retry, a decay step, or closing an idle lead. */
+  const idleSince = (current: LeadRecord) =>
+    Math.max(new Date(current.engagement.lastEngagementAt).getTime(), current.routing?.respondedAt ? new Date(current.routing.respondedAt).getTime() : 0);
+  const slaDeadline = (current: LeadRecord): number | undefined => {
+    const routing = current.routing;
+    if (current.status !== 'sql' || !routing?.ownerId || routing.respondedAt || !routing.dueAt) return undefined;
+    return new Date(routing.reminded || !routing.reminderAt ? routing.dueAt : routing.reminderAt).getTime();
+  };
   const nextDeadline = (current: LeadRecord): number => {
-    const candidates = [new Date(current.engagement.lastEngagementAt).getTime() + durationMs(policy.inactiveDisqualifyAfter)];
+    const candidates = [idleSince(current) + durationMs(policy.inactiveDisqualifyAfter)];
+    const sla = slaDeadline(current);
+    if (sla !== undefined) candidates.push(sla);
+    if (routeRetryAt !== undefined && waitingForOwner(current)) candidates.push(routeRetryAt);
     const decay = nextDecayAt(policy.scoring, current.engagement.lastEngagementAt, new Date());
     if (decay) candidates.push(decay.getTime());
     if (enrichmentFailedAt) candidates.push(new Date(enrichmentFailedAt).getTime() + durationMs(policy.enrichment.retryAfter));
@@ -234,11 +439,18 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     const wait = lead ? Math.max(0, nextDeadline(lead) - clock()) : undefined;
     const gotWork = wait === undefined ? (await condition(() => queue.length > 0), true) : await condition(() => queue.length > 0, wait);
     if (gotWork) {
-      while (queue.length > 0) {
+      while (queue.length > 0 && !closedStatuses.includes(lead?.status ?? 'new')) {
         const work = queue.shift()!;
         if (work.kind === 'capture') await onCapture(work.signal);
-        else await onActivity(work.signal);
+        else if (work.kind === 'activity') await onActivity(work.signal);
+        else if (work.kind === 'retryRouting') {
+          if (lead && waitingForOwner(lead)) await retryRouting(lead);
+        } else {
+          await applyAction(work.name, work.request).then(work.resolve, work.reject);
+        }
+        if (lead) await routeIfSalesReady(lead);
       }
+      if (lead && closedStatuses.includes(lead.status)) break;
       continue;
     }
 
@@ -246,21 +458,29 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     if (enrichmentFailedAt && clock() >= new Date(enrichmentFailedAt).getTime() + durationMs(policy.enrichment.retryAfter)) {
       await enrich(current);
     }
+    const sla = slaDeadline(current);
+    if (sla !== undefined && clock() >= sla) await onSlaDeadline(current);
+    if (routeRetryAt !== undefined && clock() >= routeRetryAt && waitingForOwner(current)) await retryRouting(current);
     rescore(current, 'time since last engagement');
-    const idleSince = new Date(current.engagement.lastEngagementAt).getTime();
-    if (clock() >= idleSince + durationMs(policy.inactiveDisqualifyAfter)) {
+    await routeIfSalesReady(current);
+    if (clock() >= idleSince(current) + durationMs(policy.inactiveDisqualifyAfter)) {
       // DESIGN.md: 90 days with no activity closes any open lead with a reason.
       setStatus(current, 'disqualified', 'unresponsive');
       await save(current);
       break;
     }
-    await save(current);
+    if (events.length > 0 || outbox.length > 0) await save(current);
   }
 
+  // Actions queued behind the one that closed the lead no longer fit it.
+  for (const work of queue) {
+    if (work.kind === 'action') work.reject(actionFailure({ kind: 'invalid_state', message: `the lead is ${lead!.status}` }));
+  }
   await condition(allHandlersFinished);
-  if (queue.length > 0) {
+  const signals = queue.filter((work): work is SignalWork => work.kind === 'capture');
+  if (signals.length > 0) {
     // Someone was captured while the lead was closing: reactivate it rather than drop the capture.
-    await continueAsNew<typeof leadWorkflow>({ leadId, policy, carried: { lead: lead!, seenIds, enrichmentFailedAt }, pending: queue });
+    await continueAsNew<typeof leadWorkflow>({ leadId, policy, carried: { lead: lead!, seenIds, enrichmentFailedAt }, pending: signals });
   }
   return { status: lead!.status, reason: lead!.statusReason };
 }

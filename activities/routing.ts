@@ -1,0 +1,170 @@
+import type { Sql, Tx } from '../db/client';
+import type { LeadConfig } from '../domain/config';
+import type { LeadSource } from '../domain/lead';
+import { matchTeam, pickRep, segmentOf, unavailability, type Segment } from '../domain/routing';
+import { emailDomainOf } from '../domain/scoring';
+import { slaTerms, withinBusinessHours, type BusinessHours, type Priority } from '../domain/sla';
+
+export interface RouteRequest {
+  leadId: string;
+  email: string;
+  country?: string;
+  employees?: number;
+  source: LeadSource;
+  sla: LeadConfig['sla'];
+  /** Reps not to pick (e.g. the owner who just breached the SLA). */
+  exclude?: string[];
+}
+
+export interface Assignment {
+  /** null: no eligible rep; the lead waits in the unassigned queue (of `teamId`, if a team covers it). */
+  ownerId: string | null;
+  teamId: string | null;
+  reason: string;
+  priority: Priority;
+  sla: string;
+  slaReason: string;
+  ownerManagerId: string | null;
+  teamManagerId: string | null;
+}
+
+interface TeamRow {
+  id: string;
+  name: string;
+  countries: string[];
+  segments: Segment[];
+  business_hours: BusinessHours;
+  manager_id: string | null;
+  virtual_time: number;
+}
+
+interface RepRow {
+  id: string;
+  team_id: string | null;
+  weight: number;
+  capacity: number;
+  active: boolean;
+  out_of_office_until: Date | null;
+  manager_id: string | null;
+  virtual_time: number;
+  open_leads: number;
+}
+
+/** Reps with their open-lead counts, locked so concurrent routing never takes one past capacity. */
+async function lockReps(tx: Tx, where: { teamId?: string; repId?: string }): Promise<RepRow[]> {
+  const rows = await tx<Omit<RepRow, 'open_leads'>[]>`
+    SELECT id, team_id, weight, capacity, active, out_of_office_until, manager_id, virtual_time FROM reps
+    WHERE ${where.teamId !== undefined ? tx`team_id = ${where.teamId}` : tx`id = ${where.repId!}`}
+    ORDER BY id FOR UPDATE`;
+  if (rows.length === 0) return [];
+  const counts = await tx<{ owner_id: string; n: number }[]>`
+    SELECT owner_id, count(*)::int AS n FROM leads
+    WHERE owner_id IN ${tx(rows.map((r) => r.id))} AND status IN ('sql', 'accepted') GROUP BY owner_id`;
+  const open = new Map(counts.map((c) => [c.owner_id, c.n]));
+  return rows.map((r) => ({ ...r, open_leads: open.get(r.id) ?? 0 }));
+}
+
+const availability = (rep: RepRow) => ({ active: rep.active, outOfOfficeUntil: rep.out_of_office_until, openLeads: rep.open_leads, capacity: rep.capacity });
+
+/** Routing in Postgres (DESIGN.md, "Routing"): account owner, then territory and segment, then weighted round robin. */
+export function routingActivities(sql: Sql) {
+  async function assign(tx: Tx, leadId: string, ownerId: string | null, teamId: string | null, reason: string) {
+    await tx`UPDATE leads SET owner_id = ${ownerId}, team_id = ${teamId}, routing_reason = ${reason}, status = 'sql',
+                              assigned_at = ${ownerId ? tx`now()` : null}, updated_at = now()
+             WHERE lead_id = ${leadId}`;
+  }
+
+  /** Round robin within a team (locked), or undefined when nobody there is eligible. */
+  async function roundRobin(tx: Tx, team: TeamRow, exclude: string[], now: Date) {
+    const reps = await lockReps(tx, { teamId: team.id });
+    const skipped: string[] = [];
+    const eligible = reps.filter((rep) => {
+      const why = exclude.includes(rep.id) ? 'just breached the SLA' : unavailability(availability(rep), now);
+      if (why) skipped.push(`${rep.id} ${why}`);
+      return !why;
+    });
+    const pick = pickRep(
+      eligible.map((r) => ({ id: r.id, weight: r.weight, virtualTime: r.virtual_time })),
+      team.virtual_time,
+    );
+    if (pick) {
+      await tx`UPDATE reps SET virtual_time = ${pick.repVirtualTime} WHERE id = ${pick.repId}`;
+      await tx`UPDATE teams SET virtual_time = ${pick.teamVirtualTime} WHERE id = ${team.id}`;
+    }
+    return { rep: reps.find((r) => r.id === pick?.repId), skipped };
+  }
+
+  return {
+    /** Chooses the owner and takes the assignment in one transaction; the SLA terms come with it. */
+    async routeLead(request: RouteRequest): Promise<Assignment> {
+      const now = new Date();
+      const segment = segmentOf(request.employees);
+      const exclude = request.exclude ?? [];
+      return sql.begin(async (tx) => {
+        const domain = emailDomainOf(request.email);
+        const [account] = await tx<{ owner_id: string | null; name: string }[]>`SELECT owner_id, name FROM accounts WHERE domain = ${domain}`;
+        let team: TeamRow | undefined;
+        let ownerId: string | null = null;
+        let ownerManagerId: string | null = null;
+        const reasons: string[] = [];
+
+        if (account?.owner_id) {
+          const [owner] = await tx<{ team_id: string | null }[]>`SELECT team_id FROM reps WHERE id = ${account.owner_id}`;
+          if (owner?.team_id) [team] = await tx<TeamRow[]>`SELECT * FROM teams WHERE id = ${owner.team_id} FOR UPDATE`;
+          const [rep] = await lockReps(tx, { repId: account.owner_id });
+          const why = !rep ? 'unknown' : exclude.includes(rep.id) ? 'just breached the SLA' : unavailability(availability(rep), now);
+          if (rep && !why) {
+            ownerId = rep.id;
+            ownerManagerId = rep.manager_id;
+            reasons.push(`account ${account.name} (${domain}) is owned by ${rep.id}`);
+          } else {
+            reasons.push(`account owner ${account.owner_id} is ${why}${team ? `: their team ${team.name}` : ''}`);
+          }
+        }
+        if (!ownerId && !team) {
+          const teams = await tx<TeamRow[]>`SELECT * FROM teams ORDER BY created_at, id`;
+          const matched = matchTeam(teams, request.country, segment);
+          if (matched) {
+            [team] = await tx<TeamRow[]>`SELECT * FROM teams WHERE id = ${matched.id} FOR UPDATE`;
+            reasons.push(`territory: team ${team!.name} covers ${request.country ?? 'any country'}, ${segment}`);
+          } else {
+            reasons.push(`no team covers ${request.country ?? 'an unknown country'}, ${segment}`);
+          }
+        }
+        if (!ownerId && team) {
+          const { rep, skipped } = await roundRobin(tx, team, exclude, now);
+          if (rep) {
+            ownerId = rep.id;
+            ownerManagerId = rep.manager_id;
+            reasons.push(`weighted round robin → ${rep.id}${skipped.length ? ` (skipped ${skipped.join(', ')})` : ''}`);
+          } else {
+            reasons.push(`nobody eligible${skipped.length ? ` (${skipped.join(', ')})` : ''}: unassigned queue`);
+          }
+        }
+        const reason = reasons.join('; ');
+        await assign(tx, request.leadId, ownerId, team?.id ?? null, reason);
+        const terms = slaTerms(request.source, segment, team ? withinBusinessHours(team.business_hours, now) : true, request.sla);
+        return {
+          ownerId,
+          teamId: team?.id ?? null,
+          reason,
+          priority: terms.priority,
+          sla: terms.sla,
+          slaReason: terms.reason,
+          ownerManagerId,
+          teamManagerId: team?.manager_id ?? null,
+        };
+      });
+    },
+
+    /** Gives the lead to a named rep (ops reassignment, escalation to the team manager), whatever the rep's load. */
+    async assignTo({ leadId, repId, reason }: { leadId: string; repId: string; reason: string }): Promise<{ ownerManagerId: string | null; teamId: string | null } | null> {
+      return sql.begin(async (tx) => {
+        const [rep] = await tx<{ manager_id: string | null; team_id: string | null }[]>`SELECT manager_id, team_id FROM reps WHERE id = ${repId} FOR UPDATE`;
+        if (!rep) return null;
+        await assign(tx, leadId, repId, rep.team_id, reason);
+        return { ownerManagerId: rep.manager_id, teamId: rep.team_id };
+      });
+    },
+  };
+}
