@@ -3,11 +3,14 @@ import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { authenticate, type Principal } from './auth';
+import type { Sql } from '../db/client';
 import type { ApiDeps, AppEnv } from './context';
 import { ApiError, onError, validationFailed } from './errors';
 import { healthRoutes } from './routes/health';
 import { idempotency } from './idempotency';
+import { actionRoutes } from './routes/actions';
 import { activityRoutes } from './routes/activities';
+import { peopleRoutes } from './routes/people';
 import { leadRoutes } from './routes/leads';
 
 export const maxBodyBytes = 64 * 1024;
@@ -22,6 +25,12 @@ const requireJson = createMiddleware(async (c, next) => {
   }
   await next();
 });
+
+/** A rep's key, created by `POST /reps` and stored hashed. */
+async function repKey(sql: Sql, hash: string): Promise<Principal | undefined> {
+  const [rep] = await sql<{ id: string }[]>`SELECT id FROM reps WHERE api_key_hash = ${hash}`;
+  return rep ? { role: 'rep', repId: rep.id } : undefined;
+}
 
 /** The HTTP API: small route modules composed here, validated at the edge by the zod schemas the OpenAPI document is generated from. */
 export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
@@ -48,9 +57,14 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const tooLarge = () => {
     throw new ApiError(413, 'payload_too_large', `the body is over ${maxBodyBytes / 1024} KiB`);
   };
+  const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
-  app.use('/leads/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, authenticate(apiKeys), idempotency(deps.sql));
+  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*']) {
+    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, auth, idempotency(deps.sql));
+  }
   app.route('/', leadRoutes(deps));
   app.route('/', activityRoutes(deps));
+  app.route('/', actionRoutes(deps));
+  app.route('/', peopleRoutes(deps));
   return app;
 }

@@ -47,12 +47,12 @@ export function parseApiKeys(value: string | undefined): Map<string, Principal> 
 export type AuthEnv = { Variables: { principal: Principal; apiKeyHash: string } };
 
 /** Resolves the bearer key to a principal: 401 when it is missing or unknown. */
-export function authenticate(keys: Map<string, Principal>) {
+export function authenticate(keys: Map<string, Principal>, lookup?: (keyHash: string) => Promise<Principal | undefined>) {
   return createMiddleware<AuthEnv>(async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const keyHash = match ? hashKey(match[1]!) : '';
-    const principal = keys.get(keyHash);
+    const principal = keys.get(keyHash) ?? (match && lookup ? await lookup(keyHash) : undefined);
     if (!principal) {
       throw new ApiError(
         401,

@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadLeadConfig } from '../config/load';
 import { loadEnv, temporalConnectionOptions } from '../config/env';
 import { createSql } from '../db/client';
+import { startNotifier } from './notifier';
 import { createLeadWorker } from './worker';
 import { enrichmentProviderFrom } from '../activities/enrichment';
 
@@ -19,8 +20,11 @@ async function main() {
     enrichment: enrichmentProviderFrom(config.enrichment),
   });
   console.log(`worker: polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}"`);
+  const notifier = startNotifier({ sql, webhookUrl: env.NOTIFY_WEBHOOK_URL, log: (line) => console.log(line) });
+  if (!env.NOTIFY_WEBHOOK_URL) console.log('worker: NOTIFY_WEBHOOK_URL is unset: notifications are recorded in the outbox and marked skipped');
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.
   await worker.run();
+  await notifier.stop();
   await connection.close();
   await sql.end({ timeout: 5 });
 }

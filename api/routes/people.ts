@@ -1,0 +1,226 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Sql } from '../../db/client';
+import { segments } from '../../domain/routing';
+import { retryRoutingSignal } from '../../workflows/definitions';
+import { hashKey, requireRole } from '../auth';
+import type { ApiDeps, AppEnv } from '../context';
+import { ApiError, errorResponses } from '../errors';
+
+const id = z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 letters, digits, "_", "." or "-"');
+const isoTimestamp = z.iso.datetime({ offset: true });
+const validTimeZone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
+
+export const repInputSchema = z
+  .strictObject({
+    id: id.optional().meta({ description: 'chosen by the server (rep-…) when absent' }),
+    name: z.string().trim().min(1).max(200),
+    email: z.email(),
+    teamId: id.nullable().optional(),
+    weight: z.number().int().min(1).max(100).default(1),
+    capacity: z.number().int().min(0).max(10_000).default(50),
+    active: z.boolean().default(true),
+    outOfOfficeUntil: isoTimestamp.nullable().optional(),
+    managerId: id.nullable().optional(),
+  })
+  .meta({ id: 'RepInput' });
+const repPatchSchema = repInputSchema.omit({ id: true }).partial().meta({ id: 'RepPatch' });
+const repSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    email: z.string(),
+    teamId: z.string().nullable(),
+    weight: z.number(),
+    capacity: z.number(),
+    active: z.boolean(),
+    outOfOfficeUntil: z.string().nullable(),
+    managerId: z.string().nullable(),
+  })
+  .meta({ id: 'Rep' });
+
+export const teamInputSchema = z
+  .strictObject({
+    id: id.optional(),
+    name: z.string().trim().min(1).max(200),
+    countries: z.array(z.string().regex(/^[A-Za-z]{2}$/, 'must be ISO 3166-1 alpha-2').transform((c) => c.toUpperCase())).default([]).meta({ description: 'empty: any country' }),
+    segments: z.array(z.enum(segments)).default([]).meta({ description: 'empty: any segment' }),
+    businessHours: z.strictObject({
+      timeZone: z.string().refine(validTimeZone, 'must be an IANA time zone such as America/New_York'),
+      days: z.array(z.number().int().min(1).max(7)).min(1).meta({ description: 'ISO weekdays, Monday = 1' }),
+      start: clock,
+      end: clock,
+    }),
+    managerId: id.nullable().optional(),
+  })
+  .meta({ id: 'TeamInput' });
+const teamSchema = teamInputSchema.required({ id: true }).extend({ managerId: z.string().nullable() }).meta({ id: 'Team' });
+
+export const accountInputSchema = z
+  .strictObject({
+    domain: z.string().trim().toLowerCase().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain such as acme.io'),
+    name: z.string().trim().min(1).max(300),
+    ownerId: id.nullable().optional(),
+  })
+  .meta({ id: 'Account' });
+
+interface RepRow {
+  id: string;
+  name: string;
+  email: string;
+  team_id: string | null;
+  weight: number;
+  capacity: number;
+  active: boolean;
+  out_of_office_until: Date | null;
+  manager_id: string | null;
+}
+const repView = (r: RepRow) => ({
+  id: r.id,
+  name: r.name,
+  email: r.email,
+  teamId: r.team_id,
+  weight: r.weight,
+  capacity: r.capacity,
+  active: r.active,
+  outOfOfficeUntil: r.out_of_office_until?.toISOString() ?? null,
+  managerId: r.manager_id,
+});
+
+const opsOnly = requireRole('ops');
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+async function assertExists(sql: Sql, table: 'teams' | 'reps', value: string | null | undefined, path: string) {
+  if (!value) return;
+  const [row] = await sql`SELECT 1 FROM ${sql(table)} WHERE id = ${value}`;
+  if (!row) throw new ApiError(400, 'validation_failed', `invalid body: ${path}`, [{ path, message: `no ${table === 'teams' ? 'team' : 'rep'} with id ${value}` }]);
+}
+
+const conflict = (what: string) => new ApiError(409, 'conflict', `${what} already exists`);
+const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
+/**
+ * Leads waiting in the unassigned queue try routing again when reps or teams change. Best effort:
+ * the queue also retries on its own backoff.
+ */
+export async function wakeUnassigned({ sql, temporal }: Pick<ApiDeps, 'sql' | 'temporal'>): Promise<void> {
+  const waiting = await sql<{ lead_id: string }[]>`
+    SELECT lead_id FROM leads WHERE owner_id IS NULL AND status = 'sql' ORDER BY updated_at LIMIT 1000`;
+  await Promise.allSettled(
+    waiting.map(({ lead_id }) =>
+      temporal.workflow
+        .getHandle(lead_id)
+        .signal(retryRoutingSignal)
+        .catch((error) => {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+        }),
+    ),
+  );
+}
+
+/** Reps, teams and accounts (API.md): routing data, managed by ops. */
+export function peopleRoutes(deps: ApiDeps) {
+  const { sql } = deps;
+  return new OpenAPIHono<AppEnv>()
+    .openapi(
+      createRoute({ method: 'get', path: '/reps', tags: ['routing data'], summary: 'All reps', security: [{ apiKey: [] }], middleware: opsOnly,
+        responses: { 200: { description: 'reps', ...json(z.object({ reps: z.array(repSchema) })) }, ...errorResponses(401, 403) } }),
+      async (c) => c.json({ reps: (await sql<RepRow[]>`SELECT * FROM reps ORDER BY id`).map(repView) }, 200),
+    )
+    .openapi(
+      createRoute({ method: 'post', path: '/reps', tags: ['routing data'], summary: 'Add a rep; its API key is returned once', security: [{ apiKey: [] }], middleware: opsOnly,
+        request: { body: { required: true, ...json(repInputSchema) } },
+        responses: { 201: { description: 'the rep and its API key', ...json(repSchema.extend({ apiKey: z.string() })) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } }),
+      async (c) => {
+        const input = c.req.valid('json');
+        await assertExists(sql, 'teams', input.teamId, 'teamId');
+        const apiKey = `rk_${randomBytes(24).toString('base64url')}`;
+        const repId = input.id ?? `rep-${randomUUID().slice(0, 8)}`;
+        const [row] = await sql<RepRow[]>`
+          INSERT INTO reps (id, name, email, team_id, weight, capacity, active, out_of_office_until, manager_id, api_key_hash)
+          VALUES (${repId}, ${input.name}, ${input.email}, ${input.teamId ?? null}, ${input.weight}, ${input.capacity},
+                  ${input.active}, ${input.outOfOfficeUntil ?? null}, ${input.managerId ?? null}, ${hashKey(apiKey)})
+          RETURNING *`.catch((error) => {
+          throw isUniqueViolation(error) ? conflict(`rep ${repId}`) : error;
+        });
+        await wakeUnassigned(deps);
+        return c.json({ ...repView(row!), apiKey }, 201);
+      },
+    )
+    .openapi(
+      createRoute({ method: 'patch', path: '/reps/{id}', tags: ['routing data'], summary: 'Change a rep (team, weight, capacity, active, out of office, manager)', security: [{ apiKey: [] }], middleware: opsOnly,
+        request: { params: z.object({ id }), body: { required: true, ...json(repPatchSchema) } },
+        responses: { 200: { description: 'the rep', ...json(repSchema) }, ...errorResponses(400, 401, 403, 404, 413, 415) } }),
+      async (c) => {
+        const { id: repId } = c.req.valid('param');
+        const patch = c.req.valid('json');
+        await assertExists(sql, 'teams', patch.teamId, 'teamId');
+        const columns = {
+          name: patch.name,
+          email: patch.email,
+          team_id: patch.teamId,
+          weight: patch.weight,
+          capacity: patch.capacity,
+          active: patch.active,
+          out_of_office_until: patch.outOfOfficeUntil,
+          manager_id: patch.managerId,
+        };
+        const changed = Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
+        const [row] = Object.keys(changed).length
+          ? await sql<RepRow[]>`UPDATE reps SET ${sql(changed)} WHERE id = ${repId} RETURNING *`
+          : await sql<RepRow[]>`SELECT * FROM reps WHERE id = ${repId}`;
+        if (!row) throw new ApiError(404, 'not_found', `no rep with id ${repId}`);
+        await wakeUnassigned(deps);
+        return c.json(repView(row), 200);
+      },
+    )
+    .openapi(
+      createRoute({ method: 'get', path: '/teams', tags: ['routing data'], summary: 'All teams, in routing order', security: [{ apiKey: [] }], middleware: opsOnly,
+        responses: { 200: { description: 'teams', ...json(z.object({ teams: z.array(teamSchema) })) }, ...errorResponses(401, 403) } }),
+      async (c) => {
+        const rows = await sql`SELECT id, name, countries, segments, business_hours, manager_id FROM teams ORDER BY created_at, id`;
+        return c.json({ teams: rows.map((t) => ({ id: t.id, name: t.name, countries: t.countries, segments: t.segments, businessHours: t.business_hours, managerId: t.manager_id })) }, 200);
+      },
+    )
+    .openapi(
+      createRoute({ method: 'post', path: '/teams', tags: ['routing data'], summary: 'Add a team (matched in the order teams were added)', security: [{ apiKey: [] }], middleware: opsOnly,
+        request: { body: { required: true, ...json(teamInputSchema) } },
+        responses: { 201: { description: 'the team', ...json(teamSchema) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } }),
+      async (c) => {
+        const input = c.req.valid('json');
+        const teamId = input.id ?? `team-${randomUUID().slice(0, 8)}`;
+        await sql`INSERT INTO teams (id, name, countries, segments, business_hours, manager_id)
+                  VALUES (${teamId}, ${input.name}, ${input.countries}, ${input.segments}, ${sql.json(input.businessHours)}, ${input.managerId ?? null})`.catch((error) => {
+          throw isUniqueViolation(error) ? conflict(`team ${teamId}`) : error;
+        });
+        await wakeUnassigned(deps);
+        return c.json({ ...input, id: teamId, managerId: input.managerId ?? null }, 201);
+      },
+    )
+    .openapi(
+      createRoute({ method: 'get', path: '/accounts', tags: ['routing data'], summary: 'All accounts', security: [{ apiKey: [] }], middleware: opsOnly,
+        responses: { 200: { description: 'accounts', ...json(z.object({ accounts: z.array(accountInputSchema) })) }, ...errorResponses(401, 403) } }),
+      async (c) => c.json({ accounts: (await sql<{ domain: string; name: string; owner_id: string | null }[]>`SELECT domain, name, owner_id FROM accounts ORDER BY domain`).map((a) => ({ domain: a.domain, name: a.name, ownerId: a.owner_id })) }, 200),
+    )
+    .openapi(
+      createRoute({ method: 'post', path: '/accounts', tags: ['routing data'], summary: 'Add or replace an account and its owner', security: [{ apiKey: [] }], middleware: opsOnly,
+        request: { body: { required: true, ...json(accountInputSchema) } },
+        responses: { 201: { description: 'the account', ...json(accountInputSchema) }, ...errorResponses(400, 401, 403, 413, 415, 422) } }),
+      async (c) => {
+        const input = c.req.valid('json');
+        await assertExists(sql, 'reps', input.ownerId, 'ownerId');
+        await sql`INSERT INTO accounts (domain, name, owner_id) VALUES (${input.domain}, ${input.name}, ${input.ownerId ?? null})
+                  ON CONFLICT (domain) DO UPDATE SET name = EXCLUDED.name, owner_id = EXCLUDED.owner_id`;
+        return c.json({ ...input, ownerId: input.ownerId ?? null }, 201);
+      },
+    );
+}
