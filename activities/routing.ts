@@ -14,6 +14,8 @@ export interface RouteRequest {
   sla: LeadConfig['sla'];
   /** Reps not to pick (e.g. the owner who just breached the SLA). */
   exclude?: string[];
+  /** The workflow's time: availability and business hours are judged at this moment. */
+  at: string;
 }
 
 export interface Assignment {
@@ -97,7 +99,7 @@ export function routingActivities(sql: Sql) {
   return {
     /** Chooses the owner and takes the assignment in one transaction; the SLA terms come with it. */
     async routeLead(request: RouteRequest): Promise<Assignment> {
-      const now = new Date();
+      const now = new Date(request.at);
       const segment = segmentOf(request.employees);
       const exclude = request.exclude ?? [];
       return sql.begin(async (tx) => {

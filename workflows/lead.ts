@@ -255,14 +255,14 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
 
   const route = async (current: LeadRecord, exclude: string[] = []) => {
     const p = current.profile;
-    const assignment = await routeLead({ leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: policy.sla, exclude });
+    const assignment = await routeLead({ leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: policy.sla, exclude, at: now() });
     startAssignment(current, assignment);
   };
 
   /** Another try for a lead in the unassigned queue: quiet (no event, no alert) unless it finds an owner. */
   const retryRouting = async (current: LeadRecord) => {
     const p = current.profile;
-    const assignment = await routeLead({ leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: policy.sla });
+    const assignment = await routeLead({ leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: policy.sla, at: now() });
     if (assignment.ownerId) {
       startAssignment(current, assignment);
       await save(current);
