@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { createApp } from '../api/app';
+import { parseApiKeys } from '../api/auth';
+import { resolveLeadConfig } from '../config/load';
+import { createSql, type Sql } from '../db/client';
+import { leadPolicy } from '../domain/config';
+import { ensureSearchAttributes } from '../stack/search-attributes';
+import { namespace, runWorker, type RunningWorker } from './helpers';
+
+// The speed-to-lead ladder on the time-skipping server: minutes and hours pass in milliseconds.
+let env: TestWorkflowEnvironment;
+let sql: Sql;
+let worker: RunningWorker;
+let app: ReturnType<typeof createApp>;
+const taskQueue = `ladder-${randomUUID()}`;
+// Leads from made-up countries score "outside the target region" (−10): a demo request (+50) is 40, sales-ready here.
+const config = resolveLeadConfig({ qualification: { sqlAt: 40, mqlAt: 20 } });
+
+beforeAll(async () => {
+  const path = inject('timeSkippingServer');
+  env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
+  await ensureSearchAttributes(env.connection, namespace);
+  sql = createSql(inject('databaseUrl'), { max: 3 });
+  worker = await runWorker({ connection: env.nativeConnection, taskQueue, sql });
+  app = createApp({ sql, temporal: env.client, taskQueue, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(config) }, parseApiKeys(undefined));
+});
+afterAll(async () => {
+  await worker?.stop();
+  await sql?.end({ timeout: 5 });
+  await env?.teardown();
+});
+
+async function call(method: string, path: string, body: unknown, key = 'ops-dev') {
+  const response = await app.request(path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+/** A team in its own made-up country, two reps with managers, and a team manager outside the rotation. */
+async function setUpTeam(country: string, days: number[] = [1, 2, 3, 4, 5, 6, 7]) {
+  const suffix = randomUUID().slice(0, 6);
+  const manager = (await call('POST', '/reps', { id: `mgr-${suffix}`, name: 'Team Manager', email: `mgr-${suffix}@example.com` })).body;
+  const team = (await call('POST', '/teams', {
+    id: `team-${suffix}`, name: `Team ${country}`, countries: [country], managerId: manager.id,
+    businessHours: { timeZone: 'UTC', days, start: '00:00', end: '23:59' },
+  })).body;
+  const reps = [];
+  for (const name of ['a', 'b']) {
+    const created = await call('POST', '/reps', { id: `rep-${name}-${suffix}`, name, email: `${name}-${suffix}@example.com`, teamId: team.id, managerId: `boss-of-${name}-${suffix}` });
+    expect(created.status).toBe(201);
+    reps.push(created.body as { id: string; apiKey: string });
+  }
+  return { team, manager, reps };
+}
+
+async function capture(country: string, source = 'demo_request', extra: Record<string, unknown> = {}) {
+  const response = await call('POST', '/leads', { email: `buyer.${randomUUID().slice(0, 8)}@prospect-${randomUUID().slice(0, 6)}.com`, source, country, ...extra }, 'capture-dev');
+  expect(response.status).toBe(202);
+  return response.body.leadId as string;
+}
+
+const timeline = (leadId: string) =>
+  sql<{ at: Date; type: string; data: any }[]>`SELECT at, type, data FROM lead_events WHERE lead_id = ${leadId} ORDER BY id`;
+const notifications = (leadId: string) =>
+  sql<{ kind: string; recipient: string }[]>`SELECT kind, recipient FROM notifications WHERE lead_id = ${leadId} ORDER BY id`;
+const minutes = (from: number, to: Date) => (to.getTime() - from) / 60_000;
+
+describe('speed-to-lead SLA and escalation ladder', () => {
+  it('P1 in business hours: reminder at 2.5 min, reassignment at 5, team manager at the second breach', async () => {
+    const { team, manager, reps } = await setUpTeam('XL');
+    const start = await env.currentTimeMs();
+    const leadId = await capture('XL');
+    await expect.poll(async () => (await timeline(leadId)).some((e) => e.type === 'assigned')).toBe(true);
+    const firstOwner = (await timeline(leadId)).find((e) => e.type === 'assigned')!.data.ownerId;
+    const secondOwner = reps.map((r) => r.id).find((id) => id !== firstOwner);
+    const [assignedRow] = await sql`SELECT owner_id, priority, sla_due_at FROM leads WHERE lead_id = ${leadId}`;
+    expect(assignedRow).toMatchObject({ owner_id: firstOwner, priority: 'P1' });
+    expect(minutes(start, assignedRow!.sla_due_at)).toBeCloseTo(5, 0);
+
+    await env.sleep('12 minutes');
+    const events = await timeline(leadId);
+    const ladder = events.filter((e) => ['assigned', 'sla_reminder', 'sla_breached', 'escalated'].includes(e.type));
+    expect(ladder.map((e) => [e.type, e.data.ownerId ?? e.data.to ?? null])).toEqual([
+      ['assigned', firstOwner],
+      ['sla_reminder', firstOwner],
+      ['sla_breached', firstOwner],
+      ['assigned', secondOwner],
+      ['sla_reminder', secondOwner],
+      ['sla_breached', secondOwner],
+      ['escalated', manager.id],
+      ['assigned', manager.id],
+    ]);
+    expect(ladder.map((e) => Math.round(minutes(start, e.at) * 2) / 2)).toEqual([0, 2.5, 5, 5, 7.5, 10, 10, 10]);
+    expect(events.find((e) => e.type === 'assigned' && e.data.ownerId === secondOwner)!.data.reason).toContain(`skipped ${firstOwner} just breached the SLA`);
+
+    const [lead] = await sql`SELECT owner_id, sla_breaches, status FROM leads WHERE lead_id = ${leadId}`;
+    expect(lead).toEqual({ owner_id: manager.id, sla_breaches: 2, status: 'sql' });
+    expect(await notifications(leadId)).toEqual([
+      { kind: 'assignment', recipient: firstOwner },
+      { kind: 'sla_reminder', recipient: firstOwner },
+      { kind: 'sla_breach', recipient: `boss-of-${firstOwner.split('-')[1]}-${team.id.split('-')[1]}` },
+      { kind: 'assignment', recipient: secondOwner },
+      { kind: 'sla_reminder', recipient: secondOwner },
+      { kind: 'escalation', recipient: 'ops' },
+      { kind: 'assignment', recipient: manager.id },
+    ]);
+    const attributes = (await env.client.workflow.getHandle(leadId).describe()).searchAttributes;
+    expect(attributes).toMatchObject({ LeadOwner: [manager.id], LeadPriority: ['P1'], LeadStatus: ['sql'] });
+  });
+
+  it('P1 outside business hours gets 30 minutes: reminder at 15, breach at 30', async () => {
+    const today = ((new Date(await env.currentTimeMs()).getUTCDay() + 6) % 7) + 1;
+    await setUpTeam('XM', [1, 2, 3, 4, 5, 6, 7].filter((d) => d !== today));
+    const start = await env.currentTimeMs();
+    const leadId = await capture('XM');
+    await expect.poll(async () => (await timeline(leadId)).some((e) => e.type === 'assigned')).toBe(true);
+    expect((await timeline(leadId)).find((e) => e.type === 'assigned')!.data).toMatchObject({ priority: 'P1', sla: 'PT30M', slaReason: 'demo_request is P1, outside business hours' });
+    await env.sleep('31 minutes');
+    const steps = (await timeline(leadId)).filter((e) => e.type === 'sla_reminder' || e.type === 'sla_breached');
+    expect(steps.map((e) => [e.type, Math.round(minutes(start, e.at))])).toEqual([
+      ['sla_reminder', 15],
+      ['sla_breached', 30],
+    ]);
+  });
+
+  it('an enterprise webinar attendee moves up from P2 (4 h) to P1 (5 min)', async () => {
+    await setUpTeam('XN');
+    const start = await env.currentTimeMs();
+    const leadId = await capture('XN', 'webinar', { employees: 5000, title: 'CEO' }); // webinar +30, CEO +20, outside region −10
+    await expect.poll(async () => (await timeline(leadId)).some((e) => e.type === 'assigned')).toBe(true);
+    expect((await timeline(leadId)).find((e) => e.type === 'assigned')!.data).toMatchObject({ priority: 'P1', sla: 'PT5M', slaReason: 'webinar is P2, enterprise moves it up to P1' });
+    await env.sleep('6 minutes');
+    const breach = (await timeline(leadId)).find((e) => e.type === 'sla_breached')!;
+    expect(Math.round(minutes(start, breach.at))).toBe(5);
+  });
+
+  it('the owner’s accept stops the clock and records the response time', async () => {
+    const { reps } = await setUpTeam('XO');
+    const leadId = await capture('XO');
+    await expect.poll(async () => (await sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBeTruthy();
+    const [{ owner_id: owner }] = (await sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`) as any;
+    await env.sleep('1 minute');
+    const key = reps.find((r) => r.id === owner)!.apiKey;
+    const accepted = await call('POST', `/leads/${leadId}/accept`, {}, key);
+    expect(accepted.status).toBe(200);
+    expect(accepted.body).toMatchObject({ status: 'accepted', ownerId: owner });
+    await env.sleep('30 minutes');
+    const types = (await timeline(leadId)).map((e) => e.type);
+    expect(types).not.toContain('sla_reminder');
+    expect(types).not.toContain('sla_breached');
+    const [row] = await sql`SELECT responded_at, response_ms, sla_due_at FROM leads WHERE lead_id = ${leadId}`;
+    expect(Number(row!.response_ms)).toBeGreaterThanOrEqual(60_000);
+    expect(Number(row!.response_ms)).toBeLessThan(65_000);
+    expect(row!.sla_due_at).toBeNull();
+  });
+});
