@@ -37,7 +37,19 @@ export const leadViewSchema = z
     grade: z.enum(['A', 'B', 'C', 'D', 'F']).nullable(),
     scoreBreakdown: z.array(scoreLineSchema),
     scoreModelVersion: z.number().int().nullable(),
+    priority: z.enum(['P1', 'P2', 'P3']).nullable(),
     ownerId: z.string().nullable(),
+    teamId: z.string().nullable(),
+    routingReason: z.string().nullable(),
+    sla: z
+      .object({
+        dueAt: z.string().nullable(),
+        breaches: z.number().int(),
+        respondedAt: z.string().nullable(),
+        responseMs: z.number().nullable(),
+      })
+      .nullable()
+      .meta({ description: 'null until the lead is routed' }),
     consent: z.record(z.string(), z.enum(consentStates)).meta({ example: { email: 'opted_in' } }),
     source: z.enum(leadSources),
     sourceDetail: z.string().nullable(),
@@ -82,7 +94,18 @@ export async function readLead(sql: Sql, id: string, principal: Principal, links
     grade: row.grade,
     scoreBreakdown: row.score_breakdown,
     scoreModelVersion: row.score_model_version,
+    priority: row.priority,
     ownerId: row.owner_id,
+    teamId: row.team_id,
+    routingReason: row.routing_reason,
+    sla: row.routing_reason === null
+      ? null
+      : {
+          dueAt: row.sla_due_at?.toISOString() ?? null,
+          breaches: row.sla_breaches,
+          respondedAt: row.responded_at?.toISOString() ?? null,
+          responseMs: row.response_ms === null ? null : Number(row.response_ms),
+        },
     consent: Object.fromEntries(Object.entries(row.consent).map(([channel, record]) => [channel, record!.status])),
     source: row.source,
     sourceDetail: row.source_detail,

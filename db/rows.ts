@@ -32,6 +32,15 @@ export interface LeadRow {
   grade: Score['grade'] | null;
   score_breakdown: Score['breakdown'];
   score_model_version: number | null;
+  team_id: string | null;
+  priority: 'P1' | 'P2' | 'P3' | null;
+  routing_reason: string | null;
+  assigned_at: Date | null;
+  sla_due_at: Date | null;
+  sla_breaches: number;
+  responded_at: Date | null;
+  /** bigint: postgres.js returns it as a string. */
+  response_ms: string | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -112,6 +112,8 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   let outbox: OutboxNotification[] = [];
   /** While in the unassigned queue: when to try routing again, and the current backoff. */
   let routeRetryAt: number | undefined;
+  /** True while the main loop is applying a signal, an action or a timer. */
+  let busy = false;
   let routeRetryDelay = durationMs(policy.routing.unassignedRetryFirst);
 
   const start = input.carried?.lead ?? (await loadLead(leadId));
@@ -128,8 +130,11 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
       actionUpdates[name] as typeof actionUpdates.accept,
       (request) => new Promise<ActionResult>((resolve, reject) => queue.push({ kind: 'action', name, request, resolve, reject })),
       {
+        // Rejects at once what clearly does not fit. While a step is under way (e.g. routing has
+        // chosen an owner the workflow has not recorded yet) the check waits for the action's turn.
         validator: (request) => {
           if (!lead) throw ApplicationFailure.create({ type: actionFailureTypes.invalidState, message: 'the lead is not captured yet' });
+          if (busy) return;
           const rejection = rejectAction(name, lead.status, lead.routing?.ownerId, request.actor);
           if (rejection) throw actionFailure(rejection);
         },
@@ -438,6 +443,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     }
     const wait = lead ? Math.max(0, nextDeadline(lead) - clock()) : undefined;
     const gotWork = wait === undefined ? (await condition(() => queue.length > 0), true) : await condition(() => queue.length > 0, wait);
+    busy = true;
     if (gotWork) {
       while (queue.length > 0 && !closedStatuses.includes(lead?.status ?? 'new')) {
         const work = queue.shift()!;
@@ -450,6 +456,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
         }
         if (lead) await routeIfSalesReady(lead);
       }
+      busy = false;
       if (lead && closedStatuses.includes(lead.status)) break;
       continue;
     }
@@ -470,6 +477,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
       break;
     }
     if (events.length > 0 || outbox.length > 0) await save(current);
+    busy = false;
   }
 
   // Actions queued behind the one that closed the lead no longer fit it.
