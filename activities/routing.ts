@@ -38,6 +38,7 @@ interface TeamRow {
   business_hours: BusinessHours;
   manager_id: string | null;
   virtual_time: number;
+  assignments: string;
 }
 
 interface RepRow {
@@ -49,13 +50,14 @@ interface RepRow {
   out_of_office_until: Date | null;
   manager_id: string | null;
   virtual_time: number;
+  last_assignment: string;
   open_leads: number;
 }
 
 /** Reps with their open-lead counts, locked so concurrent routing never takes one past capacity. */
 async function lockReps(tx: Tx, where: { teamId?: string; repId?: string }): Promise<RepRow[]> {
   const rows = await tx<Omit<RepRow, 'open_leads'>[]>`
-    SELECT id, team_id, weight, capacity, active, out_of_office_until, manager_id, virtual_time FROM reps
+    SELECT id, team_id, weight, capacity, active, out_of_office_until, manager_id, virtual_time, last_assignment FROM reps
     WHERE ${where.teamId !== undefined ? tx`team_id = ${where.teamId}` : tx`id = ${where.repId!}`}
     ORDER BY id FOR UPDATE`;
   if (rows.length === 0) return [];
@@ -86,12 +88,13 @@ export function routingActivities(sql: Sql) {
       return !why;
     });
     const pick = pickRep(
-      eligible.map((r) => ({ id: r.id, weight: r.weight, virtualTime: r.virtual_time })),
+      eligible.map((r) => ({ id: r.id, weight: r.weight, virtualTime: r.virtual_time, lastAssignment: Number(r.last_assignment) })),
       team.virtual_time,
     );
     if (pick) {
-      await tx`UPDATE reps SET virtual_time = ${pick.repVirtualTime} WHERE id = ${pick.repId}`;
-      await tx`UPDATE teams SET virtual_time = ${pick.teamVirtualTime} WHERE id = ${team.id}`;
+      const assignment = Number(team.assignments) + 1;
+      await tx`UPDATE reps SET virtual_time = ${pick.repVirtualTime}, last_assignment = ${assignment} WHERE id = ${pick.repId}`;
+      await tx`UPDATE teams SET virtual_time = ${pick.teamVirtualTime}, assignments = ${assignment} WHERE id = ${team.id}`;
     }
     return { rep: reps.find((r) => r.id === pick?.repId), skipped };
   }

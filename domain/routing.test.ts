@@ -39,13 +39,14 @@ describe('eligibility', () => {
 });
 
 describe('weighted round robin', () => {
-  function run(reps: RoundRobinSlot[], count: number, available: (id: string, i: number) => boolean = () => true) {
+  function run(reps: Omit<RoundRobinSlot, 'lastAssignment'>[], count: number, available: (id: string, i: number) => boolean = () => true) {
     let teamTime = 0;
-    const slots = new Map(reps.map((r) => [r.id, { ...r }]));
+    const slots = new Map(reps.map((r) => [r.id, { ...r, lastAssignment: 0 }]));
     const picks: string[] = [];
     for (let i = 0; i < count; i++) {
       const pick = pickRep([...slots.values()].filter((r) => available(r.id, i)), teamTime)!;
       slots.get(pick.repId)!.virtualTime = pick.repVirtualTime;
+      slots.get(pick.repId)!.lastAssignment = i + 1;
       teamTime = pick.teamVirtualTime;
       picks.push(pick.repId);
     }
@@ -62,14 +63,17 @@ describe('weighted round robin', () => {
   });
 
   it('interleaves rather than batching a heavy rep’s leads', () => {
-    expect(run([{ id: 'a', weight: 2, virtualTime: 0 }, { id: 'b', weight: 1, virtualTime: 0 }], 6)).toEqual(['a', 'b', 'a', 'a', 'b', 'a']);
+    const picks = run([{ id: 'a', weight: 2, virtualTime: 0 }, { id: 'b', weight: 1, virtualTime: 0 }], 30);
+    for (let round = 0; round < 10; round++) expect(picks.slice(round * 3, round * 3 + 3).filter((p) => p === 'a')).toHaveLength(2);
+    expect(picks.join('')).not.toMatch(/aaa|bb/);
   });
 
   it('gives a rep back from leave its normal share at once, not a burst of catch-up leads', () => {
     const reps = ['a', 'b', 'c'].map((id) => ({ id, weight: 1, virtualTime: 0 }));
     const picks = run(reps, 330, (id, i) => id !== 'c' || i >= 300);
     const afterReturn = picks.slice(300);
-    expect(afterReturn.slice(0, 6).filter((p) => p === 'c')).toHaveLength(2);
+    expect(afterReturn.slice(0, 3).sort()).toEqual(['a', 'b', 'c']);
+    expect(afterReturn.slice(3, 6).sort()).toEqual(['a', 'b', 'c']);
     expect(afterReturn.filter((p) => p === 'c')).toHaveLength(10);
   });
 

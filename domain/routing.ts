@@ -46,6 +46,8 @@ export interface RoundRobinSlot {
   weight: number;
   /** The rep's virtual time: grows by 1/weight with each lead it takes. */
   virtualTime: number;
+  /** When the rep last took a lead (a rising counter): ties go to whoever waited longest. */
+  lastAssignment: number;
 }
 
 export interface RoundRobinPick {
@@ -59,7 +61,7 @@ export interface RoundRobinPick {
  * max(its own virtual time, the team's), the earliest turn wins, and taking a lead moves the rep
  * on by 1/weight. Over many assignments each rep's share matches its weight. A rep who was
  * unavailable starts again from the team's virtual time, so it accrues no credit while away and
- * gets no burst of catch-up leads when it returns.
+ * gets no burst of catch-up leads when it returns. Ties go to the rep who has waited longest.
  */
 export function pickRep(eligible: RoundRobinSlot[], teamVirtualTime: number): RoundRobinPick | undefined {
   let best: (RoundRobinSlot & { start: number }) | undefined;
@@ -68,7 +70,8 @@ export function pickRep(eligible: RoundRobinSlot[], teamVirtualTime: number): Ro
     if (
       !best ||
       start < best.start - 1e-12 ||
-      (Math.abs(start - best.start) <= 1e-12 && (rep.weight > best.weight || (rep.weight === best.weight && rep.id < best.id)))
+      (Math.abs(start - best.start) <= 1e-12 &&
+        (rep.lastAssignment < best.lastAssignment || (rep.lastAssignment === best.lastAssignment && rep.id < best.id)))
     ) {
       best = { ...rep, start };
     }

@@ -10,6 +10,7 @@ CREATE TABLE teams (
   manager_id     text,
   -- Weighted round robin: the virtual time of the team's last assignment (start-time fair queuing).
   virtual_time   double precision NOT NULL DEFAULT 0,
+  assignments    bigint NOT NULL DEFAULT 0,           -- round-robin picks so far, to order ties
   created_at     timestamptz NOT NULL DEFAULT now()
 );
 
@@ -25,6 +26,7 @@ CREATE TABLE reps (
   manager_id          text,
   api_key_hash        text UNIQUE,
   virtual_time        double precision NOT NULL DEFAULT 0,
+  last_assignment     bigint NOT NULL DEFAULT 0,     -- the team's pick number when this rep last took a lead
   created_at          timestamptz NOT NULL DEFAULT now()
 );
 
