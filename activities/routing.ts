@@ -74,7 +74,7 @@ const availability = (rep: RepRow) => ({ active: rep.active, outOfOfficeUntil: r
 export function routingActivities(sql: Sql) {
   async function assign(tx: Tx, leadId: string, ownerId: string | null, teamId: string | null, reason: string) {
     await tx`UPDATE leads SET owner_id = ${ownerId}, team_id = ${teamId}, routing_reason = ${reason}, status = 'sql',
-                              assigned_at = ${ownerId ? tx`now()` : null}, updated_at = now()
+                              assigned_at = ${ownerId ? tx`clock_timestamp()` : null}, updated_at = now()
              WHERE lead_id = ${leadId}`;
   }
 

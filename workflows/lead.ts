@@ -80,6 +80,8 @@ export interface LeadOutcome {
 }
 
 const seenIdsKept = 500;
+/** Continue as new by this many events even where the server does not suggest it (the time-skipping server never does). */
+const maxEventsPerRun = 4000;
 const enrichableFields: (keyof Firmographics)[] = ['companyName', 'employees', 'industry', 'country', 'techStack', 'fundingStage'];
 
 /**
@@ -438,7 +440,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   };
 
   for (;;) {
-    if (lead && queue.length === 0 && workflowInfo().continueAsNewSuggested) {
+    if (lead && queue.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxEventsPerRun)) {
       await continueAsNew<typeof leadWorkflow>({ leadId, policy, carried: { lead, seenIds, enrichmentFailedAt } });
     }
     const wait = lead ? Math.max(0, nextDeadline(lead) - clock()) : undefined;
