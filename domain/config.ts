@@ -97,6 +97,10 @@ export const leadConfigSchema = z
       unassignedRetryFirst: isoDuration,
       unassignedRetryMax: isoDuration,
     }),
+    history: z.strictObject({
+      /** A lead continues as new at this many events even where the server does not suggest it (the time-skipping server never does). */
+      maxEventsPerRun: z.number().int().min(50).max(50_000),
+    }),
     enrichment: z.strictObject({
       provider: z.enum(['local', 'http']),
       /** Enrichment never holds up speed-to-lead longer than this. */
@@ -142,6 +146,7 @@ export interface LeadPolicy {
   sla: LeadConfig['sla'];
   escalation: LeadConfig['escalation'];
   routing: LeadConfig['routing'];
+  history: LeadConfig['history'];
 }
 
 export function leadPolicy(config: LeadConfig): LeadPolicy {
@@ -154,5 +159,6 @@ export function leadPolicy(config: LeadConfig): LeadPolicy {
     sla: config.sla,
     escalation: config.escalation,
     routing: config.routing,
+    history: config.history,
   };
 }

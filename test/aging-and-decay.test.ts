@@ -203,3 +203,44 @@ describe('re-enrichment: a lead whose enrichment failed is enriched again later'
     expect(types).toEqual(['enrichment_failed', 'enriched']);
   });
 });
+
+describe('bounded history: continue-as-new carries the lead intact', () => {
+  it('splits a long wait into runs under the event limit, keeping score, routing and history', async () => {
+    // Leads from this made-up country find no team: they wait in the unassigned queue, retrying hourly.
+    const config = resolveLeadConfig({ history: { maxEventsPerRun: 60 }, qualification: { sqlAt: 40, mqlAt: 20 } });
+    const queueName = `history-${randomUUID()}`;
+    const smallWorker = await runWorker({ connection: env.nativeConnection, taskQueue: queueName, sql });
+    const smallApp = createApp(
+      { sql, temporal: env.client, taskQueue: queueName, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(config) },
+      parseApiKeys(undefined),
+    );
+    try {
+      const response = await smallApp.request('/leads', {
+        method: 'POST',
+        headers: { authorization: 'Bearer capture-dev', 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `long.${randomUUID().slice(0, 8)}@waiting-${randomUUID().slice(0, 6)}.com`, source: 'demo_request', country: 'XH', title: 'Founder' }),
+      });
+      const { leadId } = (await response.json()) as { leadId: string };
+      await expect.poll(async () => (await sql`SELECT status FROM leads WHERE lead_id = ${leadId}`)[0]?.status).toBe('sql');
+      const current = env.client.workflow.getHandle(leadId);
+      const firstRunId = (await current.describe()).runId;
+      await env.sleep('10 days'); // ~240 hourly retries: several runs' worth of events
+
+      const description = await current.describe();
+      expect(description.status.name).toBe('RUNNING');
+      expect(description.runId).not.toBe(firstRunId);
+      expect(description.historyLength).toBeLessThanOrEqual(60 + 20);
+      const state = await current.query<{ lead: { status: string; score: { score: number }; routing: { ownerId: null; reason: string } } }>('leadState');
+      expect(state.lead).toMatchObject({ status: 'sql', score: { score: 60 }, routing: { ownerId: null, reason: 'no team covers XH, smb' } });
+      // Still retrying after the hand-overs, and still answering: a team now picks it up.
+      const suffix = randomUUID().slice(0, 6);
+      await sql`INSERT INTO teams (id, name, countries, business_hours) VALUES (${`team-${suffix}`}, 'Late team', ${['XH']}, ${sql.json({ timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' })})`;
+      await sql`INSERT INTO reps (id, name, email, team_id) VALUES (${`rep-${suffix}`}, 'Late', 'late@example.com', ${`team-${suffix}`})`;
+      await env.sleep('2 hours');
+      await expect.poll(async () => (await sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBe(`rep-${suffix}`);
+      expect((await events(leadId)).filter((e) => e.type === 'captured')).toHaveLength(1);
+    } finally {
+      await smallWorker.stop();
+    }
+  });
+});

@@ -64,6 +64,9 @@ export interface CarriedState {
   /** Capture and event ids already applied, newest last (bounded). */
   seenIds: string[];
   enrichmentFailedAt?: string;
+  /** While in the unassigned queue: the next routing attempt and the backoff. */
+  routeRetryAt?: number;
+  routeRetryDelay?: number;
 }
 
 export interface LeadWorkflowInput {
@@ -80,8 +83,6 @@ export interface LeadOutcome {
 }
 
 const seenIdsKept = 500;
-/** Continue as new by this many events even where the server does not suggest it (the time-skipping server never does). */
-const maxEventsPerRun = 4000;
 const enrichableFields: (keyof Firmographics)[] = ['companyName', 'employees', 'industry', 'country', 'techStack', 'fundingStage'];
 
 /**
@@ -113,10 +114,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   let events: TimelineEvent[] = [];
   let outbox: OutboxNotification[] = [];
   /** While in the unassigned queue: when to try routing again, and the current backoff. */
-  let routeRetryAt: number | undefined;
+  let routeRetryAt = input.carried?.routeRetryAt;
+  let routeRetryDelay = input.carried?.routeRetryDelay ?? durationMs(policy.routing.unassignedRetryFirst);
   /** True while the main loop is applying a signal, an action or a timer. */
   let busy = false;
-  let routeRetryDelay = durationMs(policy.routing.unassignedRetryFirst);
 
   const start = input.carried?.lead ?? (await loadLead(leadId));
   if (start && closedStatuses.includes(start.status)) {
@@ -440,8 +441,8 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   };
 
   for (;;) {
-    if (lead && queue.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxEventsPerRun)) {
-      await continueAsNew<typeof leadWorkflow>({ leadId, policy, carried: { lead, seenIds, enrichmentFailedAt } });
+    if (lead && queue.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= policy.history.maxEventsPerRun)) {
+      await continueAsNew<typeof leadWorkflow>({ leadId, policy, carried: { lead, seenIds, enrichmentFailedAt, routeRetryAt, routeRetryDelay } });
     }
     const wait = lead ? Math.max(0, nextDeadline(lead) - clock()) : undefined;
     const gotWork = wait === undefined ? (await condition(() => queue.length > 0), true) : await condition(() => queue.length > 0, wait);
@@ -490,7 +491,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   const signals = queue.filter((work): work is SignalWork => work.kind === 'capture');
   if (signals.length > 0) {
     // Someone was captured while the lead was closing: reactivate it rather than drop the capture.
-    await continueAsNew<typeof leadWorkflow>({ leadId, policy, carried: { lead: lead!, seenIds, enrichmentFailedAt }, pending: signals });
+    await continueAsNew<typeof leadWorkflow>({ leadId, policy, carried: { lead: lead!, seenIds, enrichmentFailedAt, routeRetryAt, routeRetryDelay }, pending: signals });
   }
   return { status: lead!.status, reason: lead!.statusReason };
 }
