@@ -33,6 +33,8 @@ export async function startDevServer(options: {
       namespace: options.namespace ?? 'default',
       searchAttributes: Object.values(searchAttributes),
       log: { format: 'pretty', level: 'warn' },
+      // A SQLite file in WAL mode with normal syncs: durable across restarts, several times the throughput.
+      extraArgs: options.dbFilename ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'] : [],
     },
   });
   const address = env.connection.options.address;

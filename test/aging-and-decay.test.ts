@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createApp } from '../api/app';
 import { parseApiKeys } from '../api/auth';
@@ -35,6 +35,13 @@ beforeAll(async () => {
   );
 });
 
+// Skipped time is shared by every test here: a lead a test leaves waiting (e.g. for an owner) would
+// keep waking through the next tests' months. Each test ends its own leftovers.
+const started: string[] = [];
+afterEach(async () => {
+  await Promise.allSettled(started.splice(0).map((id) => env.client.workflow.getHandle(id).terminate('test over')));
+});
+
 afterAll(async () => {
   await worker?.stop();
   await sql?.end({ timeout: 5 });
@@ -48,7 +55,9 @@ async function capture(email: string, source = 'contact_form') {
     body: JSON.stringify({ email, source }),
   });
   expect(response.status).toBe(202);
-  return (await response.json()) as { leadId: string; duplicate: boolean; status: string };
+  const body = (await response.json()) as { leadId: string; duplicate: boolean; status: string };
+  started.push(body.leadId);
+  return body;
 }
 
 /** The timeline in the order it was written (captures carry the API's wall-clock time, the rest the skipped workflow clock). */
@@ -189,6 +198,7 @@ describe('re-enrichment: a lead whose enrichment failed is enriched again later'
       body: JSON.stringify({ email: `ops.${randomUUID().slice(0, 8)}@recovering.test`, source: 'demo_request' }),
     });
     const { leadId } = (await response.json()) as { leadId: string };
+    started.push(leadId);
     const lead = async () =>
       (await sql<{ enrichment: string; score: number; company: string | null }[]>`SELECT enrichment, score, company FROM leads WHERE lead_id = ${leadId}`)[0];
     await expect.poll(lead).toEqual({ enrichment: 'failed', score: 50, company: null });
@@ -221,6 +231,7 @@ describe('bounded history: continue-as-new carries the lead intact', () => {
         body: JSON.stringify({ email: `long.${randomUUID().slice(0, 8)}@waiting-${randomUUID().slice(0, 6)}.com`, source: 'demo_request', country: 'XH', title: 'Founder' }),
       });
       const { leadId } = (await response.json()) as { leadId: string };
+      started.push(leadId);
       await expect.poll(async () => (await sql`SELECT status FROM leads WHERE lead_id = ${leadId}`)[0]?.status).toBe('sql');
       const current = env.client.workflow.getHandle(leadId);
       const firstRunId = (await current.describe()).runId;

@@ -1,0 +1,267 @@
+/**
+ * `npm run bench`: speed-to-lead under load, throughput against the engine's own limit, SLA timer
+ * precision with 10,000 timers pending, history sizes and memory. Starts its own embedded stack
+ * (Temporal dev server, Postgres, worker and API as separate processes), prints one table and
+ * writes the figures as JSON under bench/results/. Sizes: BENCH_RATE (captures/s, 20),
+ * BENCH_DURATION (s, 60), BENCH_TIMERS (10000), BENCH_NOOP (2000), BENCH_THROUGHPUT_LEADS (1000).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import getPort from 'get-port';
+import { createSql } from '../db/client';
+import { migrate } from '../db/migrate';
+import { startEmbeddedPostgres } from '../stack/postgres';
+import { startDevServer } from '../stack/temporal';
+import { pool, rssMiB, summary } from './stats';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const options = {
+  rate: size('BENCH_RATE', 20),
+  duration: size('BENCH_DURATION', 60),
+  timers: size('BENCH_TIMERS', 10_000),
+  noop: size('BENCH_NOOP', 2000),
+  throughputLeads: size('BENCH_THROUGHPUT_LEADS', 1000),
+};
+const timerSample = Math.min(200, Math.max(10, Math.round(options.timers / 50)));
+const log = (line: string) => console.log(`bench: ${line}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const benchConfig = {
+  // Bulk leads (newsletter, CEO at acme.io: 65 points) count as sales-ready, so they hold 5-day P3 SLA timers.
+  qualification: { sqlAt: 60, mqlAt: 30 },
+  // The sample leads' SLA is short so escalations fire during the run; the bulk (newsletter, P3) waits 5 days.
+  sla: { intents: { demo_request: { priority: 'P1', sla: 'PT2M', offHours: 'PT2M' } } },
+};
+
+async function main() {
+  const started = Date.now();
+  log(`${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; ${JSON.stringify(options)}`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'lead-bench-'));
+  chmodSync(dataDir, 0o755);
+  const configFile = join(dataDir, 'bench-config.json');
+  writeFileSync(configFile, JSON.stringify(benchConfig));
+  const children: ChildProcess[] = [];
+
+  log('starting Temporal dev server and Postgres…');
+  const [temporal, postgres] = await Promise.all([
+    startDevServer({ dbFilename: join(dataDir, 'temporal.db'), log }),
+    startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: await getPort(), database: 'leads' }),
+  ]);
+  await migrate(postgres.url, () => {});
+  const sql = createSql(postgres.url, { max: 10 });
+  const apiPort = await getPort();
+  // The development keys: API_KEYS from the caller's shell would lock the bench out.
+  const { API_KEYS: _callerKeys, ...callerEnv } = process.env;
+  const env = { ...callerEnv, DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: temporal.address, LEAD_CONFIG: configFile, PORT: String(apiPort) };
+  // BENCH_WORKER_NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker.
+  const nodeOptions = (script: string) => (script.startsWith('worker') ? (process.env.BENCH_WORKER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []) : []);
+  for (const script of ['worker/main.ts', 'api/main.ts']) {
+    children.push(spawn(process.execPath, [...nodeOptions(script), '--import', 'tsx', join(root, script)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+  }
+  const [workerProcess, apiProcess] = children as [ChildProcess, ChildProcess];
+  const api = `http://127.0.0.1:${apiPort}`;
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+
+  const stop = async () => {
+    for (const child of children) child.kill('SIGTERM');
+    await sleep(1500);
+    await connection.close();
+    await sql.end({ timeout: 5 });
+    await postgres.stop();
+    await temporal.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    log('waiting for the worker and the API…');
+    for (let i = 0; ; i++) {
+      const ready = await fetch(`${api}/readyz`).then((r) => r.ok, () => false);
+      if (ready) break;
+      if (i > 240) throw new Error('the API did not become ready in 2 minutes');
+      await sleep(500);
+    }
+    const post = (path: string, body: unknown, key = 'capture-dev') =>
+      fetch(api + path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+    // One team covering the US with eight reps, so capacity never limits the run.
+    await post('/teams', { id: 'bench', name: 'Bench', countries: ['US'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' } }, 'ops-dev');
+    const repKeys = new Map<string, string>();
+    for (let i = 0; i < 8; i++) {
+      const rep = (await (await post('/reps', { id: `rep-${i}`, name: `Rep ${i}`, email: `rep${i}@example.com`, teamId: 'bench', capacity: 10_000 }, 'ops-dev')).json()) as { id: string; apiKey: string };
+      repKeys.set(rep.id, rep.apiKey);
+    }
+    // Warm up: the worker bundles workflows at start; first captures pay for JIT and pools.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => post('/leads', { email: `warmup-${i}@acme.io`, source: 'demo_request' })));
+    await sleep(3000);
+
+    const assignedAt = async (ids: string[]) =>
+      new Map((await sql<{ lead_id: string; assigned_at: Date | null }[]>`SELECT lead_id, assigned_at FROM leads WHERE lead_id IN ${sql(ids)}`).map((r) => [r.lead_id, r.assigned_at]));
+    const waitAssigned = async (ids: string[], timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const [{ n }] = (await sql`SELECT count(*)::int AS n FROM leads WHERE lead_id IN ${sql(ids)} AND assigned_at IS NOT NULL`) as unknown as [{ n: number }];
+        if (n === ids.length || Date.now() > deadline) return n;
+        await sleep(200);
+      }
+    };
+
+    // 1. Speed-to-lead under a sustained open-loop rate (requests go out on schedule, whatever the answers).
+    const total = options.rate * options.duration;
+    log(`1/5 speed-to-lead: ${total} sales-ready captures at ${options.rate}/s for ${options.duration} s…`);
+    const sent = new Map<string, number>();
+    let errors = 0;
+    const loadStart = performance.now();
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = loadStart + (i * 1000) / options.rate;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const sentAt = Date.now();
+      inFlight.push(
+        post('/leads', { email: `s2l-${i}-${randomUUID().slice(0, 6)}@acme.io`, source: 'demo_request', title: 'CEO' })
+          .then(async (r) => {
+            if (r.status !== 202) errors++;
+            else sent.set(((await r.json()) as { leadId: string }).leadId, sentAt);
+          })
+          .catch(() => void errors++),
+      );
+      if (i % (options.rate * 10) === 0 && i > 0) log(`  ${i}/${total} sent`);
+    }
+    await Promise.all(inFlight);
+    const ids = [...sent.keys()];
+    const assigned = await waitAssigned(ids, 60_000);
+    const times = await assignedAt(ids);
+    const latencies = ids.flatMap((id) => (times.get(id) ? [times.get(id)!.getTime() - sent.get(id)!] : []));
+    const speedToLead = { ...summary(latencies), errors: errors + (ids.length - assigned), offeredRate: options.rate, achievedSeconds: (performance.now() - loadStart) / 1000 };
+    log(`  p50 ${speedToLead.p50} ms, p99 ${speedToLead.p99} ms, errors ${speedToLead.errors}`);
+
+    // 2. Throughput: the engine's no-op limit, then the lead pipeline, both closed-loop.
+    log(`2/5 no-op baseline: ${options.noop} workflows started and completed through the client…`);
+    const nativeConnection = await NativeConnection.connect({ address: temporal.address });
+    const noopWorker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue: 'bench-noop',
+      workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./noop-workflow.ts', import.meta.url)), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } }),
+    });
+    const noopRun = noopWorker.run();
+    const noopStart = performance.now();
+    await pool(Array.from({ length: options.noop }, (_, i) => i), 100, async (i) => {
+      await client.workflow.execute('noopWorkflow', { taskQueue: 'bench-noop', workflowId: `noop-${i}-${randomUUID()}` });
+    });
+    const noopPerSecond = options.noop / ((performance.now() - noopStart) / 1000);
+    noopWorker.shutdown();
+    await noopRun;
+    await nativeConnection.close();
+    log(`  ${noopPerSecond.toFixed(1)} no-op workflows/s`);
+
+    log(`   lead pipeline: ${options.throughputLeads} captures to owner assigned, 100 in flight…`);
+    const pipelineIds: string[] = [];
+    const pipelineStart = performance.now();
+    await pool(Array.from({ length: options.throughputLeads }, (_, i) => i), 100, async (i) => {
+      const r = await post('/leads', { email: `tp-${i}-${randomUUID().slice(0, 6)}@acme.io`, source: 'demo_request' });
+      if (r.status === 202) pipelineIds.push(((await r.json()) as { leadId: string }).leadId);
+    });
+    await waitAssigned(pipelineIds, 120_000);
+    const lastAssigned = Math.max(...[...(await assignedAt(pipelineIds)).values()].map((d) => d?.getTime() ?? Date.now()));
+    const pipelineSeconds = (lastAssigned - (Date.now() - (performance.now() - pipelineStart))) / 1000;
+    const leadsPerSecond = pipelineIds.length / pipelineSeconds;
+    log(`  ${leadsPerSecond.toFixed(1)} leads/s captured → scored → routed (${((leadsPerSecond / noopPerSecond) * 100).toFixed(0)}% of no-op)`);
+
+    // 3. SLA timer precision with many timers pending.
+    const bulk = options.timers - timerSample;
+    log(`3/5 SLA timers: ${bulk} leads waiting on 5-day P3 timers, then ${timerSample} with 2-minute P1 SLAs…`);
+    const bulkIds: string[] = [];
+    await pool(Array.from({ length: bulk }, (_, i) => i), 100, async (i) => {
+      const r = await post('/leads', { email: `timer-${i}-${randomUUID().slice(0, 6)}@acme.io`, source: 'newsletter', title: 'CEO' });
+      if (r.status === 202) bulkIds.push(((await r.json()) as { leadId: string }).leadId);
+      if ((i + 1) % 1000 === 0) log(`  ${i + 1}/${bulk} captured`);
+    });
+    await waitAssigned(bulkIds, 300_000);
+    const sampleIds: string[] = [];
+    await pool(Array.from({ length: timerSample }, (_, i) => i), 50, async (i) => {
+      const r = await post('/leads', { email: `sla-${i}-${randomUUID().slice(0, 6)}@acme.io`, source: 'demo_request', title: 'CEO' });
+      if (r.status === 202) sampleIds.push(((await r.json()) as { leadId: string }).leadId);
+    });
+    await waitAssigned(sampleIds, 120_000);
+    const [{ open }] = (await sql`SELECT count(*)::int AS open FROM leads WHERE status = 'sql' AND sla_due_at IS NOT NULL`) as unknown as [{ open: number }];
+    log(`  ${open} leads with a pending SLA timer; waiting for the sample's breaches (~2 min)…`);
+    const memory = { worker: await rssMiB(workerProcess.pid!), api: await rssMiB(apiProcess.pid!), openLeads: open };
+    const breachDeadline = Date.now() + 5 * 60_000;
+    let lateness: number[] = [];
+    while (Date.now() < breachDeadline) {
+      const rows = await sql<{ late: number }[]>`
+        SELECT extract(epoch FROM (b.at - (a.data->>'dueAt')::timestamptz)) * 1000 AS late
+        FROM lead_events b JOIN lead_events a ON a.lead_id = b.lead_id AND a.type = 'assigned'
+        WHERE b.type = 'sla_breached' AND b.lead_id IN ${sql(sampleIds)} AND (b.data->>'breach')::int = 1
+          AND a.data->>'dueAt' = b.data->>'dueAt'`;
+      lateness = rows.map((r) => Number(r.late));
+      if (lateness.length >= sampleIds.length) break;
+      await sleep(2000);
+    }
+    const timers = { pending: open, ...summary(lateness) };
+    log(`  escalation lateness p50 ${timers.p50.toFixed(0)} ms, p99 ${timers.p99.toFixed(0)} ms over ${lateness.length} breaches`);
+
+    // 4. History size of one lead's whole life: capture → sql → accepted → converted.
+    log('4/5 history size of capture → sql → accepted → converted…');
+    const capture = (await (await post('/leads', { email: `history-${randomUUID().slice(0, 8)}@acme.io`, source: 'demo_request' })).json()) as { leadId: string };
+    await waitAssigned([capture.leadId], 30_000);
+    const [{ owner_id: owner }] = (await sql`SELECT owner_id FROM leads WHERE lead_id = ${capture.leadId}`) as unknown as [{ owner_id: string }];
+    await post(`/leads/${capture.leadId}/accept`, {}, repKeys.get(owner));
+    await post(`/leads/${capture.leadId}/convert`, { opportunity: { name: 'bench' } }, repKeys.get(owner));
+    await client.workflow.getHandle(capture.leadId).result();
+    const history = { convertedRun: (await client.workflow.getHandle(capture.leadId).describe()).historyLength };
+    log(`  ${history.convertedRun} events`);
+
+    // 5. Memory was sampled in step 3, with every lead still open.
+    log(`5/5 memory with ${memory.openLeads} open leads: worker ${memory.worker} MiB, API ${memory.api} MiB`);
+
+    const results = {
+      at: new Date().toISOString(),
+      machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      options,
+      speedToLead,
+      throughput: { noopPerSecond, leadsPerSecond, ratio: leadsPerSecond / noopPerSecond },
+      timers,
+      history,
+      memory,
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+    const resultsDir = join(root, 'bench', 'results');
+    mkdirSync(resultsDir, { recursive: true });
+    const file = join(resultsDir, `${results.at.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(results, null, 2));
+    writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2));
+
+    const ms = (v: number) => `${Math.round(v)} ms`;
+    const target = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    const rows: [string, string, string][] = [
+      [`speed-to-lead at ${options.rate}/s for ${options.duration} s (capture → owner assigned)`, `p50 ${ms(speedToLead.p50)}, p95 ${ms(speedToLead.p95)}, p99 ${ms(speedToLead.p99)}, max ${ms(speedToLead.max)}, errors ${speedToLead.errors}`, `p99 < 500 ms: ${target(speedToLead.p99 < 500 && speedToLead.errors === 0)}`],
+      ['no-op workflow throughput (engine limit)', `${noopPerSecond.toFixed(1)}/s`, ''],
+      ['lead pipeline throughput (capture → owner assigned)', `${leadsPerSecond.toFixed(1)}/s = ${(results.throughput.ratio * 100).toFixed(0)}% of no-op`, `≥ 40%: ${target(results.throughput.ratio >= 0.4)}`],
+      [`SLA escalation lateness, ${timers.pending} timers pending`, `p50 ${ms(timers.p50)}, p99 ${ms(timers.p99)}, max ${ms(timers.max)} (${timers.count} breaches)`, `p99 < 1 s: ${target(timers.p99 < 1000)}`],
+      ['history: capture → sql → accepted → converted', `${history.convertedRun} events`, `≤ 10,000: ${target(history.convertedRun <= 10_000)}`],
+      [`resident memory with ${memory.openLeads} open leads`, `worker ${memory.worker} MiB, API ${memory.api} MiB`, ''],
+    ];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    console.log(`\nLead orchestration benchmark — ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${process.version}, embedded dev stack`);
+    for (const [what, figure, goal] of rows) console.log(`  ${what.padEnd(width)}  ${figure}${goal ? `   [${goal}]` : ''}`);
+    console.log(`\nfigures: ${file} (${results.seconds} s)`);
+  } finally {
+    await stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
+    process.exit(1);
+  },
+);
