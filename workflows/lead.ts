@@ -5,6 +5,7 @@ import {
   condition,
   continueAsNew,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -36,10 +37,16 @@ import {
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { loadLead, saveLead, routeLead, assignTo } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
-});
+const dataAccess = { startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } } as const;
+/**
+ * What someone waits for (a capture being routed, a rep's action) runs as local activities: short
+ * Postgres transactions run by the worker inside the workflow task, without the round trips of
+ * scheduling activity tasks through the server — that is most of speed-to-lead. What timers start
+ * (the SLA ladder, routing retries, decay, re-enrichment) runs as ordinary activities, which the
+ * server retries and the UI shows as pending through a long outage.
+ */
+const fast = proxyLocalActivities<Activities>(dataAccess);
+const durable = proxyActivities<Activities>(dataAccess);
 
 /** Signals, carried over continue-as-new when they arrive at a boundary. */
 type SignalWork = { kind: 'capture'; signal: CaptureSignal } | { kind: 'activity'; signal: ActivitySignal } | { kind: 'retryRouting' };
@@ -96,11 +103,18 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   setHandler(activitySignal, (signal) => void queue.push({ kind: 'activity', signal }));
   setHandler(retryRoutingSignal, () => void queue.push({ kind: 'retryRouting' }));
 
-  const { enrichLead } = proxyActivities<Activities>({
-    // Enrichment never holds speed-to-lead up longer than its budget; the provider retries within it.
-    startToCloseTimeout: durationMs(policy.enrichment.budget),
-    retry: { maximumAttempts: 1 },
-  });
+  // Enrichment never holds speed-to-lead up longer than its budget; the provider retries within it.
+  const enrichment = { startToCloseTimeout: durationMs(policy.enrichment.budget), retry: { maximumAttempts: 1 } };
+  const enrichFast = proxyLocalActivities<Activities>(enrichment).enrichLead;
+  const enrichDurable = proxyActivities<Activities>(enrichment).enrichLead;
+  /** Set while applying signals and updates; cleared for work that timers start. */
+  let someoneWaits = true;
+  const io = () => (someoneWaits ? fast : durable);
+  const enrichLead: Activities['enrichLead'] = (query) => (someoneWaits ? enrichFast : enrichDurable)(query);
+  const loadLead: Activities['loadLead'] = (id) => io().loadLead(id);
+  const saveLead: Activities['saveLead'] = (input) => io().saveLead(input);
+  const routeLead: Activities['routeLead'] = (input) => io().routeLead(input);
+  const assignTo: Activities['assignTo'] = (input) => io().assignTo(input);
 
   // The workflow clock: the SDK makes Date deterministic inside workflows.
   const clock = () => new Date().getTime();
@@ -447,6 +461,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     const wait = lead ? Math.max(0, nextDeadline(lead) - clock()) : undefined;
     const gotWork = wait === undefined ? (await condition(() => queue.length > 0), true) : await condition(() => queue.length > 0, wait);
     busy = true;
+    someoneWaits = gotWork;
     if (gotWork) {
       while (queue.length > 0 && !closedStatuses.includes(lead?.status ?? 'new')) {
         const work = queue.shift()!;
