@@ -1,4 +1,5 @@
 import type { Sql, Tx } from '../db/client';
+import { writeLead, type LeadSave } from './leads';
 import type { LeadConfig } from '../domain/config';
 import type { LeadSource } from '../domain/lead';
 import { matchTeam, pickRep, segmentOf, unavailability, type Segment } from '../domain/routing';
@@ -99,66 +100,77 @@ export function routingActivities(sql: Sql) {
     return { rep: reps.find((r) => r.id === pick?.repId), skipped };
   }
 
+  /** The routing decision and the assignment, inside the caller's transaction. */
+  async function route(tx: Tx, request: RouteRequest): Promise<Assignment> {
+    const now = new Date(request.at);
+    const segment = segmentOf(request.employees);
+    const exclude = request.exclude ?? [];
+    const domain = emailDomainOf(request.email);
+    const [account] = await tx<{ owner_id: string | null; name: string }[]>`SELECT owner_id, name FROM accounts WHERE domain = ${domain}`;
+    let team: TeamRow | undefined;
+    let ownerId: string | null = null;
+    let ownerManagerId: string | null = null;
+    const reasons: string[] = [];
+
+    if (account?.owner_id) {
+      const [owner] = await tx<{ team_id: string | null }[]>`SELECT team_id FROM reps WHERE id = ${account.owner_id}`;
+      if (owner?.team_id) [team] = await tx<TeamRow[]>`SELECT * FROM teams WHERE id = ${owner.team_id} FOR UPDATE`;
+      const [rep] = await lockReps(tx, { repId: account.owner_id });
+      const why = !rep ? 'unknown' : exclude.includes(rep.id) ? 'just breached the SLA' : unavailability(availability(rep), now);
+      if (rep && !why) {
+        ownerId = rep.id;
+        ownerManagerId = rep.manager_id;
+        reasons.push(`account ${account.name} (${domain}) is owned by ${rep.id}`);
+      } else {
+        reasons.push(`account owner ${account.owner_id} is ${why}${team ? `: their team ${team.name}` : ''}`);
+      }
+    }
+    if (!ownerId && !team) {
+      const teams = await tx<TeamRow[]>`SELECT * FROM teams ORDER BY created_at, id`;
+      const matched = matchTeam(teams, request.country, segment);
+      if (matched) {
+        [team] = await tx<TeamRow[]>`SELECT * FROM teams WHERE id = ${matched.id} FOR UPDATE`;
+        reasons.push(`territory: team ${team!.name} covers ${request.country ?? 'any country'}, ${segment}`);
+      } else {
+        reasons.push(`no team covers ${request.country ?? 'an unknown country'}, ${segment}`);
+      }
+    }
+    if (!ownerId && team) {
+      const { rep, skipped } = await roundRobin(tx, team, exclude, now);
+      if (rep) {
+        ownerId = rep.id;
+        ownerManagerId = rep.manager_id;
+        reasons.push(`weighted round robin → ${rep.id}${skipped.length ? ` (skipped ${skipped.join(', ')})` : ''}`);
+      } else {
+        reasons.push(`nobody eligible${skipped.length ? ` (${skipped.join(', ')})` : ''}: unassigned queue`);
+      }
+    }
+    const reason = reasons.join('; ');
+    await assign(tx, request.leadId, ownerId, team?.id ?? null, reason);
+    const terms = slaTerms(request.source, segment, team ? withinBusinessHours(team.business_hours, now) : true, request.sla);
+    return {
+      ownerId,
+      teamId: team?.id ?? null,
+      reason,
+      priority: terms.priority,
+      sla: terms.sla,
+      slaReason: terms.reason,
+      ownerManagerId,
+      teamManagerId: team?.manager_id ?? null,
+    };
+  }
+
   return {
     /** Chooses the owner and takes the assignment in one transaction; the SLA terms come with it. */
     async routeLead(request: RouteRequest): Promise<Assignment> {
-      const now = new Date(request.at);
-      const segment = segmentOf(request.employees);
-      const exclude = request.exclude ?? [];
-      return sql.begin(async (tx) => {
-        const domain = emailDomainOf(request.email);
-        const [account] = await tx<{ owner_id: string | null; name: string }[]>`SELECT owner_id, name FROM accounts WHERE domain = ${domain}`;
-        let team: TeamRow | undefined;
-        let ownerId: string | null = null;
-        let ownerManagerId: string | null = null;
-        const reasons: string[] = [];
+      return sql.begin((tx) => route(tx, request));
+    },
 
-        if (account?.owner_id) {
-          const [owner] = await tx<{ team_id: string | null }[]>`SELECT team_id FROM reps WHERE id = ${account.owner_id}`;
-          if (owner?.team_id) [team] = await tx<TeamRow[]>`SELECT * FROM teams WHERE id = ${owner.team_id} FOR UPDATE`;
-          const [rep] = await lockReps(tx, { repId: account.owner_id });
-          const why = !rep ? 'unknown' : exclude.includes(rep.id) ? 'just breached the SLA' : unavailability(availability(rep), now);
-          if (rep && !why) {
-            ownerId = rep.id;
-            ownerManagerId = rep.manager_id;
-            reasons.push(`account ${account.name} (${domain}) is owned by ${rep.id}`);
-          } else {
-            reasons.push(`account owner ${account.owner_id} is ${why}${team ? `: their team ${team.name}` : ''}`);
-          }
-        }
-        if (!ownerId && !team) {
-          const teams = await tx<TeamRow[]>`SELECT * FROM teams ORDER BY created_at, id`;
-          const matched = matchTeam(teams, request.country, segment);
-          if (matched) {
-            [team] = await tx<TeamRow[]>`SELECT * FROM teams WHERE id = ${matched.id} FOR UPDATE`;
-            reasons.push(`territory: team ${team!.name} covers ${request.country ?? 'any country'}, ${segment}`);
-          } else {
-            reasons.push(`no team covers ${request.country ?? 'an unknown country'}, ${segment}`);
-          }
-        }
-        if (!ownerId && team) {
-          const { rep, skipped } = await roundRobin(tx, team, exclude, now);
-          if (rep) {
-            ownerId = rep.id;
-            ownerManagerId = rep.manager_id;
-            reasons.push(`weighted round robin → ${rep.id}${skipped.length ? ` (skipped ${skipped.join(', ')})` : ''}`);
-          } else {
-            reasons.push(`nobody eligible${skipped.length ? ` (${skipped.join(', ')})` : ''}: unassigned queue`);
-          }
-        }
-        const reason = reasons.join('; ');
-        await assign(tx, request.leadId, ownerId, team?.id ?? null, reason);
-        const terms = slaTerms(request.source, segment, team ? withinBusinessHours(team.business_hours, now) : true, request.sla);
-        return {
-          ownerId,
-          teamId: team?.id ?? null,
-          reason,
-          priority: terms.priority,
-          sla: terms.sla,
-          slaReason: terms.reason,
-          ownerManagerId,
-          teamManagerId: team?.manager_id ?? null,
-        };
+    /** Saves a lead that just became sales-ready and routes it, in one transaction (one round trip fewer at capture). */
+    async saveAndRouteLead({ save, route: request }: { save: LeadSave; route: RouteRequest }): Promise<Assignment> {
+      return sql.begin(async (tx) => {
+        await writeLead(tx, save);
+        return route(tx, request);
       });
     },
 

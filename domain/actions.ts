@@ -1,27 +1,11 @@
-import { z } from 'zod';
-import { disqualificationReasons, type LeadStatus } from './lead';
+import type { LeadStatus } from './lead';
 
 /** Reasons a lead goes back to nurture (DESIGN.md, "Lifecycle"). */
 export const recycleReasons = ['timing', 'budget', 'no_response', 'not_ready', 'other'] as const;
 
-const note = z.string().trim().min(1).max(2000);
-const otherNeedsNote = (value: { reason: string; note?: string }, ctx: z.RefinementCtx) => {
-  if (value.reason === 'other' && !value.note) ctx.addIssue({ code: 'custom', path: ['note'], message: 'is required when reason is "other"' });
-};
-
-/** Bodies of the rep and ops actions (API.md, "Rep and ops actions"). */
-export const actionBodies = {
-  accept: z.strictObject({}),
-  touches: z.strictObject({ channel: z.enum(['call', 'email', 'meeting']), note: note.optional() }),
-  disqualify: z.strictObject({ reason: z.enum(disqualificationReasons), note: note.optional() }).superRefine(otherNeedsNote),
-  convert: z.strictObject({
-    opportunity: z.strictObject({ name: z.string().trim().min(1).max(300).optional(), amount: z.number().nonnegative().optional() }).optional(),
-  }),
-  recycle: z.strictObject({ reason: z.enum(recycleReasons), note: note.optional() }).superRefine(otherNeedsNote),
-  reassign: z.strictObject({ ownerId: z.string().trim().min(1).max(100) }),
-} as const;
-export type ActionName = keyof typeof actionBodies;
-export type ActionBody<A extends ActionName> = z.infer<(typeof actionBodies)[A]>;
+/** The rep and ops actions (API.md); their request bodies are in `action-bodies.ts`. */
+export const actionNames = ['accept', 'touches', 'disqualify', 'convert', 'recycle', 'reassign'] as const;
+export type ActionName = (typeof actionNames)[number];
 
 /** The statuses each action fits. */
 export const actionStatuses: Record<ActionName, readonly LeadStatus[]> = {

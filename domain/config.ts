@@ -1,6 +1,18 @@
 import { z } from 'zod';
-import { isoDuration } from './duration';
+import { durationMs } from './duration';
 import { leadSources } from './lead';
+
+/** An ISO-8601 duration string in configuration or API input, checked to parse and to be positive. */
+export const isoDuration = z.string().refine(
+  (value) => {
+    try {
+      return durationMs(value) > 0;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a positive ISO-8601 duration such as PT5M or P30D' },
+);
 
 const domainList = z.array(z.string().trim().toLowerCase().min(3)).transform((list) => [...new Set(list)]);
 const wordList = z.array(z.string().trim().toLowerCase().min(1));

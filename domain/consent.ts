@@ -1,4 +1,4 @@
-import type { Capture } from './lead';
+import type { Capture } from './capture';
 import { consentStates } from './lead';
 
 export const consentChannels = ['email', 'phone'] as const;

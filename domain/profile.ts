@@ -1,4 +1,5 @@
-import type { Capture, LeadSource } from './lead';
+import type { Capture } from './capture';
+import type { LeadSource } from './lead';
 
 /** What the lead record holds about the person and the company. */
 export interface LeadProfile {

@@ -18,6 +18,7 @@ async function main() {
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     sql,
     enrichment: enrichmentProviderFrom(config.enrichment),
+    maxCachedWorkflows: process.env.WORKER_MAX_CACHED_WORKFLOWS ? Number(process.env.WORKER_MAX_CACHED_WORKFLOWS) : undefined,
   });
   console.log(`worker: polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}"`);
   const notifier = startNotifier({ sql, webhookUrl: env.NOTIFY_WEBHOOK_URL, log: (line) => console.log(line) });

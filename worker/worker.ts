@@ -13,17 +13,24 @@ export interface LeadWorkerOptions {
   sql: Sql;
   /** Where firmographics come from (default: the local dataset). */
   enrichment?: EnrichmentProvider;
+  /**
+   * Workflows kept in memory between tasks. A lead waits for weeks, so the SDK's default (sized to
+   * the heap) fills memory and then time goes to garbage collection; an evicted lead is replayed
+   * from its history when its next signal or timer comes.
+   */
+  maxCachedWorkflows?: number;
   /** A pre-built bundle (tests bundle once per file); otherwise the worker bundles `workflows/` at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
 /** The worker that runs lead workflows and their activities. */
-export function createLeadWorker({ connection, namespace, taskQueue, sql, enrichment, workflowBundle }: LeadWorkerOptions) {
+export function createLeadWorker({ connection, namespace, taskQueue, sql, enrichment, maxCachedWorkflows = 500, workflowBundle }: LeadWorkerOptions) {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     activities: createActivities({ sql, enrichment }),
+    maxCachedWorkflows,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
   });
 }

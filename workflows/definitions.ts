@@ -1,8 +1,9 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ActionBody, ActionName, Actor } from '../domain/actions';
+import type { ActionBody } from '../domain/action-bodies';
+import type { ActionName, Actor } from '../domain/actions';
 import type { ActivityType } from '../domain/engagement';
-import type { CaptureSignal } from '../domain/lead';
+import type { CaptureSignal } from '../domain/capture';
 import type { LeadRecord } from '../domain/lead-record';
 
 /** Custom search attributes (DESIGN.md, "Architecture"): ops filter leads by them in the Temporal UI. No PII goes here. */

@@ -10,13 +10,15 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import { rejectAction, type ActionName, type ActionRejection } from '../domain/actions';
 import type { LeadPolicy } from '../domain/config';
 import { applyConsent, consentFromCapture, type ConsentChannel, type ConsentRecord } from '../domain/consent';
 import { durationMs } from '../domain/duration';
 import { activityOfSource, newEngagement, recordActivity } from '../domain/engagement';
-import { closedStatuses, type CaptureSignal, type LeadStatus } from '../domain/lead';
+import type { CaptureSignal } from '../domain/capture';
+import { closedStatuses, type LeadStatus } from '../domain/lead';
 import type { LeadRecord, OutboxNotification, Routing, TimelineEvent } from '../domain/lead-record';
 import { enrichProfile, mergeCapture, type Firmographics } from '../domain/profile';
 import { statusAfterScore } from '../domain/qualification';
@@ -79,6 +81,8 @@ export interface CarriedState {
 export interface LeadWorkflowInput {
   leadId: string;
   policy: LeadPolicy;
+  /** false when the API found no stored lead for this person: there is nothing to load. */
+  stored?: boolean;
   carried?: CarriedState;
   /** Signals that arrived while the previous run was closing or continuing as new. */
   pending?: SignalWork[];
@@ -114,6 +118,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   const loadLead: Activities['loadLead'] = (id) => io().loadLead(id);
   const saveLead: Activities['saveLead'] = (input) => io().saveLead(input);
   const routeLead: Activities['routeLead'] = (input) => io().routeLead(input);
+  const saveAndRouteLead: Activities['saveAndRouteLead'] = (input) => io().saveAndRouteLead(input);
   const assignTo: Activities['assignTo'] = (input) => io().assignTo(input);
 
   // The workflow clock: the SDK makes Date deterministic inside workflows.
@@ -127,13 +132,14 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   let reactivatedFrom: LeadStatus | undefined;
   let events: TimelineEvent[] = [];
   let outbox: OutboxNotification[] = [];
+  let lastPublished = '';
   /** While in the unassigned queue: when to try routing again, and the current backoff. */
   let routeRetryAt = input.carried?.routeRetryAt;
   let routeRetryDelay = input.carried?.routeRetryDelay ?? durationMs(policy.routing.unassignedRetryFirst);
   /** True while the main loop is applying a signal, an action or a timer. */
   let busy = false;
 
-  const start = input.carried?.lead ?? (await loadLead(leadId));
+  const start = input.carried?.lead ?? (input.stored === false ? null : await loadLead(leadId));
   if (start && closedStatuses.includes(start.status)) {
     reactivatedFrom = start.status;
     lead = { ...start, status: 'new', statusReason: undefined };
@@ -236,14 +242,20 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     await saveLead({ lead: current, events: pendingEvents, notifications: pendingNotifications });
     const routing = current.routing;
     const slaOpen = routing?.dueAt && !routing.respondedAt;
-    upsertSearchAttributes([
+    const attributes = [
       { key: searchAttributes.LeadStatus, value: current.status },
       { key: searchAttributes.LeadSource, value: current.profile.source },
       ...(current.score ? [{ key: searchAttributes.LeadScore, value: current.score.score }] : []),
       ...(routing ? [{ key: searchAttributes.LeadPriority, value: routing.priority }] : []),
       { key: searchAttributes.LeadOwner, value: routing?.ownerId ?? null },
       { key: searchAttributes.SlaDueAt, value: slaOpen ? new Date(routing!.dueAt!) : null },
-    ] as Parameters<typeof upsertSearchAttributes>[0]);
+    ] as SearchAttributeUpdatePair[];
+    // Each upsert is an event and a visibility write: only when something ops can filter on changed.
+    const published = JSON.stringify(attributes.map(({ key, value }) => [key.name, value]));
+    if (published !== lastPublished) {
+      upsertSearchAttributes(attributes);
+      lastPublished = published;
+    }
   };
 
   /** Starts an assignment: the owner (or the unassigned queue), a fresh SLA clock, and the alert. */
@@ -275,16 +287,15 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     }
   };
 
-  const route = async (current: LeadRecord, exclude: string[] = []) => {
+  const routeRequest = (current: LeadRecord, exclude: string[] = []) => {
     const p = current.profile;
-    const assignment = await routeLead({ leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: policy.sla, exclude, at: now() });
-    startAssignment(current, assignment);
+    return { leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: policy.sla, exclude, at: now() };
   };
+  const route = async (current: LeadRecord, exclude: string[] = []) => startAssignment(current, await routeLead(routeRequest(current, exclude)));
 
   /** Another try for a lead in the unassigned queue: quiet (no event, no alert) unless it finds an owner. */
   const retryRouting = async (current: LeadRecord) => {
-    const p = current.profile;
-    const assignment = await routeLead({ leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: policy.sla, at: now() });
+    const assignment = await routeLead(routeRequest(current));
     if (assignment.ownerId) {
       startAssignment(current, assignment);
       await save(current);
@@ -295,13 +306,20 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   };
   const waitingForOwner = (current: LeadRecord) => current.status === 'sql' && current.routing !== undefined && !current.routing.ownerId;
 
-  /** A sales-ready lead without an assignment gets one; the row must exist first, so routing counts it. */
+  /**
+   * A sales-ready lead without an assignment gets one. Its row is written in the same transaction
+   * first, so concurrent routing counts it against the owner's capacity.
+   */
   const routeIfSalesReady = async (current: LeadRecord) => {
     if (current.status !== 'sql' || current.routing) return;
-    if (events.length > 0) await save(current);
-    await route(current);
+    const pending = { lead: current, events, notifications: outbox };
+    events = [];
+    outbox = [];
+    startAssignment(current, await saveAndRouteLead({ save: pending, route: routeRequest(current) }));
     await save(current);
   };
+  /** Saves what a step changed; a lead that just became sales-ready is routed in the same breath. */
+  const saveOrRoute = (current: LeadRecord) => (current.status === 'sql' && !current.routing ? routeIfSalesReady(current) : save(current));
 
   /** The owner's first response (accept or touch) stops the SLA clock. */
   const respond = (current: LeadRecord, how: string, actor: string) => {
@@ -413,7 +431,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     current.engagement = recordActivity(current.engagement, activityOfSource[capture.source], now());
     if (current.enrichment === 'pending') await enrich(current);
     rescore(current, `captured via ${capture.source}`);
-    await save(current);
+    await saveOrRoute(current);
   };
 
   const onActivity = async (signal: ActivitySignal) => {
@@ -432,7 +450,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
       noteConsent(current, 'email', { status: 'opted_out', at: signal.occurredAt ?? signal.receivedAt, source: 'activity:unsubscribed' });
     }
     rescore(current, `activity ${signal.type}`);
-    await save(current);
+    await saveOrRoute(current);
   };
 
   /** The next moment something is due without any signal: enrichment retry, a decay step, or closing an idle lead. */

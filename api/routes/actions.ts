@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { actionBodies, actionRoles, rejectAction, type ActionName, type Actor } from '../../domain/actions';
+import { actionBodies } from '../../domain/action-bodies';
+import { actionNames, actionRoles, rejectAction, type Actor } from '../../domain/actions';
 import type { LeadStatus } from '../../domain/lead';
 import { actionFailureTypes, actionUpdates } from '../../workflows/definitions';
 import { requireRole } from '../auth';
@@ -8,7 +9,7 @@ import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
 import { leadIdParam, leadNotFound, leadViewSchema, readLead } from '../lead-view';
 
-const summaries: Record<ActionName, string> = {
+const summaries: Record<(typeof actionNames)[number], string> = {
   accept: 'Accept the lead (sql → accepted); stops the SLA clock',
   touches: 'Log a touch; the first one stops the SLA clock',
   disqualify: 'Disqualify with a standard reason (other needs a note); the workflow completes',
@@ -23,7 +24,7 @@ const summaries: Record<ActionName, string> = {
  */
 export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDeps) {
   const app = new OpenAPIHono<AppEnv>();
-  for (const name of Object.keys(actionBodies) as ActionName[]) {
+  for (const name of actionNames) {
     const route = createRoute({
       method: 'post',
       path: `/leads/{id}/${name}`,

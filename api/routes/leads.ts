@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { leadIdFor } from '../../domain/identity';
-import { captureSchema, closedStatuses, leadStatuses, type CaptureSignal, type LeadStatus } from '../../domain/lead';
+import { captureSchema, type CaptureSignal } from '../../domain/capture';
+import { closedStatuses, leadStatuses, type LeadStatus } from '../../domain/lead';
 import { captureSignal, searchAttributes } from '../../workflows/definitions';
 import type { leadWorkflow } from '../../workflows/lead';
 import { requireRole } from '../auth';
@@ -76,7 +77,7 @@ export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl,
       await temporal.workflow.signalWithStart<typeof leadWorkflow, [CaptureSignal]>('leadWorkflow', {
         workflowId: leadId,
         taskQueue,
-        args: [{ leadId, policy }],
+        args: [{ leadId, policy, stored: existing !== undefined }],
         signal: captureSignal,
         signalArgs: [{ captureId: c.get('idempotencyKey') ?? randomUUID(), receivedAt: new Date().toISOString(), capture }],
         typedSearchAttributes: [

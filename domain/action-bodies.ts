@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { recycleReasons, type ActionName } from './actions';
+import { disqualificationReasons } from './lead';
+
+const note = z.string().trim().min(1).max(2000);
+const otherNeedsNote = (value: { reason: string; note?: string }, ctx: z.RefinementCtx) => {
+  if (value.reason === 'other' && !value.note) ctx.addIssue({ code: 'custom', path: ['note'], message: 'is required when reason is "other"' });
+};
+
+/** Bodies of the rep and ops actions (API.md, "Rep and ops actions"). */
+export const actionBodies = {
+  accept: z.strictObject({}),
+  touches: z.strictObject({ channel: z.enum(['call', 'email', 'meeting']), note: note.optional() }),
+  disqualify: z.strictObject({ reason: z.enum(disqualificationReasons), note: note.optional() }).superRefine(otherNeedsNote),
+  convert: z.strictObject({
+    opportunity: z.strictObject({ name: z.string().trim().min(1).max(300).optional(), amount: z.number().nonnegative().optional() }).optional(),
+  }),
+  recycle: z.strictObject({ reason: z.enum(recycleReasons), note: note.optional() }).superRefine(otherNeedsNote),
+  reassign: z.strictObject({ ownerId: z.string().trim().min(1).max(100) }),
+} as const satisfies Record<ActionName, z.ZodType>;
+export type ActionBody<A extends ActionName> = z.infer<(typeof actionBodies)[A]>;

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { consentStates, leadSources } from './lead';
+
+/** The validation schemas of captures (API.md, "Capture"). Kept apart from `lead.ts` so workflow code never bundles zod. */
+const isoTimestamp = z.iso.datetime({ offset: true });
+const optionalText = (max: number) => z.string().trim().min(1).max(max).optional();
+
+export const consentSchema = z
+  .object({
+    email: z.enum(consentStates).optional(),
+    phone: z.enum(consentStates).optional(),
+    capturedAt: isoTimestamp.optional(),
+    text: z.string().max(2000).optional(),
+  })
+  .meta({ description: 'Consent per channel, with when and how it was given.' });
+
+/** The body of `POST /leads` (API.md, "Capture"). */
+export const captureSchema = z
+  .object({
+    email: z.string().trim().pipe(z.email().max(320)).meta({ example: 'jane@acme.io' }),
+    source: z.enum(leadSources).meta({ example: 'demo_request' }),
+    firstName: optionalText(200),
+    lastName: optionalText(200),
+    company: optionalText(300),
+    title: optionalText(300),
+    phone: optionalText(50),
+    country: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code')
+      .transform((c) => c.toUpperCase())
+      .optional(),
+    employees: z.number().int().min(1).max(10_000_000).optional(),
+    industry: optionalText(200),
+    sourceDetail: optionalText(500),
+    consent: consentSchema.optional(),
+    occurredAt: isoTimestamp.optional(),
+  })
+  .meta({ id: 'Capture' });
+export type Capture = z.infer<typeof captureSchema>;
+
+/** What the API hands the workflow for one capture: the validated body plus a key that makes recording it idempotent. */
+export interface CaptureSignal {
+  captureId: string;
+  receivedAt: string;
+  capture: Capture;
+}
