@@ -1,10 +1,12 @@
 import type { Sql, Tx } from '../db/client';
+import type { RepRow } from '../db/rows';
 import { writeLead, type LeadSave } from './leads';
 import type { LeadConfig } from '../domain/config';
 import type { LeadSource } from '../domain/lead';
 import { matchTeam, pickRep, segmentOf, unavailability, type Segment } from '../domain/routing';
 import { emailDomainOf } from '../domain/scoring';
-import { slaTerms, withinBusinessHours, type BusinessHours, type Priority } from '../domain/sla';
+import type { Assignment } from '../domain/lead-record';
+import { slaTerms, withinBusinessHours, type BusinessHours } from '../domain/sla';
 
 export interface RouteRequest {
   leadId: string;
@@ -19,17 +21,7 @@ export interface RouteRequest {
   at: string;
 }
 
-export interface Assignment {
-  /** null: no eligible rep; the lead waits in the unassigned queue (of `teamId`, if a team covers it). */
-  ownerId: string | null;
-  teamId: string | null;
-  reason: string;
-  priority: Priority;
-  sla: string;
-  slaReason: string;
-  ownerManagerId: string | null;
-  teamManagerId: string | null;
-}
+export type { Assignment };
 
 interface TeamRow {
   id: string;
@@ -42,22 +34,13 @@ interface TeamRow {
   assignments: string;
 }
 
-interface RepRow {
-  id: string;
-  team_id: string | null;
-  weight: number;
-  capacity: number;
-  active: boolean;
-  out_of_office_until: Date | null;
-  manager_id: string | null;
-  virtual_time: number;
-  last_assignment: string;
+type RoutableRep = Pick<RepRow, 'id' | 'team_id' | 'weight' | 'capacity' | 'active' | 'out_of_office_until' | 'manager_id' | 'virtual_time' | 'last_assignment'> & {
   open_leads: number;
-}
+};
 
 /** Reps with their open-lead counts, locked so concurrent routing never takes one past capacity. */
-async function lockReps(tx: Tx, where: { teamId?: string; repId?: string }): Promise<RepRow[]> {
-  const rows = await tx<Omit<RepRow, 'open_leads'>[]>`
+async function lockReps(tx: Tx, where: { teamId?: string; repId?: string }): Promise<RoutableRep[]> {
+  const rows = await tx<Omit<RoutableRep, 'open_leads'>[]>`
     SELECT id, team_id, weight, capacity, active, out_of_office_until, manager_id, virtual_time, last_assignment FROM reps
     WHERE ${where.teamId !== undefined ? tx`team_id = ${where.teamId}` : tx`id = ${where.repId!}`}
     ORDER BY id FOR UPDATE`;
@@ -69,7 +52,7 @@ async function lockReps(tx: Tx, where: { teamId?: string; repId?: string }): Pro
   return rows.map((r) => ({ ...r, open_leads: open.get(r.id) ?? 0 }));
 }
 
-const availability = (rep: RepRow) => ({ active: rep.active, outOfOfficeUntil: rep.out_of_office_until, openLeads: rep.open_leads, capacity: rep.capacity });
+const availability = (rep: RoutableRep) => ({ active: rep.active, outOfOfficeUntil: rep.out_of_office_until, openLeads: rep.open_leads, capacity: rep.capacity });
 
 /** Routing in Postgres (DESIGN.md, "Routing"): account owner, then territory and segment, then weighted round robin. */
 export function routingActivities(sql: Sql) {

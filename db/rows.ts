@@ -4,6 +4,24 @@ import type { LeadSource, LeadStatus } from '../domain/lead';
 import type { EnrichmentStatus } from '../domain/lead-record';
 import type { Score } from '../domain/scoring';
 
+/** A row of `reps`, as postgres.js returns it. */
+export interface RepRow {
+  id: string;
+  name: string;
+  email: string;
+  team_id: string | null;
+  weight: number;
+  capacity: number;
+  active: boolean;
+  out_of_office_until: Date | null;
+  manager_id: string | null;
+  api_key_hash: string | null;
+  virtual_time: number;
+  /** bigint: postgres.js returns it as a string. */
+  last_assignment: string;
+  created_at: Date;
+}
+
 /** A row of `leads`, as postgres.js returns it. */
 export interface LeadRow {
   lead_id: string;

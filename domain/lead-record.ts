@@ -42,6 +42,9 @@ export interface Routing {
   teamManagerId: string | null;
 }
 
+/** What routing decides: the owner (or the unassigned queue), why, and the SLA terms. */
+export type Assignment = Pick<Routing, 'ownerId' | 'teamId' | 'reason' | 'priority' | 'sla' | 'slaReason' | 'ownerManagerId' | 'teamManagerId'>;
+
 /** A rep, manager or ops alert, written to the outbox with the lead's state and delivered at least once. */
 export interface OutboxNotification {
   /** De-duplication key: the same alert is never queued twice. */

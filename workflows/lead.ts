@@ -19,7 +19,7 @@ import { durationMs } from '../domain/duration';
 import { activityOfSource, newEngagement, recordActivity } from '../domain/engagement';
 import type { CaptureSignal } from '../domain/capture';
 import { closedStatuses, type LeadStatus } from '../domain/lead';
-import type { LeadRecord, OutboxNotification, Routing, TimelineEvent } from '../domain/lead-record';
+import type { Assignment, LeadRecord, OutboxNotification, TimelineEvent } from '../domain/lead-record';
 import { enrichProfile, mergeCapture, type Firmographics } from '../domain/profile';
 import { statusAfterScore } from '../domain/qualification';
 import { emailDomainOf, explain, nextDecayAt, scoreLead } from '../domain/scoring';
@@ -261,7 +261,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   /** Starts an assignment: the owner (or the unassigned queue), a fresh SLA clock, and the alert. */
   const startAssignment = (
     current: LeadRecord,
-    assignment: Pick<Routing, 'ownerId' | 'teamId' | 'reason' | 'priority' | 'sla' | 'slaReason' | 'ownerManagerId' | 'teamManagerId'>,
+    assignment: Assignment,
     ladder = true,
   ) => {
     const sla = assignment.ownerId && ladder ? slaClock(new Date(), assignment.sla, policy.escalation.reminderAt) : undefined;

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Sql } from '../../db/client';
+import type { RepRow } from '../../db/rows';
 import { segments } from '../../domain/routing';
 import { retryRoutingSignal } from '../../workflows/definitions';
 import { hashKey, requireRole } from '../auth';
@@ -73,17 +74,6 @@ export const accountInputSchema = z
   })
   .meta({ id: 'Account' });
 
-interface RepRow {
-  id: string;
-  name: string;
-  email: string;
-  team_id: string | null;
-  weight: number;
-  capacity: number;
-  active: boolean;
-  out_of_office_until: Date | null;
-  manager_id: string | null;
-}
 const repView = (r: RepRow) => ({
   id: r.id,
   name: r.name,
