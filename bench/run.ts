@@ -18,6 +18,7 @@ import { createSql } from '../db/client';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres } from '../stack/postgres';
 import { startDevServer } from '../stack/temporal';
+import { measureLongRun } from './long-run';
 import { pool, rssMiB, summary } from './stats';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -28,6 +29,7 @@ const options = {
   timers: size('BENCH_TIMERS', 10_000),
   noop: size('BENCH_NOOP', 2000),
   throughputLeads: size('BENCH_THROUGHPUT_LEADS', 1000),
+  longRunMonths: size('BENCH_LONG_RUN_MONTHS', 12),
 };
 const timerSample = Math.min(200, Math.max(10, Math.round(options.timers / 50)));
 const log = (line: string) => console.log(`bench: ${line}`);
@@ -227,8 +229,11 @@ async function main() {
     await post(`/leads/${capture.leadId}/accept`, {}, repKeys.get(owner));
     await post(`/leads/${capture.leadId}/convert`, { opportunity: { name: 'bench' } }, repKeys.get(owner));
     await client.workflow.getHandle(capture.leadId).result();
-    const history = { convertedRun: (await client.workflow.getHandle(capture.leadId).describe()).historyLength };
-    log(`  ${history.convertedRun} events`);
+    const convertedRun = (await client.workflow.getHandle(capture.leadId).describe()).historyLength;
+    log(`  ${convertedRun} events; now ${options.longRunMonths} months of one open lead on the time-skipping server…`);
+    const longRun = await measureLongRun(sql, log, options.longRunMonths);
+    const history = { convertedRun, longRun };
+    log(`  ${longRun.months} months: ${longRun.runs} runs, ${longRun.totalEvents} events in all, largest run ${longRun.largestRun} (limit ${longRun.limit})`);
 
     // 5. Memory was sampled in step 3, with every lead still open.
     log(`5/5 memory with ${memory.openLeads} open leads: worker ${memory.worker} MiB, API ${memory.api} MiB`);
@@ -258,6 +263,7 @@ async function main() {
       ['lead pipeline throughput (capture → owner assigned)', `${leadsPerSecond.toFixed(1)}/s = ${(results.throughput.ratio * 100).toFixed(0)}% of no-op`, `≥ 40%: ${target(results.throughput.ratio >= 0.4)}`],
       [`SLA escalation lateness, ${timers.pending} timers pending`, `p50 ${ms(timers.p50)}, p99 ${ms(timers.p99)}, max ${ms(timers.max)} (${timers.count} breaches)`, `p99 < 1 s: ${target(timers.p99 < 1000)}`],
       ['history: capture → sql → accepted → converted', `${history.convertedRun} events`, `≤ 10,000: ${target(history.convertedRun <= 10_000)}`],
+      [`history: ${history.longRun.months} months of one open lead (continue-as-new)`, `${history.longRun.runs} runs, largest ${history.longRun.largestRun} events, ${history.longRun.totalEvents} in all`, `no run > 10,000: ${target(history.longRun.largestRun <= 10_000)}`],
       [`resident memory with ${memory.openLeads} open leads`, `worker ${memory.worker} MiB, API ${memory.api} MiB`, ''],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
