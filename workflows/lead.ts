@@ -116,10 +116,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   const io = () => (someoneWaits ? fast : durable);
   const enrichLead: Activities['enrichLead'] = (query) => (someoneWaits ? enrichFast : enrichDurable)(query);
   const loadLead: Activities['loadLead'] = (id) => io().loadLead(id);
-  const saveLead: Activities['saveLead'] = (input) => io().saveLead(input);
-  const routeLead: Activities['routeLead'] = (input) => io().routeLead(input);
-  const saveAndRouteLead: Activities['saveAndRouteLead'] = (input) => io().saveAndRouteLead(input);
-  const assignTo: Activities['assignTo'] = (input) => io().assignTo(input);
+  const saveLead: Activities['saveLead'] = (save) => io().saveLead(save);
+  const routeLead: Activities['routeLead'] = (request) => io().routeLead(request);
+  const saveAndRouteLead: Activities['saveAndRouteLead'] = (args) => io().saveAndRouteLead(args);
+  const assignTo: Activities['assignTo'] = (args) => io().assignTo(args);
 
   // The workflow clock: the SDK makes Date deterministic inside workflows.
   const clock = () => new Date().getTime();
