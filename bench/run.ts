@@ -5,7 +5,7 @@
  * writes the figures as JSON under bench/results/. Sizes: BENCH_RATE (captures/s, 20),
  * BENCH_DURATION (s, 60), BENCH_TIMERS (10000), BENCH_NOOP (2000), BENCH_THROUGHPUT_LEADS (1000).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -17,6 +17,7 @@ import getPort from 'get-port';
 import { createSql } from '../db/client';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres } from '../stack/postgres';
+import { spawnService } from '../stack/processes';
 import { startDevServer } from '../stack/temporal';
 import { measureLongRun } from './long-run';
 import { pool, rssMiB, summary } from './stats';
@@ -63,10 +64,9 @@ async function main() {
   const { API_KEYS: _callerKeys, ...callerEnv } = process.env;
   const env = { ...callerEnv, DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: temporal.address, LEAD_CONFIG: configFile, PORT: String(apiPort) };
   // BENCH_WORKER_NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker.
-  const nodeOptions = (script: string) => (script.startsWith('worker') ? (process.env.BENCH_WORKER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []) : []);
-  for (const script of ['worker/main.ts', 'api/main.ts']) {
-    children.push(spawn(process.execPath, [...nodeOptions(script), '--import', 'tsx', join(root, script)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
-  }
+  const quiet: ['ignore', 'ignore', 'inherit'] = ['ignore', 'ignore', 'inherit'];
+  children.push(spawnService('worker/main.ts', env, { nodeOptions: process.env.BENCH_WORKER_NODE_OPTIONS?.split(' ').filter(Boolean), stdio: quiet }));
+  children.push(spawnService('api/main.ts', env, { stdio: quiet }));
   const [workerProcess, apiProcess] = children as [ChildProcess, ChildProcess];
   const api = `http://127.0.0.1:${apiPort}`;
   const connection = await Connection.connect({ address: temporal.address });

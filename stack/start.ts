@@ -4,7 +4,7 @@
  * migrations, then runs the worker and the API as child processes. `TEMPORAL_ADDRESS` or
  * `DATABASE_URL` point at external services instead of starting them. Ctrl-C / SIGTERM stops all.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { loadEnv } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
+import { spawnService } from './processes';
 import { prepareTemporal } from './setup';
 import { startDevServer, type RunningTemporal } from './temporal';
 
@@ -26,11 +27,8 @@ let temporalServer: RunningTemporal | undefined;
 let postgresServer: RunningPostgres | undefined;
 let stopping = false;
 
-function runChild(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, script)], {
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+function runChild(name: string, script: 'worker/main.ts' | 'api/main.ts', env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawnService(script, env);
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`stack: ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything`);

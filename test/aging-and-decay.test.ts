@@ -1,38 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { createApp } from '../api/app';
-import { parseApiKeys } from '../api/auth';
-import { resolveLeadConfig } from '../config/load';
-import { createSql, type Sql } from '../db/client';
-import { leadPolicy } from '../domain/config';
-import { ensureSearchAttributes } from '../stack/search-attributes';
-import type { leadWorkflow } from '../workflows/lead';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
 import { httpProvider } from '../activities/enrichment/http';
+import { createSql, type Sql } from '../db/client';
+import type { leadWorkflow } from '../workflows/lead';
 import { EnrichmentStub } from './enrichment-stub';
-import { namespace, runWorker, uniqueEmail, type RunningWorker } from './helpers';
+import { serviceOn, startTimeSkipping, uniqueEmail, type InProcessService } from './helpers';
 
 // Months pass in seconds on the time-skipping test server; skipped time is global to it, so these run serially.
 let env: TestWorkflowEnvironment;
 let sql: Sql;
-let worker: RunningWorker;
-let app: ReturnType<typeof createApp>;
-const taskQueue = `aging-${randomUUID()}`;
+let service: InProcessService;
 const day = 24 * 60 * 60 * 1000;
 
 beforeAll(async () => {
-  const path = inject('timeSkippingServer');
-  env = await TestWorkflowEnvironment.createTimeSkipping(
-    path ? { server: { executable: { type: 'existing-path', path } } } : {},
-  );
-  await ensureSearchAttributes(env.connection, namespace);
+  env = await startTimeSkipping();
   sql = createSql(inject('databaseUrl'), { max: 3 });
-  worker = await runWorker({ connection: env.nativeConnection, taskQueue, sql });
-  app = createApp(
-    { sql, temporal: env.client, taskQueue, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(resolveLeadConfig({})) },
-    parseApiKeys(undefined),
-  );
+  service = await serviceOn(env, sql, { name: 'aging' });
 });
 
 // Skipped time is shared by every test here: a lead a test leaves waiting (e.g. for an owner) would
@@ -43,19 +27,16 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await worker?.stop();
+  await service?.stop();
   await sql?.end({ timeout: 5 });
   await env?.teardown();
 });
 
-async function capture(email: string, source = 'contact_form') {
-  const response = await app.request('/leads', {
-    method: 'POST',
-    headers: { authorization: 'Bearer capture-dev', 'content-type': 'application/json' },
-    body: JSON.stringify({ email, source }),
-  });
+/** Captures through `via` (the default service unless a test runs its own) and ends the lead after the test. */
+async function capture(email: string, source = 'contact_form', fields: Record<string, unknown> = {}, via = service) {
+  const response = await via.request('POST', '/leads', { email, source, ...fields });
   expect(response.status).toBe(202);
-  const body = (await response.json()) as { leadId: string; duplicate: boolean; status: string };
+  const body = response.body as { leadId: string; duplicate: boolean; status: string };
   started.push(body.leadId);
   return body;
 }
@@ -139,11 +120,7 @@ describe('decay: no engagement for 30+ days costs 10 points, 90+ days 30 in tota
     await env.sleep('2 days');
     expect(await scoreNow()).toEqual({ score: 55, status: 'mql' });
 
-    const response = await app.request(`/leads/${leadId}/activities`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer capture-dev', 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'clicked_email_link' }), // +10, and decay is gone
-    });
+    const response = await service.request('POST', `/leads/${leadId}/activities`, { type: 'clicked_email_link' }); // +10, and decay is gone
     expect(response.status).toBe(202);
     await expect.poll(scoreNow).toEqual({ score: 75, status: 'sql' });
 
@@ -167,38 +144,24 @@ describe('decay: no engagement for 30+ days costs 10 points, 90+ days 30 in tota
 
 describe('re-enrichment: a lead whose enrichment failed is enriched again later', () => {
   let stub: EnrichmentStub;
-  let httpWorker: RunningWorker;
-  let httpApp: ReturnType<typeof createApp>;
-  const httpQueue = `reenrich-${randomUUID()}`;
+  let httpService: InProcessService;
 
   beforeAll(async () => {
     stub = await new EnrichmentStub().start();
-    const config = resolveLeadConfig({ enrichment: { provider: 'http', retryAfter: 'PT1H', http: { url: stub.url, timeout: 'PT0.5S', retries: 0 } } });
-    httpWorker = await runWorker({
-      connection: env.nativeConnection,
-      taskQueue: httpQueue,
-      sql,
+    httpService = await serviceOn(env, sql, {
+      name: 'reenrich',
+      config: { enrichment: { provider: 'http', retryAfter: 'PT1H', http: { url: stub.url, timeout: 'PT0.5S', retries: 0 } } },
       enrichment: httpProvider({ url: stub.url, timeout: 'PT0.5S', retries: 0 }),
     });
-    httpApp = createApp(
-      { sql, temporal: env.client, taskQueue: httpQueue, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(config) },
-      parseApiKeys(undefined),
-    );
   });
   afterAll(async () => {
-    await httpWorker?.stop();
+    await httpService?.stop();
     await stub?.stop();
   });
 
   it('retries after retryAfter and re-scores with what it learns', async () => {
     stub.on('recovering.test', { kind: 'flaky', times: 1, body: { companyName: 'Recovering', industry: 'saas', employees: 800, country: 'CA' } });
-    const response = await httpApp.request('/leads', {
-      method: 'POST',
-      headers: { authorization: 'Bearer capture-dev', 'content-type': 'application/json' },
-      body: JSON.stringify({ email: `ops.${randomUUID().slice(0, 8)}@recovering.test`, source: 'demo_request' }),
-    });
-    const { leadId } = (await response.json()) as { leadId: string };
-    started.push(leadId);
+    const { leadId } = await capture(`ops.${randomUUID().slice(0, 8)}@recovering.test`, 'demo_request', {}, httpService);
     const lead = async () =>
       (await sql<{ enrichment: string; score: number; company: string | null }[]>`SELECT enrichment, score, company FROM leads WHERE lead_id = ${leadId}`)[0];
     await expect.poll(lead).toEqual({ enrichment: 'failed', score: 50, company: null });
@@ -217,21 +180,10 @@ describe('re-enrichment: a lead whose enrichment failed is enriched again later'
 describe('bounded history: continue-as-new carries the lead intact', () => {
   it('splits a long wait into runs under the event limit, keeping score, routing and history', async () => {
     // Leads from this made-up country find no team: they wait in the unassigned queue, retrying hourly.
-    const config = resolveLeadConfig({ history: { maxEventsPerRun: 60 }, qualification: { sqlAt: 40, mqlAt: 20 } });
-    const queueName = `history-${randomUUID()}`;
-    const smallWorker = await runWorker({ connection: env.nativeConnection, taskQueue: queueName, sql });
-    const smallApp = createApp(
-      { sql, temporal: env.client, taskQueue: queueName, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(config) },
-      parseApiKeys(undefined),
-    );
+    const small = await serviceOn(env, sql, { name: 'history', config: { history: { maxEventsPerRun: 60 }, qualification: { sqlAt: 40, mqlAt: 20 } } });
     try {
-      const response = await smallApp.request('/leads', {
-        method: 'POST',
-        headers: { authorization: 'Bearer capture-dev', 'content-type': 'application/json' },
-        body: JSON.stringify({ email: `long.${randomUUID().slice(0, 8)}@waiting-${randomUUID().slice(0, 6)}.com`, source: 'demo_request', country: 'XH', title: 'Founder' }),
-      });
-      const { leadId } = (await response.json()) as { leadId: string };
-      started.push(leadId);
+      const email = `long.${randomUUID().slice(0, 8)}@waiting-${randomUUID().slice(0, 6)}.com`;
+      const { leadId } = await capture(email, 'demo_request', { country: 'XH', title: 'Founder' }, small);
       await expect.poll(async () => (await sql`SELECT status FROM leads WHERE lead_id = ${leadId}`)[0]?.status).toBe('sql');
       const current = env.client.workflow.getHandle(leadId);
       const firstRunId = (await current.describe()).runId;
@@ -251,7 +203,7 @@ describe('bounded history: continue-as-new carries the lead intact', () => {
       await expect.poll(async () => (await sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBe(`rep-${suffix}`);
       expect((await events(leadId)).filter((e) => e.type === 'captured')).toHaveLength(1);
     } finally {
-      await smallWorker.stop();
+      await small.stop();
     }
   });
 });

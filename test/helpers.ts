@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
 import { inject, vi } from 'vitest';
 import { createApp } from '../api/app';
@@ -10,6 +11,7 @@ import { resolveLeadConfig } from '../config/load';
 import type { EnrichmentProvider } from '../activities/enrichment';
 import { createSql, type Sql } from '../db/client';
 import { leadPolicy, type LeadPolicy } from '../domain/config';
+import { ensureSearchAttributes } from '../stack/search-attributes';
 import { createLeadWorker, workflowsPath } from '../worker/worker';
 
 export const namespace = 'default';
@@ -116,4 +118,45 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
 /** Retries an assertion until it holds: workflows apply captures asynchronously. Generous, for a loaded 2-core CI machine. */
 export function eventually<T>(assertion: () => T | Promise<T>): Promise<T> {
   return vi.waitFor(assertion, { timeout: 20_000, interval: 50 });
+}
+
+/** The time-skipping test server (the Java one from the engine cache), with our search attributes. */
+export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const path = inject('timeSkippingServer');
+  const env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
+  await ensureSearchAttributes(env.connection, namespace);
+  return env;
+}
+
+export interface InProcessService {
+  taskQueue: string;
+  /** Calls the API in-process (no HTTP server), with a development key. */
+  request(method: string, path: string, body: unknown, key?: string): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+/** The real worker and the API on a time-skipping environment, for tests that span days or months. */
+export async function serviceOn(
+  env: TestWorkflowEnvironment,
+  sql: Sql,
+  options: { name: string; config?: unknown; enrichment?: EnrichmentProvider },
+): Promise<InProcessService> {
+  const taskQueue = `${options.name}-${randomUUID()}`;
+  const worker = await runWorker({ connection: env.nativeConnection, taskQueue, sql, enrichment: options.enrichment });
+  const app = createApp(
+    { sql, temporal: env.client, taskQueue, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(resolveLeadConfig(options.config ?? {})) },
+    parseApiKeys(undefined),
+  );
+  return {
+    taskQueue,
+    async request(method, path, body, key = 'capture-dev') {
+      const response = await app.request(path, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    stop: () => worker.stop(),
+  };
 }

@@ -1,45 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { createApp } from '../api/app';
-import { parseApiKeys } from '../api/auth';
-import { resolveLeadConfig } from '../config/load';
 import { createSql, type Sql } from '../db/client';
-import { leadPolicy } from '../domain/config';
-import { ensureSearchAttributes } from '../stack/search-attributes';
-import { namespace, runWorker, type RunningWorker } from './helpers';
+import { serviceOn, startTimeSkipping, type InProcessService } from './helpers';
 
 // The speed-to-lead ladder on the time-skipping server: minutes and hours pass in milliseconds.
 let env: TestWorkflowEnvironment;
 let sql: Sql;
-let worker: RunningWorker;
-let app: ReturnType<typeof createApp>;
-const taskQueue = `ladder-${randomUUID()}`;
-// Leads from made-up countries score "outside the target region" (−10): a demo request (+50) is 40, sales-ready here.
-const config = resolveLeadConfig({ qualification: { sqlAt: 40, mqlAt: 20 } });
+let service: InProcessService;
 
 beforeAll(async () => {
-  const path = inject('timeSkippingServer');
-  env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
-  await ensureSearchAttributes(env.connection, namespace);
+  env = await startTimeSkipping();
   sql = createSql(inject('databaseUrl'), { max: 3 });
-  worker = await runWorker({ connection: env.nativeConnection, taskQueue, sql });
-  app = createApp({ sql, temporal: env.client, taskQueue, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(config) }, parseApiKeys(undefined));
+  // Leads from made-up countries score "outside the target region" (−10): a demo request (+50) is 40, sales-ready here.
+  service = await serviceOn(env, sql, { name: 'ladder', config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
 });
 afterAll(async () => {
-  await worker?.stop();
+  await service?.stop();
   await sql?.end({ timeout: 5 });
   await env?.teardown();
 });
 
-async function call(method: string, path: string, body: unknown, key = 'ops-dev') {
-  const response = await app.request(path, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
+const call = (method: string, path: string, body: unknown, key = 'ops-dev') => service.request(method, path, body, key);
 
 /** A team in its own made-up country, two reps with managers, and a team manager outside the rotation. */
 async function setUpTeam(country: string, days: number[] = [1, 2, 3, 4, 5, 6, 7]) {
