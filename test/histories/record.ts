@@ -1,0 +1,126 @@
+/**
+ * Records the histories of real lead runs for the replay tests (`test/replay.test.ts`): the real
+ * worker and API on the time-skipping server and embedded Postgres, a few lifecycles that span
+ * months, each history written as JSON under `test/histories/<label>/`.
+ *
+ *   npm run histories:record -- <label>
+ *
+ * Record a new label with the workflow code of every release that changes the lead workflow, and
+ * commit it: the replay tests then prove that later code still replays leads started on it.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import getPort from 'get-port';
+import { createApp } from '../../api/app';
+import { parseApiKeys } from '../../api/auth';
+import { resolveLeadConfig } from '../../config/load';
+import { createSql } from '../../db/client';
+import { migrate } from '../../db/migrate';
+import { leadPolicy } from '../../domain/config';
+import { testServerExecutable } from '../../stack/engine';
+import { startEmbeddedPostgres } from '../../stack/postgres';
+import { ensureSearchAttributes } from '../../stack/search-attributes';
+import { createLeadWorker, workflowsPath } from '../../worker/worker';
+
+const label = process.argv[2];
+if (!label || !/^[a-z0-9-]+$/.test(label)) {
+  console.error('usage: npm run histories:record -- <label>   (lower-case letters, digits and dashes)');
+  process.exit(2);
+}
+const outDir = new URL(`./${label}/`, import.meta.url);
+const log = (line: string) => console.log(`record: ${line}`);
+
+const dataDir = mkdtempSync(join(tmpdir(), 'lead-histories-'));
+chmodSync(dataDir, 0o755); // as root, Postgres runs as the postgres user and must enter it
+const [postgres, executable] = await Promise.all([
+  startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: await getPort(), database: 'leads' }),
+  testServerExecutable(log),
+]);
+const sql = createSql(postgres.url, { max: 5 });
+const env = await TestWorkflowEnvironment.createTimeSkipping(
+  executable.type === 'existing-path' ? { server: { executable: { type: 'existing-path', path: executable.path } } } : {},
+);
+try {
+  await migrate(postgres.url, log);
+  await ensureSearchAttributes(env.connection, 'default');
+  // Made-up countries score "outside the target region" (−10): a webinar (+30) is an mql lead, a demo request (+50) a sales-ready one.
+  const config = { qualification: { sqlAt: 40, mqlAt: 20 } };
+  const taskQueue = `histories-${randomUUID()}`;
+  log('bundling the workflow code');
+  const worker = await createLeadWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    sql,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } }),
+  });
+  const app = createApp({ sql, temporal: env.client, taskQueue, namespace: 'default', temporalUiUrl: '', policy: leadPolicy(resolveLeadConfig(config)) }, parseApiKeys(undefined));
+  const call = async (path: string, body: unknown, key: string) => {
+    const response = await app.request(path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const answer = (await response.json()) as any;
+    if (response.status >= 300) throw new Error(`${path}: ${response.status} ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  const capture = async (source: string, country: string) =>
+    (await call('/leads', { email: `${source}.${randomUUID().slice(0, 8)}@prospect-${randomUUID().slice(0, 6)}.com`, source, country }, 'capture-dev')).leadId as string;
+  const repIn = async (country: string) => {
+    const suffix = randomUUID().slice(0, 6);
+    const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
+    await call('/teams', { id: `team-${suffix}`, name: `Team ${country}`, countries: [country], businessHours: hours }, 'ops-dev');
+    return call('/reps', { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}` }, 'ops-dev') as Promise<{ id: string; apiKey: string }>;
+  };
+
+  /** Each scenario starts a lead, lives its months, and returns its id; its history is taken where it stands. */
+  const scenarios: Record<string, () => Promise<string>> = {
+    // Nurtured and never engaging again.
+    'mql-quiet': async () => {
+      const leadId = await capture('webinar', 'XM');
+      await env.sleep('100 days');
+      return leadId;
+    },
+    // Routed, accepted by the rep, then nothing logged.
+    'accepted-quiet': async () => {
+      const rep = await repIn('XA');
+      const leadId = await capture('demo_request', 'XA');
+      await env.sleep('1 minute');
+      await call(`/leads/${leadId}/accept`, {}, rep.apiKey);
+      await env.sleep('100 days');
+      return leadId;
+    },
+    // Routed, accepted, recycled by the rep for timing, then nothing.
+    'recycled-quiet': async () => {
+      const rep = await repIn('XR');
+      const leadId = await capture('demo_request', 'XR');
+      await env.sleep('1 minute');
+      await call(`/leads/${leadId}/accept`, {}, rep.apiKey);
+      await call(`/leads/${leadId}/recycle`, { reason: 'timing' }, rep.apiKey);
+      await env.sleep('100 days');
+      return leadId;
+    },
+  };
+
+  await worker.runUntil(async () => {
+    mkdirSync(outDir, { recursive: true });
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      log(`${name}: running`);
+      const leadId = await scenario();
+      const handle = env.client.workflow.getHandle(leadId);
+      // Let the last workflow task finish, so the history ends where the lead waits.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const history = await handle.fetchHistory();
+      writeFileSync(new URL(`${name}.json`, outDir), historyToJSON(history));
+      log(`${name}: ${history.events?.length ?? 0} events → test/histories/${label}/${name}.json`);
+      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('history recorded');
+    }
+  });
+} finally {
+  await env.teardown();
+  await sql.end({ timeout: 5 });
+  await postgres.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
