@@ -1,4 +1,6 @@
 import type { Sql } from '../db/client';
+import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
+import { cadenceActivities, cadenceStore } from './cadences';
 import { enrichmentActivities, localProvider } from './enrichment';
 import type { EnrichmentProvider } from './enrichment';
 import { leadActivities } from './leads';
@@ -6,14 +8,21 @@ import { routingActivities } from './routing';
 
 export interface ActivityDeps {
   sql: Sql;
+  /** The worker's validated configuration: default cadences, and the policy for leads that started on an older one. */
+  config: LeadConfig;
   enrichment?: EnrichmentProvider;
 }
 
 /** All activities, bound to their dependencies. Workflows type their proxies with `ReturnType<typeof createActivities>`. */
-export function createActivities({ sql, enrichment = localProvider() }: ActivityDeps) {
+export function createActivities({ sql, config, enrichment = localProvider() }: ActivityDeps) {
   return {
     ...leadActivities(sql),
     ...enrichmentActivities(enrichment),
     ...routingActivities(sql),
+    ...cadenceActivities(cadenceStore(sql, config.cadences)),
+    /** The policy this worker runs by, for a lead whose input predates a policy field. */
+    async currentPolicy(): Promise<LeadPolicy> {
+      return leadPolicy(config);
+    },
   };
 }

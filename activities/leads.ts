@@ -53,7 +53,7 @@ export async function writeLead(tx: Tx, { lead, events, notifications = [] }: Le
                        employees, industry, tech_stack, funding_stage, source, source_detail, consent,
                        engagement, enrichment, status, status_reason, score, grade, score_breakdown,
                        score_model_version, owner_id, team_id, priority, routing_reason, assigned_at,
-                       sla_due_at, sla_breaches, responded_at, response_ms)
+                       sla_due_at, sla_breaches, responded_at, response_ms, cadence)
     VALUES (${lead.leadId}, ${identityKey(p.email)}, ${p.email}, ${p.firstName ?? null}, ${p.lastName ?? null},
             ${p.company ?? null}, ${p.title ?? null}, ${p.phone ?? null}, ${p.country ?? null},
             ${p.employees ?? null}, ${p.industry ?? null}, ${p.techStack ?? []}, ${p.fundingStage ?? null},
@@ -62,7 +62,8 @@ export async function writeLead(tx: Tx, { lead, events, notifications = [] }: Le
             ${lead.score?.score ?? null}, ${lead.score?.grade ?? null}, ${tx.json((lead.score?.breakdown ?? []) as never)},
             ${lead.score?.modelVersion ?? null}, ${r?.ownerId ?? null}, ${r?.teamId ?? null}, ${r?.priority ?? null},
             ${r?.reason ?? null}, ${r?.assignedAt ?? null}, ${r?.respondedAt ? null : (r?.dueAt ?? null)},
-            ${r?.breaches ?? 0}, ${r?.respondedAt ?? null}, ${r?.responseMs ?? null})
+            ${r?.breaches ?? 0}, ${r?.respondedAt ?? null}, ${r?.responseMs ?? null},
+            ${lead.cadence ? tx.json(lead.cadence as never) : null})
     ON CONFLICT (lead_id) DO UPDATE SET
       first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, company = EXCLUDED.company,
       title = EXCLUDED.title, phone = EXCLUDED.phone, country = EXCLUDED.country,
@@ -74,7 +75,8 @@ export async function writeLead(tx: Tx, { lead, events, notifications = [] }: Le
       score_model_version = EXCLUDED.score_model_version, owner_id = EXCLUDED.owner_id,
       team_id = EXCLUDED.team_id, priority = EXCLUDED.priority, routing_reason = EXCLUDED.routing_reason,
       assigned_at = EXCLUDED.assigned_at, sla_due_at = EXCLUDED.sla_due_at, sla_breaches = EXCLUDED.sla_breaches,
-      responded_at = EXCLUDED.responded_at, response_ms = EXCLUDED.response_ms, updated_at = now()`;
+      responded_at = EXCLUDED.responded_at, response_ms = EXCLUDED.response_ms, cadence = EXCLUDED.cadence,
+      updated_at = now()`;
   for (const event of events) {
     await tx`
       INSERT INTO lead_events (lead_id, event_key, at, type, actor, data)

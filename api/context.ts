@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { LeadPolicy } from '../domain/config';
+import type { LeadConfig } from '../domain/config';
 import type { Sql } from '../db/client';
 import type { AuthEnv } from './auth';
 
@@ -10,7 +10,8 @@ export interface ApiDeps {
   taskQueue: string;
   namespace: string;
   temporalUiUrl: string;
-  policy: LeadPolicy;
+  /** The validated configuration: new leads start with its policy; cadences default to it. */
+  config: LeadConfig;
 }
 
 export type AppEnv = {

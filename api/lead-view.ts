@@ -50,6 +50,15 @@ export const leadViewSchema = z
       })
       .nullable()
       .meta({ description: 'null until the lead is routed' }),
+    cadence: z
+      .object({
+        name: z.string(),
+        version: z.number().int(),
+        step: z.number().int().meta({ description: 'steps reached so far (0 until the first is due)' }),
+        nextStepAt: z.string().nullable(),
+      })
+      .nullable()
+      .meta({ description: 'the nurture cadence the lead is enrolled in (mql, not_ready), pinned to a version; null otherwise', example: { name: 'mql-nurture', version: 3, step: 2, nextStepAt: '2026-12-01T09:00:00.000Z' } }),
     consent: z.record(z.string(), z.enum(consentStates)).meta({ example: { email: 'opted_in' } }),
     source: z.enum(leadSources),
     sourceDetail: z.string().nullable(),
@@ -106,6 +115,7 @@ export async function readLead(sql: Sql, id: string, principal: Principal, links
           respondedAt: row.responded_at?.toISOString() ?? null,
           responseMs: row.response_ms === null ? null : Number(row.response_ms),
         },
+    cadence: row.cadence && { name: row.cadence.name, version: row.cadence.version, step: row.cadence.step, nextStepAt: row.cadence.nextStepAt },
     consent: Object.fromEntries(Object.entries(row.consent).map(([channel, record]) => [channel, record!.status])),
     source: row.source,
     sourceDetail: row.source_detail,

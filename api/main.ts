@@ -3,7 +3,6 @@ import { Client, Connection } from '@temporalio/client';
 import { loadEnv, temporalConnectionOptions, temporalUiUrl } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { createSql } from '../db/client';
-import { leadPolicy } from '../domain/config';
 import { createApp } from './app';
 import { parseApiKeys } from './auth';
 
@@ -25,7 +24,7 @@ async function main() {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       namespace: env.TEMPORAL_NAMESPACE,
       temporalUiUrl: temporalUiUrl(env),
-      policy: leadPolicy(config),
+      config,
     },
     apiKeys,
   );

@@ -43,9 +43,10 @@ export async function measureLongRun(sql: Sql, log: (line: string) => void, mont
       namespace: 'default',
       taskQueue,
       sql,
+      config,
       workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } }),
     });
-    const app = createApp({ sql, temporal: env.client, taskQueue, namespace: 'default', temporalUiUrl: '', policy: leadPolicy(config) }, parseApiKeys(undefined));
+    const app = createApp({ sql, temporal: env.client, taskQueue, namespace: 'default', temporalUiUrl: '', config }, parseApiKeys(undefined));
     const call = (path: string, body: unknown) =>
       app.request(path, { method: 'POST', headers: { authorization: 'Bearer capture-dev', 'content-type': 'application/json' }, body: JSON.stringify(body) });
 

@@ -1,3 +1,4 @@
+import type { Enrollment } from '../domain/cadence';
 import type { Consent } from '../domain/consent';
 import type { Engagement } from '../domain/engagement';
 import type { LeadSource, LeadStatus } from '../domain/lead';
@@ -59,6 +60,7 @@ export interface LeadRow {
   responded_at: Date | null;
   /** bigint: postgres.js returns it as a string. */
   response_ms: string | null;
+  cadence: Enrollment | null;
   created_at: Date;
   updated_at: Date;
 }

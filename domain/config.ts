@@ -1,18 +1,9 @@
 import { z } from 'zod';
 import { durationMs } from './duration';
+import { cadenceOfStatus, type CadenceStep } from './cadence';
+import { cadenceStepsSchema, isoDuration } from './cadence-bodies';
+import { consentChannels } from './consent';
 import { leadSources } from './lead';
-
-/** An ISO-8601 duration string in configuration or API input, checked to parse and to be positive. */
-export const isoDuration = z.string().refine(
-  (value) => {
-    try {
-      return durationMs(value) > 0;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be a positive ISO-8601 duration such as PT5M or P30D' },
-);
 
 const domainList = z.array(z.string().trim().toLowerCase().min(3)).transform((list) => [...new Set(list)]);
 const wordList = z.array(z.string().trim().toLowerCase().min(1));
@@ -53,7 +44,19 @@ export const leadConfigSchema = z
     aging: z.strictObject({
       /** DESIGN.md: "90 days with no activity: disqualify with a reason" holds for every open status. */
       inactiveDisqualifyAfter: isoDuration,
+      /** An `accepted` lead with no logged activity this long escalates to the manager and is recycled. */
+      acceptedIdleAfter: isoDuration,
     }),
+    recycling: z.strictObject({
+      /** Re-engagement of a `recycled` lead, each `at` this long after it was recycled: re-score, a touch where consent allows, routing if sales-ready. */
+      reengagement: z
+        .array(z.strictObject({ at: isoDuration, channel: z.enum(consentChannels), template: z.string().trim().min(1) }))
+        .min(1),
+      /** A recycled lead with no engagement this long (since recycling or its last engagement) is archived as unresponsive. */
+      archiveAfter: isoDuration,
+    }),
+    /** Steps of version 1 of each cadence, published when the cadence has no version yet. Later versions are data (`POST /cadences/{name}/versions`). */
+    cadences: z.record(z.string(), cadenceStepsSchema),
     qualification: z.strictObject({
       /** Score at or above which a lead is sales-ready (`sql`). */
       sqlAt: z.number().int().min(1).max(100),
@@ -137,6 +140,13 @@ export const leadConfigSchema = z
     if (!(A > B && B > C && C > D)) {
       ctx.addIssue({ code: 'custom', path: ['scoring', 'grades'], message: 'must descend: A > B > C > D' });
     }
+    for (const name of Object.values(cadenceOfStatus)) {
+      if (!config.cadences[name]) ctx.addIssue({ code: 'custom', path: ['cadences', name], message: 'is required: the lifecycle enrols leads into it' });
+    }
+    const reengagement = config.recycling.reengagement.map((touch) => durationMs(touch.at));
+    if (reengagement.some((at, i) => i > 0 && at <= reengagement[i - 1]!)) {
+      ctx.addIssue({ code: 'custom', path: ['recycling', 'reengagement'], message: 'must be in increasing order of `at`' });
+    }
     if (config.enrichment.provider === 'http' && !config.enrichment.http.url) {
       ctx.addIssue({ code: 'custom', path: ['enrichment', 'http', 'url'], message: 'is required when enrichment.provider is "http"' });
     }
@@ -144,6 +154,7 @@ export const leadConfigSchema = z
 export type LeadConfig = z.infer<typeof leadConfigSchema>;
 export type ScoringConfig = LeadConfig['scoring'];
 export type IcpConfig = LeadConfig['icp'];
+export type CadenceDefaults = Record<string, CadenceStep[]>;
 
 /**
  * The part of the configuration a lead workflow runs by. It is handed to the workflow as input, so
@@ -151,6 +162,8 @@ export type IcpConfig = LeadConfig['icp'];
  */
 export interface LeadPolicy {
   inactiveDisqualifyAfter: string;
+  acceptedIdleAfter: string;
+  recycling: LeadConfig['recycling'];
   qualification: LeadConfig['qualification'];
   scoring: ScoringConfig;
   icp: IcpConfig;
@@ -164,6 +177,8 @@ export interface LeadPolicy {
 export function leadPolicy(config: LeadConfig): LeadPolicy {
   return {
     inactiveDisqualifyAfter: config.aging.inactiveDisqualifyAfter,
+    acceptedIdleAfter: config.aging.acceptedIdleAfter,
+    recycling: config.recycling,
     qualification: config.qualification,
     scoring: config.scoring,
     icp: config.icp,

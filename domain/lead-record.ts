@@ -1,3 +1,4 @@
+import type { Enrollment } from './cadence';
 import type { Consent } from './consent';
 import type { Engagement } from './engagement';
 import type { LeadStatus } from './lead';
@@ -19,6 +20,19 @@ export interface LeadRecord {
   score?: Score;
   /** Set once the lead is routed. */
   routing?: Routing;
+  /** Set while marketing nurtures the lead in a cadence (`mql`, `not_ready`). */
+  cadence?: Enrollment;
+  /** Set while the lead is `recycled`: when, why, and the re-engagements done. */
+  recycle?: Recycle;
+  /** The last touch of the lead by a rep (accept, logged touch) or a cadence step sent: activity that keeps it from aging. */
+  lastTouchAt?: string;
+}
+
+export interface Recycle {
+  at: string;
+  reason: string;
+  /** Re-engagements reached so far (DESIGN.md, "Recycling and aging": at 30, 60 and 90 days). */
+  reengagements: number;
 }
 
 /** Who owns a routed lead, why, and where its response SLA stands. */
@@ -49,8 +63,8 @@ export type Assignment = Pick<Routing, 'ownerId' | 'teamId' | 'reason' | 'priori
 export interface OutboxNotification {
   /** De-duplication key: the same alert is never queued twice. */
   key: string;
-  kind: 'assignment' | 'sla_reminder' | 'sla_breach' | 'escalation' | 'unassigned' | 'reassigned';
-  /** A rep id, or "ops". */
+  kind: 'assignment' | 'sla_reminder' | 'sla_breach' | 'escalation' | 'unassigned' | 'reassigned' | 'cadence_step' | 'reengagement';
+  /** A rep id or "ops"; for a touch of the lead (cadence step, re-engagement), its address on that channel. */
   recipient: string;
   message: string;
   data: Record<string, unknown>;

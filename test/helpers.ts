@@ -10,7 +10,7 @@ import { parseApiKeys } from '../api/auth';
 import { resolveLeadConfig } from '../config/load';
 import type { EnrichmentProvider } from '../activities/enrichment';
 import { createSql, type Sql } from '../db/client';
-import { leadPolicy, type LeadPolicy } from '../domain/config';
+import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
 import { ensureSearchAttributes } from '../stack/search-attributes';
 import { createLeadWorker, workflowsPath } from '../worker/worker';
 
@@ -34,7 +34,7 @@ export interface RunningWorker {
 }
 
 /** Runs the real lead worker (workflows and activities) until `stop()`. */
-export async function runWorker(options: { connection: NativeConnection; taskQueue: string; sql: Sql; enrichment?: EnrichmentProvider }): Promise<RunningWorker> {
+export async function runWorker(options: { connection: NativeConnection; taskQueue: string; sql: Sql; config: LeadConfig; enrichment?: EnrichmentProvider }): Promise<RunningWorker> {
   const worker = await createLeadWorker({ ...options, namespace, workflowBundle: await workflowBundle() });
   const running = worker.run();
   return {
@@ -72,10 +72,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const client = new Client({ connection, namespace });
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = `test-${randomUUID()}`;
-  const worker = await runWorker({ connection: nativeConnection, taskQueue, sql, enrichment: options.enrichment });
-  const policy = leadPolicy(resolveLeadConfig(options.config ?? {}));
+  const config = resolveLeadConfig(options.config ?? {});
+  const worker = await runWorker({ connection: nativeConnection, taskQueue, sql, config, enrichment: options.enrichment });
+  const policy = leadPolicy(config);
   const app = createApp(
-    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), policy },
+    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config },
     parseApiKeys(options.apiKeys),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -142,9 +143,10 @@ export async function serviceOn(
   options: { name: string; config?: unknown; enrichment?: EnrichmentProvider },
 ): Promise<InProcessService> {
   const taskQueue = `${options.name}-${randomUUID()}`;
-  const worker = await runWorker({ connection: env.nativeConnection, taskQueue, sql, enrichment: options.enrichment });
+  const config = resolveLeadConfig(options.config ?? {});
+  const worker = await runWorker({ connection: env.nativeConnection, taskQueue, sql, config, enrichment: options.enrichment });
   const app = createApp(
-    { sql, temporal: env.client, taskQueue, namespace, temporalUiUrl: 'http://ui.invalid', policy: leadPolicy(resolveLeadConfig(options.config ?? {})) },
+    { sql, temporal: env.client, taskQueue, namespace, temporalUiUrl: 'http://ui.invalid', config },
     parseApiKeys(undefined),
   );
   return {

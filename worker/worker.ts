@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import type { EnrichmentProvider } from '../activities/enrichment';
 import type { Sql } from '../db/client';
+import type { LeadConfig } from '../domain/config';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -11,6 +12,7 @@ export interface LeadWorkerOptions {
   namespace: string;
   taskQueue: string;
   sql: Sql;
+  config: LeadConfig;
   /** Where firmographics come from (default: the local dataset). */
   enrichment?: EnrichmentProvider;
   /**
@@ -24,12 +26,12 @@ export interface LeadWorkerOptions {
 }
 
 /** The worker that runs lead workflows and their activities. */
-export function createLeadWorker({ connection, namespace, taskQueue, sql, enrichment, maxCachedWorkflows = 500, workflowBundle }: LeadWorkerOptions) {
+export function createLeadWorker({ connection, namespace, taskQueue, sql, config, enrichment, maxCachedWorkflows = 500, workflowBundle }: LeadWorkerOptions) {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    activities: createActivities({ sql, enrichment }),
+    activities: createActivities({ sql, config, enrichment }),
     maxCachedWorkflows,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
   });

@@ -6,6 +6,7 @@ import { closedStatuses, leadStatuses, type LeadStatus } from '../../domain/lead
 import { captureSignal, searchAttributes } from '../../workflows/definitions';
 import type { leadWorkflow } from '../../workflows/lead';
 import { requireRole } from '../auth';
+import { leadPolicy } from '../../domain/config';
 import type { ApiDeps, AppEnv } from '../context';
 import { errorResponses } from '../errors';
 import { assertMayRead, leadIdParam, leadNotFound, leadViewSchema, readLead } from '../lead-view';
@@ -66,7 +67,8 @@ const timelineRoute = createRoute({
   },
 });
 
-export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl, policy }: ApiDeps) {
+export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl, config }: ApiDeps) {
+  const policy = leadPolicy(config);
   return new OpenAPIHono<AppEnv>()
     .openapi(captureRoute, async (c) => {
       const capture = c.req.valid('json');

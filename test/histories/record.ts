@@ -49,7 +49,7 @@ try {
   await migrate(postgres.url, log);
   await ensureSearchAttributes(env.connection, 'default');
   // Made-up countries score "outside the target region" (−10): a webinar (+30) is an mql lead, a demo request (+50) a sales-ready one.
-  const config = { qualification: { sqlAt: 40, mqlAt: 20 } };
+  const config = resolveLeadConfig({ qualification: { sqlAt: 40, mqlAt: 20 } });
   const taskQueue = `histories-${randomUUID()}`;
   log('bundling the workflow code');
   const worker = await createLeadWorker({
@@ -57,9 +57,10 @@ try {
     namespace: 'default',
     taskQueue,
     sql,
+    config,
     workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } }),
   });
-  const app = createApp({ sql, temporal: env.client, taskQueue, namespace: 'default', temporalUiUrl: '', policy: leadPolicy(resolveLeadConfig(config)) }, parseApiKeys(undefined));
+  const app = createApp({ sql, temporal: env.client, taskQueue, namespace: 'default', temporalUiUrl: '', config }, parseApiKeys(undefined));
   const call = async (path: string, body: unknown, key: string) => {
     const response = await app.request(path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const answer = (await response.json()) as any;

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { cadenceMigrations } from './cadence';
+import { consentChannels } from './consent';
+import { durationMs } from './duration';
+
+/** An ISO-8601 duration string in configuration or API input, checked to parse and to be positive. */
+export const isoDuration = z.string().refine(
+  (value) => {
+    try {
+      return durationMs(value) > 0;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a positive ISO-8601 duration such as PT5M or P30D' },
+);
+
+export const cadenceNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1–63 lower-case letters, digits or "-", such as mql-nurture');
+
+export const cadenceStepSchema = z
+  .strictObject({
+    after: isoDuration.meta({ description: 'ISO-8601 duration after the previous step (the first step: after enrolment)', example: 'P3D' }),
+    channel: z.enum(consentChannels).meta({ description: 'sent only where the lead has opted in on this channel' }),
+    template: z.string().trim().min(1).max(200),
+  })
+  .meta({ id: 'CadenceStep' });
+export const cadenceStepsSchema = z.array(cadenceStepSchema).min(1).max(100);
+
+/** `POST /cadences/{name}/versions` (API.md, "Cadences"). */
+export const publishCadenceSchema = z
+  .strictObject({
+    steps: cadenceStepsSchema,
+    migrate: z.enum(cadenceMigrations).default('pinned').meta({
+      description: '"pinned": enrolled leads finish on their version; "next_step": they switch to this version at their next step',
+    }),
+  })
+  .meta({ id: 'CadenceVersionInput' });
+export type PublishCadence = z.infer<typeof publishCadenceSchema>;
