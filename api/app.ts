@@ -12,6 +12,7 @@ import { actionRoutes } from './routes/actions';
 import { activityRoutes } from './routes/activities';
 import { peopleRoutes } from './routes/people';
 import { leadRoutes } from './routes/leads';
+import { cadenceRoutes } from './routes/cadences';
 
 export const maxBodyBytes = 64 * 1024;
 
@@ -59,12 +60,13 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   };
   const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
-  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*']) {
+  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*']) {
     app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, auth, idempotency(deps.sql));
   }
   app.route('/', leadRoutes(deps));
   app.route('/', activityRoutes(deps));
   app.route('/', actionRoutes(deps));
   app.route('/', peopleRoutes(deps));
+  app.route('/', cadenceRoutes(deps));
   return app;
 }

@@ -4,6 +4,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -13,6 +14,7 @@ import {
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import { rejectAction, type ActionName, type ActionRejection } from '../domain/actions';
+import { cadenceLabel, cadenceOfStatus, enroll, exhausted, reachStep, stepBlocked, type CadenceStep } from '../domain/cadence';
 import type { LeadPolicy } from '../domain/config';
 import { applyConsent, consentFromCapture, type ConsentChannel, type ConsentRecord } from '../domain/consent';
 import { durationMs } from '../domain/duration';
@@ -20,6 +22,7 @@ import { activityOfSource, newEngagement, recordActivity } from '../domain/engag
 import type { CaptureSignal } from '../domain/capture';
 import { closedStatuses, type LeadStatus } from '../domain/lead';
 import type { Assignment, LeadRecord, OutboxNotification, TimelineEvent } from '../domain/lead-record';
+import { acceptedIdleUntil, archiveAt, idleSince, nextReengagementAt } from '../domain/recycling';
 import { enrichProfile, mergeCapture, type Firmographics } from '../domain/profile';
 import { statusAfterScore } from '../domain/qualification';
 import { emailDomainOf, explain, nextDecayAt, scoreLead } from '../domain/scoring';
@@ -93,6 +96,16 @@ export interface LeadOutcome {
   reason?: string;
 }
 
+/**
+ * Changes to this workflow that leads already running depend on, each guarded with `patched()`
+ * (README, "Changing workflow code"). A run started before a change keeps the old behaviour to its
+ * end; its next run (continue-as-new, reactivation) takes the new one.
+ */
+export const workflowPatches = {
+  /** Nurture cadences, recycling with re-engagement and archiving, and the 30-day rule for accepted leads (issue #5). */
+  nurtureCadences: 'nurture-cadences-and-recycling',
+} as const;
+
 const seenIdsKept = 500;
 const enrichableFields: (keyof Firmographics)[] = ['companyName', 'employees', 'industry', 'country', 'techStack', 'fundingStage'];
 
@@ -101,7 +114,10 @@ const enrichableFields: (keyof Firmographics)[] = ['companyName', 'employees', '
  * hold the owner to the response SLA with the escalation ladder, and apply rep and ops actions.
  */
 export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcome> {
-  const { leadId, policy } = input;
+  const { leadId } = input;
+  let { policy } = input;
+  /** false: this run started before cadences and keeps its old rules (every open lead disqualified after 90 idle days) to its end. */
+  const nurtures = patched(workflowPatches.nurtureCadences);
   const queue: Work[] = [...(input.pending ?? [])];
   setHandler(captureSignal, (signal) => void queue.push({ kind: 'capture', signal }));
   setHandler(activitySignal, (signal) => void queue.push({ kind: 'activity', signal }));
@@ -139,6 +155,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   /** True while the main loop is applying a signal, an action or a timer. */
   let busy = false;
 
+  if (nurtures && !policy.recycling) {
+    // The run before this one started on a policy that predates cadences: take the worker's.
+    policy = await durable.currentPolicy();
+  }
   const start = input.carried?.lead ?? (input.stored === false ? null : await loadLead(leadId));
   if (start && closedStatuses.includes(start.status)) {
     reactivatedFrom = start.status;
@@ -234,7 +254,28 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   const notify = (kind: OutboxNotification['kind'], recipient: string, message: string, data: Record<string, unknown> = {}) =>
     outbox.push({ key: `${workflowInfo().runId}:${++eventSeq}`, kind, recipient, message, data: { leadId, ...data } });
 
+  /**
+   * Keeps the cadence in step with the status: `mql` and `not_ready` leads are enrolled in their
+   * cadence (on its current version), and leave it when the status moves on.
+   */
+  const followStatus = async (current: LeadRecord) => {
+    if (!nurtures) return;
+    if (current.status !== 'recycled') current.recycle = undefined;
+    const wanted = cadenceOfStatus[current.status];
+    const enrolled = current.cadence;
+    if (enrolled && enrolled.name !== wanted) {
+      record('cadence_exited', { cadence: enrolled.name, version: enrolled.version, step: enrolled.step, reason: `lead is ${current.status}` });
+      current.cadence = undefined;
+    }
+    if (wanted && !current.cadence) {
+      const cadence = await io().currentCadence(wanted);
+      current.cadence = enroll(cadence, now());
+      record('cadence_enrolled', { cadence: wanted, version: cadence.version, steps: cadence.steps.length, nextStepAt: current.cadence.nextStepAt });
+    }
+  };
+
   const save = async (current: LeadRecord) => {
+    await followStatus(current);
     const pendingEvents = events;
     const pendingNotifications = outbox;
     events = [];
@@ -249,6 +290,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
       ...(routing ? [{ key: searchAttributes.LeadPriority, value: routing.priority }] : []),
       { key: searchAttributes.LeadOwner, value: routing?.ownerId ?? null },
       { key: searchAttributes.SlaDueAt, value: slaOpen ? new Date(routing!.dueAt!) : null },
+      ...(nurtures ? [{ key: searchAttributes.CadenceVersion, value: current.cadence ? cadenceLabel(current.cadence) : null }] : []),
     ] as SearchAttributeUpdatePair[];
     // Each upsert is an event and a visibility write: only when something ops can filter on changed.
     const published = JSON.stringify(attributes.map(({ key, value }) => [key.name, value]));
@@ -312,6 +354,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
    */
   const routeIfSalesReady = async (current: LeadRecord) => {
     if (current.status !== 'sql' || current.routing) return;
+    await followStatus(current);
     const pending = { lead: current, events, notifications: outbox };
     events = [];
     outbox = [];
@@ -330,6 +373,33 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     record('responded', { by: actor, how, responseMs: routing.responseMs, withinSla: routing.dueAt ? routing.respondedAt <= routing.dueAt : null }, routing.respondedAt, actor);
   };
 
+  /** Back to marketing with a reason: re-engaged at 30/60/90 days, routed afresh if it becomes sales-ready again. */
+  const recycle = (current: LeadRecord, reason: string, note: string | null, actor = 'system', at = now()) => {
+    record('recycled', { reason, note, previousOwner: current.routing?.ownerId ?? null, by: actor }, at, actor);
+    setStatus(current, 'recycled', reason);
+    current.routing = undefined;
+    routeRetryAt = undefined;
+    if (nurtures) current.recycle = { at: now(), reason, reengagements: 0 };
+  };
+
+  /** A rep's response or logged touch: activity that keeps the lead from aging. */
+  const touchedBy = (current: LeadRecord) => {
+    if (nurtures) current.lastTouchAt = now();
+  };
+
+  /**
+   * A touch of the lead (a cadence step, a re-engagement), written to the outbox for delivery only
+   * where the lead's consent on that channel allows; recorded either way.
+   */
+  const touchLead = (current: LeadRecord, kind: 'cadence_step' | 'reengagement', touch: Pick<CadenceStep, 'channel' | 'template'>, data: Record<string, unknown>) => {
+    const address = touch.channel === 'email' ? current.profile.email : current.profile.phone;
+    const skipped = stepBlocked(touch as CadenceStep, current.consent) ?? (address ? undefined : `no ${touch.channel} address`);
+    record(kind, { ...data, channel: touch.channel, template: touch.template, sent: !skipped, skipped: skipped ?? null });
+    if (skipped) return;
+    notify(kind, address!, `${touch.template} (${touch.channel}) to lead ${leadId}`, { ...data, channel: touch.channel, template: touch.template });
+    current.lastTouchAt = now();
+  };
+
   const applyAction = async (name: ActionName, request: ActionRequest<ActionName>): Promise<ActionResult> => {
     const current = lead!;
     const rejection = rejectAction(name, current.status, current.routing?.ownerId, request.actor);
@@ -339,11 +409,13 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     switch (name) {
       case 'accept':
         respond(current, 'accept', actor);
+        touchedBy(current);
         setStatus(current, 'accepted', `accepted by ${actor}`);
         break;
       case 'touches':
         record('touch', { channel: body.channel, note: body.note ?? null }, request.at, actor);
         respond(current, `${body.channel} touch`, actor);
+        touchedBy(current);
         if (current.status === 'sql') setStatus(current, 'accepted', `first touch by ${actor}`);
         break;
       case 'disqualify':
@@ -355,10 +427,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
         record('converted', { opportunity: body.opportunity ?? null, by: actor }, request.at, actor);
         break;
       case 'recycle':
-        record('recycled', { reason: body.reason, note: body.note ?? null, previousOwner: current.routing?.ownerId ?? null, by: actor }, request.at, actor);
-        setStatus(current, 'recycled', body.reason);
-        current.routing = undefined; // back to marketing: routed afresh if it becomes sales-ready again
-        routeRetryAt = undefined;
+        recycle(current, body.reason, body.note ?? null, actor, request.at);
         break;
       case 'reassign': {
         const previous = current.routing!;
@@ -453,16 +522,59 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     await saveOrRoute(current);
   };
 
-  /** The next moment something is due without any signal: enrichment retry, a decay step, or closing an idle lead. */
-  const idleSince = (current: LeadRecord) =>
-    Math.max(new Date(current.engagement.lastEngagementAt).getTime(), current.routing?.respondedAt ? new Date(current.routing.respondedAt).getTime() : 0);
+  const ms = (iso: string) => new Date(iso).getTime();
+  /** When an open lead closes for want of activity: archived once recycled, disqualified otherwise. */
+  const closesAt = (current: LeadRecord) =>
+    (nurtures ? archiveAt(current, policy) : undefined) ?? idleSince(current) + durationMs(policy.inactiveDisqualifyAfter);
+
+  /** What nurture has due now: the next cadence step, a re-engagement of a recycled lead, or the 30-day rule for accepted leads. */
+  const nurtureDue = async (current: LeadRecord) => {
+    const enrolled = current.cadence;
+    if (enrolled?.nextStepAt && clock() >= ms(enrolled.nextStepAt)) {
+      const migration = await io().cadenceMigration({ name: enrolled.name, version: enrolled.version });
+      // Counted from when the step was due, so the cadence keeps its offsets however late a worker is.
+      const { step, enrollment } = reachStep(enrolled, enrolled.nextStepAt, migration ?? undefined);
+      if (migration) record('cadence_migrated', { cadence: enrolled.name, from: enrolled.version, to: migration.version, step: enrollment.step });
+      current.cadence = enrollment;
+      const position = { cadence: enrollment.name, version: enrollment.version, step: enrollment.step, of: enrollment.steps.length, dueAt: enrolled.nextStepAt };
+      if (step) touchLead(current, 'cadence_step', step, position);
+      if (exhausted(enrollment)) {
+        recycle(current, 'no_response', `${cadenceLabel(enrollment)} ended after ${enrollment.steps.length} steps without the lead becoming sales-ready`);
+      }
+    }
+    const reengagement = nextReengagementAt(current, policy);
+    if (reengagement && clock() >= reengagement.at) {
+      current.recycle!.reengagements = reengagement.number;
+      rescore(current, `re-engagement ${reengagement.number} after recycling`);
+      if (current.status === 'recycled') {
+        touchLead(current, 'reengagement', reengagement.touch, { number: reengagement.number, of: policy.recycling.reengagement.length, dueAt: new Date(reengagement.at).toISOString() });
+      }
+    }
+    const acceptedIdle = acceptedIdleUntil(current, policy);
+    if (acceptedIdle !== undefined && clock() >= acceptedIdle) {
+      const ownerId = current.routing?.ownerId ?? null;
+      const manager = current.routing?.ownerManagerId ?? current.routing?.teamManagerId ?? 'ops';
+      record('escalated', { to: manager, ownerId, reason: `accepted, no activity for ${policy.acceptedIdleAfter}` });
+      notify('escalation', manager, `Lead ${leadId} accepted by ${ownerId} has had no activity for ${policy.acceptedIdleAfter}: recycled to marketing`, { ownerId });
+      recycle(current, 'no_response', `no activity logged for ${policy.acceptedIdleAfter} after it was accepted`);
+    }
+  };
+
+  /** The next moment something is due without any signal: enrichment retry, a decay step, nurture, or closing an idle lead. */
   const slaDeadline = (current: LeadRecord): number | undefined => {
     const routing = current.routing;
     if (current.status !== 'sql' || !routing?.ownerId || routing.respondedAt || !routing.dueAt) return undefined;
     return new Date(routing.reminded || !routing.reminderAt ? routing.dueAt : routing.reminderAt).getTime();
   };
   const nextDeadline = (current: LeadRecord): number => {
-    const candidates = [idleSince(current) + durationMs(policy.inactiveDisqualifyAfter)];
+    const candidates = [closesAt(current)];
+    if (nurtures) {
+      if (current.cadence?.nextStepAt) candidates.push(ms(current.cadence.nextStepAt));
+      const reengagement = nextReengagementAt(current, policy);
+      if (reengagement) candidates.push(reengagement.at);
+      const acceptedIdle = acceptedIdleUntil(current, policy);
+      if (acceptedIdle !== undefined) candidates.push(acceptedIdle);
+    }
     const sla = slaDeadline(current);
     if (sla !== undefined) candidates.push(sla);
     if (routeRetryAt !== undefined && waitingForOwner(current)) candidates.push(routeRetryAt);
@@ -471,6 +583,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     if (enrichmentFailedAt) candidates.push(new Date(enrichmentFailedAt).getTime() + durationMs(policy.enrichment.retryAfter));
     return Math.min(...candidates);
   };
+
+  if (nurtures && lead && !closedStatuses.includes(lead.status)) {
+    // A lead carried over from a run that predates cadences: give it its re-engagement schedule or its cadence now.
+    if (lead.status === 'recycled' && !lead.recycle) lead.recycle = { at: now(), reason: lead.statusReason ?? 'other', reengagements: 0 };
+    if (cadenceOfStatus[lead.status] && !lead.cadence) await save(lead);
+  }
 
   for (;;) {
     if (lead && queue.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= policy.history.maxEventsPerRun)) {
@@ -504,11 +622,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     const sla = slaDeadline(current);
     if (sla !== undefined && clock() >= sla) await onSlaDeadline(current);
     if (routeRetryAt !== undefined && clock() >= routeRetryAt && waitingForOwner(current)) await retryRouting(current);
+    if (nurtures) await nurtureDue(current);
     rescore(current, 'time since last engagement');
     await routeIfSalesReady(current);
-    if (clock() >= idleSince(current) + durationMs(policy.inactiveDisqualifyAfter)) {
-      // DESIGN.md: 90 days with no activity closes any open lead with a reason.
-      setStatus(current, 'disqualified', 'unresponsive');
+    if (clock() >= closesAt(current)) {
+      // DESIGN.md: 90 days with no activity closes any open lead with a reason; a recycled one is archived.
+      setStatus(current, nurtures && current.status === 'recycled' ? 'archived' : 'disqualified', 'unresponsive');
       await save(current);
       break;
     }
