@@ -52,13 +52,16 @@ describe('POST /leads', () => {
 
     const events = await timelineOf(leadId);
     expect(events[0]).toMatchObject({ type: 'captured', actor: 'capture:demo_request', data: { source: 'demo_request', merged: false } });
-    expect(events.map((e) => e.type)).toEqual(['captured', 'enrichment_not_found', 'score_changed', 'status_changed']);
+    expect(events.map((e) => e.type)).toEqual(['captured', 'enrichment_not_found', 'score_changed', 'status_changed', 'cadence_enrolled']);
+    // An mql lead is nurtured: enrolled in mql-nurture, pinned to its current version, before its first step.
+    expect(lead.cadence).toMatchObject({ name: 'mql-nurture', version: expect.any(Number), step: 0 });
+    expect(Date.parse(lead.cadence.nextStepAt) - Date.parse(lead.createdAt)).toBeGreaterThan(3 * 24 * 3600_000 - 60_000);
 
     const description = await service.client.workflow.getHandle(leadId).describe();
     expect(description.status.name).toBe('RUNNING');
     await eventually(async () => {
       const attributes = (await service.client.workflow.getHandle(leadId).describe()).searchAttributes;
-      expect(attributes).toMatchObject({ LeadStatus: ['mql'], LeadSource: ['demo_request'], LeadScore: [70] });
+      expect(attributes).toMatchObject({ LeadStatus: ['mql'], LeadSource: ['demo_request'], LeadScore: [70], CadenceVersion: [`mql-nurture@${lead.cadence.version}`] });
     });
   });
 

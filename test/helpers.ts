@@ -10,6 +10,7 @@ import { parseApiKeys } from '../api/auth';
 import { resolveLeadConfig } from '../config/load';
 import type { EnrichmentProvider } from '../activities/enrichment';
 import { createSql, type Sql } from '../db/client';
+import { migrate } from '../db/migrate';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
 import { ensureSearchAttributes } from '../stack/search-attributes';
 import { createLeadWorker, workflowsPath } from '../worker/worker';
@@ -161,4 +162,16 @@ export async function serviceOn(
     },
     stop: () => worker.stop(),
   };
+}
+
+/** A database of its own, migrated, on the run's Postgres: for tests whose data (e.g. cadence versions) other tests must not see. */
+export async function freshDatabase(name: string): Promise<string> {
+  const url = new URL(inject('databaseUrl'));
+  const database = `${name}_${randomUUID().slice(0, 8)}`.replace(/[^a-z0-9_]/g, '_');
+  const admin = createSql(url.toString(), { max: 1 });
+  await admin.unsafe(`CREATE DATABASE ${database}`);
+  await admin.end({ timeout: 5 });
+  url.pathname = `/${database}`;
+  await migrate(url.toString(), () => {});
+  return url.toString();
 }
