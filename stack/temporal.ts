@@ -20,6 +20,8 @@ export async function startDevServer(options: {
   uiPort?: number;
   dbFilename?: string;
   namespace?: string;
+  /** More `temporal server start-dev` arguments, e.g. `--dynamic-config-value KEY=VALUE`. */
+  extraArgs?: string[];
   log?: (line: string) => void;
 }): Promise<RunningTemporal> {
   const executable = await temporalCliExecutable(options.log);
@@ -34,7 +36,10 @@ export async function startDevServer(options: {
       searchAttributes: Object.values(searchAttributes),
       log: { format: 'pretty', level: 'warn' },
       // A SQLite file in WAL mode with normal syncs: durable across restarts, several times the throughput.
-      extraArgs: options.dbFilename ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'] : [],
+      extraArgs: [
+        ...(options.dbFilename ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'] : []),
+        ...(options.extraArgs ?? []),
+      ],
     },
   });
   const address = env.connection.options.address;

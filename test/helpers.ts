@@ -64,10 +64,12 @@ export interface ServiceOptions {
   /** Merged over the default configuration, as a LEAD_CONFIG file would be. */
   config?: unknown;
   enrichment?: EnrichmentProvider;
+  /** Another Temporal server than the run's dev server. */
+  temporalAddress?: string;
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<ServiceUnderTest> {
-  const address = inject('temporalAddress');
+  const address = options.temporalAddress ?? inject('temporalAddress');
   const sql = createSql(inject('databaseUrl'), { max: 5 });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });

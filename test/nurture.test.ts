@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { resolveLeadConfig } from '../config/load';
 import { createSql, type Sql } from '../db/client';
+import { leadPolicy } from '../domain/config';
+import { leadIdFor } from '../domain/identity';
+import { captureSignal } from '../workflows/definitions';
 import type { leadWorkflow } from '../workflows/lead';
 import { freshDatabase, serviceOn, startTimeSkipping, uniqueEmail, type InProcessService } from './helpers';
 
@@ -218,5 +222,27 @@ describe('accepted leads: 30 days without logged activity escalate and recycle',
     } finally {
       await quick.stop();
     }
+  });
+});
+
+describe('leads whose run started before cadences', () => {
+  it('takes the worker\'s policy when its input predates recycling, and runs the whole lifecycle on it', async () => {
+    // The policy a lead carried before this release: no recycling schedule, no rule for accepted leads.
+    const { recycling, acceptedIdleAfter, ...policy } = leadPolicy(resolveLeadConfig({}));
+    expect(recycling && acceptedIdleAfter).toBeTruthy();
+    const email = uniqueEmail('older');
+    const leadId = leadIdFor(email);
+    const capture = { email, source: 'demo_request', country: 'US', employees: 250, consent: { email: 'opted_in' } };
+    const handle = await env.client.workflow.signalWithStart('leadWorkflow', {
+      workflowId: leadId,
+      taskQueue: service.taskQueue,
+      args: [{ leadId, policy, stored: false }],
+      signal: captureSignal,
+      signalArgs: [{ captureId: randomUUID(), receivedAt: new Date(await env.currentTimeMs()).toISOString(), capture } as never],
+    });
+    started.push(leadId);
+    // Nurtured, recycled when the cadence ends, re-engaged and archived: the recycling policy came from the worker.
+    await expect(handle.result()).resolves.toEqual({ status: 'archived', reason: 'unresponsive' });
+    expect((await ofType(leadId, 'reengagement')).map((r) => r.data.template)).toEqual(['recycled-checkin-30d', 'recycled-checkin-60d', 'recycled-last-call-90d']);
   });
 });
