@@ -68,7 +68,7 @@ try {
     return answer;
   };
   const capture = async (source: string, country: string) =>
-    (await call('/leads', { email: `${source}.${randomUUID().slice(0, 8)}@prospect-${randomUUID().slice(0, 6)}.com`, source, country }, 'capture-dev')).leadId as string;
+    (await call('/leads', { email: `${source}.${randomUUID().slice(0, 8)}@prospect-${randomUUID().slice(0, 6)}.com`, source, country, consent: { email: 'opted_in' } }, 'capture-dev')).leadId as string;
   const repIn = async (country: string) => {
     const suffix = randomUUID().slice(0, 6);
     const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
@@ -78,7 +78,7 @@ try {
 
   /** Each scenario starts a lead, lives its months, and returns its id; its history is taken where it stands. */
   const scenarios: Record<string, () => Promise<string>> = {
-    // Nurtured and never engaging again.
+    // Nurtured and never engaging again (since cadences: a hundred days into mql-nurture).
     'mql-quiet': async () => {
       const leadId = await capture('webinar', 'XM');
       await env.sleep('100 days');
@@ -94,6 +94,15 @@ try {
       return leadId;
     },
     // Routed, accepted, recycled by the rep for timing, then nothing.
+    // Nurtured, engaging once mid-cadence, then migrated to a next_step version of its cadence.
+    'mql-engaged-migrated': async () => {
+      const leadId = await capture('webinar', 'XE');
+      await env.sleep('12 days');
+      await call(`/leads/${leadId}/activities`, { type: 'clicked_email_link', eventId: 'click-1' }, 'capture-dev');
+      await call('/cadences/mql-nurture/versions', { steps: [{ after: 'P3D', channel: 'email', template: 'recorded/1' }, { after: 'P7D', channel: 'email', template: 'recorded/2' }, { after: 'P30D', channel: 'email', template: 'recorded/3' }, { after: 'P30D', channel: 'email', template: 'recorded/4' }], migrate: 'next_step' }, 'marketing-dev');
+      await env.sleep('60 days');
+      return leadId;
+    },
     'recycled-quiet': async () => {
       const rep = await repIn('XR');
       const leadId = await capture('demo_request', 'XR');
