@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { createApp } from '../api/app';
-import { parseApiKeys } from '../api/auth';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolveLeadConfig } from '../config/load';
 import type { Sql } from '../db/client';
-import { leadPolicy } from '../domain/config';
-import { testServerExecutable } from '../stack/engine';
-import { ensureSearchAttributes } from '../stack/search-attributes';
-import { createLeadWorker, workflowsPath } from '../worker/worker';
+import { leadStackOn, startTimeSkippingServer } from '../stack/time-skipping';
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 
@@ -21,60 +15,65 @@ export interface LongRunHistory {
   limit: number;
 }
 
+/** Every run of a lead, walked back from the current one: how many, and the events of each. */
+async function runsOf(env: TestWorkflowEnvironment, leadId: string) {
+  const sizes: number[] = [];
+  let runId: string | undefined = (await env.client.workflow.getHandle(leadId).describe()).runId;
+  while (runId) {
+    const history: History = await env.client.workflow.getHandle(leadId, runId).fetchHistory();
+    const events = history.events ?? [];
+    sizes.push(events.length);
+    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  }
+  return sizes;
+}
+
+export interface LongRuns {
+  /** A nurtured lead: `marketing-pool` for the year, engaging every week. */
+  nurture: LongRunHistory;
+  /** The busiest lead there is: sales-ready but in the unassigned queue all year, retrying hourly. */
+  unassigned: LongRunHistory;
+}
+
 /**
- * A year in the life of one open lead, on the time-skipping server: sales-ready but in the
- * unassigned queue the whole year, so it wakes hourly to retry routing and decays on schedule —
- * the busiest long-lived lead there is until nurture cadences land. (Aging is stretched past the
- * year so it stays open; engagement signals are not sent because the Java test server rejects a
- * continue-as-new that races a signal with "invalid history builder state", which the real server
- * handles.) Counts its runs and the events of each; continue-as-new must keep every run under the
- * limit.
+ * Two years in the life of one lead each, on the time-skipping server, counting runs and the events
+ * of each: continue-as-new must keep every run under the limit. The nurtured lead (not ready,
+ * opted in) gets the twelve monthly steps of `marketing-pool` and opens an email every week. The
+ * other waits all year in the unassigned queue (a made-up country no team covers), waking hourly to
+ * retry routing: aging is stretched past the year so it stays open, and it gets no signals, because
+ * the Java test server rejects a continue-as-new that races a signal ("invalid history builder
+ * state"), which the real server handles.
  */
-export async function measureLongRun(sql: Sql, log: (line: string) => void, months = 12): Promise<LongRunHistory> {
-  const executable = await testServerExecutable(log);
-  const path = executable.type === 'existing-path' ? executable.path : undefined;
-  const env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
+export async function measureLongRuns(sql: Sql, log: (line: string) => void, months = 12): Promise<LongRuns> {
+  const env = await startTimeSkippingServer(undefined, log);
   try {
-    await ensureSearchAttributes(env.connection, 'default');
     const config = resolveLeadConfig({ qualification: { sqlAt: 40, mqlAt: 20 }, aging: { inactiveDisqualifyAfter: 'P400D' } });
-    const taskQueue = `long-run-${randomUUID()}`;
-    const worker = await createLeadWorker({
-      connection: env.nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      sql,
-      config,
-      workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } }),
-    });
-    const app = createApp({ sql, temporal: env.client, taskQueue, namespace: 'default', temporalUiUrl: '', config }, parseApiKeys(undefined));
-    const call = (path: string, body: unknown) =>
-      app.request(path, { method: 'POST', headers: { authorization: 'Bearer capture-dev', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const { worker, request } = await leadStackOn(env, { sql, config, name: 'long-run' });
+    const call = async (path: string, body: unknown) => (await request('POST', path, body)).body as { leadId: string };
+    const email = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}@nowhere-${randomUUID().slice(0, 6)}.com`;
+    const measure = async (leadId: string): Promise<LongRunHistory> => {
+      const sizes = await runsOf(env, leadId);
+      await env.client.workflow.getHandle(leadId).terminate('long run measured').catch(() => {});
+      return { months, runs: sizes.length, totalEvents: sizes.reduce((a, b) => a + b, 0), largestRun: Math.max(...sizes), limit: config.history.maxEventsPerRun };
+    };
 
     return await worker.runUntil(async () => {
-      // A made-up country no team covers: the lead waits in the unassigned queue all year.
-      const { leadId } = (await (await call('/leads', { email: `year-${randomUUID().slice(0, 8)}@nowhere-${randomUUID().slice(0, 6)}.com`, source: 'demo_request', country: 'XY' })).json()) as { leadId: string };
-      const runIds = new Set<string>();
-      for (let month = 0; month < months; month++) {
+      // Newsletter, outside the target region: score 0, not ready, nurtured in marketing-pool.
+      const nurtured = (await call('/leads', { email: email('nurtured'), source: 'newsletter', country: 'XN', consent: { email: 'opted_in' } })).leadId;
+      const weeks = Math.round((months * 365) / 12 / 7);
+      for (let week = 1; week <= weeks; week++) {
+        await env.sleep('7 days');
+        await call(`/leads/${nurtured}/activities`, { type: 'opened_email', eventId: `week-${week}` });
+        if (week % 13 === 0) log(`  nurtured lead: week ${week} of ${weeks}`);
+      }
+      const nurture = await measure(nurtured);
+
+      const waiting = (await call('/leads', { email: email('year'), source: 'demo_request', country: 'XY' })).leadId;
+      for (let month = 1; month <= months; month++) {
         await env.sleep('30 days');
-        runIds.add((await env.client.workflow.getHandle(leadId).describe()).runId);
-        if (month % 3 === 2) log(`  month ${month + 1} of ${months}: ${runIds.size} runs so far`);
+        if (month % 3 === 0) log(`  unassigned lead: month ${month} of ${months}`);
       }
-      const handle = env.client.workflow.getHandle(leadId);
-      let largestRun = 0;
-      let totalEvents = 0;
-      const chain = new Set<string>();
-      // Walk the chain of runs backwards from the current one.
-      let runId: string | undefined = (await handle.describe()).runId;
-      while (runId && !chain.has(runId)) {
-        chain.add(runId);
-        const history: History = await env.client.workflow.getHandle(leadId, runId).fetchHistory();
-        const events = history.events ?? [];
-        totalEvents += events.length;
-        largestRun = Math.max(largestRun, events.length);
-        runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-      }
-      await handle.terminate('long-run measured');
-      return { months, runs: chain.size, totalEvents, largestRun, limit: config.history.maxEventsPerRun };
+      return { nurture, unassigned: await measure(waiting) };
     });
   } finally {
     await env.teardown();

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject, vi } from 'vitest';
 import { createApp } from '../api/app';
 import { parseApiKeys } from '../api/auth';
@@ -12,8 +12,8 @@ import type { EnrichmentProvider } from '../activities/enrichment';
 import { createSql, type Sql } from '../db/client';
 import { migrate } from '../db/migrate';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
-import { ensureSearchAttributes } from '../stack/search-attributes';
-import { createLeadWorker, workflowsPath } from '../worker/worker';
+import { leadStackOn, quietWorkflowBundle, startTimeSkippingServer, type LeadStack } from '../stack/time-skipping';
+import { createLeadWorker } from '../worker/worker';
 
 export const namespace = 'default';
 
@@ -22,10 +22,10 @@ export function uniqueEmail(prefix = 'lead'): string {
   return `${prefix}.${randomUUID().slice(0, 8)}@example-${randomUUID().slice(0, 6)}.com`;
 }
 
-let bundle: Promise<Awaited<ReturnType<typeof bundleWorkflowCode>>> | undefined;
+let bundle: ReturnType<typeof quietWorkflowBundle> | undefined;
 /** The workflow bundle, built once per test file. */
 export function workflowBundle() {
-  bundle ??= bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } });
+  bundle ??= quietWorkflowBundle();
   return bundle;
 }
 
@@ -37,13 +37,15 @@ export interface RunningWorker {
 /** Runs the real lead worker (workflows and activities) until `stop()`. */
 export async function runWorker(options: { connection: NativeConnection; taskQueue: string; sql: Sql; config: LeadConfig; enrichment?: EnrichmentProvider }): Promise<RunningWorker> {
   const worker = await createLeadWorker({ ...options, namespace, workflowBundle: await workflowBundle() });
-  const running = worker.run();
-  return {
-    worker,
-    stop: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    },
+  return { worker, stop: running(worker) };
+}
+
+/** Runs `worker`; the function returned shuts it down and waits until it has. */
+function running(worker: Worker): () => Promise<void> {
+  const run = worker.run();
+  return async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await run;
   };
 }
 
@@ -125,17 +127,11 @@ export function eventually<T>(assertion: () => T | Promise<T>): Promise<T> {
 }
 
 /** The time-skipping test server (the Java one from the engine cache), with our search attributes. */
-export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
-  const path = inject('timeSkippingServer');
-  const env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
-  await ensureSearchAttributes(env.connection, namespace);
-  return env;
+export function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  return startTimeSkippingServer(inject('timeSkippingServer') || undefined);
 }
 
-export interface InProcessService {
-  taskQueue: string;
-  /** Calls the API in-process (no HTTP server), with a development key. */
-  request(method: string, path: string, body: unknown, key?: string): Promise<{ status: number; body: any }>;
+export interface InProcessService extends Omit<LeadStack, 'worker'> {
   stop(): Promise<void>;
 }
 
@@ -145,25 +141,9 @@ export async function serviceOn(
   sql: Sql,
   options: { name: string; config?: unknown; enrichment?: EnrichmentProvider },
 ): Promise<InProcessService> {
-  const taskQueue = `${options.name}-${randomUUID()}`;
   const config = resolveLeadConfig(options.config ?? {});
-  const worker = await runWorker({ connection: env.nativeConnection, taskQueue, sql, config, enrichment: options.enrichment });
-  const app = createApp(
-    { sql, temporal: env.client, taskQueue, namespace, temporalUiUrl: 'http://ui.invalid', config },
-    parseApiKeys(undefined),
-  );
-  return {
-    taskQueue,
-    async request(method, path, body, key = 'capture-dev') {
-      const response = await app.request(path, {
-        method,
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      return { status: response.status, body: await response.json() };
-    },
-    stop: () => worker.stop(),
-  };
+  const { worker, ...stack } = await leadStackOn(env, { sql, config, name: options.name, enrichment: options.enrichment, workflowBundle: await workflowBundle() });
+  return { ...stack, stop: running(worker) };
 }
 
 /** A database of its own, migrated, on the run's Postgres: for tests whose data (e.g. cadence versions) other tests must not see. */

@@ -12,20 +12,14 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import getPort from 'get-port';
-import { createApp } from '../../api/app';
-import { parseApiKeys } from '../../api/auth';
 import { resolveLeadConfig } from '../../config/load';
 import { createSql } from '../../db/client';
 import { migrate } from '../../db/migrate';
-import { leadPolicy } from '../../domain/config';
 import { testServerExecutable } from '../../stack/engine';
 import { startEmbeddedPostgres } from '../../stack/postgres';
-import { ensureSearchAttributes } from '../../stack/search-attributes';
-import { createLeadWorker, workflowsPath } from '../../worker/worker';
+import { leadStackOn, startTimeSkippingServer } from '../../stack/time-skipping';
 
 const label = process.argv[2];
 if (!label || !/^[a-z0-9-]+$/.test(label)) {
@@ -42,29 +36,16 @@ const [postgres, executable] = await Promise.all([
   testServerExecutable(log),
 ]);
 const sql = createSql(postgres.url, { max: 5 });
-const env = await TestWorkflowEnvironment.createTimeSkipping(
-  executable.type === 'existing-path' ? { server: { executable: { type: 'existing-path', path: executable.path } } } : {},
-);
+const env = await startTimeSkippingServer(executable.type === 'existing-path' ? executable.path : undefined);
 try {
   await migrate(postgres.url, log);
-  await ensureSearchAttributes(env.connection, 'default');
   // Made-up countries score "outside the target region" (−10): a webinar (+30) is an mql lead, a demo request (+50) a sales-ready one.
   const config = resolveLeadConfig({ qualification: { sqlAt: 40, mqlAt: 20 } });
-  const taskQueue = `histories-${randomUUID()}`;
   log('bundling the workflow code');
-  const worker = await createLeadWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    sql,
-    config,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } }),
-  });
-  const app = createApp({ sql, temporal: env.client, taskQueue, namespace: 'default', temporalUiUrl: '', config }, parseApiKeys(undefined));
+  const { worker, request } = await leadStackOn(env, { sql, config, name: 'histories' });
   const call = async (path: string, body: unknown, key: string) => {
-    const response = await app.request(path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const answer = (await response.json()) as any;
-    if (response.status >= 300) throw new Error(`${path}: ${response.status} ${JSON.stringify(answer)}`);
+    const { status, body: answer } = await request('POST', path, body, key);
+    if (status >= 300) throw new Error(`${path}: ${status} ${JSON.stringify(answer)}`);
     return answer;
   };
   const capture = async (source: string, country: string) =>
