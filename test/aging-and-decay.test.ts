@@ -1,62 +1,39 @@
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProvider } from '../activities/enrichment/http';
-import { createSql, type Sql } from '../db/client';
 import type { leadWorkflow } from '../workflows/lead';
 import { EnrichmentStub } from './enrichment-stub';
-import { serviceOn, startTimeSkipping, uniqueEmail, type InProcessService } from './helpers';
+import { serviceOn, timeSkippingSuite, uniqueEmail, type InProcessService } from './helpers';
 
 // Months pass in seconds on the time-skipping test server; skipped time is global to it, so these run serially.
-let env: TestWorkflowEnvironment;
-let sql: Sql;
-let service: InProcessService;
+const suite = timeSkippingSuite('aging');
 const day = 24 * 60 * 60 * 1000;
 
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  sql = createSql(inject('databaseUrl'), { max: 3 });
-  service = await serviceOn(env, sql, { name: 'aging' });
-});
-
-// Skipped time is shared by every test here: a lead a test leaves waiting (e.g. for an owner) would
-// keep waking through the next tests' months. Each test ends its own leftovers.
-const started: string[] = [];
-afterEach(async () => {
-  await Promise.allSettled(started.splice(0).map((id) => env.client.workflow.getHandle(id).terminate('test over')));
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await sql?.end({ timeout: 5 });
-  await env?.teardown();
-});
-
-/** Captures through `via` (the default service unless a test runs its own) and ends the lead after the test. */
-async function capture(email: string, source = 'contact_form', fields: Record<string, unknown> = {}, via = service) {
+/** Captures through `via` (the file's service unless a test runs its own) and ends the lead after the test. */
+async function capture(email: string, source = 'contact_form', fields: Record<string, unknown> = {}, via = suite.service) {
   const response = await via.request('POST', '/leads', { email, source, ...fields });
   expect(response.status).toBe(202);
   const body = response.body as { leadId: string; duplicate: boolean; status: string };
-  started.push(body.leadId);
+  suite.started.push(body.leadId);
   return body;
 }
 
 /** The timeline in the order it was written (captures carry the API's wall-clock time, the rest the skipped workflow clock). */
 async function events(leadId: string) {
-  return sql<{ at: Date; type: string; data: Record<string, unknown> }[]>`
+  return suite.sql<{ at: Date; type: string; data: Record<string, unknown> }[]>`
     SELECT at, type, data FROM lead_events WHERE lead_id = ${leadId} ORDER BY id`;
 }
 
 describe('aging: an open lead with no activity for 90 days is closed as unresponsive', () => {
   it('closes the lead 90 days after its capture', async () => {
-    const capturedAt = await env.currentTimeMs();
+    const capturedAt = await suite.env.currentTimeMs();
     const { leadId } = await capture(uniqueEmail('quiet'));
-    const handle = env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
+    const handle = suite.env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
 
     // result() lets the server skip ahead to the 90-day timer.
     await expect(handle.result()).resolves.toEqual({ status: 'disqualified', reason: 'unresponsive' });
 
-    const [lead] = await sql`SELECT status, status_reason FROM leads WHERE lead_id = ${leadId}`;
+    const [lead] = await suite.sql`SELECT status, status_reason FROM leads WHERE lead_id = ${leadId}`;
     expect(lead).toEqual({ status: 'disqualified', status_reason: 'unresponsive' });
     const timeline = await events(leadId);
     const closed = timeline.find((e) => e.type === 'status_changed' && e.data.status === 'disqualified')!;
@@ -67,13 +44,13 @@ describe('aging: an open lead with no activity for 90 days is closed as unrespon
 
   it('restarts the 90 days at every new capture', async () => {
     const email = uniqueEmail('engaged');
-    const capturedAt = await env.currentTimeMs();
+    const capturedAt = await suite.env.currentTimeMs();
     const { leadId } = await capture(email);
-    const handle = env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
-    await env.sleep('60 days');
+    const handle = suite.env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
+    await suite.env.sleep('60 days');
     const again = await capture(email, 'webinar');
     expect(again).toMatchObject({ leadId, duplicate: true });
-    await env.sleep('45 days'); // 105 days after the first capture, 45 after the second
+    await suite.env.sleep('45 days'); // 105 days after the first capture, 45 after the second
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
     await expect(handle.result()).resolves.toEqual({ status: 'disqualified', reason: 'unresponsive' });
@@ -86,18 +63,18 @@ describe('aging: an open lead with no activity for 90 days is closed as unrespon
   it('reactivates a closed lead when the person is captured again, keeping its history', async () => {
     const email = uniqueEmail('returning');
     const { leadId } = await capture(email);
-    const firstRun = env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
+    const firstRun = suite.env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
     const firstRunId = (await firstRun.describe()).runId;
     await firstRun.result();
 
     const again = await capture(email, 'demo_request');
     expect(again).toEqual({ leadId, duplicate: false, status: 'new' });
-    const secondRun = await env.client.workflow.getHandle(leadId).describe();
+    const secondRun = await suite.env.client.workflow.getHandle(leadId).describe();
     expect(secondRun.status.name).toBe('RUNNING');
     expect(secondRun.runId).not.toBe(firstRunId);
 
     // Scored again on everything known: the earlier contact form (+20, rules fire once per lead) and the demo request (+50).
-    await expect.poll(async () => (await sql`SELECT status, score FROM leads WHERE lead_id = ${leadId}`)[0]).toEqual({ status: 'mql', score: 70 });
+    await expect.poll(async () => (await suite.sql`SELECT status, score FROM leads WHERE lead_id = ${leadId}`)[0]).toEqual({ status: 'mql', score: 70 });
     const timeline = await events(leadId);
     const milestones = timeline
       .filter((e) => e.type === 'captured' || e.type === 'reactivated' || e.data.status === 'disqualified')
@@ -112,19 +89,19 @@ describe('decay: no engagement for 30+ days costs 10 points, 90+ days 30 in tota
     // acme.io in the enrichment dataset: software (+15), 250 employees (+5), US (+15), uses Salesforce (+10).
     const { leadId } = await capture(`decay.${randomUUID().slice(0, 8)}@acme.io`, 'contact_form'); // +20
     const scoreNow = async () =>
-      (await sql<{ score: number; status: string }[]>`SELECT score, status FROM leads WHERE lead_id = ${leadId}`)[0];
+      (await suite.sql<{ score: number; status: string }[]>`SELECT score, status FROM leads WHERE lead_id = ${leadId}`)[0];
     await expect.poll(scoreNow).toEqual({ score: 65, status: 'mql' });
 
-    await env.sleep('29 days');
+    await suite.env.sleep('29 days');
     expect(await scoreNow()).toEqual({ score: 65, status: 'mql' });
-    await env.sleep('2 days');
+    await suite.env.sleep('2 days');
     expect(await scoreNow()).toEqual({ score: 55, status: 'mql' });
 
-    const response = await service.request('POST', `/leads/${leadId}/activities`, { type: 'clicked_email_link' }); // +10, and decay is gone
+    const response = await suite.service.request('POST', `/leads/${leadId}/activities`, { type: 'clicked_email_link' }); // +10, and decay is gone
     expect(response.status).toBe(202);
     await expect.poll(scoreNow).toEqual({ score: 75, status: 'sql' });
 
-    await env.sleep('31 days');
+    await suite.env.sleep('31 days');
     // Decay is recorded, but once sales-ready the band no longer moves the lead.
     expect(await scoreNow()).toEqual({ score: 65, status: 'sql' });
     const decayed = (await events(leadId)).filter((e) => e.type === 'score_changed' && e.data.reason === 'time since last engagement');
@@ -134,9 +111,9 @@ describe('decay: no engagement for 30+ days costs 10 points, 90+ days 30 in tota
 
   it('takes 30 points in total after 90 days, when the idle lead is also closed', async () => {
     const { leadId } = await capture(`decay90.${randomUUID().slice(0, 8)}@acme.io`, 'webinar'); // +30 +45 = 75
-    const handle = env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
+    const handle = suite.env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
     await expect(handle.result()).resolves.toEqual({ status: 'disqualified', reason: 'unresponsive' });
-    const [lead] = await sql`SELECT score, score_breakdown FROM leads WHERE lead_id = ${leadId}`;
+    const [lead] = await suite.sql`SELECT score, score_breakdown FROM leads WHERE lead_id = ${leadId}`;
     expect(lead!.score).toBe(45);
     expect(lead!.score_breakdown).toContainEqual({ rule: 'decay', points: -30, reason: 'no engagement for P90D or more' });
   });
@@ -148,7 +125,7 @@ describe('re-enrichment: a lead whose enrichment failed is enriched again later'
 
   beforeAll(async () => {
     stub = await new EnrichmentStub().start();
-    httpService = await serviceOn(env, sql, {
+    httpService = await serviceOn(suite.env, suite.sql, {
       name: 'reenrich',
       config: { enrichment: { provider: 'http', retryAfter: 'PT1H', http: { url: stub.url, timeout: 'PT0.5S', retries: 0 } } },
       enrichment: httpProvider({ url: stub.url, timeout: 'PT0.5S', retries: 0 }),
@@ -163,12 +140,12 @@ describe('re-enrichment: a lead whose enrichment failed is enriched again later'
     stub.on('recovering.test', { kind: 'flaky', times: 1, body: { companyName: 'Recovering', industry: 'saas', employees: 800, country: 'CA' } });
     const { leadId } = await capture(`ops.${randomUUID().slice(0, 8)}@recovering.test`, 'demo_request', {}, httpService);
     const lead = async () =>
-      (await sql<{ enrichment: string; score: number; company: string | null }[]>`SELECT enrichment, score, company FROM leads WHERE lead_id = ${leadId}`)[0];
+      (await suite.sql<{ enrichment: string; score: number; company: string | null }[]>`SELECT enrichment, score, company FROM leads WHERE lead_id = ${leadId}`)[0];
     await expect.poll(lead).toEqual({ enrichment: 'failed', score: 50, company: null });
 
-    await env.sleep('59 minutes');
+    await suite.env.sleep('59 minutes');
     expect(stub.countFor('recovering.test')).toBe(1);
-    await env.sleep('2 minutes');
+    await suite.env.sleep('2 minutes');
     // saas +15, 800 employees +5, Canada +15
     await expect.poll(lead).toEqual({ enrichment: 'enriched', score: 85, company: 'Recovering' });
     expect(stub.countFor('recovering.test')).toBe(2);
@@ -180,14 +157,14 @@ describe('re-enrichment: a lead whose enrichment failed is enriched again later'
 describe('bounded history: continue-as-new carries the lead intact', () => {
   it('splits a long wait into runs under the event limit, keeping score, routing and history', async () => {
     // Leads from this made-up country find no team: they wait in the unassigned queue, retrying hourly.
-    const small = await serviceOn(env, sql, { name: 'history', config: { history: { maxEventsPerRun: 60 }, qualification: { sqlAt: 40, mqlAt: 20 } } });
+    const small = await serviceOn(suite.env, suite.sql, { name: 'history', config: { history: { maxEventsPerRun: 60 }, qualification: { sqlAt: 40, mqlAt: 20 } } });
     try {
       const email = `long.${randomUUID().slice(0, 8)}@waiting-${randomUUID().slice(0, 6)}.com`;
       const { leadId } = await capture(email, 'demo_request', { country: 'XH', title: 'Founder' }, small);
-      await expect.poll(async () => (await sql`SELECT status FROM leads WHERE lead_id = ${leadId}`)[0]?.status).toBe('sql');
-      const current = env.client.workflow.getHandle(leadId);
+      await expect.poll(async () => (await suite.sql`SELECT status FROM leads WHERE lead_id = ${leadId}`)[0]?.status).toBe('sql');
+      const current = suite.env.client.workflow.getHandle(leadId);
       const firstRunId = (await current.describe()).runId;
-      await env.sleep('10 days'); // ~240 hourly retries: several runs' worth of events
+      await suite.env.sleep('10 days'); // ~240 hourly retries: several runs' worth of events
 
       const description = await current.describe();
       expect(description.status.name).toBe('RUNNING');
@@ -197,10 +174,10 @@ describe('bounded history: continue-as-new carries the lead intact', () => {
       expect(state.lead).toMatchObject({ status: 'sql', score: { score: 60 }, routing: { ownerId: null, reason: 'no team covers XH, smb' } });
       // Still retrying after the hand-overs, and still answering: a team now picks it up.
       const suffix = randomUUID().slice(0, 6);
-      await sql`INSERT INTO teams (id, name, countries, business_hours) VALUES (${`team-${suffix}`}, 'Late team', ${['XH']}, ${sql.json({ timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' })})`;
-      await sql`INSERT INTO reps (id, name, email, team_id) VALUES (${`rep-${suffix}`}, 'Late', 'late@example.com', ${`team-${suffix}`})`;
-      await env.sleep('2 hours');
-      await expect.poll(async () => (await sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBe(`rep-${suffix}`);
+      await suite.sql`INSERT INTO teams (id, name, countries, business_hours) VALUES (${`team-${suffix}`}, 'Late team', ${['XH']}, ${suite.sql.json({ timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' })})`;
+      await suite.sql`INSERT INTO reps (id, name, email, team_id) VALUES (${`rep-${suffix}`}, 'Late', 'late@example.com', ${`team-${suffix}`})`;
+      await suite.env.sleep('2 hours');
+      await expect.poll(async () => (await suite.sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBe(`rep-${suffix}`);
       expect((await events(leadId)).filter((e) => e.type === 'captured')).toHaveLength(1);
     } finally {
       await small.stop();

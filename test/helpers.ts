@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { inject, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject, vi } from 'vitest';
 import { createApp } from '../api/app';
 import { parseApiKeys } from '../api/auth';
 import { resolveLeadConfig } from '../config/load';
@@ -156,4 +156,34 @@ export async function freshDatabase(name: string): Promise<string> {
   url.pathname = `/${database}`;
   await migrate(url.toString(), () => {});
   return url.toString();
+}
+
+export interface TimeSkippingSuite {
+  env: TestWorkflowEnvironment;
+  sql: Sql;
+  service: InProcessService;
+  /** Lead ids a test started: terminated after it, since skipped time is global to the server and would keep waking them through later tests. */
+  started: string[];
+}
+
+/**
+ * A test file's time-skipping server, its database (the run's, or one of its own) and the service on
+ * them, set up before its tests and torn down after.
+ */
+export function timeSkippingSuite(name: string, options: { config?: unknown; ownDatabase?: boolean } = {}): TimeSkippingSuite {
+  const suite = { started: [] as string[] } as TimeSkippingSuite;
+  beforeAll(async () => {
+    suite.env = await startTimeSkipping();
+    suite.sql = createSql(options.ownDatabase ? await freshDatabase(name) : inject('databaseUrl'), { max: 3 });
+    suite.service = await serviceOn(suite.env, suite.sql, { name, config: options.config });
+  });
+  afterEach(async () => {
+    await Promise.allSettled(suite.started.splice(0).map((id) => suite.env.client.workflow.getHandle(id).terminate('test over')));
+  });
+  afterAll(async () => {
+    await suite.service?.stop();
+    await suite.sql?.end({ timeout: 5 });
+    await suite.env?.teardown();
+  });
+  return suite;
 }

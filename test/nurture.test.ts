@@ -1,41 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveLeadConfig } from '../config/load';
-import { createSql, type Sql } from '../db/client';
 import { leadPolicy } from '../domain/config';
 import { leadIdFor } from '../domain/identity';
 import { captureSignal } from '../workflows/definitions';
 import type { leadWorkflow } from '../workflows/lead';
-import { freshDatabase, serviceOn, startTimeSkipping, uniqueEmail, type InProcessService } from './helpers';
+import { serviceOn, timeSkippingSuite, uniqueEmail } from './helpers';
 
 // Nurture over months on the time-skipping server. The file has a database of its own: it publishes
 // versions of the real cadences, which leads in other test files must not be enrolled on.
-let env: TestWorkflowEnvironment;
-let sql: Sql;
-let service: InProcessService;
+const suite = timeSkippingSuite('nurture', { ownDatabase: true });
 const day = 24 * 60 * 60 * 1000;
 
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  sql = createSql(await freshDatabase('nurture'), { max: 3 });
-  service = await serviceOn(env, sql, { name: 'nurture' });
-});
-
-// Skipped time is global to the server: each test ends the leads it leaves running.
-const started: string[] = [];
-afterEach(async () => {
-  await Promise.allSettled(started.splice(0).map((id) => env.client.workflow.getHandle(id).terminate('test over')));
-});
-
-afterAll(async () => {
-  await service?.stop();
-  await sql?.end({ timeout: 5 });
-  await env?.teardown();
-});
-
 const call = async (method: string, path: string, body: unknown, key = 'capture-dev') => {
-  const response = await service.request(method, path, body, key);
+  const response = await suite.service.request(method, path, body, key);
   expect(response.status, JSON.stringify(response.body)).toBeLessThan(300);
   return response.body;
 };
@@ -47,17 +25,17 @@ const call = async (method: string, path: string, body: unknown, key = 'capture-
 async function captureMql(consent: 'opted_in' | 'unknown' = 'opted_in', extra: Record<string, unknown> = {}) {
   const email = uniqueEmail('nurtured');
   const { leadId } = await call('POST', '/leads', { email, source: 'demo_request', country: 'US', employees: 250, consent: { email: consent }, ...extra });
-  started.push(leadId);
+  suite.started.push(leadId);
   await expect.poll(async () => (await lead(leadId))?.cadence?.step, { timeout: 20_000 }).toBe(0);
   return { leadId: leadId as string, email };
 }
 
-const lead = async (leadId: string) => (await service.request('GET', `/leads/${leadId}`, undefined, 'ops-dev')).body;
+const lead = async (leadId: string) => (await suite.service.request('GET', `/leads/${leadId}`, undefined, 'ops-dev')).body;
 const timeline = (leadId: string) =>
-  sql<{ at: Date; type: string; data: any }[]>`SELECT at, type, data FROM lead_events WHERE lead_id = ${leadId} ORDER BY id`;
+  suite.sql<{ at: Date; type: string; data: any }[]>`SELECT at, type, data FROM lead_events WHERE lead_id = ${leadId} ORDER BY id`;
 const ofType = async (leadId: string, type: string) => (await timeline(leadId)).filter((e) => e.type === type);
 const touchesSent = (leadId: string, kind: string) =>
-  sql<{ recipient: string; data: any }[]>`SELECT recipient, data FROM notifications WHERE lead_id = ${leadId} AND kind = ${kind} ORDER BY id`;
+  suite.sql<{ recipient: string; data: any }[]>`SELECT recipient, data FROM notifications WHERE lead_id = ${leadId} AND kind = ${kind} ORDER BY id`;
 const days = (from: Date | string, to: Date | string) => (new Date(to).getTime() - new Date(from).getTime()) / day;
 
 /** Publishes a version of a cadence whose templates are tagged with `tag`. */
@@ -72,7 +50,7 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
     const [enrolled] = await ofType(leadId, 'cadence_enrolled');
     expect(enrolled!.data).toMatchObject({ cadence: 'mql-nurture', version: 1, steps: 10 });
 
-    await env.sleep('181 days');
+    await suite.env.sleep('181 days');
     const steps = await ofType(leadId, 'cadence_step');
     // The default cadence (config/defaults.json): 3, 7, 14, 14, 21, 21, 21, 21, 28 and 30 days apart.
     const offsets = [3, 10, 24, 38, 59, 80, 101, 122, 150, 180];
@@ -92,7 +70,7 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
     expect(await lead(leadId)).toMatchObject({ status: 'recycled', statusReason: 'no_response', cadence: null });
 
     // Re-engagement at 30, 60 and 90 days after recycling, then archived as unresponsive.
-    const handle = env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
+    const handle = suite.env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
     await expect(handle.result()).resolves.toEqual({ status: 'archived', reason: 'unresponsive' });
     const reengagements = await ofType(leadId, 'reengagement');
     expect(reengagements.map((r) => Math.round(days(recycledAt.at, r.at)))).toEqual([30, 60, 90]);
@@ -114,7 +92,7 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
     await call('POST', '/teams', { id: `team-${suffix}`, name: 'US', countries: ['US'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' } }, 'ops-dev');
     const rep = await call('POST', '/reps', { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}` }, 'ops-dev');
     const { leadId } = await captureMql();
-    await env.sleep('11 days'); // two steps
+    await suite.env.sleep('11 days'); // two steps
     await call('POST', `/leads/${leadId}/activities`, { type: 'visited_pricing_page' }); // +15 = 85
 
     await expect.poll(async () => (await lead(leadId)).status, { timeout: 20_000 }).toBe('sql');
@@ -122,7 +100,7 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
     expect((await ofType(leadId, 'cadence_exited'))[0]!.data).toMatchObject({ cadence: 'mql-nurture', step: 2, reason: 'lead is sql' });
     // The rep has it now (accepting stops the SLA ladder); no further nurture steps.
     await call('POST', `/leads/${leadId}/accept`, {}, rep.apiKey);
-    await env.sleep('20 days');
+    await suite.env.sleep('20 days');
     expect(await ofType(leadId, 'cadence_step')).toHaveLength(2);
   });
 });
@@ -130,10 +108,10 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
 describe('consent: steps honour it', () => {
   it('sends no email step after the lead unsubscribes mid-cadence', async () => {
     const { leadId } = await captureMql();
-    await env.sleep('11 days'); // steps 1 (day 3) and 2 (day 10)
+    await suite.env.sleep('11 days'); // steps 1 (day 3) and 2 (day 10)
     await call('POST', `/leads/${leadId}/activities`, { type: 'unsubscribed' });
     await expect.poll(async () => (await lead(leadId)).consent.email, { timeout: 20_000 }).toBe('opted_out');
-    await env.sleep('30 days'); // steps 3 (day 24) and 4 (day 38) come due
+    await suite.env.sleep('30 days'); // steps 3 (day 24) and 4 (day 38) come due
 
     const steps = await ofType(leadId, 'cadence_step');
     expect(steps.map((s) => [s.data.step, s.data.sent, s.data.skipped])).toEqual([
@@ -148,7 +126,7 @@ describe('consent: steps honour it', () => {
 
   it('sends nothing to a lead that never opted in', async () => {
     const { leadId } = await captureMql('unknown');
-    await env.sleep('11 days');
+    await suite.env.sleep('11 days');
     expect((await ofType(leadId, 'cadence_step')).map((s) => s.data.skipped)).toEqual(['email consent is unknown', 'email consent is unknown']);
     expect(await touchesSent(leadId, 'cadence_step')).toHaveLength(0);
   });
@@ -164,11 +142,11 @@ describe('versioned cadences: pinned leads keep their version; next_step moves t
     const { version: v2 } = await publish(name, 'second', 'pinned', ['P1D', 'P2D', 'P2D', 'P2D']);
     const late = await captureMql();
     expect((await lead(late.leadId)).cadence).toMatchObject({ name, version: v2, step: 0 });
-    const search = async (leadId: string) => (await env.client.workflow.getHandle(leadId).describe()).searchAttributes.CadenceVersion;
+    const search = async (leadId: string) => (await suite.env.client.workflow.getHandle(leadId).describe()).searchAttributes.CadenceVersion;
     expect(await search(early.leadId)).toEqual([`${name}@${v1}`]);
     expect(await search(late.leadId)).toEqual([`${name}@${v2}`]);
 
-    await env.sleep('4 days'); // early: step 1 of v1 (day 3); late: steps 1 and 2 of v2 (days 1, 3)
+    await suite.env.sleep('4 days'); // early: step 1 of v1 (day 3); late: steps 1 and 2 of v2 (days 1, 3)
     const templates = async (leadId: string) => (await ofType(leadId, 'cadence_step')).map((s) => [s.data.version, s.data.template]);
     expect(await templates(early.leadId)).toEqual([[v1, 'first/1']]);
     expect(await templates(late.leadId)).toEqual([[v2, 'second/1'], [v2, 'second/2']]);
@@ -176,7 +154,7 @@ describe('versioned cadences: pinned leads keep their version; next_step moves t
     const { version: v3 } = await publish(name, 'third', 'next_step', ['P5D', 'P5D', 'P5D', 'P5D', 'P5D']);
     // early's step 2 is due on day 10 (v1: 3 + 7) and is v3's step 2; from there v3's timing (5 days).
     // late's step 3 is due on day 5 (v2: 1 + 2 + 2) and is v3's step 3.
-    await env.sleep('12 days');
+    await suite.env.sleep('12 days');
     expect(await templates(early.leadId)).toEqual([[v1, 'first/1'], [v3, 'third/2'], [v3, 'third/3']]);
     expect(await templates(late.leadId)).toEqual([[v2, 'second/1'], [v2, 'second/2'], [v3, 'third/3'], [v3, 'third/4'], [v3, 'third/5']]);
     expect((await ofType(early.leadId, 'cadence_migrated'))[0]!.data).toMatchObject({ cadence: name, from: v1, to: v3, step: 2 });
@@ -187,7 +165,7 @@ describe('versioned cadences: pinned leads keep their version; next_step moves t
 
     // A version published as pinned after that moves nobody.
     await publish(name, 'fourth', 'pinned');
-    await env.sleep('6 days');
+    await suite.env.sleep('6 days');
     expect((await templates(early.leadId)).at(-1)).toEqual([v3, 'third/4']);
   });
 });
@@ -198,24 +176,24 @@ describe('accepted leads: 30 days without logged activity escalate and recycle',
     await call('POST', '/teams', { id: `team-${suffix}`, name: 'Accepted', countries: ['XQ'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' } }, 'ops-dev');
     const rep = await call('POST', '/reps', { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}`, managerId: `boss-${suffix}` }, 'ops-dev');
     // Demo request +50, CEO +20, outside the target region −10: 60 — sales-ready with this file's own threshold.
-    const quick = await serviceOn(env, sql, { name: 'accepted', config: { qualification: { sqlAt: 60, mqlAt: 40 } } });
+    const quick = await serviceOn(suite.env, suite.sql, { name: 'accepted', config: { qualification: { sqlAt: 60, mqlAt: 40 } } });
     try {
       const { leadId } = (await quick.request('POST', '/leads', { email: uniqueEmail('buyer'), source: 'demo_request', country: 'XQ', title: 'CEO' })).body;
-      started.push(leadId);
+      suite.started.push(leadId);
       await expect.poll(async () => (await lead(leadId)).ownerId, { timeout: 20_000 }).toBe(rep.id);
-      const acceptedAt = await env.currentTimeMs();
+      const acceptedAt = await suite.env.currentTimeMs();
       expect((await quick.request('POST', `/leads/${leadId}/accept`, {}, rep.apiKey)).status).toBe(200);
-      await env.sleep('20 days');
+      await suite.env.sleep('20 days');
       expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call', note: 'left a voicemail' }, rep.apiKey)).status).toBe(200);
-      await env.sleep('25 days'); // 45 days after accepting, 25 after the touch: still accepted
+      await suite.env.sleep('25 days'); // 45 days after accepting, 25 after the touch: still accepted
       expect((await lead(leadId)).status).toBe('accepted');
 
-      await env.sleep('6 days');
+      await suite.env.sleep('6 days');
       expect(await lead(leadId)).toMatchObject({ status: 'recycled', statusReason: 'no_response', ownerId: null });
       const [escalated] = await ofType(leadId, 'escalated');
       expect(escalated!.data).toMatchObject({ to: `boss-${suffix}`, ownerId: rep.id });
       expect(days(new Date(acceptedAt), escalated!.at)).toBeCloseTo(50, 1);
-      const [alert] = await sql`SELECT recipient FROM notifications WHERE lead_id = ${leadId} AND kind = 'escalation'`;
+      const [alert] = await suite.sql`SELECT recipient FROM notifications WHERE lead_id = ${leadId} AND kind = 'escalation'`;
       expect(alert).toEqual({ recipient: `boss-${suffix}` });
       // Back with marketing: the rep no longer owns it.
       expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call' }, rep.apiKey)).status).toBe(403);
@@ -233,14 +211,14 @@ describe('leads whose run started before cadences', () => {
     const email = uniqueEmail('older');
     const leadId = leadIdFor(email);
     const capture = { email, source: 'demo_request', country: 'US', employees: 250, consent: { email: 'opted_in' } };
-    const handle = await env.client.workflow.signalWithStart('leadWorkflow', {
+    const handle = await suite.env.client.workflow.signalWithStart('leadWorkflow', {
       workflowId: leadId,
-      taskQueue: service.taskQueue,
+      taskQueue: suite.service.taskQueue,
       args: [{ leadId, policy, stored: false }],
       signal: captureSignal,
-      signalArgs: [{ captureId: randomUUID(), receivedAt: new Date(await env.currentTimeMs()).toISOString(), capture } as never],
+      signalArgs: [{ captureId: randomUUID(), receivedAt: new Date(await suite.env.currentTimeMs()).toISOString(), capture } as never],
     });
-    started.push(leadId);
+    suite.started.push(leadId);
     // Nurtured, recycled when the cadence ends, re-engaged and archived: the recycling policy came from the worker.
     await expect(handle.result()).resolves.toEqual({ status: 'archived', reason: 'unresponsive' });
     expect((await ofType(leadId, 'reengagement')).map((r) => r.data.template)).toEqual(['recycled-checkin-30d', 'recycled-checkin-60d', 'recycled-last-call-90d']);
