@@ -105,6 +105,39 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
   });
 });
 
+describe('marketing-pool and band moves', () => {
+  it('nurtures a not-ready lead monthly in marketing-pool', async () => {
+    // Newsletter, US +15: not ready.
+    const { leadId } = await call('POST', '/leads', { email: uniqueEmail('pool'), source: 'newsletter', country: 'US', consent: { email: 'opted_in' } });
+    suite.started.push(leadId);
+    await expect.poll(async () => (await lead(leadId))?.cadence, { timeout: 20_000 }).toMatchObject({ name: 'marketing-pool', version: 1, step: 0 });
+    const [enrolled] = await ofType(leadId, 'cadence_enrolled');
+    await suite.env.sleep('61 days');
+    const steps = await ofType(leadId, 'cadence_step');
+    expect(steps.map((s) => [days(enrolled!.at, s.data.dueAt), s.data.template, s.data.sent])).toEqual([
+      [30, 'marketing-pool/newsletter-01', true],
+      [60, 'marketing-pool/newsletter-02', true],
+    ]);
+    expect(await lead(leadId)).toMatchObject({ status: 'not_ready', cadence: { name: 'marketing-pool', step: 2 } });
+  });
+
+  it('moves a lead that decays below 40 from mql-nurture to marketing-pool', async () => {
+    // Webinar +30, US +15 = 45: mql until 30 quiet days take 10 points.
+    const { leadId } = await call('POST', '/leads', { email: uniqueEmail('cooling'), source: 'webinar', country: 'US', consent: { email: 'opted_in' } });
+    suite.started.push(leadId);
+    await expect.poll(async () => (await lead(leadId))?.cadence?.name, { timeout: 20_000 }).toBe('mql-nurture');
+    await suite.env.sleep('31 days');
+    expect(await lead(leadId)).toMatchObject({ status: 'not_ready', score: 35, cadence: { name: 'marketing-pool', step: 0 } });
+    const moves = (await timeline(leadId)).filter((e) => e.type.startsWith('cadence_') && e.type !== 'cadence_step');
+    expect(moves.map((e) => [e.type, e.data.cadence])).toEqual([
+      ['cadence_enrolled', 'mql-nurture'],
+      ['cadence_exited', 'mql-nurture'],
+      ['cadence_enrolled', 'marketing-pool'],
+    ]);
+    expect((await ofType(leadId, 'cadence_step')).map((s) => s.data.step)).toEqual([1, 2, 3]); // days 3, 10, 24 of mql-nurture
+  });
+});
+
 describe('consent: steps honour it', () => {
   it('sends no email step after the lead unsubscribes mid-cadence', async () => {
     const { leadId } = await captureMql();

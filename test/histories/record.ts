@@ -57,6 +57,15 @@ try {
     return call('/reps', { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}` }, 'ops-dev') as Promise<{ id: string; apiKey: string }>;
   };
 
+  /** A sales-ready lead routed to the only rep of its country's team, who accepts it. */
+  const acceptedLead = async (country: string) => {
+    const rep = await repIn(country);
+    const leadId = await capture('demo_request', country);
+    await env.sleep('1 minute');
+    await call(`/leads/${leadId}/accept`, {}, rep.apiKey);
+    return { leadId, rep };
+  };
+
   /** Each scenario starts a lead, lives its months, and returns its id; its history is taken where it stands. */
   const scenarios: Record<string, () => Promise<string>> = {
     // Nurtured and never engaging again (since cadences: a hundred days into mql-nurture).
@@ -67,28 +76,23 @@ try {
     },
     // Routed, accepted by the rep, then nothing logged.
     'accepted-quiet': async () => {
-      const rep = await repIn('XA');
-      const leadId = await capture('demo_request', 'XA');
-      await env.sleep('1 minute');
-      await call(`/leads/${leadId}/accept`, {}, rep.apiKey);
+      const { leadId } = await acceptedLead('XA');
       await env.sleep('100 days');
       return leadId;
     },
-    // Routed, accepted, recycled by the rep for timing, then nothing.
     // Nurtured, engaging once mid-cadence, then migrated to a next_step version of its cadence.
     'mql-engaged-migrated': async () => {
       const leadId = await capture('webinar', 'XE');
       await env.sleep('12 days');
       await call(`/leads/${leadId}/activities`, { type: 'clicked_email_link', eventId: 'click-1' }, 'capture-dev');
-      await call('/cadences/mql-nurture/versions', { steps: [{ after: 'P3D', channel: 'email', template: 'recorded/1' }, { after: 'P7D', channel: 'email', template: 'recorded/2' }, { after: 'P30D', channel: 'email', template: 'recorded/3' }, { after: 'P30D', channel: 'email', template: 'recorded/4' }], migrate: 'next_step' }, 'marketing-dev');
+      const steps = ['P3D', 'P7D', 'P30D', 'P30D'].map((after, i) => ({ after, channel: 'email', template: `recorded/${i + 1}` }));
+      await call('/cadences/mql-nurture/versions', { steps, migrate: 'next_step' }, 'marketing-dev');
       await env.sleep('60 days');
       return leadId;
     },
+    // Routed, accepted, recycled by the rep for timing, then nothing.
     'recycled-quiet': async () => {
-      const rep = await repIn('XR');
-      const leadId = await capture('demo_request', 'XR');
-      await env.sleep('1 minute');
-      await call(`/leads/${leadId}/accept`, {}, rep.apiKey);
+      const { leadId, rep } = await acceptedLead('XR');
       await call(`/leads/${leadId}/recycle`, { reason: 'timing' }, rep.apiKey);
       await env.sleep('100 days');
       return leadId;
