@@ -75,7 +75,7 @@ export const exhausted = (enrollment: Enrollment) => enrollment.step >= enrollme
 export const cadenceLabel = (enrollment: Pick<Enrollment, 'name' | 'version'>) => `${enrollment.name}@${enrollment.version}`;
 
 /** Why a step may not be sent to this lead now, or undefined when it may (DESIGN.md, "Consent"). */
-export function stepBlocked(step: CadenceStep, consent: Consent): string | undefined {
+export function stepBlocked(step: Pick<CadenceStep, 'channel'>, consent: Consent): string | undefined {
   const status = consent[step.channel]?.status ?? 'unknown';
   return status === 'opted_in' ? undefined : `${step.channel} consent is ${status}`;
 }

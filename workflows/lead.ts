@@ -128,7 +128,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   const enrichFast = proxyLocalActivities<Activities>(enrichment).enrichLead;
   const enrichDurable = proxyActivities<Activities>(enrichment).enrichLead;
   /** Set while applying signals and updates; cleared for work that timers start. */
-  let someoneWaits = true;
+  let someoneWaits = input.carried === undefined; // a run carried over from the last one starts on its own
   const io = () => (someoneWaits ? fast : durable);
   const enrichLead: Activities['enrichLead'] = (query) => (someoneWaits ? enrichFast : enrichDurable)(query);
   const loadLead: Activities['loadLead'] = (id) => io().loadLead(id);
@@ -393,7 +393,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
    */
   const touchLead = (current: LeadRecord, kind: 'cadence_step' | 'reengagement', touch: Pick<CadenceStep, 'channel' | 'template'>, data: Record<string, unknown>) => {
     const address = touch.channel === 'email' ? current.profile.email : current.profile.phone;
-    const skipped = stepBlocked(touch as CadenceStep, current.consent) ?? (address ? undefined : `no ${touch.channel} address`);
+    const skipped = stepBlocked(touch, current.consent) ?? (address ? undefined : `no ${touch.channel} address`);
     record(kind, { ...data, channel: touch.channel, template: touch.template, sent: !skipped, skipped: skipped ?? null });
     if (skipped) return;
     notify(kind, address!, `${touch.template} (${touch.channel}) to lead ${leadId}`, { ...data, channel: touch.channel, template: touch.template });
