@@ -78,11 +78,76 @@ export function assertMayRead(principal: Principal, lead: { owner_id: string | n
 
 export const leadNotFound = (id: string) => new ApiError(404, 'not_found', `no lead with id ${id}`);
 
+type Links = { temporalUiUrl: string; namespace: string };
+
 /** Reads a lead from the read model, for a caller allowed to see it. */
-export async function readLead(sql: Sql, id: string, principal: Principal, links: { temporalUiUrl: string; namespace: string }): Promise<LeadView> {
+export async function readLead(sql: Sql, id: string, principal: Principal, links: Links): Promise<LeadView> {
   const [row] = await sql<LeadRow[]>`SELECT * FROM leads WHERE lead_id = ${id}`;
   if (!row) throw leadNotFound(id);
   assertMayRead(principal, row, id);
+  return leadView(row, links);
+}
+
+/** `GET /leads` (API.md, "Reading"); `cadence` is an addition: `mql-nurture` or `mql-nurture@2`, as in the `CadenceVersion` search attribute. */
+export const leadListQuerySchema = z.object({
+  status: z.enum(leadStatuses).optional(),
+  ownerId: z.string().trim().min(1).max(100).optional(),
+  source: z.enum(leadSources).optional(),
+  cadence: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}(@[1-9]\d{0,8})?$/, 'must be a cadence name, optionally with @version (mql-nurture@2)')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
+});
+export type LeadListQuery = z.infer<typeof leadListQuerySchema>;
+
+export const leadListSchema = z
+  .object({ leads: z.array(leadViewSchema), nextCursor: z.string().nullable().meta({ description: 'null on the last page' }) })
+  .meta({ id: 'LeadList' });
+
+const encodeCursor = (createdAt: string, leadId: string) => Buffer.from(JSON.stringify([createdAt, leadId])).toString('base64url');
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string') && !Number.isNaN(Date.parse(value[0]!))) {
+      return value as [string, string];
+    }
+  } catch {
+    // not ours: answered below
+  }
+  throw new ApiError(400, 'validation_failed', 'invalid query: cursor', [{ path: 'cursor', message: 'must be the nextCursor of a previous page' }]);
+}
+
+/**
+ * Leads newest first from the read model, a page at a time (keyset pagination on creation time,
+ * stable while leads change). Reps see only their own leads.
+ */
+export async function listLeads(sql: Sql, query: LeadListQuery, principal: Principal, links: Links) {
+  let ownerId = query.ownerId;
+  if (principal.role === 'rep') {
+    if (ownerId && ownerId !== principal.repId) throw new ApiError(403, 'forbidden', `a rep key lists only its own leads (${principal.repId})`);
+    ownerId = principal.repId!;
+  }
+  const [cadenceName, cadenceVersion] = query.cadence ? query.cadence.split('@') : [];
+  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const rows = await sql<(LeadRow & { cursor_at: string })[]>`
+    SELECT *, created_at::text AS cursor_at FROM leads
+    WHERE true
+      ${query.status ? sql`AND status = ${query.status}` : sql``}
+      ${ownerId ? sql`AND owner_id = ${ownerId}` : sql``}
+      ${query.source ? sql`AND source = ${query.source}` : sql``}
+      ${cadenceName ? sql`AND cadence->>'name' = ${cadenceName}` : sql``}
+      ${cadenceVersion ? sql`AND (cadence->>'version')::int = ${Number(cadenceVersion)}` : sql``}
+      ${after ? sql`AND (created_at, lead_id) < (${after[0]}::timestamptz, ${after[1]})` : sql``}
+    ORDER BY created_at DESC, lead_id DESC
+    LIMIT ${query.limit + 1}`;
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return { leads: page.map((row) => leadView(row, links)), nextCursor: rows.length > query.limit && last ? encodeCursor(last.cursor_at, last.lead_id) : null };
+}
+
+function leadView(row: LeadRow, links: Links): LeadView {
   return {
     leadId: row.lead_id,
     status: row.status,

@@ -9,7 +9,7 @@ import { requireRole } from '../auth';
 import { leadPolicy } from '../../domain/config';
 import type { ApiDeps, AppEnv } from '../context';
 import { errorResponses } from '../errors';
-import { assertMayRead, leadIdParam, leadNotFound, leadViewSchema, readLead } from '../lead-view';
+import { assertMayRead, leadIdParam, leadListQuerySchema, leadListSchema, leadNotFound, leadViewSchema, listLeads, readLead } from '../lead-view';
 
 const captureAcceptedSchema = z
   .object({
@@ -53,6 +53,20 @@ const getLeadRoute = createRoute({
   },
 });
 
+const listRoute = createRoute({
+  method: 'get',
+  path: '/leads',
+  tags: ['leads'],
+  summary: 'Leads newest first, filtered, a page at a time (reps: their own)',
+  security: [{ apiKey: [] }],
+  middleware: [requireRole('rep', 'ops', 'marketing')] as const,
+  request: { query: leadListQuerySchema },
+  responses: {
+    200: { description: 'a page of leads', content: { 'application/json': { schema: leadListSchema } } },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
 const timelineRoute = createRoute({
   method: 'get',
   path: '/leads/{id}/timeline',
@@ -89,6 +103,7 @@ export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl,
       });
       return c.json({ leadId, duplicate, status: duplicate ? existing!.status : 'new' }, 202);
     })
+    .openapi(listRoute, async (c) => c.json(await listLeads(sql, c.req.valid('query'), c.get('principal'), { temporalUiUrl, namespace }), 200))
     .openapi(getLeadRoute, async (c) => {
       const { id } = c.req.valid('param');
       return c.json(await readLead(sql, id, c.get('principal'), { temporalUiUrl, namespace }), 200);
