@@ -14,19 +14,19 @@ beforeAll(async () => {
   service = await startService({ config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
   const suffix = randomUUID().slice(0, 6);
   const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
-  await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'List', countries: ['XL'], businessHours: hours } });
+  await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'List', countries: ['XK'], businessHours: hours } });
   rep = (await service.request('POST', '/reps', { ...ops, body: { id: `rep-${suffix}`, name: 'Lister', email: `lister-${suffix}@example.com`, teamId: `team-${suffix}` } })).body;
   for (let i = 0; i < 3; i++) {
     const email = `list.${i}.${suffix}@prospect-${suffix}.com`;
     // The second comes from a webinar (+30) with a CEO title (+20): 40 as well.
     const fields = i === 1 ? { source: 'webinar', title: 'CEO' } : { source: 'demo_request' };
-    const { leadId } = (await service.request('POST', '/leads', { body: { email, country: 'XL', ...fields } })).body;
+    const { leadId } = (await service.request('POST', '/leads', { body: { email, country: 'XK', ...fields } })).body;
     routed.push(leadId);
     // One at a time, so they are created in this order.
     await eventually(async () => expect((await service.request('GET', `/leads/${leadId}`, ops)).body.ownerId).toBe(rep.id));
   }
   // A webinar (+30) from there is 20: an mql lead, nurtured in mql-nurture.
-  nurtured = (await service.request('POST', '/leads', { body: { email: `nurtured.${suffix}@prospect-${suffix}.com`, source: 'webinar', country: 'XL', consent: { email: 'opted_in' } } })).body.leadId;
+  nurtured = (await service.request('POST', '/leads', { body: { email: `nurtured.${suffix}@prospect-${suffix}.com`, source: 'webinar', country: 'XK', consent: { email: 'opted_in' } } })).body.leadId;
   await eventually(async () => {
     const { body } = await service.request('GET', `/leads?ownerId=${rep.id}`, ops);
     expect(body.leads).toHaveLength(3);
