@@ -13,6 +13,7 @@ import { activityRoutes } from './routes/activities';
 import { peopleRoutes } from './routes/people';
 import { leadRoutes } from './routes/leads';
 import { cadenceRoutes } from './routes/cadences';
+import { captureRateLimit } from './rate-limit';
 
 export const maxBodyBytes = 64 * 1024;
 
@@ -60,8 +61,9 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   };
   const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
+  const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
   for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*']) {
-    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, auth, idempotency(deps.sql));
+    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, auth, rateLimit, idempotency(deps.sql));
   }
   app.route('/', leadRoutes(deps));
   app.route('/', activityRoutes(deps));

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { RateLimitInfo } from 'hono-rate-limiter';
 import type { LeadConfig } from '../domain/config';
 import type { Sql } from '../db/client';
 import type { AuthEnv } from './auth';
@@ -18,5 +19,7 @@ export type AppEnv = {
   Variables: AuthEnv['Variables'] & {
     /** Set when the request carries an Idempotency-Key: a stable id for what the request causes. */
     idempotencyKey?: string;
+    /** Set by the capture rate limit (hono-rate-limiter). */
+    rateLimit?: RateLimitInfo;
   };
 };

@@ -41,6 +41,10 @@ const slaDurations = z.strictObject({ sla: isoDuration, offHours: isoDuration.op
  */
 export const leadConfigSchema = z
   .strictObject({
+    capture: z.strictObject({
+      /** Requests a capture key may send per window before it is answered 429 (per API process). */
+      rateLimit: z.strictObject({ requests: z.number().int().min(1), per: isoDuration }),
+    }),
     aging: z.strictObject({
       /** DESIGN.md: "90 days with no activity: disqualify with a reason" holds for every open status. */
       inactiveDisqualifyAfter: isoDuration,

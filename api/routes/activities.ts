@@ -29,7 +29,7 @@ const recordActivityRoute = createRoute({
   request: { params: leadIdParam, body: { required: true, content: { 'application/json': { schema: activitySchema } } } },
   responses: {
     202: { description: 'accepted; the workflow re-scores the lead', content: { 'application/json': { schema: activityAcceptedSchema } } },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
   },
 });
 

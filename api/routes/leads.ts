@@ -35,7 +35,7 @@ const captureRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: captureSchema } } } },
   responses: {
     202: { description: 'captured', content: { 'application/json': { schema: captureAcceptedSchema } } },
-    ...errorResponses(400, 401, 403, 413, 415, 422),
+    ...errorResponses(400, 401, 403, 413, 415, 422, 429),
   },
 });
 
