@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Sql } from '../db/client';
 import type { LeadRow } from '../db/rows';
+import { cadenceLabelSchema } from '../domain/cadence-bodies';
 import { consentStates, leadSources, leadStatuses } from '../domain/lead';
 import type { Principal } from './auth';
 import { ApiError } from './errors';
@@ -93,10 +94,7 @@ export const leadListQuerySchema = z.object({
   status: z.enum(leadStatuses).optional(),
   ownerId: z.string().trim().min(1).max(100).optional(),
   source: z.enum(leadSources).optional(),
-  cadence: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}(@[1-9]\d{0,8})?$/, 'must be a cadence name, optionally with @version (mql-nurture@2)')
-    .optional(),
+  cadence: cadenceLabelSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
 });

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { resolveLeadConfig } from '../config/load';
 import type { Sql } from '../db/client';
+import { runSizes } from '../stack/runs';
 import { leadStackOn, startTimeSkippingServer } from '../stack/time-skipping';
-
-type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 
 export interface LongRunHistory {
   months: number;
@@ -13,19 +10,6 @@ export interface LongRunHistory {
   totalEvents: number;
   largestRun: number;
   limit: number;
-}
-
-/** Every run of a lead, walked back from the current one: how many, and the events of each. */
-async function runsOf(env: TestWorkflowEnvironment, leadId: string) {
-  const sizes: number[] = [];
-  let runId: string | undefined = (await env.client.workflow.getHandle(leadId).describe()).runId;
-  while (runId) {
-    const history: History = await env.client.workflow.getHandle(leadId, runId).fetchHistory();
-    const events = history.events ?? [];
-    sizes.push(events.length);
-    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-  }
-  return sizes;
 }
 
 export interface LongRuns {
@@ -52,7 +36,7 @@ export async function measureLongRuns(sql: Sql, log: (line: string) => void, mon
     const call = async (path: string, body: unknown) => (await request('POST', path, body)).body as { leadId: string };
     const email = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}@nowhere-${randomUUID().slice(0, 6)}.com`;
     const measure = async (leadId: string): Promise<LongRunHistory> => {
-      const sizes = await runsOf(env, leadId);
+      const sizes = await runSizes(env.client, leadId);
       await env.client.workflow.getHandle(leadId).terminate('long run measured').catch(() => {});
       return { months, runs: sizes.length, totalEvents: sizes.reduce((a, b) => a + b, 0), largestRun: Math.max(...sizes), limit: config.history.maxEventsPerRun };
     };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProvider } from '../activities/enrichment/http';
 import type { leadWorkflow } from '../workflows/lead';
 import { EnrichmentStub } from './enrichment-stub';
-import { serviceOn, timeSkippingSuite, uniqueEmail, type InProcessService } from './helpers';
+import { serviceOn, storedTimeline, timeSkippingSuite, uniqueEmail, type InProcessService } from './helpers';
 
 // Months pass in seconds on the time-skipping test server; skipped time is global to it, so these run serially.
 // Sales-ready leads here may wait months in the unassigned queue: a daily retry keeps that cheap.
@@ -19,11 +19,7 @@ async function capture(email: string, source = 'contact_form', fields: Record<st
   return body;
 }
 
-/** The timeline in the order it was written (captures carry the API's wall-clock time, the rest the skipped workflow clock). */
-async function events(leadId: string) {
-  return suite.sql<{ at: Date; type: string; data: Record<string, unknown> }[]>`
-    SELECT at, type, data FROM lead_events WHERE lead_id = ${leadId} ORDER BY id`;
-}
+const events = (leadId: string) => storedTimeline(suite.sql, leadId);
 
 describe('aging: an open lead with no activity for 90 days is closed as unresponsive', () => {
   it('closes the lead 90 days after its capture', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSizes } from '../stack/runs';
 import { startDevServer, type RunningTemporal } from '../stack/temporal';
 import { eventually, startService, uniqueEmail, type ServiceUnderTest } from './helpers';
 
@@ -48,15 +49,7 @@ describe('bounded history: continue-as-new when the server suggests it', () => {
     // The same event again, after the hand-overs: still recognised and recorded once.
     await service.request('POST', `/leads/${leadId}/activities`, { body: { type: 'opened_email', eventId: 'open-0' } });
 
-    // Walk the chain of runs back from the current one.
-    const runs: number[] = [];
-    let runId: string | undefined = (await handle.describe()).runId;
-    while (runId) {
-      const history: Awaited<ReturnType<typeof handle.fetchHistory>> = await service.client.workflow.getHandle(leadId, runId).fetchHistory();
-      const events = history.events ?? [];
-      runs.unshift(events.length);
-      runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
-    }
+    const runs = await runSizes(service.client, leadId);
     expect(runs.length).toBeGreaterThanOrEqual(3);
     expect((await service.client.workflow.getHandle(leadId, firstRun).describe()).status.name).toBe('CONTINUED_AS_NEW');
     // A run ends at the first quiet moment after the suggestion: a few workflow tasks past it.

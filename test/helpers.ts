@@ -146,16 +146,22 @@ export async function serviceOn(
   return { ...stack, stop: running(worker) };
 }
 
-/** A database of its own, migrated, on the run's Postgres: for tests whose data (e.g. cadence versions) other tests must not see. */
-export async function freshDatabase(name: string): Promise<string> {
+/** An empty database of its own on the run's Postgres (dropped with it), named after `name`. */
+export async function emptyDatabase(name: string): Promise<string> {
   const url = new URL(inject('databaseUrl'));
-  const database = `${name}_${randomUUID().slice(0, 8)}`.replace(/[^a-z0-9_]/g, '_');
+  const database = `${name}_${randomUUID().replaceAll('-', '').slice(0, 12)}`.replace(/[^a-z0-9_]/g, '_');
   const admin = createSql(url.toString(), { max: 1 });
   await admin.unsafe(`CREATE DATABASE ${database}`);
   await admin.end({ timeout: 5 });
   url.pathname = `/${database}`;
-  await migrate(url.toString(), () => {});
   return url.toString();
+}
+
+/** A migrated database of its own: for tests whose data (e.g. cadence versions) other tests must not see. */
+export async function freshDatabase(name: string): Promise<string> {
+  const url = await emptyDatabase(name);
+  await migrate(url, () => {});
+  return url;
 }
 
 export interface TimeSkippingSuite {
@@ -186,4 +192,9 @@ export function timeSkippingSuite(name: string, options: { config?: unknown; own
     await suite.env?.teardown();
   });
   return suite;
+}
+
+/** A lead's timeline as Postgres holds it, in the order it was written (captures carry the API's wall-clock time, the workflow's own events the workflow clock). */
+export function storedTimeline(sql: Sql, leadId: string) {
+  return sql<{ at: Date; type: string; data: any }[]>`SELECT at, type, data FROM lead_events WHERE lead_id = ${leadId} ORDER BY id`;
 }

@@ -1,35 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { createSql, type Sql } from '../db/client';
+import { describe, expect, it } from 'vitest';
+import { createSql } from '../db/client';
 import { migrate, migrationsDir } from '../db/migrate';
+import { emptyDatabase } from './helpers';
 
-// Each test gets a database of its own on the run's Postgres, so it starts from nothing.
-let admin: Sql;
-const created: string[] = [];
-beforeAll(() => {
-  admin = createSql(inject('databaseUrl'), { max: 1 });
-});
-afterAll(async () => {
-  for (const name of created) await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end({ timeout: 5 });
-});
-
-async function freshDatabase(): Promise<string> {
-  const name = `migrations_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  created.push(name);
-  const url = new URL(inject('databaseUrl'));
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
+// Each test gets an empty database of its own on the run's Postgres, so it starts from nothing.
 const quiet = () => {};
 const migrationFiles = readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
 
 describe('migration runner', () => {
   it('applies every migration in order, once, and records it', async () => {
-    const url = await freshDatabase();
+    const url = await emptyDatabase('migrations');
     expect(await migrate(url, quiet)).toEqual(migrationFiles.map((f) => f.replace(/\.sql$/, '')));
     expect(await migrate(url, quiet)).toEqual([]);
 
@@ -42,7 +23,7 @@ describe('migration runner', () => {
   });
 
   it('is safe when two processes start at once: each migration is applied exactly once', async () => {
-    const url = await freshDatabase();
+    const url = await emptyDatabase('migrations');
     const [a, b] = await Promise.all([migrate(url, quiet), migrate(url, quiet)]);
     expect([...a, ...b].sort()).toEqual(migrationFiles.map((f) => f.replace(/\.sql$/, '')));
 

@@ -5,7 +5,7 @@ import { leadPolicy } from '../domain/config';
 import { leadIdFor } from '../domain/identity';
 import { captureSignal } from '../workflows/definitions';
 import type { leadWorkflow } from '../workflows/lead';
-import { serviceOn, timeSkippingSuite, uniqueEmail } from './helpers';
+import { serviceOn, storedTimeline, timeSkippingSuite, uniqueEmail } from './helpers';
 
 // Nurture over months on the time-skipping server. The file has a database of its own: it publishes
 // versions of the real cadences, which leads in other test files must not be enrolled on.
@@ -31,8 +31,7 @@ async function captureMql(consent: 'opted_in' | 'unknown' = 'opted_in', extra: R
 }
 
 const lead = async (leadId: string) => (await suite.service.request('GET', `/leads/${leadId}`, undefined, 'ops-dev')).body;
-const timeline = (leadId: string) =>
-  suite.sql<{ at: Date; type: string; data: any }[]>`SELECT at, type, data FROM lead_events WHERE lead_id = ${leadId} ORDER BY id`;
+const timeline = (leadId: string) => storedTimeline(suite.sql, leadId);
 const ofType = async (leadId: string, type: string) => (await timeline(leadId)).filter((e) => e.type === type);
 const touchesSent = (leadId: string, kind: string) =>
   suite.sql<{ recipient: string; data: any }[]>`SELECT recipient, data FROM notifications WHERE lead_id = ${leadId} AND kind = ${kind} ORDER BY id`;
