@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolveLeadConfig } from '../config/load';
 import type { Sql } from '../db/client';
 import { runSizes } from '../stack/runs';
-import { leadStackOn, startTimeSkippingServer } from '../stack/time-skipping';
+import { leadStackOn, skipTime, startTimeSkippingServer } from '../stack/time-skipping';
 
 export interface LongRunHistory {
   months: number;
@@ -46,7 +46,7 @@ export async function measureLongRuns(sql: Sql, log: (line: string) => void, mon
       const nurtured = (await call('/leads', { email: email('nurtured'), source: 'newsletter', country: 'XN', consent: { email: 'opted_in' } })).leadId;
       const weeks = Math.round((months * 365) / 12 / 7);
       for (let week = 1; week <= weeks; week++) {
-        await env.sleep('7 days');
+        await skipTime(env, '7 days', [nurtured]);
         await call(`/leads/${nurtured}/activities`, { type: 'opened_email', eventId: `week-${week}` });
         if (week % 13 === 0) log(`  nurtured lead: week ${week} of ${weeks}`);
       }
@@ -54,7 +54,7 @@ export async function measureLongRuns(sql: Sql, log: (line: string) => void, mon
 
       const waiting = (await call('/leads', { email: email('year'), source: 'demo_request', country: 'XY' })).leadId;
       for (let month = 1; month <= months; month++) {
-        await env.sleep('30 days');
+        await skipTime(env, '30 days', [waiting]);
         if (month % 3 === 0) log(`  unassigned lead: month ${month} of ${months}`);
       }
       return { nurture, unassigned: await measure(waiting) };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { EnrichmentProvider } from '../activities/enrichment';
@@ -29,6 +30,67 @@ export async function startTimeSkippingServer(path?: string, log?: (line: string
   const env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
   await ensureSearchAttributes(env.connection, 'default');
   return env;
+}
+
+/**
+ * Skips `duration` of time on the test server, once none of `workflowIds` has a workflow task or
+ * an activity in flight.
+ *
+ * Why wait: the Java test server (1.38.0) rejects a CancelTimer for a timer that fired while the
+ * workflow task cancelling it was running ("invalid history builder state for action",
+ * temporalio/sdk-java#2606; the real server accepts it). The lead then never gets another
+ * workflow task, and the server's time-skipping lock leaks, so every later sleep of the file
+ * waits in real time. The race needs a lead timer coming due just after a sleep ends, cancelled
+ * by the signal sent next: a 60-day sleep started while the lead was still enrolling in a cadence
+ * whose step is 60 days after enrolment. Once the lead is idle, each of its timers of the same
+ * span falls before the sleep's end and fires during the skip.
+ */
+export async function skipTime(env: TestWorkflowEnvironment, duration: string | number, workflowIds: Iterable<string>, patienceMs = 30_000) {
+  const ids = [...workflowIds];
+  const giveUpAt = Date.now() + patienceMs;
+  for (;;) {
+    const busy = (await Promise.all(ids.map(async (id) => ((await isIdle(env.client.workflow, id)) ? undefined : id)))).filter(Boolean);
+    if (busy.length === 0) break;
+    if (Date.now() > giveUpAt) throw new Error(`cannot skip time: ${busy.join(', ')} still busy after ${patienceMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await env.sleep(duration);
+}
+
+/** No workflow task scheduled or running and no activity pending, read from the current run's history (a closed or unknown workflow is idle). */
+async function isIdle(client: WorkflowClient, workflowId: string): Promise<boolean> {
+  let events;
+  try {
+    events = (await client.getHandle(workflowId).fetchHistory()).events ?? [];
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return true;
+    throw error;
+  }
+  const pendingActivities = new Set<string>();
+  let taskInFlight = false;
+  let closed = false;
+  for (const event of events) {
+    const id = String(event.eventId);
+    if (event.activityTaskScheduledEventAttributes) pendingActivities.add(id);
+    const ended =
+      event.activityTaskCompletedEventAttributes ??
+      event.activityTaskFailedEventAttributes ??
+      event.activityTaskTimedOutEventAttributes ??
+      event.activityTaskCanceledEventAttributes;
+    if (ended) pendingActivities.delete(String(ended.scheduledEventId));
+    if (event.workflowTaskScheduledEventAttributes || event.workflowTaskStartedEventAttributes) taskInFlight = true;
+    if (event.workflowTaskCompletedEventAttributes) taskInFlight = false;
+    // A failed or timed-out task is scheduled again (a repeated failure is not written down): still in flight.
+    closed ||= Boolean(
+      event.workflowExecutionCompletedEventAttributes ??
+        event.workflowExecutionFailedEventAttributes ??
+        event.workflowExecutionTimedOutEventAttributes ??
+        event.workflowExecutionTerminatedEventAttributes ??
+        event.workflowExecutionCanceledEventAttributes ??
+        event.workflowExecutionContinuedAsNewEventAttributes,
+    );
+  }
+  return closed || (!taskInFlight && pendingActivities.size === 0);
 }
 
 export interface LeadStack {

@@ -44,10 +44,10 @@ describe('aging: an open lead with no activity for 90 days is closed as unrespon
     const capturedAt = await suite.env.currentTimeMs();
     const { leadId } = await capture(email);
     const handle = suite.env.client.workflow.getHandle<typeof leadWorkflow>(leadId);
-    await suite.env.sleep('60 days');
+    await suite.sleep('60 days');
     const again = await capture(email, 'webinar');
     expect(again).toMatchObject({ leadId, duplicate: true });
-    await suite.env.sleep('45 days'); // 105 days after the first capture, 45 after the second
+    await suite.sleep('45 days'); // 105 days after the first capture, 45 after the second
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
     await expect(handle.result()).resolves.toEqual({ status: 'disqualified', reason: 'unresponsive' });
@@ -89,16 +89,16 @@ describe('decay: no engagement for 30+ days costs 10 points, 90+ days 30 in tota
       (await suite.sql<{ score: number; status: string }[]>`SELECT score, status FROM leads WHERE lead_id = ${leadId}`)[0];
     await expect.poll(scoreNow).toEqual({ score: 65, status: 'mql' });
 
-    await suite.env.sleep('29 days');
+    await suite.sleep('29 days');
     expect(await scoreNow()).toEqual({ score: 65, status: 'mql' });
-    await suite.env.sleep('2 days');
+    await suite.sleep('2 days');
     expect(await scoreNow()).toEqual({ score: 55, status: 'mql' });
 
     const response = await suite.service.request('POST', `/leads/${leadId}/activities`, { type: 'clicked_email_link' }); // +10, and decay is gone
     expect(response.status).toBe(202);
     await expect.poll(scoreNow).toEqual({ score: 75, status: 'sql' });
 
-    await suite.env.sleep('31 days');
+    await suite.sleep('31 days');
     // Decay is recorded, but once sales-ready the band no longer moves the lead.
     expect(await scoreNow()).toEqual({ score: 65, status: 'sql' });
     const decayed = (await events(leadId)).filter((e) => e.type === 'score_changed' && e.data.reason === 'time since last engagement');
@@ -140,9 +140,9 @@ describe('re-enrichment: a lead whose enrichment failed is enriched again later'
       (await suite.sql<{ enrichment: string; score: number; company: string | null }[]>`SELECT enrichment, score, company FROM leads WHERE lead_id = ${leadId}`)[0];
     await expect.poll(lead).toEqual({ enrichment: 'failed', score: 50, company: null });
 
-    await suite.env.sleep('59 minutes');
+    await suite.sleep('59 minutes');
     expect(stub.countFor('recovering.test')).toBe(1);
-    await suite.env.sleep('2 minutes');
+    await suite.sleep('2 minutes');
     // saas +15, 800 employees +5, Canada +15
     await expect.poll(lead).toEqual({ enrichment: 'enriched', score: 85, company: 'Recovering' });
     expect(stub.countFor('recovering.test')).toBe(2);
@@ -164,7 +164,7 @@ describe('bounded history: continue-as-new carries the lead intact', () => {
       await expect.poll(async () => (await suite.sql`SELECT status FROM leads WHERE lead_id = ${leadId}`)[0]?.status).toBe('sql');
       const current = suite.env.client.workflow.getHandle(leadId);
       const firstRunId = (await current.describe()).runId;
-      await suite.env.sleep('10 days'); // ~60 retries: several runs' worth of events
+      await suite.sleep('10 days'); // ~60 retries: several runs' worth of events
 
       const description = await current.describe();
       expect(description.status.name).toBe('RUNNING');
@@ -176,7 +176,7 @@ describe('bounded history: continue-as-new carries the lead intact', () => {
       const suffix = randomUUID().slice(0, 6);
       await suite.sql`INSERT INTO teams (id, name, countries, business_hours) VALUES (${`team-${suffix}`}, 'Late team', ${['XH']}, ${suite.sql.json({ timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' })})`;
       await suite.sql`INSERT INTO reps (id, name, email, team_id) VALUES (${`rep-${suffix}`}, 'Late', 'late@example.com', ${`team-${suffix}`})`;
-      await suite.env.sleep('5 hours');
+      await suite.sleep('5 hours');
       await expect.poll(async () => (await suite.sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBe(`rep-${suffix}`);
       expect((await events(leadId)).filter((e) => e.type === 'captured')).toHaveLength(1);
     } finally {

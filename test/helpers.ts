@@ -12,7 +12,7 @@ import type { EnrichmentProvider } from '../activities/enrichment';
 import { createSql, type Sql } from '../db/client';
 import { migrate } from '../db/migrate';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
-import { leadStackOn, quietWorkflowBundle, startTimeSkippingServer, type LeadStack } from '../stack/time-skipping';
+import { leadStackOn, quietWorkflowBundle, skipTime, startTimeSkippingServer, type LeadStack } from '../stack/time-skipping';
 import { createLeadWorker } from '../worker/worker';
 
 export const namespace = 'default';
@@ -170,6 +170,8 @@ export interface TimeSkippingSuite {
   service: InProcessService;
   /** Lead ids a test started: terminated after it, since skipped time is global to the server and would keep waking them through later tests. */
   started: string[];
+  /** Skips time once the leads in `started` are idle (see `skipTime`): use it instead of `env.sleep`. */
+  sleep(duration: string | number): Promise<void>;
 }
 
 /**
@@ -177,7 +179,7 @@ export interface TimeSkippingSuite {
  * them, set up before its tests and torn down after.
  */
 export function timeSkippingSuite(name: string, options: { config?: unknown; ownDatabase?: boolean } = {}): TimeSkippingSuite {
-  const suite = { started: [] as string[] } as TimeSkippingSuite;
+  const suite = { started: [] as string[], sleep: (duration) => skipTime(suite.env, duration, suite.started) } as TimeSkippingSuite;
   beforeAll(async () => {
     suite.env = await startTimeSkipping();
     suite.sql = createSql(options.ownDatabase ? await freshDatabase(name) : inject('databaseUrl'), { max: 3 });

@@ -49,7 +49,7 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
     const [enrolled] = await ofType(leadId, 'cadence_enrolled');
     expect(enrolled!.data).toMatchObject({ cadence: 'mql-nurture', version: 1, steps: 10 });
 
-    await suite.env.sleep('181 days');
+    await suite.sleep('181 days');
     const steps = await ofType(leadId, 'cadence_step');
     // The default cadence (config/defaults.json): 3, 7, 14, 14, 21, 21, 21, 21, 28 and 30 days apart.
     const offsets = [3, 10, 24, 38, 59, 80, 101, 122, 150, 180];
@@ -91,7 +91,7 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
     await call('POST', '/teams', { id: `team-${suffix}`, name: 'US', countries: ['US'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' } }, 'ops-dev');
     const rep = await call('POST', '/reps', { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}` }, 'ops-dev');
     const { leadId } = await captureMql();
-    await suite.env.sleep('11 days'); // two steps
+    await suite.sleep('11 days'); // two steps
     await call('POST', `/leads/${leadId}/activities`, { type: 'visited_pricing_page' }); // +15 = 85
 
     await expect.poll(async () => (await lead(leadId)).status, { timeout: 20_000 }).toBe('sql');
@@ -99,7 +99,7 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
     expect((await ofType(leadId, 'cadence_exited'))[0]!.data).toMatchObject({ cadence: 'mql-nurture', step: 2, reason: 'lead is sql' });
     // The rep has it now (accepting stops the SLA ladder); no further nurture steps.
     await call('POST', `/leads/${leadId}/accept`, {}, rep.apiKey);
-    await suite.env.sleep('20 days');
+    await suite.sleep('20 days');
     expect(await ofType(leadId, 'cadence_step')).toHaveLength(2);
   });
 });
@@ -111,7 +111,7 @@ describe('marketing-pool and band moves', () => {
     suite.started.push(leadId);
     await expect.poll(async () => (await lead(leadId))?.cadence, { timeout: 20_000 }).toMatchObject({ name: 'marketing-pool', version: 1, step: 0 });
     const [enrolled] = await ofType(leadId, 'cadence_enrolled');
-    await suite.env.sleep('61 days');
+    await suite.sleep('61 days');
     const steps = await ofType(leadId, 'cadence_step');
     expect(steps.map((s) => [days(enrolled!.at, s.data.dueAt), s.data.template, s.data.sent])).toEqual([
       [30, 'marketing-pool/newsletter-01', true],
@@ -125,7 +125,7 @@ describe('marketing-pool and band moves', () => {
     const { leadId } = await call('POST', '/leads', { email: uniqueEmail('cooling'), source: 'webinar', country: 'US', consent: { email: 'opted_in' } });
     suite.started.push(leadId);
     await expect.poll(async () => (await lead(leadId))?.cadence?.name, { timeout: 20_000 }).toBe('mql-nurture');
-    await suite.env.sleep('31 days');
+    await suite.sleep('31 days');
     expect(await lead(leadId)).toMatchObject({ status: 'not_ready', score: 35, cadence: { name: 'marketing-pool', step: 0 } });
     const moves = (await timeline(leadId)).filter((e) => e.type.startsWith('cadence_') && e.type !== 'cadence_step');
     expect(moves.map((e) => [e.type, e.data.cadence])).toEqual([
@@ -140,10 +140,10 @@ describe('marketing-pool and band moves', () => {
 describe('consent: steps honour it', () => {
   it('sends no email step after the lead unsubscribes mid-cadence', async () => {
     const { leadId } = await captureMql();
-    await suite.env.sleep('11 days'); // steps 1 (day 3) and 2 (day 10)
+    await suite.sleep('11 days'); // steps 1 (day 3) and 2 (day 10)
     await call('POST', `/leads/${leadId}/activities`, { type: 'unsubscribed' });
     await expect.poll(async () => (await lead(leadId)).consent.email, { timeout: 20_000 }).toBe('opted_out');
-    await suite.env.sleep('30 days'); // steps 3 (day 24) and 4 (day 38) come due
+    await suite.sleep('30 days'); // steps 3 (day 24) and 4 (day 38) come due
 
     const steps = await ofType(leadId, 'cadence_step');
     expect(steps.map((s) => [s.data.step, s.data.sent, s.data.skipped])).toEqual([
@@ -158,7 +158,7 @@ describe('consent: steps honour it', () => {
 
   it('sends nothing to a lead that never opted in', async () => {
     const { leadId } = await captureMql('unknown');
-    await suite.env.sleep('11 days');
+    await suite.sleep('11 days');
     expect((await ofType(leadId, 'cadence_step')).map((s) => s.data.skipped)).toEqual(['email consent is unknown', 'email consent is unknown']);
     expect(await touchesSent(leadId, 'cadence_step')).toHaveLength(0);
   });
@@ -178,7 +178,7 @@ describe('versioned cadences: pinned leads keep their version; next_step moves t
     expect(await search(early.leadId)).toEqual([`${name}@${v1}`]);
     expect(await search(late.leadId)).toEqual([`${name}@${v2}`]);
 
-    await suite.env.sleep('4 days'); // early: step 1 of v1 (day 3); late: steps 1 and 2 of v2 (days 1, 3)
+    await suite.sleep('4 days'); // early: step 1 of v1 (day 3); late: steps 1 and 2 of v2 (days 1, 3)
     const templates = async (leadId: string) => (await ofType(leadId, 'cadence_step')).map((s) => [s.data.version, s.data.template]);
     expect(await templates(early.leadId)).toEqual([[v1, 'first/1']]);
     expect(await templates(late.leadId)).toEqual([[v2, 'second/1'], [v2, 'second/2']]);
@@ -186,7 +186,7 @@ describe('versioned cadences: pinned leads keep their version; next_step moves t
     const { version: v3 } = await publish(name, 'third', 'next_step', ['P5D', 'P5D', 'P5D', 'P5D', 'P5D']);
     // early's step 2 is due on day 10 (v1: 3 + 7) and is v3's step 2; from there v3's timing (5 days).
     // late's step 3 is due on day 5 (v2: 1 + 2 + 2) and is v3's step 3.
-    await suite.env.sleep('12 days');
+    await suite.sleep('12 days');
     expect(await templates(early.leadId)).toEqual([[v1, 'first/1'], [v3, 'third/2'], [v3, 'third/3']]);
     expect(await templates(late.leadId)).toEqual([[v2, 'second/1'], [v2, 'second/2'], [v3, 'third/3'], [v3, 'third/4'], [v3, 'third/5']]);
     expect((await ofType(early.leadId, 'cadence_migrated'))[0]!.data).toMatchObject({ cadence: name, from: v1, to: v3, step: 2 });
@@ -197,7 +197,7 @@ describe('versioned cadences: pinned leads keep their version; next_step moves t
 
     // A version published as pinned after that moves nobody.
     await publish(name, 'fourth', 'pinned');
-    await suite.env.sleep('6 days');
+    await suite.sleep('6 days');
     expect((await templates(early.leadId)).at(-1)).toEqual([v3, 'third/4']);
   });
 });
@@ -215,12 +215,12 @@ describe('accepted leads: 30 days without logged activity escalate and recycle',
       await expect.poll(async () => (await lead(leadId)).ownerId, { timeout: 20_000 }).toBe(rep.id);
       const acceptedAt = await suite.env.currentTimeMs();
       expect((await quick.request('POST', `/leads/${leadId}/accept`, {}, rep.apiKey)).status).toBe(200);
-      await suite.env.sleep('20 days');
+      await suite.sleep('20 days');
       expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call', note: 'left a voicemail' }, rep.apiKey)).status).toBe(200);
-      await suite.env.sleep('25 days'); // 45 days after accepting, 25 after the touch: still accepted
+      await suite.sleep('25 days'); // 45 days after accepting, 25 after the touch: still accepted
       expect((await lead(leadId)).status).toBe('accepted');
 
-      await suite.env.sleep('6 days');
+      await suite.sleep('6 days');
       expect(await lead(leadId)).toMatchObject({ status: 'recycled', statusReason: 'no_response', ownerId: null });
       const [escalated] = await ofType(leadId, 'escalated');
       expect(escalated!.data).toMatchObject({ to: `boss-${suffix}`, ownerId: rep.id });

@@ -28,6 +28,7 @@ async function setUpTeam(country: string, days: number[] = [1, 2, 3, 4, 5, 6, 7]
 async function capture(country: string, source = 'demo_request', extra: Record<string, unknown> = {}) {
   const response = await call('POST', '/leads', { email: `buyer.${randomUUID().slice(0, 8)}@prospect-${randomUUID().slice(0, 6)}.com`, source, country, ...extra }, 'capture-dev');
   expect(response.status).toBe(202);
+  suite.started.push(response.body.leadId);
   return response.body.leadId as string;
 }
 
@@ -59,7 +60,7 @@ describe('speed-to-lead SLA and escalation ladder', () => {
     expect(assignedRow).toMatchObject({ owner_id: firstOwner, priority: 'P1' });
     expect(minutes(start, assignedRow!.sla_due_at)).toBeCloseTo(5, 0);
 
-    await suite.env.sleep('12 minutes');
+    await suite.sleep('12 minutes');
     const events = await timeline(leadId);
     const ladder = events.filter((e) => ['assigned', 'sla_reminder', 'sla_breached', 'escalated'].includes(e.type));
     expect(ladder.map((e) => [e.type, e.data.ownerId ?? e.data.to ?? null])).toEqual([
@@ -96,7 +97,7 @@ describe('speed-to-lead SLA and escalation ladder', () => {
     const start = await suite.env.currentTimeMs();
     const leadId = await capture('XM');
     expect(await firstAssignment(leadId)).toMatchObject({ priority: 'P1', sla: 'PT30M', slaReason: 'demo_request is P1, outside business hours' });
-    await suite.env.sleep('61 minutes');
+    await suite.sleep('61 minutes');
     // The next rep also gets the off-hours 30 minutes; the team manager takes it at the second breach.
     expect(await ladderOf(leadId, start)).toEqual([
       ['assigned', 0],
@@ -115,7 +116,7 @@ describe('speed-to-lead SLA and escalation ladder', () => {
     const start = await suite.env.currentTimeMs();
     const leadId = await capture('XN', 'webinar', { employees: 5000, title: 'CEO' }); // webinar +30, CEO +20, outside region −10
     expect(await firstAssignment(leadId)).toMatchObject({ priority: 'P1', sla: 'PT5M', slaReason: 'webinar is P2, enterprise moves it up to P1' });
-    await suite.env.sleep('11 minutes');
+    await suite.sleep('11 minutes');
     expect(await ladderOf(leadId, start)).toEqual([
       ['assigned', 0],
       ['sla_reminder', 2.5],
@@ -133,12 +134,12 @@ describe('speed-to-lead SLA and escalation ladder', () => {
     const leadId = await capture('XO');
     await expect.poll(async () => (await suite.sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBeTruthy();
     const [{ owner_id: owner }] = (await suite.sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`) as any;
-    await suite.env.sleep('1 minute');
+    await suite.sleep('1 minute');
     const key = reps.find((r) => r.id === owner)!.apiKey;
     const accepted = await call('POST', `/leads/${leadId}/accept`, {}, key);
     expect(accepted.status).toBe(200);
     expect(accepted.body).toMatchObject({ status: 'accepted', ownerId: owner });
-    await suite.env.sleep('30 minutes');
+    await suite.sleep('30 minutes');
     const types = (await timeline(leadId)).map((e) => e.type);
     expect(types).not.toContain('sla_reminder');
     expect(types).not.toContain('sla_breached');

@@ -19,7 +19,7 @@ import { createSql } from '../../db/client';
 import { migrate } from '../../db/migrate';
 import { testServerExecutable } from '../../stack/engine';
 import { startEmbeddedPostgres } from '../../stack/postgres';
-import { leadStackOn, startTimeSkippingServer } from '../../stack/time-skipping';
+import { leadStackOn, skipTime, startTimeSkippingServer } from '../../stack/time-skipping';
 
 const label = process.argv[2];
 if (!label || !/^[a-z0-9-]+$/.test(label)) {
@@ -61,7 +61,7 @@ try {
   const acceptedLead = async (country: string) => {
     const rep = await repIn(country);
     const leadId = await capture('demo_request', country);
-    await env.sleep('1 minute');
+    await skipTime(env, '1 minute', [leadId]);
     await call(`/leads/${leadId}/accept`, {}, rep.apiKey);
     return { leadId, rep };
   };
@@ -71,30 +71,30 @@ try {
     // Nurtured and never engaging again (since cadences: a hundred days into mql-nurture).
     'mql-quiet': async () => {
       const leadId = await capture('webinar', 'XM');
-      await env.sleep('100 days');
+      await skipTime(env, '100 days', [leadId]);
       return leadId;
     },
     // Routed, accepted by the rep, then nothing logged.
     'accepted-quiet': async () => {
       const { leadId } = await acceptedLead('XA');
-      await env.sleep('100 days');
+      await skipTime(env, '100 days', [leadId]);
       return leadId;
     },
     // Nurtured, engaging once mid-cadence, then migrated to a next_step version of its cadence.
     'mql-engaged-migrated': async () => {
       const leadId = await capture('webinar', 'XE');
-      await env.sleep('12 days');
+      await skipTime(env, '12 days', [leadId]);
       await call(`/leads/${leadId}/activities`, { type: 'clicked_email_link', eventId: 'click-1' }, 'capture-dev');
       const steps = ['P3D', 'P7D', 'P30D', 'P30D'].map((after, i) => ({ after, channel: 'email', template: `recorded/${i + 1}` }));
       await call('/cadences/mql-nurture/versions', { steps, migrate: 'next_step' }, 'marketing-dev');
-      await env.sleep('60 days');
+      await skipTime(env, '60 days', [leadId]);
       return leadId;
     },
     // Routed, accepted, recycled by the rep for timing, then nothing.
     'recycled-quiet': async () => {
       const { leadId, rep } = await acceptedLead('XR');
       await call(`/leads/${leadId}/recycle`, { reason: 'timing' }, rep.apiKey);
-      await env.sleep('100 days');
+      await skipTime(env, '100 days', [leadId]);
       return leadId;
     },
   };
