@@ -20,13 +20,12 @@ export interface LongRuns {
 }
 
 /**
- * Two years in the life of one lead each, on the time-skipping server, counting runs and the events
+ * A year (`months`) in the life of two leads, on the time-skipping server, counting runs and the events
  * of each: continue-as-new must keep every run under the limit. The nurtured lead (not ready,
  * opted in) gets the twelve monthly steps of `marketing-pool` and opens an email every week. The
  * other waits all year in the unassigned queue (a made-up country no team covers), waking hourly to
- * retry routing: aging is stretched past the year so it stays open, and it gets no signals, because
- * the Java test server rejects a continue-as-new that races a signal ("invalid history builder
- * state"), which the real server handles.
+ * retry routing: aging is stretched past the year so it stays open. Time is skipped with `skipTime`,
+ * which waits for the lead to be idle first (the test server's CancelTimer race, sdk-java#2606).
  */
 export async function measureLongRuns(sql: Sql, log: (line: string) => void, months = 12): Promise<LongRuns> {
   const env = await startTimeSkippingServer(undefined, log);
