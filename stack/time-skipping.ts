@@ -33,8 +33,8 @@ export async function startTimeSkippingServer(path?: string, log?: (line: string
 }
 
 /**
- * Skips `duration` of time on the test server, once none of `workflowIds` has a workflow task or
- * an activity in flight.
+ * Skips `duration` of time on the test server once none of `workflowIds` has a workflow task or
+ * an activity in flight (see `whenIdle`).
  *
  * Why wait: the Java test server (1.38.0) rejects a CancelTimer for a timer that fired while the
  * workflow task cancelling it was running ("invalid history builder state for action",
@@ -45,16 +45,32 @@ export async function startTimeSkippingServer(path?: string, log?: (line: string
  * whose step is 60 days after enrolment. Once the lead is idle, each of its timers of the same
  * span falls before the sleep's end and fires during the skip.
  */
-export async function skipTime(env: TestWorkflowEnvironment, duration: string | number, workflowIds: Iterable<string>, patienceMs = 30_000) {
+export async function skipTime(env: TestWorkflowEnvironment, duration: string | number, workflowIds: Iterable<string>) {
+  await whenIdle(env, workflowIds);
+  await env.sleep(duration);
+}
+
+/**
+ * Ends workflows on the test server, each once it is idle: terminating a workflow whose workflow
+ * task is running leaks that task's time-skipping lock on the Java test server (1.38.0), which
+ * then skips no more time for anyone.
+ */
+export async function terminateWhenIdle(env: TestWorkflowEnvironment, workflowIds: Iterable<string>, reason: string) {
+  const ids = [...workflowIds];
+  await whenIdle(env, ids);
+  await Promise.allSettled(ids.map((id) => env.client.workflow.getHandle(id).terminate(reason)));
+}
+
+/** Waits until none of `workflowIds` has a workflow task or an activity in flight; throws after `patienceMs`. */
+export async function whenIdle(env: TestWorkflowEnvironment, workflowIds: Iterable<string>, patienceMs = 30_000) {
   const ids = [...workflowIds];
   const giveUpAt = Date.now() + patienceMs;
   for (;;) {
     const busy = (await Promise.all(ids.map(async (id) => ((await isIdle(env.client.workflow, id)) ? undefined : id)))).filter(Boolean);
-    if (busy.length === 0) break;
-    if (Date.now() > giveUpAt) throw new Error(`cannot skip time: ${busy.join(', ')} still busy after ${patienceMs} ms`);
+    if (busy.length === 0) return;
+    if (Date.now() > giveUpAt) throw new Error(`workflows still busy after ${patienceMs} ms: ${busy.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  await env.sleep(duration);
 }
 
 /** No workflow task scheduled or running and no activity pending, read from the current run's history (a closed or unknown workflow is idle). */

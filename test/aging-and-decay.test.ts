@@ -154,33 +154,30 @@ describe('re-enrichment: a lead whose enrichment failed is enriched again later'
 describe('bounded history: continue-as-new carries the lead intact', () => {
   it('splits a long wait into runs under the event limit, keeping score, routing and history', async () => {
     // Leads from this made-up country find no team: they wait in the unassigned queue, retrying every few hours.
-    const small = await serviceOn(suite.env, suite.sql, {
-      name: 'history',
-      config: { history: { maxEventsPerRun: 60 }, qualification: { sqlAt: 40, mqlAt: 20 }, routing: { unassignedRetryMax: 'PT4H' } },
+    const small = await suite.serviceFor('history', {
+      history: { maxEventsPerRun: 60 },
+      qualification: { sqlAt: 40, mqlAt: 20 },
+      routing: { unassignedRetryMax: 'PT4H' },
     });
-    try {
-      const email = `long.${randomUUID().slice(0, 8)}@waiting-${randomUUID().slice(0, 6)}.com`;
-      const { leadId } = await capture(email, 'demo_request', { country: 'XH', title: 'Founder' }, small);
-      await expect.poll(async () => (await suite.sql`SELECT status FROM leads WHERE lead_id = ${leadId}`)[0]?.status).toBe('sql');
-      const current = suite.env.client.workflow.getHandle(leadId);
-      const firstRunId = (await current.describe()).runId;
-      await suite.sleep('10 days'); // ~60 retries: several runs' worth of events
+    const email = `long.${randomUUID().slice(0, 8)}@waiting-${randomUUID().slice(0, 6)}.com`;
+    const { leadId } = await capture(email, 'demo_request', { country: 'XH', title: 'Founder' }, small);
+    await expect.poll(async () => (await suite.sql`SELECT status FROM leads WHERE lead_id = ${leadId}`)[0]?.status).toBe('sql');
+    const current = suite.env.client.workflow.getHandle(leadId);
+    const firstRunId = (await current.describe()).runId;
+    await suite.sleep('10 days'); // ~60 retries: several runs' worth of events
 
-      const description = await current.describe();
-      expect(description.status.name).toBe('RUNNING');
-      expect(description.runId).not.toBe(firstRunId);
-      expect(description.historyLength).toBeLessThanOrEqual(60 + 20);
-      const state = await current.query<{ lead: { status: string; score: { score: number }; routing: { ownerId: null; reason: string } } }>('leadState');
-      expect(state.lead).toMatchObject({ status: 'sql', score: { score: 60 }, routing: { ownerId: null, reason: 'no team covers XH, smb' } });
-      // Still retrying after the hand-overs, and still answering: a team now picks it up.
-      const suffix = randomUUID().slice(0, 6);
-      await suite.sql`INSERT INTO teams (id, name, countries, business_hours) VALUES (${`team-${suffix}`}, 'Late team', ${['XH']}, ${suite.sql.json({ timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' })})`;
-      await suite.sql`INSERT INTO reps (id, name, email, team_id) VALUES (${`rep-${suffix}`}, 'Late', 'late@example.com', ${`team-${suffix}`})`;
-      await suite.sleep('5 hours');
-      await expect.poll(async () => (await suite.sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBe(`rep-${suffix}`);
-      expect((await events(leadId)).filter((e) => e.type === 'captured')).toHaveLength(1);
-    } finally {
-      await small.stop();
-    }
+    const description = await current.describe();
+    expect(description.status.name).toBe('RUNNING');
+    expect(description.runId).not.toBe(firstRunId);
+    expect(description.historyLength).toBeLessThanOrEqual(60 + 20);
+    const state = await current.query<{ lead: { status: string; score: { score: number }; routing: { ownerId: null; reason: string } } }>('leadState');
+    expect(state.lead).toMatchObject({ status: 'sql', score: { score: 60 }, routing: { ownerId: null, reason: 'no team covers XH, smb' } });
+    // Still retrying after the hand-overs, and still answering: a team now picks it up.
+    const suffix = randomUUID().slice(0, 6);
+    await suite.sql`INSERT INTO teams (id, name, countries, business_hours) VALUES (${`team-${suffix}`}, 'Late team', ${['XH']}, ${suite.sql.json({ timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' })})`;
+    await suite.sql`INSERT INTO reps (id, name, email, team_id) VALUES (${`rep-${suffix}`}, 'Late', 'late@example.com', ${`team-${suffix}`})`;
+    await suite.sleep('5 hours');
+    await expect.poll(async () => (await suite.sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBe(`rep-${suffix}`);
+    expect((await events(leadId)).filter((e) => e.type === 'captured')).toHaveLength(1);
   }, 180_000); // hundreds of workflow tasks: slow when the other files' servers share the two cores
 });

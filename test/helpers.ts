@@ -12,7 +12,7 @@ import type { EnrichmentProvider } from '../activities/enrichment';
 import { createSql, type Sql } from '../db/client';
 import { migrate } from '../db/migrate';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
-import { leadStackOn, quietWorkflowBundle, skipTime, startTimeSkippingServer, type LeadStack } from '../stack/time-skipping';
+import { leadStackOn, quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenIdle, type LeadStack } from '../stack/time-skipping';
 import { createLeadWorker } from '../worker/worker';
 
 export const namespace = 'default';
@@ -172,6 +172,8 @@ export interface TimeSkippingSuite {
   started: string[];
   /** Skips time once the leads in `started` are idle (see `skipTime`): use it instead of `env.sleep`. */
   sleep(duration: string | number): Promise<void>;
+  /** A service with a configuration of its own for one test, stopped after the test once its leads are ended. */
+  serviceFor(name: string, config: unknown): Promise<InProcessService>;
 }
 
 /**
@@ -179,14 +181,25 @@ export interface TimeSkippingSuite {
  * them, set up before its tests and torn down after.
  */
 export function timeSkippingSuite(name: string, options: { config?: unknown; ownDatabase?: boolean } = {}): TimeSkippingSuite {
-  const suite = { started: [] as string[], sleep: (duration) => skipTime(suite.env, duration, suite.started) } as TimeSkippingSuite;
+  const testServices: InProcessService[] = [];
+  const suite: TimeSkippingSuite = {
+    started: [],
+    sleep: (duration) => skipTime(suite.env, duration, suite.started),
+    async serviceFor(serviceName, config) {
+      const service = await serviceOn(suite.env, suite.sql, { name: serviceName, config });
+      testServices.push(service);
+      return service;
+    },
+  } as Omit<TimeSkippingSuite, 'env' | 'sql' | 'service'> as TimeSkippingSuite;
   beforeAll(async () => {
     suite.env = await startTimeSkipping();
     suite.sql = createSql(options.ownDatabase ? await freshDatabase(name) : inject('databaseUrl'), { max: 3 });
     suite.service = await serviceOn(suite.env, suite.sql, { name, config: options.config });
   });
   afterEach(async () => {
-    await Promise.allSettled(suite.started.splice(0).map((id) => suite.env.client.workflow.getHandle(id).terminate('test over')));
+    // Ended while their workers still run: a workflow task left waiting for a stopped worker would never finish.
+    await terminateWhenIdle(suite.env, suite.started.splice(0), 'test over');
+    await Promise.all(testServices.splice(0).map((service) => service.stop()));
   });
   afterAll(async () => {
     await suite.service?.stop();

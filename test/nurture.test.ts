@@ -5,7 +5,7 @@ import { leadPolicy } from '../domain/config';
 import { leadIdFor } from '../domain/identity';
 import { captureSignal } from '../workflows/definitions';
 import type { leadWorkflow } from '../workflows/lead';
-import { serviceOn, storedTimeline, timeSkippingSuite, uniqueEmail } from './helpers';
+import { storedTimeline, timeSkippingSuite, uniqueEmail } from './helpers';
 
 // Nurture over months on the time-skipping server. The file has a database of its own: it publishes
 // versions of the real cadences, which leads in other test files must not be enrolled on.
@@ -208,30 +208,26 @@ describe('accepted leads: 30 days without logged activity escalate and recycle',
     await call('POST', '/teams', { id: `team-${suffix}`, name: 'Accepted', countries: ['XQ'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' } }, 'ops-dev');
     const rep = await call('POST', '/reps', { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}`, managerId: `boss-${suffix}` }, 'ops-dev');
     // Demo request +50, CEO +20, outside the target region −10: 60 — sales-ready with this file's own threshold.
-    const quick = await serviceOn(suite.env, suite.sql, { name: 'accepted', config: { qualification: { sqlAt: 60, mqlAt: 40 } } });
-    try {
-      const { leadId } = (await quick.request('POST', '/leads', { email: uniqueEmail('buyer'), source: 'demo_request', country: 'XQ', title: 'CEO' })).body;
-      suite.started.push(leadId);
-      await expect.poll(async () => (await lead(leadId)).ownerId, { timeout: 20_000 }).toBe(rep.id);
-      const acceptedAt = await suite.env.currentTimeMs();
-      expect((await quick.request('POST', `/leads/${leadId}/accept`, {}, rep.apiKey)).status).toBe(200);
-      await suite.sleep('20 days');
-      expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call', note: 'left a voicemail' }, rep.apiKey)).status).toBe(200);
-      await suite.sleep('25 days'); // 45 days after accepting, 25 after the touch: still accepted
-      expect((await lead(leadId)).status).toBe('accepted');
+    const quick = await suite.serviceFor('accepted', { qualification: { sqlAt: 60, mqlAt: 40 } });
+    const { leadId } = (await quick.request('POST', '/leads', { email: uniqueEmail('buyer'), source: 'demo_request', country: 'XQ', title: 'CEO' })).body;
+    suite.started.push(leadId);
+    await expect.poll(async () => (await lead(leadId)).ownerId, { timeout: 20_000 }).toBe(rep.id);
+    const acceptedAt = await suite.env.currentTimeMs();
+    expect((await quick.request('POST', `/leads/${leadId}/accept`, {}, rep.apiKey)).status).toBe(200);
+    await suite.sleep('20 days');
+    expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call', note: 'left a voicemail' }, rep.apiKey)).status).toBe(200);
+    await suite.sleep('25 days'); // 45 days after accepting, 25 after the touch: still accepted
+    expect((await lead(leadId)).status).toBe('accepted');
 
-      await suite.sleep('6 days');
-      expect(await lead(leadId)).toMatchObject({ status: 'recycled', statusReason: 'no_response', ownerId: null });
-      const [escalated] = await ofType(leadId, 'escalated');
-      expect(escalated!.data).toMatchObject({ to: `boss-${suffix}`, ownerId: rep.id });
-      expect(days(new Date(acceptedAt), escalated!.at)).toBeCloseTo(50, 1);
-      const [alert] = await suite.sql`SELECT recipient FROM notifications WHERE lead_id = ${leadId} AND kind = 'escalation'`;
-      expect(alert).toEqual({ recipient: `boss-${suffix}` });
-      // Back with marketing: the rep no longer owns it.
-      expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call' }, rep.apiKey)).status).toBe(403);
-    } finally {
-      await quick.stop();
-    }
+    await suite.sleep('6 days');
+    expect(await lead(leadId)).toMatchObject({ status: 'recycled', statusReason: 'no_response', ownerId: null });
+    const [escalated] = await ofType(leadId, 'escalated');
+    expect(escalated!.data).toMatchObject({ to: `boss-${suffix}`, ownerId: rep.id });
+    expect(days(new Date(acceptedAt), escalated!.at)).toBeCloseTo(50, 1);
+    const [alert] = await suite.sql`SELECT recipient FROM notifications WHERE lead_id = ${leadId} AND kind = 'escalation'`;
+    expect(alert).toEqual({ recipient: `boss-${suffix}` });
+    // Back with marketing: the rep no longer owns it.
+    expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call' }, rep.apiKey)).status).toBe(403);
   });
 });
 
