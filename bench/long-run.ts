@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { resolveLeadConfig } from '../config/load';
 import type { Sql } from '../db/client';
 import { runSizes } from '../stack/runs';
-import { leadStackOn, skipTime, startTimeSkippingServer, terminateWhenIdle } from '../stack/time-skipping';
+import { leadStackOn, skipTime, startTimeSkippingServer, terminateWhenQuiet } from '../stack/time-skipping';
 
 export interface LongRunHistory {
   months: number;
@@ -36,7 +36,7 @@ export async function measureLongRuns(sql: Sql, log: (line: string) => void, mon
     const email = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}@nowhere-${randomUUID().slice(0, 6)}.com`;
     const measure = async (leadId: string): Promise<LongRunHistory> => {
       const sizes = await runSizes(env.client, leadId);
-      await terminateWhenIdle(env, [leadId], 'long run measured');
+      await terminateWhenQuiet(env, [leadId], 'long run measured');
       return { months, runs: sizes.length, totalEvents: sizes.reduce((a, b) => a + b, 0), largestRun: Math.max(...sizes), limit: config.history.maxEventsPerRun };
     };
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { EnrichmentProvider } from '../activities/enrichment';
@@ -32,49 +33,51 @@ export async function startTimeSkippingServer(path?: string, log?: (line: string
   return env;
 }
 
-/**
- * Skips `duration` of time on the test server once none of `workflowIds` has a workflow task or
- * an activity in flight (see `whenIdle`).
- *
- * Why wait: the Java test server (1.38.0) rejects a CancelTimer for a timer that fired while the
- * workflow task cancelling it was running ("invalid history builder state for action",
- * temporalio/sdk-java#2606; the real server accepts it). The lead then never gets another
- * workflow task, and the server's time-skipping lock leaks, so every later sleep of the file
- * waits in real time. The race needs a lead timer coming due just after a sleep ends, cancelled
- * by the signal sent next: a 60-day sleep started while the lead was still enrolling in a cadence
- * whose step is 60 days after enrolment. Once the lead is idle, each of its timers of the same
- * span falls before the sleep's end and fires during the skip.
+/*
+ * Two bugs of the Java test server (1.38.0) leak a time-skipping lock, after which its time runs
+ * at wall-clock speed for everyone (every later sleep of the file times out):
+ * - it rejects a CancelTimer for a timer that fired while the cancelling workflow task ran
+ *   ("invalid history builder state for action", temporalio/sdk-java#2606; the real server
+ *   accepts it), and the lead gets no further workflow task. A signal cancels the lead's pending
+ *   timer, so a signal sent just before that timer comes due can hit it: a lead timer due a few
+ *   milliseconds after a sleep ends is common (timers chained over a sleep drift later by the
+ *   real time each workflow task takes).
+ * - terminating a workflow whose workflow task is running leaks that task's lock.
+ * So the test code touches a lead only when it is quiet: no workflow task or activity in flight
+ * and no timer due within `quietMs` (after a sleep, time runs at wall-clock speed until the next).
  */
+const quietMs = 5_000;
+
+/** Skips `duration` on the test server, waiting before and after until `workflowIds` are quiet. */
 export async function skipTime(env: TestWorkflowEnvironment, duration: string | number, workflowIds: Iterable<string>) {
-  await whenIdle(env, workflowIds);
+  const ids = [...workflowIds];
+  await whenQuiet(env, ids);
   await env.sleep(duration);
+  await whenQuiet(env, ids);
 }
 
-/**
- * Ends workflows on the test server, each once it is idle: terminating a workflow whose workflow
- * task is running leaks that task's time-skipping lock on the Java test server (1.38.0), which
- * then skips no more time for anyone.
- */
-export async function terminateWhenIdle(env: TestWorkflowEnvironment, workflowIds: Iterable<string>, reason: string) {
+/** Terminates workflows on the test server once they are quiet. */
+export async function terminateWhenQuiet(env: TestWorkflowEnvironment, workflowIds: Iterable<string>, reason: string) {
   const ids = [...workflowIds];
-  await whenIdle(env, ids);
+  await whenQuiet(env, ids);
   await Promise.allSettled(ids.map((id) => env.client.workflow.getHandle(id).terminate(reason)));
 }
 
-/** Waits until none of `workflowIds` has a workflow task or an activity in flight; throws after `patienceMs`. */
-export async function whenIdle(env: TestWorkflowEnvironment, workflowIds: Iterable<string>, patienceMs = 30_000) {
+/** Waits until none of `workflowIds` has a workflow task or an activity in flight or a timer due soon; throws after `patienceMs`. */
+export async function whenQuiet(env: TestWorkflowEnvironment, workflowIds: Iterable<string>, patienceMs = 30_000) {
   const ids = [...workflowIds];
   const giveUpAt = Date.now() + patienceMs;
   for (;;) {
-    const busy = (await Promise.all(ids.map(async (id) => ((await isIdle(env.client.workflow, id)) ? undefined : id)))).filter(Boolean);
+    const soon = (await env.currentTimeMs()) + quietMs;
+    const busy = (await Promise.all(ids.map(async (id) => ((await isQuiet(env.client.workflow, id, soon)) ? undefined : id)))).filter(Boolean);
     if (busy.length === 0) return;
     if (Date.now() > giveUpAt) throw new Error(`workflows still busy after ${patienceMs} ms: ${busy.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-/** No workflow task scheduled or running and no activity pending, read from the current run's history (a closed or unknown workflow is idle). */
-async function isIdle(client: WorkflowClient, workflowId: string): Promise<boolean> {
+/** Read from the current run's history; a closed or unknown workflow is quiet. */
+async function isQuiet(client: WorkflowClient, workflowId: string, soon: number): Promise<boolean> {
   let events;
   try {
     events = (await client.getHandle(workflowId).fetchHistory()).events ?? [];
@@ -83,30 +86,33 @@ async function isIdle(client: WorkflowClient, workflowId: string): Promise<boole
     throw error;
   }
   const pendingActivities = new Set<string>();
+  const timersDue = new Map<string, number>();
   let taskInFlight = false;
-  let closed = false;
   for (const event of events) {
-    const id = String(event.eventId);
-    if (event.activityTaskScheduledEventAttributes) pendingActivities.add(id);
+    if (event.activityTaskScheduledEventAttributes) pendingActivities.add(String(event.eventId));
     const ended =
       event.activityTaskCompletedEventAttributes ??
       event.activityTaskFailedEventAttributes ??
       event.activityTaskTimedOutEventAttributes ??
       event.activityTaskCanceledEventAttributes;
     if (ended) pendingActivities.delete(String(ended.scheduledEventId));
+    const timer = event.timerStartedEventAttributes;
+    if (timer) timersDue.set(timer.timerId!, tsToMs(event.eventTime) + tsToMs(timer.startToFireTimeout));
+    const timerEnded = event.timerFiredEventAttributes ?? event.timerCanceledEventAttributes;
+    if (timerEnded) timersDue.delete(timerEnded.timerId!);
+    // A failed or timed-out task is scheduled again (a repeated failure is not written down): still in flight.
     if (event.workflowTaskScheduledEventAttributes || event.workflowTaskStartedEventAttributes) taskInFlight = true;
     if (event.workflowTaskCompletedEventAttributes) taskInFlight = false;
-    // A failed or timed-out task is scheduled again (a repeated failure is not written down): still in flight.
-    closed ||= Boolean(
+    const closed =
       event.workflowExecutionCompletedEventAttributes ??
-        event.workflowExecutionFailedEventAttributes ??
-        event.workflowExecutionTimedOutEventAttributes ??
-        event.workflowExecutionTerminatedEventAttributes ??
-        event.workflowExecutionCanceledEventAttributes ??
-        event.workflowExecutionContinuedAsNewEventAttributes,
-    );
+      event.workflowExecutionFailedEventAttributes ??
+      event.workflowExecutionTimedOutEventAttributes ??
+      event.workflowExecutionTerminatedEventAttributes ??
+      event.workflowExecutionCanceledEventAttributes ??
+      event.workflowExecutionContinuedAsNewEventAttributes;
+    if (closed) return true;
   }
-  return closed || (!taskInFlight && pendingActivities.size === 0);
+  return !taskInFlight && pendingActivities.size === 0 && [...timersDue.values()].every((due) => due > soon);
 }
 
 export interface LeadStack {

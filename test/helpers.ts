@@ -12,7 +12,7 @@ import type { EnrichmentProvider } from '../activities/enrichment';
 import { createSql, type Sql } from '../db/client';
 import { migrate } from '../db/migrate';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
-import { leadStackOn, quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenIdle, type LeadStack } from '../stack/time-skipping';
+import { leadStackOn, quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, type LeadStack } from '../stack/time-skipping';
 import { createLeadWorker } from '../worker/worker';
 
 export const namespace = 'default';
@@ -170,7 +170,7 @@ export interface TimeSkippingSuite {
   service: InProcessService;
   /** Lead ids a test started: terminated after it, since skipped time is global to the server and would keep waking them through later tests. */
   started: string[];
-  /** Skips time once the leads in `started` are idle (see `skipTime`): use it instead of `env.sleep`. */
+  /** Skips time with the leads in `started` quiet before and after (see `skipTime`): use it instead of `env.sleep`. */
   sleep(duration: string | number): Promise<void>;
   /** A service with a configuration of its own for one test, stopped after the test once its leads are ended. */
   serviceFor(name: string, config: unknown): Promise<InProcessService>;
@@ -198,7 +198,7 @@ export function timeSkippingSuite(name: string, options: { config?: unknown; own
   });
   afterEach(async () => {
     // Ended while their workers still run: a workflow task left waiting for a stopped worker would never finish.
-    await terminateWhenIdle(suite.env, suite.started.splice(0), 'test over');
+    await terminateWhenQuiet(suite.env, suite.started.splice(0), 'test over');
     await Promise.all(testServices.splice(0).map((service) => service.stop()));
   });
   afterAll(async () => {

@@ -19,7 +19,7 @@ import { createSql } from '../../db/client';
 import { migrate } from '../../db/migrate';
 import { testServerExecutable } from '../../stack/engine';
 import { startEmbeddedPostgres } from '../../stack/postgres';
-import { leadStackOn, skipTime, startTimeSkippingServer, terminateWhenIdle, whenIdle } from '../../stack/time-skipping';
+import { leadStackOn, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from '../../stack/time-skipping';
 
 const label = process.argv[2];
 if (!label || !/^[a-z0-9-]+$/.test(label)) {
@@ -106,11 +106,11 @@ try {
       const leadId = await scenario();
       const handle = env.client.workflow.getHandle(leadId);
       // The history ends where the lead waits, after its last workflow task.
-      await whenIdle(env, [leadId]);
+      await whenQuiet(env, [leadId]);
       const history = await handle.fetchHistory();
       writeFileSync(new URL(`${name}.json`, outDir), historyToJSON(history));
       log(`${name}: ${history.events?.length ?? 0} events → test/histories/${label}/${name}.json`);
-      await terminateWhenIdle(env, [leadId], 'history recorded');
+      await terminateWhenQuiet(env, [leadId], 'history recorded');
     }
   });
 } finally {
