@@ -37,7 +37,6 @@ function recordFromRow(row: LeadRow): LeadRecord {
   };
 }
 
-
 export interface LeadSave {
   lead: LeadRecord;
   events: TimelineEvent[];

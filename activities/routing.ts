@@ -21,8 +21,6 @@ export interface RouteRequest {
   at: string;
 }
 
-export type { Assignment };
-
 interface TeamRow {
   id: string;
   name: string;

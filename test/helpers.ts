@@ -170,7 +170,7 @@ export interface TimeSkippingSuite {
   service: InProcessService;
   /** Lead ids a test started: terminated after it, since skipped time is global to the server and would keep waking them through later tests. */
   started: string[];
-  /** Skips time with the leads in `started` quiet before and after (see `skipTime`): use it instead of `env.sleep`. */
+  /** Skips time, then waits until the leads in `started` are quiet (see `skipTime`): use it instead of `env.sleep`. */
   sleep(duration: string | number): Promise<void>;
   /** A service with a configuration of its own for one test, stopped after the test once its leads are ended. */
   serviceFor(name: string, config: unknown): Promise<InProcessService>;

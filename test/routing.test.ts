@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { routingActivities, type Assignment, type RouteRequest } from '../activities/routing';
+import { routingActivities, type RouteRequest } from '../activities/routing';
+import type { Assignment } from '../domain/lead-record';
 import { resolveLeadConfig } from '../config/load';
 import { createSql, type Sql } from '../db/client';
 
