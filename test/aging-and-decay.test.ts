@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProvider } from '../activities/enrichment/http';
-import type { leadWorkflow } from '../workflows/lead';
+import type { leadWorkflow } from '../workflows/lead/workflow';
 import { EnrichmentStub } from './enrichment-stub';
 import { serviceOn, storedTimeline, timeSkippingSuite, uniqueEmail, type InProcessService } from './helpers';
 

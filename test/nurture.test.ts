@@ -4,7 +4,7 @@ import { resolveLeadConfig } from '../config/load';
 import { leadPolicy } from '../domain/config';
 import { leadIdFor } from '../domain/identity';
 import { captureSignal } from '../workflows/definitions';
-import type { leadWorkflow } from '../workflows/lead';
+import type { leadWorkflow } from '../workflows/lead/workflow';
 import { storedTimeline, timeSkippingSuite, uniqueEmail } from './helpers';
 
 // Nurture over months on the time-skipping server. The file has a database of its own: it publishes

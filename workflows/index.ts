@@ -1,1 +1,1 @@
-export { leadWorkflow } from './lead';
+export { leadWorkflow } from './lead/workflow';

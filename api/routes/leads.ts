@@ -5,7 +5,7 @@ import { captureSchema, type CaptureSignal } from '../../domain/capture';
 import { leadPolicy } from '../../domain/config';
 import { closedStatuses, leadStatuses, type LeadStatus } from '../../domain/lead';
 import { captureSignal, searchAttributes } from '../../workflows/definitions';
-import type { leadWorkflow } from '../../workflows/lead';
+import type { leadWorkflow } from '../../workflows/lead/workflow';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { errorResponses } from '../errors';

@@ -67,6 +67,7 @@ try {
   };
 
   /** Each scenario starts a lead, lives its months, and returns its id; its history is taken where it stands. */
+  const only = process.argv.slice(3);
   const scenarios: Record<string, () => Promise<string>> = {
     // Nurtured and never engaging again (since cadences: a hundred days into mql-nurture).
     'mql-quiet': async () => {
@@ -97,11 +98,63 @@ try {
       await skipTime(env, '100 days', [leadId]);
       return leadId;
     },
+    // Routed to a rep who never answers: reminder, breach and reassignment to the other rep, a second breach and escalation to the team manager.
+    'sla-escalated': async () => {
+      const manager = await repIn('XQ');
+      const suffix = randomUUID().slice(0, 6);
+      const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
+      await call('/teams', { id: `team-${suffix}`, name: 'Team XS', countries: ['XS'], businessHours: hours, managerId: manager.id }, 'ops-dev');
+      for (const n of [1, 2]) await call('/reps', { id: `rep-${suffix}-${n}`, name: `Rep ${n}`, email: `rep-${suffix}-${n}@example.com`, teamId: `team-${suffix}`, managerId: manager.id }, 'ops-dev');
+      const leadId = await capture('demo_request', 'XS');
+      await skipTime(env, '2 hours', [leadId]);
+      return leadId;
+    },
+    // No team covers its country: the unassigned queue and its retries, then a team and rep appear, the lead is routed, touched and converted.
+    'unassigned-routed-converted': async () => {
+      const leadId = await capture('demo_request', 'XU');
+      await skipTime(env, '3 hours', [leadId]);
+      const rep = await repIn('XU');
+      await skipTime(env, '1 minute', [leadId]);
+      await call(`/leads/${leadId}/touches`, { channel: 'call', note: 'left a voicemail' }, rep.apiKey);
+      await skipTime(env, '2 days', [leadId]);
+      await call(`/leads/${leadId}/convert`, { opportunity: { name: 'Recorded deal', amount: 1000 } }, rep.apiKey);
+      return leadId;
+    },
+    // Accepted, reassigned by ops to another rep, then disqualified by the new owner.
+    'reassigned-disqualified': async () => {
+      const { leadId } = await acceptedLead('XD');
+      const other = await repIn('XO');
+      await call(`/leads/${leadId}/reassign`, { ownerId: other.id }, 'ops-dev');
+      await skipTime(env, '1 day', [leadId]);
+      await call(`/leads/${leadId}/disqualify`, { reason: 'no_budget' }, other.apiKey);
+      return leadId;
+    },
+    // A not-ready lead that engages until it is sales-ready: leaves marketing-pool, is routed, then sits unanswered past its ladder.
+    'engaged-to-sql': async () => {
+      await repIn('XN');
+      const leadId = await capture('content_download', 'XN');
+      await skipTime(env, '3 days', [leadId]);
+      await call(`/leads/${leadId}/activities`, { type: 'visited_pricing_page', eventId: 'pricing-1' }, 'capture-dev');
+      await skipTime(env, '1 day', [leadId]);
+      await call(`/leads/${leadId}/activities`, { type: 'requested_demo', eventId: 'demo-1' }, 'capture-dev');
+      await skipTime(env, '1 day', [leadId]);
+      return leadId;
+    },
+    // Disqualified by its rep, then captured again: a new run reactivates it from Postgres.
+    'reactivated': async () => {
+      const { leadId, rep } = await acceptedLead('XV');
+      await call(`/leads/${leadId}/disqualify`, { reason: 'wrong_fit' }, rep.apiKey);
+      await skipTime(env, '10 days', [leadId]);
+      const email = ((await request('GET', `/leads/${leadId}`, undefined, 'ops-dev')).body as { email: string }).email;
+      await call('/leads', { email, source: 'webinar', country: 'XV' }, 'capture-dev');
+      await skipTime(env, '5 days', [leadId]);
+      return leadId;
+    },
   };
 
   await worker.runUntil(async () => {
     mkdirSync(outDir, { recursive: true });
-    for (const [name, scenario] of Object.entries(scenarios)) {
+    for (const [name, scenario] of Object.entries(scenarios).filter(([name]) => only.length === 0 || only.includes(name))) {
       log(`${name}: running`);
       const leadId = await scenario();
       const handle = env.client.workflow.getHandle(leadId);

@@ -1,0 +1,101 @@
+import { ActivityFailure } from '@temporalio/workflow';
+import type { CaptureSignal } from '../../domain/capture';
+import { applyConsent, consentFromCapture, type ConsentChannel, type ConsentRecord } from '../../domain/consent';
+import { activityOfSource, newEngagement, recordActivity } from '../../domain/engagement';
+import type { LeadRecord } from '../../domain/lead-record';
+import { enrichProfile, mergeCapture, type Firmographics } from '../../domain/profile';
+import { emailDomainOf } from '../../domain/scoring';
+import type { ActivitySignal } from '../definitions';
+import { saveOrRoute } from './assignment';
+import { rescore } from './scoring';
+import { now, type LeadRun } from './run';
+
+/**
+ * What comes in (DESIGN.md, "Capture, dedupe and merge", "Enrichment", "Consent"): captures merged
+ * into the lead, engagement events, consent, and enrichment of the first capture.
+ */
+
+const enrichableFields: (keyof Firmographics)[] = ['companyName', 'employees', 'industry', 'country', 'techStack', 'fundingStage'];
+
+function noteConsent(run: LeadRun, current: LeadRecord, channel: ConsentChannel, consentRecord: ConsentRecord) {
+  const { consent, change } = applyConsent(current.consent, channel, consentRecord);
+  current.consent = consent;
+  if (change) {
+    run.journal.record('consent_changed', { channel, from: change.from, to: consentRecord.status, source: consentRecord.source, text: consentRecord.text ?? null }, consentRecord.at);
+  }
+}
+
+/** Fills what the lead lacks from the enrichment provider; on failure the lead is scored on what is known and enriched again after `retryAfter`. */
+export async function enrich(run: LeadRun, current: LeadRecord) {
+  const missing = enrichableFields.filter((field) => {
+    const key = field === 'companyName' ? 'company' : field;
+    const value = current.profile[key];
+    return value === undefined || (Array.isArray(value) && value.length === 0);
+  });
+  try {
+    const { provider, firmographics } = await run.enrichLead({ email: current.profile.email, domain: emailDomainOf(current.profile.email), fields: missing });
+    run.enrichmentFailedAt = undefined;
+    if (!firmographics) {
+      current.enrichment = 'not_found';
+      run.journal.record('enrichment_not_found', { provider });
+      return;
+    }
+    const before = current.profile;
+    current.profile = enrichProfile(before, firmographics);
+    current.enrichment = 'enriched';
+    const filled = Object.keys(current.profile).filter((k) => !(k in before));
+    run.journal.record('enriched', { provider, filled });
+  } catch (error) {
+    const message = error instanceof ActivityFailure ? (error.cause?.message ?? error.message) : String(error);
+    current.enrichment = 'failed';
+    run.enrichmentFailedAt = now();
+    run.journal.record('enrichment_failed', { error: message, retryAfter: run.policy.enrichment.retryAfter });
+  }
+}
+
+/** A capture of this person: the first one makes the lead, later ones merge into it (or reopen a closed one). */
+export async function onCapture(run: LeadRun, { captureId, receivedAt, capture }: CaptureSignal) {
+  if (!run.firstSight(captureId)) return;
+  run.captures += 1;
+  const { lead, leadId } = run;
+  const merged = lead !== undefined && run.reactivatedFrom === undefined;
+  const current: LeadRecord = lead
+    ? { ...lead, profile: mergeCapture(lead.profile, capture) }
+    : { leadId, status: 'new', profile: mergeCapture(undefined, capture), consent: {}, engagement: newEngagement(now()), enrichment: 'pending' };
+  run.lead = current;
+  if (run.reactivatedFrom) {
+    run.journal.record('reactivated', { previousStatus: run.reactivatedFrom });
+    run.reactivatedFrom = undefined;
+  }
+  run.journal.add({
+    key: `capture:${captureId}`,
+    at: capture.occurredAt ?? receivedAt,
+    type: 'captured',
+    actor: `capture:${capture.source}`,
+    data: { source: capture.source, sourceDetail: capture.sourceDetail ?? null, merged },
+  });
+  for (const { channel, record: consentRecord } of consentFromCapture(capture, receivedAt)) noteConsent(run, current, channel, consentRecord);
+  current.engagement = recordActivity(current.engagement, activityOfSource[capture.source], now());
+  if (current.enrichment === 'pending') await enrich(run, current);
+  rescore(run, current, `captured via ${capture.source}`);
+  await saveOrRoute(run, current);
+}
+
+/** An engagement event (`POST /leads/{id}/activities`): recorded once per id, re-scores the lead. */
+export async function onEngagement(run: LeadRun, signal: ActivitySignal) {
+  const current = run.lead;
+  if (!current || !run.firstSight(signal.activityId)) return;
+  run.journal.add({
+    key: `activity:${signal.activityId}`,
+    at: signal.occurredAt ?? signal.receivedAt,
+    type: 'activity',
+    actor: signal.actor,
+    data: { type: signal.type, eventId: signal.eventId ?? null },
+  });
+  current.engagement = recordActivity(current.engagement, signal.type, now());
+  if (signal.type === 'unsubscribed') {
+    noteConsent(run, current, 'email', { status: 'opted_out', at: signal.occurredAt ?? signal.receivedAt, source: 'activity:unsubscribed' });
+  }
+  rescore(run, current, `activity ${signal.type}`);
+  await saveOrRoute(run, current);
+}

@@ -1,0 +1,79 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { cadenceLabel } from '../../domain/cadence';
+import type { LeadRecord, OutboxNotification, TimelineEvent } from '../../domain/lead-record';
+import { searchAttributes } from '../definitions';
+import type { LeadRun } from './run';
+
+const isoNow = () => new Date().toISOString();
+
+/**
+ * What a run writes down: timeline events and outbox notifications gathered between saves, and
+ * the search attributes ops filter on. Keys are unique per run and stable on replay.
+ */
+export class Journal {
+  private events: TimelineEvent[] = [];
+  private outbox: OutboxNotification[] = [];
+  private seq = 0;
+  private lastPublished = '';
+
+  constructor(private readonly leadId: string) {}
+
+  /** A timeline event caused by this run. */
+  record(type: string, data: Record<string, unknown>, at = isoNow(), actor = 'system') {
+    this.events.push({ key: `${workflowInfo().runId}:${++this.seq}`, at, type, actor, data });
+  }
+
+  /** A timeline event with a key of its own (a capture, an engagement event), so a redelivery writes it once. */
+  add(event: TimelineEvent) {
+    this.events.push(event);
+  }
+
+  /** Queues an alert in the outbox, written with the lead's next save. */
+  notify(kind: OutboxNotification['kind'], recipient: string, message: string, data: Record<string, unknown> = {}) {
+    this.outbox.push({ key: `${workflowInfo().runId}:${++this.seq}`, kind, recipient, message, data: { leadId: this.leadId, ...data } });
+  }
+
+  get hasPending(): boolean {
+    return this.events.length > 0 || this.outbox.length > 0;
+  }
+
+  /** Hands over what was gathered since the last save. */
+  take(): { events: TimelineEvent[]; notifications: OutboxNotification[] } {
+    const taken = { events: this.events, notifications: this.outbox };
+    this.events = [];
+    this.outbox = [];
+    return taken;
+  }
+
+  /** Upserts the search attributes; each upsert is an event and a visibility write, so only when something ops can filter on changed. */
+  publish(current: LeadRecord, nurtures: boolean) {
+    const routing = current.routing;
+    const slaOpen = routing?.dueAt && !routing.respondedAt;
+    const attributes = [
+      { key: searchAttributes.LeadStatus, value: current.status },
+      { key: searchAttributes.LeadSource, value: current.profile.source },
+      ...(current.score ? [{ key: searchAttributes.LeadScore, value: current.score.score }] : []),
+      ...(routing ? [{ key: searchAttributes.LeadPriority, value: routing.priority }] : []),
+      { key: searchAttributes.LeadOwner, value: routing?.ownerId ?? null },
+      { key: searchAttributes.SlaDueAt, value: slaOpen ? new Date(routing!.dueAt!) : null },
+      ...(nurtures ? [{ key: searchAttributes.CadenceVersion, value: current.cadence ? cadenceLabel(current.cadence) : null }] : []),
+    ] as SearchAttributeUpdatePair[];
+    const published = JSON.stringify(attributes.map(({ key, value }) => [key.name, value]));
+    if (published !== this.lastPublished) {
+      upsertSearchAttributes(attributes);
+      this.lastPublished = published;
+    }
+  }
+}
+
+/**
+ * Writes the lead, the events and alerts gathered since the last save, in one transaction, then
+ * publishes its search attributes. Callers keep the cadence in step with the status first
+ * (`followStatus` in nurture.ts).
+ */
+export async function save(run: LeadRun, current: LeadRecord) {
+  const { events, notifications } = run.journal.take();
+  await run.io().saveLead({ lead: current, events, notifications });
+  run.journal.publish(current, run.nurtures);
+}

@@ -1,0 +1,135 @@
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { createActivities } from '../../activities';
+import type { ActionName } from '../../domain/actions';
+import type { CaptureSignal } from '../../domain/capture';
+import type { LeadPolicy } from '../../domain/config';
+import { durationMs } from '../../domain/duration';
+import type { LeadStatus } from '../../domain/lead';
+import type { LeadRecord } from '../../domain/lead-record';
+import type { ActionRequest, ActionResult, ActivitySignal } from '../definitions';
+import { Journal } from './journal';
+
+export type Activities = ReturnType<typeof createActivities>;
+
+const dataAccess = { startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } } as const;
+/**
+ * What someone waits for (a capture being routed, a rep's action) runs as local activities: short
+ * Postgres transactions run by the worker inside the workflow task, without the round trips of
+ * scheduling activity tasks through the server — that is most of speed-to-lead. What timers start
+ * (the SLA ladder, routing retries, decay, re-enrichment) runs as ordinary activities, which the
+ * server retries and the UI shows as pending through a long outage.
+ */
+const fast = proxyLocalActivities<Activities>(dataAccess);
+export const durable = proxyActivities<Activities>(dataAccess);
+
+/** The workflow clock: the SDK makes Date deterministic inside workflows. */
+export const clock = () => new Date().getTime();
+export const now = () => new Date().toISOString();
+
+/** Signals, carried over continue-as-new when they arrive at a boundary. */
+export type SignalWork = { kind: 'capture'; signal: CaptureSignal } | { kind: 'activity'; signal: ActivitySignal } | { kind: 'retryRouting' };
+/** A rep or ops action waiting its turn; its update handler waits for the outcome. */
+export interface ActionWork {
+  kind: 'action';
+  name: ActionName;
+  request: ActionRequest<ActionName>;
+  resolve(result: ActionResult): void;
+  reject(error: unknown): void;
+}
+export type Work = SignalWork | ActionWork;
+
+/** Carried over continue-as-new so a months-long lead keeps everything it knows. */
+export interface CarriedState {
+  lead: LeadRecord;
+  /** Capture and event ids already applied, newest last (bounded). */
+  seenIds: string[];
+  enrichmentFailedAt?: string;
+  /** While in the unassigned queue: the next routing attempt and the backoff. */
+  routeRetryAt?: number;
+  routeRetryDelay?: number;
+}
+
+export interface LeadWorkflowInput {
+  leadId: string;
+  policy: LeadPolicy;
+  /** false when the API found no stored lead for this person: there is nothing to load. */
+  stored?: boolean;
+  carried?: CarriedState;
+  /** Signals that arrived while the previous run was closing or continuing as new. */
+  pending?: SignalWork[];
+}
+
+const seenIdsKept = 500;
+
+/**
+ * The state of one run of a lead's workflow and what it carries into the next, shared by the
+ * lifecycle modules (intake, assignment, nurture, actions). It also decides how data access runs:
+ * as local activities while someone waits, as ordinary activities for work that timers start.
+ */
+export class LeadRun {
+  readonly leadId: string;
+  policy: LeadPolicy;
+  /** false: this run started before cadences and keeps its old rules (every open lead disqualified after 90 idle days) to its end. */
+  readonly nurtures: boolean;
+  readonly journal: Journal;
+  readonly queue: Work[];
+  lead?: LeadRecord;
+  /** Captures applied in this run (the state query reports it). */
+  captures = 0;
+  /** Set by the first capture of a run that reopened a closed lead, until that capture is applied. */
+  reactivatedFrom?: LeadStatus;
+  seenIds: string[];
+  enrichmentFailedAt?: string;
+  /** While in the unassigned queue: when to try routing again, and the current backoff. */
+  routeRetryAt?: number;
+  routeRetryDelay: number;
+  /** True while the main loop is applying a signal, an action or a timer. */
+  busy = false;
+  /** Set while applying signals and updates; cleared for work that timers start. */
+  someoneWaits: boolean;
+  private readonly enrichFast: Activities['enrichLead'];
+  private readonly enrichDurable: Activities['enrichLead'];
+
+  constructor(input: LeadWorkflowInput, nurtures: boolean) {
+    this.leadId = input.leadId;
+    this.policy = input.policy;
+    this.nurtures = nurtures;
+    this.journal = new Journal(input.leadId);
+    this.queue = [...(input.pending ?? [])];
+    this.seenIds = input.carried?.seenIds ?? [];
+    this.enrichmentFailedAt = input.carried?.enrichmentFailedAt;
+    this.routeRetryAt = input.carried?.routeRetryAt;
+    this.routeRetryDelay = input.carried?.routeRetryDelay ?? durationMs(input.policy.routing.unassignedRetryFirst);
+    // A run carried over from the last one starts on its own.
+    this.someoneWaits = input.carried === undefined;
+    // Enrichment never holds speed-to-lead up longer than its budget; the provider retries within it.
+    const enrichment = { startToCloseTimeout: durationMs(input.policy.enrichment.budget), retry: { maximumAttempts: 1 } };
+    this.enrichFast = proxyLocalActivities<Activities>(enrichment).enrichLead;
+    this.enrichDurable = proxyActivities<Activities>(enrichment).enrichLead;
+  }
+
+  /** Data access: local while someone waits, ordinary otherwise. */
+  io(): Activities {
+    return this.someoneWaits ? fast : durable;
+  }
+
+  enrichLead: Activities['enrichLead'] = (query) => (this.someoneWaits ? this.enrichFast : this.enrichDurable)(query);
+
+  /** A capture or event id seen before is not applied again; the newest are kept. */
+  firstSight(id: string): boolean {
+    if (this.seenIds.includes(id)) return false;
+    this.seenIds = [...this.seenIds, id].slice(-seenIdsKept);
+    return true;
+  }
+
+  setStatus(current: LeadRecord, status: LeadStatus, reason?: string) {
+    this.journal.record('status_changed', { status, previous: current.status, reason: reason ?? null });
+    current.status = status;
+    current.statusReason = reason;
+  }
+
+  /** What continue-as-new hands to the next run. */
+  carried(): CarriedState {
+    return { lead: this.lead!, seenIds: this.seenIds, enrichmentFailedAt: this.enrichmentFailedAt, routeRetryAt: this.routeRetryAt, routeRetryDelay: this.routeRetryDelay };
+  }
+}
