@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { loadEnv, temporalConnectionOptions, temporalUiUrl } from '../config/env';
+import { applicationName, loadEnv, temporalConnectionOptions, temporalUiUrl } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { createSql } from '../db/client';
 import { createApp } from './app';
@@ -14,7 +14,7 @@ async function main() {
   if (!env.API_KEYS) {
     console.log('api: API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
   }
-  const sql = createSql(env.DATABASE_URL);
+  const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
   const connection = await Connection.connect(temporalConnectionOptions(env));
   const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
   const app = createApp(

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { resolveLeadConfig } from '../config/load';
 import type { Sql } from '../db/client';
-import { runSizes } from '../stack/runs';
-import { leadStackOn, skipTime, startTimeSkippingServer, terminateWhenQuiet } from '../stack/time-skipping';
+import { runSizes } from '../test/support/runs';
+import { leadStackOn, skipTime, startTimeSkippingServer, terminateWhenQuiet } from '../test/support/time-skipping';
 
 export interface LongRunHistory {
   months: number;

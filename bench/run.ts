@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import getPort from 'get-port';
+import { z } from 'zod';
+import { parseEnv, positiveInt } from '../config/env';
 import { createSql } from '../db/client';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres } from '../stack/postgres';
@@ -23,14 +25,26 @@ import { measureLongRuns } from './long-run';
 import { pool, rssMiB, summary } from './stats';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const size = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+/** The bench's knobs (README, "Benchmark"); the service's own variables are validated by config/env.ts. */
+const benchEnv = parseEnv(
+  z.object({
+    BENCH_RATE: z.coerce.number().positive().default(20),
+    BENCH_DURATION: z.coerce.number().positive().default(60),
+    BENCH_TIMERS: positiveInt.default(10_000),
+    BENCH_NOOP: positiveInt.default(2000),
+    BENCH_THROUGHPUT_LEADS: positiveInt.default(1000),
+    BENCH_LONG_RUN_MONTHS: positiveInt.default(12),
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker.
+    BENCH_WORKER_NODE_OPTIONS: z.string().optional(),
+  }),
+);
 const options = {
-  rate: size('BENCH_RATE', 20),
-  duration: size('BENCH_DURATION', 60),
-  timers: size('BENCH_TIMERS', 10_000),
-  noop: size('BENCH_NOOP', 2000),
-  throughputLeads: size('BENCH_THROUGHPUT_LEADS', 1000),
-  longRunMonths: size('BENCH_LONG_RUN_MONTHS', 12),
+  rate: benchEnv.BENCH_RATE,
+  duration: benchEnv.BENCH_DURATION,
+  timers: benchEnv.BENCH_TIMERS,
+  noop: benchEnv.BENCH_NOOP,
+  throughputLeads: benchEnv.BENCH_THROUGHPUT_LEADS,
+  longRunMonths: benchEnv.BENCH_LONG_RUN_MONTHS,
 };
 const timerSample = Math.min(200, Math.max(10, Math.round(options.timers / 50)));
 const log = (line: string) => console.log(`bench: ${line}`);
@@ -65,9 +79,8 @@ async function main() {
   // The development keys: API_KEYS from the caller's shell would lock the bench out.
   const { API_KEYS: _callerKeys, ...callerEnv } = process.env;
   const env = { ...callerEnv, DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: temporal.address, LEAD_CONFIG: configFile, PORT: String(apiPort) };
-  // BENCH_WORKER_NODE_OPTIONS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker.
   const quiet: ['ignore', 'ignore', 'inherit'] = ['ignore', 'ignore', 'inherit'];
-  children.push(spawnService('worker/main.ts', env, { nodeOptions: process.env.BENCH_WORKER_NODE_OPTIONS?.split(' ').filter(Boolean), stdio: quiet }));
+  children.push(spawnService('worker/main.ts', env, { nodeOptions: benchEnv.BENCH_WORKER_NODE_OPTIONS?.split(' ').filter(Boolean), stdio: quiet }));
   children.push(spawnService('api/main.ts', env, { stdio: quiet }));
   const [workerProcess, apiProcess] = children as [ChildProcess, ChildProcess];
   const api = `http://127.0.0.1:${apiPort}`;

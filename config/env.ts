@@ -1,6 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
+/** Unset and empty are the same (`FOO= npm start`). */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema);
+/** A whole number written in decimal for which `ok` holds; the error shows what was given. */
+const integer = (what: string, ok: (n: number) => boolean) =>
+  z
+    .string()
+    .refine((value) => /^\d+$/.test(value.trim()) && ok(Number(value)), { error: (issue) => `must be ${what}, got ${JSON.stringify(issue.input)}` })
+    .transform(Number);
+export const positiveInt = integer('a positive integer', (n) => n > 0);
+const port = integer('a port number (0-65535)', (n) => n <= 65535);
+
+/** What engine provisioning reads (`npm run engine`, also under the tests and the bench, which need none of the rest). */
+const engineEnvSchema = z.object({
+  LEAD_ENGINE_CACHE: unsetIfEmpty(z.string().optional()),
+  XDG_CACHE_HOME: unsetIfEmpty(z.string().optional()),
+  TEMPORAL_CLI: unsetIfEmpty(z.string().optional()),
+});
+export type EngineEnv = z.infer<typeof engineEnvSchema>;
+
 /** Environment of every process (README, "Configuration"). Unset values fall back to the embedded development stack. */
 const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
@@ -14,19 +33,42 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('leads'),
   TEMPORAL_UI_URL: z.string().url().optional(),
   API_KEYS: z.string().optional(),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: port.default(3000),
   NOTIFY_WEBHOOK_URL: z.string().url().optional(),
   LEAD_CONFIG: z.string().optional(),
+  ENRICHMENT_API_KEY: z.string().optional(),
+  /** Unset: the worker's default (500). */
+  WORKER_MAX_CACHED_WORKFLOWS: unsetIfEmpty(positiveInt.optional()),
+  /** `npm start`'s SQLite file and embedded Postgres; unset: `.data` in the repo. */
+  LEAD_DATA_DIR: unsetIfEmpty(z.string().optional()),
+  EMBEDDED_PG_PORT: unsetIfEmpty(port.default(54320)),
+  /** Set by npm to the script being run (`start`, `worker`, `api`, …): the Postgres application name. */
+  npm_lifecycle_event: z.string().optional(),
+  ...engineEnvSchema.shape,
 });
 export type Env = z.infer<typeof envSchema>;
 
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const result = envSchema.safeParse(source);
+/** `source` validated against `schema`; the error names every bad variable. */
+export function parseEnv<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv = process.env): z.infer<T> {
+  const result = schema.safeParse(source);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`invalid environment:\n  ${problems.join('\n  ')}`);
   }
   return result.data;
+}
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  return parseEnv(envSchema, source);
+}
+
+export function loadEngineEnv(source: NodeJS.ProcessEnv = process.env): EngineEnv {
+  return parseEnv(engineEnvSchema, source);
+}
+
+/** The name the service's Postgres connections carry (`pg_stat_activity.application_name`). */
+export function applicationName(env: Env): string {
+  return env.npm_lifecycle_event ?? 'lead-orchestration';
 }
 
 export const defaultTemporalAddress = 'localhost:7233';

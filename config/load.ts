@@ -8,8 +8,8 @@ const mergeConfig = deepmergeCustom({ mergeArrays: false });
 
 export class ConfigError extends Error {}
 
-/** Loads the defaults, merges the `LEAD_CONFIG` file over them and validates; a bad value names its key. */
-export function loadLeadConfig(overridePath = process.env.LEAD_CONFIG): LeadConfig {
+/** Loads the defaults, merges the `LEAD_CONFIG` file (`overridePath`) over them and validates; a bad value names its key. */
+export function loadLeadConfig(overridePath: string | undefined): LeadConfig {
   let override: unknown = {};
   if (overridePath) {
     try {

@@ -4,10 +4,10 @@ export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
 
 /** One pool per process. Timestamps come back as ISO strings via `toJSON` in the read models. */
-export function createSql(url: string, options: { max?: number } = {}): Sql {
+export function createSql(url: string, options: { max?: number; applicationName?: string } = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: process.env.npm_lifecycle_event ?? 'lead-orchestration' },
+    connection: { application_name: options.applicationName ?? 'lead-orchestration' },
   });
 }

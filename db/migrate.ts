@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
+import { loadEnv } from '../config/env';
 
 export const migrationsDir = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -24,7 +25,13 @@ export async function migrate(databaseUrl: string, log: (line: string) => void =
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const url = process.env.DATABASE_URL;
+  let url: string | undefined;
+  try {
+    url = loadEnv().DATABASE_URL;
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
   if (!url) {
     console.error('DATABASE_URL is not set. `npm start` runs migrations against the embedded Postgres by itself.');
     process.exit(1);

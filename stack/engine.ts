@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EphemeralServerExecutable } from '@temporalio/testing/lib/ephemeral-server';
+import { loadEngineEnv } from '../config/env';
 
 export const temporalCliModule = 'github.com/temporalio/cli/cmd/temporal';
 /** Newest release whose go.mod has no `replace` directive (required by `go install pkg@version`): Server 1.29.1, UI 2.42.1. */
@@ -16,8 +17,8 @@ export const temporalCliVersion = 'v1.5.1';
 export const testServerArtifact = 'io.temporal:temporal-test-server';
 export const testServerVersion = '1.38.0';
 
-export const cacheDir =
-  process.env.LEAD_ENGINE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lead-orchestration');
+const engineEnv = loadEngineEnv();
+export const cacheDir = engineEnv.LEAD_ENGINE_CACHE ?? join(engineEnv.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lead-orchestration');
 
 type Log = (line: string) => void;
 const defaultLog: Log = (line) => console.log(`engine: ${line}`);
@@ -66,7 +67,7 @@ function runWithProgress(command: string, args: string[], options: { env?: NodeJ
  * with Go into the cache; without Go, the SDK's own download (works with internet access).
  */
 export async function temporalCliExecutable(log: Log = defaultLog): Promise<EphemeralServerExecutable> {
-  const fromEnv = process.env.TEMPORAL_CLI;
+  const fromEnv = engineEnv.TEMPORAL_CLI;
   if (fromEnv) {
     if (!existsSync(fromEnv)) throw new EngineError(`TEMPORAL_CLI=${fromEnv} does not exist`);
     return { type: 'existing-path', path: fromEnv };

@@ -18,8 +18,6 @@ import { prepareTemporal } from './setup';
 import { startDevServer, type RunningTemporal } from './temporal';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dataDir = process.env.LEAD_DATA_DIR ?? join(root, '.data');
-const embeddedPostgresPort = Number(process.env.EMBEDDED_PG_PORT ?? 54320);
 const log = (line: string) => console.log(`stack: ${line}`);
 
 const children: ChildProcess[] = [];
@@ -67,6 +65,8 @@ async function main() {
   const started = Date.now();
   const env = loadEnv();
   loadLeadConfig(env.LEAD_CONFIG); // a bad configuration stops start-up here, naming the key
+  const dataDir = env.LEAD_DATA_DIR ?? join(root, '.data');
+  const embeddedPostgresPort = env.EMBEDDED_PG_PORT;
   mkdirSync(dataDir, { recursive: true });
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionName } from '../domain/actions';
-import { eventually, startService, type ServiceUnderTest } from './helpers';
+import { eventually, startService, type ServiceUnderTest } from './support/helpers';
 
 let service: ServiceUnderTest;
 // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.

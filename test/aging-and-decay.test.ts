@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProvider } from '../activities/enrichment/http';
 import type { leadWorkflow } from '../workflows/lead/workflow';
-import { EnrichmentStub } from './enrichment-stub';
-import { serviceOn, storedTimeline, timeSkippingSuite, uniqueEmail, type InProcessService } from './helpers';
+import { EnrichmentStub } from './support/enrichment-stub';
+import { serviceOn, storedTimeline, timeSkippingSuite, uniqueEmail, type InProcessService } from './support/helpers';
 
 // Months pass in seconds on the time-skipping test server; skipped time is global to it, so these run serially.
 // Sales-ready leads here may wait months in the unassigned queue: a daily retry keeps that cheap.

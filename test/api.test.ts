@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leadIdFor } from '../domain/identity';
 import { leadSources } from '../domain/lead';
-import { startService, uniqueEmail, type ServiceUnderTest, eventually } from './helpers';
+import { startService, uniqueEmail, type ServiceUnderTest, eventually } from './support/helpers';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService, type ServiceUnderTest } from './helpers';
+import { startService, type ServiceUnderTest } from './support/helpers';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {

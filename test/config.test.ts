@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { applicationName, loadEngineEnv, loadEnv } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { durationMs } from '../domain/duration';
 
@@ -51,5 +52,57 @@ describe('lead configuration', () => {
     expect(() => loadLeadConfig(overrideFile({ cadences: { 'mql-nurture': [{ after: 'P3D', channel: 'fax', template: 'x' }] } }))).toThrow(/cadences\.mql-nurture\.0\.channel/);
     const unordered = [{ at: 'P60D', channel: 'email', template: 'a' }, { at: 'P30D', channel: 'email', template: 'b' }];
     expect(() => loadLeadConfig(overrideFile({ recycling: { reengagement: unordered } }))).toThrow(/recycling\.reengagement: must be in increasing order/);
+  });
+});
+
+describe('environment', () => {
+  it('falls back to the embedded stack\'s defaults when nothing is set', () => {
+    const env = loadEnv({});
+    expect(env).toMatchObject({ PORT: 3000, EMBEDDED_PG_PORT: 54320, TEMPORAL_NAMESPACE: 'default', TEMPORAL_TASK_QUEUE: 'leads' });
+    expect(env.WORKER_MAX_CACHED_WORKFLOWS).toBeUndefined(); // the worker's own default
+    expect(env.LEAD_DATA_DIR).toBeUndefined();
+    expect(applicationName(env)).toBe('lead-orchestration');
+  });
+
+  it('reads every variable of the service in one place', () => {
+    const env = loadEnv({
+      WORKER_MAX_CACHED_WORKFLOWS: '200',
+      EMBEDDED_PG_PORT: '54399',
+      LEAD_DATA_DIR: '/var/tmp/leads',
+      LEAD_ENGINE_CACHE: '/var/cache/engine',
+      TEMPORAL_CLI: '/usr/local/bin/temporal',
+      ENRICHMENT_API_KEY: 'vendor-key',
+      LEAD_CONFIG: '/etc/leads.json',
+      npm_lifecycle_event: 'worker',
+    });
+    expect(env).toMatchObject({
+      WORKER_MAX_CACHED_WORKFLOWS: 200,
+      EMBEDDED_PG_PORT: 54399,
+      LEAD_DATA_DIR: '/var/tmp/leads',
+      LEAD_ENGINE_CACHE: '/var/cache/engine',
+      TEMPORAL_CLI: '/usr/local/bin/temporal',
+      ENRICHMENT_API_KEY: 'vendor-key',
+      LEAD_CONFIG: '/etc/leads.json',
+    });
+    expect(applicationName(env)).toBe('worker');
+  });
+
+  it.each(['0', '-5', '1.5', 'many', '1e3'])('refuses WORKER_MAX_CACHED_WORKFLOWS=%s, naming the variable and the value', (value) => {
+    expect(() => loadEnv({ WORKER_MAX_CACHED_WORKFLOWS: value })).toThrow(`WORKER_MAX_CACHED_WORKFLOWS: must be a positive integer, got "${value}"`);
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadEnv({ EMBEDDED_PG_PORT: '70000', PORT: 'http', WORKER_MAX_CACHED_WORKFLOWS: '0' })).toThrow(
+      /invalid environment:\n {2}PORT: must be a port number \(0-65535\), got "http"\n {2}WORKER_MAX_CACHED_WORKFLOWS: .*\n {2}EMBEDDED_PG_PORT: must be a port number/,
+    );
+  });
+
+  it('takes an empty value as unset', () => {
+    const env = loadEnv({ WORKER_MAX_CACHED_WORKFLOWS: '', EMBEDDED_PG_PORT: '', LEAD_DATA_DIR: '', XDG_CACHE_HOME: '', TEMPORAL_CLI: '' });
+    expect(env).toMatchObject({ WORKER_MAX_CACHED_WORKFLOWS: undefined, EMBEDDED_PG_PORT: 54320, LEAD_DATA_DIR: undefined, XDG_CACHE_HOME: undefined, TEMPORAL_CLI: undefined });
+  });
+
+  it('provisions the engine whatever the service\'s variables hold', () => {
+    expect(loadEngineEnv({ PORT: 'http', LEAD_ENGINE_CACHE: '/var/cache/engine', XDG_CACHE_HOME: '' })).toEqual({ LEAD_ENGINE_CACHE: '/var/cache/engine' });
   });
 });

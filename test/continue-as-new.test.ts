@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSizes } from '../stack/runs';
 import { startDevServer, type RunningTemporal } from '../stack/temporal';
-import { eventually, startService, uniqueEmail, type ServiceUnderTest } from './helpers';
+import { eventually, startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
+import { runSizes } from './support/runs';
 
 // A dev server of its own that suggests continue-as-new after 120 events (the default is thousands),
 // so a lead's history is split into several runs within seconds.

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProvider } from '../activities/enrichment/http';
 import { InvalidEnrichmentResponse } from '../activities/enrichment/provider';
-import { EnrichmentStub } from './enrichment-stub';
-import { startService, type ServiceUnderTest, eventually } from './helpers';
+import { EnrichmentStub } from './support/enrichment-stub';
+import { startService, type ServiceUnderTest, eventually } from './support/helpers';
 
 const acme = { companyName: 'Acme', employees: 250, industry: 'Software', country: 'us', techStack: ['Salesforce'], fundingStage: 'series_b' };
 let stub: EnrichmentStub;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startService, type ServiceUnderTest } from './helpers';
+import { eventually, startService, type ServiceUnderTest } from './support/helpers';
 
 // GET /leads: the list view, from Postgres (not Temporal visibility).
 let service: ServiceUnderTest;

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createSql } from '../db/client';
 import { migrate, migrationsDir } from '../db/migrate';
-import { emptyDatabase } from './helpers';
+import { emptyDatabase } from './support/helpers';
 
 // Each test gets an empty database of its own on the run's Postgres, so it starts from nothing.
 const quiet = () => {};

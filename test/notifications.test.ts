@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createSql, type Sql } from '../db/client';
 import { startNotifier } from '../worker/notifier';
-import { eventually } from './helpers';
+import { eventually } from './support/helpers';
 
 /** A local stand-in for a Slack-compatible webhook that fails the first `failFirst` deliveries of each key. */
 class Receiver {

@@ -5,7 +5,7 @@ import { leadPolicy } from '../domain/config';
 import { leadIdFor } from '../domain/identity';
 import { captureSignal } from '../workflows/definitions';
 import type { leadWorkflow } from '../workflows/lead/workflow';
-import { storedTimeline, timeSkippingSuite, uniqueEmail } from './helpers';
+import { storedTimeline, timeSkippingSuite, uniqueEmail } from './support/helpers';
 
 // Nurture over months on the time-skipping server. The file has a database of its own: it publishes
 // versions of the real cadences, which leads in other test files must not be enrolled on.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityType } from '../domain/engagement';
 import { leadIdFor } from '../domain/identity';
 import type { LeadSource } from '../domain/lead';
-import { eventually, startService, uniqueEmail, type ServiceUnderTest } from './helpers';
+import { eventually, startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService, uniqueEmail, type ServiceUnderTest } from './helpers';
+import { startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
 // API.md: a capture key over its rate gets 429 with Retry-After; other keys and roles are unaffected.
 let service: ServiceUnderTest;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { workflowBundle } from './helpers';
+import { workflowBundle } from './support/helpers';
 
 // Histories of real lead runs, recorded with the workflow code of earlier releases
 // (`npm run histories:record -- <label>`). Today's code must replay every one of them exactly:

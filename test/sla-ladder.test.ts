@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { storedTimeline, timeSkippingSuite } from './helpers';
+import { storedTimeline, timeSkippingSuite } from './support/helpers';
 
 // The speed-to-lead ladder on the time-skipping server: minutes and hours pass in milliseconds.
 // Leads from made-up countries score "outside the target region" (−10): a demo request (+50) is 40, sales-ready here.

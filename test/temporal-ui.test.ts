@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { startService, uniqueEmail, type ServiceUnderTest, eventually } from './helpers';
+import { startService, uniqueEmail, type ServiceUnderTest, eventually } from './support/helpers';
 
 /** Debian's Chromium (installed by .ci/run); CHROMIUM_PATH points elsewhere. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -1,6 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadLeadConfig } from '../config/load';
-import { loadEnv, temporalConnectionOptions } from '../config/env';
+import { applicationName, loadEnv, temporalConnectionOptions } from '../config/env';
 import { createSql } from '../db/client';
 import { startNotifier } from './notifier';
 import { createLeadWorker } from './worker';
@@ -10,7 +10,7 @@ async function main() {
   const env = loadEnv();
   const config = loadLeadConfig(env.LEAD_CONFIG); // fail fast on a bad configuration, naming the key
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
-  const sql = createSql(env.DATABASE_URL);
+  const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const worker = await createLeadWorker({
     connection,
@@ -18,8 +18,8 @@ async function main() {
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     sql,
     config,
-    enrichment: enrichmentProviderFrom(config.enrichment),
-    maxCachedWorkflows: process.env.WORKER_MAX_CACHED_WORKFLOWS ? Number(process.env.WORKER_MAX_CACHED_WORKFLOWS) : undefined,
+    enrichment: enrichmentProviderFrom(config.enrichment, env.ENRICHMENT_API_KEY),
+    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
   });
   console.log(`worker: polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}"`);
   const notifier = startNotifier({ sql, webhookUrl: env.NOTIFY_WEBHOOK_URL, log: (line) => console.log(line) });

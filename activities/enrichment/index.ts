@@ -8,8 +8,8 @@ import { InvalidEnrichmentResponse, type EnrichmentProvider, type EnrichmentQuer
 
 export type { EnrichmentProvider } from './provider';
 
-/** The provider the configuration names; the HTTP provider's key comes from `ENRICHMENT_API_KEY`. */
-export function enrichmentProviderFrom(config: LeadConfig['enrichment'], apiKey = process.env.ENRICHMENT_API_KEY): EnrichmentProvider {
+/** The provider the configuration names; `apiKey` (`ENRICHMENT_API_KEY`) is the HTTP provider's key. */
+export function enrichmentProviderFrom(config: LeadConfig['enrichment'], apiKey?: string): EnrichmentProvider {
   if (config.provider === 'http') {
     return httpProvider({ url: config.http.url!, apiKey, timeout: config.http.timeout, retries: config.http.retries });
   }

@@ -19,7 +19,7 @@ import { createSql } from '../../db/client';
 import { migrate } from '../../db/migrate';
 import { testServerExecutable } from '../../stack/engine';
 import { startEmbeddedPostgres } from '../../stack/postgres';
-import { leadStackOn, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from '../../stack/time-skipping';
+import { leadStackOn, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from '../support/time-skipping';
 
 const label = process.argv[2];
 if (!label || !/^[a-z0-9-]+$/.test(label)) {

@@ -3,14 +3,14 @@ import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkerOptions } from '@temporalio/worker';
-import type { EnrichmentProvider } from '../activities/enrichment';
-import { createApp } from '../api/app';
-import { parseApiKeys } from '../api/auth';
-import type { Sql } from '../db/client';
-import type { LeadConfig } from '../domain/config';
-import { createLeadWorker, workflowsPath } from '../worker/worker';
-import { testServerExecutable } from './engine';
-import { ensureSearchAttributes } from './search-attributes';
+import type { EnrichmentProvider } from '../../activities/enrichment';
+import { createApp } from '../../api/app';
+import { parseApiKeys } from '../../api/auth';
+import type { Sql } from '../../db/client';
+import type { LeadConfig } from '../../domain/config';
+import { testServerExecutable } from '../../stack/engine';
+import { ensureSearchAttributes } from '../../stack/search-attributes';
+import { createLeadWorker, workflowsPath } from '../../worker/worker';
 
 /**
  * The lead service on Temporal's time-skipping test server, where months pass in seconds: for

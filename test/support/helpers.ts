@@ -5,15 +5,15 @@ import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, inject, vi } from 'vitest';
-import { createApp } from '../api/app';
-import { parseApiKeys } from '../api/auth';
-import { resolveLeadConfig } from '../config/load';
-import type { EnrichmentProvider } from '../activities/enrichment';
-import { createSql, type Sql } from '../db/client';
-import { migrate } from '../db/migrate';
-import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
-import { leadStackOn, quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, type LeadStack } from '../stack/time-skipping';
-import { createLeadWorker } from '../worker/worker';
+import { createApp } from '../../api/app';
+import { parseApiKeys } from '../../api/auth';
+import { resolveLeadConfig } from '../../config/load';
+import type { EnrichmentProvider } from '../../activities/enrichment';
+import { createSql, type Sql } from '../../db/client';
+import { migrate } from '../../db/migrate';
+import { leadPolicy, type LeadConfig, type LeadPolicy } from '../../domain/config';
+import { createLeadWorker } from '../../worker/worker';
+import { leadStackOn, quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, type LeadStack } from './time-skipping';
 
 export const namespace = 'default';
 
