@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { resolveLeadConfig } from '../../config/load';
 import type { ActionName, Actor } from '../../domain/actions';
@@ -88,6 +88,12 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
   } as Omit<WorkflowTier, 'env' | 'store' | 'taskQueue'> as WorkflowTier;
 
   beforeAll(async () => {
+    // Workers come and go with every test: keep their state changes out of the output (warnings stay).
+    try {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+    } catch {
+      // a runtime is already installed in this process: keep its logger
+    }
     // One after the other: the JVM must answer within the SDK's 5 s, which bundling beside it can cost on two cores.
     tier.env = await startTimeSkippingServer(inject('timeSkippingServer') || undefined);
     bundle = await quietWorkflowBundle();
