@@ -88,9 +88,10 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
   } as Omit<WorkflowTier, 'env' | 'store' | 'taskQueue'> as WorkflowTier;
 
   beforeAll(async () => {
-    // Workers come and go with every test: keep their state changes out of the output (warnings stay).
+    // Workers come and go with every test: keep their state changes, and the core's warning that
+    // the test server lacks a heartbeat capability, out of the output.
     try {
-      Runtime.install({ logger: new DefaultLogger('WARN') });
+      Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
     } catch {
       // a runtime is already installed in this process: keep its logger
     }

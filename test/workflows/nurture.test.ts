@@ -72,7 +72,8 @@ describe('mql-nurture', () => {
   });
 
   it('records steps as skipped without email consent; 90 days without activity then close the lead', async () => {
-    const leadId = await tier.capture(mql('unknown'));
+    const lead = mql('unknown');
+    const leadId = await tier.capture(lead);
     const captured = tier.store.timeline(leadId, 'captured')[0]!.at;
     await expect(tier.outcome(leadId)).resolves.toEqual({ status: 'disqualified', reason: 'unresponsive' });
 
@@ -86,6 +87,15 @@ describe('mql-nurture', () => {
     expect(closed.data).toMatchObject({ status: 'disqualified', previous: 'mql', reason: 'unresponsive' });
     expect(about(days(captured, closed.at))).toBe(90);
     expect(tier.store.lead(leadId)).toMatchObject({ status: 'disqualified', statusReason: 'unresponsive' });
+
+    // A new capture of the closed lead starts a new run from the stored lead: reactivated, nurtured again.
+    await tier.capture({ email: lead.email, source: 'newsletter', consent: { email: 'opted_in' } });
+    expect(tier.store.timeline(leadId, 'reactivated').map((e) => e.data.previousStatus)).toEqual(['disqualified']);
+    expect(tier.store.timeline(leadId, 'captured').map((e) => [e.data.source, e.data.merged])).toEqual([
+      ['demo_request', false],
+      ['newsletter', false],
+    ]);
+    expect(tier.store.lead(leadId)).toMatchObject({ status: 'mql', profile: { source: 'demo_request' }, cadence: { name: 'mql-nurture', step: 0 } });
   });
 
   it('an engagement restarts the 90 days', async () => {
