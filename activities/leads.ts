@@ -2,8 +2,6 @@ import type { Sql } from '../db/client';
 import { findLead, writeLead, type LeadSave } from '../db/leads';
 import type { LeadRecord } from '../domain/lead-record';
 
-export type { LeadSave } from '../db/leads';
-
 /** Data access for leads and their timelines. Every write is idempotent on (lead id, event key). */
 export function leadActivities(sql: Sql) {
   return {

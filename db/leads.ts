@@ -39,7 +39,7 @@ const orUndefined = <T>(value: T | null): T | undefined => (value === null ? und
 const iso = (at: Date | null) => at?.toISOString() ?? null;
 
 /** Row → record: the one place that reads the lead's columns. */
-export function storedLeadFromRow(row: LeadRow): StoredLead {
+function storedLeadFromRow(row: LeadRow): StoredLead {
   const profile: LeadProfile = {
     email: row.email,
     firstName: orUndefined(row.first_name),
