@@ -1,6 +1,7 @@
 import type { Sql } from '../db/client';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
-import { cadenceActivities, cadenceStore } from './cadences';
+import { cadenceStore } from '../db/cadences';
+import { cadenceActivities } from './cadences';
 import { enrichmentActivities, localProvider } from './enrichment';
 import type { EnrichmentProvider } from './enrichment';
 import { leadActivities } from './leads';

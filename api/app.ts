@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { authenticate, type Principal } from './auth';
 import type { Sql } from '../db/client';
+import { repIdByKeyHash } from '../db/people';
 import type { ApiDeps, AppEnv } from './context';
 import { ApiError, onError, validationFailed } from './errors';
 import { healthRoutes } from './routes/health';
@@ -30,8 +31,8 @@ const requireJson = createMiddleware(async (c, next) => {
 
 /** A rep's key, created by `POST /reps` and stored hashed. */
 async function repKey(sql: Sql, hash: string): Promise<Principal | undefined> {
-  const [rep] = await sql<{ id: string }[]>`SELECT id FROM reps WHERE api_key_hash = ${hash}`;
-  return rep ? { role: 'rep', repId: rep.id } : undefined;
+  const repId = await repIdByKeyHash(sql, hash);
+  return repId ? { role: 'rep', repId } : undefined;
 }
 
 /** The HTTP API: small route modules composed here, validated at the edge by the zod schemas the OpenAPI document is generated from. */

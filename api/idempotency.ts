@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Sql } from '../db/client';
+import { claimIdempotencyKey, completeIdempotencyKey, findIdempotencyKey, releaseIdempotencyKey } from '../db/idempotency';
 import type { AppEnv } from './context';
 import { ApiError } from './errors';
 
@@ -23,13 +24,9 @@ export function idempotency(sql: Sql) {
     }
     const scope = c.get('apiKeyHash');
     const requestHash = sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
-    const [claimed] = await sql`
-      INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (${scope}, ${key}, ${requestHash})
-      ON CONFLICT DO NOTHING RETURNING key`;
-    if (!claimed) {
-      const [first] = await sql<{ request_hash: string; status: number | null; response: unknown }[]>`
-        SELECT request_hash, status, response FROM idempotency_keys WHERE scope = ${scope} AND key = ${key}`;
-      if (first && first.request_hash !== requestHash) {
+    if (!(await claimIdempotencyKey(sql, scope, key, requestHash))) {
+      const first = await findIdempotencyKey(sql, scope, key);
+      if (first && first.requestHash !== requestHash) {
         throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request');
       }
       if (!first || first.status === null) {
@@ -42,11 +39,10 @@ export function idempotency(sql: Sql) {
     c.set('idempotencyKey', `idem-${sha256(`${scope}:${key}`).slice(0, 32)}`);
     await next();
     if (c.res.status >= 500) {
-      await sql`DELETE FROM idempotency_keys WHERE scope = ${scope} AND key = ${key}`;
+      await releaseIdempotencyKey(sql, scope, key);
     } else {
       const body: unknown = await c.res.clone().json().catch(() => null);
-      await sql`UPDATE idempotency_keys SET status = ${c.res.status}, response = ${sql.json(body as never)}
-                WHERE scope = ${scope} AND key = ${key}`;
+      await completeIdempotencyKey(sql, scope, key, c.res.status, body);
     }
   });
 }

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Sql } from '../db/client';
-import type { LeadRow } from '../db/rows';
+import { findLead, listLeads as listStoredLeads, type LeadPosition, type StoredLead } from '../db/leads';
 import { cadenceLabelSchema } from '../domain/cadence-bodies';
 import { consentStates, leadSources, leadStatuses } from '../domain/lead';
 import type { Principal } from './auth';
@@ -71,8 +71,8 @@ export const leadViewSchema = z
 export type LeadView = z.infer<typeof leadViewSchema>;
 
 /** Reps see only the leads they own; ops and marketing see all. */
-export function assertMayRead(principal: Principal, lead: { owner_id: string | null }, id: string) {
-  if (principal.role === 'rep' && lead.owner_id !== principal.repId) {
+export function assertMayRead(principal: Principal, ownerId: string | null, id: string) {
+  if (principal.role === 'rep' && ownerId !== principal.repId) {
     throw new ApiError(403, 'forbidden', `lead ${id} is not owned by ${principal.repId}`);
   }
 }
@@ -83,10 +83,10 @@ type Links = { temporalUiUrl: string; namespace: string };
 
 /** Reads a lead from the read model, for a caller allowed to see it. */
 export async function readLead(sql: Sql, id: string, principal: Principal, links: Links): Promise<LeadView> {
-  const [row] = await sql<LeadRow[]>`SELECT * FROM leads WHERE lead_id = ${id}`;
-  if (!row) throw leadNotFound(id);
-  assertMayRead(principal, row, id);
-  return leadView(row, links);
+  const stored = await findLead(sql, id);
+  if (!stored) throw leadNotFound(id);
+  assertMayRead(principal, stored.routing.ownerId, id);
+  return leadView(stored, links);
 }
 
 /** `GET /leads` (API.md, "Reading"); `cadence` is an addition: `mql-nurture` or `mql-nurture@2`, as in the `CadenceVersion` search attribute. */
@@ -104,12 +104,12 @@ export const leadListSchema = z
   .object({ leads: z.array(leadViewSchema), nextCursor: z.string().nullable().meta({ description: 'null on the last page' }) })
   .meta({ id: 'LeadList' });
 
-const encodeCursor = (createdAt: string, leadId: string) => Buffer.from(JSON.stringify([createdAt, leadId])).toString('base64url');
-function decodeCursor(cursor: string): [string, string] {
+const encodeCursor = (position: LeadPosition) => Buffer.from(JSON.stringify(position)).toString('base64url');
+function decodeCursor(cursor: string): LeadPosition {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string') && !Number.isNaN(Date.parse(value[0]!))) {
-      return value as [string, string];
+      return value as LeadPosition;
     }
   } catch {
     // not ours: answered below
@@ -128,62 +128,54 @@ export async function listLeads(sql: Sql, query: LeadListQuery, principal: Princ
     ownerId = principal.repId!;
   }
   const [cadenceName, cadenceVersion] = query.cadence ? query.cadence.split('@') : [];
-  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const rows = await sql<(LeadRow & { cursor_at: string })[]>`
-    SELECT *, created_at::text AS cursor_at FROM leads
-    WHERE true
-      ${query.status ? sql`AND status = ${query.status}` : sql``}
-      ${ownerId ? sql`AND owner_id = ${ownerId}` : sql``}
-      ${query.source ? sql`AND source = ${query.source}` : sql``}
-      ${cadenceName ? sql`AND cadence->>'name' = ${cadenceName}` : sql``}
-      ${cadenceVersion ? sql`AND (cadence->>'version')::int = ${Number(cadenceVersion)}` : sql``}
-      ${after ? sql`AND (created_at, lead_id) < (${after[0]}::timestamptz, ${after[1]})` : sql``}
-    ORDER BY created_at DESC, lead_id DESC
-    LIMIT ${query.limit + 1}`;
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  return { leads: page.map((row) => leadView(row, links)), nextCursor: rows.length > query.limit && last ? encodeCursor(last.cursor_at, last.lead_id) : null };
+  const { leads, next } = await listStoredLeads(sql, {
+    status: query.status,
+    ownerId,
+    source: query.source,
+    cadence: cadenceName ? { name: cadenceName, version: cadenceVersion ? Number(cadenceVersion) : undefined } : undefined,
+    after: query.cursor ? decodeCursor(query.cursor) : undefined,
+    limit: query.limit,
+  });
+  return { leads: leads.map((lead) => leadView(lead, links)), nextCursor: next && encodeCursor(next) };
 }
 
-function leadView(row: LeadRow, links: Links): LeadView {
+/** The view of a stored lead: its record, with absent values as null, and its routing columns. */
+function leadView({ lead, routing, createdAt, updatedAt }: StoredLead, links: Links): LeadView {
+  const { profile: p, score } = lead;
   return {
-    leadId: row.lead_id,
-    status: row.status,
-    statusReason: row.status_reason,
-    email: row.email,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    company: row.company,
-    title: row.title,
-    phone: row.phone,
-    country: row.country,
-    employees: row.employees,
-    industry: row.industry,
-    techStack: row.tech_stack,
-    fundingStage: row.funding_stage,
-    enrichment: row.enrichment,
-    score: row.score,
-    grade: row.grade,
-    scoreBreakdown: row.score_breakdown,
-    scoreModelVersion: row.score_model_version,
-    priority: row.priority,
-    ownerId: row.owner_id,
-    teamId: row.team_id,
-    routingReason: row.routing_reason,
-    sla: row.routing_reason === null
+    leadId: lead.leadId,
+    status: lead.status,
+    statusReason: lead.statusReason ?? null,
+    email: p.email,
+    firstName: p.firstName ?? null,
+    lastName: p.lastName ?? null,
+    company: p.company ?? null,
+    title: p.title ?? null,
+    phone: p.phone ?? null,
+    country: p.country ?? null,
+    employees: p.employees ?? null,
+    industry: p.industry ?? null,
+    techStack: p.techStack ?? [],
+    fundingStage: p.fundingStage ?? null,
+    enrichment: lead.enrichment,
+    score: score?.score ?? null,
+    grade: score?.grade ?? null,
+    scoreBreakdown: score?.breakdown ?? [],
+    scoreModelVersion: score?.modelVersion ?? null,
+    priority: routing.priority,
+    ownerId: routing.ownerId,
+    teamId: routing.teamId,
+    routingReason: routing.reason,
+    // null until routed: routing always records its reason.
+    sla: routing.reason === null
       ? null
-      : {
-          dueAt: row.sla_due_at?.toISOString() ?? null,
-          breaches: row.sla_breaches,
-          respondedAt: row.responded_at?.toISOString() ?? null,
-          responseMs: row.response_ms === null ? null : Number(row.response_ms),
-        },
-    cadence: row.cadence && { name: row.cadence.name, version: row.cadence.version, step: row.cadence.step, nextStepAt: row.cadence.nextStepAt },
-    consent: Object.fromEntries(Object.entries(row.consent).map(([channel, record]) => [channel, record!.status])),
-    source: row.source,
-    sourceDetail: row.source_detail,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
-    temporalUiUrl: `${links.temporalUiUrl}/namespaces/${encodeURIComponent(links.namespace)}/workflows/${row.lead_id}`,
+      : { dueAt: routing.dueAt, breaches: routing.breaches, respondedAt: routing.respondedAt, responseMs: routing.responseMs },
+    cadence: lead.cadence ? { name: lead.cadence.name, version: lead.cadence.version, step: lead.cadence.step, nextStepAt: lead.cadence.nextStepAt } : null,
+    consent: Object.fromEntries(Object.entries(lead.consent).map(([channel, record]) => [channel, record!.status])),
+    source: p.source,
+    sourceDetail: p.sourceDetail ?? null,
+    createdAt,
+    updatedAt,
+    temporalUiUrl: `${links.temporalUiUrl}/namespaces/${encodeURIComponent(links.namespace)}/workflows/${lead.leadId}`,
   };
 }

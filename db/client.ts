@@ -11,3 +11,8 @@ export function createSql(url: string, options: { max?: number; applicationName?
     connection: { application_name: options.applicationName ?? 'lead-orchestration' },
   });
 }
+
+/** Answers when Postgres does: the readiness probe. */
+export async function ping(sql: Sql): Promise<void> {
+  await sql`SELECT 1`;
+}

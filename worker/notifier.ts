@@ -1,16 +1,6 @@
 import ky from 'ky';
 import type { Sql } from '../db/client';
-
-interface NotificationRow {
-  id: string;
-  dedupe_key: string;
-  lead_id: string | null;
-  kind: string;
-  recipient: string;
-  message: string;
-  data: Record<string, unknown>;
-  attempts: number;
-}
+import { claimDue, markFailed, markSent, markSkipped, type OutboxEntry } from '../db/outbox';
 
 export interface NotifierOptions {
   sql: Sql;
@@ -34,9 +24,9 @@ export function startNotifier({ sql, webhookUrl, pollMs = 500, batchSize = 50, l
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> = Promise.resolve(0);
 
-  async function deliver(n: NotificationRow) {
+  async function deliver(n: OutboxEntry) {
     if (!webhookUrl) {
-      await sql`UPDATE notifications SET status = 'skipped', last_error = 'NOTIFY_WEBHOOK_URL is not set' WHERE id = ${n.id}`;
+      await markSkipped(sql, n.id, 'NOTIFY_WEBHOOK_URL is not set');
       return;
     }
     try {
@@ -46,22 +36,17 @@ export function startNotifier({ sql, webhookUrl, pollMs = 500, batchSize = 50, l
         timeout: 5000,
         retry: 0,
       });
-      await sql`UPDATE notifications SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = ${n.id}`;
+      await markSent(sql, n.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      await sql`UPDATE notifications SET last_error = ${message},
-                  next_attempt_at = now() + make_interval(secs => ${backoffSeconds(n.attempts)}) WHERE id = ${n.id}`;
+      await markFailed(sql, n.id, message, backoffSeconds(n.attempts));
       log(`notifier: delivery of ${n.dedupe_key} failed (attempt ${n.attempts}): ${message}`);
     }
   }
 
   /** One pass over what is due; returns how many were attempted. */
   async function dispatch(): Promise<number> {
-    const due = await sql<NotificationRow[]>`
-      UPDATE notifications SET attempts = attempts + 1, next_attempt_at = now() + interval '60 seconds'
-      WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= now()
-                   ORDER BY id LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
-      RETURNING id, dedupe_key, lead_id, kind, recipient, message, data, attempts`;
+    const due = await claimDue(sql, batchSize);
     await Promise.all(due.map(deliver));
     return due.length;
   }

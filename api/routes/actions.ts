@@ -1,8 +1,9 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { findLeadState } from '../../db/leads';
+import { repExists } from '../../db/people';
 import { actionBodies } from '../../domain/action-bodies';
 import { actionNames, actionRoles, rejectAction, type Actor } from '../../domain/actions';
-import type { LeadStatus } from '../../domain/lead';
 import { actionFailureTypes, actionUpdates } from '../../workflows/definitions';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
@@ -43,15 +44,14 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
       const body = c.req.valid('json') as object;
       const principal = c.get('principal');
       const actor: Actor = principal.role === 'rep' ? { role: 'rep', repId: principal.repId } : { role: 'ops' };
-      const [lead] = await sql<{ status: LeadStatus; owner_id: string | null }[]>`SELECT status, owner_id FROM leads WHERE lead_id = ${id}`;
+      const lead = await findLeadState(sql, id);
       if (!lead) throw leadNotFound(id);
       // Answer the plain cases here; the workflow's validator has the last word.
-      const rejection = rejectAction(name, lead.status, lead.owner_id, actor);
+      const rejection = rejectAction(name, lead.status, lead.ownerId, actor);
       if (rejection) throw new ApiError(rejection.kind === 'not_owner' ? 403 : 409, rejection.kind === 'not_owner' ? 'forbidden' : 'invalid_state', rejection.message);
       if (name === 'reassign') {
         const ownerId = (body as { ownerId: string }).ownerId;
-        const [rep] = await sql`SELECT 1 FROM reps WHERE id = ${ownerId}`;
-        if (!rep) throw new ApiError(400, 'validation_failed', 'invalid body: ownerId', [{ path: 'ownerId', message: `no rep with id ${ownerId}` }]);
+        if (!(await repExists(sql, ownerId))) throw new ApiError(400, 'validation_failed', 'invalid body: ownerId', [{ path: 'ownerId', message: `no rep with id ${ownerId}` }]);
       }
       try {
         await temporal.workflow

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { findLeadState } from '../../db/leads';
 import { activityTypes } from '../../domain/engagement';
-import { closedStatuses, type LeadStatus } from '../../domain/lead';
+import { closedStatuses } from '../../domain/lead';
 import { activitySignal } from '../../workflows/definitions';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
@@ -40,7 +41,7 @@ export function activityRoutes({ sql, temporal }: ApiDeps) {
   return new OpenAPIHono<AppEnv>().openapi(recordActivityRoute, async (c) => {
     const { id } = c.req.valid('param');
     const activity = c.req.valid('json');
-    const [lead] = await sql<{ status: LeadStatus }[]>`SELECT status FROM leads WHERE lead_id = ${id}`;
+    const lead = await findLeadState(sql, id);
     if (!lead) throw leadNotFound(id);
     if (closedStatuses.includes(lead.status)) throw closedLead(id, lead.status);
     const activityId = activity.eventId ? `event-${activity.eventId}` : (c.get('idempotencyKey') ?? randomUUID());

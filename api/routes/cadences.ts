@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { cadenceStore } from '../../activities/cadences';
+import { cadenceStore } from '../../db/cadences';
 import { cadenceMigrations } from '../../domain/cadence';
 import { cadenceNameSchema, cadenceStepSchema, publishCadenceSchema } from '../../domain/cadence-bodies';
 import { requireRole } from '../auth';

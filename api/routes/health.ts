@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { ping } from '../../db/client';
 import type { ApiDeps, AppEnv } from '../context';
 
 const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
@@ -39,7 +40,7 @@ export function healthRoutes({ sql, temporal }: ApiDeps) {
     .openapi(healthzRoute, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(readyzRoute, async (c) => {
       const [postgres, temporalCheck] = await Promise.all([
-        check(() => sql`SELECT 1`),
+        check(() => ping(sql)),
         check(() => temporal.workflowService.getSystemInfo({})),
       ]);
       const checks = { postgres, temporal: temporalCheck };

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { findLeadState } from '../../db/leads';
+import { readTimeline } from '../../db/timeline';
 import { leadIdFor } from '../../domain/identity';
 import { captureSchema, type CaptureSignal } from '../../domain/capture';
 import { leadPolicy } from '../../domain/config';
-import { closedStatuses, leadStatuses, type LeadStatus } from '../../domain/lead';
+import { closedStatuses, leadStatuses } from '../../domain/lead';
 import { captureSignal, searchAttributes } from '../../workflows/definitions';
 import type { leadWorkflow } from '../../workflows/lead/workflow';
 import { requireRole } from '../auth';
@@ -88,7 +90,7 @@ export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl,
       const capture = c.req.valid('json');
       const leadId = leadIdFor(capture.email);
       // The read model tells whether this person already has an open lead; the workflow merges either way.
-      const [existing] = await sql<{ status: LeadStatus }[]>`SELECT status FROM leads WHERE lead_id = ${leadId}`;
+      const existing = await findLeadState(sql, leadId);
       const duplicate = existing !== undefined && !closedStatuses.includes(existing.status);
       await temporal.workflow.signalWithStart<typeof leadWorkflow, [CaptureSignal]>('leadWorkflow', {
         workflowId: leadId,
@@ -110,11 +112,9 @@ export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl,
     })
     .openapi(timelineRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const [lead] = await sql<{ owner_id: string | null }[]>`SELECT owner_id FROM leads WHERE lead_id = ${id}`;
+      const lead = await findLeadState(sql, id);
       if (!lead) throw leadNotFound(id);
-      assertMayRead(c.get('principal'), lead, id);
-      const rows = await sql<{ at: Date; type: string; actor: string; data: Record<string, unknown> }[]>`
-        SELECT at, type, actor, data FROM lead_events WHERE lead_id = ${id} ORDER BY at, id`;
-      return c.json({ events: rows.map((r) => ({ ...r, at: r.at.toISOString() })) }, 200);
+      assertMayRead(c.get('principal'), lead.ownerId, id);
+      return c.json({ events: await readTimeline(sql, id) }, 200);
     });
 }

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Sql } from '../../db/client';
-import type { RepRow } from '../../db/rows';
+import { unassignedLeadIds } from '../../db/leads';
+import { insertRep, insertTeam, listAccounts, listReps, listTeams, repExists, teamExists, updateRep, upsertAccount } from '../../db/people';
 import { segments } from '../../domain/routing';
 import { retryRoutingSignal } from '../../workflows/definitions';
 import { hashKey, requireRole } from '../auth';
@@ -74,41 +75,29 @@ export const accountInputSchema = z
   })
   .meta({ id: 'Account' });
 
-const repView = (r: RepRow) => ({
-  id: r.id,
-  name: r.name,
-  email: r.email,
-  teamId: r.team_id,
-  weight: r.weight,
-  capacity: r.capacity,
-  active: r.active,
-  outOfOfficeUntil: r.out_of_office_until?.toISOString() ?? null,
-  managerId: r.manager_id,
-});
-
 const opsOnly = requireRole('ops');
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 
-async function assertExists(sql: Sql, table: 'teams' | 'reps', value: string | null | undefined, path: string) {
+const existence = { team: teamExists, rep: repExists };
+
+/** A team or rep named in a body must exist. */
+async function assertExists(sql: Sql, what: keyof typeof existence, value: string | null | undefined, path: string) {
   if (!value) return;
-  const [row] = await sql`SELECT 1 FROM ${sql(table)} WHERE id = ${value}`;
-  if (!row) throw new ApiError(400, 'validation_failed', `invalid body: ${path}`, [{ path, message: `no ${table === 'teams' ? 'team' : 'rep'} with id ${value}` }]);
+  if (!(await existence[what](sql, value))) throw new ApiError(400, 'validation_failed', `invalid body: ${path}`, [{ path, message: `no ${what} with id ${value}` }]);
 }
 
 const conflict = (what: string) => new ApiError(409, 'conflict', `${what} already exists`);
-const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
 
 /**
  * Leads waiting in the unassigned queue try routing again when reps or teams change. Best effort:
  * the queue also retries on its own backoff.
  */
 export async function wakeUnassigned({ sql, temporal }: Pick<ApiDeps, 'sql' | 'temporal'>): Promise<void> {
-  const waiting = await sql<{ lead_id: string }[]>`
-    SELECT lead_id FROM leads WHERE owner_id IS NULL AND status = 'sql' ORDER BY updated_at LIMIT 1000`;
+  const waiting = await unassignedLeadIds(sql, 1000);
   await Promise.allSettled(
-    waiting.map(({ lead_id }) =>
+    waiting.map((leadId) =>
       temporal.workflow
-        .getHandle(lead_id)
+        .getHandle(leadId)
         .signal(retryRoutingSignal)
         .catch((error) => {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
@@ -124,7 +113,7 @@ export function peopleRoutes(deps: ApiDeps) {
     .openapi(
       createRoute({ method: 'get', path: '/reps', tags: ['routing data'], summary: 'All reps', security: [{ apiKey: [] }], middleware: opsOnly,
         responses: { 200: { description: 'reps', ...json(z.object({ reps: z.array(repSchema) })) }, ...errorResponses(401, 403) } }),
-      async (c) => c.json({ reps: (await sql<RepRow[]>`SELECT * FROM reps ORDER BY id`).map(repView) }, 200),
+      async (c) => c.json({ reps: await listReps(sql) }, 200),
     )
     .openapi(
       createRoute({ method: 'post', path: '/reps', tags: ['routing data'], summary: 'Add a rep; its API key is returned once', security: [{ apiKey: [] }], middleware: opsOnly,
@@ -132,18 +121,20 @@ export function peopleRoutes(deps: ApiDeps) {
         responses: { 201: { description: 'the rep and its API key', ...json(repSchema.extend({ apiKey: z.string() })) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } }),
       async (c) => {
         const input = c.req.valid('json');
-        await assertExists(sql, 'teams', input.teamId, 'teamId');
+        await assertExists(sql, 'team', input.teamId, 'teamId');
         const apiKey = `rk_${randomBytes(24).toString('base64url')}`;
         const repId = input.id ?? `rep-${randomUUID().slice(0, 8)}`;
-        const [row] = await sql<RepRow[]>`
-          INSERT INTO reps (id, name, email, team_id, weight, capacity, active, out_of_office_until, manager_id, api_key_hash)
-          VALUES (${repId}, ${input.name}, ${input.email}, ${input.teamId ?? null}, ${input.weight}, ${input.capacity},
-                  ${input.active}, ${input.outOfOfficeUntil ?? null}, ${input.managerId ?? null}, ${hashKey(apiKey)})
-          RETURNING *`.catch((error) => {
-          throw isUniqueViolation(error) ? conflict(`rep ${repId}`) : error;
+        const rep = await insertRep(sql, {
+          ...input,
+          id: repId,
+          teamId: input.teamId ?? null,
+          outOfOfficeUntil: input.outOfOfficeUntil ?? null,
+          managerId: input.managerId ?? null,
+          apiKeyHash: hashKey(apiKey),
         });
+        if (!rep) throw conflict(`rep ${repId}`);
         await wakeUnassigned(deps);
-        return c.json({ ...repView(row!), apiKey }, 201);
+        return c.json({ ...rep, apiKey }, 201);
       },
     )
     .openapi(
@@ -153,33 +144,17 @@ export function peopleRoutes(deps: ApiDeps) {
       async (c) => {
         const { id: repId } = c.req.valid('param');
         const patch = c.req.valid('json');
-        await assertExists(sql, 'teams', patch.teamId, 'teamId');
-        const columns = {
-          name: patch.name,
-          email: patch.email,
-          team_id: patch.teamId,
-          weight: patch.weight,
-          capacity: patch.capacity,
-          active: patch.active,
-          out_of_office_until: patch.outOfOfficeUntil,
-          manager_id: patch.managerId,
-        };
-        const changed = Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
-        const [row] = Object.keys(changed).length
-          ? await sql<RepRow[]>`UPDATE reps SET ${sql(changed)} WHERE id = ${repId} RETURNING *`
-          : await sql<RepRow[]>`SELECT * FROM reps WHERE id = ${repId}`;
-        if (!row) throw new ApiError(404, 'not_found', `no rep with id ${repId}`);
+        await assertExists(sql, 'team', patch.teamId, 'teamId');
+        const rep = await updateRep(sql, repId, patch);
+        if (!rep) throw new ApiError(404, 'not_found', `no rep with id ${repId}`);
         await wakeUnassigned(deps);
-        return c.json(repView(row), 200);
+        return c.json(rep, 200);
       },
     )
     .openapi(
       createRoute({ method: 'get', path: '/teams', tags: ['routing data'], summary: 'All teams, in routing order', security: [{ apiKey: [] }], middleware: opsOnly,
         responses: { 200: { description: 'teams', ...json(z.object({ teams: z.array(teamSchema) })) }, ...errorResponses(401, 403) } }),
-      async (c) => {
-        const rows = await sql`SELECT id, name, countries, segments, business_hours, manager_id FROM teams ORDER BY created_at, id`;
-        return c.json({ teams: rows.map((t) => ({ id: t.id, name: t.name, countries: t.countries, segments: t.segments, businessHours: t.business_hours, managerId: t.manager_id })) }, 200);
-      },
+      async (c) => c.json({ teams: await listTeams(sql) }, 200),
     )
     .openapi(
       createRoute({ method: 'post', path: '/teams', tags: ['routing data'], summary: 'Add a team (matched in the order teams were added)', security: [{ apiKey: [] }], middleware: opsOnly,
@@ -188,10 +163,7 @@ export function peopleRoutes(deps: ApiDeps) {
       async (c) => {
         const input = c.req.valid('json');
         const teamId = input.id ?? `team-${randomUUID().slice(0, 8)}`;
-        await sql`INSERT INTO teams (id, name, countries, segments, business_hours, manager_id)
-                  VALUES (${teamId}, ${input.name}, ${input.countries}, ${input.segments}, ${sql.json(input.businessHours)}, ${input.managerId ?? null})`.catch((error) => {
-          throw isUniqueViolation(error) ? conflict(`team ${teamId}`) : error;
-        });
+        if (!(await insertTeam(sql, { ...input, id: teamId, managerId: input.managerId ?? null }))) throw conflict(`team ${teamId}`);
         await wakeUnassigned(deps);
         return c.json({ ...input, id: teamId, managerId: input.managerId ?? null }, 201);
       },
@@ -199,7 +171,7 @@ export function peopleRoutes(deps: ApiDeps) {
     .openapi(
       createRoute({ method: 'get', path: '/accounts', tags: ['routing data'], summary: 'All accounts', security: [{ apiKey: [] }], middleware: opsOnly,
         responses: { 200: { description: 'accounts', ...json(z.object({ accounts: z.array(accountInputSchema) })) }, ...errorResponses(401, 403) } }),
-      async (c) => c.json({ accounts: (await sql<{ domain: string; name: string; owner_id: string | null }[]>`SELECT domain, name, owner_id FROM accounts ORDER BY domain`).map((a) => ({ domain: a.domain, name: a.name, ownerId: a.owner_id })) }, 200),
+      async (c) => c.json({ accounts: await listAccounts(sql) }, 200),
     )
     .openapi(
       createRoute({ method: 'post', path: '/accounts', tags: ['routing data'], summary: 'Add or replace an account and its owner', security: [{ apiKey: [] }], middleware: opsOnly,
@@ -207,9 +179,8 @@ export function peopleRoutes(deps: ApiDeps) {
         responses: { 201: { description: 'the account', ...json(accountInputSchema) }, ...errorResponses(400, 401, 403, 413, 415, 422) } }),
       async (c) => {
         const input = c.req.valid('json');
-        await assertExists(sql, 'reps', input.ownerId, 'ownerId');
-        await sql`INSERT INTO accounts (domain, name, owner_id) VALUES (${input.domain}, ${input.name}, ${input.ownerId ?? null})
-                  ON CONFLICT (domain) DO UPDATE SET name = EXCLUDED.name, owner_id = EXCLUDED.owner_id`;
+        await assertExists(sql, 'rep', input.ownerId, 'ownerId');
+        await upsertAccount(sql, { ...input, ownerId: input.ownerId ?? null });
         return c.json({ ...input, ownerId: input.ownerId ?? null }, 201);
       },
     );

@@ -1,7 +1,7 @@
 import type { createActivities } from '../../activities';
 import type { EnrichmentResult } from '../../activities/enrichment';
 import type { EnrichmentQuery } from '../../activities/enrichment/provider';
-import type { LeadSave } from '../../activities/leads';
+import type { LeadSave } from '../../db/leads';
 import type { RouteRequest } from '../../activities/routing';
 import type { CadenceMigration, CadenceStep, CadenceVersion } from '../../domain/cadence';
 import { leadPolicy, type LeadConfig } from '../../domain/config';

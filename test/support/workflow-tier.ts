@@ -8,7 +8,7 @@ import type { Capture, CaptureSignal } from '../../domain/capture';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../../domain/config';
 import type { ActivityType } from '../../domain/engagement';
 import { leadIdFor } from '../../domain/identity';
-import { quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from '../../stack/time-skipping';
+import { quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from './time-skipping';
 import { actionUpdates, activitySignal, captureSignal, type ActionRequest, type ActionResult } from '../../workflows/definitions';
 import type { leadWorkflow } from '../../workflows/index';
 

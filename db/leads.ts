@@ -1,0 +1,213 @@
+import type { Engagement } from '../domain/engagement';
+import { identityKey } from '../domain/identity';
+import type { LeadSource, LeadStatus } from '../domain/lead';
+import type { LeadRecord, OutboxNotification, Routing, TimelineEvent } from '../domain/lead-record';
+import type { LeadProfile } from '../domain/profile';
+import type { Priority } from '../domain/sla';
+import type { Sql, Tx } from './client';
+import { enqueueNotifications } from './outbox';
+import type { LeadRow } from './rows';
+import { appendEvents } from './timeline';
+
+/**
+ * What the read model keeps of a lead's routing: the owner and the SLA clock. The SLA terms and
+ * the managers stay in the workflow. Routing writes the owner before the workflow saves the rest,
+ * so any of these may still be empty.
+ */
+export interface StoredRouting {
+  ownerId: string | null;
+  teamId: string | null;
+  reason: string | null;
+  priority: Priority | null;
+  assignedAt: string | null;
+  dueAt: string | null;
+  breaches: number;
+  respondedAt: string | null;
+  responseMs: number | null;
+}
+
+/** A lead as Postgres keeps it: the domain record, its routing columns and when the row was made and changed. */
+export interface StoredLead {
+  /** Without `routing` (see `routing`) and without the workflow-only fields (`recycle`, `lastTouchAt`). */
+  lead: LeadRecord;
+  routing: StoredRouting;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const orUndefined = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
+const iso = (at: Date | null) => at?.toISOString() ?? null;
+
+/** Row → record: the one place that reads the lead's columns. */
+function storedLeadFromRow(row: LeadRow): StoredLead {
+  const profile: LeadProfile = {
+    email: row.email,
+    firstName: orUndefined(row.first_name),
+    lastName: orUndefined(row.last_name),
+    company: orUndefined(row.company),
+    title: orUndefined(row.title),
+    phone: orUndefined(row.phone),
+    country: orUndefined(row.country),
+    employees: orUndefined(row.employees),
+    industry: orUndefined(row.industry),
+    techStack: row.tech_stack.length ? row.tech_stack : undefined,
+    fundingStage: orUndefined(row.funding_stage),
+    source: row.source,
+    sourceDetail: orUndefined(row.source_detail),
+  };
+  return {
+    lead: {
+      leadId: row.lead_id,
+      status: row.status,
+      statusReason: orUndefined(row.status_reason),
+      profile: JSON.parse(JSON.stringify(profile)), // drop undefined keys: Temporal payloads and equality stay clean
+      consent: row.consent,
+      engagement: 'lastEngagementAt' in row.engagement ? (row.engagement as Engagement) : { seen: [], openedEmails: 0, lastEngagementAt: new Date(0).toISOString() },
+      enrichment: row.enrichment,
+      // The grade and model version are saved with every score; fit points are not stored.
+      score:
+        row.score === null
+          ? undefined
+          : { score: row.score, grade: row.grade ?? 'F', fitPoints: 0, breakdown: row.score_breakdown, modelVersion: row.score_model_version ?? 0 },
+      cadence: orUndefined(row.cadence),
+    },
+    routing: {
+      ownerId: row.owner_id,
+      teamId: row.team_id,
+      reason: row.routing_reason,
+      priority: row.priority,
+      assignedAt: iso(row.assigned_at),
+      dueAt: iso(row.sla_due_at),
+      breaches: row.sla_breaches,
+      respondedAt: iso(row.responded_at),
+      responseMs: row.response_ms === null ? null : Number(row.response_ms),
+    },
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** Record → columns: the one place that writes the lead's columns. */
+function leadColumns(tx: Tx, lead: LeadRecord) {
+  const p = lead.profile;
+  const r: Partial<Routing> = lead.routing ?? {};
+  return {
+    lead_id: lead.leadId,
+    identity_key: identityKey(p.email),
+    email: p.email,
+    first_name: p.firstName ?? null,
+    last_name: p.lastName ?? null,
+    company: p.company ?? null,
+    title: p.title ?? null,
+    phone: p.phone ?? null,
+    country: p.country ?? null,
+    employees: p.employees ?? null,
+    industry: p.industry ?? null,
+    tech_stack: p.techStack ?? [],
+    funding_stage: p.fundingStage ?? null,
+    source: p.source,
+    source_detail: p.sourceDetail ?? null,
+    consent: tx.json(lead.consent as never),
+    engagement: tx.json(lead.engagement as never),
+    enrichment: lead.enrichment,
+    status: lead.status,
+    status_reason: lead.statusReason ?? null,
+    score: lead.score?.score ?? null,
+    grade: lead.score?.grade ?? null,
+    score_breakdown: tx.json((lead.score?.breakdown ?? []) as never),
+    score_model_version: lead.score?.modelVersion ?? null,
+    owner_id: r.ownerId ?? null,
+    team_id: r.teamId ?? null,
+    priority: r.priority ?? null,
+    routing_reason: r.reason ?? null,
+    assigned_at: r.assignedAt ?? null,
+    // Once the rep has responded there is no SLA due any more.
+    sla_due_at: r.respondedAt ? null : (r.dueAt ?? null),
+    sla_breaches: r.breaches ?? 0,
+    responded_at: r.respondedAt ?? null,
+    response_ms: r.responseMs ?? null,
+    cadence: lead.cadence ? tx.json(lead.cadence as never) : null,
+  };
+}
+
+export interface LeadSave {
+  lead: LeadRecord;
+  events: TimelineEvent[];
+  notifications?: OutboxNotification[];
+}
+
+/** The lead's row, its new timeline events and its outbox entries, inside the caller's transaction. */
+export async function writeLead(tx: Tx, { lead, events, notifications = [] }: LeadSave): Promise<void> {
+  // identity_key, email and the first-touch source never change once the lead exists.
+  await tx`
+    INSERT INTO leads ${tx(leadColumns(tx, lead))}
+    ON CONFLICT (lead_id) DO UPDATE SET
+      first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, company = EXCLUDED.company,
+      title = EXCLUDED.title, phone = EXCLUDED.phone, country = EXCLUDED.country,
+      employees = EXCLUDED.employees, industry = EXCLUDED.industry, tech_stack = EXCLUDED.tech_stack,
+      funding_stage = EXCLUDED.funding_stage, source_detail = EXCLUDED.source_detail,
+      consent = EXCLUDED.consent, engagement = EXCLUDED.engagement, enrichment = EXCLUDED.enrichment,
+      status = EXCLUDED.status, status_reason = EXCLUDED.status_reason, score = EXCLUDED.score,
+      grade = EXCLUDED.grade, score_breakdown = EXCLUDED.score_breakdown,
+      score_model_version = EXCLUDED.score_model_version, owner_id = EXCLUDED.owner_id,
+      team_id = EXCLUDED.team_id, priority = EXCLUDED.priority, routing_reason = EXCLUDED.routing_reason,
+      assigned_at = EXCLUDED.assigned_at, sla_due_at = EXCLUDED.sla_due_at, sla_breaches = EXCLUDED.sla_breaches,
+      responded_at = EXCLUDED.responded_at, response_ms = EXCLUDED.response_ms, cadence = EXCLUDED.cadence,
+      updated_at = now()`;
+  await appendEvents(tx, lead.leadId, events);
+  await enqueueNotifications(tx, lead.leadId, notifications);
+}
+
+/** The lead as last saved, or undefined for a person never captured. */
+export async function findLead(sql: Sql, leadId: string): Promise<StoredLead | undefined> {
+  const [row] = await sql<LeadRow[]>`SELECT * FROM leads WHERE lead_id = ${leadId}`;
+  return row && storedLeadFromRow(row);
+}
+
+/** Just enough of a lead to check a request against it (who owns it, whether it is open), without reading the whole row. */
+export async function findLeadState(sql: Sql, leadId: string): Promise<{ status: LeadStatus; ownerId: string | null } | undefined> {
+  const [row] = await sql<{ status: LeadStatus; owner_id: string | null }[]>`SELECT status, owner_id FROM leads WHERE lead_id = ${leadId}`;
+  return row && { status: row.status, ownerId: row.owner_id };
+}
+
+export interface LeadFilter {
+  status?: LeadStatus;
+  ownerId?: string;
+  source?: LeadSource;
+  cadence?: { name: string; version?: number };
+  /** The position of the last lead of the previous page. */
+  after?: LeadPosition;
+  limit: number;
+}
+
+/** Where a lead stands in the newest-first order: its creation time at full (microsecond) precision and its id. */
+export type LeadPosition = [createdAt: string, leadId: string];
+
+/**
+ * Leads newest first, a page at a time: keyset pagination on creation time, stable while leads
+ * change. `next` is the position to continue after, null on the last page.
+ */
+export async function listLeads(sql: Sql, filter: LeadFilter): Promise<{ leads: StoredLead[]; next: LeadPosition | null }> {
+  const { after, cadence } = filter;
+  const rows = await sql<(LeadRow & { cursor_at: string })[]>`
+    SELECT *, created_at::text AS cursor_at FROM leads
+    WHERE true
+      ${filter.status ? sql`AND status = ${filter.status}` : sql``}
+      ${filter.ownerId ? sql`AND owner_id = ${filter.ownerId}` : sql``}
+      ${filter.source ? sql`AND source = ${filter.source}` : sql``}
+      ${cadence ? sql`AND cadence->>'name' = ${cadence.name}` : sql``}
+      ${cadence?.version !== undefined ? sql`AND (cadence->>'version')::int = ${cadence.version}` : sql``}
+      ${after ? sql`AND (created_at, lead_id) < (${after[0]}::timestamptz, ${after[1]})` : sql``}
+    ORDER BY created_at DESC, lead_id DESC
+    LIMIT ${filter.limit + 1}`;
+  const page = rows.slice(0, filter.limit);
+  const last = page.at(-1);
+  return { leads: page.map(storedLeadFromRow), next: rows.length > filter.limit && last ? [last.cursor_at, last.lead_id] : null };
+}
+
+/** Leads in the unassigned queue, longest waiting first. */
+export async function unassignedLeadIds(sql: Sql, limit: number): Promise<string[]> {
+  const rows = await sql<{ lead_id: string }[]>`
+    SELECT lead_id FROM leads WHERE owner_id IS NULL AND status = 'sql' ORDER BY updated_at LIMIT ${limit}`;
+  return rows.map((r) => r.lead_id);
+}
