@@ -10,7 +10,7 @@ import { ApiError, onError, validationFailed } from './errors';
 import { healthRoutes } from './routes/health';
 import { idempotency } from './idempotency';
 import { actionRoutes } from './routes/actions';
-import { activityRoutes } from './routes/activities';
+import { engagementRoutes } from './routes/engagement';
 import { peopleRoutes } from './routes/people';
 import { leadRoutes } from './routes/leads';
 import { cadenceRoutes } from './routes/cadences';
@@ -67,7 +67,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
     app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, auth, rateLimit, idempotency(deps.sql));
   }
   app.route('/', leadRoutes(deps));
-  app.route('/', activityRoutes(deps));
+  app.route('/', engagementRoutes(deps));
   app.route('/', actionRoutes(deps));
   app.route('/', peopleRoutes(deps));
   app.route('/', cadenceRoutes(deps));

@@ -52,7 +52,7 @@ export const leadConfigSchema = z
       acceptedIdleAfter: isoDuration,
     }),
     recycling: z.strictObject({
-      /** Re-engagement of a `recycled` lead, each `at` this long after it was recycled: re-score, a touch where consent allows, routing if sales-ready. */
+      /** Re-engagement of a `recycled` lead, each `at` this long after it was recycled: re-score, outreach where consent allows, routing if sales-ready. */
       reengagement: z
         .array(z.strictObject({ at: isoDuration, channel: z.enum(consentChannels), template: z.string().trim().min(1) }))
         .min(1),
@@ -147,7 +147,7 @@ export const leadConfigSchema = z
     for (const name of Object.values(cadenceOfStatus)) {
       if (!config.cadences[name]) ctx.addIssue({ code: 'custom', path: ['cadences', name], message: 'is required: the lifecycle enrols leads into it' });
     }
-    const reengagement = config.recycling.reengagement.map((touch) => durationMs(touch.at));
+    const reengagement = config.recycling.reengagement.map((outreach) => durationMs(outreach.at));
     if (reengagement.some((at, i) => i > 0 && at <= reengagement[i - 1]!)) {
       ctx.addIssue({ code: 'custom', path: ['recycling', 'reengagement'], message: 'must be in increasing order of `at`' });
     }

@@ -24,7 +24,10 @@ export interface LeadRecord {
   cadence?: Enrollment;
   /** Set while the lead is `recycled`: when, why, and the re-engagements done. */
   recycle?: Recycle;
-  /** The last touch of the lead by a rep (accept, logged touch) or a cadence step sent: activity that keeps it from aging. */
+  /**
+   * The last contact with the lead: a rep's accept or logged touch, or outreach (a cadence step) sent.
+   * Activity that keeps it from aging. The name predates the glossary and stays: runs carry it over.
+   */
   lastTouchAt?: string;
 }
 
@@ -64,7 +67,7 @@ export interface OutboxNotification {
   /** De-duplication key: the same alert is never queued twice. */
   key: string;
   kind: 'assignment' | 'sla_reminder' | 'sla_breach' | 'escalation' | 'unassigned' | 'reassigned' | 'cadence_step' | 'reengagement';
-  /** A rep id or "ops"; for a touch of the lead (cadence step, re-engagement), its address on that channel. */
+  /** A rep id or "ops"; for outreach to the lead (cadence step, re-engagement), its address on that channel. */
   recipient: string;
   message: string;
   data: Record<string, unknown>;

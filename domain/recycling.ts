@@ -7,7 +7,7 @@ import type { LeadRecord } from './lead-record';
 const ms = (iso: string | null | undefined) => (iso ? new Date(iso).getTime() : 0);
 const after = (from: number, iso: string) => from + durationMs(iso);
 
-/** The lead's last activity: its own engagement, its owner's response or logged touch, a cadence step sent to it. */
+/** The lead's last activity: its own engagement, its owner's response or logged touch, outreach (a cadence step) sent to it. */
 export const idleSince = (lead: LeadRecord): number =>
   Math.max(ms(lead.engagement.lastEngagementAt), ms(lead.lastTouchAt), ms(lead.routing?.respondedAt));
 
@@ -15,11 +15,11 @@ export const idleSince = (lead: LeadRecord): number =>
 export const acceptedIdleUntil = (lead: LeadRecord, policy: Pick<LeadPolicy, 'acceptedIdleAfter'>): number | undefined =>
   lead.status === 'accepted' ? after(idleSince(lead), policy.acceptedIdleAfter) : undefined;
 
-/** The next re-engagement of a `recycled` lead (30, 60 and 90 days after recycling by default) and its touch. */
+/** The next re-engagement of a `recycled` lead (30, 60 and 90 days after recycling by default) and its outreach. */
 export function nextReengagementAt(lead: LeadRecord, policy: Pick<LeadPolicy, 'recycling'>) {
   if (lead.status !== 'recycled' || !lead.recycle) return undefined;
-  const touch = policy.recycling.reengagement[lead.recycle.reengagements];
-  return touch && { at: after(ms(lead.recycle.at), touch.at), touch, number: lead.recycle.reengagements + 1 };
+  const outreach = policy.recycling.reengagement[lead.recycle.reengagements];
+  return outreach && { at: after(ms(lead.recycle.at), outreach.at), outreach, number: lead.recycle.reengagements + 1 };
 }
 
 /** A `recycled` lead with no engagement since recycling (or since its last engagement) is archived at this time. */

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { resolveLeadConfig } from '../config/load';
-import { newEngagement, recordActivity, type ActivityType } from './engagement';
+import { newEngagement, recordEngagement, type EngagementType } from './engagement';
 import { decayStep, explain, gradeOf, nextDecayAt, scoreLead, type LeadFacts } from './scoring';
 import { durationMs } from './duration';
 
 const config = resolveLeadConfig({});
 const now = new Date('2026-11-22T10:00:00Z');
-const engaged = (...types: ActivityType[]) =>
-  types.reduce((e, type) => recordActivity(e, type, now.toISOString()), newEngagement(now.toISOString()));
+const engaged = (...types: EngagementType[]) =>
+  types.reduce((e, type) => recordEngagement(e, type, now.toISOString()), newEngagement(now.toISOString()));
 const business: LeadFacts = { email: 'jane@unknown-co.com' };
 const score = (facts: Partial<LeadFacts>, engagement = engaged()) => scoreLead({ ...business, ...facts }, engagement, now, config);
 const line = (facts: Partial<LeadFacts>, engagement = engaged()) => score(facts, engagement).breakdown;
 
 describe('scoring model v1 (DESIGN.md tables, the seeds’ points)', () => {
-  const behaviour: [ActivityType, string, number][] = [
+  const behaviour: [EngagementType, string, number][] = [
     ['visited_pricing_page', 'visited_pricing_page', 15],
     ['submitted_contact_form', 'submitted_contact_form', 20],
     ['clicked_email_link', 'clicked_email_link', 10],
@@ -34,7 +34,7 @@ describe('scoring model v1 (DESIGN.md tables, the seeds’ points)', () => {
     expect(score({}, engaged('opened_email', 'opened_email', 'opened_email')).breakdown).toEqual([
       { rule: 'opened_emails', points: 8, reason: 'opened 3 emails' },
     ]);
-    expect(score({}, engaged(...Array<ActivityType>(7).fill('opened_email'))).score).toBe(8);
+    expect(score({}, engaged(...Array<EngagementType>(7).fill('opened_email'))).score).toBe(8);
   });
 
   const fit: [string, Partial<LeadFacts>, string, number][] = [
@@ -63,7 +63,7 @@ describe('scoring model v1 (DESIGN.md tables, the seeds’ points)', () => {
     expect(line({ employees: 50_000 })).toEqual([]);
   });
 
-  const negative: [string, Partial<LeadFacts>, ActivityType[], string, number][] = [
+  const negative: [string, Partial<LeadFacts>, EngagementType[], string, number][] = [
     ['personal email domain', { email: 'jane@gmail.com' }, [], 'personal_email_domain', -10],
     ['visited careers page', {}, ['visited_careers_page'], 'visited_careers_page', -15],
     ['country outside the target region', { country: 'BR' }, [], 'outside_target_region', -10],
@@ -110,8 +110,8 @@ describe('decay', () => {
 
   it('is cleared by new engagement but not by careers-page visits or unsubscribing', () => {
     const later = at(45).toISOString();
-    expect(scoreLead(business, recordActivity(lastEngaged, 'opened_email', later), at(45), config).score).toBe(50);
-    expect(scoreLead(business, recordActivity(lastEngaged, 'visited_careers_page', later), at(45), config).score).toBe(25);
+    expect(scoreLead(business, recordEngagement(lastEngaged, 'opened_email', later), at(45), config).score).toBe(50);
+    expect(scoreLead(business, recordEngagement(lastEngaged, 'visited_careers_page', later), at(45), config).score).toBe(25);
   });
 
   it('knows when it next changes', () => {

@@ -1,6 +1,6 @@
 import type { IcpConfig, ScoringConfig, ScoringRule } from './config';
 import { durationMs } from './duration';
-import type { ActivityType, Engagement } from './engagement';
+import type { EngagementType, Engagement } from './engagement';
 
 /** What is known about the person and the company, captured or enriched. */
 export interface LeadFacts {
@@ -35,7 +35,7 @@ const managerLevel = /\b(manager|director|head of|vp|svp|evp|vice president)\b/i
 const studentOrIntern = /\b(student|intern|internship)\b/i;
 
 /** Behaviour rules: the activity that fires each, and why. */
-const behaviourRules: { rule: ScoringRule; activity: ActivityType; reason: string }[] = [
+const behaviourRules: { rule: ScoringRule; activity: EngagementType; reason: string }[] = [
   { rule: 'requested_demo', activity: 'requested_demo', reason: 'requested a demo' },
   { rule: 'attended_webinar', activity: 'attended_webinar', reason: 'attended a webinar' },
   { rule: 'submitted_contact_form', activity: 'submitted_contact_form', reason: 'submitted the contact form' },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActivityType } from '../domain/engagement';
+import type { EngagementType } from '../domain/engagement';
 import { leadIdFor } from '../domain/identity';
 import type { LeadSource } from '../domain/lead';
 import { eventually, startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
@@ -30,7 +30,7 @@ async function settled(leadId: string, type: string, count: number) {
   return getLead(leadId);
 }
 
-async function report(leadId: string, type: ActivityType, extra: Record<string, unknown> = {}) {
+async function report(leadId: string, type: EngagementType, extra: Record<string, unknown> = {}) {
   return service.request('POST', `/leads/${leadId}/activities`, { body: { type, ...extra } });
 }
 
@@ -50,7 +50,7 @@ describe('scoring model v1 through the API, the workflow and Postgres', () => {
     expect(lead.scoreBreakdown).toEqual([expect.objectContaining({ rule, points })]);
   });
 
-  it.each<[ActivityType, number, string, number]>([
+  it.each<[EngagementType, number, string, number]>([
     ['visited_pricing_page', 1, 'visited_pricing_page', 15],
     ['submitted_contact_form', 1, 'submitted_contact_form', 20],
     ['clicked_email_link', 1, 'clicked_email_link', 10],
@@ -92,7 +92,7 @@ describe('scoring model v1 through the API, the workflow and Postgres', () => {
     expect(lead).toMatchObject({ score: 45, grade: 'B', enrichment: 'enriched', company: 'Acme', techStack: ['salesforce', 'slack'] });
   });
 
-  it.each<[string, Record<string, unknown>, ActivityType | undefined, string, number]>([
+  it.each<[string, Record<string, unknown>, EngagementType | undefined, string, number]>([
     ['personal email domain', { email: `jane.${randomUUID().slice(0, 8)}@yahoo.com` }, undefined, 'personal_email_domain', -10],
     ['visited careers page', {}, 'visited_careers_page', 'visited_careers_page', -15],
     ['country outside the target region', { country: 'BR' }, undefined, 'outside_target_region', -10],
@@ -235,7 +235,7 @@ describe('POST /leads/{id}/activities', () => {
   it('rejects an unknown type (400 naming the field), an unknown lead (404), a closed lead (409 naming its status)', async () => {
     const { leadId } = await capture({ email: uniqueEmail('acts'), source: 'newsletter' });
     await settled(leadId, 'captured', 1);
-    const unknownType = await report(leadId, 'sneezed' as ActivityType);
+    const unknownType = await report(leadId, 'sneezed' as EngagementType);
     expect(unknownType.status).toBe(400);
     expect(unknownType.body.error.details).toContainEqual({ path: 'type', message: expect.any(String) });
 

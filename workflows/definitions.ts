@@ -2,7 +2,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ActionBody } from '../domain/action-bodies';
 import type { ActionName, Actor } from '../domain/actions';
-import type { ActivityType } from '../domain/engagement';
+import type { EngagementType } from '../domain/engagement';
 import type { CaptureSignal } from '../domain/capture';
 import type { LeadRecord } from '../domain/lead-record';
 
@@ -22,19 +22,19 @@ export const taskQueueDefault = 'leads';
 /** A capture of this person: the first one starts the workflow (signal-with-start), later ones merge into it. */
 export const captureSignal = defineSignal<[CaptureSignal]>('capture');
 
-/** An engagement event reported for a running lead (`POST /leads/{id}/activities`). */
-export interface ActivitySignal {
-  /** Unique per report: the client's `eventId`, or one the API made up. */
+/** An engagement event reported for a running lead (`POST /leads/{id}/activities`; the signal keeps its wire name `activity`). */
+export interface EngagementSignal {
+  /** Unique per report: the client's `eventId`, or one the API made up (wire name kept: histories carry it). */
   activityId: string;
   /** The client's de-duplication key, if it sent one: the same one twice is recorded once. */
   eventId?: string;
-  type: ActivityType;
+  type: EngagementType;
   occurredAt?: string;
   receivedAt: string;
   /** The role of the key that reported it. */
   actor: string;
 }
-export const activitySignal = defineSignal<[ActivitySignal]>('activity');
+export const engagementSignal = defineSignal<[EngagementSignal]>('activity');
 
 /** What the workflow knows right now (the query ops and tests use; reads for clients come from Postgres). */
 export interface LeadState {

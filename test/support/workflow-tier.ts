@@ -6,10 +6,10 @@ import { resolveLeadConfig } from '../../config/load';
 import type { ActionName, Actor } from '../../domain/actions';
 import type { Capture, CaptureSignal } from '../../domain/capture';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../../domain/config';
-import type { ActivityType } from '../../domain/engagement';
+import type { EngagementType } from '../../domain/engagement';
 import { leadIdFor } from '../../domain/identity';
 import { quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from './time-skipping';
-import { actionUpdates, activitySignal, captureSignal, type ActionRequest, type ActionResult } from '../../workflows/definitions';
+import { actionUpdates, engagementSignal, captureSignal, type ActionRequest, type ActionResult } from '../../workflows/definitions';
 import type { leadWorkflow } from '../../workflows/index';
 
 export type LeadOutcome = Awaited<ReturnType<typeof leadWorkflow>>;
@@ -36,7 +36,7 @@ export interface WorkflowTier {
   /** Captures like `POST /leads` does (signal-with-start), then waits until the lead is quiet; resolves to the lead id. */
   capture(capture: Partial<Capture> & Pick<Capture, 'email' | 'source'>, captureId?: string): Promise<string>;
   /** Reports an engagement event like `POST /leads/{id}/activities` does, then waits until the lead is quiet. */
-  engage(leadId: string, type: ActivityType, activityId?: string): Promise<void>;
+  engage(leadId: string, type: EngagementType, activityId?: string): Promise<void>;
   /** A rep or ops action as the API sends it (an update); resolves to its result or rejects with the update's failure. */
   act<A extends ActionName>(leadId: string, name: A, body: Omit<ActionRequest<A>, 'actor' | 'at'>, actor: Actor): Promise<ActionResult>;
   /** Skips time on the server, then waits until this test's leads are quiet. */
@@ -72,7 +72,7 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
     async engage(leadId, type, activityId = randomUUID()) {
       await tier.env.client.workflow
         .getHandle(leadId)
-        .signal(activitySignal, { activityId, type, receivedAt: new Date(await tier.now()).toISOString(), actor: 'capture' });
+        .signal(engagementSignal, { activityId, type, receivedAt: new Date(await tier.now()).toISOString(), actor: 'capture' });
       await whenQuiet(tier.env, [leadId]);
     },
     async act(leadId, name, body, actor) {

@@ -1,11 +1,11 @@
 import { ActivityFailure } from '@temporalio/workflow';
 import type { CaptureSignal } from '../../domain/capture';
 import { applyConsent, consentFromCapture, type ConsentChannel, type ConsentRecord } from '../../domain/consent';
-import { activityOfSource, newEngagement, recordActivity } from '../../domain/engagement';
+import { engagementOfSource, newEngagement, recordEngagement } from '../../domain/engagement';
 import type { LeadRecord } from '../../domain/lead-record';
 import { enrichProfile, mergeCapture, type Firmographics } from '../../domain/profile';
 import { emailDomainOf } from '../../domain/scoring';
-import type { ActivitySignal } from '../definitions';
+import type { EngagementSignal } from '../definitions';
 import { saveOrRoute } from './assignment';
 import { rescore } from './scoring';
 import { now, type LeadRun } from './run';
@@ -75,14 +75,14 @@ export async function onCapture(run: LeadRun, { captureId, receivedAt, capture }
     data: { source: capture.source, sourceDetail: capture.sourceDetail ?? null, merged },
   });
   for (const { channel, record: consentRecord } of consentFromCapture(capture, receivedAt)) noteConsent(run, current, channel, consentRecord);
-  current.engagement = recordActivity(current.engagement, activityOfSource[capture.source], now());
+  current.engagement = recordEngagement(current.engagement, engagementOfSource[capture.source], now());
   if (current.enrichment === 'pending') await enrich(run, current);
   rescore(run, current, `captured via ${capture.source}`);
   await saveOrRoute(run, current);
 }
 
 /** An engagement event (`POST /leads/{id}/activities`): recorded once per id, re-scores the lead. */
-export async function onEngagement(run: LeadRun, signal: ActivitySignal) {
+export async function onEngagement(run: LeadRun, signal: EngagementSignal) {
   const current = run.lead;
   if (!current || !run.firstSight(signal.activityId)) return;
   run.journal.add({
@@ -92,7 +92,7 @@ export async function onEngagement(run: LeadRun, signal: ActivitySignal) {
     actor: signal.actor,
     data: { type: signal.type, eventId: signal.eventId ?? null },
   });
-  current.engagement = recordActivity(current.engagement, signal.type, now());
+  current.engagement = recordEngagement(current.engagement, signal.type, now());
   if (signal.type === 'unsubscribed') {
     noteConsent(run, current, 'email', { status: 'opted_out', at: signal.occurredAt ?? signal.receivedAt, source: 'activity:unsubscribed' });
   }

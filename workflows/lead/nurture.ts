@@ -73,7 +73,7 @@ export async function nurtureDue(run: LeadRun, current: LeadRecord) {
     current.recycle!.reengagements = reengagement.number;
     rescore(run, current, `re-engagement ${reengagement.number} after recycling`);
     if (current.status === 'recycled') {
-      reachOut(run, current, 'reengagement', reengagement.touch, { number: reengagement.number, of: policy.recycling.reengagement.length, dueAt: new Date(reengagement.at).toISOString() });
+      reachOut(run, current, 'reengagement', reengagement.outreach, { number: reengagement.number, of: policy.recycling.reengagement.length, dueAt: new Date(reengagement.at).toISOString() });
     }
   }
   const acceptedIdle = acceptedIdleUntil(current, policy);

@@ -6,7 +6,7 @@ import type { LeadPolicy } from '../../domain/config';
 import { durationMs } from '../../domain/duration';
 import type { LeadStatus } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
-import type { ActionRequest, ActionResult, ActivitySignal } from '../definitions';
+import type { ActionRequest, ActionResult, EngagementSignal } from '../definitions';
 import { Journal } from './journal';
 
 export type Activities = ReturnType<typeof createActivities>;
@@ -27,7 +27,7 @@ export const clock = () => new Date().getTime();
 export const now = () => new Date().toISOString();
 
 /** Signals, carried over continue-as-new when they arrive at a boundary. */
-export type SignalWork = { kind: 'capture'; signal: CaptureSignal } | { kind: 'activity'; signal: ActivitySignal } | { kind: 'retryRouting' };
+export type SignalWork = { kind: 'capture'; signal: CaptureSignal } | { kind: 'engagement'; signal: EngagementSignal } | { kind: 'retryRouting' };
 /** A rep or ops action waiting its turn; its update handler waits for the outcome. */
 export interface ActionWork {
   kind: 'action';

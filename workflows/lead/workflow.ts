@@ -3,7 +3,7 @@ import { rejectAction, type ActionName } from '../../domain/actions';
 import { cadenceOfStatus } from '../../domain/cadence';
 import { closesAt, enrichmentRetryAt, nextDeadline, slaDeadline, waitingForOwner } from '../../domain/deadlines';
 import { closedStatuses, type LeadStatus } from '../../domain/lead';
-import { actionFailureTypes, actionUpdates, activitySignal, captureSignal, leadStateQuery, retryRoutingSignal, type ActionResult } from '../definitions';
+import { actionFailureTypes, actionUpdates, engagementSignal, captureSignal, leadStateQuery, retryRoutingSignal, type ActionResult } from '../definitions';
 import { actionFailure, applyAction } from './actions';
 import { onSlaDeadline, retryRouting, routeIfSalesReady, routingRetryDue } from './assignment';
 import { enrich, onCapture, onEngagement } from './intake';
@@ -39,7 +39,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   const run = new LeadRun(input, patched(workflowPatches.nurtureCadences));
   const { leadId, queue } = run;
   setHandler(captureSignal, (signal) => void queue.push({ kind: 'capture', signal }));
-  setHandler(activitySignal, (signal) => void queue.push({ kind: 'activity', signal }));
+  setHandler(engagementSignal, (signal) => void queue.push({ kind: 'engagement', signal }));
   setHandler(retryRoutingSignal, () => void queue.push({ kind: 'retryRouting' }));
 
   if (run.nurtures && !run.policy.recycling) {
@@ -94,7 +94,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
       while (queue.length > 0 && !closedStatuses.includes(run.lead?.status ?? 'new')) {
         const work = queue.shift()!;
         if (work.kind === 'capture') await onCapture(run, work.signal);
-        else if (work.kind === 'activity') await onEngagement(run, work.signal);
+        else if (work.kind === 'engagement') await onEngagement(run, work.signal);
         else if (work.kind === 'retryRouting') {
           if (run.lead && waitingForOwner(run.lead)) await retryRouting(run, run.lead);
         } else {

@@ -2,34 +2,34 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { findLeadState } from '../../db/leads';
-import { activityTypes } from '../../domain/engagement';
+import { engagementTypes } from '../../domain/engagement';
 import { closedStatuses } from '../../domain/lead';
-import { activitySignal } from '../../workflows/definitions';
+import { engagementSignal } from '../../workflows/definitions';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
 import { leadIdParam, leadNotFound } from '../lead-view';
 
-export const activitySchema = z
+export const engagementSchema = z
   .object({
-    type: z.enum(activityTypes).meta({ example: 'visited_pricing_page' }),
+    type: z.enum(engagementTypes).meta({ example: 'visited_pricing_page' }),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
     eventId: z.string().trim().min(1).max(200).optional().meta({ description: 'de-duplication key: the same eventId twice is recorded once' }),
   })
   .meta({ id: 'Activity' });
 
-const activityAcceptedSchema = z.object({ leadId: z.string(), activityId: z.string() }).meta({ id: 'ActivityAccepted' });
+const engagementAcceptedSchema = z.object({ leadId: z.string(), activityId: z.string() }).meta({ id: 'ActivityAccepted' });
 
-const recordActivityRoute = createRoute({
+const recordEngagementRoute = createRoute({
   method: 'post',
   path: '/leads/{id}/activities',
   tags: ['engagement'],
   summary: 'Report an engagement event; the lead is re-scored',
   security: [{ apiKey: [] }],
   middleware: [requireRole('capture', 'ops')] as const,
-  request: { params: leadIdParam, body: { required: true, content: { 'application/json': { schema: activitySchema } } } },
+  request: { params: leadIdParam, body: { required: true, content: { 'application/json': { schema: engagementSchema } } } },
   responses: {
-    202: { description: 'accepted; the workflow re-scores the lead', content: { 'application/json': { schema: activityAcceptedSchema } } },
+    202: { description: 'accepted; the workflow re-scores the lead', content: { 'application/json': { schema: engagementAcceptedSchema } } },
     ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
   },
 });
@@ -37,8 +37,8 @@ const recordActivityRoute = createRoute({
 const closedLead = (id: string, status: string) =>
   new ApiError(409, 'invalid_state', `lead ${id} is ${status}: activities are not recorded for a closed lead (a new capture reactivates it)`);
 
-export function activityRoutes({ sql, temporal }: ApiDeps) {
-  return new OpenAPIHono<AppEnv>().openapi(recordActivityRoute, async (c) => {
+export function engagementRoutes({ sql, temporal }: ApiDeps) {
+  return new OpenAPIHono<AppEnv>().openapi(recordEngagementRoute, async (c) => {
     const { id } = c.req.valid('param');
     const activity = c.req.valid('json');
     const lead = await findLeadState(sql, id);
@@ -46,7 +46,7 @@ export function activityRoutes({ sql, temporal }: ApiDeps) {
     if (closedStatuses.includes(lead.status)) throw closedLead(id, lead.status);
     const activityId = activity.eventId ? `event-${activity.eventId}` : (c.get('idempotencyKey') ?? randomUUID());
     try {
-      await temporal.workflow.getHandle(id).signal(activitySignal, {
+      await temporal.workflow.getHandle(id).signal(engagementSignal, {
         activityId,
         eventId: activity.eventId,
         type: activity.type,
