@@ -4,6 +4,7 @@ import { cadenceStore } from '../db/cadences';
 import { cadenceActivities } from './cadences';
 import { enrichmentActivities, localProvider } from './enrichment';
 import type { EnrichmentProvider } from './enrichment';
+import { failingPermanentlyOnBadData } from './failures';
 import { leadActivities } from './leads';
 import { routingActivities } from './routing';
 
@@ -14,9 +15,12 @@ export interface ActivityDeps {
   enrichment?: EnrichmentProvider;
 }
 
-/** All activities, bound to their dependencies. Workflows type their proxies with `ReturnType<typeof createActivities>`. */
+/**
+ * All activities, bound to their dependencies. Workflows type their proxies with
+ * `ReturnType<typeof createActivities>`. A permanent data error fails non-retryably (failures.ts).
+ */
 export function createActivities({ sql, config, enrichment = localProvider() }: ActivityDeps) {
-  return {
+  return failingPermanentlyOnBadData({
     ...leadActivities(sql),
     ...enrichmentActivities(enrichment),
     ...routingActivities(sql),
@@ -25,5 +29,5 @@ export function createActivities({ sql, config, enrichment = localProvider() }: 
     async currentPolicy(): Promise<LeadPolicy> {
       return leadPolicy(config);
     },
-  };
+  });
 }

@@ -1,6 +1,7 @@
 import type { Sql } from '../db/client';
 import { findLead, writeLead, type LeadSave } from '../db/leads';
-import type { LeadRecord } from '../domain/lead-record';
+import { enqueueNotifications } from '../db/outbox';
+import type { LeadRecord, OutboxNotification } from '../domain/lead-record';
 
 /** Data access for leads and their timelines. Every write is idempotent on (lead id, event key). */
 export function leadActivities(sql: Sql) {
@@ -21,6 +22,11 @@ export function leadActivities(sql: Sql) {
      */
     async saveLead(save: LeadSave): Promise<void> {
       await sql.begin((tx) => writeLead(tx, save));
+    },
+
+    /** An alert about a lead that may have no row to save it with (its first capture was refused). */
+    async queueAlert({ leadId, notification }: { leadId: string; notification: OutboxNotification }): Promise<void> {
+      await sql.begin((tx) => enqueueNotifications(tx, leadId, [notification]));
     },
   };
 }

@@ -116,6 +116,16 @@ export const leadConfigSchema = z
       unassignedRetryFirst: isoDuration,
       unassignedRetryMax: isoDuration,
     }),
+    dataAccess: z.strictObject({
+      /**
+       * A lead's data access (Postgres) retries a transient failure (connection refused, a
+       * serialization failure) for this long; then ops is alerted and the lead keeps retrying more
+       * slowly, from `slowRetryFirst` doubling up to `slowRetryMax`: never failed, never lost.
+       */
+      retryFor: isoDuration,
+      slowRetryFirst: isoDuration,
+      slowRetryMax: isoDuration,
+    }),
     history: z.strictObject({
       /** A lead continues as new at this many events even where the server does not suggest it (the time-skipping server never does). */
       maxEventsPerRun: z.number().int().min(50).max(50_000),
@@ -176,6 +186,8 @@ export interface LeadPolicy {
   escalation: LeadConfig['escalation'];
   routing: LeadConfig['routing'];
   history: LeadConfig['history'];
+  /** Absent from the input of runs started before it (the workflow then uses its own defaults). */
+  dataAccess?: LeadConfig['dataAccess'];
 }
 
 export function leadPolicy(config: LeadConfig): LeadPolicy {
@@ -191,5 +203,6 @@ export function leadPolicy(config: LeadConfig): LeadPolicy {
     escalation: config.escalation,
     routing: config.routing,
     history: config.history,
+    dataAccess: config.dataAccess,
   };
 }

@@ -66,7 +66,19 @@ export type Assignment = Pick<Routing, 'ownerId' | 'teamId' | 'reason' | 'priori
 export interface OutboxNotification {
   /** De-duplication key: the same alert is never queued twice. */
   key: string;
-  kind: 'assignment' | 'sla_reminder' | 'sla_breach' | 'escalation' | 'unassigned' | 'reassigned' | 'cadence_step' | 'reengagement';
+  kind:
+    | 'assignment'
+    | 'sla_reminder'
+    | 'sla_breach'
+    | 'escalation'
+    | 'unassigned'
+    | 'reassigned'
+    | 'cadence_step'
+    | 'reengagement'
+    /** Ops: an input the lead's data store refused was quarantined. */
+    | 'rejected_input'
+    /** Ops: the lead's data access has been failing for `dataAccess.retryFor`. */
+    | 'data_access_stalled';
   /** A rep id or "ops"; for outreach to the lead (cadence step, re-engagement), its address on that channel. */
   recipient: string;
   message: string;

@@ -63,6 +63,7 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
         if (failure instanceof ApplicationFailure) {
           if (failure.type === actionFailureTypes.notOwner) throw new ApiError(403, 'forbidden', failure.message);
           if (failure.type === actionFailureTypes.invalidState) throw new ApiError(409, 'invalid_state', failure.message);
+          if (failure.type === actionFailureTypes.rejectedInput) throw new ApiError(422, 'rejected_input', failure.message);
           if (failure.type === actionFailureTypes.unknownRep) throw new ApiError(400, 'validation_failed', 'invalid body: ownerId', [{ path: 'ownerId', message: failure.message }]);
         }
         throw error;

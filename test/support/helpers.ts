@@ -68,11 +68,13 @@ export interface ServiceOptions {
   enrichment?: EnrichmentProvider;
   /** Another Temporal server than the run's dev server. */
   temporalAddress?: string;
+  /** Another way to the run's Postgres (e.g. through a proxy a test can cut). */
+  databaseUrl?: string;
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<ServiceUnderTest> {
   const address = options.temporalAddress ?? inject('temporalAddress');
-  const sql = createSql(inject('databaseUrl'), { max: 5 });
+  const sql = createSql(options.databaseUrl ?? inject('databaseUrl'), { max: 5 });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   const nativeConnection = await NativeConnection.connect({ address });

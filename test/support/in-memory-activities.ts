@@ -123,10 +123,14 @@ export class InMemoryLeadStore {
       this.eventKeys.add(key);
       this.events.push({ leadId: lead.leadId, ...copy(event) });
     }
+    this.enqueue(lead.leadId, notifications);
+  }
+
+  private enqueue(leadId: string, notifications: OutboxNotification[]): void {
     for (const notification of notifications) {
       if (this.notificationKeys.has(notification.key)) continue;
       this.notificationKeys.add(notification.key);
-      this.notifications.push({ leadId: lead.leadId, ...copy(notification) });
+      this.notifications.push({ leadId, ...copy(notification) });
     }
   }
 
@@ -202,6 +206,9 @@ export class InMemoryLeadStore {
     },
     saveLead: async (save: LeadSave): Promise<void> => {
       this.write(save);
+    },
+    queueAlert: async ({ leadId, notification }: { leadId: string; notification: OutboxNotification }): Promise<void> => {
+      this.enqueue(leadId, [notification]);
     },
     enrichLead: async ({ domain }: EnrichmentQuery): Promise<EnrichmentResult> => ({
       provider: 'in-memory',

@@ -7,6 +7,11 @@ import type { LeadRun } from './run';
 
 const isoNow = () => new Date().toISOString();
 
+export interface JournalCheckpoint {
+  events: TimelineEvent[];
+  outbox: OutboxNotification[];
+}
+
 /**
  * What a run writes down: timeline events and outbox notifications gathered between saves, and
  * the search attributes ops filter on. Keys are unique per run and stable on replay.
@@ -32,6 +37,16 @@ export class Journal {
   /** Queues an alert in the outbox, written with the lead's next save. */
   notify(kind: OutboxNotification['kind'], recipient: string, message: string, data: Record<string, unknown> = {}) {
     this.outbox.push({ key: `${workflowInfo().runId}:${++this.seq}`, kind, recipient, message, data: { leadId: this.leadId, ...data } });
+  }
+
+  checkpoint(): JournalCheckpoint {
+    return { events: [...this.events], outbox: [...this.outbox] };
+  }
+
+  /** Drops what was gathered since the checkpoint. Keys keep counting up, so none is ever reused. */
+  restore(checkpoint: JournalCheckpoint) {
+    this.events = [...checkpoint.events];
+    this.outbox = [...checkpoint.outbox];
   }
 
   get hasPending(): boolean {

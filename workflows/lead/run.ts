@@ -1,4 +1,4 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 import type { ActionName } from '../../domain/actions';
 import type { CaptureSignal } from '../../domain/capture';
@@ -7,19 +7,24 @@ import { durationMs } from '../../domain/duration';
 import type { LeadStatus } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
 import type { ActionRequest, ActionResult, EngagementSignal } from '../definitions';
-import { Journal } from './journal';
+import { outlasted } from './failures';
+import { Journal, type JournalCheckpoint } from './journal';
+import { workflowPatches } from './patches';
 
 export type Activities = ReturnType<typeof createActivities>;
 
 const dataAccess = { startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } } as const;
 /**
- * What someone waits for (a capture being routed, a rep's action) runs as local activities: short
- * Postgres transactions run by the worker inside the workflow task, without the round trips of
- * scheduling activity tasks through the server — that is most of speed-to-lead. What timers start
- * (the SLA ladder, routing retries, decay, re-enrichment) runs as ordinary activities, which the
- * server retries and the UI shows as pending through a long outage.
+ * Attempts that fit `retryFor` on that backoff. Local activities are bounded by attempts: the
+ * worker does not stop retrying one at its schedule-to-close timeout (seen with SDK 1.24).
  */
-const fast = proxyLocalActivities<Activities>(dataAccess);
+export function attemptsWithin(retryFor: number): number {
+  let attempts = 1;
+  for (let waited = 0, pause = 200; waited < retryFor; attempts += 1, pause = Math.min(pause * 2, 10_000)) waited += pause;
+  return attempts;
+}
+/** For runs whose policy predates `dataAccess` (config/defaults.json has the same values). */
+const dataAccessDefaults = { retryFor: 'PT2M', slowRetryFirst: 'PT1M', slowRetryMax: 'PT15M' };
 export const durable = proxyActivities<Activities>(dataAccess);
 
 /** The workflow clock: the SDK makes Date deterministic inside workflows. */
@@ -61,6 +66,18 @@ export interface LeadWorkflowInput {
 
 const seenIdsKept = 500;
 
+
+/** What a run restores when an input is quarantined: its state from before that input. */
+export interface RunCheckpoint {
+  lead?: string;
+  captures: number;
+  reactivatedFrom?: LeadStatus;
+  enrichmentFailedAt?: string;
+  routeRetryAt?: number;
+  routeRetryDelay: number;
+  journal: JournalCheckpoint;
+}
+
 /**
  * The state of one run of a lead's workflow and what it carries into the next, shared by the
  * lifecycle modules (intake, assignment, nurture, actions). It also decides how data access runs:
@@ -89,6 +106,10 @@ export class LeadRun {
   someoneWaits: boolean;
   private readonly enrichFast: Activities['enrichLead'];
   private readonly enrichDurable: Activities['enrichLead'];
+  /** Data accesses that outlasted their retry window in this run (keys their alerts). */
+  private stalls = 0;
+  private readonly fast: Activities;
+  private readonly slow: Activities;
 
   constructor(input: LeadWorkflowInput, nurtures: boolean) {
     this.leadId = input.leadId;
@@ -106,11 +127,51 @@ export class LeadRun {
     const enrichment = { startToCloseTimeout: durationMs(input.policy.enrichment.budget), retry: { maximumAttempts: 1 } };
     this.enrichFast = proxyLocalActivities<Activities>(enrichment).enrichLead;
     this.enrichDurable = proxyActivities<Activities>(enrichment).enrichLead;
+    /**
+     * What someone waits for (a capture being routed, a rep's action) runs as local activities:
+     * short Postgres transactions run by the worker inside the workflow task, without the round
+     * trips of scheduling activity tasks through the server — that is most of speed-to-lead. What
+     * timers start (the SLA ladder, routing retries, decay, re-enrichment) runs as ordinary
+     * activities, which the server retries and the UI shows as pending through a long outage.
+     * Either retries a transient failure for `dataAccess.retryFor`, then more slowly (`patiently`).
+     */
+    const { retryFor, slowRetryFirst, slowRetryMax } = input.policy.dataAccess ?? dataAccessDefaults;
+    const bounded = { ...dataAccess, scheduleToCloseTimeout: durationMs(retryFor) };
+    const patient = proxyActivities<Activities>({ ...dataAccess, retry: { initialInterval: durationMs(slowRetryFirst), maximumInterval: durationMs(slowRetryMax) } });
+    const local = proxyLocalActivities<Activities>({ ...bounded, retry: { ...dataAccess.retry, maximumAttempts: attemptsWithin(durationMs(retryFor)) } });
+    this.fast = this.patiently(local, patient, retryFor);
+    this.slow = this.patiently(proxyActivities<Activities>(bounded), patient, retryFor);
   }
 
   /** Data access: local while someone waits, ordinary otherwise. */
   io(): Activities {
-    return this.someoneWaits ? fast : durable;
+    return this.someoneWaits ? this.fast : this.slow;
+  }
+
+  /**
+   * Data access that outlasts an outage: once a call has failed for its whole retry window, the
+   * worker logs a warning and the call goes on as an ordinary activity that the server retries ever
+   * more slowly (`slowRetryFirst` doubling up to `slowRetryMax`), shown as pending in the UI. Once
+   * it succeeds, ops gets an alert in the outbox saying how long the lead waited. Nothing is lost.
+   */
+  private patiently(activities: Activities, patient: Activities, retryFor: string): Activities {
+    return new Proxy({} as Activities, {
+      get: (_, name: keyof Activities) =>
+        async (...args: unknown[]) => {
+          const call = (via: Activities) => (via[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+          try {
+            return await call(activities);
+          } catch (error) {
+            if (!outlasted(error) || !patched(workflowPatches.quarantineBadInput)) throw error;
+            const since = new Date().toISOString();
+            log.warn('lead data access stalled', { leadId: this.leadId, activity: name, retryFor });
+            const result = await call(patient);
+            const message = `Lead ${this.leadId}: ${name} failed from ${since} until ${new Date().toISOString()} (retried for ${retryFor}, then more slowly)`;
+            await patient.queueAlert({ leadId: this.leadId, notification: { key: `${workflowInfo().runId}:stalled:${++this.stalls}`, kind: 'data_access_stalled', recipient: 'ops', message, data: { leadId: this.leadId, activity: name, since } } });
+            return result;
+          }
+        },
+    });
   }
 
   enrichLead: Activities['enrichLead'] = (query) => (this.someoneWaits ? this.enrichFast : this.enrichDurable)(query);
@@ -126,6 +187,30 @@ export class LeadRun {
     this.journal.record('status_changed', { status, previous: current.status, reason: reason ?? null });
     current.status = status;
     current.statusReason = reason;
+  }
+
+  /** The run's state before an input, to go back to if that input is quarantined. */
+  checkpoint(): RunCheckpoint {
+    return {
+      lead: this.lead && JSON.stringify(this.lead),
+      captures: this.captures,
+      reactivatedFrom: this.reactivatedFrom,
+      enrichmentFailedAt: this.enrichmentFailedAt,
+      routeRetryAt: this.routeRetryAt,
+      routeRetryDelay: this.routeRetryDelay,
+      journal: this.journal.checkpoint(),
+    };
+  }
+
+  /** Back to a checkpoint; ids seen since stay seen, so a redelivered bad input is not applied again. */
+  restore(checkpoint: RunCheckpoint) {
+    this.lead = checkpoint.lead === undefined ? undefined : JSON.parse(checkpoint.lead);
+    this.captures = checkpoint.captures;
+    this.reactivatedFrom = checkpoint.reactivatedFrom;
+    this.enrichmentFailedAt = checkpoint.enrichmentFailedAt;
+    this.routeRetryAt = checkpoint.routeRetryAt;
+    this.routeRetryDelay = checkpoint.routeRetryDelay;
+    this.journal.restore(checkpoint.journal);
   }
 
   /** What continue-as-new hands to the next run. */

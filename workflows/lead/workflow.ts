@@ -5,12 +5,15 @@ import { closesAt, enrichmentRetryAt, nextDeadline, slaDeadline, waitingForOwner
 import { closedStatuses, type LeadStatus } from '../../domain/lead';
 import { actionFailureTypes, actionUpdates, engagementSignal, captureSignal, leadStateQuery, retryRoutingSignal, type ActionResult } from '../definitions';
 import { actionFailure, applyAction } from './actions';
+import { workflowPatches } from './patches';
 import { onSlaDeadline, retryRouting, routeIfSalesReady, routingRetryDue } from './assignment';
 import { enrich, onCapture, onEngagement } from './intake';
 import { save } from './journal';
 import { followStatus, nurtureDue } from './nurture';
 import { rescore } from './scoring';
-import { clock, durable, LeadRun, now, type LeadWorkflowInput, type SignalWork } from './run';
+import { badDataReason } from './failures';
+import { quarantine } from './quarantine';
+import { clock, durable, LeadRun, now, type LeadWorkflowInput, type SignalWork, type Work } from './run';
 
 export type { CarriedState, LeadWorkflowInput } from './run';
 
@@ -19,15 +22,7 @@ export interface LeadOutcome {
   reason?: string;
 }
 
-/**
- * Changes to this workflow that leads already running depend on, each guarded with `patched()`
- * (README, "Changing workflow code"). A run started before a change keeps the old behaviour to its
- * end; its next run (continue-as-new, reactivation) takes the new one.
- */
-export const workflowPatches = {
-  /** Nurture cadences, recycling with re-engagement and archiving, and the 30-day rule for accepted leads (issue #5). */
-  nurtureCadences: 'nurture-cadences-and-recycling',
-} as const;
+export { workflowPatches } from './patches';
 
 /**
  * One lead, from its first capture until it closes: merge, enrich, consent, score, qualify, route,
@@ -35,6 +30,19 @@ export const workflowPatches = {
  * and ops actions. Signals and updates queue up and are applied one at a time; between them the
  * workflow sleeps until the next deadline (domain/deadlines.ts).
  */
+/** One signal or action, then routing if it made the lead sales-ready. */
+async function apply(run: LeadRun, work: Work) {
+  if (work.kind === 'capture') await onCapture(run, work.signal);
+  else if (work.kind === 'engagement') await onEngagement(run, work.signal);
+  else if (work.kind === 'retryRouting') {
+    if (run.lead && waitingForOwner(run.lead)) await retryRouting(run, run.lead);
+  } else {
+    // An action's rejection goes to whoever waits for it; bad data goes on to quarantine.
+    await applyAction(run, work.name, work.request).then(work.resolve, (error) => (badDataReason(error) === undefined ? work.reject(error) : Promise.reject(error)));
+  }
+  if (run.lead) await routeIfSalesReady(run, run.lead);
+}
+
 export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcome> {
   const run = new LeadRun(input, patched(workflowPatches.nurtureCadences));
   const { leadId, queue } = run;
@@ -93,14 +101,15 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     if (gotWork) {
       while (queue.length > 0 && !closedStatuses.includes(run.lead?.status ?? 'new')) {
         const work = queue.shift()!;
-        if (work.kind === 'capture') await onCapture(run, work.signal);
-        else if (work.kind === 'engagement') await onEngagement(run, work.signal);
-        else if (work.kind === 'retryRouting') {
-          if (run.lead && waitingForOwner(run.lead)) await retryRouting(run, run.lead);
-        } else {
-          await applyAction(run, work.name, work.request).then(work.resolve, work.reject);
+        const checkpoint = run.checkpoint();
+        try {
+          await apply(run, work);
+        } catch (error) {
+          const reason = badDataReason(error);
+          if (reason === undefined) throw error;
+          run.restore(checkpoint);
+          if (!(await quarantine(run, work, reason))) throw error;
         }
-        if (run.lead) await routeIfSalesReady(run, run.lead);
       }
       run.busy = false;
       if (run.lead && closedStatuses.includes(run.lead.status)) break;

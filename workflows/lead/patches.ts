@@ -1,0 +1,15 @@
+/**
+ * Changes to the lead workflow that leads already running depend on, each guarded with
+ * `patched()` (README, "Changing workflow code"). A run started before a change keeps the old
+ * behaviour to its end; its next run (continue-as-new, reactivation) takes the new one.
+ */
+export const workflowPatches = {
+  /** Nurture cadences, recycling with re-engagement and archiving, and the 30-day rule for accepted leads (issue #5). */
+  nurtureCadences: 'nurture-cadences-and-recycling',
+  /**
+   * An input the data store refuses for good (bad data) is quarantined and the lead goes on; data
+   * access that keeps failing alerts ops and retries more slowly (issue #13). Checked where a
+   * failure is caught: runs recorded before never failed there (they retried forever).
+   */
+  quarantineBadInput: 'quarantine-bad-input',
+} as const;

@@ -1,0 +1,57 @@
+import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { actionFailureTypes } from '../definitions';
+import { badDataReason } from './failures';
+import { save } from './journal';
+import { followStatus } from './nurture';
+import { workflowPatches } from './patches';
+import type { LeadRun, Work } from './run';
+
+/**
+ * Defence in depth behind the API's validation (issue 13): an input the data store refuses for
+ * good (a NUL byte, an out-of-range timestamp) must neither be retried forever nor freeze the
+ * lead. The run goes back to its state before that input, records it as `rejected_input`,
+ * alerts ops, and goes on with the next input.
+ */
+
+
+/** Which input it was, without its content (which may hold personal data). */
+function describe(work: Work): { input: string; id: string | null } {
+  switch (work.kind) {
+    case 'capture':
+      return { input: 'capture', id: work.signal.captureId };
+    case 'engagement':
+      return { input: 'engagement', id: work.signal.activityId };
+    case 'retryRouting':
+      return { input: 'routing retry', id: null };
+    case 'action':
+      return { input: `action ${work.name}`, id: null };
+  }
+}
+
+/**
+ * Quarantines `work`: the caller has restored the run to before it. Returns false for a run
+ * recorded before quarantining existed (its failure is then handled as it was).
+ */
+export async function quarantine(run: LeadRun, work: Work, reason: string): Promise<boolean> {
+  if (!patched(workflowPatches.quarantineBadInput)) return false;
+  const { input, id } = describe(work);
+  const message = `Lead ${run.leadId}: a ${input} was refused by the data store and quarantined (${reason})`;
+  if (work.kind === 'action') work.reject(ApplicationFailure.create({ type: actionFailureTypes.rejectedInput, message: `the ${input} was refused: ${reason}`, nonRetryable: true }));
+  const alertOnly = () =>
+    run.io().queueAlert({ leadId: run.leadId, notification: { key: `${run.leadId}:rejected:${id ?? workflowInfo().runId}`, kind: 'rejected_input', recipient: 'ops', message, data: { leadId: run.leadId, input, id, reason } } });
+  const lead = run.lead;
+  // The lead's first capture: there is no lead to record it with, only ops to tell.
+  if (!lead) return alertOnly().then(() => true);
+  run.journal.record('rejected_input', { input, id, reason });
+  run.journal.notify('rejected_input', 'ops', message, { input, id, reason });
+  try {
+    await followStatus(run, lead);
+    await save(run, lead);
+  } catch (error) {
+    // The lead's own state is refused too (saved by code from before this check): tell ops at least.
+    if (badDataReason(error) === undefined) throw error;
+    run.journal.restore({ events: [], outbox: [] });
+    await alertOnly();
+  }
+  return true;
+}
