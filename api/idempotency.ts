@@ -10,6 +10,9 @@ import { ApiError } from './errors';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** What a key's first request is remembered by: a replay must match it. */
+export const requestHash = (method: string, path: string, body: string) => sha256(`${method} ${path}\n${body}`);
+
 /**
  * Fields of an answer that carry a credential (a rep's new API key): never stored, so a replay
  * answers them `null`, with `<field>Omitted: true` saying the value was not kept.
@@ -42,11 +45,11 @@ export function idempotency(sql: Sql, { lease, expireAfter }: LeadConfig['idempo
       ]);
     }
     const scope = c.get('apiKeyHash');
-    const requestHash = sha256(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
-    const held = await claimIdempotencyKey(sql, scope, key, requestHash, times);
+    const hash = requestHash(c.req.method, c.req.path, await c.req.text());
+    const held = await claimIdempotencyKey(sql, scope, key, hash, times);
     if (!held) {
       const first = await findIdempotencyKey(sql, scope, key);
-      if (first && first.requestHash !== requestHash) {
+      if (first && first.requestHash !== hash) {
         throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request');
       }
       if (!first || first.status === null) {
