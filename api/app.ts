@@ -64,7 +64,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
   for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*']) {
-    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, auth, rateLimit, idempotency(deps.sql));
+    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, auth, rateLimit, idempotency(deps.sql, deps.config.idempotency));
   }
   app.route('/', leadRoutes(deps));
   app.route('/', engagementRoutes(deps));

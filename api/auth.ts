@@ -24,9 +24,18 @@ export function hashKey(key: string): string {
 
 /**
  * Parses `API_KEYS` (`key=role`, comma-separated; `key=rep:<repId>` binds a key to a rep).
- * Keys are kept only as hashes.
+ * Keys are kept only as hashes. With `realKeysRequiredBecause` (outside the embedded development
+ * stack, see config/env.ts) `API_KEYS` must be set and must not contain a development key, whose
+ * names are published in the README.
  */
-export function parseApiKeys(value: string | undefined): Map<string, Principal> {
+export function parseApiKeys(value: string | undefined, { realKeysRequiredBecause }: { realKeysRequiredBecause?: string } = {}): Map<string, Principal> {
+  const devKeyNames = Object.keys(developmentKeys).join(', ');
+  if (realKeysRequiredBecause && !value?.trim()) {
+    throw new Error(
+      `API_KEYS must be set because ${realKeysRequiredBecause}: set API_KEYS to key=role pairs, comma-separated ` +
+        `(roles: ${roles.join(', ')}; rep keys as key=rep:<repId>); the development keys (${devKeyNames}) are accepted only by the embedded stack of \`npm start\``,
+    );
+  }
   const entries: [string, Principal][] = value
     ? value
         .split(',')
@@ -41,6 +50,10 @@ export function parseApiKeys(value: string | undefined): Map<string, Principal> 
           return [key, { role: role as Role, ...(repId ? { repId } : {}) }];
         })
     : Object.entries(developmentKeys);
+  const devKeysGiven = entries.filter(([key]) => Object.hasOwn(developmentKeys, key)).map(([key]) => key);
+  if (realKeysRequiredBecause && devKeysGiven.length) {
+    throw new Error(`API_KEYS: the development keys (${devKeysGiven.join(', ')}) are not accepted because ${realKeysRequiredBecause}: choose keys of your own`);
+  }
   return new Map(entries.map(([key, principal]) => [hashKey(key), principal]));
 }
 

@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { applicationName, loadEnv, temporalConnectionOptions, temporalUiUrl } from '../config/env';
+import { applicationName, loadEnv, realKeysRequiredBecause, temporalConnectionOptions, temporalUiUrl } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { createSql } from '../db/client';
 import { createApp } from './app';
@@ -9,8 +9,9 @@ import { parseApiKeys } from './auth';
 async function main() {
   const env = loadEnv();
   const config = loadLeadConfig(env.LEAD_CONFIG);
+  // Before DATABASE_URL: a production deployment missing both should hear about the keys first.
+  const apiKeys = parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause(env) });
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
-  const apiKeys = parseApiKeys(env.API_KEYS);
   if (!env.API_KEYS) {
     console.log('api: API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
   }

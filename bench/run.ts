@@ -76,9 +76,17 @@ async function main() {
   await migrate(postgres.url, () => {});
   const sql = createSql(postgres.url, { max: 10 });
   const apiPort = await getPort();
-  // The development keys: API_KEYS from the caller's shell would lock the bench out.
-  const { API_KEYS: _callerKeys, ...callerEnv } = process.env;
-  const env = { ...callerEnv, DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: temporal.address, LEAD_CONFIG: configFile, PORT: String(apiPort) };
+  // The development keys, on a stack of the bench's own (LEAD_EMBEDDED_STACK): API_KEYS or
+  // NODE_ENV=production from the caller's shell would lock the bench out.
+  const { API_KEYS: _callerKeys, NODE_ENV: _callerNodeEnv, ...callerEnv } = process.env;
+  const env = {
+    ...callerEnv,
+    LEAD_EMBEDDED_STACK: '1',
+    DATABASE_URL: postgres.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    LEAD_CONFIG: configFile,
+    PORT: String(apiPort),
+  };
   const quiet: ['ignore', 'ignore', 'inherit'] = ['ignore', 'ignore', 'inherit'];
   children.push(spawnService('worker/main.ts', env, { nodeOptions: benchEnv.BENCH_WORKER_NODE_OPTIONS?.split(' ').filter(Boolean), stdio: quiet }));
   children.push(spawnService('api/main.ts', env, { stdio: quiet }));

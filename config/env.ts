@@ -33,6 +33,13 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('leads'),
   TEMPORAL_UI_URL: z.string().url().optional(),
   API_KEYS: z.string().optional(),
+  /** `production` makes the API refuse to start without `API_KEYS` (see `realKeysRequiredBecause`). */
+  NODE_ENV: z.string().optional(),
+  /**
+   * Set to `1` by `npm start` and the bench for the processes they spawn when they started Postgres and
+   * Temporal themselves: their `DATABASE_URL` and `TEMPORAL_ADDRESS` are then local, so the development keys may be used.
+   */
+  LEAD_EMBEDDED_STACK: unsetIfEmpty(z.enum(['1'], { error: (issue) => `must be 1 or unset, got ${JSON.stringify(issue.input)}` }).optional()),
   PORT: port.default(3000),
   NOTIFY_WEBHOOK_URL: z.string().url().optional(),
   LEAD_CONFIG: z.string().optional(),
@@ -69,6 +76,18 @@ export function loadEngineEnv(source: NodeJS.ProcessEnv = process.env): EngineEn
 /** The name the service's Postgres connections carry (`pg_stat_activity.application_name`). */
 export function applicationName(env: Env): string {
   return env.npm_lifecycle_event ?? 'lead-orchestration';
+}
+
+/**
+ * Why the API must be given real keys (`API_KEYS`, never the development keys), or undefined on the
+ * embedded development stack. Outside it, `DATABASE_URL` and `TEMPORAL_ADDRESS` name services others
+ * can reach, so an API open to the well-known development keys would be open to anyone.
+ */
+export function realKeysRequiredBecause(env: Env): string | undefined {
+  if (env.NODE_ENV === 'production') return 'NODE_ENV is production';
+  if (env.LEAD_EMBEDDED_STACK) return undefined;
+  const external = (['DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((name) => env[name]);
+  return external.length ? `${external.join(' and ')} ${external.length > 1 ? 'point' : 'points'} at external services` : undefined;
 }
 
 export const defaultTemporalAddress = 'localhost:7233';

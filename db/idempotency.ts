@@ -1,14 +1,56 @@
 import type { Sql } from './client';
 
 // Idempotency keys, scoped to the API key that sent them (`scope`). A key is claimed before its
-// request is answered and holds the answer once there is one.
+// request is answered and holds the answer once there is one. `claim` names the holder.
 
-/** Claims the key for a request; false when it is already claimed (answered, or being answered). */
-export async function claimIdempotencyKey(sql: Sql, scope: string, key: string, requestHash: string): Promise<boolean> {
-  const [claimed] = await sql`
-    INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (${scope}, ${key}, ${requestHash})
-    ON CONFLICT DO NOTHING RETURNING key`;
-  return claimed !== undefined;
+export interface IdempotencyTimes {
+  /** An unanswered claim older than this is taken over. */
+  leaseMs: number;
+  /** A key older than this (from its first use) is forgotten. */
+  expireAfterMs: number;
+}
+
+export interface IdempotencyClaim {
+  /** Who holds the key: only they may store its answer or free it. */
+  claim: string;
+  /** When the key was first used: the same across take-overs, new once the key had expired. */
+  createdAt: Date;
+}
+
+/** Expired keys deleted by each claim: far more than the one a claim adds, so the purge keeps up. */
+const purgeBatch = 100;
+
+const ago = (sql: Sql, ms: number) => sql`now() - ${ms}::float8 * interval '1 millisecond'`;
+
+/**
+ * Claims the key for a request: a new key, an expired one (a fresh use) or one whose holder left it
+ * unanswered past the lease (same request only: another body is a reuse). Undefined when it is
+ * held or answered. Also purges a few expired keys of any scope, in the same round trip; rows
+ * another claim is purging are skipped rather than waited for.
+ */
+export async function claimIdempotencyKey(
+  sql: Sql,
+  scope: string,
+  key: string,
+  requestHash: string,
+  { leaseMs, expireAfterMs }: IdempotencyTimes,
+): Promise<IdempotencyClaim | undefined> {
+  const expired = ago(sql, expireAfterMs);
+  const [claimed] = await sql<{ claim: string; created_at: Date }[]>`
+    WITH purged AS (
+      DELETE FROM idempotency_keys WHERE (scope, key) IN (
+        SELECT scope, key FROM idempotency_keys
+        WHERE created_at < ${expired} AND NOT (scope = ${scope} AND key = ${key})
+        ORDER BY created_at LIMIT ${purgeBatch} FOR UPDATE SKIP LOCKED))
+    INSERT INTO idempotency_keys AS k (scope, key, request_hash, claim)
+    VALUES (${scope}, ${key}, ${requestHash}, gen_random_uuid())
+    ON CONFLICT (scope, key) DO UPDATE SET
+      claim = EXCLUDED.claim, claimed_at = now(), request_hash = EXCLUDED.request_hash, status = NULL, response = NULL,
+      created_at = CASE WHEN k.created_at < ${expired} THEN now() ELSE k.created_at END
+    WHERE k.created_at < ${expired}
+       OR (k.status IS NULL AND k.request_hash = EXCLUDED.request_hash AND k.claimed_at < ${ago(sql, leaseMs)})
+    RETURNING claim, created_at`;
+  return claimed && { claim: claimed.claim, createdAt: claimed.created_at };
 }
 
 /** The request a key was claimed for, and its answer (`status` null while it is still being answered). */
@@ -22,13 +64,13 @@ export async function findIdempotencyKey(
   return row && { requestHash: row.request_hash, status: row.status, response: row.response };
 }
 
-/** Keeps the answer, for replays of the same request. */
-export async function completeIdempotencyKey(sql: Sql, scope: string, key: string, status: number, response: unknown): Promise<void> {
+/** Keeps the answer, for replays of the same request; not when the claim was taken over meanwhile. */
+export async function completeIdempotencyKey(sql: Sql, scope: string, key: string, claim: string, status: number, response: unknown): Promise<void> {
   await sql`UPDATE idempotency_keys SET status = ${status}, response = ${sql.json(response as never)}
-            WHERE scope = ${scope} AND key = ${key}`;
+            WHERE scope = ${scope} AND key = ${key} AND claim = ${claim}`;
 }
 
-/** Frees the key, so that the request can be sent again. */
-export async function releaseIdempotencyKey(sql: Sql, scope: string, key: string): Promise<void> {
-  await sql`DELETE FROM idempotency_keys WHERE scope = ${scope} AND key = ${key}`;
+/** Frees the key, so that the request can be sent again; not when the claim was taken over meanwhile. */
+export async function releaseIdempotencyKey(sql: Sql, scope: string, key: string, claim: string): Promise<void> {
+  await sql`DELETE FROM idempotency_keys WHERE scope = ${scope} AND key = ${key} AND claim = ${claim}`;
 }

@@ -62,10 +62,16 @@ export async function repExists(sql: Sql, id: string): Promise<boolean> {
   return row !== undefined;
 }
 
-/** The rep whose API key has this hash (keys are stored hashed). */
+/** The active rep whose API key has this hash (keys are stored hashed): a deactivated rep's key stops working. */
 export async function repIdByKeyHash(sql: Sql, hash: string): Promise<string | undefined> {
-  const [rep] = await sql<{ id: string }[]>`SELECT id FROM reps WHERE api_key_hash = ${hash}`;
+  const [rep] = await sql<{ id: string }[]>`SELECT id FROM reps WHERE api_key_hash = ${hash} AND active`;
   return rep?.id;
+}
+
+/** Replaces a rep's API key (its hash), so the old key stops working at once; undefined when there is no such rep. */
+export async function rotateRepKey(sql: Sql, id: string, apiKeyHash: string): Promise<Rep | undefined> {
+  const [row] = await sql<RepRow[]>`UPDATE reps SET api_key_hash = ${apiKeyHash} WHERE id = ${id} RETURNING *`;
+  return row && repFromRow(row);
 }
 
 /** Adds a rep; undefined when the id is taken. */

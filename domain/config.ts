@@ -45,6 +45,16 @@ export const leadConfigSchema = z
       /** Requests a capture key may send per window before it is answered 429 (per API process). */
       rateLimit: z.strictObject({ requests: z.number().int().min(1), per: isoDuration }),
     }),
+    /** `Idempotency-Key` on POST (api/idempotency.ts). */
+    idempotency: z.strictObject({
+      /**
+       * A key claimed this long ago and still unanswered (its process died before answering) is taken
+       * over by the next request with it; longer than any request takes, or both would run.
+       */
+      lease: isoDuration,
+      /** A key is replayed this long after its first use; then it is forgotten (and purged) and may be used afresh. */
+      expireAfter: isoDuration,
+    }),
     aging: z.strictObject({
       /** DESIGN.md: "90 days with no activity: disqualify with a reason" holds for every open status. */
       inactiveDisqualifyAfter: isoDuration,

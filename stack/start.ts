@@ -8,8 +8,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { developmentKeys } from '../api/auth';
-import { loadEnv } from '../config/env';
+import { developmentKeys, parseApiKeys } from '../api/auth';
+import { loadEnv, realKeysRequiredBecause } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
@@ -65,6 +65,11 @@ async function main() {
   const started = Date.now();
   const env = loadEnv();
   loadLeadConfig(env.LEAD_CONFIG); // a bad configuration stops start-up here, naming the key
+  // The marker is ours to give: only a stack that starts both Postgres and Temporal itself is embedded.
+  const embedded = !env.DATABASE_URL && !env.TEMPORAL_ADDRESS;
+  const marker = embedded ? { LEAD_EMBEDDED_STACK: '1' as const } : { LEAD_EMBEDDED_STACK: undefined };
+  // The API would refuse the keys anyway; saying so before starting anything is quicker.
+  parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause({ ...env, ...marker }) });
   const dataDir = env.LEAD_DATA_DIR ?? join(root, '.data');
   const embeddedPostgresPort = env.EMBEDDED_PG_PORT;
   mkdirSync(dataDir, { recursive: true });
@@ -107,6 +112,7 @@ async function main() {
 
   const childEnv = {
     ...process.env,
+    ...marker,
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),

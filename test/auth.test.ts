@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashKey, parseApiKeys } from '../api/auth';
+import { loadEnv, realKeysRequiredBecause } from '../config/env';
 
 describe('API_KEYS', () => {
   it('maps each key to its role, binding rep keys to their rep', () => {
@@ -25,5 +26,41 @@ describe('API_KEYS', () => {
     expect(() => parseApiKeys('topsecret=admin')).toThrow(/not key=role/);
     expect(() => parseApiKeys('topsecret=admin')).not.toThrow(/topsecret/);
     expect(() => parseApiKeys('k=rep')).toThrow(/rep:<repId>/);
+  });
+});
+
+describe('API keys outside the embedded development stack', () => {
+  const external = { DATABASE_URL: 'postgres://leads@db.example:5432/leads', TEMPORAL_ADDRESS: 'temporal.example:7233' };
+  const reason = (source: NodeJS.ProcessEnv) => realKeysRequiredBecause(loadEnv(source));
+
+  it('requires real keys in production, or when Postgres or Temporal are external', () => {
+    expect(reason({ NODE_ENV: 'production' })).toBe('NODE_ENV is production');
+    expect(reason({ DATABASE_URL: external.DATABASE_URL })).toBe('DATABASE_URL points at external services');
+    expect(reason({ TEMPORAL_ADDRESS: external.TEMPORAL_ADDRESS })).toBe('TEMPORAL_ADDRESS points at external services');
+    expect(reason(external)).toBe('DATABASE_URL and TEMPORAL_ADDRESS point at external services');
+  });
+
+  it('lets the embedded stack (npm start, the bench) use the development keys, but not in production', () => {
+    expect(reason({ ...external, LEAD_EMBEDDED_STACK: '1' })).toBeUndefined();
+    expect(reason({ NODE_ENV: 'development' })).toBeUndefined();
+    expect(reason({ ...external, LEAD_EMBEDDED_STACK: '1', NODE_ENV: 'production' })).toBe('NODE_ENV is production');
+    expect(() => loadEnv({ LEAD_EMBEDDED_STACK: 'yes' })).toThrow('LEAD_EMBEDDED_STACK: must be 1 or unset, got "yes"');
+  });
+
+  it('refuses to start without API_KEYS, saying what to set', () => {
+    for (const unset of [undefined, '', ' ']) {
+      expect(() => parseApiKeys(unset, { realKeysRequiredBecause: 'NODE_ENV is production' })).toThrow(
+        /API_KEYS must be set because NODE_ENV is production: set API_KEYS to key=role pairs/,
+      );
+    }
+  });
+
+  it('never accepts a development key, whatever role API_KEYS gives it', () => {
+    const production = { realKeysRequiredBecause: 'DATABASE_URL points at external services' };
+    expect(() => parseApiKeys('k1=capture,ops-dev=ops', production)).toThrow(/development keys \(ops-dev\) are not accepted because DATABASE_URL/);
+    expect(() => parseApiKeys('capture-dev=marketing', production)).toThrow(/capture-dev/);
+    const keys = parseApiKeys('k1=capture,k2=ops', production);
+    expect([...keys.keys()].sort()).toEqual([hashKey('k1'), hashKey('k2')].sort());
+    expect(keys.get(hashKey('marketing-dev'))).toBeUndefined();
   });
 });

@@ -32,6 +32,12 @@ describe('lead configuration', () => {
     expect(() => loadLeadConfig(overrideFile({ agin: {} }))).toThrow(/agin|Unrecognized key/);
   });
 
+  it('leases unanswered Idempotency-Keys for 30 s and keeps keys a day, both configurable', () => {
+    expect(loadLeadConfig('').idempotency).toEqual({ lease: 'PT30S', expireAfter: 'P1D' });
+    expect(loadLeadConfig(overrideFile({ idempotency: { expireAfter: 'PT1H' } })).idempotency).toEqual({ lease: 'PT30S', expireAfter: 'PT1H' });
+    expect(() => loadLeadConfig(overrideFile({ idempotency: { lease: '30s' } }))).toThrow(/idempotency\.lease: must be a positive ISO-8601 duration/);
+  });
+
   it('names the file when it is not JSON', () => {
     const path = overrideFile('{ not json');
     expect(() => loadLeadConfig(path)).toThrow(path);

@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Sql } from '../../db/client';
 import { unassignedLeadIds } from '../../db/leads';
-import { insertRep, insertTeam, listAccounts, listReps, listTeams, repExists, teamExists, updateRep, upsertAccount } from '../../db/people';
+import { insertRep, insertTeam, listAccounts, listReps, listTeams, repExists, rotateRepKey, teamExists, updateRep, upsertAccount } from '../../db/people';
 import { segments } from '../../domain/routing';
 import { retryRoutingSignal } from '../../workflows/definitions';
 import { hashKey, requireRole } from '../auth';
@@ -88,6 +88,9 @@ async function assertExists(sql: Sql, what: keyof typeof existence, value: strin
 
 const conflict = (what: string) => new ApiError(409, 'conflict', `${what} already exists`);
 
+/** A new rep key: returned once, stored only as its hash. */
+const newRepKey = () => `rk_${randomBytes(24).toString('base64url')}`;
+
 /**
  * Leads waiting in the unassigned queue try routing again when reps or teams change. Best effort:
  * the queue also retries on its own backoff.
@@ -122,7 +125,7 @@ export function peopleRoutes(deps: ApiDeps) {
       async (c) => {
         const input = c.req.valid('json');
         await assertExists(sql, 'team', input.teamId, 'teamId');
-        const apiKey = `rk_${randomBytes(24).toString('base64url')}`;
+        const apiKey = newRepKey();
         const repId = input.id ?? `rep-${randomUUID().slice(0, 8)}`;
         const rep = await insertRep(sql, {
           ...input,
@@ -149,6 +152,21 @@ export function peopleRoutes(deps: ApiDeps) {
         if (!rep) throw new ApiError(404, 'not_found', `no rep with id ${repId}`);
         await wakeUnassigned(deps);
         return c.json(rep, 200);
+      },
+    )
+    .openapi(
+      createRoute({ method: 'post', path: '/reps/{id}/api-key', tags: ['routing data'], summary: "Rotate a rep's API key: the new key is returned once, the old one stops working at once", security: [{ apiKey: [] }], middleware: opsOnly,
+        request: { params: z.object({ id }), body: { required: false, ...json(z.strictObject({}).meta({ description: 'empty: send {}' })) } },
+        responses: {
+          201: { description: 'the rep and its new API key (null, with apiKeyOmitted, when an Idempotency-Key replays the answer: keys are never stored)', ...json(repSchema.extend({ apiKey: z.string().nullable(), apiKeyOmitted: z.boolean().optional() })) },
+          ...errorResponses(400, 401, 403, 404, 413, 415, 422),
+        } }),
+      async (c) => {
+        const { id: repId } = c.req.valid('param');
+        const apiKey = newRepKey();
+        const rep = await rotateRepKey(sql, repId, hashKey(apiKey));
+        if (!rep) throw new ApiError(404, 'not_found', `no rep with id ${repId}`);
+        return c.json({ ...rep, apiKey }, 201);
       },
     )
     .openapi(
