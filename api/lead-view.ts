@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Sql } from '../db/client';
 import { findLead, listLeads as listStoredLeads, type LeadPosition, type StoredLead } from '../db/leads';
 import { cadenceLabelSchema } from '../domain/cadence-bodies';
-import { identifier, isInWindow } from '../domain/input';
+import { identifier, isInWindow, opaqueKey } from '../domain/input';
 import { consentStates, leadSources, leadStatuses } from '../domain/lead';
 import type { Principal } from './auth';
 import { ApiError } from './errors';
@@ -98,7 +98,7 @@ export const leadListQuerySchema = z.object({
   source: z.enum(leadSources).optional(),
   cadence: cadenceLabelSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
+  cursor: opaqueKey(200).optional().meta({ description: 'nextCursor of the previous page' }),
 });
 export type LeadListQuery = z.infer<typeof leadListQuerySchema>;
 
