@@ -45,10 +45,13 @@ export function errorResponse(c: Context, error: ApiError) {
 }
 
 export function validationFailed(error: ZodError, target: string): ApiError {
-  const details = error.issues.map((issue) => ({
-    path: issue.path.length ? issue.path.join('.') : target,
-    message: issue.message,
-  }));
+  const at = (path: PropertyKey[]) => (path.length ? path.join('.') : target);
+  // An unknown key is named itself, not its parent object, so that a client sees which field to drop.
+  const details = error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: 'is not a known field' }))
+      : [{ path: at(issue.path), message: issue.message }],
+  );
   const fields = [...new Set(details.map((d) => d.path))].join(', ');
   return new ApiError(400, 'validation_failed', `invalid ${target}: ${fields}`, details);
 }

@@ -4,10 +4,12 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Sql } from '../db/client';
 import type { LeadConfig } from '../domain/config';
 import { durationMs } from '../domain/duration';
+import { opaqueKey } from '../domain/input';
 import { claimIdempotencyKey, completeIdempotencyKey, findIdempotencyKey, releaseIdempotencyKey } from '../db/idempotency';
 import type { AppEnv } from './context';
 import { ApiError } from './errors';
 
+const idempotencyKeySchema = opaqueKey(255);
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** What a key's first request is remembered by: a replay must match it. */
@@ -39,9 +41,10 @@ export function idempotency(sql: Sql, { lease, expireAfter }: LeadConfig['idempo
   return createMiddleware<AppEnv>(async (c, next) => {
     const key = c.req.header('idempotency-key');
     if (c.req.method !== 'POST' || key === undefined) return next();
-    if (key.length === 0 || key.length > 255) {
+    const checked = idempotencyKeySchema.safeParse(key);
+    if (!checked.success) {
       throw new ApiError(400, 'validation_failed', 'invalid Idempotency-Key header', [
-        { path: 'Idempotency-Key', message: 'must be 1 to 255 characters' },
+        { path: 'Idempotency-Key', message: checked.error.issues[0]!.message },
       ]);
     }
     const scope = c.get('apiKeyHash');

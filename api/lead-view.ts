@@ -2,15 +2,17 @@ import { z } from '@hono/zod-openapi';
 import type { Sql } from '../db/client';
 import { findLead, listLeads as listStoredLeads, type LeadPosition, type StoredLead } from '../db/leads';
 import { cadenceLabelSchema } from '../domain/cadence-bodies';
+import { identifier, isInWindow, opaqueKey } from '../domain/input';
 import { consentStates, leadSources, leadStatuses } from '../domain/lead';
 import type { Principal } from './auth';
 import { ApiError } from './errors';
 
+const leadIdPattern = /^lead-[0-9a-f]{24}$/;
 /** A lead id in a path: `lead-` and 24 hex digits. */
 export const leadIdParam = z.object({
   id: z
     .string()
-    .regex(/^lead-[0-9a-f]{24}$/, 'must be a lead id such as lead-0123456789abcdef01234567')
+    .regex(leadIdPattern, 'must be a lead id such as lead-0123456789abcdef01234567')
     .meta({ param: { name: 'id', in: 'path' }, example: 'lead-5f2b9c0e1d3a4b6c7d8e9f01' }),
 });
 
@@ -92,11 +94,11 @@ export async function readLead(sql: Sql, id: string, principal: Principal, links
 /** `GET /leads` (API.md, "Reading"); `cadence` is an addition: `mql-nurture` or `mql-nurture@2`, as in the `CadenceVersion` search attribute. */
 export const leadListQuerySchema = z.object({
   status: z.enum(leadStatuses).optional(),
-  ownerId: z.string().trim().min(1).max(100).optional(),
+  ownerId: identifier().optional(),
   source: z.enum(leadSources).optional(),
   cadence: cadenceLabelSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
+  cursor: opaqueKey(200).optional().meta({ description: 'nextCursor of the previous page' }),
 });
 export type LeadListQuery = z.infer<typeof leadListQuerySchema>;
 
@@ -108,7 +110,8 @@ const encodeCursor = (position: LeadPosition) => Buffer.from(JSON.stringify(posi
 function decodeCursor(cursor: string): LeadPosition {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string') && !Number.isNaN(Date.parse(value[0]!))) {
+    // Checked in full: a forged cursor's values reach Postgres, which rejects years it cannot hold.
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string') && isInWindow(value[0]!) && leadIdPattern.test(value[1]!)) {
       return value as LeadPosition;
     }
   } catch {

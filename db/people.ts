@@ -84,8 +84,11 @@ export async function insertRep(sql: Sql, rep: Rep & { apiKeyHash: string }): Pr
   return row && repFromRow(row);
 }
 
-/** Changes what the patch names (undefined: unchanged); undefined when there is no such rep. */
-export async function updateRep(sql: Sql, id: string, patch: Partial<Omit<Rep, 'id'>>): Promise<Rep | undefined> {
+/** A change to a rep: a field left out stays as stored, `null` clears a nullable one. */
+export type RepPatch = Partial<Omit<Rep, 'id'>>;
+
+/** Writes exactly the columns the patch names (a column absent from SET keeps its value); undefined when there is no such rep. */
+export async function updateRep(sql: Sql, id: string, patch: RepPatch): Promise<Rep | undefined> {
   const columns = {
     name: patch.name,
     email: patch.email,

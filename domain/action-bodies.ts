@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { recycleReasons, type ActionName } from './actions';
+import { finiteNumber, identifier, text } from './input';
 import { disqualificationReasons } from './lead';
 
-const note = z.string().trim().min(1).max(2000);
+const note = text(2000);
 const otherNeedsNote = (value: { reason: string; note?: string }, ctx: z.RefinementCtx) => {
   if (value.reason === 'other' && !value.note) ctx.addIssue({ code: 'custom', path: ['note'], message: 'is required when reason is "other"' });
 };
@@ -13,9 +14,9 @@ export const actionBodies = {
   touches: z.strictObject({ channel: z.enum(['call', 'email', 'meeting']), note: note.optional() }),
   disqualify: z.strictObject({ reason: z.enum(disqualificationReasons), note: note.optional() }).superRefine(otherNeedsNote),
   convert: z.strictObject({
-    opportunity: z.strictObject({ name: z.string().trim().min(1).max(300).optional(), amount: z.number().nonnegative().optional() }).optional(),
+    opportunity: z.strictObject({ name: text(300).optional(), amount: finiteNumber(0, 1e12).optional() }).optional(),
   }),
   recycle: z.strictObject({ reason: z.enum(recycleReasons), note: note.optional() }).superRefine(otherNeedsNote),
-  reassign: z.strictObject({ ownerId: z.string().trim().min(1).max(100) }),
+  reassign: z.strictObject({ ownerId: identifier() }),
 } as const satisfies Record<ActionName, z.ZodType>;
 export type ActionBody<A extends ActionName> = z.infer<(typeof actionBodies)[A]>;

@@ -1,19 +1,7 @@
 import { z } from 'zod';
 import { cadenceMigrations } from './cadence';
 import { consentChannels } from './consent';
-import { durationMs } from './duration';
-
-/** An ISO-8601 duration string in configuration or API input, checked to parse and to be positive. */
-export const isoDuration = z.string().refine(
-  (value) => {
-    try {
-      return durationMs(value) > 0;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be a positive ISO-8601 duration such as PT5M or P30D' },
-);
+import { boundedArray, isoDuration, text } from './input';
 
 const cadenceName = /[a-z0-9][a-z0-9-]{0,62}/.source;
 export const cadenceNameSchema = z.string().regex(new RegExp(`^${cadenceName}$`), 'must be 1–63 lower-case letters, digits or "-", such as mql-nurture');
@@ -22,12 +10,12 @@ export const cadenceLabelSchema = z.string().regex(new RegExp(`^${cadenceName}(@
 
 export const cadenceStepSchema = z
   .strictObject({
-    after: isoDuration.meta({ description: 'ISO-8601 duration after the previous step (the first step: after enrolment)', example: 'P3D' }),
+    after: isoDuration().meta({ description: 'ISO-8601 duration after the previous step (the first step: after enrolment)', example: 'P3D' }),
     channel: z.enum(consentChannels).meta({ description: 'sent only where the lead has opted in on this channel' }),
-    template: z.string().trim().min(1).max(200),
+    template: text(200),
   })
   .meta({ id: 'CadenceStep' });
-export const cadenceStepsSchema = z.array(cadenceStepSchema).min(1).max(100);
+export const cadenceStepsSchema = boundedArray(cadenceStepSchema, 100, 1);
 
 /** `POST /cadences/{name}/versions` (API.md, "Cadences"). */
 export const publishCadenceSchema = z

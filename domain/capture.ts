@@ -1,23 +1,22 @@
 import { z } from 'zod';
+import { anyText, email, integer, optionalText, timestamp } from './input';
 import { consentStates, leadSources } from './lead';
 
 /** The validation schemas of captures (API.md, "Capture"). Kept apart from `lead.ts` so workflow code never bundles zod. */
-const isoTimestamp = z.iso.datetime({ offset: true });
-const optionalText = (max: number) => z.string().trim().min(1).max(max).optional();
 
 export const consentSchema = z
   .object({
     email: z.enum(consentStates).optional(),
     phone: z.enum(consentStates).optional(),
-    capturedAt: isoTimestamp.optional(),
-    text: z.string().max(2000).optional(),
+    capturedAt: timestamp().optional(),
+    text: anyText(2000).optional(),
   })
   .meta({ description: 'Consent per channel, with when and how it was given.' });
 
 /** The body of `POST /leads` (API.md, "Capture"). */
 export const captureSchema = z
   .object({
-    email: z.string().trim().pipe(z.email().max(320)).meta({ example: 'jane@acme.io' }),
+    email: email().meta({ example: 'jane@acme.io' }),
     source: z.enum(leadSources).meta({ example: 'demo_request' }),
     firstName: optionalText(200),
     lastName: optionalText(200),
@@ -30,11 +29,11 @@ export const captureSchema = z
       .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code')
       .transform((c) => c.toUpperCase())
       .optional(),
-    employees: z.number().int().min(1).max(10_000_000).optional(),
+    employees: integer(1, 10_000_000).optional(),
     industry: optionalText(200),
     sourceDetail: optionalText(500),
     consent: consentSchema.optional(),
-    occurredAt: isoTimestamp.optional(),
+    occurredAt: timestamp().optional(),
   })
   .meta({ id: 'Capture' });
 export type Capture = z.infer<typeof captureSchema>;

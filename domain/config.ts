@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { durationMs } from './duration';
 import { cadenceOfStatus, type CadenceStep } from './cadence';
-import { cadenceStepsSchema, isoDuration } from './cadence-bodies';
+import { cadenceStepsSchema } from './cadence-bodies';
+import { isoDuration } from './input';
 import { consentChannels } from './consent';
 import { leadSources } from './lead';
 
@@ -33,7 +34,7 @@ const scoringRulesSchema = z.strictObject({
 export type ScoringRule = keyof z.infer<typeof scoringRulesSchema>;
 
 const priority = z.enum(['P1', 'P2', 'P3']);
-const slaDurations = z.strictObject({ sla: isoDuration, offHours: isoDuration.optional() });
+const slaDurations = z.strictObject({ sla: isoDuration(), offHours: isoDuration().optional() });
 
 /**
  * Every policy of the service, validated at start-up. Defaults live in `config/defaults.json`;
@@ -43,7 +44,7 @@ export const leadConfigSchema = z
   .strictObject({
     capture: z.strictObject({
       /** Requests a capture key may send per window before it is answered 429 (per API process). */
-      rateLimit: z.strictObject({ requests: z.number().int().min(1), per: isoDuration }),
+      rateLimit: z.strictObject({ requests: z.number().int().min(1), per: isoDuration() }),
     }),
     /** `Idempotency-Key` on POST (api/idempotency.ts). */
     idempotency: z.strictObject({
@@ -51,23 +52,23 @@ export const leadConfigSchema = z
        * A key claimed this long ago and still unanswered (its process died before answering) is taken
        * over by the next request with it; longer than any request takes, or both would run.
        */
-      lease: isoDuration,
+      lease: isoDuration(),
       /** A key is replayed this long after its first use; then it is forgotten (and purged) and may be used afresh. */
-      expireAfter: isoDuration,
+      expireAfter: isoDuration(),
     }),
     aging: z.strictObject({
       /** DESIGN.md: "90 days with no activity: disqualify with a reason" holds for every open status. */
-      inactiveDisqualifyAfter: isoDuration,
+      inactiveDisqualifyAfter: isoDuration(),
       /** An `accepted` lead with no logged activity this long escalates to the manager and is recycled. */
-      acceptedIdleAfter: isoDuration,
+      acceptedIdleAfter: isoDuration(),
     }),
     recycling: z.strictObject({
       /** Re-engagement of a `recycled` lead, each `at` this long after it was recycled: re-score, outreach where consent allows, routing if sales-ready. */
       reengagement: z
-        .array(z.strictObject({ at: isoDuration, channel: z.enum(consentChannels), template: z.string().trim().min(1) }))
+        .array(z.strictObject({ at: isoDuration(), channel: z.enum(consentChannels), template: z.string().trim().min(1) }))
         .min(1),
       /** A recycled lead with no engagement this long (since recycling or its last engagement) is archived as unresponsive. */
-      archiveAfter: isoDuration,
+      archiveAfter: isoDuration(),
     }),
     /** Steps of version 1 of each cadence, published when the cadence has no version yet. Later versions are data (`POST /cadences/{name}/versions`). */
     cadences: z.record(z.string(), cadenceStepsSchema),
@@ -85,7 +86,7 @@ export const leadConfigSchema = z
       openedEmailsToScore: z.number().int().positive(),
       /** Decay by time since the last engagement: the largest step reached applies (points are the total). */
       decay: z
-        .array(z.strictObject({ after: isoDuration, points: z.number().int().negative() }))
+        .array(z.strictObject({ after: isoDuration(), points: z.number().int().negative() }))
         .min(1),
       /** Lowest fit points for each grade; below D is F. */
       grades: z.strictObject({ A: z.number().int(), B: z.number().int(), C: z.number().int(), D: z.number().int() }),
@@ -123,8 +124,8 @@ export const leadConfigSchema = z
        * signals it), and besides on a backoff from `unassignedRetryFirst` doubling up to
        * `unassignedRetryMax`, which catches reps coming back from leave or freeing capacity.
        */
-      unassignedRetryFirst: isoDuration,
-      unassignedRetryMax: isoDuration,
+      unassignedRetryFirst: isoDuration(),
+      unassignedRetryMax: isoDuration(),
     }),
     dataAccess: z.strictObject({
       /**
@@ -132,9 +133,9 @@ export const leadConfigSchema = z
        * serialization failure) for this long; then ops is alerted and the lead keeps retrying more
        * slowly, from `slowRetryFirst` doubling up to `slowRetryMax`: never failed, never lost.
        */
-      retryFor: isoDuration,
-      slowRetryFirst: isoDuration,
-      slowRetryMax: isoDuration,
+      retryFor: isoDuration(),
+      slowRetryFirst: isoDuration(),
+      slowRetryMax: isoDuration(),
     }),
     history: z.strictObject({
       /** A lead continues as new at this many events even where the server does not suggest it (the time-skipping server never does). */
@@ -143,12 +144,12 @@ export const leadConfigSchema = z
     enrichment: z.strictObject({
       provider: z.enum(['local', 'http']),
       /** Enrichment never holds up speed-to-lead longer than this. */
-      budget: isoDuration,
+      budget: isoDuration(),
       /** After a failure, enrich again this much later. */
-      retryAfter: isoDuration,
+      retryAfter: isoDuration(),
       http: z.strictObject({
         url: z.string().url().nullable(),
-        timeout: isoDuration,
+        timeout: isoDuration(),
         retries: z.number().int().min(0).max(5),
       }),
     }),

@@ -213,6 +213,65 @@ describe('reps, teams and accounts (ops)', () => {
     expect((await service.request('POST', '/reps', { ...ops, body: { id: created.body.id, name: 'Dup', email: 'dup@example.com' } })).status).toBe(409);
   });
 
+  describe('PATCH /reps/{id} changes exactly the fields it names', () => {
+    // Every field away from its default, so that a default filled in by the patch would show.
+    async function unusualRep() {
+      const suffix = randomUUID().slice(0, 6);
+      const team = await service.request('POST', '/teams', { ...ops, body: { name: 'Patch team', countries: ['AQ'], businessHours: hours } });
+      const body = { name: 'Noor', email: `noor-${suffix}@example.com`, teamId: team.body.id, weight: 3, capacity: 7, active: false, outOfOfficeUntil: '2026-01-05T00:00:00.000Z', managerId: 'mgr-1' };
+      const created = await service.request('POST', '/reps', { ...ops, body });
+      expect(created.status).toBe(201);
+      const { apiKey: _, ...rep } = created.body;
+      return rep as Record<string, unknown> & { id: string };
+    }
+    const read = async (id: string) => (await service.request('GET', '/reps', ops)).body.reps.find((r: { id: string }) => r.id === id);
+
+    const changes: Record<string, unknown> = {
+      name: 'Noor B.',
+      email: 'noor.b@example.com',
+      weight: 5,
+      capacity: 9,
+      active: true,
+      outOfOfficeUntil: '2026-02-01T00:00:00.000Z',
+      managerId: 'mgr-2',
+      teamId: null,
+    };
+    for (const [field, value] of Object.entries(changes)) {
+      it(`${field} alone`, async () => {
+        const rep = await unusualRep();
+        const patched = await service.request('PATCH', `/reps/${rep.id}`, { ...ops, body: { [field]: value } });
+        expect(patched.status).toBe(200);
+        expect(patched.body).toEqual({ ...rep, [field]: value });
+        expect(await read(rep.id)).toEqual({ ...rep, [field]: value });
+      });
+    }
+
+    it('null clears the nullable fields alone, and is refused for the others', async () => {
+      const rep = await unusualRep();
+      let expected = rep;
+      for (const field of ['teamId', 'outOfOfficeUntil', 'managerId']) {
+        expect((await service.request('PATCH', `/reps/${rep.id}`, { ...ops, body: { [field]: null } })).status).toBe(200);
+        expected = { ...expected, [field]: null };
+        expect(await read(rep.id)).toEqual(expected);
+      }
+      for (const field of ['name', 'email', 'weight', 'capacity', 'active']) {
+        const refused = await service.request('PATCH', `/reps/${rep.id}`, { ...ops, body: { [field]: null } });
+        expect(refused.status).toBe(400);
+        expect(refused.body.error.details).toContainEqual({ path: field, message: expect.any(String) });
+      }
+      expect(await read(rep.id)).toEqual(expected);
+    });
+
+    it('keeps weight and capacity when deactivating, and stays inactive when renamed (issue 13)', async () => {
+      const rep = await unusualRep();
+      await service.request('PATCH', `/reps/${rep.id}`, { ...ops, body: { active: true } });
+      await service.request('PATCH', `/reps/${rep.id}`, { ...ops, body: { active: false } });
+      expect(await read(rep.id)).toMatchObject({ weight: 3, capacity: 7, active: false });
+      await service.request('PATCH', `/reps/${rep.id}`, { ...ops, body: { name: 'Noor C.' } });
+      expect(await read(rep.id)).toEqual({ ...rep, name: 'Noor C.' });
+    });
+  });
+
   it('validates teams (time zone, weekdays, hours) and accounts (domain, owner)', async () => {
     const badTeam = await service.request('POST', '/teams', { ...ops, body: { name: 'T', businessHours: { timeZone: 'Mars/Olympus', days: [9], start: '9am', end: '17:00' } } });
     expect(badTeam.status).toBe(400);

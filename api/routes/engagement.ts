@@ -3,6 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { findLeadState } from '../../db/leads';
 import { engagementTypes } from '../../domain/engagement';
+import { optionalText, timestamp } from '../../domain/input';
 import { closedStatuses } from '../../domain/lead';
 import { engagementSignal } from '../../workflows/definitions';
 import { requireRole } from '../auth';
@@ -13,8 +14,8 @@ import { leadIdParam, leadNotFound } from '../lead-view';
 export const engagementSchema = z
   .object({
     type: z.enum(engagementTypes).meta({ example: 'visited_pricing_page' }),
-    occurredAt: z.iso.datetime({ offset: true }).optional(),
-    eventId: z.string().trim().min(1).max(200).optional().meta({ description: 'de-duplication key: the same eventId twice is recorded once' }),
+    occurredAt: timestamp().optional(),
+    eventId: optionalText(200).meta({ description: 'de-duplication key: the same eventId twice is recorded once' }),
   })
   .meta({ id: 'Activity' });
 

@@ -4,14 +4,14 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Sql } from '../../db/client';
 import { unassignedLeadIds } from '../../db/leads';
 import { insertRep, insertTeam, listAccounts, listReps, listTeams, repExists, rotateRepKey, teamExists, updateRep, upsertAccount } from '../../db/people';
+import { boundedArray, email, futureTimestamp, identifier, integer, text } from '../../domain/input';
 import { segments } from '../../domain/routing';
 import { retryRoutingSignal } from '../../workflows/definitions';
 import { hashKey, requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
 
-const id = z.string().trim().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1–64 letters, digits, "_", "." or "-"');
-const isoTimestamp = z.iso.datetime({ offset: true });
+const id = identifier();
 const validTimeZone = (tz: string) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -22,20 +22,32 @@ const validTimeZone = (tz: string) => {
 };
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
 
+const repFields = {
+  name: text(200),
+  email: email(),
+  teamId: id.nullable().optional(),
+  weight: integer(1, 100),
+  capacity: integer(0, 10_000),
+  active: z.boolean(),
+  outOfOfficeUntil: futureTimestamp().nullable().optional(),
+  managerId: id.nullable().optional(),
+};
+
 export const repInputSchema = z
   .strictObject({
     id: id.optional().meta({ description: 'chosen by the server (rep-…) when absent' }),
-    name: z.string().trim().min(1).max(200),
-    email: z.email(),
-    teamId: id.nullable().optional(),
-    weight: z.number().int().min(1).max(100).default(1),
-    capacity: z.number().int().min(0).max(10_000).default(50),
-    active: z.boolean().default(true),
-    outOfOfficeUntil: isoTimestamp.nullable().optional(),
-    managerId: id.nullable().optional(),
+    ...repFields,
+    weight: repFields.weight.default(1),
+    capacity: repFields.capacity.default(50),
+    active: repFields.active.default(true),
   })
   .meta({ id: 'RepInput' });
-const repPatchSchema = repInputSchema.omit({ id: true }).partial().meta({ id: 'RepPatch' });
+/**
+ * A patch changes exactly the fields it names: built from the fields without their defaults (a
+ * default would fill an omitted field and overwrite the stored value). `null` clears the nullable
+ * ones (team, out of office, manager).
+ */
+const repPatchSchema = z.strictObject(repFields).partial().meta({ id: 'RepPatch' });
 const repSchema = z
   .object({
     id: z.string(),
@@ -53,12 +65,12 @@ const repSchema = z
 export const teamInputSchema = z
   .strictObject({
     id: id.optional(),
-    name: z.string().trim().min(1).max(200),
-    countries: z.array(z.string().regex(/^[A-Za-z]{2}$/, 'must be ISO 3166-1 alpha-2').transform((c) => c.toUpperCase())).default([]).meta({ description: 'empty: any country' }),
-    segments: z.array(z.enum(segments)).default([]).meta({ description: 'empty: any segment' }),
+    name: text(200),
+    countries: boundedArray(z.string().regex(/^[A-Za-z]{2}$/, 'must be ISO 3166-1 alpha-2').transform((c) => c.toUpperCase()), 250).default([]).meta({ description: 'empty: any country' }),
+    segments: boundedArray(z.enum(segments), segments.length).default([]).meta({ description: 'empty: any segment' }),
     businessHours: z.strictObject({
-      timeZone: z.string().refine(validTimeZone, 'must be an IANA time zone such as America/New_York'),
-      days: z.array(z.number().int().min(1).max(7)).min(1).meta({ description: 'ISO weekdays, Monday = 1' }),
+      timeZone: z.string().max(100).refine(validTimeZone, 'must be an IANA time zone such as America/New_York'),
+      days: boundedArray(integer(1, 7), 7, 1).meta({ description: 'ISO weekdays, Monday = 1' }),
       start: clock,
       end: clock,
     }),
@@ -69,8 +81,8 @@ const teamSchema = teamInputSchema.required({ id: true }).extend({ managerId: z.
 
 export const accountInputSchema = z
   .strictObject({
-    domain: z.string().trim().toLowerCase().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain such as acme.io'),
-    name: z.string().trim().min(1).max(300),
+    domain: z.string().trim().toLowerCase().max(253).regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain such as acme.io'),
+    name: text(300),
     ownerId: id.nullable().optional(),
   })
   .meta({ id: 'Account' });
