@@ -1,5 +1,4 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { authenticate, type Principal } from './auth';
@@ -15,6 +14,8 @@ import { peopleRoutes } from './routes/people';
 import { leadRoutes } from './routes/leads';
 import { cadenceRoutes } from './routes/cadences';
 import { captureRateLimit } from './rate-limit';
+import { docsRoutes } from './routes/docs';
+import { notificationRoutes } from './routes/notifications';
 
 export const maxBodyBytes = 64 * 1024;
 
@@ -55,7 +56,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.route('/', docsRoutes());
 
   const tooLarge = () => {
     throw new ApiError(413, 'payload_too_large', `the body is over ${maxBodyBytes / 1024} KiB`);
@@ -63,7 +64,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
-  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*']) {
+  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*']) {
     app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, auth, rateLimit, idempotency(deps.sql, deps.config.idempotency));
   }
   app.route('/', leadRoutes(deps));
@@ -71,5 +72,6 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.route('/', actionRoutes(deps));
   app.route('/', peopleRoutes(deps));
   app.route('/', cadenceRoutes(deps));
+  app.route('/', notificationRoutes(deps));
   return app;
 }

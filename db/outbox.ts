@@ -31,7 +31,7 @@ export interface OutboxEntry {
  */
 export function claimDue(sql: Sql, limit: number): Promise<OutboxEntry[]> {
   return sql<OutboxEntry[]>`
-    UPDATE notifications SET attempts = attempts + 1, next_attempt_at = now() + interval '60 seconds'
+    UPDATE notifications SET attempts = attempts + 1, last_attempt_at = now(), next_attempt_at = now() + interval '60 seconds'
     WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= now()
                  ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
     RETURNING id, dedupe_key, lead_id, kind, recipient, message, data, attempts`;
@@ -46,8 +46,87 @@ export async function markSkipped(sql: Sql, id: string, why: string): Promise<vo
   await sql`UPDATE notifications SET status = 'skipped', last_error = ${why} WHERE id = ${id}`;
 }
 
-/** A failed attempt: due again in `retryInSeconds`. */
-export async function markFailed(sql: Sql, id: string, error: string, retryInSeconds: number): Promise<void> {
-  await sql`UPDATE notifications SET last_error = ${error},
-              next_attempt_at = now() + make_interval(secs => ${retryInSeconds}) WHERE id = ${id}`;
+/** Why an attempt failed, and what that means for the entry. */
+export interface DeliveryFailure {
+  /** Kept in `last_error`: must hold no secret (the webhook URL). */
+  error: string;
+  /** Retrying cannot help (e.g. the webhook answered 404): dead-letter now. */
+  permanent: boolean;
+  /** When the entry may still be retried: due again this much later. */
+  retryInSeconds: number;
+  /** An entry this old that fails is dead-lettered rather than retried (`notify.deadAfter`). */
+  deadAfterSeconds: number;
+}
+
+/**
+ * Records a failed attempt. The entry becomes `dead` (out of the retry loop, listed for ops) when
+ * the failure is permanent or the entry has been failing longer than `deadAfterSeconds`, judged on
+ * the database clock like every other outbox time; otherwise it is due again later. Answers the
+ * entry's status after the failure.
+ */
+export async function markFailed(sql: Sql, id: string, failure: DeliveryFailure): Promise<'pending' | 'dead'> {
+  const [row] = await sql<{ status: 'pending' | 'dead' }[]>`
+    UPDATE notifications SET last_error = ${failure.error},
+      status = CASE WHEN ${failure.permanent}::boolean OR created_at <= now() - make_interval(secs => ${failure.deadAfterSeconds})
+                    THEN 'dead' ELSE status END,
+      next_attempt_at = now() + make_interval(secs => ${failure.retryInSeconds})
+    WHERE id = ${id}
+    RETURNING status`;
+  return row?.status ?? 'pending';
+}
+
+export const notificationStatuses = ['pending', 'sent', 'skipped', 'dead'] as const;
+export type NotificationStatus = (typeof notificationStatuses)[number];
+
+/** An outbox entry as ops see it (GET /notifications); the message and data stay in the table. */
+export interface StoredNotification {
+  id: string;
+  kind: string;
+  recipient: string;
+  leadId: string | null;
+  status: NotificationStatus;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  lastAttemptAt: string | null;
+  sentAt: string | null;
+}
+
+/** Where a page ended: the creation time (as Postgres prints it, full precision) and id of its last entry. */
+export type NotificationPosition = [createdAt: string, id: string];
+
+/** Outbox entries newest first, optionally of one status, a page at a time after `after`. */
+export async function listNotifications(
+  sql: Sql,
+  filter: { status?: NotificationStatus; after?: NotificationPosition; limit: number },
+): Promise<{ notifications: StoredNotification[]; next: NotificationPosition | null }> {
+  const { status, after, limit } = filter;
+  const rows = await sql<
+    { id: string; kind: string; recipient: string; lead_id: string | null; status: NotificationStatus; attempts: number; last_error: string | null;
+      created_at: Date; last_attempt_at: Date | null; sent_at: Date | null; cursor_at: string }[]
+  >`
+    SELECT id, kind, recipient, lead_id, status, attempts, last_error, created_at, last_attempt_at, sent_at, created_at::text AS cursor_at
+    FROM notifications
+    WHERE true
+      ${status ? sql`AND status = ${status}` : sql``}
+      ${after ? sql`AND (created_at, id) < (${after[0]}::timestamptz, ${after[1]}::bigint)` : sql``}
+    ORDER BY created_at DESC, id DESC
+    LIMIT ${limit + 1}`;
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    notifications: page.map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      recipient: row.recipient,
+      leadId: row.lead_id,
+      status: row.status,
+      attempts: row.attempts,
+      lastError: row.last_error,
+      createdAt: row.created_at.toISOString(),
+      lastAttemptAt: row.last_attempt_at?.toISOString() ?? null,
+      sentAt: row.sent_at?.toISOString() ?? null,
+    })),
+    next: rows.length > limit && last ? [last.cursor_at, last.id] : null,
+  };
 }

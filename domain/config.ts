@@ -56,6 +56,14 @@ export const leadConfigSchema = z
       /** A key is replayed this long after its first use; then it is forgotten (and purged) and may be used afresh. */
       expireAfter: isoDuration(),
     }),
+    /** Delivery of the notifications outbox to the webhook (worker/notifier.ts). */
+    notify: z.strictObject({
+      /**
+       * An entry still failing this long after it was queued is dead-lettered (status `dead`, listed
+       * by `GET /notifications?status=dead`) instead of being retried every ten minutes forever.
+       */
+      deadAfter: isoDuration(),
+    }),
     aging: z.strictObject({
       /** DESIGN.md: "90 days with no activity: disqualify with a reason" holds for every open status. */
       inactiveDisqualifyAfter: isoDuration(),

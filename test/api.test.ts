@@ -177,7 +177,7 @@ describe('operations endpoints', () => {
     const { status, body } = await service.request('GET', '/openapi.json', { key: null });
     expect(status).toBe(200);
     expect(Object.keys(body.paths)).toEqual(
-      expect.arrayContaining(['/leads', '/leads/{id}', '/leads/{id}/timeline', '/healthz', '/readyz']),
+      expect.arrayContaining(['/leads', '/leads/{id}', '/leads/{id}/timeline', '/healthz', '/readyz', '/notifications']),
     );
     const capture = body.components.schemas.Capture;
     expect(capture.required).toEqual(expect.arrayContaining(['email', 'source']));
@@ -185,10 +185,23 @@ describe('operations endpoints', () => {
     expect(body.paths['/leads'].post.responses).toHaveProperty('202');
   });
 
-  it('serve interactive docs', async () => {
-    const { status, body } = await service.request('GET', '/docs', { key: null });
+  it('serve interactive docs from the app itself, with no URL to another host (they work offline)', async () => {
+    const { status, body, headers } = await service.request('GET', '/docs', { key: null });
     expect(status).toBe(200);
-    expect(body).toContain('/openapi.json');
+    expect(headers.get('content-type')).toMatch(/^text\/html/);
+    expect(body).toContain("url: '/openapi.json'");
+    expect(body).not.toMatch(/https?:\/\/|src="\/\/|href="\/\//);
+    const assets = [...(body as string).matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    const types: Record<string, RegExp> = { js: /^text\/javascript/, css: /^text\/css/, png: /^image\/png$/ };
+    expect(assets.map((asset) => asset.split('.').pop()).sort()).toEqual(['css', 'js', 'png']);
+    for (const asset of assets) {
+      expect(asset).toMatch(/^\/docs\/assets\//);
+      const response = await fetch(service.baseUrl + asset);
+      expect(response.status, asset).toBe(200);
+      expect(response.headers.get('content-type'), asset).toMatch(types[asset.split('.').pop()!]!);
+      expect((await response.arrayBuffer()).byteLength, asset).toBeGreaterThan(1000);
+    }
+    expect((await service.request('GET', '/docs/assets/nothing-here.js', { key: null })).status).toBe(404);
   });
 
   it('answer unknown routes with the JSON error format', async () => {

@@ -52,3 +52,19 @@ describe('Temporal Web UI', () => {
     await page.close();
   });
 });
+
+describe('API reference', () => {
+  it('renders the operations at /docs with every request going to the app itself', async () => {
+    const page = await browser.newPage();
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(request.url()));
+    await page.goto(`${service.baseUrl}/docs`);
+    const capture = page.locator('.opblock-post', { has: page.locator('[data-path="/leads"]') });
+    await expect.poll(() => capture.first().isVisible(), { timeout: 30_000 }).toBe(true);
+    expect(await capture.first().locator('.opblock-summary-method').textContent()).toBe('POST');
+    // Inline images (data:) are fine; anything fetched over the network must come from the app.
+    expect(requested.filter((url) => /^https?:/.test(url) && new URL(url).origin !== service.baseUrl)).toEqual([]);
+    expect(requested).toContain(`${service.baseUrl}/openapi.json`);
+    await page.close();
+  });
+});

@@ -22,8 +22,14 @@ async function main() {
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
   });
   console.log(`worker: polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}"`);
-  const notifier = startNotifier({ sql, webhookUrl: env.NOTIFY_WEBHOOK_URL, log: (line) => console.log(line) });
-  if (!env.NOTIFY_WEBHOOK_URL) console.log('worker: NOTIFY_WEBHOOK_URL is unset: notifications are recorded in the outbox and marked skipped');
+  if (!env.NOTIFY_WEBHOOK_URL) {
+    // Not an error (the embedded stack runs without one), but nobody is alerted: say so loudly.
+    console.warn(
+      'worker: WARNING: NOTIFY_WEBHOOK_URL is not set: no rep, manager or ops alert is delivered; ' +
+        'notifications are kept in the outbox as "skipped" (GET /notifications?status=skipped)',
+    );
+  }
+  const notifier = startNotifier({ sql, webhookUrl: env.NOTIFY_WEBHOOK_URL, deadAfter: config.notify.deadAfter, log: (line) => console.log(line) });
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.
   await worker.run();
   await notifier.stop();

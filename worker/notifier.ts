@@ -1,32 +1,76 @@
-import ky from 'ky';
+import ky, { HTTPError } from 'ky';
 import type { Sql } from '../db/client';
 import { claimDue, markFailed, markSent, markSkipped, type OutboxEntry } from '../db/outbox';
+import { durationMs } from '../domain/duration';
+
+/** What became of one delivery attempt. */
+export type DeliveryOutcome = 'sent' | 'retrying' | 'dead' | 'skipped';
 
 export interface NotifierOptions {
   sql: Sql;
   /** Slack-compatible incoming webhook; without one, notifications are marked skipped. */
   webhookUrl?: string;
+  /** `notify.deadAfter`: an entry still failing this long (ISO-8601) after it was queued is dead-lettered. */
+  deadAfter: string;
   pollMs?: number;
   batchSize?: number;
   log?: (line: string) => void;
+  /** Called once per attempt: the hook for delivery metrics (counters by outcome). */
+  onOutcome?: (outcome: DeliveryOutcome, entry: OutboxEntry) => void;
 }
 
 /** Seconds to wait before attempt n+1: 2, 4, 8 … up to 10 minutes. */
 const backoffSeconds = (attempts: number) => Math.min(2 ** attempts, 600);
 
+/** A 4xx means the request itself is wrong (revoked hook, bad payload): retrying cannot help, except for timeouts and rate limits. */
+const isPermanent = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
+
+/**
+ * A Slack-style webhook URL is its own credential (the token is in the path), and error messages
+ * (ky's HTTPError, fetch's) quote it: every form of it is replaced before a message is logged or
+ * stored in `last_error`, which ops read through the API.
+ */
+export function webhookScrubber(webhookUrl: string): (text: string) => string {
+  const url = new URL(webhookUrl);
+  const forms = [webhookUrl, url.href, `${url.pathname}${url.search}`, decodeURIComponent(url.pathname), url.username, url.password]
+    .filter((form) => form.length > 1)
+    // Longest first, so that the whole URL is replaced before its path alone.
+    .sort((a, b) => b.length - a.length);
+  return (text) => forms.reduce((scrubbed, form) => scrubbed.replaceAll(form, '<webhook URL>'), text);
+}
+
+/** Why an attempt failed, in words for ops, and whether retrying could help. */
+async function describeFailure(error: unknown): Promise<{ reason: string; permanent: boolean }> {
+  if (error instanceof HTTPError) {
+    const { status, statusText } = error.response;
+    // The receiver's body usually says why (Slack: "invalid_token", "channel_not_found").
+    const body = await error.response.text().then((text) => text.trim().slice(0, 200), () => '');
+    return { reason: `webhook answered ${status} ${statusText}${body ? `: ${body}` : ''}`, permanent: isPermanent(status) };
+  }
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return { reason: `${error.name}: ${error.message}${cause}`, permanent: false };
+  }
+  return { reason: String(error), permanent: false };
+}
+
 /**
  * Delivers the notifications outbox at least once: claims due rows with SKIP LOCKED (several
  * workers can run), posts each to the webhook with its de-duplication key, and backs off on
  * failure. A claimed row that is never answered (crash) becomes due again when its lease ends.
+ * A permanent failure, or one past `deadAfter`, dead-letters the entry with its reason.
  */
-export function startNotifier({ sql, webhookUrl, pollMs = 500, batchSize = 50, log = () => {} }: NotifierOptions) {
+export function startNotifier({ sql, webhookUrl, deadAfter, pollMs = 500, batchSize = 50, log = () => {}, onOutcome = () => {} }: NotifierOptions) {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> = Promise.resolve(0);
+  const scrub = webhookUrl ? webhookScrubber(webhookUrl) : (text: string) => text;
+  const deadAfterSeconds = durationMs(deadAfter) / 1000;
 
   async function deliver(n: OutboxEntry) {
     if (!webhookUrl) {
       await markSkipped(sql, n.id, 'NOTIFY_WEBHOOK_URL is not set');
+      onOutcome('skipped', n);
       return;
     }
     try {
@@ -37,10 +81,15 @@ export function startNotifier({ sql, webhookUrl, pollMs = 500, batchSize = 50, l
         retry: 0,
       });
       await markSent(sql, n.id);
+      onOutcome('sent', n);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      await markFailed(sql, n.id, message, backoffSeconds(n.attempts));
-      log(`notifier: delivery of ${n.dedupe_key} failed (attempt ${n.attempts}): ${message}`);
+      const { reason, permanent } = await describeFailure(error);
+      const message = scrub(reason);
+      const status = await markFailed(sql, n.id, { error: message, permanent, retryInSeconds: backoffSeconds(n.attempts), deadAfterSeconds });
+      onOutcome(status === 'dead' ? 'dead' : 'retrying', n);
+      log(status === 'dead'
+        ? `notifier: ${n.dedupe_key} dead-lettered after ${n.attempts} attempt(s): ${message}`
+        : `notifier: delivery of ${n.dedupe_key} failed (attempt ${n.attempts}): ${message}`);
     }
   }
 
@@ -55,7 +104,7 @@ export function startNotifier({ sql, webhookUrl, pollMs = 500, batchSize = 50, l
     if (stopped) return;
     running = dispatch()
       .catch((error) => {
-        log(`notifier: ${error instanceof Error ? error.message : error}`);
+        log(scrub(`notifier: ${error instanceof Error ? error.message : error}`));
         return 0;
       })
       .finally(() => {
