@@ -101,6 +101,8 @@ export async function listNotifications(
   filter: { status?: NotificationStatus; after?: NotificationPosition; limit: number },
 ): Promise<{ notifications: StoredNotification[]; next: NotificationPosition | null }> {
   const { status, after, limit } = filter;
+  // The cursor's time goes in as text: typed timestamptz, postgres.js would pass it through a JS
+  // Date and lose the microseconds, skipping the rest of the entries created in that millisecond.
   const rows = await sql<
     { id: string; kind: string; recipient: string; lead_id: string | null; status: NotificationStatus; attempts: number; last_error: string | null;
       created_at: Date; last_attempt_at: Date | null; sent_at: Date | null; cursor_at: string }[]
@@ -109,7 +111,7 @@ export async function listNotifications(
     FROM notifications
     WHERE true
       ${status ? sql`AND status = ${status}` : sql``}
-      ${after ? sql`AND (created_at, id) < (${after[0]}::timestamptz, ${after[1]}::bigint)` : sql``}
+      ${after ? sql`AND (created_at, id) < (${after[0]}::text::timestamptz, ${after[1]}::bigint)` : sql``}
     ORDER BY created_at DESC, id DESC
     LIMIT ${limit + 1}`;
   const page = rows.slice(0, limit);

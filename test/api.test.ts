@@ -199,7 +199,7 @@ describe('operations endpoints', () => {
       const response = await fetch(service.baseUrl + asset);
       expect(response.status, asset).toBe(200);
       expect(response.headers.get('content-type'), asset).toMatch(types[asset.split('.').pop()!]!);
-      expect((await response.arrayBuffer()).byteLength, asset).toBeGreaterThan(1000);
+      expect((await response.arrayBuffer()).byteLength, asset).toBeGreaterThan(0);
     }
     expect((await service.request('GET', '/docs/assets/nothing-here.js', { key: null })).status).toBe(404);
   });
