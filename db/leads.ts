@@ -197,7 +197,9 @@ export async function listLeads(sql: Sql, filter: LeadFilter): Promise<{ leads: 
       ${filter.source ? sql`AND source = ${filter.source}` : sql``}
       ${cadence ? sql`AND cadence->>'name' = ${cadence.name}` : sql``}
       ${cadence?.version !== undefined ? sql`AND (cadence->>'version')::int = ${cadence.version}` : sql``}
-      ${after ? sql`AND (created_at, lead_id) < (${after[0]}::timestamptz, ${after[1]})` : sql``}
+      -- The cursor's time goes in as text: typed timestamptz, postgres.js would pass it through a JS
+      -- Date and drop its microseconds, skipping leads created later in the same millisecond.
+      ${after ? sql`AND (created_at, lead_id) < (${after[0]}::text::timestamptz, ${after[1]})` : sql``}
     ORDER BY created_at DESC, lead_id DESC
     LIMIT ${filter.limit + 1}`;
   const page = rows.slice(0, filter.limit);
