@@ -137,6 +137,13 @@ export const leadConfigSchema = z
       slowRetryFirst: isoDuration(),
       slowRetryMax: isoDuration(),
     }),
+    notify: z.strictObject({
+      /**
+       * Rep and ops alerts name the lead id and company only: they go to chat channels that keep
+       * them beyond the lead's erasure. `true` adds the prospect's email and phone.
+       */
+      includeContact: z.boolean(),
+    }),
     history: z.strictObject({
       /** A lead continues as new at this many events even where the server does not suggest it (the time-skipping server never does). */
       maxEventsPerRun: z.number().int().min(50).max(50_000),
@@ -199,6 +206,8 @@ export interface LeadPolicy {
   history: LeadConfig['history'];
   /** Absent from the input of runs started before it (the workflow then uses its own defaults). */
   dataAccess?: LeadConfig['dataAccess'];
+  /** Absent from the input of runs started before it: they alert as the default does (no contact details). */
+  notify?: LeadConfig['notify'];
 }
 
 export function leadPolicy(config: LeadConfig): LeadPolicy {
@@ -215,5 +224,6 @@ export function leadPolicy(config: LeadConfig): LeadPolicy {
     routing: config.routing,
     history: config.history,
     dataAccess: config.dataAccess,
+    notify: config.notify,
   };
 }
