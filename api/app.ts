@@ -16,12 +16,16 @@ import { cadenceRoutes } from './routes/cadences';
 import { captureRateLimit } from './rate-limit';
 import { docsRoutes } from './routes/docs';
 import { notificationRoutes } from './routes/notifications';
+import { codecGuard, codecRoutes } from './routes/codec';
+import { privacyRoutes } from './routes/privacy';
 
 export const maxBodyBytes = 64 * 1024;
+/** The Web UI sends every payload of a history page at once; Temporal's own limit is 2 MB a payload. */
+const maxCodecBodyBytes = 8 * 1024 * 1024;
 
-/** POST/PATCH bodies must be JSON: anything else is a 415 naming what was sent. */
+/** POST/PATCH/DELETE bodies must be JSON: anything else is a 415 naming what was sent. */
 const requireJson = createMiddleware(async (c, next) => {
-  if (['POST', 'PATCH', 'PUT'].includes(c.req.method)) {
+  if (['POST', 'PATCH', 'PUT', 'DELETE'].includes(c.req.method)) {
     const type = c.req.header('content-type') ?? '';
     if (!/^application\/([\w.-]+\+)?json\b/i.test(type)) {
       throw new ApiError(415, 'unsupported_media_type', `send the body as application/json (got ${type || 'no Content-Type'})`);
@@ -58,16 +62,19 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
   app.route('/', docsRoutes());
 
-  const tooLarge = () => {
-    throw new ApiError(413, 'payload_too_large', `the body is over ${maxBodyBytes / 1024} KiB`);
+  const tooLarge = (maxSize: number) => () => {
+    throw new ApiError(413, 'payload_too_large', `the body is over ${maxSize / 1024} KiB`);
   };
   const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
   for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*']) {
-    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge }), requireJson, auth, rateLimit, idempotency(deps.sql, deps.config.idempotency));
+    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }), requireJson, auth, rateLimit, idempotency(deps.sql, deps.config.idempotency));
   }
+  app.use('/codec/*', ...codecGuard(deps.temporalUiUrl, apiKeys, auth), bodyLimit({ maxSize: maxCodecBodyBytes, onError: tooLarge(maxCodecBodyBytes) }), requireJson);
+  app.route('/', codecRoutes(deps));
   app.route('/', leadRoutes(deps));
+  app.route('/', privacyRoutes(deps));
   app.route('/', engagementRoutes(deps));
   app.route('/', actionRoutes(deps));
   app.route('/', peopleRoutes(deps));

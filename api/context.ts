@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { RateLimitInfo } from 'hono-rate-limiter';
 import type { LeadConfig } from '../domain/config';
 import type { Sql } from '../db/client';
@@ -13,6 +14,8 @@ export interface ApiDeps {
   temporalUiUrl: string;
   /** The validated configuration: new leads start with its policy; cadences default to it. */
   config: LeadConfig;
+  /** The payload codec of `temporal` (codec/payload-codec.ts), served to the Temporal UI at `/codec`. */
+  codec: PayloadCodec;
 }
 
 export type AppEnv = {

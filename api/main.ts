@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { applicationName, loadEnv, realKeysRequiredBecause, temporalConnectionOptions, temporalUiUrl } from '../config/env';
+import { applicationName, loadEnv, payloadKeysFrom, realKeysRequiredBecause, temporalConnectionOptions, temporalUiUrl } from '../config/env';
+import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec';
 import { loadLeadConfig } from '../config/load';
 import { createSql } from '../db/client';
 import { createApp } from './app';
@@ -11,13 +12,14 @@ async function main() {
   const config = loadLeadConfig(env.LEAD_CONFIG);
   // Before DATABASE_URL: a production deployment missing both should hear about the keys first.
   const apiKeys = parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause(env) });
+  const codec = new EncryptionCodec(payloadKeysFrom(env));
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   if (!env.API_KEYS) {
     console.log('api: API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
   }
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
   const connection = await Connection.connect(temporalConnectionOptions(env));
-  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: encryptingDataConverter(codec) });
   const app = createApp(
     {
       sql,
@@ -26,6 +28,7 @@ async function main() {
       namespace: env.TEMPORAL_NAMESPACE,
       temporalUiUrl: temporalUiUrl(env),
       config,
+      codec,
     },
     apiKeys,
   );

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PayloadCodec } from '@temporalio/common';
 import { resolveLeadConfig } from '../config/load';
 import type { Sql } from '../db/client';
 import { runSizes } from '../test/support/runs';
@@ -27,11 +28,11 @@ export interface LongRuns {
  * retry routing: aging is stretched past the year so it stays open. Time is skipped with `skipTime`,
  * which waits for the lead to be idle first (the test server's CancelTimer race, sdk-java#2606).
  */
-export async function measureLongRuns(sql: Sql, log: (line: string) => void, months = 12): Promise<LongRuns> {
-  const env = await startTimeSkippingServer(undefined, log);
+export async function measureLongRuns(sql: Sql, codec: PayloadCodec, log: (line: string) => void, months = 12): Promise<LongRuns> {
+  const env = await startTimeSkippingServer(codec, undefined, log);
   try {
     const config = resolveLeadConfig({ qualification: { sqlAt: 40, mqlAt: 20 }, aging: { inactiveDisqualifyAfter: 'P400D' } });
-    const { worker, request } = await leadStackOn(env, { sql, config, name: 'long-run' });
+    const { worker, request } = await leadStackOn(env, { sql, config, name: 'long-run', codec });
     const call = async (path: string, body: unknown) => (await request('POST', path, body)).body as { leadId: string };
     const email = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}@nowhere-${randomUUID().slice(0, 6)}.com`;
     const measure = async (leadId: string): Promise<LongRunHistory> => {

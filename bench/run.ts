@@ -6,7 +6,7 @@
  * BENCH_DURATION (s, 60), BENCH_TIMERS (10000), BENCH_NOOP (2000), BENCH_THROUGHPUT_LEADS (1000).
  */
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,8 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import getPort from 'get-port';
 import { z } from 'zod';
-import { parseEnv, positiveInt } from '../config/env';
+import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec';
+import { developmentPayloadKeyPrefix, parseEnv, positiveInt } from '../config/env';
 import { createSql } from '../db/client';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres } from '../stack/postgres';
@@ -76,6 +77,9 @@ async function main() {
   await migrate(postgres.url, () => {});
   const sql = createSql(postgres.url, { max: 10 });
   const apiPort = await getPort();
+  // A key of the bench's own stack, like the one `npm start` generates: the bench measures with encryption on.
+  const payloadKey = { id: `${developmentPayloadKeyPrefix}bench`, key: randomBytes(32) };
+  const codec = new EncryptionCodec([payloadKey]);
   // The development keys, on a stack of the bench's own (LEAD_EMBEDDED_STACK): API_KEYS or
   // NODE_ENV=production from the caller's shell would lock the bench out.
   const { API_KEYS: _callerKeys, NODE_ENV: _callerNodeEnv, ...callerEnv } = process.env;
@@ -86,6 +90,7 @@ async function main() {
     TEMPORAL_ADDRESS: temporal.address,
     LEAD_CONFIG: configFile,
     PORT: String(apiPort),
+    LEAD_PAYLOAD_KEYS: `${payloadKey.id}:${payloadKey.key.toString('base64')}`,
   };
   const quiet: ['ignore', 'ignore', 'inherit'] = ['ignore', 'ignore', 'inherit'];
   children.push(spawnService('worker/main.ts', env, { nodeOptions: benchEnv.BENCH_WORKER_NODE_OPTIONS?.split(' ').filter(Boolean), stdio: quiet }));
@@ -93,7 +98,7 @@ async function main() {
   const [workerProcess, apiProcess] = children as [ChildProcess, ChildProcess];
   const api = `http://127.0.0.1:${apiPort}`;
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: encryptingDataConverter(codec) });
 
   const stop = async () => {
     for (const child of children) child.kill('SIGTERM');
@@ -174,6 +179,7 @@ async function main() {
     const noopWorker = await Worker.create({
       connection: nativeConnection,
       taskQueue: 'bench-noop',
+      dataConverter: encryptingDataConverter(codec), // as the lead worker, so the baseline pays for encryption too
       workflowBundle: await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./noop-workflow.ts', import.meta.url)), logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} } }),
     });
     const noopRun = noopWorker.run();
@@ -254,7 +260,7 @@ async function main() {
     await client.workflow.getHandle(capture.leadId).result();
     const convertedRun = (await client.workflow.getHandle(capture.leadId).describe()).historyLength;
     log(`  ${convertedRun} events; now ${options.longRunMonths} months of two open leads on the time-skipping server…`);
-    const longRuns = await measureLongRuns(sql, log, options.longRunMonths);
+    const longRuns = await measureLongRuns(sql, codec, log, options.longRunMonths);
     const history = { convertedRun, ...longRuns };
     for (const [name, run] of Object.entries(longRuns)) {
       log(`  ${name}: ${run.months} months, ${run.runs} runs, ${run.totalEvents} events in all, largest run ${run.largestRun} (limit ${run.limit})`);

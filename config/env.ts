@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { PayloadKey } from '../codec/payload-codec';
 
 /** Unset and empty are the same (`FOO= npm start`). */
 const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema);
@@ -11,6 +12,34 @@ const integer = (what: string, ok: (n: number) => boolean) =>
     .transform(Number);
 export const positiveInt = integer('a positive integer', (n) => n > 0);
 const port = integer('a port number (0-65535)', (n) => n <= 65535);
+
+/** Key ids of the keys the embedded stack generates (`stack/payload-keys.ts`): refused where real keys are required. */
+export const developmentPayloadKeyPrefix = 'dev-';
+
+/** `LEAD_PAYLOAD_KEYS`: `id:<base64 of 32 bytes>` pairs, comma-separated, newest first. The error never shows a key. */
+const payloadKeys = z.string().transform((value, ctx): PayloadKey[] => {
+  const keys: PayloadKey[] = [];
+  for (const [i, item] of value.split(',').map((part) => part.trim()).filter(Boolean).entries()) {
+    const separator = item.indexOf(':');
+    const id = item.slice(0, separator);
+    const key = Buffer.from(item.slice(separator + 1), 'base64');
+    const problem =
+      separator <= 0 || !/^[A-Za-z0-9_.-]{1,64}$/.test(id)
+        ? 'is not id:<base64 key> (ids: letters, digits, "_", "." and "-")'
+        : key.length !== 32
+          ? `key ${id} must be 32 bytes in base64 (AES-256), got ${key.length} bytes`
+          : keys.some((other) => other.id === id)
+            ? `key id ${id} appears twice`
+            : undefined;
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: `item ${i + 1} ${problem}` });
+      return z.NEVER;
+    }
+    keys.push({ id, key });
+  }
+  if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'names no key' });
+  return keys;
+});
 
 /** What engine provisioning reads (`npm run engine`, also under the tests and the bench, which need none of the rest). */
 const engineEnvSchema = z.object({
@@ -44,6 +73,8 @@ const envSchema = z.object({
   NOTIFY_WEBHOOK_URL: z.string().url().optional(),
   LEAD_CONFIG: z.string().optional(),
   ENRICHMENT_API_KEY: z.string().optional(),
+  /** Keys of the payload codec (codec/payload-codec.ts), newest first; `npm start` generates a development one. */
+  LEAD_PAYLOAD_KEYS: unsetIfEmpty(payloadKeys.optional()),
   /** Unset: the worker's default (500). */
   WORKER_MAX_CACHED_WORKFLOWS: unsetIfEmpty(positiveInt.optional()),
   /** `npm start`'s SQLite file and embedded Postgres; unset: `.data` in the repo. */
@@ -88,6 +119,28 @@ export function realKeysRequiredBecause(env: Env): string | undefined {
   if (env.LEAD_EMBEDDED_STACK) return undefined;
   const external = (['DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((name) => env[name]);
   return external.length ? `${external.join(' and ')} ${external.length > 1 ? 'point' : 'points'} at external services` : undefined;
+}
+
+/**
+ * The payload codec's keys, newest first. Required by every process that talks to Temporal: the
+ * embedded stack passes the development key it generated; where real keys are required (the same
+ * rule as for API keys) a development key is refused, since it sits unprotected in a data directory.
+ */
+export function payloadKeysFrom(env: Env): PayloadKey[] {
+  const because = realKeysRequiredBecause(env);
+  const howTo = 'set LEAD_PAYLOAD_KEYS to id:<base64 of 32 random bytes> pairs, newest first (e.g. `k1:$(openssl rand -base64 32)`)';
+  if (!env.LEAD_PAYLOAD_KEYS) {
+    throw new Error(
+      because
+        ? `LEAD_PAYLOAD_KEYS must be set because ${because}: ${howTo}`
+        : `LEAD_PAYLOAD_KEYS is not set (\`npm start\` generates a development key for its embedded stack): ${howTo}`,
+    );
+  }
+  const development = env.LEAD_PAYLOAD_KEYS.filter(({ id }) => id.startsWith(developmentPayloadKeyPrefix)).map(({ id }) => id);
+  if (because && development.length) {
+    throw new Error(`LEAD_PAYLOAD_KEYS: the development keys (${development.join(', ')}) are not accepted because ${because}: ${howTo}`);
+  }
+  return env.LEAD_PAYLOAD_KEYS;
 }
 
 export const defaultTemporalAddress = 'localhost:7233';

@@ -63,6 +63,11 @@ export const leadConfigSchema = z
        * by `GET /notifications?status=dead`) instead of being retried every ten minutes forever.
        */
       deadAfter: isoDuration(),
+      /**
+       * Rep and ops alerts name the lead id and company only: they go to chat channels that keep
+       * them beyond the lead's erasure. `true` adds the prospect's email and phone.
+       */
+      includeContact: z.boolean(),
     }),
     aging: z.strictObject({
       /** DESIGN.md: "90 days with no activity: disqualify with a reason" holds for every open status. */
@@ -207,6 +212,8 @@ export interface LeadPolicy {
   history: LeadConfig['history'];
   /** Absent from the input of runs started before it (the workflow then uses its own defaults). */
   dataAccess?: LeadConfig['dataAccess'];
+  /** Absent from the input of runs started before it: they alert as the default does (no contact details). */
+  notify?: LeadConfig['notify'];
 }
 
 export function leadPolicy(config: LeadConfig): LeadPolicy {
@@ -223,5 +230,6 @@ export function leadPolicy(config: LeadConfig): LeadPolicy {
     routing: config.routing,
     history: config.history,
     dataAccess: config.dataAccess,
+    notify: config.notify,
   };
 }

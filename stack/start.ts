@@ -9,11 +9,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { developmentKeys, parseApiKeys } from '../api/auth';
-import { loadEnv, realKeysRequiredBecause } from '../config/env';
+import { loadEnv, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { spawnService } from './processes';
+import { developmentPayloadKeys } from './payload-keys';
 import { prepareTemporal } from './setup';
 import { startDevServer, type RunningTemporal } from './temporal';
 
@@ -73,6 +74,9 @@ async function main() {
   const dataDir = env.LEAD_DATA_DIR ?? join(root, '.data');
   const embeddedPostgresPort = env.EMBEDDED_PG_PORT;
   mkdirSync(dataDir, { recursive: true });
+  // Yours if given (required with external services, checked like the API keys), else the embedded stack's own.
+  const payloadKeys = env.LEAD_PAYLOAD_KEYS || !embedded ? undefined : developmentPayloadKeys(dataDir, log);
+  if (!payloadKeys) payloadKeysFrom({ ...env, ...marker });
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 
@@ -88,6 +92,8 @@ async function main() {
       uiPort: 8233,
       dbFilename: join(dataDir, 'temporal.db'),
       namespace: env.TEMPORAL_NAMESPACE,
+      // The UI decodes payloads in the browser through the API's codec server (README, "Privacy").
+      uiCodecEndpoint: `http://localhost:${env.PORT}/codec`,
       log: (line) => log(line),
     });
     temporalAddress = temporalServer.address;
@@ -113,6 +119,7 @@ async function main() {
   const childEnv = {
     ...process.env,
     ...marker,
+    ...(payloadKeys ? { LEAD_PAYLOAD_KEYS: payloadKeys } : {}),
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,
     ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
@@ -133,6 +140,7 @@ async function main() {
     Temporal gRPC  ${temporalAddress}   namespace ${env.TEMPORAL_NAMESPACE}
     Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}
     API keys       ${keys}
+    Payload key    ${payloadKeys ? `development key in ${join(dataDir, 'payload-keys')}` : 'from LEAD_PAYLOAD_KEYS'}; the Temporal UI decodes through http://localhost:${port}/codec
   Ctrl-C stops everything.
 `);
 }

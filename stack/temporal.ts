@@ -20,6 +20,8 @@ export async function startDevServer(options: {
   uiPort?: number;
   dbFilename?: string;
   namespace?: string;
+  /** The Web UI's remote codec endpoint (the API's `/codec`), so it shows decrypted payloads. */
+  uiCodecEndpoint?: string;
   /** More `temporal server start-dev` arguments, e.g. `--dynamic-config-value KEY=VALUE`. */
   extraArgs?: string[];
   log?: (line: string) => void;
@@ -38,6 +40,7 @@ export async function startDevServer(options: {
       // A SQLite file in WAL mode with normal syncs: durable across restarts, several times the throughput.
       extraArgs: [
         ...(options.dbFilename ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'] : []),
+        ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
         ...(options.extraArgs ?? []),
       ],
     },

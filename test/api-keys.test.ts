@@ -91,6 +91,19 @@ describe('start-up of the API outside the embedded stack', () => {
     expect(stderr).toContain('API_KEYS must be set because NODE_ENV is production: set API_KEYS to key=role pairs');
   });
 
+  it('exits non-zero in production without payload keys, or with a development payload key, saying what to set', async () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://leads@127.0.0.1:1/leads', API_KEYS: 'real-ops-key=ops' };
+    const missing = await startApi(production);
+    expect(missing.code).not.toBe(0);
+    expect(missing.code).not.toBeNull();
+    expect(missing.stderr).toContain('LEAD_PAYLOAD_KEYS must be set because NODE_ENV is production: set LEAD_PAYLOAD_KEYS to id:<base64 of 32 random bytes>');
+    const developmentKey = `dev-2026-11-25:${Buffer.alloc(32, 7).toString('base64')}`;
+    const development = await startApi({ ...production, LEAD_PAYLOAD_KEYS: developmentKey });
+    expect(development.code).not.toBe(0);
+    expect(development.stderr).toContain('the development keys (dev-2026-11-25) are not accepted because NODE_ENV is production');
+    expect(development.stderr).not.toContain(developmentKey.split(':')[1]);
+  });
+
   it('exits non-zero when given a development key against an external Postgres', async () => {
     const { code, stderr } = await startApi({ DATABASE_URL: 'postgres://leads@db.example:5432/leads', API_KEYS: 'my-key=capture,ops-dev=ops' });
     expect(code).not.toBe(0);

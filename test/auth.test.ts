@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashKey, parseApiKeys } from '../api/auth';
-import { loadEnv, realKeysRequiredBecause } from '../config/env';
+import { loadEnv, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
 
 describe('API_KEYS', () => {
   it('maps each key to its role, binding rep keys to their rep', () => {
@@ -62,5 +62,34 @@ describe('API keys outside the embedded development stack', () => {
     const keys = parseApiKeys('k1=capture,k2=ops', production);
     expect([...keys.keys()].sort()).toEqual([hashKey('k1'), hashKey('k2')].sort());
     expect(keys.get(hashKey('marketing-dev'))).toBeUndefined();
+  });
+});
+
+describe('payload keys (LEAD_PAYLOAD_KEYS)', () => {
+  const key = (byte: number, bytes = 32) => Buffer.alloc(bytes, byte).toString('base64');
+  const keys = (value: string, more: NodeJS.ProcessEnv = {}) => payloadKeysFrom(loadEnv({ LEAD_PAYLOAD_KEYS: value, ...more }));
+
+  it('reads id:<base64 of 32 bytes> pairs, newest first', () => {
+    expect(keys(`k2:${key(2)}, k1:${key(1)}`)).toEqual([
+      { id: 'k2', key: Buffer.alloc(32, 2) },
+      { id: 'k1', key: Buffer.alloc(32, 1) },
+    ]);
+  });
+
+  it('names a bad item without echoing any key', () => {
+    expect(() => keys(`k1:${key(1, 16)}`)).toThrow('LEAD_PAYLOAD_KEYS: item 1 key k1 must be 32 bytes in base64 (AES-256), got 16 bytes');
+    expect(() => keys(`k1:${key(1)},k1:${key(2)}`)).toThrow('item 2 key id k1 appears twice');
+    expect(() => keys(key(3))).toThrow('item 1 is not id:<base64 key>');
+    expect(() => keys(`k1:${key(1, 16)}`)).not.toThrow(key(1, 16));
+    expect(() => keys(' , ')).toThrow('names no key');
+  });
+
+  it('are required everywhere; development keys (dev-…) only on the embedded stack', () => {
+    expect(() => payloadKeysFrom(loadEnv({ LEAD_EMBEDDED_STACK: '1' }))).toThrow(/LEAD_PAYLOAD_KEYS is not set \(`npm start` generates a development key/);
+    expect(() => payloadKeysFrom(loadEnv({ NODE_ENV: 'production' }))).toThrow(/LEAD_PAYLOAD_KEYS must be set because NODE_ENV is production/);
+    expect(keys(`dev-2026-11-25:${key(1)}`, { LEAD_EMBEDDED_STACK: '1' })).toHaveLength(1);
+    expect(() => keys(`k2:${key(2)},dev-2026-11-25:${key(1)}`, { DATABASE_URL: 'postgres://leads@db.example:5432/leads' })).toThrow(
+      'LEAD_PAYLOAD_KEYS: the development keys (dev-2026-11-25) are not accepted because DATABASE_URL points at external services',
+    );
   });
 });

@@ -16,6 +16,8 @@ declare module 'vitest' {
     databaseUrl: string;
     /** Path of the time-skipping test server, or '' to let the SDK download it. */
     timeSkippingServer: string;
+    /** The port the Web UI's codec endpoint points at: the Temporal UI test serves its API there. */
+    codecPort: number;
   }
 }
 
@@ -24,8 +26,10 @@ export default async function setup(project: TestProject) {
   const log = (line: string) => console.log(`test setup: ${line}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'lead-tests-'));
   chmodSync(dataDir, 0o755); // as root, Postgres runs as the postgres user and must enter it
+  // The UI is told its codec endpoint at start: a port reserved now for the API of the UI test.
+  const codecPort = await getPort();
   const [temporal, postgres, testServer] = await Promise.all([
-    startDevServer({ ui: true, log }),
+    startDevServer({ ui: true, uiCodecEndpoint: `http://127.0.0.1:${codecPort}/codec`, log }),
     startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: await getPort(), database: 'leads' }),
     testServerExecutable(log),
   ]);
@@ -35,6 +39,7 @@ export default async function setup(project: TestProject) {
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalUiUrl', temporal.uiUrl!);
   project.provide('databaseUrl', postgres.url);
+  project.provide('codecPort', codecPort);
   project.provide('timeSkippingServer', testServer.type === 'existing-path' ? testServer.path : '');
 
   return async () => {

@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
+import { encryptingDataConverter } from '../codec/payload-codec';
+import { testCodec } from './support/codec';
 import { workflowBundle } from './support/helpers';
 
 // Histories of real lead runs, recorded with the workflow code of earlier releases
@@ -19,6 +21,6 @@ describe('replaying histories recorded with earlier workflow code', () => {
 
   it.each(recorded)('%s replays without nondeterminism', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(new URL(file, root), 'utf8')));
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`)).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: encryptingDataConverter(testCodec) }, history, `replay-${file}`)).resolves.toBeUndefined();
   });
 });

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { historyText } from './support/codec';
 import { startService, uniqueEmail, type ServiceUnderTest, eventually } from './support/helpers';
 
 /** Debian's Chromium (installed by .ci/run); CHROMIUM_PATH points elsewhere. */
@@ -14,7 +16,8 @@ beforeAll(async () => {
   if (!existsSync(chromiumPath)) {
     throw new Error(`no Chromium at ${chromiumPath}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
   }
-  service = await startService();
+  // On the port the dev server's UI was given as its codec endpoint (test/global-setup.ts).
+  service = await startService({ port: inject('codecPort') });
   browser = await chromium.launch({
     executablePath: chromiumPath,
     // The machine has no internet: keep Chromium from calling home.
@@ -28,8 +31,9 @@ afterAll(async () => {
 });
 
 describe('Temporal Web UI', () => {
-  it("shows the event history of a lead captured through the API", async () => {
-    const captured = await service.request('POST', '/leads', { body: { email: uniqueEmail('ui'), source: 'chat' } });
+  it("shows the event history of a lead captured through the API, its encrypted capture decoded through the API's codec server", async () => {
+    const email = uniqueEmail('ui');
+    const captured = await service.request('POST', '/leads', { body: { email, source: 'chat' } });
     expect(captured.status).toBe(202);
     const { leadId } = captured.body;
     // Wait until the workflow has run the capture, so the history holds more than the start.
@@ -48,8 +52,21 @@ describe('Temporal Web UI', () => {
     for (const event of ['Workflow Execution Started', 'Workflow Execution Signaled', 'saveLead']) {
       await expect.poll(() => page.getByText(event, { exact: false }).first().isVisible(), { timeout: 30_000 }).toBe(true);
     }
+    // The capture signal's input, decrypted in the browser by the codec server: open the event to see it.
+    await page.getByText('Workflow Execution Signaled', { exact: false }).first().click();
+    await expect.poll(() => page.getByText(email, { exact: false }).first().isVisible(), { timeout: 30_000 }).toBe(true);
+    await page.getByText(email, { exact: false }).first().scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(tmpdir(), 'temporal-ui-lead.png'), fullPage: true });
     await page.close();
+
+    // What the UI showed is not in Temporal itself: the history read without the codec holds no email.
+    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    try {
+      const raw = await new Client({ connection }).workflow.getHandle(leadId).fetchHistory();
+      expect(await historyText(raw)).not.toContain(email);
+    } finally {
+      await connection.close();
+    }
   });
 });
 

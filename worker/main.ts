@@ -1,6 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadLeadConfig } from '../config/load';
-import { applicationName, loadEnv, temporalConnectionOptions } from '../config/env';
+import { applicationName, loadEnv, payloadKeysFrom, temporalConnectionOptions } from '../config/env';
+import { EncryptionCodec } from '../codec/payload-codec';
 import { createSql } from '../db/client';
 import { startNotifier } from './notifier';
 import { createLeadWorker } from './worker';
@@ -9,6 +10,7 @@ import { enrichmentProviderFrom } from '../activities/enrichment';
 async function main() {
   const env = loadEnv();
   const config = loadLeadConfig(env.LEAD_CONFIG); // fail fast on a bad configuration, naming the key
+  const codec = new EncryptionCodec(payloadKeysFrom(env));
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
@@ -20,6 +22,7 @@ async function main() {
     config,
     enrichment: enrichmentProviderFrom(config.enrichment, env.ENRICHMENT_API_KEY),
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+    payloadCodecs: [codec],
   });
   console.log(`worker: polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}"`);
   if (!env.NOTIFY_WEBHOOK_URL) {

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { EnrichmentProvider } from '../activities/enrichment';
@@ -21,18 +22,25 @@ export interface LeadWorkerOptions {
    * from its history when its next signal or timer comes.
    */
   maxCachedWorkflows?: number;
+  /**
+   * The payload codecs (codec/payload-codec.ts): the service's worker always encrypts. Only the
+   * history recorder passes none, so that committed histories replay without a key.
+   */
+  payloadCodecs: PayloadCodec[];
   /** A pre-built bundle (tests bundle once per file); otherwise the worker bundles `workflows/` at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
 /** The worker that runs lead workflows and their activities. */
-export function createLeadWorker({ connection, namespace, taskQueue, sql, config, enrichment, maxCachedWorkflows = 500, workflowBundle }: LeadWorkerOptions) {
+export function createLeadWorker({ connection, namespace, taskQueue, sql, config, enrichment, maxCachedWorkflows = 500, workflowBundle, payloadCodecs }: LeadWorkerOptions) {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     activities: createActivities({ sql, config, enrichment }),
     maxCachedWorkflows,
+    // Codecs run in the worker's own process, outside the workflow sandbox.
+    dataConverter: { payloadCodecs },
     ...(workflowBundle ? { workflowBundle } : { workflowsPath }),
   });
 }

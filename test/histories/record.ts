@@ -36,13 +36,14 @@ const [postgres, executable] = await Promise.all([
   testServerExecutable(log),
 ]);
 const sql = createSql(postgres.url, { max: 5 });
-const env = await startTimeSkippingServer(executable.type === 'existing-path' ? executable.path : undefined);
+// Recorded without the payload codec: committed histories must replay without a key (the codec passes plain payloads through).
+const env = await startTimeSkippingServer(null, executable.type === 'existing-path' ? executable.path : undefined);
 try {
   await migrate(postgres.url, log);
   // Made-up countries score "outside the target region" (−10): a webinar (+30) is an mql lead, a demo request (+50) a sales-ready one.
   const config = resolveLeadConfig({ qualification: { sqlAt: 40, mqlAt: 20 } });
   log('bundling the workflow code');
-  const { worker, request } = await leadStackOn(env, { sql, config, name: 'histories' });
+  const { worker, request } = await leadStackOn(env, { sql, config, name: 'histories', codec: null });
   const call = async (path: string, body: unknown, key: string) => {
     const { status, body: answer } = await request('POST', path, body, key);
     if (status >= 300) throw new Error(`${path}: ${status} ${JSON.stringify(answer)}`);

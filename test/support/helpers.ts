@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { EncryptionCodec, encryptingDataConverter, type PayloadKey } from '../../codec/payload-codec';
 import { afterAll, afterEach, beforeAll, inject, vi } from 'vitest';
 import { createApp } from '../../api/app';
 import { parseApiKeys } from '../../api/auth';
@@ -13,6 +15,7 @@ import { createSql, type Sql } from '../../db/client';
 import { migrate } from '../../db/migrate';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../../domain/config';
 import { createLeadWorker } from '../../worker/worker';
+import { testCodec } from './codec';
 import { leadStackOn, quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, type LeadStack } from './time-skipping';
 
 export const namespace = 'default';
@@ -35,8 +38,9 @@ export interface RunningWorker {
 }
 
 /** Runs the real lead worker (workflows and activities) until `stop()`. */
-export async function runWorker(options: { connection: NativeConnection; taskQueue: string; sql: Sql; config: LeadConfig; enrichment?: EnrichmentProvider }): Promise<RunningWorker> {
-  const worker = await createLeadWorker({ ...options, namespace, workflowBundle: await workflowBundle() });
+export async function runWorker(options: { connection: NativeConnection; taskQueue: string; sql: Sql; config: LeadConfig; codec: PayloadCodec; enrichment?: EnrichmentProvider }): Promise<RunningWorker> {
+  const { codec, ...rest } = options;
+  const worker = await createLeadWorker({ ...rest, namespace, payloadCodecs: [codec], workflowBundle: await workflowBundle() });
   return { worker, stop: running(worker) };
 }
 
@@ -70,24 +74,31 @@ export interface ServiceOptions {
   temporalAddress?: string;
   /** Another way to the run's Postgres (e.g. through a proxy a test can cut). */
   databaseUrl?: string;
+  /** Payload keys, newest first (default: the test process's key, `testCodec`). */
+  payloadKeys?: PayloadKey[];
+  /** The task queue of another service's leads, to take them over (default: one of its own). */
+  taskQueue?: string;
+  /** The API's port (default: any free one). */
+  port?: number;
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<ServiceUnderTest> {
   const address = options.temporalAddress ?? inject('temporalAddress');
   const sql = createSql(options.databaseUrl ?? inject('databaseUrl'), { max: 5 });
+  const codec = options.payloadKeys ? new EncryptionCodec(options.payloadKeys) : testCodec;
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter: encryptingDataConverter(codec) });
   const nativeConnection = await NativeConnection.connect({ address });
-  const taskQueue = `test-${randomUUID()}`;
+  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const config = resolveLeadConfig(options.config ?? {});
-  const worker = await runWorker({ connection: nativeConnection, taskQueue, sql, config, enrichment: options.enrichment });
+  const worker = await runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment });
   const policy = leadPolicy(config);
   const app = createApp(
-    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config },
+    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config, codec },
     parseApiKeys(options.apiKeys),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -130,7 +141,7 @@ export function eventually<T>(assertion: () => T | Promise<T>): Promise<T> {
 
 /** The time-skipping test server (the Java one from the engine cache), with our search attributes. */
 export function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
-  return startTimeSkippingServer(inject('timeSkippingServer') || undefined);
+  return startTimeSkippingServer(testCodec, inject('timeSkippingServer') || undefined);
 }
 
 export interface InProcessService extends Omit<LeadStack, 'worker'> {
@@ -144,7 +155,7 @@ export async function serviceOn(
   options: { name: string; config?: unknown; enrichment?: EnrichmentProvider },
 ): Promise<InProcessService> {
   const config = resolveLeadConfig(options.config ?? {});
-  const { worker, ...stack } = await leadStackOn(env, { sql, config, name: options.name, enrichment: options.enrichment, workflowBundle: await workflowBundle() });
+  const { worker, ...stack } = await leadStackOn(env, { sql, config, name: options.name, codec: testCodec, enrichment: options.enrichment, workflowBundle: await workflowBundle() });
   return { ...stack, stop: running(worker) };
 }
 

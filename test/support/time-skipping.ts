@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common/lib/time';
+import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { EnrichmentProvider } from '../../activities/enrichment';
@@ -22,13 +23,20 @@ const silent = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace()
 /** The workflow code bundled once, without the bundler's chatter. */
 export const quietWorkflowBundle = () => bundleWorkflowCode({ workflowsPath, logger: silent });
 
-/** The Java time-skipping server (`path`, or the engine cache's, or the SDK's download) with our search attributes. */
-export async function startTimeSkippingServer(path?: string, log?: (line: string) => void): Promise<TestWorkflowEnvironment> {
+/**
+ * The Java time-skipping server (`path`, or the engine cache's, or the SDK's download) with our
+ * search attributes; its client encodes with `codec` (that of the workers on it), or with none
+ * (`null`: the history recorder, whose histories must replay without a key).
+ */
+export async function startTimeSkippingServer(codec: PayloadCodec | null, path?: string, log?: (line: string) => void): Promise<TestWorkflowEnvironment> {
   if (path === undefined) {
     const executable = await testServerExecutable(log);
     path = executable.type === 'existing-path' ? executable.path : undefined;
   }
-  const env = await TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {});
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    ...(path ? { server: { executable: { type: 'existing-path', path } } } : {}),
+    client: { dataConverter: { payloadCodecs: codec ? [codec] : [] } },
+  });
   await ensureSearchAttributes(env.connection, 'default');
   return env;
 }
@@ -116,6 +124,9 @@ async function isQuiet(client: WorkflowClient, workflowId: string, soon: number)
   return !taskInFlight && pendingActivities.size === 0 && [...timersDue.values()].every((due) => due > soon);
 }
 
+/** The codec server of a stack without encryption: payloads pass as they are. */
+const unencrypted: PayloadCodec = { encode: async (payloads) => payloads, decode: async (payloads) => payloads };
+
 export interface LeadStack {
   taskQueue: string;
   worker: Worker;
@@ -126,7 +137,15 @@ export interface LeadStack {
 /** The real worker and API for `env` on a task queue of their own; the caller runs the worker. */
 export async function leadStackOn(
   env: TestWorkflowEnvironment,
-  options: { sql: Sql; config: LeadConfig; name: string; enrichment?: EnrichmentProvider; workflowBundle?: WorkerOptions['workflowBundle'] },
+  options: {
+    sql: Sql;
+    config: LeadConfig;
+    name: string;
+    /** The same as `env`'s client encodes with (see `startTimeSkippingServer`). */
+    codec: PayloadCodec | null;
+    enrichment?: EnrichmentProvider;
+    workflowBundle?: WorkerOptions['workflowBundle'];
+  },
 ): Promise<LeadStack> {
   const { sql, config } = options;
   const taskQueue = `${options.name}-${randomUUID()}`;
@@ -137,9 +156,13 @@ export async function leadStackOn(
     sql,
     config,
     enrichment: options.enrichment,
+    payloadCodecs: options.codec ? [options.codec] : [],
     workflowBundle: options.workflowBundle ?? (await quietWorkflowBundle()),
   });
-  const app = createApp({ sql, temporal: env.client, taskQueue, namespace: 'default', temporalUiUrl: 'http://ui.invalid', config }, parseApiKeys(undefined));
+  const app = createApp(
+    { sql, temporal: env.client, taskQueue, namespace: 'default', temporalUiUrl: 'http://ui.invalid', config, codec: options.codec ?? unencrypted },
+    parseApiKeys(undefined),
+  );
   return {
     taskQueue,
     worker,

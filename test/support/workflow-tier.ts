@@ -14,6 +14,8 @@ import type { leadWorkflow } from '../../workflows/index';
 
 export type LeadOutcome = Awaited<ReturnType<typeof leadWorkflow>>;
 import { InMemoryLeadStore } from './in-memory-activities';
+import { testCodec } from './codec';
+import { encryptingDataConverter } from '../../codec/payload-codec';
 
 /**
  * The workflow tier: the real `leadWorkflow` on the time-skipping test server, against the
@@ -96,7 +98,7 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
       // a runtime is already installed in this process: keep its logger
     }
     // One after the other: the JVM must answer within the SDK's 5 s, which bundling beside it can cost on two cores.
-    tier.env = await startTimeSkippingServer(inject('timeSkippingServer') || undefined);
+    tier.env = await startTimeSkippingServer(testCodec, inject('timeSkippingServer') || undefined);
     bundle = await quietWorkflowBundle();
   });
   beforeEach(async () => {
@@ -108,6 +110,7 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
       taskQueue: tier.taskQueue,
       workflowBundle: bundle,
       activities: tier.store.activities,
+      dataConverter: encryptingDataConverter(testCodec),
     });
     running = worker.run();
   });

@@ -11,6 +11,16 @@ import { clock, now, type LeadRun } from './run';
  * routing, the unassigned queue, the SLA ladder and the owner's first response.
  */
 
+/**
+ * How an alert names the lead besides its id: the company, and the prospect's contact details only
+ * where `notify.includeContact` says so (alerts land in chat channels an erasure cannot reach).
+ */
+export function alertLabel(run: LeadRun, current: LeadRecord): string {
+  const { company, email, phone } = current.profile;
+  const contact = run.policy.notify?.includeContact ? [email, phone] : [];
+  return [company ?? 'company unknown', ...contact].filter(Boolean).join(', ');
+}
+
 /** Starts an assignment: the owner (or the unassigned queue), a fresh SLA clock, and the alert. */
 export function startAssignment(run: LeadRun, current: LeadRecord, assignment: Assignment, ladder = true) {
   const { policy, journal, leadId } = run;
@@ -28,7 +38,7 @@ export function startAssignment(run: LeadRun, current: LeadRecord, assignment: A
   if (assignment.ownerId) {
     run.routeRetryAt = undefined;
     journal.record('assigned', { ownerId: assignment.ownerId, teamId: assignment.teamId, reason: assignment.reason, priority: assignment.priority, sla: assignment.sla, slaReason: assignment.slaReason, dueAt: sla?.dueAt ?? null });
-    journal.notify('assignment', assignment.ownerId, `New ${assignment.priority} lead ${leadId} (${current.profile.company ?? current.profile.email}): respond within ${assignment.sla}`, { dueAt: sla?.dueAt ?? null });
+    journal.notify('assignment', assignment.ownerId, `New ${assignment.priority} lead ${leadId} (${alertLabel(run, current)}): respond within ${assignment.sla}`, { dueAt: sla?.dueAt ?? null });
   } else {
     run.routeRetryDelay = durationMs(policy.routing.unassignedRetryFirst);
     run.routeRetryAt = clock() + run.routeRetryDelay;

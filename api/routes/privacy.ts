@@ -1,0 +1,151 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { findLead, findLeadState } from '../../db/leads';
+import { eraseLeadRows, lastErasure, notificationsOfLead } from '../../db/privacy';
+import { readTimeline } from '../../db/timeline';
+import { text } from '../../domain/input';
+import { requireRole } from '../auth';
+import type { ApiDeps, AppEnv } from '../context';
+import { errorResponses } from '../errors';
+import { leadIdParam, leadNotFound, leadViewSchema, readLead } from '../lead-view';
+
+/**
+ * The person's rights over their data (issue 14): everything held about them as one document, and
+ * erasure — the lead's workflow runs deleted from Temporal, its rows from Postgres, a tombstone kept.
+ */
+
+const record = z.record(z.string(), z.unknown());
+const eventSchema = z.object({ at: z.string(), type: z.string(), actor: z.string(), data: record });
+const notificationSchema = z.object({
+  kind: z.string(),
+  recipient: z.string(),
+  message: z.string(),
+  data: record,
+  status: z.string(),
+  createdAt: z.string(),
+  sentAt: z.string().nullable(),
+});
+/** Messages sent to the lead itself (nurture), as opposed to alerts about it. */
+const outreachKinds = new Set(['cadence_step', 'reengagement']);
+
+const exportSchema = z
+  .object({
+    leadId: z.string(),
+    exportedAt: z.string(),
+    lead: leadViewSchema,
+    consent: z.object({
+      current: record.meta({ description: 'per channel: status, when, from which source, with which text' }),
+      history: z.array(eventSchema).meta({ description: 'every consent change (timeline events `consent_changed`)' }),
+    }),
+    timeline: z.array(eventSchema),
+    notifications: z.array(notificationSchema).meta({ description: 'alerts about the lead to reps, managers and ops' }),
+    outreach: z.array(notificationSchema).meta({ description: 'messages of nurture cadences and re-engagement addressed to the lead' }),
+  })
+  .meta({ id: 'LeadExport' });
+
+const erasureSchema = z
+  .object({ leadId: z.string(), erasedAt: z.string(), erasedBy: z.string(), reason: z.string() })
+  .meta({ id: 'Erasure', description: 'the tombstone kept of an erased lead' });
+
+const exportRoute = createRoute({
+  method: 'get',
+  path: '/leads/{id}/export',
+  tags: ['privacy'],
+  summary: 'Everything held about the person, as one JSON document',
+  security: [{ apiKey: [] }],
+  middleware: [requireRole('ops')] as const,
+  request: { params: leadIdParam },
+  responses: {
+    200: { description: 'the export', content: { 'application/json': { schema: exportSchema } } },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+const eraseRoute = createRoute({
+  method: 'delete',
+  path: '/leads/{id}',
+  tags: ['privacy'],
+  summary: "Erase the person: the lead's workflow runs deleted from Temporal, its rows from Postgres, a tombstone kept",
+  security: [{ apiKey: [] }],
+  middleware: [requireRole('ops')] as const,
+  request: {
+    params: leadIdParam,
+    body: { required: true, content: { 'application/json': { schema: z.strictObject({ reason: text(500) }) } } },
+  },
+  responses: {
+    200: { description: 'erased (again: the tombstone of the earlier erasure)', content: { 'application/json': { schema: erasureSchema } } },
+    ...errorResponses(400, 401, 403, 404, 415),
+  },
+});
+
+const grpcNotFound = 5;
+const notFound = (error: unknown) => error instanceof WorkflowNotFoundError || (isGrpcServiceError(error) && error.code === grpcNotFound);
+
+/** The run ids of the lead's workflow: its current run (read from the history store) and every run visibility knows. */
+async function runsOf(temporal: Client, leadId: string): Promise<Set<string>> {
+  const runIds = new Set<string>();
+  try {
+    runIds.add((await temporal.workflow.getHandle(leadId).describe()).runId);
+  } catch (error) {
+    if (!notFound(error)) throw error;
+  }
+  // The lead id is `lead-` and hex digits (checked by the route): safe inside the query.
+  for await (const run of temporal.workflow.list({ query: `WorkflowId = '${leadId}'` })) runIds.add(run.runId);
+  return runIds;
+}
+
+/** Ends the lead's workflow, then deletes every run of it (history and visibility records; Temporal does it asynchronously). */
+async function deleteWorkflowRuns(temporal: Client, namespace: string, leadId: string, runIds: Set<string>): Promise<void> {
+  try {
+    // No personal data in the reason: it stays in visibility until the deletion is done.
+    await temporal.workflow.getHandle(leadId).terminate('erasure requested');
+  } catch (error) {
+    if (!notFound(error)) throw error;
+  }
+  for (const runId of await runsOf(temporal, leadId)) runIds.add(runId);
+  for (const runId of runIds) {
+    try {
+      await temporal.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId: leadId, runId } });
+    } catch (error) {
+      if (!notFound(error)) throw error;
+    }
+  }
+}
+
+export function privacyRoutes({ sql, temporal, namespace, temporalUiUrl }: ApiDeps) {
+  return new OpenAPIHono<AppEnv>()
+    .openapi(exportRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const lead = await readLead(sql, id, c.get('principal'), { temporalUiUrl, namespace });
+      const [stored, timeline, notifications] = await Promise.all([findLead(sql, id), readTimeline(sql, id), notificationsOfLead(sql, id)]);
+      return c.json(
+        {
+          leadId: id,
+          exportedAt: new Date().toISOString(),
+          lead,
+          consent: { current: (stored?.lead.consent ?? {}) as Record<string, unknown>, history: timeline.filter((event) => event.type === 'consent_changed') },
+          timeline,
+          notifications: notifications.filter((n) => !outreachKinds.has(n.kind)),
+          outreach: notifications.filter((n) => outreachKinds.has(n.kind)),
+        },
+        200,
+      );
+    })
+    .openapi(eraseRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const { reason } = c.req.valid('json');
+      const [stored, runIds] = await Promise.all([findLeadState(sql, id), runsOf(temporal, id)]);
+      if (!stored && runIds.size === 0) {
+        // Nothing left: an erasure asked again answers the tombstone it left.
+        const erased = await lastErasure(sql, id);
+        if (!erased) throw leadNotFound(id);
+        return c.json(erased, 200);
+      }
+      // Temporal first: a workflow still running would write the lead back to Postgres.
+      await deleteWorkflowRuns(temporal, namespace, id, runIds);
+      const principal = c.get('principal');
+      // Who, without the key: the first digits of its hash tell ops keys apart.
+      const erasedBy = principal.repId ? `rep ${principal.repId}` : `${principal.role} key ${c.get('apiKeyHash').slice(0, 12)}`;
+      return c.json(await eraseLeadRows(sql, { leadId: id, erasedBy, reason }), 200);
+    });
+}

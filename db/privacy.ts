@@ -1,0 +1,61 @@
+import type { Sql } from './client';
+
+// Export and erasure of the data held about a person (issue 14). Everything keyed by the lead id:
+// the lead, its timeline, its notifications and outreach, and the idempotency answers that hold it.
+
+export interface StoredNotification {
+  kind: string;
+  recipient: string;
+  message: string;
+  data: Record<string, unknown>;
+  status: string;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+/** Every notification about the lead (alerts to reps and ops) and to it (outreach), oldest first. */
+export async function notificationsOfLead(sql: Sql, leadId: string): Promise<StoredNotification[]> {
+  const rows = await sql<{ kind: string; recipient: string; message: string; data: Record<string, unknown>; status: string; created_at: Date; sent_at: Date | null }[]>`
+    SELECT kind, recipient, message, data, status, created_at, sent_at FROM notifications WHERE lead_id = ${leadId} ORDER BY id`;
+  return rows.map((r) => ({ kind: r.kind, recipient: r.recipient, message: r.message, data: r.data, status: r.status, createdAt: r.created_at.toISOString(), sentAt: r.sent_at?.toISOString() ?? null }));
+}
+
+export interface Erasure {
+  leadId: string;
+  erasedAt: string;
+  erasedBy: string;
+  reason: string;
+}
+
+const erasureFromRow = (r: { lead_id: string; erased_at: Date; erased_by: string; reason: string }): Erasure => ({
+  leadId: r.lead_id,
+  erasedAt: r.erased_at.toISOString(),
+  erasedBy: r.erased_by,
+  reason: r.reason,
+});
+
+/** The latest erasure of the lead id, if it was ever erased. */
+export async function lastErasure(sql: Sql, leadId: string): Promise<Erasure | undefined> {
+  const [row] = await sql<{ lead_id: string; erased_at: Date; erased_by: string; reason: string }[]>`
+    SELECT lead_id, erased_at, erased_by, reason FROM erasures WHERE lead_id = ${leadId} ORDER BY erased_at DESC, id DESC LIMIT 1`;
+  return row && erasureFromRow(row);
+}
+
+/**
+ * Deletes every row about the lead and records the tombstone, in one transaction. Idempotency
+ * answers are found by the lead id in the stored answer (captures answer it, actions answer the
+ * whole lead); their request hashes alone cannot be read back.
+ */
+export async function eraseLeadRows(sql: Sql, erasure: Omit<Erasure, 'erasedAt'>): Promise<Erasure> {
+  const { leadId } = erasure;
+  return sql.begin(async (tx) => {
+    await tx`DELETE FROM lead_events WHERE lead_id = ${leadId}`;
+    await tx`DELETE FROM notifications WHERE lead_id = ${leadId} OR data->>'leadId' = ${leadId}`;
+    await tx`DELETE FROM idempotency_keys WHERE strpos(response::text, ${leadId}) > 0`;
+    await tx`DELETE FROM leads WHERE lead_id = ${leadId}`;
+    const [row] = await tx<{ lead_id: string; erased_at: Date; erased_by: string; reason: string }[]>`
+      INSERT INTO erasures (lead_id, erased_by, reason) VALUES (${leadId}, ${erasure.erasedBy}, ${erasure.reason})
+      RETURNING lead_id, erased_at, erased_by, reason`;
+    return erasureFromRow(row!);
+  });
+}
