@@ -1,19 +1,17 @@
-import type { LeadConfig, ScoringConfig } from '../domain/config';
-import { modelRules, type ScoringModel, type ScoringModelBody } from '../domain/scoring-model';
+import type { ScoringModel, ScoringModelBody } from '../domain/scoring-model';
 import type { Sql } from './client';
 
-interface ScoringModelRow {
+interface ScoringModelRow extends ScoringModelBody {
   version: number;
-  scoring: Omit<ScoringConfig, 'modelVersion'>;
-  qualification: LeadConfig['qualification'];
-  icp: LeadConfig['icp'];
   published_at: Date;
   published_by: string;
 }
 
 const fromRow = (row: ScoringModelRow): ScoringModel => ({
   version: row.version,
-  ...modelRules(row, row.version),
+  scoring: row.scoring,
+  qualification: row.qualification,
+  icp: row.icp,
   publishedAt: row.published_at.toISOString(),
   publishedBy: row.published_by,
 });

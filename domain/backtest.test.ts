@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { resolveLeadConfig } from '../config/load';
-import { aucOfCounts, BacktestTally, decileOf, type BacktestLead } from './backtest';
+import { aucOfCounts, backtestLead, BacktestTally, decileOf, type BacktestLead } from './backtest';
+import type { LeadRecord } from './lead-record';
 import type { Band } from './qualification';
-import { configuredModel, scoringModelBodySchema } from './scoring-model';
+import { configuredModel, modelRules, scoringModelBodySchema } from './scoring-model';
 
 const lead = (baseline: [number, Band], candidate: [number, Band], converted: boolean): BacktestLead => ({
   baseline: { score: baseline[0], band: baseline[1] },
@@ -119,5 +120,30 @@ describe('scoring model body', () => {
     expect(paths({ ...defaults, scoring: { ...defaults.scoring, modelVersion: 2 } })).toEqual(['scoring']);
     expect(paths({ ...defaults, scoring: { ...defaults.scoring, rules: { ...defaults.scoring.rules, requested_demo: -5 } } })).toEqual(['scoring.rules.requested_demo']);
     expect(paths({ ...defaults, icp: { ...defaults.icp, industries: ['soft\u0000ware'] } })).toEqual(['icp.industries.0']);
+  });
+});
+
+describe('re-scoring a stored lead', () => {
+  const defaults = configuredModel(resolveLeadConfig({}));
+  const v1 = modelRules(defaults, 1);
+  const candidate = modelRules({ ...defaults, scoring: { ...defaults.scoring, rules: { ...defaults.scoring.rules, requested_demo: 70 } } }, 0);
+  const stored = (status: LeadRecord['status']): LeadRecord => ({
+    leadId: 'lead-000000000000000000000001',
+    status,
+    profile: { email: 'kim@acme.example', source: 'demo_request' },
+    consent: {},
+    engagement: { seen: ['requested_demo'], openedEmails: 0, lastEngagementAt: '2026-01-01T00:00:00Z' },
+    enrichment: 'not_found',
+  });
+
+  it('scores with each model at the given time (decay included) and bands by each model’s thresholds', () => {
+    expect(backtestLead(stored('converted'), new Date('2026-01-02T00:00:00Z'), v1, candidate)).toEqual({
+      baseline: expect.objectContaining({ score: 50, band: 'mql', modelVersion: 1 }),
+      candidate: expect.objectContaining({ score: 70, band: 'mql', modelVersion: 0 }),
+      converted: true,
+    });
+    // 40 days later: −10 decay under both.
+    const later = backtestLead(stored('disqualified'), new Date('2026-02-10T00:00:00Z'), v1, candidate);
+    expect([later.baseline.score, later.candidate.score, later.converted]).toEqual([40, 60, false]);
   });
 });

@@ -1,4 +1,6 @@
+import type { LeadRecord } from './lead-record';
 import type { Band } from './qualification';
+import { scoreUnder, type ScoringModelRules } from './scoring-model';
 
 export const bands: readonly Band[] = ['not_ready', 'mql', 'sql'];
 
@@ -139,4 +141,16 @@ export class BacktestTally {
       candidate: this.candidate.figures(this.converted),
     };
   }
+}
+
+/**
+ * A lead re-scored by both models at `at`, as the workflow scores it (`scoreLead` on its profile and
+ * engagement), and whether it converted.
+ */
+export function backtestLead(lead: LeadRecord, at: Date, baseline: ScoringModelRules, candidate: ScoringModelRules): BacktestLead {
+  return {
+    baseline: scoreUnder(lead.profile, lead.engagement, at, baseline),
+    candidate: scoreUnder(lead.profile, lead.engagement, at, candidate),
+    converted: lead.status === 'converted',
+  };
 }

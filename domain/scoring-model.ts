@@ -28,8 +28,8 @@ export interface ScoringModelRules {
   icp: LeadConfig['icp'];
 }
 
-/** One published, immutable version. */
-export interface ScoringModel extends ScoringModelRules {
+/** One published, immutable version, as stored and shown: the body it was published with, so it can be sent back edited. */
+export interface ScoringModel extends ScoringModelBody {
   version: number;
   publishedAt: string;
   publishedBy: string;
@@ -39,6 +39,9 @@ export interface ScoringModel extends ScoringModelRules {
 export function modelRules(body: ScoringModelBody, version: number): ScoringModelRules {
   return { scoring: { ...body.scoring, modelVersion: version }, qualification: body.qualification, icp: body.icp };
 }
+
+/** A published version's rules: its scores carry its number. */
+export const publishedRules = (model: ScoringModel) => modelRules(model, model.version);
 
 /** The configuration's model: what version 1 is published from. */
 export function configuredModel(config: LeadConfig): ScoringModelBody {

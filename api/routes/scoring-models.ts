@@ -4,7 +4,7 @@ import { scoringModelStore } from '../../db/scoring-models';
 import { backtestLead, BacktestTally, bands } from '../../domain/backtest';
 import { integer, timestamp } from '../../domain/input';
 import { bandOf } from '../../domain/qualification';
-import { configuredModel, modelRules, scoreUnder, scoringModelBodySchema } from '../../domain/scoring-model';
+import { configuredModel, modelRules, publishedRules, scoreUnder, scoringModelBodySchema } from '../../domain/scoring-model';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
@@ -104,8 +104,8 @@ export function scoringModelRoutes({ sql, config }: ApiDeps) {
         responses: { 200: { description: 'the figures, baseline and candidate side by side', ...json(backtestSchema) }, ...errorResponses(400, 401, 403, 404, 413, 415, 422) } }),
       async (c) => {
         const body = c.req.valid('json');
-        const baseline = body.baseline ? await published(body.baseline.version) : await store.current();
-        const candidate = 'version' in body.candidate ? await published(body.candidate.version) : { version: null, ...modelRules(body.candidate, 0) };
+        const baseline = publishedRules(body.baseline ? await published(body.baseline.version) : await store.current());
+        const candidate = 'version' in body.candidate ? publishedRules(await published(body.candidate.version)) : modelRules(body.candidate, 0);
         const tally = new BacktestTally();
         await forEachLeadCaptured(sql, body, (leads) => {
           for (const stored of leads) tally.add(backtestLead(stored.lead, new Date(stored.updatedAt), baseline, candidate));
@@ -117,8 +117,8 @@ export function scoringModelRoutes({ sql, config }: ApiDeps) {
             to: body.to,
             evaluatedAt: 'lead_updated_at' as const,
             ...figures,
-            baseline: { version: baseline.version, ...baselineFigures },
-            candidate: { version: candidate.version, ...candidateFigures },
+            baseline: { version: baseline.scoring.modelVersion, ...baselineFigures },
+            candidate: { version: 'version' in body.candidate ? body.candidate.version : null, ...candidateFigures },
           },
           200,
         );
@@ -151,7 +151,7 @@ export function scoringModelRoutes({ sql, config }: ApiDeps) {
         assertMayRead(c.get('principal'), stored.routing.ownerId, id);
         const model = version === undefined ? await store.current() : await published(version);
         const at = new Date(stored.updatedAt);
-        const { fitPoints: _, ...underModel } = scoreUnder(stored.lead.profile, stored.lead.engagement, at, model);
+        const { fitPoints: _, ...underModel } = scoreUnder(stored.lead.profile, stored.lead.engagement, at, publishedRules(model));
         const current = stored.lead.score;
         // The current band is by the thresholds of the version that made the score; a score from before models were data, by the configuration's.
         const thresholds = current ? ((await store.get(current.modelVersion))?.qualification ?? config.qualification) : undefined;
