@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeLead } from '../db/leads';
+import { forEachLeadCaptured, writeLead } from '../db/leads';
 import type { EngagementType } from '../domain/engagement';
 import { leadIdFor } from '../domain/identity';
 import type { LeadStatus } from '../domain/lead';
@@ -181,6 +181,13 @@ describe('POST /scoring-models/backtest', () => {
     expect(decileCounts(result.body.candidate.deciles)).toEqual([[1, 0], [0, 0], [0, 0], [0, 0], [0, 0], [2, 1], [1, 0], [1, 1], [0, 0], [1, 1]]);
     expect(result.body.baseline.deciles[8]).toEqual({ min: 80, max: 89, leads: 2, converted: 1, conversionRate: 0.5 });
     expect(result.body.candidate.deciles[9]).toEqual({ min: 90, max: 100, leads: 1, converted: 1, conversionRate: 1 });
+  });
+
+  it('reads the window through the cursor a batch at a time, in capture order', async () => {
+    const batches: string[][] = [];
+    await forEachLeadCaptured(service.sql, { from, to }, (leads) => void batches.push(leads.map((l) => l.createdAt)), 4);
+    expect(batches.map((b) => b.length)).toEqual([4, 2]);
+    expect(batches.flat()).toEqual([from, day(1), day(2), day(3), day(4), day(5)]);
   });
 
   it('takes a published candidate by version, the same figures; ops may run it', async () => {
