@@ -107,7 +107,7 @@ export function scoringModelRoutes({ sql, config }: ApiDeps) {
         const baseline = publishedRules(body.baseline ? await published(body.baseline.version) : await store.current());
         const candidate = 'version' in body.candidate ? publishedRules(await published(body.candidate.version)) : modelRules(body.candidate, 0);
         const tally = new BacktestTally();
-        await forEachLeadCaptured(sql, body, (leads) => {
+        await forEachLeadCaptured(sql, { from: body.from, to: body.to }, (leads) => {
           for (const stored of leads) tally.add(backtestLead(stored.lead, new Date(stored.updatedAt), baseline, candidate));
         });
         const { baseline: baselineFigures, candidate: candidateFigures, ...figures } = tally.figures();
