@@ -13,6 +13,7 @@ import { engagementRoutes } from './routes/engagement';
 import { peopleRoutes } from './routes/people';
 import { leadRoutes } from './routes/leads';
 import { cadenceRoutes } from './routes/cadences';
+import { scoringModelRoutes } from './routes/scoring-models';
 import { captureRateLimit } from './rate-limit';
 import { docsRoutes } from './routes/docs';
 import { notificationRoutes } from './routes/notifications';
@@ -68,7 +69,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
-  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*']) {
+  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*', '/scoring-models/*']) {
     app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }), requireJson, auth, rateLimit, idempotency(deps.sql, deps.config.idempotency));
   }
   app.use('/codec/*', ...codecGuard(deps.temporalUiUrl, apiKeys, auth), bodyLimit({ maxSize: maxCodecBodyBytes, onError: tooLarge(maxCodecBodyBytes) }), requireJson);
@@ -79,6 +80,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.route('/', actionRoutes(deps));
   app.route('/', peopleRoutes(deps));
   app.route('/', cadenceRoutes(deps));
+  app.route('/', scoringModelRoutes(deps));
   app.route('/', notificationRoutes(deps));
   return app;
 }

@@ -213,3 +213,22 @@ export async function unassignedLeadIds(sql: Sql, limit: number): Promise<string
     SELECT lead_id FROM leads WHERE owner_id IS NULL AND status = 'sql' ORDER BY updated_at LIMIT ${limit}`;
   return rows.map((r) => r.lead_id);
 }
+
+/**
+ * Every lead captured in [from, to), handed over `batchSize` at a time from a server-side cursor
+ * (one query, never the whole table in memory), in capture order.
+ */
+export async function forEachLeadCaptured(
+  sql: Sql,
+  window: { from: string; to: string },
+  onBatch: (leads: StoredLead[]) => void | Promise<void>,
+  batchSize = 2000,
+): Promise<void> {
+  // The bounds go in as text, as in listLeads: through a JS Date they would lose their microseconds.
+  await sql<LeadRow[]>`
+    SELECT * FROM leads
+    WHERE created_at >= ${window.from}::text::timestamptz AND created_at < ${window.to}::text::timestamptz
+    ORDER BY created_at`.cursor(batchSize, async (rows) => {
+    await onBatch(rows.map(storedLeadFromRow));
+  });
+}

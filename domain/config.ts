@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { durationMs } from './duration';
 import { cadenceOfStatus, type CadenceStep } from './cadence';
 import { cadenceStepsSchema } from './cadence-bodies';
-import { isoDuration } from './input';
+import { boundedArray, isoDuration, text } from './input';
 import { consentChannels } from './consent';
 import { leadSources } from './lead';
 
-const domainList = z.array(z.string().trim().toLowerCase().min(3)).transform((list) => [...new Set(list)]);
-const wordList = z.array(z.string().trim().toLowerCase().min(1));
+// Built from domain/input.ts because these lists also arrive through `POST /scoring-models`: what passes must be storable (jsonb).
+const domainList = boundedArray(text(253).toLowerCase().min(3), 1000).transform((list) => [...new Set(list)]);
+const wordList = boundedArray(text(200).toLowerCase(), 1000);
 
 /** Points of every scoring rule (DESIGN.md, "Scoring model"). Positive rules must add, negative ones subtract. */
 const scoringRulesSchema = z.strictObject({
@@ -32,6 +33,60 @@ const scoringRulesSchema = z.strictObject({
   competitor_domain: z.number().int().negative(),
 });
 export type ScoringRule = keyof z.infer<typeof scoringRulesSchema>;
+
+/** MQL and SQL thresholds (DESIGN.md, "Qualification"); part of a scoring model version. */
+export const qualificationSchema = z.strictObject({
+  /** Score at or above which a lead is sales-ready (`sql`). */
+  sqlAt: z.number().int().min(1).max(100),
+  /** Score at or above which a lead is nurtured as `mql`; below it, `not_ready`. */
+  mqlAt: z.number().int().min(0).max(100),
+});
+
+/** The scoring model's points, decay and grades (DESIGN.md, "Scoring model"); part of a scoring model version. */
+export const scoringSchema = z.strictObject({
+  /** Recorded with every score, so a score can always be traced to the model that made it. */
+  modelVersion: z.number().int().positive(),
+  rules: scoringRulesSchema,
+  /** The opened-emails rule fires on this open. */
+  openedEmailsToScore: z.number().int().positive(),
+  /** Decay by time since the last engagement: the largest step reached applies (points are the total). */
+  decay: boundedArray(z.strictObject({ after: isoDuration(), points: z.number().int().negative() }), 20, 1),
+  /** Lowest fit points for each grade; below D is F. */
+  grades: z.strictObject({ A: z.number().int(), B: z.number().int(), C: z.number().int(), D: z.number().int() }),
+});
+
+/** The ideal customer profile the fit rules score against; part of a scoring model version. */
+export const icpSchema = z.strictObject({
+  industries: wordList,
+  countries: boundedArray(z.string().regex(/^[A-Z]{2}$/, 'must be ISO 3166-1 alpha-2 codes in upper case'), 300),
+  employees: z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }),
+  techStack: wordList,
+  personalDomains: domainList,
+  competitorDomains: domainList,
+});
+
+type Issue = { path: (string | number)[]; message: string };
+
+/**
+ * The checks across fields of a scoring model (thresholds, ICP range, grades), shared by the
+ * configuration and `POST /scoring-models` so a published version obeys the same rules as the defaults.
+ */
+export function scoringModelIssues(model: {
+  qualification: z.infer<typeof qualificationSchema>;
+  icp: z.infer<typeof icpSchema>;
+  scoring: { grades: z.infer<typeof scoringSchema>['grades'] };
+}): Issue[] {
+  const issues: Issue[] = [];
+  if (model.qualification.mqlAt >= model.qualification.sqlAt) {
+    issues.push({ path: ['qualification', 'mqlAt'], message: 'must be below qualification.sqlAt' });
+  }
+  if (model.icp.employees.min > model.icp.employees.max) {
+    issues.push({ path: ['icp', 'employees', 'min'], message: 'must not exceed icp.employees.max' });
+  }
+  const { A, B, C, D } = model.scoring.grades;
+  if (!(A > B && B > C && C > D)) issues.push({ path: ['scoring', 'grades'], message: 'must descend: A > B > C > D' });
+  return issues;
+}
 
 const priority = z.enum(['P1', 'P2', 'P3']);
 const slaDurations = z.strictObject({ sla: isoDuration(), offHours: isoDuration().optional() });
@@ -85,33 +140,9 @@ export const leadConfigSchema = z
     }),
     /** Steps of version 1 of each cadence, published when the cadence has no version yet. Later versions are data (`POST /cadences/{name}/versions`). */
     cadences: z.record(z.string(), cadenceStepsSchema),
-    qualification: z.strictObject({
-      /** Score at or above which a lead is sales-ready (`sql`). */
-      sqlAt: z.number().int().min(1).max(100),
-      /** Score at or above which a lead is nurtured as `mql`; below it, `not_ready`. */
-      mqlAt: z.number().int().min(0).max(100),
-    }),
-    scoring: z.strictObject({
-      /** Recorded with every score, so a score can always be traced to the model that made it. */
-      modelVersion: z.number().int().positive(),
-      rules: scoringRulesSchema,
-      /** The opened-emails rule fires on this open. */
-      openedEmailsToScore: z.number().int().positive(),
-      /** Decay by time since the last engagement: the largest step reached applies (points are the total). */
-      decay: z
-        .array(z.strictObject({ after: isoDuration(), points: z.number().int().negative() }))
-        .min(1),
-      /** Lowest fit points for each grade; below D is F. */
-      grades: z.strictObject({ A: z.number().int(), B: z.number().int(), C: z.number().int(), D: z.number().int() }),
-    }),
-    icp: z.strictObject({
-      industries: wordList,
-      countries: z.array(z.string().regex(/^[A-Z]{2}$/, 'must be ISO 3166-1 alpha-2 codes in upper case')),
-      employees: z.strictObject({ min: z.number().int().min(1), max: z.number().int().min(1) }),
-      techStack: wordList,
-      personalDomains: domainList,
-      competitorDomains: domainList,
-    }),
+    qualification: qualificationSchema,
+    scoring: scoringSchema,
+    icp: icpSchema,
     sla: z.strictObject({
       /** Priority and response SLA by intent (the capture's source); `offHours` applies outside the team's business hours. */
       intents: z.strictObject(
@@ -168,16 +199,7 @@ export const leadConfigSchema = z
     }),
   })
   .superRefine((config, ctx) => {
-    if (config.qualification.mqlAt >= config.qualification.sqlAt) {
-      ctx.addIssue({ code: 'custom', path: ['qualification', 'mqlAt'], message: 'must be below qualification.sqlAt' });
-    }
-    if (config.icp.employees.min > config.icp.employees.max) {
-      ctx.addIssue({ code: 'custom', path: ['icp', 'employees', 'min'], message: 'must not exceed icp.employees.max' });
-    }
-    const { A, B, C, D } = config.scoring.grades;
-    if (!(A > B && B > C && C > D)) {
-      ctx.addIssue({ code: 'custom', path: ['scoring', 'grades'], message: 'must descend: A > B > C > D' });
-    }
+    for (const issue of scoringModelIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
     for (const name of Object.values(cadenceOfStatus)) {
       if (!config.cadences[name]) ctx.addIssue({ code: 'custom', path: ['cadences', name], message: 'is required: the lifecycle enrols leads into it' });
     }
