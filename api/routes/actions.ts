@@ -69,7 +69,7 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
         throw error;
       }
       // The actor may no longer own the lead (recycled, reassigned): the answer is read as ops would.
-      return c.json(await readLead(sql, id, { role: 'ops' }, { temporalUiUrl, namespace }), 200);
+      return c.json(await readLead({ sql, temporal }, id, { role: 'ops' }, { temporalUiUrl, namespace }), 200);
     });
   }
   return app;

@@ -12,4 +12,15 @@ export const workflowPatches = {
    * failure is caught: runs recorded before never failed there (they retried forever).
    */
   quarantineBadInput: 'quarantine-bad-input',
+  /**
+   * Local data access backs off on workflow timers past a second (issue 12), so the workflow task
+   * is not held through an outage and answers to captures and queries go out. Runs before it
+   * retried within the task for up to a minute's backoff.
+   */
+  localRetryTimers: 'local-retry-timers',
+  /**
+   * Engagement events that reach a lead while it closes are recorded in its timeline (issue 12);
+   * before, they were dropped after their 202. Checked only when such an event is queued at the end.
+   */
+  eventsWhileClosing: 'events-while-closing',
 } as const;

@@ -3,11 +3,12 @@ import { rejectAction, type ActionName } from '../../domain/actions';
 import { cadenceOfStatus } from '../../domain/cadence';
 import { closesAt, enrichmentRetryAt, nextDeadline, slaDeadline, waitingForOwner } from '../../domain/deadlines';
 import { closedStatuses, type LeadStatus } from '../../domain/lead';
-import { actionFailureTypes, actionUpdates, engagementSignal, captureSignal, leadStateQuery, retryRoutingSignal, type ActionResult } from '../definitions';
+import type { LeadRecord } from '../../domain/lead-record';
+import { actionFailureTypes, actionUpdates, captureSignal, captureUpdate, engagementSignal, leadStateQuery, retryRoutingSignal, type ActionResult, type EngagementSignal, type LeadState } from '../definitions';
 import { actionFailure, applyAction } from './actions';
 import { workflowPatches } from './patches';
 import { onSlaDeadline, retryRouting, routeIfSalesReady, routingRetryDue } from './assignment';
-import { enrich, onCapture, onEngagement } from './intake';
+import { captureEvent, engagementEvent, enrich, noteEngagement, onCapture, onEngagement } from './intake';
 import { save } from './journal';
 import { followStatus, nurtureDue } from './nurture';
 import { rescore } from './scoring';
@@ -43,25 +44,40 @@ async function apply(run: LeadRun, work: Work) {
   if (run.lead) await routeIfSalesReady(run, run.lead);
 }
 
+/** The state query: the lead as the run holds it, and what is taken but not in Postgres yet. */
+function leadState(run: LeadRun): LeadState {
+  const queued = run.queue.flatMap((work) => (work.kind === 'capture' || work.kind === 'engagement' ? [work] : []));
+  return {
+    lead: run.lead,
+    captures: run.captures,
+    queuedCaptures: queued.flatMap((work) => (work.kind === 'capture' ? [work.signal] : [])),
+    unsaved: [
+      ...run.journal.unsavedEvents,
+      ...queued.map((work) => (work.kind === 'capture' ? captureEvent(work.signal, run.lead !== undefined) : engagementEvent(work.signal))),
+    ],
+  };
+}
+
 export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcome> {
   const run = new LeadRun(input, patched(workflowPatches.nurtureCadences));
   const { leadId, queue } = run;
+  // Before the handlers: a capture taken in this run's first task must see the lead carried over.
+  run.adopt(input.carried?.lead);
   setHandler(captureSignal, (signal) => void queue.push({ kind: 'capture', signal }));
+  setHandler(captureUpdate, (signal) => run.takeCapture(signal));
   setHandler(engagementSignal, (signal) => void queue.push({ kind: 'engagement', signal }));
   setHandler(retryRoutingSignal, () => void queue.push({ kind: 'retryRouting' }));
+  setHandler(leadStateQuery, () => leadState(run));
 
   if (run.nurtures && !run.policy.recycling) {
     // The run before this one started on a policy that predates cadences: take the worker's.
     run.policy = await durable.currentPolicy();
   }
-  const start = input.carried?.lead ?? (input.stored === false ? null : await run.io().loadLead(leadId));
-  if (start && closedStatuses.includes(start.status)) {
-    run.reactivatedFrom = start.status;
-    run.lead = { ...start, status: 'new', statusReason: undefined };
-  } else {
-    run.lead = start ?? undefined;
+  if (!input.carried && input.stored !== false) {
+    // The capture that started this run is answered before its lead is loaded: loading waits for Postgres.
+    await run.flushAnswers();
+    run.adopt(await run.io().loadLead(leadId));
   }
-  setHandler(leadStateQuery, () => ({ lead: run.lead, captures: run.captures }));
 
   for (const name of Object.keys(actionUpdates) as ActionName[]) {
     setHandler(
@@ -85,6 +101,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     const lead = run.lead;
     if (lead.status === 'recycled' && !lead.recycle) lead.recycle = { at: now(), reason: lead.statusReason ?? 'other', reengagements: 0 };
     if (cadenceOfStatus[lead.status] && !lead.cadence) {
+      await run.flushAnswers();
       await followStatus(run, lead);
       await save(run, lead);
     }
@@ -100,6 +117,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     run.someoneWaits = gotWork;
     if (gotWork) {
       while (queue.length > 0 && !closedStatuses.includes(run.lead?.status ?? 'new')) {
+        await run.flushAnswers();
         const work = queue.shift()!;
         const checkpoint = run.checkpoint();
         try {
@@ -145,10 +163,29 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     if (work.kind === 'action') work.reject(actionFailure({ kind: 'invalid_state', message: `the lead is ${lead.status}` }));
   }
   await condition(allHandlersFinished);
+  await run.flushAnswers();
+  if (queue.some((work) => work.kind === 'engagement') && patched(workflowPatches.eventsWhileClosing)) await recordWhileClosing(run, lead);
   const signals = queue.filter((work): work is SignalWork => work.kind === 'capture');
   if (signals.length > 0) {
     // Someone was captured while the lead was closing: reactivate it rather than drop the capture.
     await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried(), pending: signals });
   }
   return { status: lead.status, reason: lead.statusReason };
+}
+
+/**
+ * Engagement events that reached the lead while it was closing (their senders got a 202): recorded
+ * in its timeline and engagement (an unsubscribe withdraws consent), not scored, since a closed
+ * lead's score stays as it closed. Saving takes a while, so events arriving meanwhile are taken too;
+ * the run ends only when none is left (an event arriving as it ends fails that task, and the
+ * replay takes it here).
+ */
+async function recordWhileClosing(run: LeadRun, lead: LeadRecord) {
+  for (;;) {
+    const events = run.queue.filter((work): work is { kind: 'engagement'; signal: EngagementSignal } => work.kind === 'engagement');
+    if (events.length === 0) return;
+    run.queue.splice(0, run.queue.length, ...run.queue.filter((work) => work.kind !== 'engagement'));
+    for (const { signal } of events) noteEngagement(run, lead, signal);
+    if (run.journal.hasPending) await save(run, lead);
+  }
 }
