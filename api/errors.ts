@@ -61,8 +61,11 @@ export function validationFailed(error: ZodError, target: string): ApiError {
 const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
 /** SQLSTATEs of a Postgres that is there but cannot serve: connection exceptions, shutting down or starting up, out of connections. */
 const unavailableStates = /^(08...|57P0[1-3]|53300)$/;
-/** gRPC UNAVAILABLE and DEADLINE_EXCEEDED from Temporal: retryable by the client. */
-const grpcRetryable = [14, 4];
+/**
+ * gRPC UNAVAILABLE and DEADLINE_EXCEEDED from Temporal, and FAILED_PRECONDITION (a query while the
+ * workflow's last task failed and is being retried): retryable by the client.
+ */
+const grpcRetryable = [14, 4, 9];
 
 /**
  * A dependency that is down for now (Postgres unreachable, Temporal or its workers unavailable): the

@@ -5,7 +5,7 @@ import { findLead, findLeadState, listLeads as listStoredLeads, type LeadPositio
 import { readTimeline } from '../db/timeline';
 import { cadenceLabelSchema } from '../domain/cadence-bodies';
 import { identifier, isInWindow, opaqueKey } from '../domain/input';
-import { closedStatuses, consentStates, leadSources, leadStatuses } from '../domain/lead';
+import { consentStates, leadSources, leadStatuses } from '../domain/lead';
 import { newLeadRecord, type LeadRecord, type TimelineEvent } from '../domain/lead-record';
 import { mergeCapture } from '../domain/profile';
 import { leadStateQuery, type LeadState } from '../workflows/definitions';
@@ -90,16 +90,13 @@ type Links = { temporalUiUrl: string; namespace: string };
 /** Where a lead is read from: the read model, and the lead's workflow for what the read model does not have yet. */
 export type LeadSources = { sql: Sql; temporal: Client };
 
-/**
- * How long a read waits for the workflow's state: a worker that is down must not hold reads up.
- * Longer where the workflow is the only source, shorter where it only adds to the read model.
- */
-const stateQueryMs = { only: 5_000, adding: 2_000 };
+/** How long a read waits for the workflow's state: a worker that is down must not hold reads up. */
+const stateQueryMs = 5_000;
 
 /** The lead's state as its workflow holds it; undefined when it has no workflow. */
-async function workflowState(temporal: Client, id: string, waitMs: number): Promise<LeadState | undefined> {
+async function workflowState(temporal: Client, id: string): Promise<LeadState | undefined> {
   try {
-    return await temporal.withDeadline(Date.now() + waitMs, () => temporal.workflow.getHandle(id).query(leadStateQuery));
+    return await temporal.withDeadline(Date.now() + stateQueryMs, () => temporal.workflow.getHandle(id).query(leadStateQuery));
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
@@ -143,7 +140,7 @@ function storedFromWorkflow(id: string, state: LeadState): StoredLead | undefine
 export async function readLead({ sql, temporal }: LeadSources, id: string, principal: Principal, links: Links): Promise<LeadView> {
   let stored = await findLead(sql, id);
   if (!stored) {
-    const state = await workflowState(temporal, id, stateQueryMs.only);
+    const state = await workflowState(temporal, id);
     stored = state && storedFromWorkflow(id, state);
   }
   if (!stored) throw leadNotFound(id);
@@ -152,24 +149,23 @@ export async function readLead({ sql, temporal }: LeadSources, id: string, princ
 }
 
 /**
- * A lead's timeline, oldest first: the read model's events, and those its workflow has taken but
- * not saved yet (a capture or an event right after its 202). For a lead with a row the workflow
- * is asked as well only while the lead is open, and if it does not answer the stored events are
- * the answer.
+ * A lead's timeline, oldest first: from the read model, else (a lead right after its first
+ * capture's 202, or stored by a workflow still waiting for Postgres) the events its workflow has
+ * taken but not stored yet. Like the lead itself, never a mix of the two: a lead and its timeline
+ * read one after the other agree, or the later one is newer.
  */
 export async function readLeadTimeline({ sql, temporal }: LeadSources, id: string, principal: Principal): Promise<Omit<TimelineEvent, 'key'>[]> {
   const row = await findLeadState(sql, id);
-  let state: LeadState | undefined;
-  if (!row) state = await workflowState(temporal, id, stateQueryMs.only);
-  else if (!closedStatuses.includes(row.status)) state = await workflowState(temporal, id, stateQueryMs.adding).catch(() => undefined);
+  if (row) {
+    assertMayRead(principal, row.ownerId, id);
+    return readTimeline(sql, id);
+  }
+  const state = await workflowState(temporal, id);
   const fromWorkflow = state && storedFromWorkflow(id, state);
-  if (!row && !fromWorkflow) throw leadNotFound(id);
-  assertMayRead(principal, row ? row.ownerId : fromWorkflow!.routing.ownerId, id);
-  const stored = row ? await readTimeline(sql, id) : [];
-  const keys = new Set(stored.map((event) => event.key));
-  const unsaved = (state?.unsaved ?? []).filter((event) => !keys.has(event.key));
-  // Stable: events at the same time keep the read model's order, the unsaved ones after them.
-  return [...stored, ...unsaved].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).map(({ key: _key, ...event }) => event);
+  if (!fromWorkflow) throw leadNotFound(id);
+  assertMayRead(principal, fromWorkflow.routing.ownerId, id);
+  // Stable: events at the same time keep the order the workflow took them in.
+  return state!.unsaved!.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).map(({ key: _key, ...event }) => event);
 }
 
 /** `GET /leads` (API.md, "Reading"); `cadence` is an addition: `mql-nurture` or `mql-nurture@2`, as in the `CadenceVersion` search attribute. */

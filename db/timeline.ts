@@ -11,9 +11,9 @@ export async function appendEvents(tx: Tx, leadId: string, events: TimelineEvent
   }
 }
 
-/** A lead's timeline, oldest first, with the event keys (the API merges the workflow's unsaved events by key). */
-export async function readTimeline(sql: Sql, leadId: string): Promise<TimelineEvent[]> {
-  const rows = await sql<{ key: string; at: Date; type: string; actor: string; data: Record<string, unknown> }[]>`
-    SELECT event_key AS key, at, type, actor, data FROM lead_events WHERE lead_id = ${leadId} ORDER BY at, id`;
+/** A lead's timeline, oldest first, as the API shows it (no event keys). */
+export async function readTimeline(sql: Sql, leadId: string): Promise<Omit<TimelineEvent, 'key'>[]> {
+  const rows = await sql<{ at: Date; type: string; actor: string; data: Record<string, unknown> }[]>`
+    SELECT at, type, actor, data FROM lead_events WHERE lead_id = ${leadId} ORDER BY at, id`;
   return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
 }

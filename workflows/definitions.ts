@@ -63,7 +63,7 @@ export interface LeadState {
   captures: number;
   /** Captures taken but not applied yet, oldest first: a lead whose first capture waits here has no record yet. */
   queuedCaptures?: CaptureSignal[];
-  /** Timeline events not in Postgres yet: gathered since the last save, then those of queued captures and engagement events. */
+  /** Timeline events not in Postgres yet: applied since the last save (or in it), or, for a lead not made yet, those of its queued captures. */
   unsaved?: TimelineEvent[];
 }
 export const leadStateQuery = defineQuery<LeadState>('leadState');

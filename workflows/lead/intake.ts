@@ -65,7 +65,7 @@ export function captureEvent({ captureId, receivedAt, capture }: CaptureSignal, 
 }
 
 /** The timeline event of an engagement event; keyed by its id, so a redelivery writes it once. */
-export function engagementEvent(signal: EngagementSignal): TimelineEvent {
+function engagementEvent(signal: EngagementSignal): TimelineEvent {
   return {
     key: `activity:${signal.activityId}`,
     at: signal.occurredAt ?? signal.receivedAt,

@@ -19,6 +19,14 @@ export const workflowPatches = {
    */
   localRetryTimers: 'local-retry-timers',
   /**
+   * A steady stream of signals (issue 12): a lead continues as new with its queue carried over
+   * (before, only once its queue was empty, which a steady stream never allows), completes its
+   * workflow task every few inputs, and a new run reads its lead with an ordinary activity.
+   * Checked where continue-as-new is due while signals wait, at every few inputs of a batch, and
+   * where a run loads its lead.
+   */
+  steadyStream: 'steady-stream',
+  /**
    * Engagement events that reach a lead while it closes are recorded in its timeline (issue 12);
    * before, they were dropped after their 202. Checked only when such an event is queued at the end.
    */

@@ -1,4 +1,4 @@
-import { log, patched, proxyActivities, proxyLocalActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 import type { ActionName } from '../../domain/actions';
 import type { CaptureSignal } from '../../domain/capture';
@@ -202,13 +202,30 @@ export class LeadRun {
   /**
    * Lets the answers given so far leave before the next data access. The worker holds a workflow
    * task open while local activities run (and, through an outage, retry), and update answers only
-   * leave with the task's completion; a 1 ms timer completes the task first. Runs without capture
+   * leave with the task's completion; a no-op activity completes the task first. Runs without capture
    * updates (all recorded histories) never get here with an answer owed, so never start the timer.
    */
   async flushAnswers() {
     if (this.answersOwed === 0) return;
+    await this.endTask();
+  }
+
+  /** Completes the current workflow task (by scheduling a no-op activity): what it answered leaves, and its local activities are recorded. */
+  async endTask() {
     this.answersOwed = 0;
-    await sleep(1);
+    await durable.noop();
+  }
+
+  /**
+   * The lead a new run starts from, read as an ordinary activity: its result is in the history at
+   * once, so if a later workflow task fails after its local activities wrote the lead (the server
+   * fails a task that holds more than a hundred buffered signals), the task's retry does not read
+   * the run's own writes back and apply its inputs twice. It also completes the first task, so the
+   * capture that started the run is answered without waiting for Postgres.
+   */
+  loadDurably(): Promise<LeadRecord | null> {
+    this.answersOwed = 0;
+    return this.slow.loadLead(this.leadId);
   }
 
   /** The lead this run starts from (carried over or loaded); a closed one is reopened by the next capture. */

@@ -8,7 +8,7 @@ import { actionFailureTypes, actionUpdates, captureSignal, captureUpdate, engage
 import { actionFailure, applyAction } from './actions';
 import { workflowPatches } from './patches';
 import { onSlaDeadline, retryRouting, routeIfSalesReady, routingRetryDue } from './assignment';
-import { captureEvent, engagementEvent, enrich, noteEngagement, onCapture, onEngagement } from './intake';
+import { captureEvent, enrich, noteEngagement, onCapture, onEngagement } from './intake';
 import { save } from './journal';
 import { followStatus, nurtureDue } from './nurture';
 import { rescore } from './scoring';
@@ -24,6 +24,9 @@ export interface LeadOutcome {
 }
 
 export { workflowPatches } from './patches';
+
+/** Inputs applied in one workflow task, at most, while more keep coming (see `steadyStream`). */
+const inputsPerTask = 10;
 
 /**
  * One lead, from its first capture until it closes: merge, enrich, consent, score, qualify, route,
@@ -44,17 +47,18 @@ async function apply(run: LeadRun, work: Work) {
   if (run.lead) await routeIfSalesReady(run, run.lead);
 }
 
-/** The state query: the lead as the run holds it, and what is taken but not in Postgres yet. */
+/**
+ * The state query: the lead as the run holds it and the timeline events it has not stored yet. A
+ * lead whose first captures wait in the queue is shown as they make it, with their events; other
+ * queued work shows once applied, so the lead and the events always agree.
+ */
 function leadState(run: LeadRun): LeadState {
-  const queued = run.queue.flatMap((work) => (work.kind === 'capture' || work.kind === 'engagement' ? [work] : []));
+  const queuedCaptures = run.queue.flatMap((work) => (work.kind === 'capture' ? [work.signal] : []));
   return {
     lead: run.lead,
     captures: run.captures,
-    queuedCaptures: queued.flatMap((work) => (work.kind === 'capture' ? [work.signal] : [])),
-    unsaved: [
-      ...run.journal.unsavedEvents,
-      ...queued.map((work) => (work.kind === 'capture' ? captureEvent(work.signal, run.lead !== undefined) : engagementEvent(work.signal))),
-    ],
+    queuedCaptures,
+    unsaved: [...run.journal.unsavedEvents, ...(run.lead ? [] : queuedCaptures.map((signal, i) => captureEvent(signal, i > 0)))],
   };
 }
 
@@ -74,9 +78,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     run.policy = await durable.currentPolicy();
   }
   if (!input.carried && input.stored !== false) {
-    // The capture that started this run is answered before its lead is loaded: loading waits for Postgres.
-    await run.flushAnswers();
-    run.adopt(await run.io().loadLead(leadId));
+    run.adopt(await (patched(workflowPatches.steadyStream) ? run.loadDurably() : run.io().loadLead(leadId)));
   }
 
   for (const name of Object.keys(actionUpdates) as ActionName[]) {
@@ -107,8 +109,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     }
   }
 
+  /** The server suggests continue-as-new, or the run reached its own bound. */
+  const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= run.policy.history.maxEventsPerRun;
   for (;;) {
-    if (run.lead && queue.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= run.policy.history.maxEventsPerRun)) {
+    if (run.lead && queue.length === 0 && continueAsNewDue()) {
       await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried() });
     }
     const wait = run.lead ? Math.max(0, nextDeadline(run.lead, run.policy, run, new Date()) - clock()) : undefined;
@@ -116,7 +120,19 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     run.busy = true;
     run.someoneWaits = gotWork;
     if (gotWork) {
-      while (queue.length > 0 && !closedStatuses.includes(run.lead?.status ?? 'new')) {
+      for (let applied = 0; queue.length > 0 && !closedStatuses.includes(run.lead?.status ?? 'new'); applied++) {
+        const signalsOnly = (work: Work): work is SignalWork => work.kind !== 'action';
+        if (run.lead && !run.journal.hasPending && continueAsNewDue() && queue.every(signalsOnly) && patched(workflowPatches.steadyStream)) {
+          // Under a steady stream of signals the queue never empties (signals arrive while the last ones
+          // are applied), so the run would grow without bound: hand what is queued to the next run.
+          await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried(), pending: queue.filter(signalsOnly) });
+        }
+        if (applied > 0 && applied % inputsPerTask === 0 && patched(workflowPatches.steadyStream)) {
+          // A task that applies input after input holds their local activities and the signals
+          // arriving meanwhile; past a hundred buffered signals the server fails it and its work is
+          // done again. Complete the task every few inputs instead.
+          await run.endTask();
+        }
         await run.flushAnswers();
         const work = queue.shift()!;
         const checkpoint = run.checkpoint();
