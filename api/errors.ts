@@ -85,7 +85,8 @@ export function isUnavailable(error: unknown): boolean {
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ApiError) return errorResponse(c, error);
   if (isUnavailable(error)) {
-    console.error(`api: a dependency is unavailable on ${c.req.method} ${c.req.path}: ${(error as Error).message}`);
+    const cause = (error as Error).cause instanceof Error ? `: ${((error as Error).cause as Error).message}` : '';
+    console.error(`api: a dependency is unavailable on ${c.req.method} ${c.req.path}: ${(error as Error).message}${cause}`);
     return errorResponse(c, new ApiError(503, 'unavailable', 'a service the API depends on is unavailable for now: retry shortly', undefined, { 'Retry-After': '5' }));
   }
   if (error instanceof HTTPException) {

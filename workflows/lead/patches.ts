@@ -21,9 +21,10 @@ export const workflowPatches = {
   /**
    * A steady stream of signals (issue 12): a lead continues as new with its queue carried over
    * (before, only once its queue was empty, which a steady stream never allows), completes its
-   * workflow task every few inputs, and a new run reads its lead with an ordinary activity.
-   * Checked where continue-as-new is due while signals wait, at every few inputs of a batch, and
-   * where a run loads its lead.
+   * workflow task every few inputs, a new run reads its lead with an ordinary activity, and a run
+   * answers its updates in a task before the one that ends it. Checked where continue-as-new is
+   * due while signals wait, at every few inputs of a batch, where a run loads its lead, and where
+   * it ends.
    */
   steadyStream: 'steady-stream',
   /**

@@ -125,7 +125,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
         if (run.lead && !run.journal.hasPending && continueAsNewDue() && queue.every(signalsOnly) && patched(workflowPatches.steadyStream)) {
           // Under a steady stream of signals the queue never empties (signals arrive while the last ones
           // are applied), so the run would grow without bound: hand what is queued to the next run.
-          await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried(), pending: queue.filter(signalsOnly) });
+          // Answers given first leave in a task of their own: a task that ends the run fails when
+          // signals arrive meanwhile, and the server then aborts the updates it accepted.
+          await run.flushAnswers();
+          if (queue.every(signalsOnly)) {
+            await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried(), pending: queue.filter(signalsOnly) });
+          }
         }
         if (applied > 0 && applied % inputsPerTask === 0 && patched(workflowPatches.steadyStream)) {
           // A task that applies input after input holds their local activities and the signals
@@ -179,7 +184,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     if (work.kind === 'action') work.reject(actionFailure({ kind: 'invalid_state', message: `the lead is ${lead.status}` }));
   }
   await condition(allHandlersFinished);
-  await run.flushAnswers();
+  // The action that closed the lead, and captures answered meanwhile, are answered in a task of
+  // their own: the task that ends the run fails if signals arrive meanwhile, and the server then
+  // aborts the updates it accepted (the client sees a failure although the lead closed).
+  if (patched(workflowPatches.steadyStream)) await run.endTask();
   if (queue.some((work) => work.kind === 'engagement') && patched(workflowPatches.eventsWhileClosing)) await recordWhileClosing(run, lead);
   const signals = queue.filter((work): work is SignalWork => work.kind === 'capture');
   if (signals.length > 0) {
