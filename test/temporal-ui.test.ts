@@ -44,8 +44,8 @@ describe('Temporal Web UI', () => {
     const page = await browser.newPage();
     await page.goto(`${lead.temporalUiUrl}/${runId}/history`);
     await expect.poll(() => page.getByText(leadId).first().isVisible(), { timeout: 30_000 }).toBe(true);
-    // Captures run their data access as local activities: markers named after the activity.
-    for (const event of ['Workflow Execution Started', 'Workflow Execution Signaled', 'saveLead']) {
+    // A capture is an update the workflow accepts; its data access runs as local activities: markers named after the activity.
+    for (const event of ['Workflow Execution Started', 'Workflow Execution Update Accepted', 'saveLead']) {
       await expect.poll(() => page.getByText(event, { exact: false }).first().isVisible(), { timeout: 30_000 }).toBe(true);
     }
     await page.screenshot({ path: join(tmpdir(), 'temporal-ui-lead.png'), fullPage: true });
