@@ -29,5 +29,10 @@ export function createActivities({ sql, config, enrichment = localProvider() }: 
     async currentPolicy(): Promise<LeadPolicy> {
       return leadPolicy(config);
     },
+    /**
+     * Does nothing: a workflow schedules it to complete its current workflow task at once and go
+     * on a moment later (a timer of the dev server may fire most of a second late under load).
+     */
+    async noop(): Promise<void> {},
   });
 }

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { ZodError } from 'zod';
 
 /** The error body of every 4xx/5xx (API.md, "Conventions"). */
@@ -56,9 +57,38 @@ export function validationFailed(error: ZodError, target: string): ApiError {
   return new ApiError(400, 'validation_failed', `invalid ${target}: ${fields}`, details);
 }
 
+/** Socket-level failures reaching Postgres (postgres.js passes Node's codes and adds its own). */
+const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+/** SQLSTATEs of a Postgres that is there but cannot serve: connection exceptions, shutting down or starting up, out of connections. */
+const unavailableStates = /^(08...|57P0[1-3]|53300)$/;
+/**
+ * gRPC UNAVAILABLE and DEADLINE_EXCEEDED from Temporal, and FAILED_PRECONDITION (a query while the
+ * workflow's last task failed and is being retried): retryable by the client.
+ */
+const grpcRetryable = [14, 4, 9];
+
+/**
+ * A dependency that is down for now (Postgres unreachable, Temporal or its workers unavailable): the
+ * client should retry, so 503 with Retry-After rather than 500. Captures without an Idempotency-Key
+ * never touch Postgres and go on through a Postgres outage; reads, and captures with a key (whose
+ * claim is kept in Postgres), answer this.
+ */
+export function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (connectionCodes.has(code) || unavailableStates.test(code))) return true;
+  // A capture's update not answered in time: no worker took it (all down, or overloaded).
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  return error instanceof ServiceError && grpcRetryable.includes((error.cause as { code?: number } | undefined)?.code ?? 0);
+}
+
 /** Renders every error as JSON; never a stack trace. */
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ApiError) return errorResponse(c, error);
+  if (isUnavailable(error)) {
+    const cause = (error as Error).cause instanceof Error ? `: ${((error as Error).cause as Error).message}` : '';
+    console.error(`api: a dependency is unavailable on ${c.req.method} ${c.req.path}: ${(error as Error).message}${cause}`);
+    return errorResponse(c, new ApiError(503, 'unavailable', 'a service the API depends on is unavailable for now: retry shortly', undefined, { 'Retry-After': '5' }));
+  }
   if (error instanceof HTTPException) {
     const malformed = /malformed json/i.test(error.message);
     return errorResponse(

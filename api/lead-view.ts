@@ -1,9 +1,14 @@
 import { z } from '@hono/zod-openapi';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
-import { findLead, listLeads as listStoredLeads, type LeadPosition, type StoredLead } from '../db/leads';
+import { findLead, findLeadState, listLeads as listStoredLeads, type LeadPosition, type StoredLead } from '../db/leads';
+import { readTimeline } from '../db/timeline';
 import { cadenceLabelSchema } from '../domain/cadence-bodies';
 import { identifier, isInWindow, opaqueKey } from '../domain/input';
 import { consentStates, leadSources, leadStatuses } from '../domain/lead';
+import { newLeadRecord, type LeadRecord, type TimelineEvent } from '../domain/lead-record';
+import { mergeCapture } from '../domain/profile';
+import { leadStateQuery, type LeadState } from '../workflows/definitions';
 import type { Principal } from './auth';
 import { ApiError } from './errors';
 
@@ -82,13 +87,85 @@ export function assertMayRead(principal: Principal, ownerId: string | null, id: 
 export const leadNotFound = (id: string) => new ApiError(404, 'not_found', `no lead with id ${id}`);
 
 type Links = { temporalUiUrl: string; namespace: string };
+/** Where a lead is read from: the read model, and the lead's workflow for what the read model does not have yet. */
+export type LeadSources = { sql: Sql; temporal: Client };
 
-/** Reads a lead from the read model, for a caller allowed to see it. */
-export async function readLead(sql: Sql, id: string, principal: Principal, links: Links): Promise<LeadView> {
-  const stored = await findLead(sql, id);
+/** How long a read waits for the workflow's state: a worker that is down must not hold reads up. */
+const stateQueryMs = 5_000;
+
+/** The lead's state as its workflow holds it; undefined when it has no workflow. */
+async function workflowState(temporal: Client, id: string): Promise<LeadState | undefined> {
+  try {
+    return await temporal.withDeadline(Date.now() + stateQueryMs, () => temporal.workflow.getHandle(id).query(leadStateQuery));
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The lead as its workflow holds it, as the read model would show it once saved: what a read
+ * answers right after a capture's 202 (or through a Postgres outage), before the row exists. A
+ * lead whose first captures are taken but not applied yet is shown as those captures make it.
+ */
+function storedFromWorkflow(id: string, state: LeadState): StoredLead | undefined {
+  const [first, ...later] = state.queuedCaptures ?? [];
+  let lead: LeadRecord | undefined = state.lead;
+  if (!lead && first) {
+    const made = newLeadRecord(id, first.capture, first.receivedAt);
+    lead = { ...made, profile: later.reduce((profile, { capture }) => mergeCapture(profile, capture), made.profile) };
+  }
+  if (!lead) return undefined;
+  const r = lead.routing;
+  const since = state.unsaved?.find((event) => event.type === 'captured')?.at ?? first?.receivedAt ?? new Date().toISOString();
+  return {
+    lead,
+    routing: {
+      ownerId: r?.ownerId ?? null,
+      teamId: r?.teamId ?? null,
+      reason: r?.reason ?? null,
+      priority: r?.priority ?? null,
+      assignedAt: r?.assignedAt ?? null,
+      dueAt: r?.dueAt ?? null,
+      breaches: r?.breaches ?? 0,
+      respondedAt: r?.respondedAt ?? null,
+      responseMs: r?.responseMs ?? null,
+    },
+    createdAt: since,
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+/** Reads a lead, for a caller allowed to see it: from the read model, else from its workflow. */
+export async function readLead({ sql, temporal }: LeadSources, id: string, principal: Principal, links: Links): Promise<LeadView> {
+  let stored = await findLead(sql, id);
+  if (!stored) {
+    const state = await workflowState(temporal, id);
+    stored = state && storedFromWorkflow(id, state);
+  }
   if (!stored) throw leadNotFound(id);
   assertMayRead(principal, stored.routing.ownerId, id);
   return leadView(stored, links);
+}
+
+/**
+ * A lead's timeline, oldest first: from the read model, else (a lead right after its first
+ * capture's 202, or stored by a workflow still waiting for Postgres) the events its workflow has
+ * taken but not stored yet. Like the lead itself, never a mix of the two: a lead and its timeline
+ * read one after the other agree, or the later one is newer.
+ */
+export async function readLeadTimeline({ sql, temporal }: LeadSources, id: string, principal: Principal): Promise<Omit<TimelineEvent, 'key'>[]> {
+  const row = await findLeadState(sql, id);
+  if (row) {
+    assertMayRead(principal, row.ownerId, id);
+    return readTimeline(sql, id);
+  }
+  const state = await workflowState(temporal, id);
+  const fromWorkflow = state && storedFromWorkflow(id, state);
+  if (!fromWorkflow) throw leadNotFound(id);
+  assertMayRead(principal, fromWorkflow.routing.ownerId, id);
+  // Stable: events at the same time keep the order the workflow took them in.
+  return state!.unsaved!.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).map(({ key: _key, ...event }) => event);
 }
 
 /** `GET /leads` (API.md, "Reading"); `cadence` is an addition: `mql-nurture` or `mql-nurture@2`, as in the `CadenceVersion` search attribute. */

@@ -1,8 +1,9 @@
+import type { Capture } from './capture';
 import type { Enrollment } from './cadence';
 import type { Consent } from './consent';
-import type { Engagement } from './engagement';
+import { newEngagement, type Engagement } from './engagement';
 import type { LeadStatus } from './lead';
-import type { LeadProfile } from './profile';
+import { mergeCapture, type LeadProfile } from './profile';
 import type { Score } from './scoring';
 import type { Priority } from './sla';
 
@@ -29,6 +30,14 @@ export interface LeadRecord {
    * Activity that keeps it from aging. The name predates the glossary and stays: runs carry it over.
    */
   lastTouchAt?: string;
+}
+
+/**
+ * The lead a first capture makes, before consent, enrichment and scoring: the workflow starts from
+ * it, and the API shows it for a lead whose first capture the workflow has taken but not applied yet.
+ */
+export function newLeadRecord(leadId: string, capture: Capture, at: string): LeadRecord {
+  return { leadId, status: 'new', profile: mergeCapture(undefined, capture), consent: {}, engagement: newEngagement(at), enrichment: 'pending' };
 }
 
 export interface Recycle {

@@ -146,7 +146,7 @@ describe('qualification', () => {
 });
 
 describe('dedupe and merge', () => {
-  it('50 concurrent captures of one person, spelled differently, make exactly one lead and one workflow', async () => {
+  it('50 concurrent captures of one person, spelled differently, make exactly one lead and one workflow, and exactly one answer says it made it', async () => {
     const local = `jane.doe.${randomUUID().slice(0, 8)}`;
     const spellings = Array.from({ length: 50 }, (_, i) => {
       const variants = [`${local}@gmail.com`, `${local.toUpperCase()}@GMAIL.COM`, `${local.replaceAll('.', '')}+promo${i}@gmail.com`, `  ${local}+x@googlemail.com `];
@@ -166,6 +166,10 @@ describe('dedupe and merge', () => {
     const firstTouch = captured.filter((e) => !e.data.merged);
     expect(firstTouch).toHaveLength(1);
     expect(lead.source).toBe(firstTouch[0]!.data.source); // first touch: whichever capture the workflow applied first
+    // The answers come from the workflow: the one capture that made the lead, and it is the first touch.
+    const made = answers.flatMap((answer, i) => (answer.duplicate ? [] : [i]));
+    expect(made).toHaveLength(1);
+    expect(made[0]! % 2 ? 'webinar' : 'content_download').toBe(lead.source);
     expect(captured.map((e) => e.data.source).sort()).toEqual([...Array(25).fill('content_download'), ...Array(25).fill('webinar')]);
   });
 
@@ -243,7 +247,8 @@ describe('POST /leads/{id}/activities', () => {
     expect(unknownLead.status).toBe(404);
     expect(unknownLead.body.error.code).toBe('not_found');
 
-    await service.sql`UPDATE leads SET status = 'disqualified' WHERE lead_id = ${leadId}`;
+    expect((await service.request('POST', `/leads/${leadId}/disqualify`, { key: 'ops-dev', body: { reason: 'spam' } })).status).toBe(200);
+    await service.client.workflow.getHandle(leadId).result(); // closed: the workflow has ended
     const closed = await report(leadId, 'opened_email');
     expect(closed.status).toBe(409);
     expect(closed.body.error).toMatchObject({ code: 'invalid_state', message: expect.stringContaining('disqualified') });

@@ -4,7 +4,8 @@ import type { ActionBody } from '../domain/action-bodies';
 import type { ActionName, Actor } from '../domain/actions';
 import type { EngagementType } from '../domain/engagement';
 import type { CaptureSignal } from '../domain/capture';
-import type { LeadRecord } from '../domain/lead-record';
+import type { LeadStatus } from '../domain/lead';
+import type { LeadRecord, TimelineEvent } from '../domain/lead-record';
 
 /** Custom search attributes (DESIGN.md, "Architecture"): ops filter leads by them in the Temporal UI. No PII goes here. */
 export const searchAttributes = {
@@ -19,8 +20,25 @@ export const searchAttributes = {
 
 export const taskQueueDefault = 'leads';
 
-/** A capture of this person: the first one starts the workflow (signal-with-start), later ones merge into it. */
+/**
+ * A capture as a signal: how the API captured before issue 12 (signal-with-start). Kept for
+ * clients of Temporal that still send it and for the histories that hold it.
+ */
 export const captureSignal = defineSignal<[CaptureSignal]>('capture');
+
+/** What the lead's workflow answers a capture it has taken (the body of the API's 202). */
+export interface CaptureAnswer {
+  /** true when this capture merges into a lead that is open, or that an earlier capture taken before it opens or reopens. */
+  duplicate: boolean;
+  /** The lead's status when the capture was taken (`new` for a lead this capture makes or reopens). */
+  status: LeadStatus;
+}
+/**
+ * A capture of this person (`POST /leads`), sent with update-with-start: the first one starts the
+ * workflow, later ones merge into it. The workflow answers once the capture is in its queue, before
+ * anything is written to Postgres, so the answer says what the lead itself decided.
+ */
+export const captureUpdate = defineUpdate<CaptureAnswer, [CaptureSignal]>('takeCapture');
 
 /** An engagement event reported for a running lead (`POST /leads/{id}/activities`; the signal keeps its wire name `activity`). */
 export interface EngagementSignal {
@@ -36,10 +54,17 @@ export interface EngagementSignal {
 }
 export const engagementSignal = defineSignal<[EngagementSignal]>('activity');
 
-/** What the workflow knows right now (the query ops and tests use; reads for clients come from Postgres). */
+/**
+ * What the workflow knows right now: the query ops and tests use, and the API's fallback for reads
+ * while Postgres does not have the lead yet (or not all of it).
+ */
 export interface LeadState {
   lead?: LeadRecord;
   captures: number;
+  /** Captures taken but not applied yet, oldest first: a lead whose first capture waits here has no record yet. */
+  queuedCaptures?: CaptureSignal[];
+  /** Timeline events not in Postgres yet: applied since the last save (or in it), or, for a lead not made yet, those of its queued captures. */
+  unsaved?: TimelineEvent[];
 }
 export const leadStateQuery = defineQuery<LeadState>('leadState');
 

@@ -44,10 +44,10 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
       const body = c.req.valid('json') as object;
       const principal = c.get('principal');
       const actor: Actor = principal.role === 'rep' ? { role: 'rep', repId: principal.repId } : { role: 'ops' };
+      // Answer the plain cases here; the workflow's validator has the last word (and the only one
+      // for a lead whose row is not written yet: readable from its workflow right after its 202).
       const lead = await findLeadState(sql, id);
-      if (!lead) throw leadNotFound(id);
-      // Answer the plain cases here; the workflow's validator has the last word.
-      const rejection = rejectAction(name, lead.status, lead.ownerId, actor);
+      const rejection = lead && rejectAction(name, lead.status, lead.ownerId, actor);
       if (rejection) throw new ApiError(rejection.kind === 'not_owner' ? 403 : 409, rejection.kind === 'not_owner' ? 'forbidden' : 'invalid_state', rejection.message);
       if (name === 'reassign') {
         const ownerId = (body as { ownerId: string }).ownerId;
@@ -58,7 +58,10 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
           .getHandle(id)
           .executeUpdate(actionUpdates[name] as typeof actionUpdates.accept, { args: [{ ...body, actor, at: new Date().toISOString() }] });
       } catch (error) {
-        if (error instanceof WorkflowNotFoundError) throw new ApiError(409, 'invalid_state', `lead ${id} is ${lead.status} and no longer takes actions`);
+        if (error instanceof WorkflowNotFoundError) {
+          if (!lead) throw leadNotFound(id);
+          throw new ApiError(409, 'invalid_state', `lead ${id} is ${lead.status} and no longer takes actions`);
+        }
         const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
         if (failure instanceof ApplicationFailure) {
           if (failure.type === actionFailureTypes.notOwner) throw new ApiError(403, 'forbidden', failure.message);
@@ -69,7 +72,7 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
         throw error;
       }
       // The actor may no longer own the lead (recycled, reassigned): the answer is read as ops would.
-      return c.json(await readLead(sql, id, { role: 'ops' }, { temporalUiUrl, namespace }), 200);
+      return c.json(await readLead({ sql, temporal }, id, { role: 'ops' }, { temporalUiUrl, namespace }), 200);
     });
   }
   return app;

@@ -30,8 +30,11 @@ const recordEngagementRoute = createRoute({
   middleware: [requireRole('capture', 'ops')] as const,
   request: { params: leadIdParam, body: { required: true, content: { 'application/json': { schema: engagementSchema } } } },
   responses: {
-    202: { description: 'accepted; the workflow re-scores the lead', content: { 'application/json': { schema: engagementAcceptedSchema } } },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+    202: {
+      description: "delivered to the lead's workflow (durably, in order after every capture answered before it), which records it once and re-scores the lead",
+      content: { 'application/json': { schema: engagementAcceptedSchema } },
+    },
+    ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
   },
 });
 
@@ -42,11 +45,10 @@ export function engagementRoutes({ sql, temporal }: ApiDeps) {
   return new OpenAPIHono<AppEnv>().openapi(recordEngagementRoute, async (c) => {
     const { id } = c.req.valid('param');
     const activity = c.req.valid('json');
-    const lead = await findLeadState(sql, id);
-    if (!lead) throw leadNotFound(id);
-    if (closedStatuses.includes(lead.status)) throw closedLead(id, lead.status);
     const activityId = activity.eventId ? `event-${activity.eventId}` : (c.get('idempotencyKey') ?? randomUUID());
     try {
+      // To the workflow whatever the read model says: right after a capture's 202 the row may not exist
+      // yet, and a lead that is closing still records the event.
       await temporal.workflow.getHandle(id).signal(engagementSignal, {
         activityId,
         eventId: activity.eventId,
@@ -56,9 +58,12 @@ export function engagementRoutes({ sql, temporal }: ApiDeps) {
         actor: c.get('principal').role,
       });
     } catch (error) {
-      // The workflow closed after the read model was read.
-      if (error instanceof WorkflowNotFoundError) throw closedLead(id, 'closed');
-      throw error;
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      // No running workflow: the read model tells a closed lead from one never captured.
+      const lead = await findLeadState(sql, id);
+      if (!lead) throw leadNotFound(id);
+      if (closedStatuses.includes(lead.status)) throw closedLead(id, lead.status);
+      throw new ApiError(409, 'invalid_state', `lead ${id} is ${lead.status} but its workflow is not running (it was ended by hand): a new capture restarts it`);
     }
     return c.json({ leadId: id, activityId }, 202);
   });

@@ -1,23 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { findLeadState } from '../../db/leads';
-import { readTimeline } from '../../db/timeline';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import { leadIdFor } from '../../domain/identity';
-import { captureSchema, type CaptureSignal } from '../../domain/capture';
+import { captureSchema } from '../../domain/capture';
 import { leadPolicy } from '../../domain/config';
-import { closedStatuses, leadStatuses } from '../../domain/lead';
-import { captureSignal, searchAttributes } from '../../workflows/definitions';
+import { leadStatuses } from '../../domain/lead';
+import { captureUpdate, searchAttributes } from '../../workflows/definitions';
 import type { leadWorkflow } from '../../workflows/lead/workflow';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { errorResponses } from '../errors';
-import { assertMayRead, leadIdParam, leadListQuerySchema, leadListSchema, leadNotFound, leadViewSchema, listLeads, readLead } from '../lead-view';
+import { leadIdParam, leadListQuerySchema, leadListSchema, leadViewSchema, listLeads, readLead, readLeadTimeline } from '../lead-view';
 
 const captureAcceptedSchema = z
   .object({
     leadId: z.string(),
-    duplicate: z.boolean().meta({ description: 'true when the person already had an open lead and this capture was merged into it' }),
-    status: z.enum(leadStatuses),
+    duplicate: z.boolean().meta({ description: "true when the person already had an open lead and this capture merges into it (the lead's workflow decides)" }),
+    status: z.enum(leadStatuses).meta({ description: 'the status of the lead when its workflow took the capture (new for a lead this capture makes or reopens)' }),
   })
   .meta({ id: 'CaptureAccepted' });
 
@@ -36,8 +35,11 @@ const captureRoute = createRoute({
   middleware: [requireRole('capture')] as const,
   request: { body: { required: true, content: { 'application/json': { schema: captureSchema } } } },
   responses: {
-    202: { description: 'captured', content: { 'application/json': { schema: captureAcceptedSchema } } },
-    ...errorResponses(400, 401, 403, 413, 415, 422, 429),
+    202: {
+      description: "taken by the lead's workflow: recorded durably in Temporal, applied and stored in order (also through a Postgres outage), readable at once",
+      content: { 'application/json': { schema: captureAcceptedSchema } },
+    },
+    ...errorResponses(400, 401, 403, 413, 415, 422, 429, 503),
   },
 });
 
@@ -51,7 +53,7 @@ const getLeadRoute = createRoute({
   request: { params: leadIdParam },
   responses: {
     200: { description: 'the lead', content: { 'application/json': { schema: leadViewSchema } } },
-    ...errorResponses(400, 401, 403, 404),
+    ...errorResponses(400, 401, 403, 404, 503),
   },
 });
 
@@ -65,7 +67,7 @@ const listRoute = createRoute({
   request: { query: leadListQuerySchema },
   responses: {
     200: { description: 'a page of leads', content: { 'application/json': { schema: leadListSchema } } },
-    ...errorResponses(400, 401, 403),
+    ...errorResponses(400, 401, 403, 503),
   },
 });
 
@@ -79,42 +81,50 @@ const timelineRoute = createRoute({
   request: { params: leadIdParam },
   responses: {
     200: { description: 'the timeline', content: { 'application/json': { schema: timelineSchema } } },
-    ...errorResponses(400, 401, 403, 404),
+    ...errorResponses(400, 401, 403, 404, 503),
   },
 });
 
+/**
+ * How long a capture waits for the lead's workflow to take it. Normally milliseconds; with no worker
+ * polling (all down) the workflow cannot answer, and the client gets 503 to retry rather than a hang.
+ */
+const captureAnswerMs = 15_000;
+
 export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl, config }: ApiDeps) {
   const policy = leadPolicy(config);
+  const links = { temporalUiUrl, namespace };
   return new OpenAPIHono<AppEnv>()
     .openapi(captureRoute, async (c) => {
       const capture = c.req.valid('json');
       const leadId = leadIdFor(capture.email);
-      // The read model tells whether this person already has an open lead; the workflow merges either way.
-      const existing = await findLeadState(sql, leadId);
-      const duplicate = existing !== undefined && !closedStatuses.includes(existing.status);
-      await temporal.workflow.signalWithStart<typeof leadWorkflow, [CaptureSignal]>('leadWorkflow', {
-        workflowId: leadId,
-        taskQueue,
-        args: [{ leadId, policy, stored: existing !== undefined }],
-        signal: captureSignal,
-        signalArgs: [{ captureId: c.get('idempotencyKey') ?? randomUUID(), receivedAt: new Date().toISOString(), capture }],
-        typedSearchAttributes: [
-          { key: searchAttributes.LeadStatus, value: 'new' },
-          { key: searchAttributes.LeadSource, value: capture.source },
-        ],
-      });
-      return c.json({ leadId, duplicate, status: duplicate ? existing!.status : 'new' }, 202);
+      const captureId = c.get('idempotencyKey') ?? randomUUID();
+      // Update-with-start: one call starts the lead's workflow or finds the running one, and waits for
+      // the workflow to take the capture. No Postgres on the way, so captures go on through an outage.
+      const { duplicate, status } = await temporal.withDeadline(Date.now() + captureAnswerMs, () => temporal.workflow.executeUpdateWithStart(captureUpdate, {
+        // The update id dedupes a capture sent twice under one Idempotency-Key (a claim taken over).
+        updateId: captureId,
+        args: [{ captureId, receivedAt: new Date().toISOString(), capture }],
+        startWorkflowOperation: new WithStartWorkflowOperation<typeof leadWorkflow>('leadWorkflow', {
+          workflowId: leadId,
+          taskQueue,
+          args: [{ leadId, policy }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [
+            { key: searchAttributes.LeadStatus, value: 'new' },
+            { key: searchAttributes.LeadSource, value: capture.source },
+          ],
+        }),
+      }));
+      return c.json({ leadId, duplicate, status }, 202);
     })
-    .openapi(listRoute, async (c) => c.json(await listLeads(sql, c.req.valid('query'), c.get('principal'), { temporalUiUrl, namespace }), 200))
+    .openapi(listRoute, async (c) => c.json(await listLeads(sql, c.req.valid('query'), c.get('principal'), links), 200))
     .openapi(getLeadRoute, async (c) => {
       const { id } = c.req.valid('param');
-      return c.json(await readLead(sql, id, c.get('principal'), { temporalUiUrl, namespace }), 200);
+      return c.json(await readLead({ sql, temporal }, id, c.get('principal'), links), 200);
     })
     .openapi(timelineRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const lead = await findLeadState(sql, id);
-      if (!lead) throw leadNotFound(id);
-      assertMayRead(c.get('principal'), lead.ownerId, id);
-      return c.json({ events: await readTimeline(sql, id) }, 200);
+      return c.json({ events: await readLeadTimeline({ sql, temporal }, id, c.get('principal')) }, 200);
     });
 }

@@ -116,7 +116,7 @@ export function privacyRoutes({ sql, temporal, namespace, temporalUiUrl }: ApiDe
   return new OpenAPIHono<AppEnv>()
     .openapi(exportRoute, async (c) => {
       const { id } = c.req.valid('param');
-      const lead = await readLead(sql, id, c.get('principal'), { temporalUiUrl, namespace });
+      const lead = await readLead({ sql, temporal }, id, c.get('principal'), { temporalUiUrl, namespace });
       const [stored, timeline, notifications] = await Promise.all([findLead(sql, id), readTimeline(sql, id), notificationsOfLead(sql, id)]);
       return c.json(
         {

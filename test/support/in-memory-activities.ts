@@ -235,5 +235,6 @@ export class InMemoryLeadStore {
       return newer ? copy(newer) : null;
     },
     currentPolicy: async () => leadPolicy(this.config),
+    noop: async () => {},
   } satisfies LeadActivities;
 }

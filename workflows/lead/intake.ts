@@ -1,8 +1,8 @@
 import { ActivityFailure } from '@temporalio/workflow';
 import type { CaptureSignal } from '../../domain/capture';
 import { applyConsent, consentFromCapture, type ConsentChannel, type ConsentRecord } from '../../domain/consent';
-import { engagementOfSource, newEngagement, recordEngagement } from '../../domain/engagement';
-import type { LeadRecord } from '../../domain/lead-record';
+import { engagementOfSource, recordEngagement } from '../../domain/engagement';
+import { newLeadRecord, type LeadRecord, type TimelineEvent } from '../../domain/lead-record';
 import { enrichProfile, mergeCapture, type Firmographics } from '../../domain/profile';
 import { emailDomainOf } from '../../domain/scoring';
 import type { EngagementSignal } from '../definitions';
@@ -53,27 +53,42 @@ export async function enrich(run: LeadRun, current: LeadRecord) {
   }
 }
 
-/** A capture of this person: the first one makes the lead, later ones merge into it (or reopen a closed one). */
-export async function onCapture(run: LeadRun, { captureId, receivedAt, capture }: CaptureSignal) {
-  if (!run.firstSight(captureId)) return;
-  run.captures += 1;
-  const { lead, leadId } = run;
-  const merged = lead !== undefined && run.reactivatedFrom === undefined;
-  const current: LeadRecord = lead
-    ? { ...lead, profile: mergeCapture(lead.profile, capture) }
-    : { leadId, status: 'new', profile: mergeCapture(undefined, capture), consent: {}, engagement: newEngagement(now()), enrichment: 'pending' };
-  run.lead = current;
-  if (run.reactivatedFrom) {
-    run.journal.record('reactivated', { previousStatus: run.reactivatedFrom });
-    run.reactivatedFrom = undefined;
-  }
-  run.journal.add({
+/** The timeline event of a capture; keyed by its id, so a redelivery writes it once. */
+export function captureEvent({ captureId, receivedAt, capture }: CaptureSignal, merged: boolean): TimelineEvent {
+  return {
     key: `capture:${captureId}`,
     at: capture.occurredAt ?? receivedAt,
     type: 'captured',
     actor: `capture:${capture.source}`,
     data: { source: capture.source, sourceDetail: capture.sourceDetail ?? null, merged },
-  });
+  };
+}
+
+/** The timeline event of an engagement event; keyed by its id, so a redelivery writes it once. */
+function engagementEvent(signal: EngagementSignal): TimelineEvent {
+  return {
+    key: `activity:${signal.activityId}`,
+    at: signal.occurredAt ?? signal.receivedAt,
+    type: 'activity',
+    actor: signal.actor,
+    data: { type: signal.type, eventId: signal.eventId ?? null },
+  };
+}
+
+/** A capture of this person: the first one makes the lead, later ones merge into it (or reopen a closed one). */
+export async function onCapture(run: LeadRun, signal: CaptureSignal) {
+  const { captureId, receivedAt, capture } = signal;
+  if (!run.firstSight(captureId)) return;
+  run.captures += 1;
+  const { lead, leadId } = run;
+  const merged = lead !== undefined && run.reactivatedFrom === undefined;
+  const current: LeadRecord = lead ? { ...lead, profile: mergeCapture(lead.profile, capture) } : newLeadRecord(leadId, capture, now());
+  run.lead = current;
+  if (run.reactivatedFrom) {
+    run.journal.record('reactivated', { previousStatus: run.reactivatedFrom });
+    run.reactivatedFrom = undefined;
+  }
+  run.journal.add(captureEvent(signal, merged));
   for (const { channel, record: consentRecord } of consentFromCapture(capture, receivedAt)) noteConsent(run, current, channel, consentRecord);
   current.engagement = recordEngagement(current.engagement, engagementOfSource[capture.source], now());
   if (current.enrichment === 'pending') await enrich(run, current);
@@ -81,21 +96,25 @@ export async function onCapture(run: LeadRun, { captureId, receivedAt, capture }
   await saveOrRoute(run, current);
 }
 
-/** An engagement event (`POST /leads/{id}/activities`): recorded once per id, re-scores the lead. */
-export async function onEngagement(run: LeadRun, signal: EngagementSignal) {
-  const current = run.lead;
-  if (!current || !run.firstSight(signal.activityId)) return;
-  run.journal.add({
-    key: `activity:${signal.activityId}`,
-    at: signal.occurredAt ?? signal.receivedAt,
-    type: 'activity',
-    actor: signal.actor,
-    data: { type: signal.type, eventId: signal.eventId ?? null },
-  });
+/**
+ * Records an engagement event on the lead (timeline, engagement, an unsubscribe's consent) without
+ * re-scoring it: what every event gets, also one that reaches a lead that is closing. Returns false
+ * for an id seen before.
+ */
+export function noteEngagement(run: LeadRun, current: LeadRecord, signal: EngagementSignal): boolean {
+  if (!run.firstSight(signal.activityId)) return false;
+  run.journal.add(engagementEvent(signal));
   current.engagement = recordEngagement(current.engagement, signal.type, now());
   if (signal.type === 'unsubscribed') {
     noteConsent(run, current, 'email', { status: 'opted_out', at: signal.occurredAt ?? signal.receivedAt, source: 'activity:unsubscribed' });
   }
+  return true;
+}
+
+/** An engagement event (`POST /leads/{id}/activities`): recorded once per id, re-scores the lead. */
+export async function onEngagement(run: LeadRun, signal: EngagementSignal) {
+  const current = run.lead;
+  if (!current || !noteEngagement(run, current, signal)) return;
   rescore(run, current, `activity ${signal.type}`);
   await saveOrRoute(run, current);
 }

@@ -18,6 +18,8 @@ export interface JournalCheckpoint {
  */
 export class Journal {
   private events: TimelineEvent[] = [];
+  /** The events of the last save: until a later one replaces them they may still be on their way to Postgres. */
+  private lastTaken: TimelineEvent[] = [];
   private outbox: OutboxNotification[] = [];
   private seq = 0;
   private lastPublished = '';
@@ -45,8 +47,17 @@ export class Journal {
 
   /** Drops what was gathered since the checkpoint. Keys keep counting up, so none is ever reused. */
   restore(checkpoint: JournalCheckpoint) {
+    this.lastTaken = [];
     this.events = [...checkpoint.events];
     this.outbox = [...checkpoint.outbox];
+  }
+
+  /**
+   * Timeline events that may not be in Postgres yet: those of the last save (it may still be under
+   * way) and those gathered since. The state query shows them; readers drop those already stored.
+   */
+  get unsavedEvents(): TimelineEvent[] {
+    return [...this.lastTaken, ...this.events];
   }
 
   get hasPending(): boolean {
@@ -56,6 +67,7 @@ export class Journal {
   /** Hands over what was gathered since the last save. */
   take(): { events: TimelineEvent[]; notifications: OutboxNotification[] } {
     const taken = { events: this.events, notifications: this.outbox };
+    this.lastTaken = this.events;
     this.events = [];
     this.outbox = [];
     return taken;

@@ -4,9 +4,9 @@ import type { ActionName } from '../../domain/actions';
 import type { CaptureSignal } from '../../domain/capture';
 import type { LeadPolicy } from '../../domain/config';
 import { durationMs } from '../../domain/duration';
-import type { LeadStatus } from '../../domain/lead';
+import { closedStatuses, type LeadStatus } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
-import type { ActionRequest, ActionResult, EngagementSignal } from '../definitions';
+import type { ActionRequest, ActionResult, CaptureAnswer, EngagementSignal } from '../definitions';
 import { outlasted } from './failures';
 import { Journal, type JournalCheckpoint } from './journal';
 import { workflowPatches } from './patches';
@@ -104,6 +104,8 @@ export class LeadRun {
   busy = false;
   /** Set while applying signals and updates; cleared for work that timers start. */
   someoneWaits: boolean;
+  /** Captures answered in the current workflow task: their answers leave with its completion (`flushAnswers`). */
+  private answersOwed = 0;
   private readonly enrichFast: Activities['enrichLead'];
   private readonly enrichDurable: Activities['enrichLead'];
   /** Data accesses that outlasted their retry window in this run (keys their alerts). */
@@ -138,7 +140,15 @@ export class LeadRun {
     const { retryFor, slowRetryFirst, slowRetryMax } = input.policy.dataAccess ?? dataAccessDefaults;
     const bounded = { ...dataAccess, scheduleToCloseTimeout: durationMs(retryFor) };
     const patient = proxyActivities<Activities>({ ...dataAccess, retry: { initialInterval: durationMs(slowRetryFirst), maximumInterval: durationMs(slowRetryMax) } });
-    const local = proxyLocalActivities<Activities>({ ...bounded, retry: { ...dataAccess.retry, maximumAttempts: attemptsWithin(durationMs(retryFor)) } });
+    const local = proxyLocalActivities<Activities>({
+      ...bounded,
+      retry: { ...dataAccess.retry, maximumAttempts: attemptsWithin(durationMs(retryFor)) },
+      // A local activity holds its workflow task open while it retries (by default for backoffs up
+      // to a minute), and nothing the workflow answers meanwhile leaves: neither a capture's answer
+      // nor a read's query. Past a second's backoff a timer waits instead, so through a Postgres
+      // outage captures are still answered at once (issue 12).
+      ...(patched(workflowPatches.localRetryTimers) ? { localRetryThreshold: '1 second' } : {}),
+    });
     this.fast = this.patiently(local, patient, retryFor);
     this.slow = this.patiently(proxyActivities<Activities>(bounded), patient, retryFor);
   }
@@ -172,6 +182,60 @@ export class LeadRun {
           }
         },
     });
+  }
+
+  /**
+   * Takes a capture into the queue and says what it is (issue 12), from the run's state alone so
+   * that no answer waits for Postgres: a duplicate when the lead is open, or when a capture taken
+   * before this one will open or reopen it; otherwise this capture makes (or reactivates) the lead.
+   * A run that has not loaded its lead yet has none open: it was started by this capture.
+   */
+  takeCapture(signal: CaptureSignal): CaptureAnswer {
+    const lead = this.lead;
+    const open = lead !== undefined && this.reactivatedFrom === undefined && !closedStatuses.includes(lead.status);
+    const earlier = this.queue.some((work) => work.kind === 'capture');
+    this.queue.push({ kind: 'capture', signal });
+    this.answersOwed += 1;
+    return open ? { duplicate: true, status: lead.status } : { duplicate: earlier, status: 'new' };
+  }
+
+  /**
+   * Lets the answers given so far leave before the next data access. The worker holds a workflow
+   * task open while local activities run (and, through an outage, retry), and update answers only
+   * leave with the task's completion; a no-op activity completes the task first. Runs without capture
+   * updates (all recorded histories) never get here with an answer owed, so never start the timer.
+   */
+  async flushAnswers() {
+    if (this.answersOwed === 0) return;
+    await this.endTask();
+  }
+
+  /** Completes the current workflow task (by scheduling a no-op activity): what it answered leaves, and its local activities are recorded. */
+  async endTask() {
+    this.answersOwed = 0;
+    await durable.noop();
+  }
+
+  /**
+   * The lead a new run starts from, read as an ordinary activity: its result is in the history at
+   * once, so if a later workflow task fails after its local activities wrote the lead (the server
+   * fails a task that holds more than a hundred buffered signals), the task's retry does not read
+   * the run's own writes back and apply its inputs twice. It also completes the first task, so the
+   * capture that started the run is answered without waiting for Postgres.
+   */
+  loadDurably(): Promise<LeadRecord | null> {
+    this.answersOwed = 0;
+    return this.slow.loadLead(this.leadId);
+  }
+
+  /** The lead this run starts from (carried over or loaded); a closed one is reopened by the next capture. */
+  adopt(start: LeadRecord | null | undefined) {
+    if (start && closedStatuses.includes(start.status)) {
+      this.reactivatedFrom = start.status;
+      this.lead = { ...start, status: 'new', statusReason: undefined };
+    } else {
+      this.lead = start ?? undefined;
+    }
   }
 
   enrichLead: Activities['enrichLead'] = (query) => (this.someoneWaits ? this.enrichFast : this.enrichDurable)(query);

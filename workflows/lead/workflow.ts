@@ -3,11 +3,12 @@ import { rejectAction, type ActionName } from '../../domain/actions';
 import { cadenceOfStatus } from '../../domain/cadence';
 import { closesAt, enrichmentRetryAt, nextDeadline, slaDeadline, waitingForOwner } from '../../domain/deadlines';
 import { closedStatuses, type LeadStatus } from '../../domain/lead';
-import { actionFailureTypes, actionUpdates, engagementSignal, captureSignal, leadStateQuery, retryRoutingSignal, type ActionResult } from '../definitions';
+import type { LeadRecord } from '../../domain/lead-record';
+import { actionFailureTypes, actionUpdates, captureSignal, captureUpdate, engagementSignal, leadStateQuery, retryRoutingSignal, type ActionResult, type EngagementSignal, type LeadState } from '../definitions';
 import { actionFailure, applyAction } from './actions';
 import { workflowPatches } from './patches';
 import { onSlaDeadline, retryRouting, routeIfSalesReady, routingRetryDue } from './assignment';
-import { enrich, onCapture, onEngagement } from './intake';
+import { captureEvent, enrich, noteEngagement, onCapture, onEngagement } from './intake';
 import { save } from './journal';
 import { followStatus, nurtureDue } from './nurture';
 import { rescore } from './scoring';
@@ -23,6 +24,9 @@ export interface LeadOutcome {
 }
 
 export { workflowPatches } from './patches';
+
+/** Inputs applied in one workflow task, at most, while more keep coming (see `steadyStream`). */
+const inputsPerTask = 10;
 
 /**
  * One lead, from its first capture until it closes: merge, enrich, consent, score, qualify, route,
@@ -43,25 +47,39 @@ async function apply(run: LeadRun, work: Work) {
   if (run.lead) await routeIfSalesReady(run, run.lead);
 }
 
+/**
+ * The state query: the lead as the run holds it and the timeline events it has not stored yet. A
+ * lead whose first captures wait in the queue is shown as they make it, with their events; other
+ * queued work shows once applied, so the lead and the events always agree.
+ */
+function leadState(run: LeadRun): LeadState {
+  const queuedCaptures = run.queue.flatMap((work) => (work.kind === 'capture' ? [work.signal] : []));
+  return {
+    lead: run.lead,
+    captures: run.captures,
+    queuedCaptures,
+    unsaved: [...run.journal.unsavedEvents, ...(run.lead ? [] : queuedCaptures.map((signal, i) => captureEvent(signal, i > 0)))],
+  };
+}
+
 export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcome> {
   const run = new LeadRun(input, patched(workflowPatches.nurtureCadences));
   const { leadId, queue } = run;
+  // Before the handlers: a capture taken in this run's first task must see the lead carried over.
+  run.adopt(input.carried?.lead);
   setHandler(captureSignal, (signal) => void queue.push({ kind: 'capture', signal }));
+  setHandler(captureUpdate, (signal) => run.takeCapture(signal));
   setHandler(engagementSignal, (signal) => void queue.push({ kind: 'engagement', signal }));
   setHandler(retryRoutingSignal, () => void queue.push({ kind: 'retryRouting' }));
+  setHandler(leadStateQuery, () => leadState(run));
 
   if (run.nurtures && !run.policy.recycling) {
     // The run before this one started on a policy that predates cadences: take the worker's.
     run.policy = await durable.currentPolicy();
   }
-  const start = input.carried?.lead ?? (input.stored === false ? null : await run.io().loadLead(leadId));
-  if (start && closedStatuses.includes(start.status)) {
-    run.reactivatedFrom = start.status;
-    run.lead = { ...start, status: 'new', statusReason: undefined };
-  } else {
-    run.lead = start ?? undefined;
+  if (!input.carried && input.stored !== false) {
+    run.adopt(await (patched(workflowPatches.steadyStream) ? run.loadDurably() : run.io().loadLead(leadId)));
   }
-  setHandler(leadStateQuery, () => ({ lead: run.lead, captures: run.captures }));
 
   for (const name of Object.keys(actionUpdates) as ActionName[]) {
     setHandler(
@@ -85,13 +103,16 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     const lead = run.lead;
     if (lead.status === 'recycled' && !lead.recycle) lead.recycle = { at: now(), reason: lead.statusReason ?? 'other', reengagements: 0 };
     if (cadenceOfStatus[lead.status] && !lead.cadence) {
+      await run.flushAnswers();
       await followStatus(run, lead);
       await save(run, lead);
     }
   }
 
+  /** The server suggests continue-as-new, or the run reached its own bound. */
+  const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= run.policy.history.maxEventsPerRun;
   for (;;) {
-    if (run.lead && queue.length === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= run.policy.history.maxEventsPerRun)) {
+    if (run.lead && queue.length === 0 && continueAsNewDue()) {
       await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried() });
     }
     const wait = run.lead ? Math.max(0, nextDeadline(run.lead, run.policy, run, new Date()) - clock()) : undefined;
@@ -99,7 +120,25 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     run.busy = true;
     run.someoneWaits = gotWork;
     if (gotWork) {
-      while (queue.length > 0 && !closedStatuses.includes(run.lead?.status ?? 'new')) {
+      for (let applied = 0; queue.length > 0 && !closedStatuses.includes(run.lead?.status ?? 'new'); applied++) {
+        const signalsOnly = (work: Work): work is SignalWork => work.kind !== 'action';
+        if (run.lead && !run.journal.hasPending && continueAsNewDue() && queue.every(signalsOnly) && patched(workflowPatches.steadyStream)) {
+          // Under a steady stream of signals the queue never empties (signals arrive while the last ones
+          // are applied), so the run would grow without bound: hand what is queued to the next run.
+          // Answers given first leave in a task of their own: a task that ends the run fails when
+          // signals arrive meanwhile, and the server then aborts the updates it accepted.
+          await run.flushAnswers();
+          if (queue.every(signalsOnly)) {
+            await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried(), pending: queue.filter(signalsOnly) });
+          }
+        }
+        if (applied > 0 && applied % inputsPerTask === 0 && patched(workflowPatches.steadyStream)) {
+          // A task that applies input after input holds their local activities and the signals
+          // arriving meanwhile; past a hundred buffered signals the server fails it and its work is
+          // done again. Complete the task every few inputs instead.
+          await run.endTask();
+        }
+        await run.flushAnswers();
         const work = queue.shift()!;
         const checkpoint = run.checkpoint();
         try {
@@ -145,10 +184,32 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     if (work.kind === 'action') work.reject(actionFailure({ kind: 'invalid_state', message: `the lead is ${lead.status}` }));
   }
   await condition(allHandlersFinished);
+  // The action that closed the lead, and captures answered meanwhile, are answered in a task of
+  // their own: the task that ends the run fails if signals arrive meanwhile, and the server then
+  // aborts the updates it accepted (the client sees a failure although the lead closed).
+  if (patched(workflowPatches.steadyStream)) await run.endTask();
+  if (queue.some((work) => work.kind === 'engagement') && patched(workflowPatches.eventsWhileClosing)) await recordWhileClosing(run, lead);
   const signals = queue.filter((work): work is SignalWork => work.kind === 'capture');
   if (signals.length > 0) {
     // Someone was captured while the lead was closing: reactivate it rather than drop the capture.
     await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried(), pending: signals });
   }
   return { status: lead.status, reason: lead.statusReason };
+}
+
+/**
+ * Engagement events that reached the lead while it was closing (their senders got a 202): recorded
+ * in its timeline and engagement (an unsubscribe withdraws consent), not scored, since a closed
+ * lead's score stays as it closed. Saving takes a while, so events arriving meanwhile are taken too;
+ * the run ends only when none is left (an event arriving as it ends fails that task, and the
+ * replay takes it here).
+ */
+async function recordWhileClosing(run: LeadRun, lead: LeadRecord) {
+  for (;;) {
+    const events = run.queue.filter((work): work is { kind: 'engagement'; signal: EngagementSignal } => work.kind === 'engagement');
+    if (events.length === 0) return;
+    run.queue.splice(0, run.queue.length, ...run.queue.filter((work) => work.kind !== 'engagement'));
+    for (const { signal } of events) noteEngagement(run, lead, signal);
+    if (run.journal.hasPending) await save(run, lead);
+  }
 }
