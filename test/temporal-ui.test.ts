@@ -52,8 +52,8 @@ describe('Temporal Web UI', () => {
     for (const event of ['Workflow Execution Started', 'Workflow Execution Update Accepted', 'saveLead']) {
       await expect.poll(() => page.getByText(event, { exact: false }).first().isVisible(), { timeout: 30_000 }).toBe(true);
     }
-    // The capture signal's input, decrypted in the browser by the codec server: open the event to see it.
-    await page.getByText('Workflow Execution Signaled', { exact: false }).first().click();
+    // The capture update's input, decrypted in the browser by the codec server: open the event to see it.
+    await page.getByText('Workflow Execution Update Accepted', { exact: false }).first().click();
     await expect.poll(() => page.getByText(email, { exact: false }).first().isVisible(), { timeout: 30_000 }).toBe(true);
     await page.getByText(email, { exact: false }).first().scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(tmpdir(), 'temporal-ui-lead.png'), fullPage: true });
