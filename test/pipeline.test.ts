@@ -24,10 +24,18 @@ async function capture(body: Record<string, unknown>, headers?: Record<string, s
   return response.body as { leadId: string; duplicate: boolean; status: string };
 }
 
-/** Waits until the workflow has applied everything (the timeline holds `count` events of `type`), then reads the lead. */
+/**
+ * Waits until the workflow has applied everything (the timeline holds `count` events of `type`, and
+ * the lead is scored: right after its first capture's 202 a lead is read, unscored, from the capture
+ * its workflow has taken but not applied yet), then reads the lead.
+ */
 async function settled(leadId: string, type: string, count: number) {
-  await eventually(async () => expect((await timeline(leadId)).filter((e) => e.type === type)).toHaveLength(count));
-  return getLead(leadId);
+  return eventually(async () => {
+    expect((await timeline(leadId)).filter((e) => e.type === type)).toHaveLength(count);
+    const lead = await getLead(leadId);
+    expect(lead.score).not.toBeNull();
+    return lead;
+  });
 }
 
 async function report(leadId: string, type: EngagementType, extra: Record<string, unknown> = {}) {
