@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
-import { findLead, findLeadState, listLeads as listStoredLeads, type LeadPosition, type StoredLead } from '../db/leads';
+import { findLead, findLeadState, listLeads as listStoredLeads, storedRouting, type LeadPosition, type StoredLead } from '../db/leads';
 import { readTimeline } from '../db/timeline';
 import { cadenceLabelSchema } from '../domain/cadence-bodies';
 import { identifier, isInWindow, opaqueKey } from '../domain/input';
@@ -10,6 +10,7 @@ import { newLeadRecord, type LeadRecord, type TimelineEvent } from '../domain/le
 import { mergeCapture } from '../domain/profile';
 import { leadStateQuery, type LeadState } from '../workflows/definitions';
 import type { Principal } from './auth';
+import { keysetCursor } from './cursor';
 import { ApiError } from './errors';
 
 const leadIdPattern = /^lead-[0-9a-f]{24}$/;
@@ -116,21 +117,10 @@ function storedFromWorkflow(id: string, state: LeadState): StoredLead | undefine
     lead = { ...made, profile: later.reduce((profile, { capture }) => mergeCapture(profile, capture), made.profile) };
   }
   if (!lead) return undefined;
-  const r = lead.routing;
   const since = state.unsaved?.find((event) => event.type === 'captured')?.at ?? first?.receivedAt ?? new Date().toISOString();
   return {
     lead,
-    routing: {
-      ownerId: r?.ownerId ?? null,
-      teamId: r?.teamId ?? null,
-      reason: r?.reason ?? null,
-      priority: r?.priority ?? null,
-      assignedAt: r?.assignedAt ?? null,
-      dueAt: r?.dueAt ?? null,
-      breaches: r?.breaches ?? 0,
-      respondedAt: r?.respondedAt ?? null,
-      responseMs: r?.responseMs ?? null,
-    },
+    routing: storedRouting(lead.routing),
     createdAt: since,
     updatedAt: new Date().toISOString(),
   };
@@ -183,19 +173,8 @@ export const leadListSchema = z
   .object({ leads: z.array(leadViewSchema), nextCursor: z.string().nullable().meta({ description: 'null on the last page' }) })
   .meta({ id: 'LeadList' });
 
-const encodeCursor = (position: LeadPosition) => Buffer.from(JSON.stringify(position)).toString('base64url');
-function decodeCursor(cursor: string): LeadPosition {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    // Checked in full: a forged cursor's values reach Postgres, which rejects years it cannot hold.
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string') && isInWindow(value[0]!) && leadIdPattern.test(value[1]!)) {
-      return value as LeadPosition;
-    }
-  } catch {
-    // not ours: answered below
-  }
-  throw new ApiError(400, 'validation_failed', 'invalid query: cursor', [{ path: 'cursor', message: 'must be the nextCursor of a previous page' }]);
-}
+// Checked in full: a forged cursor's values reach Postgres, which rejects years it cannot hold.
+const cursor = keysetCursor<LeadPosition>((value) => value.length === 2 && isInWindow(value[0]!) && leadIdPattern.test(value[1]!));
 
 /**
  * Leads newest first from the read model, a page at a time (keyset pagination on creation time,
@@ -213,10 +192,10 @@ export async function listLeads(sql: Sql, query: LeadListQuery, principal: Princ
     ownerId,
     source: query.source,
     cadence: cadenceName ? { name: cadenceName, version: cadenceVersion ? Number(cadenceVersion) : undefined } : undefined,
-    after: query.cursor ? decodeCursor(query.cursor) : undefined,
+    after: query.cursor ? cursor.decode(query.cursor) : undefined,
     limit: query.limit,
   });
-  return { leads: leads.map((lead) => leadView(lead, links)), nextCursor: next && encodeCursor(next) };
+  return { leads: leads.map((lead) => leadView(lead, links)), nextCursor: next && cursor.encode(next) };
 }
 
 /** The view of a stored lead: its record, with absent values as null, and its routing columns. */

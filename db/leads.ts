@@ -87,10 +87,27 @@ function storedLeadFromRow(row: LeadRow): StoredLead {
   };
 }
 
+/** What of the workflow's routing the read model keeps: the routing columns, and the view of a lead read from its workflow. */
+export function storedRouting(routing: Routing | undefined): StoredRouting {
+  const r: Partial<Routing> = routing ?? {};
+  return {
+    ownerId: r.ownerId ?? null,
+    teamId: r.teamId ?? null,
+    reason: r.reason ?? null,
+    priority: r.priority ?? null,
+    assignedAt: r.assignedAt ?? null,
+    // Once the rep has responded there is no SLA due any more.
+    dueAt: r.respondedAt ? null : (r.dueAt ?? null),
+    breaches: r.breaches ?? 0,
+    respondedAt: r.respondedAt ?? null,
+    responseMs: r.responseMs ?? null,
+  };
+}
+
 /** Record → columns: the one place that writes the lead's columns. */
 function leadColumns(tx: Tx, lead: LeadRecord) {
   const p = lead.profile;
-  const r: Partial<Routing> = lead.routing ?? {};
+  const r = storedRouting(lead.routing);
   return {
     lead_id: lead.leadId,
     identity_key: identityKey(p.email),
@@ -116,16 +133,15 @@ function leadColumns(tx: Tx, lead: LeadRecord) {
     grade: lead.score?.grade ?? null,
     score_breakdown: tx.json((lead.score?.breakdown ?? []) as never),
     score_model_version: lead.score?.modelVersion ?? null,
-    owner_id: r.ownerId ?? null,
-    team_id: r.teamId ?? null,
-    priority: r.priority ?? null,
-    routing_reason: r.reason ?? null,
-    assigned_at: r.assignedAt ?? null,
-    // Once the rep has responded there is no SLA due any more.
-    sla_due_at: r.respondedAt ? null : (r.dueAt ?? null),
-    sla_breaches: r.breaches ?? 0,
-    responded_at: r.respondedAt ?? null,
-    response_ms: r.responseMs ?? null,
+    owner_id: r.ownerId,
+    team_id: r.teamId,
+    priority: r.priority,
+    routing_reason: r.reason,
+    assigned_at: r.assignedAt,
+    sla_due_at: r.dueAt,
+    sla_breaches: r.breaches,
+    responded_at: r.respondedAt,
+    response_ms: r.responseMs,
     cadence: lead.cadence ? tx.json(lead.cadence as never) : null,
   };
 }
