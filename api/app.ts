@@ -19,6 +19,8 @@ import { docsRoutes } from './routes/docs';
 import { notificationRoutes } from './routes/notifications';
 import { codecGuard, codecRoutes } from './routes/codec';
 import { privacyRoutes } from './routes/privacy';
+import { reportRoutes } from './routes/reports';
+import { dashboardRoutes } from './routes/dashboard';
 
 export const maxBodyBytes = 64 * 1024;
 /** The Web UI sends every payload of a history page at once; Temporal's own limit is 2 MB a payload. */
@@ -62,6 +64,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'http', scheme: 'bearer' });
   app.route('/', docsRoutes());
+  app.route('/', dashboardRoutes());
 
   const tooLarge = (maxSize: number) => () => {
     throw new ApiError(413, 'payload_too_large', `the body is over ${maxSize / 1024} KiB`);
@@ -69,7 +72,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
-  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*', '/scoring-models/*']) {
+  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*', '/scoring-models/*', '/reports/*']) {
     app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }), requireJson, auth, rateLimit, idempotency(deps.sql, deps.config.idempotency));
   }
   app.use('/codec/*', ...codecGuard(deps.temporalUiUrl, apiKeys, auth), bodyLimit({ maxSize: maxCodecBodyBytes, onError: tooLarge(maxCodecBodyBytes) }), requireJson);
@@ -82,5 +85,6 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.route('/', cadenceRoutes(deps));
   app.route('/', scoringModelRoutes(deps));
   app.route('/', notificationRoutes(deps));
+  app.route('/', reportRoutes(deps));
   return app;
 }
