@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../api/auth';
-import { writeLead } from '../db/leads';
-import { leadIdFor } from '../domain/identity';
-import type { LeadSource, LeadStatus } from '../domain/lead';
-import type { LeadRecord } from '../domain/lead-record';
-import type { Priority } from '../domain/sla';
+import type { LeadStatus } from '../domain/lead';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from './support/helpers';
+import { seedLead, type LeadSeed } from './support/seed-leads';
 
 // A database of its own: aging, rep load and the unassigned queue describe every lead there is.
 let service: ServiceUnderTest;
@@ -29,39 +26,7 @@ const to = '2004-02-01T00:00:00.000Z';
 const d = (n: number) => Date.parse(from) + n * dayMs;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-interface Seed {
-  createdAt: number;
-  source: LeadSource;
-  status: LeadStatus;
-  statusReason?: string;
-  teamId?: string;
-  ownerId?: string;
-  priority?: Priority;
-  breaches?: number;
-  /** Timeline events: [type, ms after createdAt, data]. */
-  events?: [string, number, Record<string, unknown>?][];
-}
-
-/** A lead written through the read model's own write path (its timeline too), then given the capture time and routing columns the test chooses. */
-async function seed(s: Seed): Promise<string> {
-  const email = `${randomUUID().slice(0, 12)}@reports.example`;
-  const lead: LeadRecord = {
-    leadId: leadIdFor(email),
-    status: s.status,
-    statusReason: s.statusReason,
-    profile: { email, source: s.source },
-    consent: {},
-    engagement: { seen: [], openedEmails: 0, lastEngagementAt: iso(s.createdAt) },
-    enrichment: 'not_found',
-  };
-  const events = (s.events ?? []).map(([type, after, data], i) => ({ key: `seed:${i}`, at: iso(s.createdAt + after), type, actor: 'system', data: data ?? {} }));
-  await service.sql.begin((tx) => writeLead(tx, { lead: JSON.parse(JSON.stringify(lead)), events }));
-  await service.sql`
-    UPDATE leads SET created_at = ${iso(s.createdAt)}::timestamptz, team_id = ${s.teamId ?? null}, owner_id = ${s.ownerId ?? null},
-      priority = ${s.priority ?? null}, sla_breaches = ${s.breaches ?? 0}
-    WHERE lead_id = ${lead.leadId}`;
-  return lead.leadId;
-}
+const seed = (s: LeadSeed) => seedLead(service.sql, s);
 
 const status = (to: LeadStatus) => ({ status: to });
 const report = (query: string, key = 'ops-dev') => service.request('GET', `/reports/funnel?${query}`, { key });

@@ -18,12 +18,14 @@ const style = `
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f5f6f8; color: #1d2330; }
   header { background: #1d2330; color: #fff; padding: 12px 20px; display: flex; gap: 16px; align-items: center; flex-wrap: wrap; }
   header h1 { font-size: 18px; margin: 0 16px 0 0; }
+  header form { display: flex; gap: 12px; align-items: center; flex-wrap: wrap; }
   header label { display: flex; gap: 6px; align-items: center; }
   main { padding: 16px 20px; }
   .kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px; margin-bottom: 16px; }
   .kpi { background: #fff; border-radius: 6px; padding: 10px 12px; box-shadow: 0 1px 2px #0002; }
   .kpi span { display: block; color: #5b6475; font-size: 12px; }
   .kpi b { font-size: 20px; }
+  .kpi b#oldest { font-size: 13px; word-break: break-all; }
   .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 12px; }
   .card { background: #fff; border-radius: 6px; padding: 12px; box-shadow: 0 1px 2px #0002; }
   .card h2 { font-size: 14px; margin: 0 0 8px; }
