@@ -76,25 +76,30 @@ export interface FunnelReport {
 
 export async function funnelReport(sql: Sql, filter: FunnelFilter): Promise<FunnelReport> {
   const { teamId, source, ownerId } = filter;
-  const leadFilter = (alias: string) =>
-    sql`${teamId ? sql`AND ${sql(alias)}.team_id = ${teamId}` : sql``}
-        ${source ? sql`AND ${sql(alias)}.source = ${source}` : sql``}
-        ${ownerId ? sql`AND ${sql(alias)}.owner_id = ${ownerId}` : sql``}`;
+  // Every figure reads lead_milestones (db/migrations/0011_reports.sql): one narrow row per lead.
+  const leadFilter = sql`${teamId ? sql`AND team_id = ${teamId}` : sql``}
+        ${source ? sql`AND source = ${source}` : sql``}
+        ${ownerId ? sql`AND owner_id = ${ownerId}` : sql``}`;
   const bucketCase = responseBuckets
     .map((b, i) => (b.maxMinutes === null ? `ELSE ${i}` : `WHEN ms <= ${b.maxMinutes * 60_000} THEN ${i}`))
     .join(' ');
-  const agingCase = agingBuckets.map((b) => (b.maxDays === null ? `ELSE '${b.bucket}'` : `WHEN days <= ${b.maxDays} THEN '${b.bucket}'`)).join(' ');
+  // Whole days since capture ≤ n  ⇔  captured less than n + 1 days ago.
+  const agingCounts = agingBuckets
+    .map((b, i) => {
+      const lower = i === 0 ? 'true' : `created_at <= now() - interval '${agingBuckets[i - 1]!.maxDays! + 1} days'`;
+      const upper = b.maxDays === null ? 'true' : `created_at > now() - interval '${b.maxDays + 1} days'`;
+      return `'${b.bucket}', count(*) FILTER (WHERE ${lower} AND ${upper})::int`;
+    })
+    .join(', ');
 
-  // Bounds go in as text (as in db/leads.ts), so their microseconds survive.
-  const [row] = await sql<Record<string, any>[]>`
+  const statement = (tx: Sql) => tx<Record<string, any>[]>`
     WITH cohort AS MATERIALIZED (
-      SELECT l.lead_id, l.status, l.status_reason, l.source, l.team_id, l.owner_id, l.priority, l.sla_breaches,
-             m.mql_at, m.sql_at, m.accepted_at, m.converted_at, m.amount, m.first_assigned_at, m.first_response_at,
-             COALESCE(m.touches, 0) AS touches,
-             extract(epoch FROM m.first_response_at - m.first_assigned_at) * 1000 AS response_ms
-      FROM leads l LEFT JOIN lead_milestones m USING (lead_id)
-      WHERE l.created_at >= ${filter.from}::text::timestamptz AND l.created_at < ${filter.to}::text::timestamptz
-        ${leadFilter('l')}
+      SELECT status, status_reason, source, owner_id, team_id, priority, sla_breaches, mql_at, sql_at, accepted_at, converted_at,
+             amount, first_assigned_at, first_response_at, touches,
+             date_part('epoch', first_response_at - first_assigned_at) * 1000 AS response_ms
+      FROM lead_milestones
+      -- Bounds go in as text (as in db/leads.ts), so their microseconds survive.
+      WHERE created_at >= ${filter.from}::text::timestamptz AND created_at < ${filter.to}::text::timestamptz ${leadFilter}
     ),
     responded AS (
       SELECT priority, team_id, response_ms AS ms FROM cohort WHERE response_ms >= 0
@@ -104,15 +109,16 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter): Promise<Funn
              percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY ms) AS p
       FROM responded GROUP BY GROUPING SETS ((), (priority), (team_id))
     ),
-    sla_leads AS (
-      SELECT first_assigned_at, (first_response_at IS NOT NULL AND sla_breaches = 0) AS within
-      FROM cohort WHERE first_assigned_at IS NOT NULL AND (first_response_at IS NOT NULL OR sla_breaches > 0)
-    ),
-    aging AS (
-      SELECT status, CASE ${sql.unsafe(agingCase)} END AS bucket, count(*)::int AS leads
-      FROM (SELECT l.status, floor(extract(epoch FROM now() - l.created_at) / 86400) AS days
-            FROM leads l WHERE l.status NOT IN ('converted', 'disqualified', 'archived') ${leadFilter('l')}) a
-      GROUP BY 1, 2
+    -- One pass for the breakdowns by source, by disqualification reason and by owner.
+    breakdown AS (
+      SELECT GROUPING(source) = 0 AS by_source, GROUPING(status_reason) = 0 AS by_reason, GROUPING(owner_id) = 0 AS by_owner,
+             source, status_reason, owner_id,
+             count(*)::int AS leads, count(converted_at)::int AS conversions,
+             COALESCE(sum(amount) FILTER (WHERE converted_at IS NOT NULL), 0)::float8 AS amount,
+             count(*) FILTER (WHERE status = 'disqualified')::int AS disqualified,
+             count(*) FILTER (WHERE accepted_at IS NOT NULL)::int AS accepted,
+             COALESCE(sum(touches) FILTER (WHERE accepted_at IS NOT NULL), 0)::int AS touches
+      FROM cohort GROUP BY GROUPING SETS ((source), (status_reason), (owner_id))
     )
     SELECT
       (SELECT json_agg(json_build_object('allPriorities', all_priorities, 'allTeams', all_teams, 'priority', priority, 'teamId', team_id,
@@ -120,44 +126,41 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter): Promise<Funn
        FROM response) AS response,
       (SELECT json_agg(json_build_object('i', i, 'leads', n) ORDER BY i)
        FROM (SELECT CASE ${sql.unsafe(bucketCase)} END AS i, count(*)::int AS n FROM responded GROUP BY 1) d) AS distribution,
-      (SELECT json_build_object(
-         'measured', count(*)::int, 'withinSla', count(*) FILTER (WHERE within)::int)
-       FROM sla_leads) AS sla,
-      (SELECT json_build_object('breachedLeads', count(*) FILTER (WHERE sla_breaches > 0)::int, 'breaches', COALESCE(sum(sla_breaches), 0)::int)
-       FROM cohort) AS breaches,
+      -- A lead's SLA outcome is known once it was answered or breached.
       (SELECT json_agg(json_build_object('day', day, 'measured', measured, 'withinSla', within) ORDER BY day)
-       FROM (SELECT to_char(date_trunc('day', first_assigned_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
-                    count(*)::int AS measured, count(*) FILTER (WHERE within)::int AS within
-             FROM sla_leads GROUP BY 1) d) AS sla_by_day,
+       FROM (SELECT to_char(first_assigned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+                    count(*)::int AS measured, count(*) FILTER (WHERE first_response_at IS NOT NULL AND sla_breaches = 0)::int AS within
+             FROM cohort WHERE first_assigned_at IS NOT NULL AND (first_response_at IS NOT NULL OR sla_breaches > 0) GROUP BY 1) d) AS sla_by_day,
       (SELECT json_build_object(
          'leads', count(*)::int, 'mql', count(mql_at)::int, 'sql', count(sql_at)::int, 'converted', count(converted_at)::int,
          'sqlConverted', count(converted_at) FILTER (WHERE sql_at IS NOT NULL)::int,
-         'mqlToSqlMedianMs', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sql_at - mql_at) * 1000)),
-         'sqlToConvertedMedianMs', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM converted_at - sql_at) * 1000)))
+         'measured', count(*) FILTER (WHERE first_assigned_at IS NOT NULL AND (first_response_at IS NOT NULL OR sla_breaches > 0))::int,
+         'withinSla', count(*) FILTER (WHERE first_assigned_at IS NOT NULL AND first_response_at IS NOT NULL AND sla_breaches = 0)::int,
+         'breachedLeads', count(*) FILTER (WHERE sla_breaches > 0)::int, 'breaches', COALESCE(sum(sla_breaches), 0)::int,
+         'mqlToSqlMedianMs', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', sql_at - mql_at) * 1000)),
+         'sqlToConvertedMedianMs', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', converted_at - sql_at) * 1000)))
        FROM cohort) AS funnel,
-      (SELECT json_agg(json_build_object('status', status, 'bucket', bucket, 'leads', leads)) FROM aging) AS aging,
-      (SELECT json_agg(json_build_object('reason', reason, 'leads', n) ORDER BY n DESC, reason)
-       FROM (SELECT COALESCE(status_reason, 'other') AS reason, count(*)::int AS n FROM cohort WHERE status = 'disqualified' GROUP BY 1) d) AS dq,
-      (SELECT json_agg(json_build_object('source', source, 'leads', n, 'conversions', c, 'amount', a) ORDER BY n DESC, source)
-       FROM (SELECT source, count(*)::int AS n, count(converted_at)::int AS c,
-                    COALESCE(sum(amount) FILTER (WHERE converted_at IS NOT NULL), 0)::float8 AS a
-             FROM cohort GROUP BY source) s) AS by_source,
-      (SELECT json_agg(json_build_object('repId', owner_id, 'acceptedLeads', n, 'touches', t) ORDER BY owner_id)
-       FROM (SELECT owner_id, count(*)::int AS n, sum(touches)::int AS t
-             FROM cohort WHERE accepted_at IS NOT NULL AND owner_id IS NOT NULL GROUP BY owner_id) f) AS follow_up,
-      (SELECT json_agg(json_build_object('repId', r.id, 'teamId', r.team_id, 'active', r.active, 'capacity', r.capacity,
-         'openLeads', (SELECT count(*)::int FROM leads o WHERE o.owner_id = r.id AND o.status IN ('sql', 'accepted'))) ORDER BY r.id)
-       FROM reps r WHERE true
-         ${teamId ? sql`AND r.team_id = ${teamId}` : sql``}
-         ${ownerId ? sql`AND r.id = ${ownerId}` : sql``}) AS rep_load,
+      (SELECT json_agg(breakdown) FROM breakdown) AS breakdown,
+      -- The state now, whenever the leads were captured.
+      (SELECT json_agg(a) FROM (SELECT status, json_build_object(${sql.unsafe(agingCounts)}) AS buckets
+       FROM lead_milestones WHERE status NOT IN ('converted', 'disqualified', 'archived') ${leadFilter} GROUP BY status) a) AS aging,
+      (SELECT json_agg(json_build_object('repId', r.id, 'teamId', r.team_id, 'active', r.active, 'capacity', r.capacity, 'openLeads', COALESCE(o.n, 0)) ORDER BY r.id)
+       FROM reps r LEFT JOIN (SELECT owner_id, count(*)::int AS n FROM lead_milestones WHERE status IN ('sql', 'accepted') AND owner_id IS NOT NULL GROUP BY owner_id) o
+         ON o.owner_id = r.id
+       WHERE true ${teamId ? sql`AND r.team_id = ${teamId}` : sql``} ${ownerId ? sql`AND r.id = ${ownerId}` : sql``}) AS rep_load,
       ${
         ownerId
           ? sql`NULL::json AS unassigned`
           : sql`(SELECT json_build_object('leads', count(*)::int,
-               'oldest', (SELECT json_build_object('leadId', q.lead_id, 'createdAt', q.created_at, 'ageMs', round(extract(epoch FROM now() - q.created_at) * 1000))
-                          FROM leads q WHERE q.owner_id IS NULL AND q.status = 'sql' ${leadFilter('q')} ORDER BY q.created_at, q.lead_id LIMIT 1))
-             FROM leads u WHERE u.owner_id IS NULL AND u.status = 'sql' ${leadFilter('u')}) AS unassigned`
+               'oldest', (SELECT json_build_object('leadId', q.lead_id, 'createdAt', q.created_at, 'ageMs', round(date_part('epoch', now() - q.created_at) * 1000))
+                          FROM lead_milestones q WHERE q.owner_id IS NULL AND q.status = 'sql' ${leadFilter} ORDER BY q.created_at, q.lead_id LIMIT 1))
+             FROM lead_milestones WHERE owner_id IS NULL AND status = 'sql' ${leadFilter}) AS unassigned`
       }`;
+  // Room to sort and hold the window's rows in memory rather than spill them to disk.
+  const [row] = await sql.begin(async (tx) => {
+    await tx`SET LOCAL work_mem = '32MB'`;
+    return statement(tx as unknown as Sql);
+  });
   return shapeReport(row!);
 }
 
@@ -168,16 +171,14 @@ function shapeReport(row: Record<string, any>): FunnelReport {
   const response: any[] = row.response ?? [];
   const overall = response.find((r) => r.allPriorities === 1 && r.allTeams === 1);
   const byCount = new Map<number, number>((row.distribution ?? []).map((d: any) => [d.i, d.leads]));
-  const sla = row.sla as { measured: number; withinSla: number };
   const funnel = row.funnel;
-  const aging = new Map<LeadStatus, Record<AgingBucket, number>>();
-  for (const a of row.aging ?? []) {
-    const buckets = aging.get(a.status) ?? (Object.fromEntries(agingBuckets.map((b) => [b.bucket, 0])) as Record<AgingBucket, number>);
-    buckets[a.bucket as AgingBucket] = a.leads;
-    aging.set(a.status, buckets);
-  }
-  const dq: { reason: string; leads: number }[] = row.dq ?? [];
-  const dqTotal = dq.reduce((sum, d) => sum + d.leads, 0);
+  const aging: { status: LeadStatus; buckets: Record<AgingBucket, number> }[] = row.aging ?? [];
+  const breakdown: any[] = row.breakdown ?? [];
+  const byLeadsThen = <T extends { leads: number }>(key: (x: T) => string) => (a: T, b: T) => b.leads - a.leads || key(a).localeCompare(key(b));
+  // A disqualified lead always has its reason; one without (written before reasons were kept) counts as other.
+  const dqCounts = new Map<string, number>();
+  for (const g of breakdown) if (g.by_reason && g.disqualified > 0) dqCounts.set(g.status_reason ?? 'other', (dqCounts.get(g.status_reason ?? 'other') ?? 0) + g.disqualified);
+  const dqTotal = [...dqCounts.values()].reduce((sum, n) => sum + n, 0);
   return {
     responseTime: {
       ...percentiles(overall),
@@ -186,11 +187,11 @@ function shapeReport(row: Record<string, any>): FunnelReport {
       distribution: responseBuckets.map((b, i) => ({ bucket: b.bucket, leads: byCount.get(i) ?? 0 })),
     },
     sla: {
-      measured: sla.measured,
-      withinSla: sla.withinSla,
-      breachedLeads: row.breaches.breachedLeads,
-      breaches: row.breaches.breaches,
-      complianceRate: rate(sla.withinSla, sla.measured),
+      measured: funnel.measured,
+      withinSla: funnel.withinSla,
+      breachedLeads: funnel.breachedLeads,
+      breaches: funnel.breaches,
+      complianceRate: rate(funnel.withinSla, funnel.measured),
       byDay: (row.sla_by_day ?? []).map((d: any) => ({ day: d.day, measured: d.measured, withinSla: d.withinSla, complianceRate: rate(d.withinSla, d.measured) })),
     },
     funnel: {
@@ -203,10 +204,18 @@ function shapeReport(row: Record<string, any>): FunnelReport {
       sqlToConvertedRate: rate(funnel.sqlConverted, funnel.sql),
       sqlToConvertedMedianMs: funnel.sqlToConvertedMedianMs,
     },
-    aging: [...aging].map(([status, buckets]) => ({ status, buckets })).sort((a, b) => leadStatuses.indexOf(a.status) - leadStatuses.indexOf(b.status)),
-    disqualificationReasons: dq.map((d) => ({ ...d, share: d.leads / dqTotal })),
-    bySource: row.by_source ?? [],
-    repFollowUp: (row.follow_up ?? []).map((f: any) => ({ ...f, touchesPerAcceptedLead: f.touches / f.acceptedLeads })),
+    aging: aging.sort((a, b) => leadStatuses.indexOf(a.status) - leadStatuses.indexOf(b.status)),
+    disqualificationReasons: [...dqCounts]
+      .map(([reason, leads]) => ({ reason, leads, share: leads / dqTotal }))
+      .sort(byLeadsThen((d) => d.reason)),
+    bySource: breakdown
+      .filter((g) => g.by_source)
+      .map((g) => ({ source: g.source as LeadSource, leads: g.leads as number, conversions: g.conversions as number, amount: g.amount as number }))
+      .sort(byLeadsThen((s) => s.source)),
+    repFollowUp: breakdown
+      .filter((g) => g.by_owner && g.owner_id !== null && g.accepted > 0)
+      .map((g) => ({ repId: g.owner_id as string, acceptedLeads: g.accepted as number, touches: g.touches as number, touchesPerAcceptedLead: g.touches / g.accepted }))
+      .sort((a, b) => (a.repId < b.repId ? -1 : a.repId > b.repId ? 1 : 0)),
     repLoad: (row.rep_load ?? []).map((r: any) => ({ ...r, utilisation: rate(r.openLeads, r.capacity) })),
     unassigned: row.unassigned && {
       leads: row.unassigned.leads,
