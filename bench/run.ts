@@ -3,7 +3,8 @@
  * precision with 10,000 timers pending, history sizes and memory. Starts its own embedded stack
  * (Temporal dev server, Postgres, worker and API as separate processes), prints one table and
  * writes the figures as JSON under bench/results/. Sizes: BENCH_RATE (captures/s, 20),
- * BENCH_DURATION (s, 60), BENCH_TIMERS (10000), BENCH_NOOP (2000), BENCH_THROUGHPUT_LEADS (1000).
+ * BENCH_DURATION (s, 60), BENCH_TIMERS (10000), BENCH_NOOP (2000), BENCH_THROUGHPUT_LEADS (1000),
+ * BENCH_SCALE_LEADS (100000: the reports and the backtest at scale, bench/at-scale.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -22,6 +23,7 @@ import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres } from '../stack/postgres';
 import { spawnService } from '../stack/processes';
 import { startDevServer } from '../stack/temporal';
+import { measureAtScale } from './at-scale';
 import { measureLongRuns } from './long-run';
 import { pool, rssMiB, summary } from './stats';
 
@@ -35,6 +37,7 @@ const benchEnv = parseEnv(
     BENCH_NOOP: positiveInt.default(2000),
     BENCH_THROUGHPUT_LEADS: positiveInt.default(1000),
     BENCH_LONG_RUN_MONTHS: positiveInt.default(12),
+    BENCH_SCALE_LEADS: positiveInt.default(100_000),
     // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker.
     BENCH_WORKER_NODE_OPTIONS: z.string().optional(),
   }),
@@ -275,6 +278,13 @@ async function main() {
     // 5. Memory was sampled in step 3, with every lead still open.
     log(`5/5 memory with ${memory.openLeads} open leads: worker ${memory.worker} MiB, API ${memory.api} MiB`);
 
+    // At scale (bench/at-scale.ts, alone: npm run bench:scale): reports and backtest over 100,000 more leads, through the API process.
+    log('at scale: reports and backtest over 100,000 leads…');
+    const atScale = await measureAtScale(sql, async (method, path, body) => {
+      const r = await fetch(api + path, { method, headers: { authorization: 'Bearer ops-dev', ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: r.status, body: await r.json() };
+    }, (line) => log(`  ${line}`), benchEnv.BENCH_SCALE_LEADS);
+
     const results = {
       at: new Date().toISOString(),
       machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -285,6 +295,7 @@ async function main() {
       timers,
       history,
       memory,
+      atScale,
       seconds: Math.round((Date.now() - started) / 1000),
     };
     const resultsDir = join(root, 'bench', 'results');
@@ -305,6 +316,8 @@ async function main() {
       [`history: ${history.nurture.months} months of nurture, weekly engagement`, `${history.nurture.runs} run(s), largest ${history.nurture.largestRun} events, ${history.nurture.totalEvents} in all`, `no run > 10,000: ${target(history.nurture.largestRun <= 10_000)}`],
       [`history: ${history.unassigned.months} months in the unassigned queue (continue-as-new)`, `${history.unassigned.runs} runs, largest ${history.unassigned.largestRun} events, ${history.unassigned.totalEvents} in all`, `no run > 10,000: ${target(history.unassigned.largestRun <= 10_000)}`],
       [`resident memory with ${memory.openLeads} open leads`, `worker ${memory.worker} MiB, API ${memory.api} MiB`, ''],
+      [`GET /reports/funnel over a year, ${atScale.leads} leads`, `p50 ${ms(atScale.funnelYear.p50)}, p99 ${ms(atScale.funnelYear.p99)}`, `p99 < 200 ms: ${target(atScale.funnelYear.p99 < 200)}`],
+      [`POST /scoring-models/backtest over ${atScale.leads} leads`, `p50 ${ms(atScale.backtest.p50)}, max ${ms(atScale.backtest.max)}`, `< 10 s: ${target(atScale.backtest.max < 10_000)}`],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
     console.log(`\nLead orchestration benchmark — ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${process.version}, embedded dev stack`);
