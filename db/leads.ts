@@ -232,7 +232,9 @@ export async function unassignedLeadIds(sql: Sql, limit: number): Promise<string
 
 /**
  * Every lead captured in [from, to), handed over `batchSize` at a time from a server-side cursor
- * (one query, never the whole table in memory), in capture order.
+ * (one query, never the whole table in memory), in capture order: what a re-score reads (profile,
+ * engagement, status, score, times). Consent, the score's breakdown and the cadence are left
+ * empty: reading and parsing them for every lead was a third of a 100,000-lead backtest.
  */
 export async function forEachLeadCaptured(
   sql: Sql,
@@ -242,7 +244,11 @@ export async function forEachLeadCaptured(
 ): Promise<void> {
   // The bounds go in as text, as in listLeads: through a JS Date they would lose their microseconds.
   await sql<LeadRow[]>`
-    SELECT * FROM leads
+    SELECT lead_id, identity_key, status, status_reason, owner_id, email, first_name, last_name, company, title, phone, country,
+      employees, industry, tech_stack, funding_stage, source, source_detail, '{}'::jsonb AS consent, engagement, enrichment,
+      score, grade, '[]'::jsonb AS score_breakdown, score_model_version, team_id, priority, routing_reason, assigned_at,
+      sla_due_at, sla_breaches, responded_at, response_ms, NULL::jsonb AS cadence, created_at, updated_at
+    FROM leads
     WHERE created_at >= ${window.from}::text::timestamptz AND created_at < ${window.to}::text::timestamptz
     ORDER BY created_at`.cursor(batchSize, async (rows) => {
     await onBatch(rows.map(storedLeadFromRow));
