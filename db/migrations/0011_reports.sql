@@ -26,7 +26,7 @@ CREATE TABLE lead_milestones (
   first_assigned_at timestamptz,             -- first `assigned` event: the lead given to an owner with an SLA clock
   first_response_at timestamptz,             -- first `responded` event: the owner's accept or touch
   touches           integer NOT NULL DEFAULT 0  -- `touch` events logged by reps
-);
+) WITH (fillfactor = 80);  -- room in each page for the row's next versions (heap-only updates: the timeline columns are not indexed)
 -- The window (leads captured in [from, to)), a rep's own leads, and aging (open leads by status and age).
 CREATE INDEX lead_milestones_created_idx ON lead_milestones (created_at);
 CREATE INDEX lead_milestones_owner_idx ON lead_milestones (owner_id, created_at) WHERE owner_id IS NOT NULL;
