@@ -80,72 +80,61 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter): Promise<Funn
   const leadFilter = sql`${teamId ? sql`AND team_id = ${teamId}` : sql``}
         ${source ? sql`AND source = ${source}` : sql``}
         ${ownerId ? sql`AND owner_id = ${ownerId}` : sql``}`;
+  // Bounds go in as text (as in db/leads.ts), so their microseconds survive.
+  const inWindow = sql`created_at >= ${filter.from}::text::timestamptz AND created_at < ${filter.to}::text::timestamptz ${leadFilter}`;
   const bucketCase = responseBuckets
-    .map((b, i) => (b.maxMinutes === null ? `ELSE ${i}` : `WHEN ms <= ${b.maxMinutes * 60_000} THEN ${i}`))
+    .map((b, i) => (b.maxMinutes === null ? `ELSE ${i}` : `WHEN response_ms <= ${b.maxMinutes * 60_000} THEN ${i}`))
     .join(' ');
-  // Whole days since capture ≤ n  ⇔  captured less than n + 1 days ago.
+  // Whole days since capture ≤ n  ⇔  captured after now − (n + 1) days. The bounds are worked out
+  // here once: timestamp − interval per row was most of the report's time.
+  const now = Date.now();
+  const before = (days: number) => new Date(now - days * 86_400_000).toISOString();
   const agingCounts = agingBuckets
     .map((b, i) => {
-      const lower = i === 0 ? 'true' : `created_at <= now() - interval '${agingBuckets[i - 1]!.maxDays! + 1} days'`;
-      const upper = b.maxDays === null ? 'true' : `created_at > now() - interval '${b.maxDays + 1} days'`;
-      return `'${b.bucket}', count(*) FILTER (WHERE ${lower} AND ${upper})::int`;
+      const lower = i === 0 ? sql`true` : sql`created_at <= ${before(agingBuckets[i - 1]!.maxDays! + 1)}::text::timestamptz`;
+      const upper = b.maxDays === null ? sql`true` : sql`created_at > ${before(b.maxDays + 1)}::text::timestamptz`;
+      return sql`${b.bucket}::text, count(*) FILTER (WHERE ${lower} AND ${upper})::int`;
     })
-    .join(', ');
+    .reduce((all, one) => sql`${all}, ${one}`);
+  const known = 'first_assigned_at IS NOT NULL AND (first_response_at IS NOT NULL OR sla_breaches > 0)';
+  const within = 'first_assigned_at IS NOT NULL AND first_response_at IS NOT NULL AND sla_breaches = 0';
 
   const statement = (tx: Sql) => tx<Record<string, any>[]>`
-    WITH cohort AS MATERIALIZED (
-      SELECT status, status_reason, source, owner_id, team_id, priority, sla_breaches, mql_at, sql_at, accepted_at, converted_at,
-             amount, first_assigned_at, first_response_at, touches,
-             date_part('epoch', first_response_at - first_assigned_at) * 1000 AS response_ms
-      FROM lead_milestones
-      -- Bounds go in as text (as in db/leads.ts), so their microseconds survive.
-      WHERE created_at >= ${filter.from}::text::timestamptz AND created_at < ${filter.to}::text::timestamptz ${leadFilter}
-    ),
-    responded AS (
-      SELECT priority, team_id, response_ms AS ms FROM cohort WHERE response_ms >= 0
-    ),
-    response AS (
-      SELECT GROUPING(priority) AS all_priorities, GROUPING(team_id) AS all_teams, priority, team_id, count(*)::int AS leads,
-             percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY ms) AS p
-      FROM responded GROUP BY GROUPING SETS ((), (priority), (team_id))
-    ),
-    -- One pass for the breakdowns by source, by disqualification reason and by owner.
-    breakdown AS (
-      SELECT GROUPING(source) = 0 AS by_source, GROUPING(status_reason) = 0 AS by_reason, GROUPING(owner_id) = 0 AS by_owner,
-             source, status_reason, owner_id,
-             count(*)::int AS leads, count(converted_at)::int AS conversions,
-             COALESCE(sum(amount) FILTER (WHERE converted_at IS NOT NULL), 0)::float8 AS amount,
-             count(*) FILTER (WHERE status = 'disqualified')::int AS disqualified,
-             count(*) FILTER (WHERE accepted_at IS NOT NULL)::int AS accepted,
-             COALESCE(sum(touches) FILTER (WHERE accepted_at IS NOT NULL), 0)::int AS touches
-      FROM cohort GROUP BY GROUPING SETS ((source), (status_reason), (owner_id))
-    )
     SELECT
+      -- One pass of the window's leads for every count: in all, by source, by disqualification
+      -- reason, by owner, by day of first assignment and by response time bucket.
+      (SELECT json_agg(g) FROM (
+         SELECT GROUPING(source) = 0 AS by_source, GROUPING(status_reason) = 0 AS by_reason, GROUPING(owner_id) = 0 AS by_owner,
+                GROUPING(first_assigned_day) = 0 AS by_day, GROUPING(bucket) = 0 AS by_bucket,
+                source, status_reason, owner_id, first_assigned_day AS day, bucket,
+                count(*)::int AS leads, count(mql_at)::int AS mql, count(sql_at)::int AS sql, count(converted_at)::int AS converted,
+                count(converted_at) FILTER (WHERE sql_at IS NOT NULL)::int AS sql_converted,
+                COALESCE(sum(amount) FILTER (WHERE converted_at IS NOT NULL), 0)::float8 AS amount,
+                count(*) FILTER (WHERE status = 'disqualified')::int AS disqualified,
+                count(*) FILTER (WHERE accepted_at IS NOT NULL)::int AS accepted,
+                COALESCE(sum(touches) FILTER (WHERE accepted_at IS NOT NULL), 0)::int AS touches,
+                count(*) FILTER (WHERE ${sql.unsafe(known)})::int AS measured,
+                count(*) FILTER (WHERE ${sql.unsafe(within)})::int AS within_sla,
+                count(*) FILTER (WHERE sla_breaches > 0)::int AS breached_leads, COALESCE(sum(sla_breaches), 0)::int AS breaches,
+                count(*) FILTER (WHERE response_ms >= 0)::int AS responded
+         FROM (SELECT *, CASE WHEN response_ms >= 0 THEN CASE ${sql.unsafe(bucketCase)} END END AS bucket FROM lead_milestones WHERE ${inWindow}) m
+         GROUP BY GROUPING SETS ((), (source), (status_reason), (owner_id), (first_assigned_day), (bucket))) g) AS counts,
+      -- Percentiles sort: only the leads with a figure to sort.
       (SELECT json_agg(json_build_object('allPriorities', all_priorities, 'allTeams', all_teams, 'priority', priority, 'teamId', team_id,
-         'leads', leads, 'p50', round(p[1]), 'p90', round(p[2]), 'p99', round(p[3])))
-       FROM response) AS response,
-      (SELECT json_agg(json_build_object('i', i, 'leads', n) ORDER BY i)
-       FROM (SELECT CASE ${sql.unsafe(bucketCase)} END AS i, count(*)::int AS n FROM responded GROUP BY 1) d) AS distribution,
-      -- A lead's SLA outcome is known once it was answered or breached.
-      (SELECT json_agg(json_build_object('day', day, 'measured', measured, 'withinSla', within) ORDER BY day)
-       FROM (SELECT to_char(first_assigned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-                    count(*)::int AS measured, count(*) FILTER (WHERE first_response_at IS NOT NULL AND sla_breaches = 0)::int AS within
-             FROM cohort WHERE first_assigned_at IS NOT NULL AND (first_response_at IS NOT NULL OR sla_breaches > 0) GROUP BY 1) d) AS sla_by_day,
-      (SELECT json_build_object(
-         'leads', count(*)::int, 'mql', count(mql_at)::int, 'sql', count(sql_at)::int, 'converted', count(converted_at)::int,
-         'sqlConverted', count(converted_at) FILTER (WHERE sql_at IS NOT NULL)::int,
-         'measured', count(*) FILTER (WHERE first_assigned_at IS NOT NULL AND (first_response_at IS NOT NULL OR sla_breaches > 0))::int,
-         'withinSla', count(*) FILTER (WHERE first_assigned_at IS NOT NULL AND first_response_at IS NOT NULL AND sla_breaches = 0)::int,
-         'breachedLeads', count(*) FILTER (WHERE sla_breaches > 0)::int, 'breaches', COALESCE(sum(sla_breaches), 0)::int,
-         'mqlToSqlMedianMs', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', sql_at - mql_at) * 1000)),
-         'sqlToConvertedMedianMs', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', converted_at - sql_at) * 1000)))
-       FROM cohort) AS funnel,
-      (SELECT json_agg(breakdown) FROM breakdown) AS breakdown,
+         'leads', leads, 'p50', round(p[1]), 'p90', round(p[2]), 'p99', round(p[3]), 'mqlToSql', round(mql_to_sql), 'sqlToConverted', round(sql_to_converted)))
+       FROM (SELECT GROUPING(priority) AS all_priorities, GROUPING(team_id) AS all_teams, priority, team_id,
+                    count(*) FILTER (WHERE response_ms >= 0)::int AS leads,
+                    percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY response_ms) FILTER (WHERE response_ms >= 0) AS p,
+                    percentile_cont(0.5) WITHIN GROUP (ORDER BY mql_to_sql_ms) AS mql_to_sql,
+                    percentile_cont(0.5) WITHIN GROUP (ORDER BY sql_to_converted_ms) AS sql_to_converted
+             FROM lead_milestones
+             WHERE ${inWindow} AND (response_ms >= 0 OR mql_to_sql_ms IS NOT NULL OR sql_to_converted_ms IS NOT NULL)
+             GROUP BY GROUPING SETS ((), (priority), (team_id))) r) AS response,
       -- The state now, whenever the leads were captured.
-      (SELECT json_agg(a) FROM (SELECT status, json_build_object(${sql.unsafe(agingCounts)}) AS buckets
+      (SELECT json_agg(a) FROM (SELECT status, json_build_object(${agingCounts}) AS buckets
        FROM lead_milestones WHERE status NOT IN ('converted', 'disqualified', 'archived') ${leadFilter} GROUP BY status) a) AS aging,
       (SELECT json_agg(json_build_object('repId', r.id, 'teamId', r.team_id, 'active', r.active, 'capacity', r.capacity, 'openLeads', COALESCE(o.n, 0)) ORDER BY r.id)
-       FROM reps r LEFT JOIN (SELECT owner_id, count(*)::int AS n FROM lead_milestones WHERE status IN ('sql', 'accepted') AND owner_id IS NOT NULL GROUP BY owner_id) o
+       FROM reps r LEFT JOIN (SELECT owner_id, count(*)::int AS n FROM lead_milestones WHERE status IN ('sql', 'accepted') GROUP BY owner_id) o
          ON o.owner_id = r.id
        WHERE true ${teamId ? sql`AND r.team_id = ${teamId}` : sql``} ${ownerId ? sql`AND r.id = ${ownerId}` : sql``}) AS rep_load,
       ${
@@ -156,7 +145,7 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter): Promise<Funn
                           FROM lead_milestones q WHERE q.owner_id IS NULL AND q.status = 'sql' ${leadFilter} ORDER BY q.created_at, q.lead_id LIMIT 1))
              FROM lead_milestones WHERE owner_id IS NULL AND status = 'sql' ${leadFilter}) AS unassigned`
       }`;
-  // Room to sort and hold the window's rows in memory rather than spill them to disk.
+  // Room to sort and hash the window's rows in memory rather than spill them to disk.
   const [row] = await sql.begin(async (tx) => {
     await tx`SET LOCAL work_mem = '32MB'`;
     return statement(tx as unknown as Sql);
@@ -170,10 +159,11 @@ function shapeReport(row: Record<string, any>): FunnelReport {
   const percentiles = (r: any): Percentiles => ({ leads: r?.leads ?? 0, p50Ms: r?.p50 ?? null, p90Ms: r?.p90 ?? null, p99Ms: r?.p99 ?? null });
   const response: any[] = row.response ?? [];
   const overall = response.find((r) => r.allPriorities === 1 && r.allTeams === 1);
-  const byCount = new Map<number, number>((row.distribution ?? []).map((d: any) => [d.i, d.leads]));
-  const funnel = row.funnel;
+  const counts: any[] = row.counts ?? [];
+  const funnel = counts.find((g) => !g.by_source && !g.by_reason && !g.by_owner && !g.by_day && !g.by_bucket);
+  const byCount = new Map<number, number>(counts.filter((g) => g.by_bucket && g.bucket !== null).map((g) => [g.bucket, g.responded]));
   const aging: { status: LeadStatus; buckets: Record<AgingBucket, number> }[] = row.aging ?? [];
-  const breakdown: any[] = row.breakdown ?? [];
+  const breakdown = counts;
   const byLeadsThen = <T extends { leads: number }>(key: (x: T) => string) => (a: T, b: T) => b.leads - a.leads || key(a).localeCompare(key(b));
   // A disqualified lead always has its reason; one without (written before reasons were kept) counts as other.
   const dqCounts = new Map<string, number>();
@@ -182,17 +172,20 @@ function shapeReport(row: Record<string, any>): FunnelReport {
   return {
     responseTime: {
       ...percentiles(overall),
-      byPriority: response.filter((r) => r.allPriorities === 0).map((r) => ({ priority: r.priority, ...percentiles(r) })),
-      byTeam: response.filter((r) => r.allTeams === 0).map((r) => ({ teamId: r.teamId, ...percentiles(r) })),
+      byPriority: response.filter((r) => r.allPriorities === 0 && r.leads > 0).map((r) => ({ priority: r.priority, ...percentiles(r) })),
+      byTeam: response.filter((r) => r.allTeams === 0 && r.leads > 0).map((r) => ({ teamId: r.teamId, ...percentiles(r) })),
       distribution: responseBuckets.map((b, i) => ({ bucket: b.bucket, leads: byCount.get(i) ?? 0 })),
     },
     sla: {
       measured: funnel.measured,
-      withinSla: funnel.withinSla,
-      breachedLeads: funnel.breachedLeads,
+      withinSla: funnel.within_sla,
+      breachedLeads: funnel.breached_leads,
       breaches: funnel.breaches,
-      complianceRate: rate(funnel.withinSla, funnel.measured),
-      byDay: (row.sla_by_day ?? []).map((d: any) => ({ day: d.day, measured: d.measured, withinSla: d.withinSla, complianceRate: rate(d.withinSla, d.measured) })),
+      complianceRate: rate(funnel.within_sla, funnel.measured),
+      byDay: counts
+        .filter((g) => g.by_day && g.day !== null && g.measured > 0)
+        .map((g) => ({ day: g.day as string, measured: g.measured as number, withinSla: g.within_sla as number, complianceRate: rate(g.within_sla, g.measured) }))
+        .sort((a, b) => (a.day < b.day ? -1 : 1)),
     },
     funnel: {
       leads: funnel.leads,
@@ -200,9 +193,9 @@ function shapeReport(row: Record<string, any>): FunnelReport {
       sql: funnel.sql,
       converted: funnel.converted,
       mqlToSqlRate: rate(funnel.sql, funnel.mql),
-      mqlToSqlMedianMs: funnel.mqlToSqlMedianMs,
-      sqlToConvertedRate: rate(funnel.sqlConverted, funnel.sql),
-      sqlToConvertedMedianMs: funnel.sqlToConvertedMedianMs,
+      mqlToSqlMedianMs: overall?.mqlToSql ?? null,
+      sqlToConvertedRate: rate(funnel.sql_converted, funnel.sql),
+      sqlToConvertedMedianMs: overall?.sqlToConverted ?? null,
     },
     aging: aging.sort((a, b) => leadStatuses.indexOf(a.status) - leadStatuses.indexOf(b.status)),
     disqualificationReasons: [...dqCounts]
@@ -210,7 +203,7 @@ function shapeReport(row: Record<string, any>): FunnelReport {
       .sort(byLeadsThen((d) => d.reason)),
     bySource: breakdown
       .filter((g) => g.by_source)
-      .map((g) => ({ source: g.source as LeadSource, leads: g.leads as number, conversions: g.conversions as number, amount: g.amount as number }))
+      .map((g) => ({ source: g.source as LeadSource, leads: g.leads as number, conversions: g.converted as number, amount: g.amount as number }))
       .sort(byLeadsThen((s) => s.source)),
     repFollowUp: breakdown
       .filter((g) => g.by_owner && g.owner_id !== null && g.accepted > 0)

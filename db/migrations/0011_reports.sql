@@ -25,12 +25,20 @@ CREATE TABLE lead_milestones (
   amount            numeric,                 -- opportunity amount of the first `converted` event, when given
   first_assigned_at timestamptz,             -- first `assigned` event: the lead given to an owner with an SLA clock
   first_response_at timestamptz,             -- first `responded` event: the owner's accept or touch
-  touches           integer NOT NULL DEFAULT 0  -- `touch` events logged by reps
+  touches           integer NOT NULL DEFAULT 0,  -- `touch` events logged by reps
+  -- Worked out once when written rather than for every lead of every report.
+  response_ms         double precision GENERATED ALWAYS AS (date_part('epoch', first_response_at - first_assigned_at) * 1000) STORED,
+  mql_to_sql_ms       double precision GENERATED ALWAYS AS (date_part('epoch', sql_at - mql_at) * 1000) STORED,
+  sql_to_converted_ms double precision GENERATED ALWAYS AS (date_part('epoch', converted_at - sql_at) * 1000) STORED,
+  first_assigned_day  date GENERATED ALWAYS AS ((first_assigned_at AT TIME ZONE 'UTC')::date) STORED
 ) WITH (fillfactor = 80);  -- room in each page for the row's next versions (heap-only updates: the timeline columns are not indexed)
 -- The window (leads captured in [from, to)), a rep's own leads, and aging (open leads by status and age).
 CREATE INDEX lead_milestones_created_idx ON lead_milestones (created_at);
 CREATE INDEX lead_milestones_owner_idx ON lead_milestones (owner_id, created_at) WHERE owner_id IS NOT NULL;
 CREATE INDEX lead_milestones_status_idx ON lead_milestones (status, created_at);
+-- Rep load and the unassigned queue: the few open sales-ready leads, not every lead.
+CREATE INDEX lead_milestones_open_owner_idx ON lead_milestones (owner_id) WHERE status IN ('sql', 'accepted');
+CREATE INDEX lead_milestones_unassigned_idx ON lead_milestones (created_at, lead_id) WHERE owner_id IS NULL AND status = 'sql';
 
 CREATE FUNCTION lead_milestones_copy() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
