@@ -207,7 +207,7 @@ export async function measureAtScale(sql: Sql, call: Call, log: (line: string) =
   const scans: number[] = [];
   for (let i = 0; i < 20; i++) {
     const started = performance.now();
-    await sql`SELECT count(*), sum(touches) FROM lead_milestones WHERE created_at >= ${yearAgo}::text::timestamptz`;
+    await sql`SELECT count(*), sum(touches) FROM lead_milestones WHERE created_at >= ${new Date(yearAgo)}`;
     scans.push(performance.now() - started);
   }
   const scan = summary(scans);
