@@ -285,7 +285,7 @@ async function main() {
     console.log(`  GET /reports/funnel, 30 days      p50 ${figures.funnel30Days.p50.toFixed(0)} ms, p99 ${figures.funnel30Days.p99.toFixed(0)} ms   [p99 < 200 ms: ${target(figures.funnel30Days.p99 < 200)}]`);
     if (figures.reportCpuMs !== null) {
       const { postgresMs, nodeMs } = figures.reportCpuMs;
-      console.log(`  report's CPU time, a year          ${(postgresMs + nodeMs).toFixed(0)} ms (Postgres ${postgresMs.toFixed(0)}, API ${nodeMs.toFixed(0)})   (what one costs on an idle machine)`);
+      console.log(`  report's CPU time, a year          ${(postgresMs + nodeMs).toFixed(0)} ms (Postgres ${postgresMs.toFixed(0)}, API ${nodeMs.toFixed(0)}) a report`);
     }
     console.log(`  reference: one plain scan          p50 ${figures.plainScan.p50.toFixed(0)} ms, p99 ${figures.plainScan.p99.toFixed(0)} ms   (the machine's pace during the run; load average ${loadavg().map((l) => l.toFixed(1)).join(', ')})`);
     console.log(`  POST /scoring-models/backtest     p50 ${(figures.backtest.p50 / 1000).toFixed(2)} s, max ${(figures.backtest.max / 1000).toFixed(2)} s   [< 10 s: ${target(figures.backtest.max < 10_000)}]; CPU of this process ${((figures.backtestCpuMs ?? 0) / 1000).toFixed(2)} s a backtest`);
