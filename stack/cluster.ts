@@ -10,6 +10,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFi
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { migrate } from '../db/migrate';
 import { searchAttributes } from '../workflows/definitions';
 import { cacheDir, EngineError, onPath, runWithProgress } from './engine';
@@ -229,6 +230,21 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
   clearTimeout(kill);
 }
 
+/** How many workers poll the workflow task queue (each process is one identity). */
+async function pollers(address: string, namespace: string, taskQueue = 'leads'): Promise<number> {
+  const connection = await Connection.connect({ address });
+  try {
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    return new Set(pollers?.map((poller) => poller.identity)).size;
+  } finally {
+    await connection.close();
+  }
+}
+
 const tail = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').slice(-3000) : '');
 
 /** Waits for `check` to succeed while `child` runs; the child's log tells why it did not. */
@@ -350,16 +366,18 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     await startUi();
     cleanups.push(() => stopProcess(ui));
 
-    const serviceEnv = { ...process.env, ...options.serviceEnv, DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_UI_URL: uiUrl };
+    const serviceEnv: NodeJS.ProcessEnv = { ...process.env, ...options.serviceEnv, DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_UI_URL: uiUrl };
     const workers: ChildProcess[] = [];
     const startWorker = (index: number) => (workers[index] = spawnService('worker/main.ts', serviceEnv, { stdio: output(`worker-${index + 1}`) }));
     for (let i = 0; i < (options.workers ?? 2); i++) startWorker(i);
     const apis = apiPorts.map((port, i) => spawnService('api/main.ts', { ...serviceEnv, PORT: String(port) }, { stdio: output(`api-${i + 1}`) }));
     cleanups.push(() => Promise.all([...workers, ...apis].map((child) => stopProcess(child))).then(() => {}));
     const apiUrls = apiPorts.map((port) => `http://127.0.0.1:${port}`);
-    await Promise.all(
-      apis.map((api, i) => waitUntil(`API ${i + 1}`, api, logFile(`api-${i + 1}`), 120_000, async () => (await fetch(`${apiUrls[i]}/readyz`)).ok)),
-    );
+    await Promise.all([
+      ...apis.map((api, i) => waitUntil(`API ${i + 1}`, api, logFile(`api-${i + 1}`), 120_000, async () => (await fetch(`${apiUrls[i]}/readyz`)).ok)),
+      // Up means the workers poll (they bundle the workflows first): a capture before that waits, then answers 503.
+      ...workers.map((worker, i) => waitUntil(`worker ${i + 1}`, worker, logFile(`worker-${i + 1}`), 180_000, async () => (await pollers(address, namespace, serviceEnv.TEMPORAL_TASK_QUEUE)) >= workers.length)),
+    ]);
 
     return {
       address,
