@@ -19,6 +19,7 @@ import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec
 import { developmentPayloadKeyPrefix, parseEnv, positiveInt } from '../config/env';
 import { createSql } from '../db/client';
 import { migrate } from '../db/migrate';
+import { startClusterEngine } from '../stack/cluster';
 import { startEmbeddedPostgres } from '../stack/postgres';
 import { spawnService } from '../stack/processes';
 import { startDevServer } from '../stack/temporal';
@@ -37,6 +38,8 @@ const benchEnv = parseEnv(
     BENCH_LONG_RUN_MONTHS: positiveInt.default(12),
     // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker.
     BENCH_WORKER_NODE_OPTIONS: z.string().optional(),
+    // 1 (or `npm run bench -- --cluster`): the Temporal server on Postgres of `npm run start:cluster` instead of the dev server.
+    BENCH_CLUSTER: z.enum(['0', '1']).optional(),
   }),
 );
 const options = {
@@ -47,6 +50,8 @@ const options = {
   throughputLeads: benchEnv.BENCH_THROUGHPUT_LEADS,
   longRunMonths: benchEnv.BENCH_LONG_RUN_MONTHS,
 };
+const onCluster = benchEnv.BENCH_CLUSTER === '1' || process.argv.includes('--cluster');
+const topology = onCluster ? 'Temporal server 1.29.1 on Postgres (npm run start:cluster)' : 'embedded dev stack';
 const timerSample = Math.min(200, Math.max(10, Math.round(options.timers / 50)));
 const log = (line: string) => console.log(`bench: ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,11 +74,13 @@ async function main() {
   writeFileSync(configFile, JSON.stringify(benchConfig));
   const children: ChildProcess[] = [];
 
-  log('starting Temporal dev server and Postgres…');
-  const [temporal, postgres] = await Promise.all([
-    startDevServer({ dbFilename: join(dataDir, 'temporal.db'), log }),
-    startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: await getPort(), database: 'leads' }),
-  ]);
+  log(`starting ${topology}…`);
+  const [temporal, postgres] = onCluster
+    ? await startClusterEngine(dataDir, log)
+    : await Promise.all([
+        startDevServer({ dbFilename: join(dataDir, 'temporal.db'), log }),
+        startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: await getPort(), database: 'leads' }),
+      ]);
   await migrate(postgres.url, () => {});
   const sql = createSql(postgres.url, { max: 10 });
   const apiPort = await getPort();
@@ -279,6 +286,7 @@ async function main() {
       at: new Date().toISOString(),
       machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       options,
+      topology,
       speedToLead,
       captureAnswer,
       throughput: { noopPerSecond, leadsPerSecond, ratio: leadsPerSecond / noopPerSecond, latencyAt100InFlight: pipelineLatency },
@@ -307,7 +315,7 @@ async function main() {
       [`resident memory with ${memory.openLeads} open leads`, `worker ${memory.worker} MiB, API ${memory.api} MiB`, ''],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
-    console.log(`\nLead orchestration benchmark — ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${process.version}, embedded dev stack`);
+    console.log(`\nLead orchestration benchmark — ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${process.version}, ${topology}`);
     for (const [what, figure, goal] of rows) console.log(`  ${what.padEnd(width)}  ${figure}${goal ? `   [${goal}]` : ''}`);
     console.log(`\nfigures: ${file} (${results.seconds} s)`);
   } finally {

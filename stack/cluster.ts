@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
@@ -402,6 +403,42 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     await stopAll();
     throw error;
   }
+}
+
+/** Whether a TCP port on loopback is free, by listening on it. */
+const isFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+/**
+ * `count` free consecutive ports (the server's services listen at fixed offsets from its base
+ * port), below 32768: the server stores its membership port in a Postgres smallint.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+}
+
+/** The cluster's Temporal server (with UI) and Postgres alone, on free ports: the bench runs its own worker and API against them. */
+export async function startClusterEngine(dataDir: string, log?: Log): Promise<[{ address: string; stop(): Promise<void> }, { url: string; stop(): Promise<void> }]> {
+  const cluster = await startCluster({
+    dataDir,
+    postgresPort: await freePortRange(1),
+    temporalPort: await freePortRange(7),
+    membershipPort: await freePortRange(7),
+    temporalHttpPort: await freePortRange(1),
+    uiPort: await freePortRange(1),
+    workers: 0,
+    apiPorts: [],
+    log,
+  });
+  return [{ address: cluster.address, stop: cluster.stop }, { url: cluster.databaseUrl, stop: async () => {} }];
 }
 
 /**
