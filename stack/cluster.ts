@@ -12,9 +12,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { developmentKeys, parseApiKeys } from '../api/auth';
+import { loadEnv, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
+import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
 import { searchAttributes } from '../workflows/definitions';
 import { cacheDir, EngineError, onPath, runWithProgress } from './engine';
+import { developmentPayloadKeys } from './payload-keys';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { spawnService } from './processes';
 import { ensureNamespace, ensureSearchAttributes } from './search-attributes';
@@ -448,10 +452,6 @@ export async function startClusterEngine(dataDir: string, log?: Log): Promise<[{
  */
 async function main() {
   const started = Date.now();
-  const { loadEnv, payloadKeysFrom, realKeysRequiredBecause } = await import('../config/env');
-  const { loadLeadConfig } = await import('../config/load');
-  const { developmentKeys, parseApiKeys } = await import('../api/auth');
-  const { developmentPayloadKeys } = await import('./payload-keys');
   const log = (line: string) => console.log(`cluster: ${line}`);
   const env = loadEnv();
   loadLeadConfig(env.LEAD_CONFIG);
