@@ -19,7 +19,7 @@ import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec
 import { developmentPayloadKeyPrefix, parseEnv, positiveInt } from '../config/env';
 import { createSql } from '../db/client';
 import { migrate } from '../db/migrate';
-import { startClusterEngine } from '../stack/cluster';
+import { pollers, startClusterEngine } from '../stack/cluster';
 import { startEmbeddedPostgres } from '../stack/postgres';
 import { spawnService } from '../stack/processes';
 import { startDevServer } from '../stack/temporal';
@@ -120,9 +120,10 @@ async function main() {
   try {
     log('waiting for the worker and the API…');
     for (let i = 0; ; i++) {
-      const ready = await fetch(`${api}/readyz`).then((r) => r.ok, () => false);
+      // The worker too: under load it bundles its workflows for a while, and captures before that answer 503.
+      const ready = (await fetch(`${api}/readyz`).then((r) => r.ok, () => false)) && (await pollers(temporal.address, 'default', 'leads').catch(() => 0)) > 0;
       if (ready) break;
-      if (i > 240) throw new Error('the API did not become ready in 2 minutes');
+      if (i > 240) throw new Error('the worker and the API did not become ready in 2 minutes');
       await sleep(500);
     }
     const post = (path: string, body: unknown, key = 'capture-dev') =>

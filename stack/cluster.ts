@@ -236,7 +236,7 @@ async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTER
 }
 
 /** How many workers poll the workflow task queue (each process is one identity). */
-async function pollers(address: string, namespace: string, taskQueue = 'leads'): Promise<number> {
+export async function pollers(address: string, namespace: string, taskQueue = 'leads'): Promise<number> {
   const connection = await Connection.connect({ address });
   try {
     const { pollers } = await connection.workflowService.describeTaskQueue({
