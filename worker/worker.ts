@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { sourceActivities } from '../activities/sources';
 import type { EnrichmentProvider } from '../activities/enrichment';
 import type { Sql } from '../db/client';
 import type { LeadConfig } from '../domain/config';
@@ -37,7 +38,7 @@ export function createLeadWorker({ connection, namespace, taskQueue, sql, config
     connection,
     namespace,
     taskQueue,
-    activities: createActivities({ sql, config, enrichment }),
+    activities: { ...createActivities({ sql, config, enrichment }), ...sourceActivities({ sql, config, codec: payloadCodecs[0] }) },
     maxCachedWorkflows,
     // Codecs run in the worker's own process, outside the workflow sandbox.
     dataConverter: { payloadCodecs },

@@ -1,1 +1,2 @@
 export { leadWorkflow } from './lead/workflow';
+export { metaLeadWorkflow } from './hooks/meta-lead';
