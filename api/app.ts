@@ -19,6 +19,8 @@ import { docsRoutes } from './routes/docs';
 import { notificationRoutes } from './routes/notifications';
 import { codecGuard, codecRoutes } from './routes/codec';
 import { privacyRoutes } from './routes/privacy';
+import { sourceRoutes } from './routes/sources';
+import { hookRoutes } from './routes/hooks';
 
 export const maxBodyBytes = 64 * 1024;
 /** The Web UI sends every payload of a history page at once; Temporal's own limit is 2 MB a payload. */
@@ -69,10 +71,12 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
-  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*', '/scoring-models/*']) {
+  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*', '/scoring-models/*', '/sources/*']) {
     app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }), requireJson, auth, rateLimit, idempotency(deps.sql, deps.config.idempotency));
   }
   app.use('/codec/*', ...codecGuard(deps.temporalUiUrl, apiKeys, auth), bodyLimit({ maxSize: maxCodecBodyBytes, onError: tooLarge(maxCodecBodyBytes) }), requireJson);
+  // Form tools' webhooks: no API key (the vendor's signature authenticates), any content type.
+  app.use('/hooks/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
   app.route('/', codecRoutes(deps));
   app.route('/', leadRoutes(deps));
   app.route('/', privacyRoutes(deps));
@@ -82,5 +86,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.route('/', cadenceRoutes(deps));
   app.route('/', scoringModelRoutes(deps));
   app.route('/', notificationRoutes(deps));
+  app.route('/', sourceRoutes(deps));
+  app.route('/', hookRoutes(deps));
   return app;
 }

@@ -9,13 +9,17 @@ import { takeCapture } from './take';
 /** What became of one submission of a delivery (the webhook's answer lists them). */
 export interface SubmissionOutcome {
   eventId: string;
-  outcome: 'captured' | 'rejected' | 'duplicate';
+  /** `accepted`: a Meta lead whose fields a workflow is fetching. */
+  outcome: 'captured' | 'rejected' | 'duplicate' | 'accepted';
   leadId?: string;
   reason?: string;
 }
 
 /** The capture id of a vendor event: the same for every redelivery, so the lead's workflow takes it once. */
 export const hookCaptureId = (sourceId: string, eventId: string) => `hook-${sha256(`${sourceId}:${eventId}`).toString('hex').slice(0, 32)}`;
+
+/** The workflow id of a Meta lead's fetch (workflows/hooks/meta-lead.ts): the source and Meta's leadgen id, no personal data. */
+export const metaLeadWorkflowId = (sourceId: string, leadgenId: string) => `meta-lead-${sourceId}-${leadgenId}`;
 
 /**
  * Takes one verified submission: a vendor event already recorded is a redelivery and records

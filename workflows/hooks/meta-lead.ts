@@ -13,5 +13,3 @@ export async function metaLeadWorkflow(input: MetaLeadInput) {
   return captureMetaLead(input);
 }
 
-/** The workflow id of a Meta lead: the source and Meta's leadgen id, no personal data. */
-export const metaLeadWorkflowId = ({ sourceId, leadgenId }: MetaLeadInput) => `meta-lead-${sourceId}-${leadgenId}`;
