@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'domain/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'domain/**/*.test.ts', 'capture/**/*.test.ts'],
     // One Temporal dev server and one Postgres for the whole run; each file connects to them.
     globalSetup: ['test/global-setup.ts'],
     // Workflow bundling and the time-skipping JVM take seconds on 2 cores.
