@@ -206,6 +206,13 @@ describe('capture sources', () => {
     expect((await service.request('GET', '/sources', { key: 'marketing-dev' })).status).toBe(403);
   });
 
+  it('are in the OpenAPI document, the hook without an API key', async () => {
+    const { body } = await service.request('GET', '/openapi.json', { key: null });
+    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/sources', '/sources/{id}', '/sources/{id}/rejections', '/hooks/{sourceId}']));
+    expect(body.paths['/hooks/{sourceId}'].post.security).toBeUndefined();
+    expect(body.components.schemas.SourceCreate.properties.vendor.enum).toEqual(['typeform', 'hubspot', 'meta_lead_ads', 'webflow', 'calendly', 'tally', 'jotform', 'generic']);
+  });
+
   it('answers 404 to a hook of no source', async () => {
     const answer = await deliver(`${service.baseUrl}/hooks/src_0000000000`, Buffer.from('{}'), { 'content-type': 'application/json' });
     expect(answer.status).toBe(404);
