@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metaLeadWorkflowId } from '../capture/deliveries';
 import { leadIdFor } from '../domain/identity';
 import { leadStateQuery } from '../workflows/definitions';
-import { formFixtures, graphLead, metaSignature, metaWebhookBody, person, type VendorFixture } from './support/form-vendors';
+import { formFixtures, graphLead, metaSignature, metaWebhookBody, person, tallyFixture, type VendorFixture } from './support/form-vendors';
 import { GraphStub } from './support/graph-stub';
 import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
@@ -100,6 +100,23 @@ describe.each(formFixtures)('a $vendor source', (fixture: VendorFixture) => {
     const rejections = await service.request('GET', `${source.hookPath.replace('/hooks', '/sources')}/rejections`, asOps);
     expect(rejections.status).toBe(200);
     expect(rejections.body.rejections).toContainEqual(expect.objectContaining({ eventId: answer.body.results[0].eventId, reason: expect.stringMatching(/^no email/) }));
+  });
+});
+
+describe('redeliveries racing each other', () => {
+  it('are taken once', async () => {
+    const source = await createSource({ vendor: 'tally' });
+    const email = uniqueEmail('race');
+    const eventId = `evt-${randomUUID()}`;
+    const { body, contentType } = tallyFixture.body(person(email), eventId);
+    const url = service.baseUrl + source.hookPath;
+    const { headers } = tallyFixture.sign(body, source.secret, { now: Date.now(), url }, eventId);
+    const answers = await Promise.all([1, 2, 3, 4].map(() => deliver(url, body, { ...headers, 'content-type': contentType })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    const leadId = leadIdFor(email);
+    await eventually(async () => expect((await storedTimeline(service.sql, leadId)).filter((e) => e.type === 'captured')).toHaveLength(1));
+    expect(await capturesOf(leadId)).toBe(1);
+    expect(await deliveries(source.id)).toEqual([expect.objectContaining({ event_id: eventId, outcome: 'captured' })]);
   });
 });
 
