@@ -6,6 +6,7 @@ import { leadIdFor } from '../domain/identity';
 import { leadStateQuery } from '../workflows/definitions';
 import { formFixtures, graphLead, metaSignature, metaWebhookBody, person, tallyFixture, type VendorFixture } from './support/form-vendors';
 import { GraphStub } from './support/graph-stub';
+import { postgresProxy } from './support/postgres-proxy';
 import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
 let service: ServiceUnderTest;
@@ -117,6 +118,31 @@ describe('redeliveries racing each other', () => {
     await eventually(async () => expect((await storedTimeline(service.sql, leadId)).filter((e) => e.type === 'captured')).toHaveLength(1));
     expect(await capturesOf(leadId)).toBe(1);
     expect(await deliveries(source.id)).toEqual([expect.objectContaining({ event_id: eventId, outcome: 'captured' })]);
+  });
+});
+
+describe('while Postgres is unreachable', () => {
+  it('a delivery is answered 503 with Retry-After (so the vendor retries it), and the retry is captured once Postgres is back', { timeout: 120_000 }, async () => {
+    const source = await createSource({ vendor: 'tally' });
+    const proxy = await postgresProxy();
+    const cut = await startService({ databaseUrl: proxy.url });
+    try {
+      const email = uniqueEmail('outage');
+      const eventId = `evt-${randomUUID()}`;
+      const { body, contentType } = tallyFixture.body(person(email), eventId);
+      const url = cut.baseUrl + source.hookPath;
+      const { headers } = tallyFixture.sign(body, source.secret, { now: Date.now(), url }, eventId);
+      await proxy.cut();
+      const refused = await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': contentType }, body });
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      await proxy.restore();
+      const retried = await deliver(url, body, { ...headers, 'content-type': contentType });
+      expect(retried).toEqual({ status: 200, body: { results: [{ eventId, outcome: 'captured', leadId: leadIdFor(email) }] } });
+    } finally {
+      await cut.close();
+      await proxy.close();
+    }
   });
 });
 
