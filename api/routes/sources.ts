@@ -59,7 +59,7 @@ const createdSchema = sourceSchema
 const rejectionSchema = z
   .object({
     eventId: z.string(),
-    reason: z.string().meta({ example: 'no email: the submission has no an email field' }),
+    reason: z.string().meta({ example: 'no email: the submission has no email field' }),
     receivedAt: z.string(),
   })
   .meta({ id: 'SourceRejection' });

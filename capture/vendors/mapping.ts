@@ -92,12 +92,13 @@ export function toCapture(submission: Submission, mapping: FieldMapping, leadSou
     ...(consentGiven ? { consent: { email: 'opted_in', ...(submission.occurredAt ? { capturedAt: submission.occurredAt } : {}), text: 'ticked on the form' } } : {}),
     occurredAt: submission.occurredAt,
   };
-  return validCapture(candidate, mapping.email ? `the mapped email field "${mapping.email}"` : 'an email field');
+  return validCapture(candidate, mapping.email);
 }
 
-/** Validates a capture, dropping the optional fields it refuses; rejected when the email is not usable. */
-export function validCapture(candidate: Record<string, unknown>, emailWhere = 'email'): Mapped {
-  if (candidate.email === undefined) return { rejected: `no email: the submission has no ${emailWhere}` };
+/** Validates a capture, dropping the optional fields it refuses; rejected when the email is not usable (`mappedEmail`: the form field it was mapped from). */
+export function validCapture(candidate: Record<string, unknown>, mappedEmail?: string): Mapped {
+  const emailWhere = mappedEmail ? `the mapped field "${mappedEmail}"` : 'the email field';
+  if (candidate.email === undefined) return { rejected: `no email: ${mappedEmail ? `${emailWhere} is missing or empty` : 'the submission has no email field'}` };
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const parsed = captureSchema.safeParse(candidate);
     if (parsed.success) return { capture: parsed.data };
