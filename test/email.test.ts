@@ -275,6 +275,9 @@ describe('email to leads', () => {
     expect(row!.attempts).toBe(1);
     expect(row!.last_error).toMatch(/^SMTP: .*550/);
     expect(row!.last_error).not.toContain(email);
+    // Ops see it among the dead letters, with its channel.
+    const dead = await service.request('GET', '/notifications?status=dead', { key: 'ops-dev' });
+    expect(dead.body.notifications.find((n: any) => n.leadId === leadId)).toMatchObject({ channel: 'email', kind: 'cadence_step', status: 'dead' });
   });
 });
 
