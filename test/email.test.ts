@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
@@ -123,6 +125,9 @@ async function captureMql(extra: Record<string, unknown> = {}) {
 
 const timeline = async (leadId: string) => (await service.request('GET', `/leads/${leadId}/timeline`, { key: 'ops-dev' })).body.events as { type: string; data: any }[];
 const lead = async (leadId: string) => (await service.request('GET', `/leads/${leadId}`, { key: 'ops-dev' })).body;
+/** The lead's email consent as stored in Postgres (what the notifier reads), once its row is written. */
+const storedConsent = async (leadId: string) =>
+  (await service.sql<{ status: string | null }[]>`SELECT consent->'email'->>'status' AS status FROM leads WHERE lead_id = ${leadId}`)[0]?.status;
 const outbox = (dedupeKey: string) =>
   service.sql<{ status: string; last_error: string | null; channel: string; attempts: number }[]>`SELECT status, last_error, channel, attempts FROM notifications WHERE dedupe_key = ${dedupeKey}`;
 
@@ -233,7 +238,7 @@ describe('email to leads', () => {
 
   it('checks consent again right before sending: an email queued before an unsubscribe is not sent', async () => {
     const { email, leadId } = await captureMql({ consent: { email: 'opted_out' } });
-    await eventually(async () => expect((await lead(leadId)).consent.email).toBe('opted_out'));
+    await eventually(async () => expect(await storedConsent(leadId)).toBe('opted_out'));
     const key = `test-${randomUUID()}`;
     await service.sql.begin((tx) =>
       enqueueNotifications(tx, leadId, [{ key, kind: 'cadence_step', recipient: email, message: 'queued earlier', data: { leadId, channel: 'email', template: 'test/welcome' } }]),
@@ -244,7 +249,7 @@ describe('email to leads', () => {
 
   it('retries an email whose template is not published yet, and sends it once it is', async () => {
     const { email, leadId } = await captureMql();
-    await eventually(async () => expect((await lead(leadId)).consent.email).toBe('opted_in'));
+    await eventually(async () => expect(await storedConsent(leadId)).toBe('opted_in'));
     const name = `test/later-${randomUUID().slice(0, 8)}`;
     const key = `test-${randomUUID()}`;
     await service.sql.begin((tx) =>
@@ -261,7 +266,7 @@ describe('email to leads', () => {
 
   it('dead-letters an email the SMTP server refuses for good, without the address in the stored reason', async () => {
     const { email, leadId } = await captureMql();
-    await eventually(async () => expect((await lead(leadId)).consent.email).toBe('opted_in'));
+    await eventually(async () => expect(await storedConsent(leadId)).toBe('opted_in'));
     mailbox.refuse.add(email);
     const key = `test-${randomUUID()}`;
     await service.sql.begin((tx) =>
@@ -284,7 +289,7 @@ describe('email to leads', () => {
 describe('unsubscribe links', () => {
   it('refuses tampered, foreign, expired and malformed tokens with a 4xx, recording nothing', async () => {
     const { leadId } = await captureMql();
-    await eventually(async () => expect((await lead(leadId)).consent.email).toBe('opted_in'));
+    await eventually(async () => expect(await storedConsent(leadId)).toBe('opted_in'));
     const inAWeek = new Date(Date.now() + 7 * 86_400_000);
     const valid = unsubscribeToken(secret, leadId, inAWeek);
     const post = (token: string) => fetch(`${service.baseUrl}/unsubscribe/${token}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
@@ -385,6 +390,33 @@ describe('email and webhook settings', () => {
     expect(() => loadEnv({ SMTP_URL: 'http://mail' })).toThrow(/SMTP_URL: must be smtp/);
     expect(() => loadEnv({ EMAIL_FROM: 'nobody' })).toThrow(/EMAIL_FROM/);
   });
+
+  it('stops the worker and the API in production without them, saying what to set', async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: '0',
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://leads@127.0.0.1:1/leads',
+      API_KEYS: 'real-ops-key=ops',
+      LEAD_PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 9).toString('base64')}`,
+      NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/x',
+    };
+    const run = (script: string, extra: Record<string, string> = {}) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = execFile(`${root}node_modules/.bin/tsx`, [script], { cwd: root, env: { ...env, ...extra }, timeout: 30_000 }, (_error, _stdout, stderr) =>
+          resolve({ code: child.exitCode, stderr }),
+        );
+      });
+    const [worker, api] = await Promise.all([run('worker/main.ts', { SMTP_URL: 'off' }), run('api/main.ts')]);
+    expect(worker.code).not.toBe(0);
+    expect(worker.code).not.toBeNull();
+    expect(worker.stderr).toContain('NOTIFY_WEBHOOK_SECRET must be set (not the development secret) because NODE_ENV is production');
+    expect(api.code).not.toBe(0);
+    expect(api.code).not.toBeNull();
+    expect(api.stderr).toContain('email settings must be set because NODE_ENV is production: set SMTP_URL');
+  }, 60_000);
 
   it('has development defaults on the embedded stack, email disabled without SMTP_URL', () => {
     const embedded = emailSettingsFrom(loadEnv({ LEAD_EMBEDDED_STACK: '1', DATABASE_URL: 'postgres://x@127.0.0.1/leads' }));
