@@ -210,6 +210,8 @@ describe('email to leads', () => {
     // The page a person sees asks first: a GET changes nothing.
     const page = await fetch(link!);
     expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('no-store'); // the token is a credential
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
     expect(await page.text()).toMatch(/<form method="post" action="\/unsubscribe\/[^"]+">/);
     expect((await lead(leadId)).consent.email).toBe('opted_in');
     const scoreBefore = (await lead(leadId)).score as number;

@@ -39,7 +39,8 @@ export const alertTemplateName = (kind: string) => `alerts/${kind}`;
  * (RFC 8058). An alert to a rep goes to the rep's current address.
  */
 export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSecret }: EmailDeliveryOptions) {
-  const transport = nodemailer.createTransport(smtpUrl);
+  // A small pool: the notifier sends a batch at once, and a connection per email would be refused by most servers.
+  const transport = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: 5, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
   const templates = templateStore(sql);
   const senderDomain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
   /** The same for every attempt of one entry, so a receiver can drop the copy a crash between sending and marking it sent causes. */

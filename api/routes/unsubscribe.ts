@@ -30,6 +30,9 @@ const refusal = {
  * `List-Unsubscribe=One-Click`) records `unsubscribed` through the lead's workflow, exactly as
  * `POST /leads/{id}/activities` would: email consent withdrawn, −15, no further email steps.
  */
+/** The token is the credential: kept out of caches, referrers of anything the page loads, and search engines. */
+const privatePage = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Robots-Tag': 'noindex' };
+
 export function unsubscribeRoutes(deps: ApiDeps) {
   const leadOf = (token: string) => {
     if (!deps.unsubscribeSecret) throw new ApiError(404, 'not_found', 'unsubscribe links are not in use here');
@@ -49,6 +52,7 @@ export function unsubscribeRoutes(deps: ApiDeps) {
           page('Unsubscribe', `<p>Stop receiving marketing email from us at this address?</p>
 <form method="post" action="/unsubscribe/${token}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`),
           200,
+          privatePage,
         );
       },
     )
@@ -68,7 +72,7 @@ export function unsubscribeRoutes(deps: ApiDeps) {
           if (!(error instanceof ApiError && error.status === 409)) throw error;
           await withdrawEmailConsentOfClosedLead(deps.sql, leadId, closedStatuses, eventId);
         }
-        return c.html(page('Unsubscribed', '<p>You will receive no more marketing email from us at this address.</p>'), 200);
+        return c.html(page('Unsubscribed', '<p>You will receive no more marketing email from us at this address.</p>'), 200, privatePage);
       },
     );
 }
