@@ -240,7 +240,7 @@ export function emailSettingsFrom(env: Env): EmailSettings {
     const missing = [
       !env.SMTP_URL && 'SMTP_URL (smtp://user:pass@host:587, or off to send no email)',
       !env.EMAIL_FROM && 'EMAIL_FROM (the sender address)',
-      !env.PUBLIC_BASE_URL && "PUBLIC_BASE_URL (the API's public https address, for unsubscribe links)",
+      !env.PUBLIC_BASE_URL?.startsWith('https://') && "PUBLIC_BASE_URL (the API's public https:// address, for unsubscribe links: RFC 8058 requires HTTPS)",
       (!env.UNSUBSCRIBE_SECRET || env.UNSUBSCRIBE_SECRET === developmentUnsubscribeSecret) && 'UNSUBSCRIBE_SECRET (`openssl rand -base64 32`; not the development one)',
     ].filter(Boolean);
     if (missing.length) throw new Error(`email settings must be set because ${because}: set ${missing.join(', ')}`);

@@ -387,6 +387,7 @@ describe('email and webhook settings', () => {
     const complete = { ...production, SMTP_URL: 'smtps://u:p@smtp.example.com:465', EMAIL_FROM: 'leads@example.com', PUBLIC_BASE_URL: 'https://leads.example.com/', UNSUBSCRIBE_SECRET: 'x'.repeat(40) };
     expect(emailSettingsFrom(loadEnv(complete))).toMatchObject({ smtpUrl: complete.SMTP_URL, publicBaseUrl: 'https://leads.example.com', unsubscribeSecret: 'x'.repeat(40) });
     expect(() => emailSettingsFrom(loadEnv({ ...complete, UNSUBSCRIBE_SECRET: 'lead-orchestration development unsubscribe secret' }))).toThrow(/UNSUBSCRIBE_SECRET/);
+    expect(() => emailSettingsFrom(loadEnv({ ...complete, PUBLIC_BASE_URL: 'http://leads.example.com' }))).toThrow(/PUBLIC_BASE_URL \(the API's public https:\/\/ address/);
     // Off on purpose: no email, and no unsubscribe link is honoured without a real secret.
     expect(emailSettingsFrom(loadEnv({ ...production, SMTP_URL: 'off' }))).toMatchObject({ smtpUrl: undefined, disabledBecause: 'SMTP_URL is off', unsubscribeSecret: undefined });
     expect(() => loadEnv({ SMTP_URL: 'http://mail' })).toThrow(/SMTP_URL: must be smtp/);
