@@ -316,6 +316,27 @@ describe('unsubscribe links', () => {
   });
 });
 
+describe('unsubscribe from a closed lead', () => {
+  it('withdraws the stored consent, so that a reactivated lead starts opted out', async () => {
+    const { email, leadId } = await captureMql();
+    await eventually(async () => expect(await storedConsent(leadId)).toBe('opted_in'));
+    const closed = await service.request('POST', `/leads/${leadId}/disqualify`, { key: 'ops-dev', body: { reason: 'no_budget' } });
+    expect(closed.body).toMatchObject({ status: 'disqualified' });
+    await eventually(async () => expect((await service.client.workflow.getHandle(leadId).describe()).status.name).toBe('COMPLETED'));
+
+    const link = `${service.baseUrl}/unsubscribe/${unsubscribeToken(secret, leadId, new Date(Date.now() + 86_400_000))}`;
+    const answer = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(answer.status).toBe(200);
+    expect(await storedConsent(leadId)).toBe('opted_out');
+    expect((await timeline(leadId)).filter((e) => e.type === 'consent_changed').at(-1)).toMatchObject({ actor: 'unsubscribe_link', data: { channel: 'email', from: 'opted_in', to: 'opted_out' } });
+
+    // A new capture (without consent) reactivates the lead: still opted out, so no email step goes out.
+    expect((await service.request('POST', '/leads', { body: { email, source: 'demo_request', country: 'US', employees: 250 } })).status).toBe(202);
+    await eventually(async () => expect((await timeline(leadId)).some((e) => e.type === 'reactivated')).toBe(true));
+    expect((await lead(leadId)).consent.email).toBe('opted_out');
+  });
+});
+
 describe('alerts to reps by email', () => {
   it("sends a rep's alert to the rep's address as well as to the webhook", async () => {
     const repId = `rep-${randomUUID().slice(0, 8)}`;
