@@ -21,6 +21,8 @@ import { codecGuard, codecRoutes } from './routes/codec';
 import { privacyRoutes } from './routes/privacy';
 import { sourceRoutes } from './routes/sources';
 import { hookRoutes } from './routes/hooks';
+import { templateRoutes } from './routes/templates';
+import { unsubscribeRoutes } from './routes/unsubscribe';
 
 export const maxBodyBytes = 64 * 1024;
 /** The Web UI sends every payload of a history page at once; Temporal's own limit is 2 MB a payload. */
@@ -71,12 +73,16 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
-  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*', '/scoring-models/*', '/sources/*']) {
+  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*', '/scoring-models/*', '/sources/*', '/templates/*']) {
     app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }), requireJson, auth, rateLimit, idempotency(deps.sql, deps.config.idempotency));
   }
   app.use('/codec/*', ...codecGuard(deps.temporalUiUrl, apiKeys, auth), bodyLimit({ maxSize: maxCodecBodyBytes, onError: tooLarge(maxCodecBodyBytes) }), requireJson);
   // Form tools' webhooks: no API key (the vendor's signature authenticates), any content type.
   app.use('/hooks/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
+  // Mail clients post RFC 8058's form body without any key: no JSON-only rule, no API key here.
+  app.use('/unsubscribe/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge(4 * 1024) }));
+  app.route('/', unsubscribeRoutes(deps));
+  app.route('/', templateRoutes(deps));
   app.route('/', codecRoutes(deps));
   app.route('/', leadRoutes(deps));
   app.route('/', privacyRoutes(deps));

@@ -16,6 +16,8 @@ export interface ApiDeps {
   config: LeadConfig;
   /** The payload codec of `temporal` (codec/payload-codec.ts), served to the Temporal UI at `/codec`. */
   codec: PayloadCodec;
+  /** HMAC key of unsubscribe links (`emailSettingsFrom`); without it `/unsubscribe/{token}` refuses every link. */
+  unsubscribeSecret?: string;
 }
 
 export type AppEnv = {

@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { applicationName, loadEnv, payloadKeysFrom, realKeysRequiredBecause, temporalConnectionOptions, temporalUiUrl } from '../config/env';
+import { applicationName, emailSettingsFrom, loadEnv, payloadKeysFrom, realKeysRequiredBecause, temporalConnectionOptions, temporalUiUrl } from '../config/env';
 import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec';
 import { loadLeadConfig } from '../config/load';
 import { createSql } from '../db/client';
@@ -13,6 +13,7 @@ async function main() {
   // Before DATABASE_URL: a production deployment missing both should hear about the keys first.
   const apiKeys = parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause(env) });
   const codec = new EncryptionCodec(payloadKeysFrom(env));
+  const { unsubscribeSecret } = emailSettingsFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   if (!env.API_KEYS) {
     console.log('api: API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
@@ -29,6 +30,7 @@ async function main() {
       temporalUiUrl: temporalUiUrl(env),
       config,
       codec,
+      unsubscribeSecret,
     },
     apiKeys,
   );

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { developmentKeys, parseApiKeys } from '../api/auth';
-import { loadEnv, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
+import { emailSettingsFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
@@ -77,6 +77,9 @@ async function main() {
   // Yours if given (required with external services, checked like the API keys), else the embedded stack's own.
   const payloadKeys = env.LEAD_PAYLOAD_KEYS || !embedded ? undefined : developmentPayloadKeys(dataDir, log);
   if (!payloadKeys) payloadKeysFrom({ ...env, ...marker });
+  // Email and webhook secrets: refused by the worker and the API too, said here first.
+  emailSettingsFrom({ ...env, ...marker });
+  notifyWebhookSecretFrom({ ...env, ...marker });
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 

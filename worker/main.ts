@@ -1,9 +1,10 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadLeadConfig } from '../config/load';
-import { applicationName, loadEnv, payloadKeysFrom, temporalConnectionOptions } from '../config/env';
+import { applicationName, emailSettingsFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, temporalConnectionOptions } from '../config/env';
 import { EncryptionCodec } from '../codec/payload-codec';
 import { createSql } from '../db/client';
 import { startNotifier } from './notifier';
+import { emailDelivery } from './email';
 import { createLeadWorker } from './worker';
 import { enrichmentProviderFrom } from '../activities/enrichment';
 
@@ -11,6 +12,8 @@ async function main() {
   const env = loadEnv();
   const config = loadLeadConfig(env.LEAD_CONFIG); // fail fast on a bad configuration, naming the key
   const codec = new EncryptionCodec(payloadKeysFrom(env));
+  const webhookSecret = notifyWebhookSecretFrom(env);
+  const emailSettings = emailSettingsFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
@@ -32,7 +35,23 @@ async function main() {
         'notifications are kept in the outbox as "skipped" (GET /notifications?status=skipped)',
     );
   }
-  const notifier = startNotifier({ sql, webhookUrl: env.NOTIFY_WEBHOOK_URL, deadAfter: config.notify.deadAfter, log: (line) => console.log(line) });
+  if (!emailSettings.smtpUrl) {
+    console.warn(
+      `worker: WARNING: ${emailSettings.disabledBecause}: no email is sent (cadence steps, re-engagement, alerts to reps); ` +
+        'they are kept in the outbox as "skipped" (README, "Email")',
+    );
+  }
+  const { smtpUrl, from, publicBaseUrl, unsubscribeSecret } = emailSettings;
+  const email = smtpUrl && unsubscribeSecret ? emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSecret }) : undefined;
+  const notifier = startNotifier({
+    sql,
+    webhookUrl: env.NOTIFY_WEBHOOK_URL,
+    webhookSecret,
+    email,
+    emailDisabledBecause: emailSettings.disabledBecause,
+    deadAfter: config.notify.deadAfter,
+    log: (line) => console.log(line),
+  });
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.
   await worker.run();
   await notifier.stop();

@@ -80,6 +80,8 @@ export interface ServiceOptions {
   taskQueue?: string;
   /** The API's port (default: any free one). */
   port?: number;
+  /** The API's key for unsubscribe links (default: none, links refused). */
+  unsubscribeSecret?: string;
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<ServiceUnderTest> {
@@ -94,7 +96,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const worker = await runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment });
   const policy = leadPolicy(config);
   const app = createApp(
-    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config, codec },
+    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config, codec, unsubscribeSecret: options.unsubscribeSecret },
     parseApiKeys(options.apiKeys),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
