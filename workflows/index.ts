@@ -1,1 +1,2 @@
 export { leadWorkflow } from './lead/workflow';
+export { scoringRolloutWorkflow } from './rollout/workflow';
