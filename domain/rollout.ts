@@ -66,6 +66,11 @@ function withRemaining(progress: RolloutProgress): RolloutProgress {
   return { ...progress, remaining: unsignaled + unanswered };
 }
 
+/** The count of leads to re-score, taken once the rollout has started. */
+export function counted(progress: RolloutProgress, total: number): RolloutProgress {
+  return withRemaining({ ...progress, total });
+}
+
 /** Leads signaled in a batch; those the signal could not reach (closed, no workflow) count as skipped. */
 export function tallySignaled(progress: RolloutProgress, signaled: number, unreachable: number): RolloutProgress {
   return withRemaining({ ...progress, signaled: progress.signaled + signaled, skipped: progress.skipped + unreachable, done: progress.done + unreachable });

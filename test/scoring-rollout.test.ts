@@ -167,7 +167,7 @@ describe('rolling a scoring model out to the open leads', () => {
     expect(id).toBe(`scoring-rollout-${published.body.version}`);
     await slowly(async () => expect((await progress(id)).signaled).toBeGreaterThanOrEqual(10), 60_000);
 
-    const cancelled = await service.request('POST', `/scoring-models/rollouts/${id}/cancel`, asMarketing);
+    const cancelled = await service.request('POST', `/scoring-models/rollouts/${id}/cancel`, { ...asMarketing, body: {} });
     expect(cancelled.status).toBe(202);
     const stopped = await slowly(async () => {
       const figures = await progress(id);
@@ -185,9 +185,9 @@ describe('rolling a scoring model out to the open leads', () => {
     expect((await progress(id)).signaled).toBe(stopped.signaled);
     expect([...rescores.values()].every((count) => count === 1)).toBe(true);
 
-    expect((await service.request('POST', `/scoring-models/rollouts/${id}/cancel`, asMarketing)).status).toBe(409);
+    expect((await service.request('POST', `/scoring-models/rollouts/${id}/cancel`, { ...asMarketing, body: {} })).status).toBe(409);
     // Only marketing publishes and cancels; ops reads.
-    expect((await service.request('POST', `/scoring-models/rollouts/${id}/cancel`, asOps)).status).toBe(403);
+    expect((await service.request('POST', `/scoring-models/rollouts/${id}/cancel`, { ...asOps, body: {} })).status).toBe(403);
   }, 300_000);
 
   it('answers 404 for an unknown rollout and 400 for an id that is not a rollout id (never a lead workflow)', async () => {

@@ -234,7 +234,7 @@ export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps
     .openapi(
       createRoute({ method: 'post', path: '/scoring-models/rollouts/{id}/cancel', tags: ['scoring models'], security, middleware: requireRole('marketing'),
         summary: 'Cancel a running rollout: no further lead is signaled; leads re-scored already keep their new score',
-        request: { params: rolloutIdParam },
+        request: { params: rolloutIdParam, body: { required: false, ...json(z.strictObject({}).meta({ description: 'nothing: send {}' })) } },
         responses: { 202: { description: 'cancellation requested; the progress shows `cancelled` once the rollout has stopped', ...json(rolloutSchema) }, ...errorResponses(400, 401, 403, 404, 409) } }),
       async (c) => {
         const found = await rollout(c.req.valid('param').id);

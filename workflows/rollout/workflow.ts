@@ -1,7 +1,7 @@
 import { condition, continueAsNew, getExternalWorkflowHandle, isCancellation, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 import { durationMs } from '../../domain/duration';
-import { finish, pagingDone, pauseAfterBatch, startProgress, tallyReport, tallySignaled, type RolloutProgress } from '../../domain/rollout';
+import { counted, finish, pagingDone, pauseAfterBatch, startProgress, tallyReport, tallySignaled, type RolloutProgress } from '../../domain/rollout';
 import type { ScoringModelRules } from '../../domain/scoring-model';
 import { rescoredSignal, rescoreSignal, rolloutProgressQuery } from '../definitions';
 
@@ -35,11 +35,11 @@ export async function scoringRolloutWorkflow(input: ScoringRolloutInput): Promis
   const { workflowId } = workflowInfo();
   const version = input.model.scoring.modelVersion;
   let after = input.carried?.after ?? null;
-  let progress =
-    input.carried?.progress ??
-    startProgress({ id: workflowId, version, leadsPerSecond: input.leadsPerSecond, startedAt: new Date().toISOString(), total: await data.countRolloutLeads({ version }) });
+  let progress = input.carried?.progress ?? startProgress({ id: workflowId, version, leadsPerSecond: input.leadsPerSecond, startedAt: new Date().toISOString(), total: 0 });
+  // Before the first await: the API may ask for the progress as soon as the rollout starts.
   setHandler(rolloutProgressQuery, () => progress);
   setHandler(rescoredSignal, (report) => void (progress = tallyReport(progress, report)));
+  if (!input.carried) progress = counted(progress, await data.countRolloutLeads({ version }));
 
   try {
     while (!progress.paged) {
