@@ -131,6 +131,13 @@ describe('rolling a scoring model out to the open leads', () => {
       salesReady: crossing.length,
     });
 
+    // The rate bound held: all but the last batch waited out their share of a second at 40 leads/s.
+    expect(Date.parse(done.finishedAt) - Date.parse(done.startedAt)).toBeGreaterThanOrEqual(((leadCount - 10) / 40) * 1000);
+    // Its history stayed bounded: the rollout continued as new, its figures carried over.
+    const description = await service.client.workflow.getHandle(id).describe();
+    expect(description.raw.workflowExecutionInfo?.firstRunId).toBeTruthy();
+    expect(description.runId).not.toBe(description.raw.workflowExecutionInfo?.firstRunId);
+
     // Exactly one score_changed naming version 2 per lead, although the rollout and its leads were replayed on a new worker.
     const rescores = await rescoresOf(2);
     expect([...rescores.keys()].sort()).toEqual([...leadIds].sort());
