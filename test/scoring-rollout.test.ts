@@ -131,6 +131,7 @@ describe('rolling a scoring model out to the open leads', () => {
       salesReady: crossing.length,
     });
 
+    console.log(`rollout: ${done.total} leads at ${done.leadsPerSecond}/s, worker restarted midway, in ${Date.parse(done.finishedAt) - Date.parse(done.startedAt)} ms`);
     // The rate bound held: all but the last batch waited out their share of a second at 40 leads/s.
     expect(Date.parse(done.finishedAt) - Date.parse(done.startedAt)).toBeGreaterThanOrEqual(((leadCount - 10) / 40) * 1000);
     // Its history stayed bounded: the rollout continued as new, its figures carried over.
@@ -195,7 +196,42 @@ describe('rolling a scoring model out to the open leads', () => {
     expect((await service.request('POST', `/scoring-models/rollouts/${id}/cancel`, { ...asMarketing, body: {} })).status).toBe(409);
     // Only marketing publishes and cancels; ops reads.
     expect((await service.request('POST', `/scoring-models/rollouts/${id}/cancel`, { ...asOps, body: {} })).status).toBe(403);
+
+    // Rolled out again: the leads re-scored by the cancelled rollout are not signaled twice, every other open lead is, once.
+    const again = await service.request('POST', `/scoring-models/${published.body.version}/rollouts`, { ...asMarketing, body: { leadsPerSecond: 1000 } });
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ id, href: `/scoring-models/rollouts/${id}` });
+    expect((await service.request('POST', `/scoring-models/${published.body.version}/rollouts`, { ...asMarketing, body: {} })).status).toBe(409);
+    const completed = await slowly(async () => {
+      const figures = await progress(id);
+      expect(figures.status).toBe('completed');
+      return figures;
+    }, 120_000);
+    console.log(`rollout again: ${completed.total} leads at ${completed.leadsPerSecond}/s in ${Date.parse(completed.finishedAt) - Date.parse(completed.startedAt)} ms`);
+    const open = leadIds.length + 1;
+    expect(completed).toMatchObject({ total: open - rescores.size, rescored: open - rescores.size, current: 0, skipped: 0, remaining: 0, bandChanges: 0, salesReady: 0 });
+    const all = await rescoresOf(published.body.version);
+    expect(all.size).toBe(open);
+    expect([...all.values()].every((count) => count === 1)).toBe(true);
   }, 300_000);
+
+  it('refuses a bad rollout request naming the field', async () => {
+    const before = (await service.request('GET', '/scoring-models', asOps)).body.models.length;
+    const badScope = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...v2, rollout: 'everyone' } });
+    expect(badScope.status).toBe(400);
+    expect(badScope.body.error.details.map((d: { path: string }) => d.path)).toContain('rollout');
+    const badRate = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...v2, rollout: 'open_leads', leadsPerSecond: 0 } });
+    expect(badRate.status).toBe(400);
+    expect(badRate.body.error.details.map((d: { path: string }) => d.path)).toContain('leadsPerSecond');
+    const rateAlone = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...v2, leadsPerSecond: 5 } });
+    expect(rateAlone.status).toBe(400);
+    expect(rateAlone.body.error.details.map((d: { path: string }) => d.path)).toContain('leadsPerSecond');
+    expect((await service.request('GET', '/scoring-models', asOps)).body.models.length).toBe(before);
+    expect((await service.request('POST', '/scoring-models/999/rollouts', { ...asMarketing, body: {} })).status).toBe(404);
+    const doc = await service.request('GET', '/openapi.json', { key: null });
+    for (const path of ['/scoring-models/{version}/rollouts', '/scoring-models/rollouts/{id}', '/scoring-models/rollouts/{id}/cancel']) expect(doc.body.paths).toHaveProperty([path]);
+    expect(doc.body.paths['/scoring-models'].post.requestBody.content['application/json'].schema.$ref).toMatch(/ScoringModelPublish$/);
+  });
 
   it('answers 404 for an unknown rollout and 400 for an id that is not a rollout id (never a lead workflow)', async () => {
     expect((await service.request('GET', '/scoring-models/rollouts/scoring-rollout-999', asOps)).status).toBe(404);

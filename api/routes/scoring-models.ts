@@ -115,6 +115,7 @@ const publishBodySchema = scoringModelBodySchema
     rollout: z.enum(['open_leads']).optional().meta({ description: '"open_leads": also re-score every open lead under the new version (a rollout workflow)' }),
     ...rolloutOptions,
   })
+  .refine((body) => body.leadsPerSecond === undefined || body.rollout !== undefined, { path: ['leadsPerSecond'], message: 'only with rollout "open_leads"' })
   .meta({ id: 'ScoringModelPublish' });
 const rolloutBodySchema = z.strictObject(rolloutOptions).meta({ id: 'ScoringModelRolloutInput' });
 
