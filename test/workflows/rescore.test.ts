@@ -57,6 +57,21 @@ describe('rolling a scoring model out to running leads', () => {
     expect(scoreEvents(steady).at(-1)).toMatchObject({ modelVersion: 2, score: 40 });
   });
 
+  it('counts a lead whose workflow is gone as skipped and completes without waiting for it', async () => {
+    const live = await tier.capture(subscriber());
+    const gone = await tier.capture(subscriber());
+    await tier.env.client.workflow.getHandle(gone).terminate('ended by hand');
+    const model = publishVersion2();
+    const progress = await tier.env.client.workflow.execute<typeof scoringRolloutWorkflow>('scoringRolloutWorkflow', {
+      workflowId: `scoring-rollout-${randomUUID()}`,
+      taskQueue: tier.taskQueue,
+      args: [{ model, leadsPerSecond: 10, batchSize: 10, reportWait: 'PT1H', maxEventsPerRun: 10_000 }],
+    });
+    expect(progress).toMatchObject({ status: 'completed', total: 2, signaled: 2, rescored: 1, skipped: 1, done: 2, remaining: 0, bandChanges: 0 });
+    expect(scoreEvents(live).at(-1)).toMatchObject({ modelVersion: 2 });
+    expect(scoreEvents(gone).every((event) => event.modelVersion === 1)).toBe(true);
+  });
+
   it('a lead captured after the publish scores by the newest version from its first capture', async () => {
     publishVersion2();
     const leadId = await tier.capture(downloader());
