@@ -7,10 +7,14 @@ import type { leadActivities } from './leads';
 /** Scoring models as data (issue 18): the model a new run scores by, and the paging of a rollout. */
 export function scoringModelActivities(sql: Sql, store: ScoringModelStore, leads: ReturnType<typeof leadActivities>) {
   return {
-    /** What a new run of a lead starts from: the lead as last saved (when `load`) and the newest published model, in one activity. */
-    async loadRunStart({ leadId, load }: { leadId: string; load: boolean }): Promise<{ lead: LeadRecord | null; model: ScoringModelRules }> {
+    /**
+     * What a new run of a lead starts from, in one activity: the lead as last saved (when `load`) and
+     * the newest published model, or null while that is version 1: the configuration's model, which
+     * the run has in its input policy already.
+     */
+    async loadRunStart({ leadId, load }: { leadId: string; load: boolean }): Promise<{ lead: LeadRecord | null; model: ScoringModelRules | null }> {
       const [lead, model] = await Promise.all([load ? leads.loadLead(leadId) : null, store.current()]);
-      return { lead, model: publishedRules(model) };
+      return { lead, model: model.version > 1 ? publishedRules(model) : null };
     },
 
     /** Open leads not on `version` yet, when a rollout starts (its progress counts down from it). */

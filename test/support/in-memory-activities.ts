@@ -6,7 +6,7 @@ import type { RouteRequest } from '../../activities/routing';
 import type { CadenceMigration, CadenceStep, CadenceVersion } from '../../domain/cadence';
 import { leadPolicy, type LeadConfig } from '../../domain/config';
 import { closedStatuses } from '../../domain/lead';
-import { configuredModel, modelRules, type ScoringModelBody, type ScoringModelRules } from '../../domain/scoring-model';
+import { modelRules, type ScoringModelBody, type ScoringModelRules } from '../../domain/scoring-model';
 import type { Assignment, LeadRecord, OutboxNotification, TimelineEvent } from '../../domain/lead-record';
 import type { Firmographics } from '../../domain/profile';
 import { matchTeam, pickRep, segmentOf, unavailability, type Segment } from '../../domain/routing';
@@ -257,7 +257,8 @@ export class InMemoryLeadStore {
     noop: async () => {},
     loadRunStart: async ({ leadId, load }: { leadId: string; load: boolean }) => {
       const lead = load ? this.leads.get(leadId) : undefined;
-      return { lead: lead ? copy(lead) : null, model: copy(this.scoringModels.at(-1) ?? modelRules(configuredModel(this.config), 1)) };
+      const model = this.scoringModels.at(-1);
+      return { lead: lead ? copy(lead) : null, model: model ? copy(model) : null };
     },
     countRolloutLeads: async ({ version }: { version: number }) => this.rolloutLeads(version).length,
     rolloutLeadsPage: async ({ version, after, limit }: { version: number; after: string | null; limit: number }) =>

@@ -84,9 +84,9 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     run.policy = await durable.currentPolicy();
   }
   if (!input.carried && patched(workflowPatches.scoringModelData)) {
-    // The newest published scoring model reaches a new run as data (issue 18), with its lead.
+    // The newest published scoring model reaches a new run as data (issue 18), with its lead; version 1 is the input's.
     const start = await run.loadRunStart(input.stored !== false);
-    run.useModel(start.model);
+    if (start.model) run.useModel(start.model);
     if (input.stored !== false) run.adopt(start.lead);
   } else if (!input.carried && input.stored !== false) {
     run.adopt(await (patched(workflowPatches.steadyStream) ? run.loadDurably() : run.io().loadLead(leadId)));
