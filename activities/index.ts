@@ -1,12 +1,15 @@
 import type { Sql } from '../db/client';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
 import { cadenceStore } from '../db/cadences';
+import { scoringModelStore } from '../db/scoring-models';
+import { configuredModel } from '../domain/scoring-model';
 import { cadenceActivities } from './cadences';
 import { enrichmentActivities, localProvider } from './enrichment';
 import type { EnrichmentProvider } from './enrichment';
 import { failingPermanentlyOnBadData } from './failures';
 import { leadActivities } from './leads';
 import { routingActivities } from './routing';
+import { scoringModelActivities } from './scoring-models';
 
 export interface ActivityDeps {
   sql: Sql;
@@ -20,8 +23,10 @@ export interface ActivityDeps {
  * `ReturnType<typeof createActivities>`. A permanent data error fails non-retryably (failures.ts).
  */
 export function createActivities({ sql, config, enrichment = localProvider() }: ActivityDeps) {
+  const leads = leadActivities(sql);
   return failingPermanentlyOnBadData({
-    ...leadActivities(sql),
+    ...leads,
+    ...scoringModelActivities(sql, scoringModelStore(sql, configuredModel(config)), leads),
     ...enrichmentActivities(enrichment),
     ...routingActivities(sql),
     ...cadenceActivities(cadenceStore(sql, config.cadences)),

@@ -61,6 +61,8 @@ export interface ServiceUnderTest {
   policy: LeadPolicy;
   /** Calls the API over HTTP with a development key (`capture-dev` unless another is given). */
   request(method: string, path: string, options?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Shuts the worker down (a crash as far as its workflows are concerned), then starts a new one on the same task queue; `meanwhile` runs in between. */
+  restartWorker(meanwhile?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -93,7 +95,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const config = resolveLeadConfig(options.config ?? {});
-  const worker = await runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment });
+  const startWorker = () => runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment });
+  let worker = await startWorker();
   const policy = leadPolicy(config);
   const app = createApp(
     { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config, codec, unsubscribeSecret: options.unsubscribeSecret },
@@ -125,6 +128,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
         // not JSON (e.g. the docs page)
       }
       return { status: response.status, body: parsed as any, headers: response.headers };
+    },
+    async restartWorker(meanwhile) {
+      await worker.stop();
+      await meanwhile?.();
+      worker = await startWorker();
     },
     async close() {
       await new Promise((resolve) => server.close(resolve));
