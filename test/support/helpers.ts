@@ -108,22 +108,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     taskQueue,
     baseUrl,
     policy,
-    async request(method, path, options = {}) {
-      const key = options.key === undefined ? 'capture-dev' : options.key;
-      const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}) };
-      let body: string | undefined = options.rawBody;
-      if (options.body !== undefined) body = JSON.stringify(options.body);
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(baseUrl + path, { method, headers: { ...headers, ...options.headers }, body });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON (e.g. the docs page)
-      }
-      return { status: response.status, body: parsed as any, headers: response.headers };
-    },
+    request: requestTo(baseUrl),
     async close() {
       await new Promise((resolve) => server.close(resolve));
       await worker.stop();
@@ -131,6 +116,26 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       await connection.close();
       await sql.end({ timeout: 5 });
     },
+  };
+}
+
+/** Calls an API at `baseUrl` over HTTP with a development key (`capture-dev` unless another is given, none for `null`). */
+export function requestTo(baseUrl: string): ServiceUnderTest['request'] {
+  return async (method, path, options = {}) => {
+    const key = options.key === undefined ? 'capture-dev' : options.key;
+    const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}) };
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(baseUrl + path, { method, headers: { ...headers, ...options.headers }, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON (e.g. the docs page)
+    }
+    return { status: response.status, body: parsed as any, headers: response.headers };
   };
 }
 
