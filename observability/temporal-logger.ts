@@ -3,8 +3,12 @@ import { errorFields, type Logger } from './logger';
 
 const levels: Record<TemporalLogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
 
-/** Metadata not worth a line's bytes: the task token is an opaque blob, the rest is on every worker line anyway. */
-const dropped = new Set(['taskToken', 'namespace', 'taskQueue']);
+/**
+ * Metadata never logged: `options` (the SDK's "Creating worker" line) holds the data converter
+ * and with it the payload codec's keys; the task token is an opaque blob; the rest is the same on
+ * every line of the process.
+ */
+const dropped = new Set(['options', 'taskToken', 'namespace', 'taskQueue']);
 
 /**
  * The SDK's logger (Runtime.install `logger`): the SDK's own lines, Core's forwarded ones, and the
