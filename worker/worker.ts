@@ -48,8 +48,9 @@ export function createLeadWorker({ connection, namespace, taskQueue, sql, config
     taskQueue,
     activities: createActivities({ sql, config, enrichment, eventsWritten: metrics?.eventsWritten }),
     interceptors: metrics ? { activity: [metrics.activityRetries] } : undefined,
-    shutdownGraceTime,
-    shutdownForceTime,
+    // Only when given: an explicit undefined would override the SDK's defaults and fail its validation.
+    ...(shutdownGraceTime === undefined ? {} : { shutdownGraceTime }),
+    ...(shutdownForceTime === undefined ? {} : { shutdownForceTime }),
     maxCachedWorkflows,
     // Codecs run in the worker's own process, outside the workflow sandbox.
     dataConverter: { payloadCodecs },
