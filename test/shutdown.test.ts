@@ -69,23 +69,28 @@ describe('graceful shutdown on SIGTERM', () => {
   });
 
   it('the worker lets the activity under way finish within the grace time, exits 0, and its work is kept, not done again', async () => {
+    // Enrichment at capture runs as a local activity inside a workflow task, which the SDK finishes on
+    // shutdown anyway; the re-enrichment after a failure runs as an ordinary activity from a timer,
+    // which only the grace time lets finish. So: fail the first call, and make the retry slow.
     const domain = `slow-${randomUUID().slice(0, 6)}.test`;
-    stub.on(domain, { kind: 'slow', delayMs: 4000, body: { companyName: 'Acme', employees: 250 } });
-    const enrichment = { provider: 'http', budget: 'PT15S', http: { url: stub.url, timeout: 'PT10S', retries: 0 } };
+    stub.on(domain, { kind: 'fail', status: 503 });
+    const enrichment = { provider: 'http', budget: 'PT15S', retryAfter: 'PT1S', http: { url: stub.url, timeout: 'PT10S', retries: 0 } };
     const stack = await startProcesses({ config: { enrichment }, env: { SHUTDOWN_GRACE_SECONDS: '20' } });
     let replacement: Awaited<ReturnType<typeof runWorker>> | undefined;
     try {
       const request = requestTo(stack.apiUrl);
       const captured = await request('POST', '/leads', { body: { email: `jane.${randomUUID().slice(0, 8)}@${domain}`, source: 'webinar' } });
       expect(captured.status).toBe(202);
-      // The vendor has the request: the enrichment activity is under way.
-      await eventually(() => expect(stub.countFor(domain)).toBe(1));
+      const lead = () => request('GET', `/leads/${captured.body.leadId}`, { key: 'ops-dev' });
+      await eventually(async () => expect((await lead()).body.enrichment).toBe('failed'));
+      stub.on(domain, { kind: 'slow', delayMs: 4000, body: { companyName: 'Acme', employees: 250 } });
+      // The vendor has the second request: the re-enrichment activity is under way.
+      await eventually(() => expect(stub.countFor(domain)).toBe(2));
 
       const signalled = Date.now();
       stack.worker.child.kill('SIGTERM');
       expect(await stack.worker.exited).toEqual({ code: 0, signal: null });
-      const tookMs = Date.now() - signalled;
-      expect(tookMs).toBeLessThan(20_000);
+      expect(Date.now() - signalled).toBeLessThan(20_000);
 
       // Another worker takes the lead over: the vendor's answer, taken before the first one stopped, is applied, and the vendor not asked again.
       replacement = await runWorker({
@@ -96,8 +101,8 @@ describe('graceful shutdown on SIGTERM', () => {
         codec: testCodec,
         enrichment: httpProvider(enrichment.http),
       });
-      await eventually(async () => expect((await request('GET', `/leads/${captured.body.leadId}`, { key: 'ops-dev' })).body).toMatchObject({ enrichment: 'enriched', company: 'Acme' }));
-      expect(stub.countFor(domain)).toBe(1);
+      await eventually(async () => expect((await lead()).body).toMatchObject({ enrichment: 'enriched', company: 'Acme' }));
+      expect(stub.countFor(domain)).toBe(2);
     } finally {
       await replacement?.stop();
       await stack.stop();
