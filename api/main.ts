@@ -68,6 +68,7 @@ async function main() {
 
 main().catch((error) => {
   if (log) log.fatal(errorFields(error), `api: ${error instanceof Error ? error.message : error}`);
+  // Failed before the logger was made (a bad environment, LOG_LEVEL included): plain stderr.
   else console.error(`api: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });

@@ -58,6 +58,9 @@ describe('structured logs of the API and the worker processes', () => {
     await stack.worker.line((l) => about(l) && l.activityType === 'saveAndRouteLead');
     await stack.worker.line((l) => about(l) && l.workflowType === 'leadWorkflow');
 
+    // No webhook configured: said once at start-up, as a warning (and lead_notify_webhook_configured is 0).
+    expect(stack.worker.lines.filter((l) => l.level === 'warn' && /NOTIFY_WEBHOOK_URL is not set/.test(l.msg))).toHaveLength(1);
+
     const lines = [...stack.api!.lines, ...stack.worker.lines];
     const { key } = testPayloadKeys.older;
     for (const line of lines) {

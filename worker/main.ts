@@ -90,6 +90,7 @@ async function main() {
 
 main().catch((error) => {
   if (log) log.fatal(errorFields(error), `worker: ${error instanceof Error ? error.message : error}`);
+  // Failed before the logger was made (a bad environment, LOG_LEVEL included): plain stderr.
   else console.error(`worker: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });
