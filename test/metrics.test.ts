@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, requestTo } from './support/helpers';
+import { postgresProxy } from './support/postgres-proxy';
 import { startProcesses } from './support/processes';
 
 /** A sample's value in a Prometheus text exposition (summed over the series matching every label given), or undefined when none is there. */
@@ -29,12 +30,16 @@ async function scrape(url: string) {
 const country = 'QO';
 const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
 let stack: Awaited<ReturnType<typeof startProcesses>>;
+let proxy: Awaited<ReturnType<typeof postgresProxy>>;
 
 beforeAll(async () => {
-  stack = await startProcesses({ config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  // Postgres through a proxy the last test cuts, as an outage would.
+  proxy = await postgresProxy();
+  stack = await startProcesses({ config: { qualification: { sqlAt: 40, mqlAt: 20 } }, env: { DATABASE_URL: proxy.url } });
 });
 afterAll(async () => {
   await stack?.stop();
+  await proxy?.close();
 });
 
 describe('Prometheus metrics of the API and the worker, through the real processes', () => {
@@ -101,5 +106,29 @@ describe('Prometheus metrics of the API and the worker, through the real process
     const response = await fetch(`${stack.workerUrl}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', checks: { worker: 'RUNNING', postgres: 'ok' } });
+  });
+
+  it('through a Postgres outage: /metrics still answers without the Postgres gauges, /healthz is 503, and the retried activities are counted', async () => {
+    const before = sample(await scrape(stack.workerUrl), 'lead_activity_retries_total') ?? 0;
+    await proxy.cut();
+    try {
+      const health = await fetch(`${stack.workerUrl}/healthz`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'unavailable', checks: { worker: 'RUNNING', postgres: expect.not.stringMatching(/^ok$/) } });
+      const during = await scrape(stack.workerUrl);
+      expect(sample(during, 'lead_leads')).toBeUndefined();
+      expect(sample(during, 'lead_outbox_notifications')).toBeUndefined();
+      // A capture goes on without Postgres; its workflow's data access fails and is retried.
+      const suffix = randomUUID().slice(0, 6);
+      const captured = await requestTo(stack.apiUrl)('POST', '/leads', { body: { email: `outage.${suffix}@prospect-${suffix}.com`, source: 'webinar' } });
+      expect(captured.status).toBe(202);
+      await eventually(async () => expect(sample(await scrape(stack.workerUrl), 'lead_activity_retries_total')).toBeGreaterThan(before));
+    } finally {
+      await proxy.restore();
+    }
+    await eventually(async () => {
+      expect(sample(await scrape(stack.workerUrl), 'lead_leads', { status: 'new' })).toBeGreaterThanOrEqual(0);
+      expect((await fetch(`${stack.workerUrl}/healthz`)).status).toBe(200);
+    });
   });
 });
