@@ -90,7 +90,7 @@ const fallbackLog = createLogger({ name: 'api', format: 'json' });
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ApiError) return errorResponse(c, error);
   if (isUnavailable(error)) {
-    requestLog(c).warn({ method: c.req.method, route: c.req.routePath, ...errorFields(error) }, 'api: a dependency is unavailable');
+    requestLog(c).warn({ method: c.req.method, route: c.req.routePath, ...errorFields(error) }, 'a dependency is unavailable');
     return errorResponse(c, new ApiError(503, 'unavailable', 'a service the API depends on is unavailable for now: retry shortly', undefined, { 'Retry-After': '5' }));
   }
   if (error instanceof HTTPException) {
@@ -100,6 +100,6 @@ export const onError: ErrorHandler = (error, c) => {
       new ApiError(error.status as ContentfulStatusCode, malformed ? 'malformed_json' : 'bad_request', malformed ? 'the request body is not valid JSON' : error.message),
     );
   }
-  requestLog(c).error({ method: c.req.method, route: c.req.routePath, ...errorFields(error), stack: error instanceof Error ? error.stack : undefined }, 'api: unhandled error');
+  requestLog(c).error({ method: c.req.method, route: c.req.routePath, ...errorFields(error), stack: error instanceof Error ? error.stack : undefined }, 'unhandled error');
   return errorResponse(c, new ApiError(500, 'internal_error', 'the server could not complete the request'));
 };

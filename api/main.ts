@@ -19,7 +19,7 @@ async function main() {
   const codec = new EncryptionCodec(payloadKeysFrom(env));
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   if (!env.API_KEYS) {
-    log.info('api: API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
+    log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
   }
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
   const connection = await Connection.connect(temporalConnectionOptions(env));
@@ -39,7 +39,7 @@ async function main() {
   );
   // Plain HTTP/1.1 (serve's default), whose connections can be cut at the end of the grace time.
   const server = serve({ fetch: app.fetch, port: env.PORT }, (info) => {
-    log?.info({ port: info.port }, `api: listening on http://localhost:${info.port}`);
+    log?.info({ port: info.port }, `listening on http://localhost:${info.port}`);
   });
 
   /**
@@ -48,9 +48,9 @@ async function main() {
    * Postgres and exits 0. Requests still open after the grace time are cut and the exit is 1.
    */
   const shutdown = (signal: string) => {
-    log?.info(`api: ${signal}: no new connections; finishing the requests under way (up to ${env.SHUTDOWN_GRACE_SECONDS} s)`);
+    log?.info(`${signal}: no new connections; finishing the requests under way (up to ${env.SHUTDOWN_GRACE_SECONDS} s)`);
     const cut = setTimeout(() => {
-      log?.error('api: requests still open after the grace time: exiting anyway');
+      log?.error('requests still open after the grace time: exiting anyway');
       (server as import('node:http').Server).closeAllConnections();
       process.exit(1);
     }, env.SHUTDOWN_GRACE_SECONDS * 1000);
@@ -58,7 +58,7 @@ async function main() {
       clearTimeout(cut);
       await connection.close();
       await sql.end({ timeout: 5 });
-      log?.info('api: stopped');
+      log?.info('stopped');
       process.exit(0);
     });
   };
@@ -67,7 +67,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  if (log) log.fatal(errorFields(error), `api: ${error instanceof Error ? error.message : error}`);
+  if (log) log.fatal(errorFields(error), `${error instanceof Error ? error.message : error}`);
   // Failed before the logger was made (a bad environment, LOG_LEVEL included): plain stderr.
   else console.error(`api: ${error instanceof Error ? error.message : error}`);
   process.exit(1);

@@ -50,7 +50,7 @@ export function startWorkerHttp({ port, worker, sql, registry, coreMetricsUrl, l
         ? fetch(coreMetricsUrl, { signal: AbortSignal.timeout(2000) }).then(
             (response) => (response.ok ? response.text() : ''),
             (error: unknown) => {
-              log.warn({ err: { message: String(error) } }, 'worker: the SDK metrics endpoint did not answer');
+              log.warn({ err: { message: String(error) } }, 'the SDK metrics endpoint did not answer');
               return '';
             },
           )

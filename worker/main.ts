@@ -34,7 +34,7 @@ async function main() {
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
   const metrics = createWorkerMetrics(sql, {
     webhookConfigured: Boolean(env.NOTIFY_WEBHOOK_URL),
-    onReadError: (error) => log?.warn(errorFields(error), 'worker: a metric could not be read from Postgres'),
+    onReadError: (error) => log?.warn(errorFields(error), 'a metric could not be read from Postgres'),
   });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const graceMs = env.SHUTDOWN_GRACE_SECONDS * 1000;
@@ -62,12 +62,12 @@ async function main() {
   });
   log.info(
     { taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE, httpPort: http.port },
-    `worker: polling task queue "${env.TEMPORAL_TASK_QUEUE}"; /metrics and /healthz on port ${http.port}`,
+    `polling task queue "${env.TEMPORAL_TASK_QUEUE}"; /metrics and /healthz on port ${http.port}`,
   );
   if (!env.NOTIFY_WEBHOOK_URL) {
     // Not an error (the embedded stack runs without one), but nobody is alerted: say so loudly (and lead_notify_webhook_configured is 0).
     log.warn(
-      'worker: NOTIFY_WEBHOOK_URL is not set: no rep, manager or ops alert is delivered; ' +
+      'NOTIFY_WEBHOOK_URL is not set: no rep, manager or ops alert is delivered; ' +
         'notifications are kept in the outbox as "skipped" (GET /notifications?status=skipped)',
     );
   }
@@ -78,18 +78,18 @@ async function main() {
     log: (line, fields) => log?.warn(fields ?? {}, line),
     onOutcome: (outcome) => metrics.deliveryOutcome(outcome),
   });
-  process.once('SIGTERM', () => log?.info(`worker: SIGTERM: draining (activities under way get up to ${env.SHUTDOWN_GRACE_SECONDS} s)`));
-  process.once('SIGINT', () => log?.info('worker: SIGINT: draining'));
+  process.once('SIGTERM', () => log?.info(`SIGTERM: draining (activities under way get up to ${env.SHUTDOWN_GRACE_SECONDS} s)`));
+  process.once('SIGINT', () => log?.info('SIGINT: draining'));
   await worker.run();
   await notifier.stop();
   await http.close();
   await connection.close();
   await sql.end({ timeout: 5 });
-  log.info('worker: stopped');
+  log.info('stopped');
 }
 
 main().catch((error) => {
-  if (log) log.fatal(errorFields(error), `worker: ${error instanceof Error ? error.message : error}`);
+  if (log) log.fatal(errorFields(error), `${error instanceof Error ? error.message : error}`);
   // Failed before the logger was made (a bad environment, LOG_LEVEL included): plain stderr.
   else console.error(`worker: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
