@@ -47,7 +47,11 @@ async function main() {
    * under way finish (a capture waits up to 15 s for its workflow), then closes Temporal and
    * Postgres and exits 0. Requests still open after the grace time are cut and the exit is 1.
    */
+  let stopping = false;
   const shutdown = (signal: string) => {
+    // Ctrl-C under `npm start` sends SIGINT to the group and npm start then SIGTERM: stop once.
+    if (stopping) return;
+    stopping = true;
     log?.info(`${signal}: no new connections; finishing the requests under way (up to ${env.SHUTDOWN_GRACE_SECONDS} s)`);
     const cut = setTimeout(() => {
       log?.error('requests still open after the grace time: exiting anyway');
