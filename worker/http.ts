@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { ping, type Sql } from '../db/client';
 import { check } from '../observability/check';
-import type { Logger } from '../observability/logger';
+import { errorFields, type Logger } from '../observability/logger';
 
 /** A port free on 127.0.0.1 now: where the SDK's own Prometheus exporter listens, behind our `/metrics`. */
 export function freePort(): Promise<number> {
@@ -50,7 +50,7 @@ export function startWorkerHttp({ port, worker, sql, registry, coreMetricsUrl, l
         ? fetch(coreMetricsUrl, { signal: AbortSignal.timeout(2000) }).then(
             (response) => (response.ok ? response.text() : ''),
             (error: unknown) => {
-              log.warn({ err: { message: String(error) } }, 'the SDK metrics endpoint did not answer');
+              log.warn(errorFields(error), 'the SDK metrics endpoint did not answer');
               return '';
             },
           )

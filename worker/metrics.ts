@@ -5,14 +5,11 @@ import { leadsByStatus, outboxState } from '../db/metrics';
 import { notificationStatuses } from '../db/outbox';
 import { leadStatuses } from '../domain/lead';
 import type { TimelineEvent } from '../domain/lead-record';
+import { within } from '../observability/check';
 import type { DeliveryOutcome } from './notifier';
 
 /** A gauge read from Postgres gives up after this long, so that a scrape never hangs on an outage. */
 const readTimeoutMs = 2000;
-
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  return Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms).unref())]);
-}
 
 /**
  * The worker's own metrics (README, "Operations"), in a prom-client registry of their own. Counters
