@@ -47,8 +47,8 @@ export function createLeadWorker({ connection, namespace, taskQueue, sql, config
     namespace,
     taskQueue,
     activities: createActivities({ sql, config, enrichment, eventsWritten: metrics?.eventsWritten }),
-    interceptors: metrics ? { activity: [metrics.activityRetries] } : undefined,
-    // Only when given: an explicit undefined would override the SDK's defaults and fail its validation.
+    // Only when given: an explicit undefined would override the SDK's defaults (and fails its validation for durations).
+    ...(metrics ? { interceptors: { activity: [metrics.activityRetries] } } : {}),
     ...(shutdownGraceTime === undefined ? {} : { shutdownGraceTime }),
     ...(shutdownForceTime === undefined ? {} : { shutdownForceTime }),
     maxCachedWorkflows,

@@ -14,7 +14,7 @@ import type { EnrichmentProvider } from '../../activities/enrichment';
 import { createSql, type Sql } from '../../db/client';
 import { migrate } from '../../db/migrate';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../../domain/config';
-import { createLeadWorker } from '../../worker/worker';
+import { createLeadWorker, type LeadWorkerOptions } from '../../worker/worker';
 import { testCodec } from './codec';
 import { leadStackOn, quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, type LeadStack } from './time-skipping';
 
@@ -157,10 +157,10 @@ export interface InProcessService extends Omit<LeadStack, 'worker'> {
 export async function serviceOn(
   env: TestWorkflowEnvironment,
   sql: Sql,
-  options: { name: string; config?: unknown; enrichment?: EnrichmentProvider },
+  options: { name: string; config?: unknown; enrichment?: EnrichmentProvider; metrics?: LeadWorkerOptions['metrics'] },
 ): Promise<InProcessService> {
   const config = resolveLeadConfig(options.config ?? {});
-  const { worker, ...stack } = await leadStackOn(env, { sql, config, name: options.name, codec: testCodec, enrichment: options.enrichment, workflowBundle: await workflowBundle() });
+  const { worker, ...stack } = await leadStackOn(env, { sql, config, name: options.name, codec: testCodec, enrichment: options.enrichment, metrics: options.metrics, workflowBundle: await workflowBundle() });
   return { ...stack, stop: running(worker) };
 }
 
@@ -198,7 +198,7 @@ export interface TimeSkippingSuite {
  * A test file's time-skipping server, its database (the run's, or one of its own) and the service on
  * them, set up before its tests and torn down after.
  */
-export function timeSkippingSuite(name: string, options: { config?: unknown; ownDatabase?: boolean } = {}): TimeSkippingSuite {
+export function timeSkippingSuite(name: string, options: { config?: unknown; ownDatabase?: boolean; metrics?: LeadWorkerOptions['metrics'] } = {}): TimeSkippingSuite {
   const testServices: InProcessService[] = [];
   const suite: TimeSkippingSuite = {
     started: [],
@@ -212,7 +212,7 @@ export function timeSkippingSuite(name: string, options: { config?: unknown; own
   beforeAll(async () => {
     suite.env = await startTimeSkipping();
     suite.sql = createSql(options.ownDatabase ? await freshDatabase(name) : inject('databaseUrl'), { max: 3 });
-    suite.service = await serviceOn(suite.env, suite.sql, { name, config: options.config });
+    suite.service = await serviceOn(suite.env, suite.sql, { name, config: options.config, metrics: options.metrics });
   });
   afterEach(async () => {
     // Ended while their workers still run: a workflow task left waiting for a stopped worker would never finish.
