@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPayloadKeys } from './support/codec';
 import { eventually, requestTo } from './support/helpers';
@@ -8,17 +10,25 @@ import { startProcesses, type LogLine } from './support/processes';
 const country = 'QP';
 const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
 let stack: Awaited<ReturnType<typeof startProcesses>>;
+// A Slack-style webhook (its token is in the path) that refuses every delivery, quoting the path back as receivers do.
+const hookToken = `T0${randomUUID().slice(0, 6)}/B0${randomUUID().slice(0, 6)}/${randomUUID().replaceAll('-', '')}`;
+let hook: Server;
 
 beforeAll(async () => {
+  hook = createServer((request, response) => response.writeHead(500).end(`no such hook: ${request.url}`));
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+  const webhookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/services/${hookToken}`;
   // Debug: the SDK's own lines about each workflow task and activity are logged too.
-  stack = await startProcesses({ config: { qualification: { sqlAt: 40, mqlAt: 20 } }, env: { LOG_LEVEL: 'debug' } });
+  stack = await startProcesses({ config: { qualification: { sqlAt: 40, mqlAt: 20 } }, env: { LOG_LEVEL: 'debug', NOTIFY_WEBHOOK_URL: webhookUrl } });
 });
 afterAll(async () => {
   await stack?.stop();
+  hook?.closeAllConnections();
+  await new Promise((resolve) => hook?.close(resolve));
 });
 
 describe('structured logs of the API and the worker processes', () => {
-  it('are JSON lines: a request id on every API line, the lead id on every worker line about a lead, and no personal data', async () => {
+  it('are JSON lines: a request id on every API line, the lead id on every worker line about a lead, no personal data and no secret', async () => {
     const request = requestTo(stack.apiUrl);
     const suffix = randomUUID().slice(0, 8);
     const email = `jane.logs.${suffix}@prospect-${suffix}.com`;
@@ -58,8 +68,11 @@ describe('structured logs of the API and the worker processes', () => {
     await stack.worker.line((l) => about(l) && l.activityType === 'saveAndRouteLead');
     await stack.worker.line((l) => about(l) && l.workflowType === 'leadWorkflow');
 
-    // No webhook configured: said once at start-up, as a warning (and lead_notify_webhook_configured is 0).
-    expect(stack.worker.lines.filter((l) => l.level === 'warn' && /NOTIFY_WEBHOOK_URL is not set/.test(l.msg))).toHaveLength(1);
+    // The assignment alert fails: logged as a warning about the lead, the webhook's token scrubbed from the receiver's answer.
+    const failed = await stack.worker.line((l) => about(l) && /notifier: delivery of .* failed/.test(l.msg ?? ''));
+    expect(failed).toMatchObject({ level: 'warn' });
+    expect(failed.msg).toContain('webhook answered 500');
+    expect(failed.msg).toContain('<webhook URL>');
 
     const lines = [...stack.api!.lines, ...stack.worker.lines];
     const { key } = testPayloadKeys.older;
@@ -68,7 +81,8 @@ describe('structured logs of the API and the worker processes', () => {
       expect(line, line.raw).toMatchObject({ level: expect.any(String), time: expect.any(String), name: expect.stringMatching(/^(api|worker)$/) });
       // No personal data anywhere: not the lead's address, name or phone, nor the rep's address.
       for (const personal of [email, 'Janelogs', '555 0100', repEmail, email.split('@')[0]!]) expect(line.raw).not.toContain(personal);
-      // Nor the payload key, in any form (the SDK's "Creating worker" line would show the worker's whole options).
+      // Nor the webhook's token (a credential), nor the payload key in any form (the SDK's "Creating worker" line would show the worker's whole options).
+      expect(line.raw).not.toContain(hookToken.split('/').at(-1));
       expect(line.raw).not.toContain(key.toString('base64'));
       expect(line.raw).not.toContain(JSON.stringify([...key]).slice(1, 40));
     }

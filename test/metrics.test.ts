@@ -73,7 +73,9 @@ describe('Prometheus metrics of the API and the worker, through the real process
     expect(sample(worker, 'lead_leads', { status: 'accepted' })).toBeGreaterThanOrEqual(1);
     expect(sample(worker, 'lead_outbox_notifications', { status: 'skipped' })).toBeGreaterThanOrEqual(1);
     expect(sample(worker, 'lead_outbox_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(0);
+    // No webhook: a metric, and a warning once at start-up.
     expect(sample(worker, 'lead_notify_webhook_configured')).toBe(0);
+    expect(stack.worker.lines.filter((l) => l.level === 'warn' && /NOTIFY_WEBHOOK_URL is not set/.test(l.msg))).toHaveLength(1);
     // Accepted seconds after assignment: in the lowest bucket (one minute).
     expect(sample(worker, 'lead_speed_to_lead_seconds_bucket', { le: '60' })! - (sample(workerBefore, 'lead_speed_to_lead_seconds_bucket', { le: '60' }) ?? 0)).toBe(1);
     for (const name of ['lead_sla_reminders_total', 'lead_sla_breaches_total', 'lead_sla_escalations_total', 'lead_rejected_inputs_total', 'lead_activity_retries_total']) {
