@@ -2,8 +2,6 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-# procps: pgrep for the worker's health check.
-RUN apt-get update && apt-get install -y --no-install-recommends procps && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY tsconfig.json ./
@@ -15,5 +13,7 @@ COPY activities ./activities
 COPY worker ./worker
 COPY api ./api
 COPY stack ./stack
+COPY observability ./observability
+COPY codec ./codec
 USER node
 CMD ["npm", "run", "api"]

@@ -23,6 +23,9 @@ import { sourceRoutes } from './routes/sources';
 import { hookRoutes } from './routes/hooks';
 import { templateRoutes } from './routes/templates';
 import { unsubscribeRoutes } from './routes/unsubscribe';
+import { metricsRoutes } from './routes/metrics';
+import { httpMetrics, requestLogging } from './request-log';
+import { createLogger } from '../observability/logger';
 
 export const maxBodyBytes = 64 * 1024;
 /** The Web UI sends every payload of a history page at once; Temporal's own limit is 2 MB a payload. */
@@ -55,6 +58,10 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.onError(onError);
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 
+  // First, so that every answer (errors included) is logged with its request id and measured.
+  const metrics = httpMetrics();
+  app.use('*', ...requestLogging(deps.log ?? createLogger({ name: 'api', level: 'warn', format: 'json' })), metrics.registerMetrics);
+  app.route('/', metricsRoutes(metrics.registry));
   app.route('/', healthRoutes(deps));
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

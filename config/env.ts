@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { PayloadKey } from '../codec/payload-codec';
+import { logLevels } from '../observability/logger';
 
 /** Unset and empty are the same (`FOO= npm start`). */
 const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema);
@@ -96,6 +97,13 @@ const envSchema = z.object({
   /** `npm start`'s SQLite file and embedded Postgres; unset: `.data` in the repo. */
   LEAD_DATA_DIR: unsetIfEmpty(z.string().optional()),
   EMBEDDED_PG_PORT: unsetIfEmpty(port.default(54320)),
+  /** Operations (README, "Operations"): the least level logged, and JSON lines or human-readable (unset: human-readable in a terminal). */
+  LOG_LEVEL: unsetIfEmpty(z.enum(logLevels).default('info')),
+  LOG_FORMAT: unsetIfEmpty(z.enum(['json', 'pretty']).optional()),
+  /** The worker's own HTTP port: `/metrics` and `/healthz` (0: any free port). */
+  WORKER_HTTP_PORT: unsetIfEmpty(port.default(3001)),
+  /** On SIGTERM, how long the worker lets running activities finish and the API its open requests, before they exit anyway. */
+  SHUTDOWN_GRACE_SECONDS: unsetIfEmpty(positiveInt.default(30)),
   /** Set by npm to the script being run (`start`, `worker`, `api`, …): the Postgres application name. */
   npm_lifecycle_event: z.string().optional(),
   ...engineEnvSchema.shape,

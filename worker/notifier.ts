@@ -21,7 +21,8 @@ export interface NotifierOptions {
   deadAfter: string;
   pollMs?: number;
   batchSize?: number;
-  log?: (line: string) => void;
+  /** Where failures are told; `leadId` is the entry's lead, for the worker's log lines. */
+  log?: (line: string, fields?: { leadId?: string }) => void;
   /** Called once per attempt: the hook for delivery metrics (counters by outcome). */
   onOutcome?: (outcome: DeliveryOutcome, entry: OutboxEntry) => void;
 }
@@ -114,9 +115,12 @@ export function startNotifier(options: NotifierOptions) {
       const message = scrub(reason);
       const status = await markFailed(sql, n.id, { error: message, permanent, retryInSeconds: backoffSeconds(n.attempts), deadAfterSeconds });
       onOutcome(status === 'dead' ? 'dead' : 'retrying', n);
-      log(status === 'dead'
-        ? `notifier: ${n.dedupe_key} dead-lettered after ${n.attempts} attempt(s): ${message}`
-        : `notifier: delivery of ${n.dedupe_key} failed (attempt ${n.attempts}): ${message}`);
+      log(
+        status === 'dead'
+          ? `notifier: ${n.dedupe_key} dead-lettered after ${n.attempts} attempt(s): ${message}`
+          : `notifier: delivery of ${n.dedupe_key} failed (attempt ${n.attempts}): ${message}`,
+        n.lead_id ? { leadId: n.lead_id } : {},
+      );
     }
   }
 
