@@ -7,8 +7,6 @@
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-# procps: pgrep for the worker's health check.
-RUN apt-get update && apt-get install -y --no-install-recommends procps && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # No install scripts: esbuild and @swc/core take their binaries from optional packages; nothing else needs one.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
@@ -22,6 +20,8 @@ COPY activities ./activities
 COPY worker ./worker
 COPY api ./api
 COPY stack ./stack
+COPY observability ./observability
+COPY codec ./codec
 USER node
 # Node directly, not through npm, so that `docker stop`'s SIGTERM reaches the service and it shuts down gracefully.
 CMD ["node", "--import", "tsx", "api/main.ts"]

@@ -97,6 +97,8 @@ async function main() {
     TEMPORAL_ADDRESS: temporal.address,
     LEAD_CONFIG: configFile,
     PORT: String(apiPort),
+    // Any free port for the worker's /metrics and /healthz: the bench may run beside `npm start`.
+    WORKER_HTTP_PORT: '0',
     LEAD_PAYLOAD_KEYS: `${payloadKey.id}:${payloadKey.key.toString('base64')}`,
   };
   const quiet: ['ignore', 'ignore', 'inherit'] = ['ignore', 'ignore', 'inherit'];
