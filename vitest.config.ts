@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'domain/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'domain/**/*.test.ts', 'capture/**/*.test.ts'],
+    // The production topology has its own run: `npm run test:cluster` (vitest.cluster.config.ts).
+    exclude: [...configDefaults.exclude, 'test/cluster/**'],
     // One Temporal dev server and one Postgres for the whole run; each file connects to them.
     globalSetup: ['test/global-setup.ts'],
     // Workflow bundling and the time-skipping JVM take seconds on 2 cores.

@@ -1,29 +1,36 @@
 import type { Sql } from '../db/client';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
 import { cadenceStore } from '../db/cadences';
+import { scoringModelStore } from '../db/scoring-models';
+import { configuredModel } from '../domain/scoring-model';
 import { cadenceActivities } from './cadences';
 import { enrichmentActivities, localProvider } from './enrichment';
 import type { EnrichmentProvider } from './enrichment';
 import { failingPermanentlyOnBadData } from './failures';
-import { leadActivities } from './leads';
+import { leadActivities, type EventsWritten } from './leads';
 import { routingActivities } from './routing';
+import { scoringModelActivities } from './scoring-models';
 
 export interface ActivityDeps {
   sql: Sql;
   /** The worker's validated configuration: default cadences, and the policy for leads that started on an older one. */
   config: LeadConfig;
   enrichment?: EnrichmentProvider;
+  /** Told each timeline event once it is first stored: the worker's lead metrics. */
+  eventsWritten?: EventsWritten;
 }
 
 /**
  * All activities, bound to their dependencies. Workflows type their proxies with
  * `ReturnType<typeof createActivities>`. A permanent data error fails non-retryably (failures.ts).
  */
-export function createActivities({ sql, config, enrichment = localProvider() }: ActivityDeps) {
+export function createActivities({ sql, config, enrichment = localProvider(), eventsWritten }: ActivityDeps) {
+  const leads = leadActivities(sql, eventsWritten);
   return failingPermanentlyOnBadData({
-    ...leadActivities(sql),
+    ...leads,
+    ...scoringModelActivities(sql, scoringModelStore(sql, configuredModel(config)), leads),
     ...enrichmentActivities(enrichment),
-    ...routingActivities(sql),
+    ...routingActivities(sql, eventsWritten),
     ...cadenceActivities(cadenceStore(sql, config.cadences)),
     /** The policy this worker runs by, for a lead whose input predates a policy field. */
     async currentPolicy(): Promise<LeadPolicy> {

@@ -1,10 +1,13 @@
 import type { Sql } from '../db/client';
 import { findLead, writeLead, type LeadSave } from '../db/leads';
 import { enqueueNotifications } from '../db/outbox';
-import type { LeadRecord, OutboxNotification } from '../domain/lead-record';
+import type { LeadRecord, OutboxNotification, TimelineEvent } from '../domain/lead-record';
+
+/** Told the timeline events a save wrote for the first time, once committed (the worker's metrics). */
+export type EventsWritten = (events: TimelineEvent[]) => void;
 
 /** Data access for leads and their timelines. Every write is idempotent on (lead id, event key). */
-export function leadActivities(sql: Sql) {
+export function leadActivities(sql: Sql, eventsWritten: EventsWritten = () => {}) {
   return {
     /**
      * The lead as last saved, or null for a person never captured: a new run starts from it
@@ -21,7 +24,7 @@ export function leadActivities(sql: Sql) {
      * cause (the outbox), in one transaction.
      */
     async saveLead(save: LeadSave): Promise<void> {
-      await sql.begin((tx) => writeLead(tx, save));
+      eventsWritten(await sql.begin((tx) => writeLead(tx, save)));
     },
 
     /** An alert about a lead that may have no row to save it with (its first capture was refused). */

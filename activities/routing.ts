@@ -7,6 +7,7 @@ import { matchTeam, pickRep, segmentOf, unavailability } from '../domain/routing
 import { emailDomainOf } from '../domain/scoring';
 import type { Assignment } from '../domain/lead-record';
 import { slaTerms, withinBusinessHours } from '../domain/sla';
+import type { EventsWritten } from './leads';
 
 export interface RouteRequest {
   leadId: string;
@@ -24,7 +25,7 @@ export interface RouteRequest {
 const availability = (rep: RoutableRep) => ({ active: rep.active, outOfOfficeUntil: rep.out_of_office_until, openLeads: rep.open_leads, capacity: rep.capacity });
 
 /** Routing in Postgres (DESIGN.md, "Routing"): account owner, then territory and segment, then weighted round robin. */
-export function routingActivities(sql: Sql) {
+export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () => {}) {
   /** Round robin within a team (locked), or undefined when nobody there is eligible. */
   async function roundRobin(tx: Tx, team: TeamRow, exclude: string[], now: Date) {
     const reps = await lockReps(tx, { teamId: team.id });
@@ -112,10 +113,12 @@ export function routingActivities(sql: Sql) {
 
     /** Saves a lead that just became sales-ready and routes it, in one transaction (one round trip fewer at capture). */
     async saveAndRouteLead({ save, route: request }: { save: LeadSave; route: RouteRequest }): Promise<Assignment> {
-      return sql.begin(async (tx) => {
-        await writeLead(tx, save);
-        return route(tx, request);
+      const { written, assignment } = await sql.begin(async (tx) => {
+        const written = await writeLead(tx, save);
+        return { written, assignment: await route(tx, request) };
       });
+      eventsWritten(written);
+      return assignment;
     },
 
     /** Gives the lead to a named rep (ops reassignment, escalation to the team manager), whatever the rep's load. */

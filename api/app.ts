@@ -21,6 +21,13 @@ import { codecGuard, codecRoutes } from './routes/codec';
 import { privacyRoutes } from './routes/privacy';
 import { reportRoutes } from './routes/reports';
 import { dashboardRoutes } from './routes/dashboard';
+import { sourceRoutes } from './routes/sources';
+import { hookRoutes } from './routes/hooks';
+import { templateRoutes } from './routes/templates';
+import { unsubscribeRoutes } from './routes/unsubscribe';
+import { metricsRoutes } from './routes/metrics';
+import { httpMetrics, requestLogging } from './request-log';
+import { createLogger } from '../observability/logger';
 
 export const maxBodyBytes = 64 * 1024;
 /** The Web UI sends every payload of a history page at once; Temporal's own limit is 2 MB a payload. */
@@ -53,6 +60,10 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.onError(onError);
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 
+  // First, so that every answer (errors included) is logged with its request id and measured.
+  const metrics = httpMetrics();
+  app.use('*', ...requestLogging(deps.log ?? createLogger({ name: 'api', level: 'warn', format: 'json' })), metrics.registerMetrics);
+  app.route('/', metricsRoutes(metrics.registry));
   app.route('/', healthRoutes(deps));
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -72,10 +83,16 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
-  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*', '/scoring-models/*', '/reports/*']) {
+  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*', '/scoring-models/*', '/sources/*', '/templates/*', '/reports/*']) {
     app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }), requireJson, auth, rateLimit, idempotency(deps.sql, deps.config.idempotency));
   }
   app.use('/codec/*', ...codecGuard(deps.temporalUiUrl, apiKeys, auth), bodyLimit({ maxSize: maxCodecBodyBytes, onError: tooLarge(maxCodecBodyBytes) }), requireJson);
+  // Form tools' webhooks: no API key (the vendor's signature authenticates), any content type.
+  app.use('/hooks/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
+  // Mail clients post RFC 8058's form body without any key: no JSON-only rule, no API key here.
+  app.use('/unsubscribe/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge(4 * 1024) }));
+  app.route('/', unsubscribeRoutes(deps));
+  app.route('/', templateRoutes(deps));
   app.route('/', codecRoutes(deps));
   app.route('/', leadRoutes(deps));
   app.route('/', privacyRoutes(deps));
@@ -86,5 +103,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.route('/', scoringModelRoutes(deps));
   app.route('/', notificationRoutes(deps));
   app.route('/', reportRoutes(deps));
+  app.route('/', sourceRoutes(deps));
+  app.route('/', hookRoutes(deps));
   return app;
 }

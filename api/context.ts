@@ -3,6 +3,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { RateLimitInfo } from 'hono-rate-limiter';
 import type { LeadConfig } from '../domain/config';
 import type { Sql } from '../db/client';
+import type { Logger } from '../observability/logger';
 import type { AuthEnv } from './auth';
 
 /** What the route modules need; built once by `api/main.ts` (or a test). */
@@ -16,6 +17,10 @@ export interface ApiDeps {
   config: LeadConfig;
   /** The payload codec of `temporal` (codec/payload-codec.ts), served to the Temporal UI at `/codec`. */
   codec: PayloadCodec;
+  /** HMAC key of unsubscribe links (`emailSettingsFrom`); without it `/unsubscribe/{token}` refuses every link. */
+  unsubscribeSecret?: string;
+  /** The process's logger (observability/logger.ts); default: JSON lines at info on stdout. */
+  log?: Logger;
 }
 
 export type AppEnv = {
@@ -24,5 +29,8 @@ export type AppEnv = {
     idempotencyKey?: string;
     /** Set by the capture rate limit (hono-rate-limiter). */
     rateLimit?: RateLimitInfo;
+    /** Set by `requestLogging`: the request id (`hono/request-id`) and the logger that puts it on every line. */
+    requestId: string;
+    log: Logger;
   };
 };

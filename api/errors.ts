@@ -4,6 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { ZodError } from 'zod';
+import { createLogger, errorFields, type Logger } from '../observability/logger';
 
 /** The error body of every 4xx/5xx (API.md, "Conventions"). */
 export const errorSchema = z
@@ -81,12 +82,15 @@ export function isUnavailable(error: unknown): boolean {
   return error instanceof ServiceError && grpcRetryable.includes((error.cause as { code?: number } | undefined)?.code ?? 0);
 }
 
-/** Renders every error as JSON; never a stack trace. */
+/** The request's logger (`requestLogging`), or a fallback for an app built without it. */
+const requestLog = (c: Context): Logger => (c.var as { log?: Logger }).log ?? fallbackLog;
+const fallbackLog = createLogger({ name: 'api', format: 'json' });
+
+/** Renders every error as JSON; never a stack trace (that goes to the log). */
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ApiError) return errorResponse(c, error);
   if (isUnavailable(error)) {
-    const cause = (error as Error).cause instanceof Error ? `: ${((error as Error).cause as Error).message}` : '';
-    console.error(`api: a dependency is unavailable on ${c.req.method} ${c.req.path}: ${(error as Error).message}${cause}`);
+    requestLog(c).warn({ method: c.req.method, route: c.req.routePath, ...errorFields(error) }, 'a dependency is unavailable');
     return errorResponse(c, new ApiError(503, 'unavailable', 'a service the API depends on is unavailable for now: retry shortly', undefined, { 'Retry-After': '5' }));
   }
   if (error instanceof HTTPException) {
@@ -96,6 +100,6 @@ export const onError: ErrorHandler = (error, c) => {
       new ApiError(error.status as ContentfulStatusCode, malformed ? 'malformed_json' : 'bad_request', malformed ? 'the request body is not valid JSON' : error.message),
     );
   }
-  console.error(`api: unhandled error on ${c.req.method} ${c.req.path}:`, error);
+  requestLog(c).error({ method: c.req.method, route: c.req.routePath, ...errorFields(error), stack: error instanceof Error ? error.stack : undefined }, 'unhandled error');
   return errorResponse(c, new ApiError(500, 'internal_error', 'the server could not complete the request'));
 };

@@ -16,10 +16,10 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 export const requestHash = (method: string, path: string, body: string) => sha256(`${method} ${path}\n${body}`);
 
 /**
- * Fields of an answer that carry a credential (a rep's new API key): never stored, so a replay
+ * Fields of an answer that carry a credential (a rep's new API key, a capture source's secret): never stored, so a replay
  * answers them `null`, with `<field>Omitted: true` saying the value was not kept.
  */
-const secretFields = ['apiKey'] as const;
+const secretFields = ['apiKey', 'secret', 'verifyToken'] as const;
 
 function withoutSecrets(body: unknown): unknown {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;

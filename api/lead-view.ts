@@ -13,7 +13,7 @@ import type { Principal } from './auth';
 import { keysetCursor } from './cursor';
 import { ApiError } from './errors';
 
-const leadIdPattern = /^lead-[0-9a-f]{24}$/;
+export const leadIdPattern = /^lead-[0-9a-f]{24}$/;
 /** A lead id in a path: `lead-` and 24 hex digits. */
 export const leadIdParam = z.object({
   id: z

@@ -1,21 +1,26 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { applicationName, loadEnv, payloadKeysFrom, realKeysRequiredBecause, temporalConnectionOptions, temporalUiUrl } from '../config/env';
+import { applicationName, emailSettingsFrom, loadEnv, payloadKeysFrom, realKeysRequiredBecause, temporalConnectionOptions, temporalUiUrl } from '../config/env';
 import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec';
 import { loadLeadConfig } from '../config/load';
 import { createSql } from '../db/client';
 import { createApp } from './app';
 import { parseApiKeys } from './auth';
+import { createLogger, errorFields, type Logger } from '../observability/logger';
+
+let log: Logger | undefined;
 
 async function main() {
   const env = loadEnv();
+  log = createLogger({ name: 'api', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
   const config = loadLeadConfig(env.LEAD_CONFIG);
   // Before DATABASE_URL: a production deployment missing both should hear about the keys first.
   const apiKeys = parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause(env) });
   const codec = new EncryptionCodec(payloadKeysFrom(env));
+  const { unsubscribeSecret } = emailSettingsFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   if (!env.API_KEYS) {
-    console.log('api: API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
+    log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
   }
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
   const connection = await Connection.connect(temporalConnectionOptions(env));
@@ -29,25 +34,47 @@ async function main() {
       temporalUiUrl: temporalUiUrl(env),
       config,
       codec,
+      unsubscribeSecret,
+      log,
     },
     apiKeys,
   );
+  // Plain HTTP/1.1 (serve's default), whose connections can be cut at the end of the grace time.
   const server = serve({ fetch: app.fetch, port: env.PORT }, (info) => {
-    console.log(`api: listening on http://localhost:${info.port}`);
+    log?.info({ port: info.port }, `listening on http://localhost:${info.port}`);
   });
 
-  const shutdown = () => {
+  /**
+   * Stops accepting at once (close() also drops idle keep-alive connections), lets the requests
+   * under way finish (a capture waits up to 15 s for its workflow), then closes Temporal and
+   * Postgres and exits 0. Requests still open after the grace time are cut and the exit is 1.
+   */
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    // Ctrl-C under `npm start` sends SIGINT to the group and npm start then SIGTERM: stop once.
+    if (stopping) return;
+    stopping = true;
+    log?.info(`${signal}: no new connections; finishing the requests under way (up to ${env.SHUTDOWN_GRACE_SECONDS} s)`);
+    const cut = setTimeout(() => {
+      log?.error('requests still open after the grace time: exiting anyway');
+      (server as import('node:http').Server).closeAllConnections();
+      process.exit(1);
+    }, env.SHUTDOWN_GRACE_SECONDS * 1000);
     server.close(async () => {
+      clearTimeout(cut);
       await connection.close();
       await sql.end({ timeout: 5 });
+      log?.info('stopped');
       process.exit(0);
     });
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 main().catch((error) => {
-  console.error(`api: ${error instanceof Error ? error.message : error}`);
+  if (log) log.fatal(errorFields(error), `${error instanceof Error ? error.message : error}`);
+  // Failed before the logger was made (a bad environment, LOG_LEVEL included): plain stderr.
+  else console.error(`api: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });

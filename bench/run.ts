@@ -20,6 +20,7 @@ import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec
 import { developmentPayloadKeyPrefix, parseEnv, positiveInt } from '../config/env';
 import { createSql } from '../db/client';
 import { migrate } from '../db/migrate';
+import { pollers, startClusterEngine } from '../stack/cluster';
 import { startEmbeddedPostgres } from '../stack/postgres';
 import { spawnService } from '../stack/processes';
 import { startDevServer } from '../stack/temporal';
@@ -40,6 +41,8 @@ const benchEnv = parseEnv(
     BENCH_SCALE_LEADS: positiveInt.default(100_000),
     // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker.
     BENCH_WORKER_NODE_OPTIONS: z.string().optional(),
+    // 1 (or `npm run bench -- --cluster`): the Temporal server on Postgres of `npm run start:cluster` instead of the dev server.
+    BENCH_CLUSTER: z.enum(['0', '1']).optional(),
   }),
 );
 const options = {
@@ -50,6 +53,8 @@ const options = {
   throughputLeads: benchEnv.BENCH_THROUGHPUT_LEADS,
   longRunMonths: benchEnv.BENCH_LONG_RUN_MONTHS,
 };
+const onCluster = benchEnv.BENCH_CLUSTER === '1' || process.argv.includes('--cluster');
+const topology = onCluster ? 'Temporal server 1.29.1 on Postgres (npm run start:cluster)' : 'embedded dev stack';
 const timerSample = Math.min(200, Math.max(10, Math.round(options.timers / 50)));
 const log = (line: string) => console.log(`bench: ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,11 +77,13 @@ async function main() {
   writeFileSync(configFile, JSON.stringify(benchConfig));
   const children: ChildProcess[] = [];
 
-  log('starting Temporal dev server and Postgres…');
-  const [temporal, postgres] = await Promise.all([
-    startDevServer({ dbFilename: join(dataDir, 'temporal.db'), log }),
-    startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: await getPort(), database: 'leads' }),
-  ]);
+  log(`starting ${topology}…`);
+  const [temporal, postgres] = onCluster
+    ? await startClusterEngine(dataDir, log)
+    : await Promise.all([
+        startDevServer({ dbFilename: join(dataDir, 'temporal.db'), log }),
+        startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: await getPort(), database: 'leads' }),
+      ]);
   await migrate(postgres.url, () => {});
   const sql = createSql(postgres.url, { max: 10 });
   const apiPort = await getPort();
@@ -93,6 +100,8 @@ async function main() {
     TEMPORAL_ADDRESS: temporal.address,
     LEAD_CONFIG: configFile,
     PORT: String(apiPort),
+    // Any free port for the worker's /metrics and /healthz: the bench may run beside `npm start`.
+    WORKER_HTTP_PORT: '0',
     LEAD_PAYLOAD_KEYS: `${payloadKey.id}:${payloadKey.key.toString('base64')}`,
   };
   const quiet: ['ignore', 'ignore', 'inherit'] = ['ignore', 'ignore', 'inherit'];
@@ -116,9 +125,10 @@ async function main() {
   try {
     log('waiting for the worker and the API…');
     for (let i = 0; ; i++) {
-      const ready = await fetch(`${api}/readyz`).then((r) => r.ok, () => false);
+      // The worker too: under load it bundles its workflows for a while, and captures before that answer 503.
+      const ready = (await fetch(`${api}/readyz`).then((r) => r.ok, () => false)) && (await pollers(temporal.address, 'default', 'leads').catch(() => 0)) > 0;
       if (ready) break;
-      if (i > 240) throw new Error('the API did not become ready in 2 minutes');
+      if (i > 240) throw new Error('the worker and the API did not become ready in 2 minutes');
       await sleep(500);
     }
     const post = (path: string, body: unknown, key = 'capture-dev') =>
@@ -289,6 +299,7 @@ async function main() {
       at: new Date().toISOString(),
       machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       options,
+      topology,
       speedToLead,
       captureAnswer,
       throughput: { noopPerSecond, leadsPerSecond, ratio: leadsPerSecond / noopPerSecond, latencyAt100InFlight: pipelineLatency },
@@ -320,7 +331,7 @@ async function main() {
       [`POST /scoring-models/backtest over ${atScale.leads} leads`, `p50 ${ms(atScale.backtest.p50)}, max ${ms(atScale.backtest.max)}`, `< 10 s: ${target(atScale.backtest.max < 10_000)}`],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
-    console.log(`\nLead orchestration benchmark — ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${process.version}, embedded dev stack`);
+    console.log(`\nLead orchestration benchmark — ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${process.version}, ${topology}`);
     for (const [what, figure, goal] of rows) console.log(`  ${what.padEnd(width)}  ${figure}${goal ? `   [${goal}]` : ''}`);
     console.log(`\nfigures: ${file} (${results.seconds} s)`);
   } finally {

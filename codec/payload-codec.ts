@@ -45,6 +45,11 @@ export class EncryptionCodec implements PayloadCodec {
     this.byId = new Map(keys.map(({ id, key }) => [id, key]));
   }
 
+  /** What a log line or an error report that serializes the codec shows: the key ids, never the keys. */
+  toJSON(): { keyIds: string[] } {
+    return { keyIds: [...this.byId.keys()] };
+  }
+
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => this.encrypt(payload));
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { PayloadKey } from '../codec/payload-codec';
+import { logLevels } from '../observability/logger';
 
 /** Unset and empty are the same (`FOO= npm start`). */
 const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema);
@@ -41,6 +42,12 @@ const payloadKeys = z.string().transform((value, ctx): PayloadKey[] => {
   return keys;
 });
 
+/** `whsec_` and the secret in base64 (Standard Webhooks); the error never shows the secret. */
+const webhookSecret = z.string().refine((value) => /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value.slice(6), 'base64').length >= 24, {
+  error: 'must be whsec_ followed by at least 24 random bytes in base64 (e.g. `whsec_$(openssl rand -base64 32)`)',
+});
+const smtpUrl = z.string().refine((value) => value === 'off' || /^smtps?:\/\/[^\s]+$/.test(value), { error: 'must be smtp://… or smtps://… (or off)' });
+
 /** What engine provisioning reads (`npm run engine`, also under the tests and the bench, which need none of the rest). */
 const engineEnvSchema = z.object({
   LEAD_ENGINE_CACHE: unsetIfEmpty(z.string().optional()),
@@ -71,6 +78,16 @@ const envSchema = z.object({
   LEAD_EMBEDDED_STACK: unsetIfEmpty(z.enum(['1'], { error: (issue) => `must be 1 or unset, got ${JSON.stringify(issue.input)}` }).optional()),
   PORT: port.default(3000),
   NOTIFY_WEBHOOK_URL: z.string().url().optional(),
+  /** Standard Webhooks signing secret of NOTIFY_WEBHOOK_URL deliveries (`whsec_<base64>`); development default on the embedded stack only. */
+  NOTIFY_WEBHOOK_SECRET: unsetIfEmpty(webhookSecret.optional()),
+  /** Where email goes out (`smtp://user:pass@host:587`, `smtps://…`), or `off` to send none on purpose (README, "Email"). */
+  SMTP_URL: unsetIfEmpty(smtpUrl.optional()),
+  /** The sender of every email: `leads@example.com` or `Acme <leads@example.com>`. */
+  EMAIL_FROM: unsetIfEmpty(z.string().regex(/^([^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/, 'must be an address or "Name <address>"').optional()),
+  /** The API's address as recipients reach it, for links in email (the unsubscribe link). */
+  PUBLIC_BASE_URL: unsetIfEmpty(z.string().url().optional()),
+  /** HMAC key of unsubscribe links (at least 32 characters); development default on the embedded stack only. */
+  UNSUBSCRIBE_SECRET: unsetIfEmpty(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
   LEAD_CONFIG: z.string().optional(),
   ENRICHMENT_API_KEY: z.string().optional(),
   /** Keys of the payload codec (codec/payload-codec.ts), newest first; `npm start` generates a development one. */
@@ -80,6 +97,13 @@ const envSchema = z.object({
   /** `npm start`'s SQLite file and embedded Postgres; unset: `.data` in the repo. */
   LEAD_DATA_DIR: unsetIfEmpty(z.string().optional()),
   EMBEDDED_PG_PORT: unsetIfEmpty(port.default(54320)),
+  /** Operations (README, "Operations"): the least level logged, and JSON lines or human-readable (unset: human-readable in a terminal). */
+  LOG_LEVEL: unsetIfEmpty(z.enum(logLevels).default('info')),
+  LOG_FORMAT: unsetIfEmpty(z.enum(['json', 'pretty']).optional()),
+  /** The worker's own HTTP port: `/metrics` and `/healthz` (0: any free port). */
+  WORKER_HTTP_PORT: unsetIfEmpty(port.default(3001)),
+  /** On SIGTERM, how long the worker lets running activities finish and the API its open requests, before they exit anyway. */
+  SHUTDOWN_GRACE_SECONDS: unsetIfEmpty(positiveInt.default(30)),
   /** Set by npm to the script being run (`start`, `worker`, `api`, …): the Postgres application name. */
   npm_lifecycle_event: z.string().optional(),
   ...engineEnvSchema.shape,
@@ -178,4 +202,62 @@ export function temporalConnectionOptions(env: Env): TemporalConnectionOptions {
 export function temporalUiUrl(env: Env): string {
   if (env.TEMPORAL_UI_URL) return env.TEMPORAL_UI_URL;
   return env.TEMPORAL_ADDRESS?.includes('.tmprl.cloud') ? 'https://cloud.temporal.io' : 'http://localhost:8233';
+}
+
+/**
+ * Development secrets for the embedded stack only (like its API keys): well known, so refused
+ * wherever real keys are required (`realKeysRequiredBecause`).
+ */
+export const developmentWebhookSecret = `whsec_${Buffer.from('lead-orchestration development webhook secret').toString('base64')}`;
+export const developmentUnsubscribeSecret = 'lead-orchestration development unsubscribe secret';
+
+/**
+ * The signing secret of deliveries to NOTIFY_WEBHOOK_URL (Standard Webhooks). Where real keys are
+ * required, a webhook URL without its own secret (or with the development one) is refused.
+ */
+export function notifyWebhookSecretFrom(env: Env): string {
+  const because = realKeysRequiredBecause(env);
+  const howTo = 'set NOTIFY_WEBHOOK_SECRET to whsec_ and random bytes in base64 (`whsec_$(openssl rand -base64 32)`) and give it to the receiver';
+  if (because && env.NOTIFY_WEBHOOK_URL && (!env.NOTIFY_WEBHOOK_SECRET || env.NOTIFY_WEBHOOK_SECRET === developmentWebhookSecret)) {
+    throw new Error(`NOTIFY_WEBHOOK_SECRET must be set (not the development secret) because ${because}: ${howTo}`);
+  }
+  return env.NOTIFY_WEBHOOK_SECRET ?? developmentWebhookSecret;
+}
+
+/** How email goes out (README, "Email"); `smtpUrl` undefined: email is not sent (entries are kept as skipped). */
+export interface EmailSettings {
+  smtpUrl?: string;
+  /** Why no email is sent, for the start-up warning. */
+  disabledBecause?: string;
+  from: string;
+  publicBaseUrl: string;
+  /** Undefined where real keys are required and none was given (email off): unsubscribe links are then refused. */
+  unsubscribeSecret?: string;
+}
+
+/**
+ * Email settings. On the embedded stack everything has a development default and an unset
+ * SMTP_URL only disables email (with a warning). Where real keys are required, the default
+ * cadences send email, so SMTP_URL must be set (or `off`, a deliberate choice), and with it
+ * EMAIL_FROM, PUBLIC_BASE_URL and a real UNSUBSCRIBE_SECRET.
+ */
+export function emailSettingsFrom(env: Env): EmailSettings {
+  const because = realKeysRequiredBecause(env);
+  const off = env.SMTP_URL === 'off';
+  if (because && !off) {
+    const missing = [
+      !env.SMTP_URL && 'SMTP_URL (smtp://user:pass@host:587, or off to send no email)',
+      !env.EMAIL_FROM && 'EMAIL_FROM (the sender address)',
+      !env.PUBLIC_BASE_URL?.startsWith('https://') && "PUBLIC_BASE_URL (the API's public https:// address, for unsubscribe links: RFC 8058 requires HTTPS)",
+      (!env.UNSUBSCRIBE_SECRET || env.UNSUBSCRIBE_SECRET === developmentUnsubscribeSecret) && 'UNSUBSCRIBE_SECRET (`openssl rand -base64 32`; not the development one)',
+    ].filter(Boolean);
+    if (missing.length) throw new Error(`email settings must be set because ${because}: set ${missing.join(', ')}`);
+  }
+  return {
+    smtpUrl: off ? undefined : env.SMTP_URL,
+    disabledBecause: off ? 'SMTP_URL is off' : env.SMTP_URL ? undefined : 'SMTP_URL is not set',
+    from: env.EMAIL_FROM ?? 'Lead orchestration <leads@localhost>',
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    unsubscribeSecret: because && env.UNSUBSCRIBE_SECRET === developmentUnsubscribeSecret ? undefined : (env.UNSUBSCRIBE_SECRET ?? (because ? undefined : developmentUnsubscribeSecret)),
+  };
 }

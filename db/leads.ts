@@ -152,8 +152,8 @@ export interface LeadSave {
   notifications?: OutboxNotification[];
 }
 
-/** The lead's row, its new timeline events and its outbox entries, inside the caller's transaction. */
-export async function writeLead(tx: Tx, { lead, events, notifications = [] }: LeadSave): Promise<void> {
+/** The lead's row, its new timeline events and its outbox entries, inside the caller's transaction; answers the events not written before. */
+export async function writeLead(tx: Tx, { lead, events, notifications = [] }: LeadSave): Promise<TimelineEvent[]> {
   // identity_key, email and the first-touch source never change once the lead exists.
   await tx`
     INSERT INTO leads ${tx(leadColumns(tx, lead))}
@@ -170,8 +170,9 @@ export async function writeLead(tx: Tx, { lead, events, notifications = [] }: Le
       assigned_at = EXCLUDED.assigned_at, sla_due_at = EXCLUDED.sla_due_at, sla_breaches = EXCLUDED.sla_breaches,
       responded_at = EXCLUDED.responded_at, response_ms = EXCLUDED.response_ms, cadence = EXCLUDED.cadence,
       updated_at = now()`;
-  await appendEvents(tx, lead.leadId, events);
+  const written = await appendEvents(tx, lead.leadId, events);
   await enqueueNotifications(tx, lead.leadId, notifications);
+  return written;
 }
 
 /** The lead as last saved, or undefined for a person never captured. */

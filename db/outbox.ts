@@ -1,12 +1,32 @@
 import type { OutboxNotification } from '../domain/lead-record';
 import type { Sql, Tx } from './client';
 
-/** Queues alerts for delivery, inside the caller's transaction; one already queued (same key) is not queued again. */
+/** How an outbox entry is delivered (migration 0014). */
+export type DeliveryChannel = 'webhook' | 'email';
+
+/** Outreach to the lead itself (a cadence step, a re-engagement): sent on the step's channel. */
+const outreachKinds: ReadonlySet<string> = new Set(['cadence_step', 'reengagement']);
+
+/**
+ * Queues alerts for delivery, inside the caller's transaction; one already queued (same key) is not
+ * queued again. Outreach on the `email` channel goes out by email to the lead (before issue 16 it went
+ * to the webhook). An alert to a rep (or a manager, who is a rep) also goes to the rep by email,
+ * as a second entry (`<key>:email`) written in the same transaction; the rep's address is looked up
+ * when it is sent, so it is never copied into the outbox.
+ */
 export async function enqueueNotifications(tx: Tx, leadId: string, notifications: OutboxNotification[]): Promise<void> {
   for (const n of notifications) {
+    const outreach = outreachKinds.has(n.kind);
+    const channel: DeliveryChannel = outreach && n.data.channel === 'email' ? 'email' : 'webhook';
     await tx`
-      INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data)
-      VALUES (${n.key}, ${leadId}, ${n.kind}, ${n.recipient}, ${n.message}, ${tx.json(n.data as never)})
+      INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel)
+      VALUES (${n.key}, ${leadId}, ${n.kind}, ${n.recipient}, ${n.message}, ${tx.json(n.data as never)}, ${channel})
+      ON CONFLICT (dedupe_key) DO NOTHING`;
+    if (outreach) continue;
+    await tx`
+      INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel)
+      SELECT ${`${n.key}:email`}, ${leadId}, ${n.kind}, id, ${n.message}, ${tx.json(n.data as never)}, 'email'
+      FROM reps WHERE id = ${n.recipient} AND email <> ''
       ON CONFLICT (dedupe_key) DO NOTHING`;
   }
 }
@@ -20,6 +40,7 @@ export interface OutboxEntry {
   recipient: string;
   message: string;
   data: Record<string, unknown>;
+  channel: DeliveryChannel;
   /** Including this one. */
   attempts: number;
 }
@@ -34,7 +55,7 @@ export function claimDue(sql: Sql, limit: number): Promise<OutboxEntry[]> {
     UPDATE notifications SET attempts = attempts + 1, last_attempt_at = now(), next_attempt_at = now() + interval '60 seconds'
     WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= now()
                  ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-    RETURNING id, dedupe_key, lead_id, kind, recipient, message, data, attempts`;
+    RETURNING id, dedupe_key, lead_id, kind, recipient, message, data, channel, attempts`;
 }
 
 export async function markSent(sql: Sql, id: string): Promise<void> {
@@ -84,6 +105,7 @@ export interface StoredNotification {
   kind: string;
   recipient: string;
   leadId: string | null;
+  channel: DeliveryChannel;
   status: NotificationStatus;
   attempts: number;
   lastError: string | null;
@@ -104,10 +126,10 @@ export async function listNotifications(
   // The cursor's time goes in as text: typed timestamptz, postgres.js would pass it through a JS
   // Date and lose the microseconds, skipping the rest of the entries created in that millisecond.
   const rows = await sql<
-    { id: string; kind: string; recipient: string; lead_id: string | null; status: NotificationStatus; attempts: number; last_error: string | null;
+    { id: string; kind: string; recipient: string; lead_id: string | null; channel: DeliveryChannel; status: NotificationStatus; attempts: number; last_error: string | null;
       created_at: Date; last_attempt_at: Date | null; sent_at: Date | null; cursor_at: string }[]
   >`
-    SELECT id, kind, recipient, lead_id, status, attempts, last_error, created_at, last_attempt_at, sent_at, created_at::text AS cursor_at
+    SELECT id, kind, recipient, lead_id, channel, status, attempts, last_error, created_at, last_attempt_at, sent_at, created_at::text AS cursor_at
     FROM notifications
     WHERE true
       ${status ? sql`AND status = ${status}` : sql``}
@@ -122,6 +144,7 @@ export async function listNotifications(
       kind: row.kind,
       recipient: row.recipient,
       leadId: row.lead_id,
+      channel: row.channel,
       status: row.status,
       attempts: row.attempts,
       lastError: row.last_error,

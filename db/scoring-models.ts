@@ -70,3 +70,22 @@ export function scoringModelStore(sql: Sql, defaults: ScoringModelBody) {
   };
 }
 export type ScoringModelStore = ReturnType<typeof scoringModelStore>;
+
+/** Leads a rollout of `version` re-scores: open, and scored by an older version (or not scored yet). */
+const rolloutLeads = (sql: Sql, version: number) =>
+  sql`status NOT IN ('converted', 'disqualified', 'archived') AND (score_model_version IS NULL OR score_model_version < ${version})`;
+
+export async function countRolloutLeads(sql: Sql, version: number): Promise<number> {
+  const [row] = await sql<{ count: string }[]>`SELECT count(*) FROM leads WHERE ${rolloutLeads(sql, version)}`;
+  return Number(row!.count);
+}
+
+/** A page of the leads a rollout re-scores, in lead id order after `after` (keyset: each page is one index range scan). */
+export async function rolloutLeadsPage(sql: Sql, { version, after, limit }: { version: number; after: string | null; limit: number }): Promise<string[]> {
+  const rows = await sql<{ lead_id: string }[]>`
+    SELECT lead_id FROM leads
+    WHERE ${rolloutLeads(sql, version)} ${after === null ? sql`` : sql`AND lead_id > ${after}`}
+    ORDER BY lead_id
+    LIMIT ${limit}`;
+  return rows.map((row) => row.lead_id);
+}

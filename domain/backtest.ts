@@ -1,8 +1,8 @@
 import type { LeadRecord } from './lead-record';
-import type { Band } from './qualification';
+import { bands, type Band } from './qualification';
 import { scoreUnder, type ScoringModelRules } from './scoring-model';
 
-export const bands: readonly Band[] = ['not_ready', 'mql', 'sql'];
+export { bands };
 
 /** Deciles of the 0–100 score: 0–9, 10–19, …, 80–89, and 90–100 (100 joins the last). */
 export const decileOf = (score: number) => Math.min(9, Math.max(0, Math.floor(score / 10)));

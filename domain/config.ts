@@ -181,6 +181,15 @@ export const leadConfigSchema = z
       slowRetryFirst: isoDuration(),
       slowRetryMax: isoDuration(),
     }),
+    /** Rolling a published scoring model out to the open leads (`POST /scoring-models` with `rollout: "open_leads"`). */
+    scoringRollout: z.strictObject({
+      /** The bound on the rate: leads signaled per second (the request may ask for less or more). */
+      leadsPerSecond: z.number().positive().max(10_000),
+      /** Leads signaled at once; the rollout then sleeps `batchSize / leadsPerSecond` seconds. */
+      batchSize: z.number().int().min(1).max(500),
+      /** After the last lead is signaled, how long the rollout waits for the leads' answers before it completes. */
+      reportWait: isoDuration(),
+    }),
     history: z.strictObject({
       /** A lead continues as new at this many events even where the server does not suggest it (the time-skipping server never does). */
       maxEventsPerRun: z.number().int().min(50).max(50_000),

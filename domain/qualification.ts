@@ -2,6 +2,8 @@ import type { LeadConfig } from './config';
 import type { LeadStatus } from './lead';
 
 export type Band = 'sql' | 'mql' | 'not_ready';
+/** The bands, lowest first (backtest matrices and rollout transitions are keyed by them). */
+export const bands: readonly Band[] = ['not_ready', 'mql', 'sql'];
 
 /** The band a score falls in (defaults from the seeds: 75+ sales-ready, 40–74 nurture, below 40 not ready). */
 export function bandOf(score: number, thresholds: LeadConfig['qualification']): Band {

@@ -25,7 +25,7 @@ const defaultLog: Log = (line) => console.log(`engine: ${line}`);
 
 export class EngineError extends Error {}
 
-function onPath(command: string): string | undefined {
+export function onPath(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const candidate = join(dir, command);
     if (dir && existsSync(candidate)) return candidate;
@@ -34,7 +34,7 @@ function onPath(command: string): string | undefined {
 }
 
 /** Runs a long command, echoing the lines that show progress and a heartbeat while it is silent. */
-function runWithProgress(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; what: string; expect: string; show: RegExp; log: Log }): Promise<void> {
+export function runWithProgress(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; what: string; expect: string; show: RegExp; log: Log }): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });

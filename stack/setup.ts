@@ -7,18 +7,22 @@ import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { loadEnv, temporalConnectionOptions } from '../config/env';
 import { migrate } from '../db/migrate';
-import { ensureSearchAttributes } from './search-attributes';
+import { ensureNamespace, ensureSearchAttributes } from './search-attributes';
 
 const log = (line: string) => console.log(`setup: ${line}`);
 
-/** Registers our search attributes where the server allows it; Temporal Cloud takes them through tcld or its UI instead. */
+/**
+ * Registers the namespace (a fresh self-hosted server has none) and our search attributes where the
+ * server allows it; Temporal Cloud takes both through tcld or its UI instead.
+ */
 export async function prepareTemporal(env = loadEnv()): Promise<void> {
   const connection = await Connection.connect(temporalConnectionOptions(env));
   try {
+    await ensureNamespace(connection, env.TEMPORAL_NAMESPACE);
     await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
     log(`search attributes registered in namespace ${env.TEMPORAL_NAMESPACE}`);
   } catch (error) {
-    log(`could not register search attributes (${(error as Error).message}); on Temporal Cloud add them with tcld or the Cloud UI`);
+    log(`could not register the namespace or search attributes (${(error as Error).message}); on Temporal Cloud add them with tcld or the Cloud UI`);
   } finally {
     await connection.close();
   }

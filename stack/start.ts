@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { developmentKeys, parseApiKeys } from '../api/auth';
-import { loadEnv, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
+import { emailSettingsFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
@@ -38,6 +38,9 @@ function runChild(name: string, script: 'worker/main.ts' | 'api/main.ts', env: N
   return child;
 }
 
+/** How long a child may take to stop on SIGTERM (its own grace time, SHUTDOWN_GRACE_SECONDS, and a margin) before it is killed. */
+let stopTimeoutMs = 10_000;
+
 async function stop(exitCode = 0): Promise<never> {
   if (stopping) return new Promise<never>(() => {});
   stopping = true;
@@ -47,7 +50,7 @@ async function stop(exitCode = 0): Promise<never> {
       (child) =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          const kill = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
           child.once('exit', () => {
             clearTimeout(kill);
             resolve();
@@ -65,6 +68,7 @@ async function stop(exitCode = 0): Promise<never> {
 async function main() {
   const started = Date.now();
   const env = loadEnv();
+  stopTimeoutMs = (env.SHUTDOWN_GRACE_SECONDS + 5) * 1000;
   loadLeadConfig(env.LEAD_CONFIG); // a bad configuration stops start-up here, naming the key
   // The marker is ours to give: only a stack that starts both Postgres and Temporal itself is embedded.
   const embedded = !env.DATABASE_URL && !env.TEMPORAL_ADDRESS;
@@ -77,6 +81,9 @@ async function main() {
   // Yours if given (required with external services, checked like the API keys), else the embedded stack's own.
   const payloadKeys = env.LEAD_PAYLOAD_KEYS || !embedded ? undefined : developmentPayloadKeys(dataDir, log);
   if (!payloadKeys) payloadKeysFrom({ ...env, ...marker });
+  // Email and webhook secrets: refused by the worker and the API too, said here first.
+  emailSettingsFrom({ ...env, ...marker });
+  notifyWebhookSecretFrom({ ...env, ...marker });
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 
@@ -136,6 +143,7 @@ async function main() {
   console.log(`
   Lead orchestration service is starting (${((Date.now() - started) / 1000).toFixed(1)} s so far)
     API            http://localhost:${port}      docs: http://localhost:${port}/docs
+    Worker         http://localhost:${env.WORKER_HTTP_PORT}/metrics and /healthz (API metrics: http://localhost:${port}/metrics)
     Temporal UI    ${uiUrl ?? '(external service)'}
     Temporal gRPC  ${temporalAddress}   namespace ${env.TEMPORAL_NAMESPACE}
     Postgres       ${databaseUrl.replace(/:[^:@/]+@/, ':***@')}

@@ -317,6 +317,19 @@ const resources: Resource[] = [
     },
   },
   {
+    label: 'POST /templates',
+    method: 'POST',
+    key: 'marketing-dev',
+    path: () => '/templates',
+    base: () => ({ name: 'bad-input/template', subject: 'Hi {{ lead.firstName }}', text: 'Hello', html: '<p>Hello</p>' }),
+    fields: fields({ text: ['subject', 'text', 'html'], other: ['name'] }),
+    legal: async (answer) => {
+      expect(answer.status).toBe(201);
+      const { body } = await service.request('GET', `/templates?name=${encodeURIComponent(answer.body.name)}`, { key: ops });
+      return body.templates.find((v: { version: number }) => v.version === answer.body.version);
+    },
+  },
+  {
     label: 'POST /leads/{id}/touches',
     method: 'POST',
     key: ops,

@@ -191,7 +191,7 @@ describe('alerts name the lead and company, not the contact details', () => {
     const who = person({ source: 'demo_request', country });
     const leadId = await capture(who, target);
     const [alert] = await eventually(async () => {
-      const rows = await target.sql<{ recipient: string; message: string; data: any }[]>`SELECT recipient, message, data FROM notifications WHERE lead_id = ${leadId} AND kind = 'assignment'`;
+      const rows = await target.sql<{ recipient: string; message: string; data: any }[]>`SELECT recipient, message, data FROM notifications WHERE lead_id = ${leadId} AND kind = 'assignment' AND channel = 'webhook'`;
       expect(rows).toHaveLength(1);
       return rows;
     });

@@ -8,11 +8,12 @@ import type { LeadRecord } from '../domain/lead-record';
 import { configuredModel } from '../domain/scoring-model';
 import { scoreLead } from '../domain/scoring';
 import { resolveLeadConfig } from '../config/load';
-import { startService, type ServiceUnderTest } from './support/helpers';
+import { freshDatabase, startService, type ServiceUnderTest } from './support/helpers';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
-  service = await startService({ apiKeys: 'capture-dev=capture,ops-dev=ops,marketing-dev=marketing' });
+  // A database of its own: new leads score by the newest published version, so the versions published here must not reach other files' leads.
+  service = await startService({ apiKeys: 'capture-dev=capture,ops-dev=ops,marketing-dev=marketing', databaseUrl: await freshDatabase('scoring_models') });
 });
 afterAll(async () => {
   await service?.close();

@@ -1,19 +1,46 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadLeadConfig } from '../config/load';
-import { applicationName, loadEnv, payloadKeysFrom, temporalConnectionOptions } from '../config/env';
+import { applicationName, emailSettingsFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, temporalConnectionOptions } from '../config/env';
 import { EncryptionCodec } from '../codec/payload-codec';
 import { createSql } from '../db/client';
+import { createLogger, errorFields, type Logger } from '../observability/logger';
+import { temporalLogger } from '../observability/temporal-logger';
+import { freePort, startWorkerHttp } from './http';
+import { createWorkerMetrics } from './metrics';
 import { startNotifier } from './notifier';
+import { emailDelivery } from './email';
 import { createLeadWorker } from './worker';
 import { enrichmentProviderFrom } from '../activities/enrichment';
 
+let log: Logger | undefined;
+
 async function main() {
   const env = loadEnv();
+  log = createLogger({ name: 'worker', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
   const config = loadLeadConfig(env.LEAD_CONFIG); // fail fast on a bad configuration, naming the key
   const codec = new EncryptionCodec(payloadKeysFrom(env));
+  const webhookSecret = notifyWebhookSecretFrom(env);
+  const emailSettings = emailSettingsFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
+  // Before any connection: the SDK's runtime is made once per process. Core serves its own metrics
+  // on a loopback port that only our /metrics reads, so a worker is one scrape target.
+  const coreMetricsPort = await freePort();
+  Runtime.install({
+    logger: temporalLogger(log),
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      metrics: { prometheus: { bindAddress: `127.0.0.1:${coreMetricsPort}`, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } },
+    },
+    // The SDK drains the worker on these (shutdownGraceTime below); run() resolves once it has.
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+  });
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
+  const metrics = createWorkerMetrics(sql, {
+    webhookConfigured: Boolean(env.NOTIFY_WEBHOOK_URL),
+    onReadError: (error) => log?.warn(errorFields(error), 'a metric could not be read from Postgres'),
+  });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
+  const graceMs = env.SHUTDOWN_GRACE_SECONDS * 1000;
   const worker = await createLeadWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -23,24 +50,61 @@ async function main() {
     enrichment: enrichmentProviderFrom(config.enrichment, env.ENRICHMENT_API_KEY),
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
     payloadCodecs: [codec],
+    metrics,
+    shutdownGraceTime: graceMs,
+    // An activity that ignores its cancellation must not keep the process up for ever.
+    shutdownForceTime: graceMs + 10_000,
   });
-  console.log(`worker: polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}"`);
+  const http = await startWorkerHttp({
+    port: env.WORKER_HTTP_PORT,
+    worker,
+    sql,
+    registry: metrics.registry,
+    coreMetricsUrl: `http://127.0.0.1:${coreMetricsPort}/metrics`,
+    log,
+  });
+  log.info(
+    { taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE, httpPort: http.port },
+    `polling task queue "${env.TEMPORAL_TASK_QUEUE}"; /metrics and /healthz on port ${http.port}`,
+  );
   if (!env.NOTIFY_WEBHOOK_URL) {
-    // Not an error (the embedded stack runs without one), but nobody is alerted: say so loudly.
-    console.warn(
-      'worker: WARNING: NOTIFY_WEBHOOK_URL is not set: no rep, manager or ops alert is delivered; ' +
+    // Not an error (the embedded stack runs without one), but nobody is alerted: say so loudly (and lead_notify_webhook_configured is 0).
+    log.warn(
+      'NOTIFY_WEBHOOK_URL is not set: no rep, manager or ops alert is delivered; ' +
         'notifications are kept in the outbox as "skipped" (GET /notifications?status=skipped)',
     );
   }
-  const notifier = startNotifier({ sql, webhookUrl: env.NOTIFY_WEBHOOK_URL, deadAfter: config.notify.deadAfter, log: (line) => console.log(line) });
-  // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() resolves once it has.
+  if (!emailSettings.smtpUrl) {
+    log.warn(
+      `${emailSettings.disabledBecause}: no email is sent (cadence steps, re-engagement, alerts to reps); ` +
+        'they are kept in the outbox as "skipped" (README, "Email")',
+    );
+  }
+  const { smtpUrl, from, publicBaseUrl, unsubscribeSecret } = emailSettings;
+  const email = smtpUrl && unsubscribeSecret ? emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSecret }) : undefined;
+  const notifier = startNotifier({
+    sql,
+    webhookUrl: env.NOTIFY_WEBHOOK_URL,
+    webhookSecret,
+    email,
+    emailDisabledBecause: emailSettings.disabledBecause,
+    deadAfter: config.notify.deadAfter,
+    log: (line, fields) => log?.warn(fields ?? {}, line),
+    onOutcome: (outcome) => metrics.deliveryOutcome(outcome),
+  });
+  process.once('SIGTERM', () => log?.info(`SIGTERM: draining (activities under way get up to ${env.SHUTDOWN_GRACE_SECONDS} s)`));
+  process.once('SIGINT', () => log?.info('SIGINT: draining'));
   await worker.run();
   await notifier.stop();
+  await http.close();
   await connection.close();
   await sql.end({ timeout: 5 });
+  log.info('stopped');
 }
 
 main().catch((error) => {
-  console.error(`worker: ${error instanceof Error ? error.message : error}`);
+  if (log) log.fatal(errorFields(error), `${error instanceof Error ? error.message : error}`);
+  // Failed before the logger was made (a bad environment, LOG_LEVEL included): plain stderr.
+  else console.error(`worker: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });

@@ -1,7 +1,9 @@
 import ky, { HTTPError } from 'ky';
+import { Webhook } from 'standardwebhooks';
 import type { Sql } from '../db/client';
 import { claimDue, markFailed, markSent, markSkipped, type OutboxEntry } from '../db/outbox';
 import { durationMs } from '../domain/duration';
+import { EmailFailure, type EmailDelivery } from './email';
 
 /** What became of one delivery attempt. */
 export type DeliveryOutcome = 'sent' | 'retrying' | 'dead' | 'skipped';
@@ -10,11 +12,17 @@ export interface NotifierOptions {
   sql: Sql;
   /** Slack-compatible incoming webhook; without one, notifications are marked skipped. */
   webhookUrl?: string;
+  /** Standard Webhooks secret (`whsec_…`): every webhook delivery is signed with it (issue 16). */
+  webhookSecret?: string;
+  /** SMTP delivery of entries on the `email` channel; without it they are marked skipped with `emailDisabledBecause`. */
+  email?: EmailDelivery;
+  emailDisabledBecause?: string;
   /** `notify.deadAfter`: an entry still failing this long (ISO-8601) after it was queued is dead-lettered. */
   deadAfter: string;
   pollMs?: number;
   batchSize?: number;
-  log?: (line: string) => void;
+  /** Where failures are told; `leadId` is the entry's lead, for the worker's log lines. */
+  log?: (line: string, fields?: { leadId?: string }) => void;
   /** Called once per attempt: the hook for delivery metrics (counters by outcome). */
   onOutcome?: (outcome: DeliveryOutcome, entry: OutboxEntry) => void;
 }
@@ -41,6 +49,7 @@ export function webhookScrubber(webhookUrl: string): (text: string) => string {
 
 /** Why an attempt failed, in words for ops, and whether retrying could help. */
 async function describeFailure(error: unknown): Promise<{ reason: string; permanent: boolean }> {
+  if (error instanceof EmailFailure) return { reason: error.message, permanent: error.permanent };
   if (error instanceof HTTPError) {
     const { status, statusText } = error.response;
     // The receiver's body usually says why (Slack: "invalid_token", "channel_not_found").
@@ -60,26 +69,45 @@ async function describeFailure(error: unknown): Promise<{ reason: string; perman
  * failure. A claimed row that is never answered (crash) becomes due again when its lease ends.
  * A permanent failure, or one past `deadAfter`, dead-letters the entry with its reason.
  */
-export function startNotifier({ sql, webhookUrl, deadAfter, pollMs = 500, batchSize = 50, log = () => {}, onOutcome = () => {} }: NotifierOptions) {
+export function startNotifier(options: NotifierOptions) {
+  const { sql, webhookUrl, webhookSecret, email, emailDisabledBecause = 'email is not configured', deadAfter, pollMs = 500, batchSize = 50, log = () => {}, onOutcome = () => {} } = options;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> = Promise.resolve(0);
-  const scrub = webhookUrl ? webhookScrubber(webhookUrl) : (text: string) => text;
+  // The webhook URL and the SMTP URL (its password) are credentials that error messages may quote.
+  const scrubbers = [webhookUrl, email?.smtpUrl].filter((url): url is string => !!url).map(webhookScrubber);
+  const scrub = (text: string) => scrubbers.reduce((scrubbed, scrubber) => scrubber(scrubbed), text);
   const deadAfterSeconds = durationMs(deadAfter) / 1000;
+  const signer = webhookSecret ? new Webhook(webhookSecret) : undefined;
+
+  /** Posts the entry to the webhook, signed (Standard Webhooks: the id is the entry's key, the same on every attempt). */
+  async function post(url: string, n: OutboxEntry) {
+    const body = JSON.stringify({ text: `[${n.recipient}] ${n.message}`, kind: n.kind, recipient: n.recipient, leadId: n.lead_id, data: n.data });
+    const at = new Date();
+    const signature = signer
+      ? { 'webhook-id': n.dedupe_key, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signer.sign(n.dedupe_key, at, body) }
+      : {};
+    await ky.post(url, { body, headers: { 'content-type': 'application/json', 'idempotency-key': n.dedupe_key, ...signature }, timeout: 5000, retry: 0 });
+  }
 
   async function deliver(n: OutboxEntry) {
-    if (!webhookUrl) {
-      await markSkipped(sql, n.id, 'NOTIFY_WEBHOOK_URL is not set');
+    const skipBecause = n.channel === 'email' ? (email ? undefined : emailDisabledBecause) : webhookUrl ? undefined : 'NOTIFY_WEBHOOK_URL is not set';
+    if (skipBecause) {
+      await markSkipped(sql, n.id, skipBecause);
       onOutcome('skipped', n);
       return;
     }
     try {
-      await ky.post(webhookUrl, {
-        json: { text: `[${n.recipient}] ${n.message}`, kind: n.kind, recipient: n.recipient, leadId: n.lead_id, data: n.data },
-        headers: { 'idempotency-key': n.dedupe_key },
-        timeout: 5000,
-        retry: 0,
-      });
+      if (n.channel === 'email') {
+        const outcome = await email!.deliver(n);
+        if ('skipped' in outcome) {
+          await markSkipped(sql, n.id, outcome.skipped);
+          onOutcome('skipped', n);
+          return;
+        }
+      } else {
+        await post(webhookUrl!, n);
+      }
       await markSent(sql, n.id);
       onOutcome('sent', n);
     } catch (error) {
@@ -87,9 +115,12 @@ export function startNotifier({ sql, webhookUrl, deadAfter, pollMs = 500, batchS
       const message = scrub(reason);
       const status = await markFailed(sql, n.id, { error: message, permanent, retryInSeconds: backoffSeconds(n.attempts), deadAfterSeconds });
       onOutcome(status === 'dead' ? 'dead' : 'retrying', n);
-      log(status === 'dead'
-        ? `notifier: ${n.dedupe_key} dead-lettered after ${n.attempts} attempt(s): ${message}`
-        : `notifier: delivery of ${n.dedupe_key} failed (attempt ${n.attempts}): ${message}`);
+      log(
+        status === 'dead'
+          ? `notifier: ${n.dedupe_key} dead-lettered after ${n.attempts} attempt(s): ${message}`
+          : `notifier: delivery of ${n.dedupe_key} failed (attempt ${n.attempts}): ${message}`,
+        n.lead_id ? { leadId: n.lead_id } : {},
+      );
     }
   }
 
@@ -118,6 +149,7 @@ export function startNotifier({ sql, webhookUrl, deadAfter, pollMs = 500, batchS
       stopped = true;
       clearTimeout(timer);
       await running;
+      email?.close();
     },
   };
 }

@@ -2,9 +2,11 @@ import { fileURLToPath } from 'node:url';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { sourceActivities } from '../activities/sources';
 import type { EnrichmentProvider } from '../activities/enrichment';
 import type { Sql } from '../db/client';
 import type { LeadConfig } from '../domain/config';
+import type { WorkerMetrics } from './metrics';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -29,15 +31,27 @@ export interface LeadWorkerOptions {
   payloadCodecs: PayloadCodec[];
   /** A pre-built bundle (tests bundle once per file); otherwise the worker bundles `workflows/` at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The worker's metrics (worker/metrics.ts): fed by stored timeline events and activity retries. */
+  metrics?: Pick<WorkerMetrics, 'eventsWritten' | 'activityRetries'>;
+  /**
+   * On shutdown, how long running activities may go on before they are cancelled (the SDK's
+   * default is none: a vendor call under way at SIGTERM would be cut and done again by the next worker).
+   */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  shutdownForceTime?: WorkerOptions['shutdownForceTime'];
 }
 
 /** The worker that runs lead workflows and their activities. */
-export function createLeadWorker({ connection, namespace, taskQueue, sql, config, enrichment, maxCachedWorkflows = 500, workflowBundle, payloadCodecs }: LeadWorkerOptions) {
+export function createLeadWorker({ connection, namespace, taskQueue, sql, config, enrichment, maxCachedWorkflows = 500, workflowBundle, payloadCodecs, metrics, shutdownGraceTime, shutdownForceTime }: LeadWorkerOptions) {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    activities: createActivities({ sql, config, enrichment }),
+    activities: { ...createActivities({ sql, config, enrichment, eventsWritten: metrics?.eventsWritten }), ...sourceActivities({ sql, config, codec: payloadCodecs[0] }) },
+    // Only when given: an explicit undefined would override the SDK's defaults (and fails its validation for durations).
+    ...(metrics ? { interceptors: { activity: [metrics.activityRetries] } } : {}),
+    ...(shutdownGraceTime === undefined ? {} : { shutdownGraceTime }),
+    ...(shutdownForceTime === undefined ? {} : { shutdownForceTime }),
     maxCachedWorkflows,
     // Codecs run in the worker's own process, outside the workflow sandbox.
     dataConverter: { payloadCodecs },

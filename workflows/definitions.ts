@@ -6,6 +6,8 @@ import type { EngagementType } from '../domain/engagement';
 import type { CaptureSignal } from '../domain/capture';
 import type { LeadStatus } from '../domain/lead';
 import type { LeadRecord, TimelineEvent } from '../domain/lead-record';
+import type { RescoreReport, RolloutProgress } from '../domain/rollout';
+import type { ScoringModelRules } from '../domain/scoring-model';
 
 /** Custom search attributes (DESIGN.md, "Architecture"): ops filter leads by them in the Temporal UI. No PII goes here. */
 export const searchAttributes = {
@@ -95,3 +97,20 @@ export const actionFailureTypes = { notOwner: 'NotOwner', invalidState: 'Invalid
 
 /** The failure type of a data activity whose input the store refuses for good: the workflow quarantines that input. */
 export const badDataFailureType = 'BadData';
+
+/**
+ * A scoring model rolled out to the open leads (issue 18): the lead re-scores under it (once: a
+ * lead on this version or a newer one already ignores it) and reports to the rollout workflow.
+ */
+export interface RescoreSignal {
+  /** The rollout workflow's id: where the lead reports. */
+  rolloutId: string;
+  /** The published version's rules (`scoring.modelVersion` is its number): the model reaches the lead as data. */
+  model: ScoringModelRules;
+}
+export const rescoreSignal = defineSignal<[RescoreSignal]>('rescore');
+
+/** A lead's answer to `rescore`, sent to the rollout workflow. */
+export const rescoredSignal = defineSignal<[RescoreReport]>('rescored');
+/** The rollout's progress (`GET /scoring-models/rollouts/{id}`). */
+export const rolloutProgressQuery = defineQuery<RolloutProgress>('rolloutProgress');

@@ -1,1 +1,3 @@
 export { leadWorkflow } from './lead/workflow';
+export { metaLeadWorkflow } from './hooks/meta-lead';
+export { scoringRolloutWorkflow } from './rollout/workflow';

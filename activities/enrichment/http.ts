@@ -23,9 +23,9 @@ export function httpProvider({ url, apiKey, timeout, retries }: HttpProviderOpti
   });
   return {
     name: 'http',
-    async enrich(query) {
+    async enrich(query, signal) {
       try {
-        const body: unknown = await client.post(url, { json: query }).json();
+        const body: unknown = await client.post(url, { json: query, signal }).json();
         return parseFirmographics(body);
       } catch (error) {
         if (error instanceof HTTPError && error.response.status === 404) return null;

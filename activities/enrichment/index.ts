@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { LeadConfig } from '../../domain/config';
 import type { Firmographics } from '../../domain/profile';
 import { httpProvider } from './http';
@@ -27,7 +27,7 @@ export function enrichmentActivities(provider: EnrichmentProvider) {
     /** Asks the provider; a garbled answer fails at once (retrying would not help), other failures may be retried. */
     async enrichLead(query: EnrichmentQuery): Promise<EnrichmentResult> {
       try {
-        return { provider: provider.name, firmographics: await provider.enrich(query) };
+        return { provider: provider.name, firmographics: await provider.enrich(query, Context.current().cancellationSignal) };
       } catch (error) {
         if (error instanceof InvalidEnrichmentResponse || error instanceof SyntaxError) {
           throw ApplicationFailure.nonRetryable(`${provider.name} enrichment answered garbage: ${error.message}`, 'InvalidEnrichmentResponse');

@@ -11,7 +11,8 @@ export interface EnrichmentQuery {
 /** A source of firmographics (DESIGN.md, "Enrichment"). `null`: the provider knows nothing of the domain. */
 export interface EnrichmentProvider {
   name: string;
-  enrich(query: EnrichmentQuery): Promise<Firmographics | null>;
+  /** `signal`: the activity's cancellation (e.g. a worker shutting down past its grace time); the call is abandoned. */
+  enrich(query: EnrichmentQuery, signal?: AbortSignal): Promise<Firmographics | null>;
 }
 
 /**

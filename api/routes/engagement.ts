@@ -5,7 +5,7 @@ import { findLeadState } from '../../db/leads';
 import { engagementTypes } from '../../domain/engagement';
 import { optionalText, timestamp } from '../../domain/input';
 import { closedStatuses } from '../../domain/lead';
-import { engagementSignal } from '../../workflows/definitions';
+import { engagementSignal, type EngagementSignal } from '../../workflows/definitions';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
@@ -41,30 +41,38 @@ const recordEngagementRoute = createRoute({
 const closedLead = (id: string, status: string) =>
   new ApiError(409, 'invalid_state', `lead ${id} is ${status}: activities are not recorded for a closed lead (a new capture reactivates it)`);
 
-export function engagementRoutes({ sql, temporal }: ApiDeps) {
+/**
+ * Delivers an engagement event to the lead's workflow (also the unsubscribe link's way in); throws
+ * 404 for a lead never captured and 409 for a closed one.
+ */
+export async function signalEngagement({ sql, temporal }: Pick<ApiDeps, 'sql' | 'temporal'>, id: string, event: EngagementSignal): Promise<void> {
+  try {
+    // To the workflow whatever the read model says: right after a capture's 202 the row may not exist
+    // yet, and a lead that is closing still records the event.
+    await temporal.workflow.getHandle(id).signal(engagementSignal, event);
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    // No running workflow: the read model tells a closed lead from one never captured.
+    const lead = await findLeadState(sql, id);
+    if (!lead) throw leadNotFound(id);
+    if (closedStatuses.includes(lead.status)) throw closedLead(id, lead.status);
+    throw new ApiError(409, 'invalid_state', `lead ${id} is ${lead.status} but its workflow is not running (it was ended by hand): a new capture restarts it`);
+  }
+}
+
+export function engagementRoutes(deps: ApiDeps) {
   return new OpenAPIHono<AppEnv>().openapi(recordEngagementRoute, async (c) => {
     const { id } = c.req.valid('param');
     const activity = c.req.valid('json');
     const activityId = activity.eventId ? `event-${activity.eventId}` : (c.get('idempotencyKey') ?? randomUUID());
-    try {
-      // To the workflow whatever the read model says: right after a capture's 202 the row may not exist
-      // yet, and a lead that is closing still records the event.
-      await temporal.workflow.getHandle(id).signal(engagementSignal, {
-        activityId,
-        eventId: activity.eventId,
-        type: activity.type,
-        occurredAt: activity.occurredAt,
-        receivedAt: new Date().toISOString(),
-        actor: c.get('principal').role,
-      });
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-      // No running workflow: the read model tells a closed lead from one never captured.
-      const lead = await findLeadState(sql, id);
-      if (!lead) throw leadNotFound(id);
-      if (closedStatuses.includes(lead.status)) throw closedLead(id, lead.status);
-      throw new ApiError(409, 'invalid_state', `lead ${id} is ${lead.status} but its workflow is not running (it was ended by hand): a new capture restarts it`);
-    }
+    await signalEngagement(deps, id, {
+      activityId,
+      eventId: activity.eventId,
+      type: activity.type,
+      occurredAt: activity.occurredAt,
+      receivedAt: new Date().toISOString(),
+      actor: c.get('principal').role,
+    });
     return c.json({ leadId: id, activityId }, 202);
   });
 }

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ping } from '../../db/client';
+import { check } from '../../observability/check';
 import type { ApiDeps, AppEnv } from '../context';
 
 const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
@@ -22,18 +23,6 @@ const readyzRoute = createRoute({
     503: { description: 'a dependency is unreachable', content: { 'application/json': { schema: healthSchema } } },
   },
 });
-
-async function check(probe: () => Promise<unknown>, timeoutMs = 2000): Promise<string> {
-  try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref()),
-    ]);
-    return 'ok';
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-}
 
 export function healthRoutes({ sql, temporal }: ApiDeps) {
   return new OpenAPIHono<AppEnv>()

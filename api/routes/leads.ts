@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { WithStartWorkflowOperation } from '@temporalio/client';
-import { leadIdFor } from '../../domain/identity';
+import { takeCapture } from '../../capture/take';
 import { captureSchema } from '../../domain/capture';
 import { leadPolicy } from '../../domain/config';
 import { leadStatuses } from '../../domain/lead';
-import { captureUpdate, searchAttributes } from '../../workflows/definitions';
-import type { leadWorkflow } from '../../workflows/lead/workflow';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { errorResponses } from '../errors';
@@ -85,37 +82,14 @@ const timelineRoute = createRoute({
   },
 });
 
-/**
- * How long a capture waits for the lead's workflow to take it. Normally milliseconds; with no worker
- * polling (all down) the workflow cannot answer, and the client gets 503 to retry rather than a hang.
- */
-const captureAnswerMs = 15_000;
-
 export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl, config }: ApiDeps) {
   const policy = leadPolicy(config);
   const links = { temporalUiUrl, namespace };
   return new OpenAPIHono<AppEnv>()
     .openapi(captureRoute, async (c) => {
       const capture = c.req.valid('json');
-      const leadId = leadIdFor(capture.email);
       const captureId = c.get('idempotencyKey') ?? randomUUID();
-      // Update-with-start: one call starts the lead's workflow or finds the running one, and waits for
-      // the workflow to take the capture. No Postgres on the way, so captures go on through an outage.
-      const { duplicate, status } = await temporal.withDeadline(Date.now() + captureAnswerMs, () => temporal.workflow.executeUpdateWithStart(captureUpdate, {
-        // The update id dedupes a capture sent twice under one Idempotency-Key (a claim taken over).
-        updateId: captureId,
-        args: [{ captureId, receivedAt: new Date().toISOString(), capture }],
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof leadWorkflow>('leadWorkflow', {
-          workflowId: leadId,
-          taskQueue,
-          args: [{ leadId, policy }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          typedSearchAttributes: [
-            { key: searchAttributes.LeadStatus, value: 'new' },
-            { key: searchAttributes.LeadSource, value: capture.source },
-          ],
-        }),
-      }));
+      const { leadId, duplicate, status } = await takeCapture(temporal, { taskQueue, policy }, { captureId, capture });
       return c.json({ leadId, duplicate, status }, 202);
     })
     .openapi(listRoute, async (c) => c.json(await listLeads(sql, c.req.valid('query'), c.get('principal'), links), 200))

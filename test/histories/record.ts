@@ -151,6 +151,20 @@ try {
       await skipTime(env, '5 days', [leadId]);
       return leadId;
     },
+    // Not ready (content download +10, outside the target region −10), then a scoring model version that values content
+    // downloads is rolled out to the open leads: re-scored sales-ready and routed. Last: the versions it publishes score every later lead.
+    'rolled-out-to-sql': async () => {
+      await repIn('XW');
+      const leadId = await capture('content_download', 'XW');
+      await skipTime(env, '1 day', [leadId]);
+      const models = (await request('GET', '/scoring-models', undefined, 'marketing-dev')).body as { models: { scoring: { rules: Record<string, number> } }[] };
+      const { version: _, publishedAt: __, publishedBy: ___, ...current } = models.models.at(-1) as unknown as Record<string, unknown>;
+      const body = current as { scoring: { rules: Record<string, number> } };
+      const published = await call('/scoring-models', { ...body, scoring: { ...body.scoring, rules: { ...body.scoring.rules, downloaded_content: 60 } }, rollout: 'open_leads' }, 'marketing-dev');
+      await env.client.workflow.getHandle((published as { rollout: { id: string } }).rollout.id).result();
+      await skipTime(env, '1 day', [leadId]);
+      return leadId;
+    },
   };
 
   await worker.runUntil(async () => {

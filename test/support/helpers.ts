@@ -14,7 +14,7 @@ import type { EnrichmentProvider } from '../../activities/enrichment';
 import { createSql, type Sql } from '../../db/client';
 import { migrate } from '../../db/migrate';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../../domain/config';
-import { createLeadWorker } from '../../worker/worker';
+import { createLeadWorker, type LeadWorkerOptions } from '../../worker/worker';
 import { testCodec } from './codec';
 import { leadStackOn, quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, type LeadStack } from './time-skipping';
 
@@ -61,6 +61,8 @@ export interface ServiceUnderTest {
   policy: LeadPolicy;
   /** Calls the API over HTTP with a development key (`capture-dev` unless another is given). */
   request(method: string, path: string, options?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Shuts the worker down (a crash as far as its workflows are concerned), then starts a new one on the same task queue; `meanwhile` runs in between. */
+  restartWorker(meanwhile?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,8 @@ export interface ServiceOptions {
   taskQueue?: string;
   /** The API's port (default: any free one). */
   port?: number;
+  /** The API's key for unsubscribe links (default: none, links refused). */
+  unsubscribeSecret?: string;
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<ServiceUnderTest> {
@@ -91,10 +95,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const config = resolveLeadConfig(options.config ?? {});
-  const worker = await runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment });
+  const startWorker = () => runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment });
+  let worker = await startWorker();
   const policy = leadPolicy(config);
   const app = createApp(
-    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config, codec },
+    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config, codec, unsubscribeSecret: options.unsubscribeSecret },
     parseApiKeys(options.apiKeys),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -108,21 +113,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     taskQueue,
     baseUrl,
     policy,
-    async request(method, path, options = {}) {
-      const key = options.key === undefined ? 'capture-dev' : options.key;
-      const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}) };
-      let body: string | undefined = options.rawBody;
-      if (options.body !== undefined) body = JSON.stringify(options.body);
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const response = await fetch(baseUrl + path, { method, headers: { ...headers, ...options.headers }, body });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON (e.g. the docs page)
-      }
-      return { status: response.status, body: parsed as any, headers: response.headers };
+    request: requestTo(baseUrl),
+    async restartWorker(meanwhile) {
+      await worker.stop();
+      await meanwhile?.();
+      worker = await startWorker();
     },
     async close() {
       await new Promise((resolve) => server.close(resolve));
@@ -131,6 +126,26 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       await connection.close();
       await sql.end({ timeout: 5 });
     },
+  };
+}
+
+/** Calls an API at `baseUrl` over HTTP with a development key (`capture-dev` unless another is given, none for `null`). */
+export function requestTo(baseUrl: string): ServiceUnderTest['request'] {
+  return async (method, path, options = {}) => {
+    const key = options.key === undefined ? 'capture-dev' : options.key;
+    const headers: Record<string, string> = { ...(key ? { authorization: `Bearer ${key}` } : {}) };
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(baseUrl + path, { method, headers: { ...headers, ...options.headers }, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON (e.g. the docs page)
+    }
+    return { status: response.status, body: parsed as any, headers: response.headers };
   };
 }
 
@@ -152,10 +167,10 @@ export interface InProcessService extends Omit<LeadStack, 'worker'> {
 export async function serviceOn(
   env: TestWorkflowEnvironment,
   sql: Sql,
-  options: { name: string; config?: unknown; enrichment?: EnrichmentProvider },
+  options: { name: string; config?: unknown; enrichment?: EnrichmentProvider; metrics?: LeadWorkerOptions['metrics'] },
 ): Promise<InProcessService> {
   const config = resolveLeadConfig(options.config ?? {});
-  const { worker, ...stack } = await leadStackOn(env, { sql, config, name: options.name, codec: testCodec, enrichment: options.enrichment, workflowBundle: await workflowBundle() });
+  const { worker, ...stack } = await leadStackOn(env, { sql, config, name: options.name, codec: testCodec, enrichment: options.enrichment, metrics: options.metrics, workflowBundle: await workflowBundle() });
   return { ...stack, stop: running(worker) };
 }
 
@@ -193,7 +208,7 @@ export interface TimeSkippingSuite {
  * A test file's time-skipping server, its database (the run's, or one of its own) and the service on
  * them, set up before its tests and torn down after.
  */
-export function timeSkippingSuite(name: string, options: { config?: unknown; ownDatabase?: boolean } = {}): TimeSkippingSuite {
+export function timeSkippingSuite(name: string, options: { config?: unknown; ownDatabase?: boolean; metrics?: LeadWorkerOptions['metrics'] } = {}): TimeSkippingSuite {
   const testServices: InProcessService[] = [];
   const suite: TimeSkippingSuite = {
     started: [],
@@ -207,7 +222,7 @@ export function timeSkippingSuite(name: string, options: { config?: unknown; own
   beforeAll(async () => {
     suite.env = await startTimeSkipping();
     suite.sql = createSql(options.ownDatabase ? await freshDatabase(name) : inject('databaseUrl'), { max: 3 });
-    suite.service = await serviceOn(suite.env, suite.sql, { name, config: options.config });
+    suite.service = await serviceOn(suite.env, suite.sql, { name, config: options.config, metrics: options.metrics });
   });
   afterEach(async () => {
     // Ended while their workers still run: a workflow task left waiting for a stopped worker would never finish.

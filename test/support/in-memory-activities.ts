@@ -5,6 +5,8 @@ import type { LeadSave } from '../../db/leads';
 import type { RouteRequest } from '../../activities/routing';
 import type { CadenceMigration, CadenceStep, CadenceVersion } from '../../domain/cadence';
 import { leadPolicy, type LeadConfig } from '../../domain/config';
+import { closedStatuses } from '../../domain/lead';
+import { modelRules, type ScoringModelBody, type ScoringModelRules } from '../../domain/scoring-model';
 import type { Assignment, LeadRecord, OutboxNotification, TimelineEvent } from '../../domain/lead-record';
 import type { Firmographics } from '../../domain/profile';
 import { matchTeam, pickRep, segmentOf, unavailability, type Segment } from '../../domain/routing';
@@ -71,6 +73,8 @@ export class InMemoryLeadStore {
   readonly routeRequests: RouteRequest[] = [];
   /** Answers `routeLead` instead of the roster when set. */
   routing?: ScriptedRouting;
+  /** Published scoring model versions after version 1 (the configuration's), oldest first. */
+  readonly scoringModels: ScoringModelRules[] = [];
   /** Firmographics by email domain; an unknown domain is `not_found`. */
   firmographics: Record<string, Firmographics> = {};
 
@@ -96,6 +100,21 @@ export class InMemoryLeadStore {
     const version: CadenceVersion = { name, version: versions.length + 1, steps: copy(steps), migrate, publishedAt: at };
     this.cadences.set(name, [...versions, version]);
     return version;
+  }
+
+  /** Publishes the next scoring model version, as marketing does through the API. */
+  publishScoringModel(body: ScoringModelBody): ScoringModelRules {
+    const model = modelRules(copy(body), this.scoringModels.length + 2);
+    this.scoringModels.push(model);
+    return model;
+  }
+
+  /** Open leads scored by an older version than `version`, by id (what a rollout pages through). */
+  private rolloutLeads(version: number): string[] {
+    return [...this.leads.values()]
+      .filter((lead) => !closedStatuses.includes(lead.status) && (lead.score?.modelVersion ?? 0) < version)
+      .map((lead) => lead.leadId)
+      .sort();
   }
 
   // --- reads for assertions ------------------------------------------------------------------
@@ -236,5 +255,13 @@ export class InMemoryLeadStore {
     },
     currentPolicy: async () => leadPolicy(this.config),
     noop: async () => {},
+    loadRunStart: async ({ leadId, load }: { leadId: string; load: boolean }) => {
+      const lead = load ? this.leads.get(leadId) : undefined;
+      const model = this.scoringModels.at(-1);
+      return { lead: lead ? copy(lead) : null, model: model ? copy(model) : null };
+    },
+    countRolloutLeads: async ({ version }: { version: number }) => this.rolloutLeads(version).length,
+    rolloutLeadsPage: async ({ version, after, limit }: { version: number; after: string | null; limit: number }) =>
+      this.rolloutLeads(version).filter((id) => after === null || id > after).slice(0, limit),
   } satisfies LeadActivities;
 }

@@ -11,7 +11,7 @@ import type { Sql } from '../../db/client';
 import type { LeadConfig } from '../../domain/config';
 import { testServerExecutable } from '../../stack/engine';
 import { ensureSearchAttributes } from '../../stack/search-attributes';
-import { createLeadWorker, workflowsPath } from '../../worker/worker';
+import { createLeadWorker, workflowsPath, type LeadWorkerOptions } from '../../worker/worker';
 
 /**
  * The lead service on Temporal's time-skipping test server, where months pass in seconds: for
@@ -145,6 +145,8 @@ export async function leadStackOn(
     codec: PayloadCodec | null;
     enrichment?: EnrichmentProvider;
     workflowBundle?: WorkerOptions['workflowBundle'];
+    /** The worker's metrics (worker/metrics.ts), for a test that reads them. */
+    metrics?: LeadWorkerOptions['metrics'];
   },
 ): Promise<LeadStack> {
   const { sql, config } = options;
@@ -156,6 +158,7 @@ export async function leadStackOn(
     sql,
     config,
     enrichment: options.enrichment,
+    metrics: options.metrics,
     payloadCodecs: options.codec ? [options.codec] : [],
     workflowBundle: options.workflowBundle ?? (await quietWorkflowBundle()),
   });

@@ -32,4 +32,11 @@ export const workflowPatches = {
    * before, they were dropped after their 202. Checked only when such an event is queued at the end.
    */
   eventsWhileClosing: 'events-while-closing',
+  /**
+   * Scoring models as data (issue 18): a new run takes the newest published model with the lead it
+   * loads (before, the model of its input policy: the configuration's), and a running lead takes a
+   * rolled-out model from the `rescore` signal. Checked where a run that was not carried over
+   * starts, and where a `rescore` signal arrives (a run that predates it never reacts to one).
+   */
+  scoringModelData: 'scoring-model-data',
 } as const;

@@ -21,6 +21,8 @@ function describe(work: Work): { input: string; id: string | null } {
       return { input: 'capture', id: work.signal.captureId };
     case 'engagement':
       return { input: 'engagement', id: work.signal.activityId };
+    case 'rescore':
+      return { input: 'scoring model rollout', id: work.signal.rolloutId };
     case 'retryRouting':
       return { input: 'routing retry', id: null };
     case 'action':

@@ -6,7 +6,8 @@ import type { LeadPolicy } from '../../domain/config';
 import { durationMs } from '../../domain/duration';
 import { closedStatuses, type LeadStatus } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
-import type { ActionRequest, ActionResult, CaptureAnswer, EngagementSignal } from '../definitions';
+import type { ScoringModelRules } from '../../domain/scoring-model';
+import type { ActionRequest, ActionResult, CaptureAnswer, EngagementSignal, RescoreSignal } from '../definitions';
 import { outlasted } from './failures';
 import { Journal, type JournalCheckpoint } from './journal';
 import { workflowPatches } from './patches';
@@ -32,7 +33,11 @@ export const clock = () => new Date().getTime();
 export const now = () => new Date().toISOString();
 
 /** Signals, carried over continue-as-new when they arrive at a boundary. */
-export type SignalWork = { kind: 'capture'; signal: CaptureSignal } | { kind: 'engagement'; signal: EngagementSignal } | { kind: 'retryRouting' };
+export type SignalWork =
+  | { kind: 'capture'; signal: CaptureSignal }
+  | { kind: 'engagement'; signal: EngagementSignal }
+  | { kind: 'retryRouting' }
+  | { kind: 'rescore'; signal: RescoreSignal };
 /** A rep or ops action waiting its turn; its update handler waits for the outcome. */
 export interface ActionWork {
   kind: 'action';
@@ -70,6 +75,7 @@ const seenIdsKept = 500;
 /** What a run restores when an input is quarantined: its state from before that input. */
 export interface RunCheckpoint {
   lead?: string;
+  policy: LeadPolicy;
   captures: number;
   reactivatedFrom?: LeadStatus;
   enrichmentFailedAt?: string;
@@ -228,6 +234,20 @@ export class LeadRun {
     return this.slow.loadLead(this.leadId);
   }
 
+  /**
+   * What a new run starts from, read as an ordinary activity like `loadDurably`: the lead (unless
+   * `load` is false: the API found none) and the newest published scoring model.
+   */
+  loadRunStart(load: boolean) {
+    this.answersOwed = 0;
+    return this.slow.loadRunStart({ leadId: this.leadId, load });
+  }
+
+  /** Scores from now on by `model` (a published version): carried over continue-as-new in the policy. */
+  useModel(model: ScoringModelRules) {
+    this.policy = { ...this.policy, scoring: model.scoring, qualification: model.qualification, icp: model.icp };
+  }
+
   /** The lead this run starts from (carried over or loaded); a closed one is reopened by the next capture. */
   adopt(start: LeadRecord | null | undefined) {
     if (start && closedStatuses.includes(start.status)) {
@@ -257,6 +277,7 @@ export class LeadRun {
   checkpoint(): RunCheckpoint {
     return {
       lead: this.lead && JSON.stringify(this.lead),
+      policy: this.policy,
       captures: this.captures,
       reactivatedFrom: this.reactivatedFrom,
       enrichmentFailedAt: this.enrichmentFailedAt,
@@ -269,6 +290,7 @@ export class LeadRun {
   /** Back to a checkpoint; ids seen since stay seen, so a redelivered bad input is not applied again. */
   restore(checkpoint: RunCheckpoint) {
     this.lead = checkpoint.lead === undefined ? undefined : JSON.parse(checkpoint.lead);
+    this.policy = checkpoint.policy;
     this.captures = checkpoint.captures;
     this.reactivatedFrom = checkpoint.reactivatedFrom;
     this.enrichmentFailedAt = checkpoint.enrichmentFailedAt;

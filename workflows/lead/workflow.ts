@@ -4,14 +4,14 @@ import { cadenceOfStatus } from '../../domain/cadence';
 import { closesAt, enrichmentRetryAt, nextDeadline, slaDeadline, waitingForOwner } from '../../domain/deadlines';
 import { closedStatuses, type LeadStatus } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
-import { actionFailureTypes, actionUpdates, captureSignal, captureUpdate, engagementSignal, leadStateQuery, retryRoutingSignal, type ActionResult, type EngagementSignal, type LeadState } from '../definitions';
+import { actionFailureTypes, actionUpdates, captureSignal, captureUpdate, engagementSignal, leadStateQuery, rescoreSignal, retryRoutingSignal, type ActionResult, type EngagementSignal, type LeadState } from '../definitions';
 import { actionFailure, applyAction } from './actions';
 import { workflowPatches } from './patches';
 import { onSlaDeadline, retryRouting, routeIfSalesReady, routingRetryDue } from './assignment';
 import { captureEvent, enrich, noteEngagement, onCapture, onEngagement } from './intake';
 import { save } from './journal';
 import { followStatus, nurtureDue } from './nurture';
-import { rescore } from './scoring';
+import { onRescore, reportRescore, rescore } from './scoring';
 import { badDataReason } from './failures';
 import { quarantine } from './quarantine';
 import { clock, durable, LeadRun, now, type LeadWorkflowInput, type SignalWork, type Work } from './run';
@@ -38,7 +38,11 @@ const inputsPerTask = 10;
 async function apply(run: LeadRun, work: Work) {
   if (work.kind === 'capture') await onCapture(run, work.signal);
   else if (work.kind === 'engagement') await onEngagement(run, work.signal);
-  else if (work.kind === 'retryRouting') {
+  else if (work.kind === 'rescore') {
+    const report = await onRescore(run, work.signal);
+    if (run.lead) await routeIfSalesReady(run, run.lead);
+    return reportRescore(work.signal.rolloutId, report);
+  } else if (work.kind === 'retryRouting') {
     if (run.lead && waitingForOwner(run.lead)) await retryRouting(run, run.lead);
   } else {
     // An action's rejection goes to whoever waits for it; bad data goes on to quarantine.
@@ -71,13 +75,20 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   setHandler(captureUpdate, (signal) => run.takeCapture(signal));
   setHandler(engagementSignal, (signal) => void queue.push({ kind: 'engagement', signal }));
   setHandler(retryRoutingSignal, () => void queue.push({ kind: 'retryRouting' }));
+  // A worker from before rollouts dropped this signal: replaying such a history takes no notice of it either.
+  setHandler(rescoreSignal, (signal) => void (patched(workflowPatches.scoringModelData) && queue.push({ kind: 'rescore', signal })));
   setHandler(leadStateQuery, () => leadState(run));
 
   if (run.nurtures && !run.policy.recycling) {
     // The run before this one started on a policy that predates cadences: take the worker's.
     run.policy = await durable.currentPolicy();
   }
-  if (!input.carried && input.stored !== false) {
+  if (!input.carried && patched(workflowPatches.scoringModelData)) {
+    // The newest published scoring model reaches a new run as data (issue 18), with its lead; version 1 is the input's.
+    const start = await run.loadRunStart(input.stored !== false);
+    if (start.model) run.useModel(start.model);
+    if (input.stored !== false) run.adopt(start.lead);
+  } else if (!input.carried && input.stored !== false) {
     run.adopt(await (patched(workflowPatches.steadyStream) ? run.loadDurably() : run.io().loadLead(leadId)));
   }
 
@@ -189,6 +200,8 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   // aborts the updates it accepted (the client sees a failure although the lead closed).
   if (patched(workflowPatches.steadyStream)) await run.endTask();
   if (queue.some((work) => work.kind === 'engagement') && patched(workflowPatches.eventsWhileClosing)) await recordWhileClosing(run, lead);
+  // A rollout's signal that reached the lead as it closed: the rollout counts it as skipped rather than wait for it.
+  for (const work of queue) if (work.kind === 'rescore') await reportRescore(work.signal.rolloutId, { leadId, outcome: 'skipped' });
   const signals = queue.filter((work): work is SignalWork => work.kind === 'capture');
   if (signals.length > 0) {
     // Someone was captured while the lead was closing: reactivate it rather than drop the capture.

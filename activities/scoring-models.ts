@@ -1,0 +1,30 @@
+import type { Sql } from '../db/client';
+import { countRolloutLeads, rolloutLeadsPage, type ScoringModelStore } from '../db/scoring-models';
+import type { LeadRecord } from '../domain/lead-record';
+import { publishedRules, type ScoringModelRules } from '../domain/scoring-model';
+import type { leadActivities } from './leads';
+
+/** Scoring models as data (issue 18): the model a new run scores by, and the paging of a rollout. */
+export function scoringModelActivities(sql: Sql, store: ScoringModelStore, leads: ReturnType<typeof leadActivities>) {
+  return {
+    /**
+     * What a new run of a lead starts from, in one activity: the lead as last saved (when `load`) and
+     * the newest published model, or null while that is version 1: the configuration's model, which
+     * the run has in its input policy already.
+     */
+    async loadRunStart({ leadId, load }: { leadId: string; load: boolean }): Promise<{ lead: LeadRecord | null; model: ScoringModelRules | null }> {
+      const [lead, model] = await Promise.all([load ? leads.loadLead(leadId) : null, store.current()]);
+      return { lead, model: model.version > 1 ? publishedRules(model) : null };
+    },
+
+    /** Open leads not on `version` yet, when a rollout starts (its progress counts down from it). */
+    async countRolloutLeads({ version }: { version: number }): Promise<number> {
+      return countRolloutLeads(sql, version);
+    },
+
+    /** The next page of open leads not on `version` yet, by lead id after `after`. */
+    async rolloutLeadsPage(page: { version: number; after: string | null; limit: number }): Promise<string[]> {
+      return rolloutLeadsPage(sql, page);
+    },
+  };
+}

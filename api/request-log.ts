@@ -1,0 +1,50 @@
+import { prometheus } from '@hono/prometheus';
+import { createMiddleware } from 'hono/factory';
+import { requestId } from 'hono/request-id';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Logger } from '../observability/logger';
+import type { AppEnv } from './context';
+import { leadIdPattern } from './lead-view';
+
+/** Probes and scrapes come every few seconds: logged at debug, not to drown the requests people make. */
+const quietRoutes = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * Every request gets an id (the caller's `X-Request-Id` if it sent a sane one, else a UUID), echoed
+ * in the response's `X-Request-Id` and on every log line about it through `c.var.log`, then one line
+ * when it is answered: method, route pattern, status, duration, and the lead id when the path names
+ * one. Never the raw path or query (a mistyped path may hold an email address) nor a body.
+ */
+export function requestLogging(log: Logger) {
+  const logRequest = createMiddleware<AppEnv>(async (c, next) => {
+    const started = performance.now();
+    const requestLog = log.child({ requestId: c.get('requestId') });
+    c.set('log', requestLog);
+    await next();
+    const route = c.req.routePath;
+    const id = c.req.param('id');
+    const fields = {
+      method: c.req.method,
+      route,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      ...(id && leadIdPattern.test(id) ? { leadId: id } : {}),
+    };
+    if (quietRoutes.has(route)) requestLog.debug(fields, 'request');
+    else requestLog.info(fields, 'request');
+  });
+  return [requestId(), logRequest] as const;
+}
+
+/**
+ * HTTP metrics of the API (`@hono/prometheus`): `lead_http_requests_total` and
+ * `lead_http_request_duration_seconds` by method, route pattern (never the raw path, whose ids
+ * would make a series per lead) and status, plus the process's own (`process_*`, `nodejs_*`).
+ * A registry per app, so that several apps in one process (the tests) do not collide.
+ */
+export function httpMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const { registerMetrics } = prometheus({ registry, prefix: 'lead_' });
+  return { registry, registerMetrics };
+}

@@ -1,0 +1,17 @@
+import type { Sql } from './client';
+
+/**
+ * What the worker's gauges read on each scrape. Both are counts over indexes
+ * (`leads_status_idx`, `notifications_status_created_idx`), cheap at a scrape every 15 s.
+ */
+export async function leadsByStatus(sql: Sql): Promise<{ status: string; leads: number }[]> {
+  return sql<{ status: string; leads: number }[]>`SELECT status, count(*)::int AS leads FROM leads GROUP BY status`;
+}
+
+/** Outbox entries by status, and the age in seconds of the oldest one still pending (0 when none is). */
+export async function outboxState(sql: Sql): Promise<{ byStatus: { status: string; entries: number }[]; oldestPendingSeconds: number }> {
+  const byStatus = await sql<{ status: string; entries: number }[]>`SELECT status, count(*)::int AS entries FROM notifications GROUP BY status`;
+  const [oldest] = await sql<{ seconds: number | null }[]>`
+    SELECT extract(epoch FROM now() - min(created_at))::float8 AS seconds FROM notifications WHERE status = 'pending'`;
+  return { byStatus, oldestPendingSeconds: oldest?.seconds ?? 0 };
+}

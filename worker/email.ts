@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import type { Sql } from '../db/client';
+import { emailLead, repEmail } from '../db/email';
+import type { OutboxEntry } from '../db/outbox';
+import { templateStore } from '../db/templates';
+import { renderTemplate, type RenderedEmail } from '../domain/email-template';
+import { unsubscribeLinkValidForDays, unsubscribeToken } from '../domain/unsubscribe';
+
+/** Why an email could not be sent now, and whether trying again could help. */
+export class EmailFailure extends Error {
+  constructor(message: string, readonly permanent: boolean) {
+    super(message);
+    this.name = 'EmailFailure';
+  }
+}
+
+export interface EmailDeliveryOptions {
+  sql: Sql;
+  /** `smtp://user:pass@host:port` or `smtps://…` (nodemailer's connection URL). */
+  smtpUrl: string;
+  from: string;
+  /** The API as recipients reach it: unsubscribe links point here. */
+  publicBaseUrl: string;
+  unsubscribeSecret: string;
+}
+
+/** What became of an email: sent, or not sent on purpose (and why). Failures are thrown (`EmailFailure`). */
+export type EmailOutcome = { sent: true } | { skipped: string };
+
+/** The template an alert to a rep is rendered from when marketing has published one; otherwise the alert's own words. */
+export const alertTemplateName = (kind: string) => `alerts/${kind}`;
+
+/**
+ * Email over SMTP for the notifier (issue 16). Outreach to a lead is sent only if the lead is still
+ * stored and its email consent is `opted_in` right now (read from Postgres just before sending, so an
+ * unsubscribe that lands after the step was queued still stops it), rendered from the newest version
+ * of its template with the lead's fields, and carries a signed one-click unsubscribe link
+ * (RFC 8058). An alert to a rep goes to the rep's current address.
+ */
+export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSecret }: EmailDeliveryOptions) {
+  // A small pool: the notifier sends a batch at once, and a connection per email would be refused by most servers.
+  const transport = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: 5, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+  const templates = templateStore(sql);
+  const senderDomain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
+  /** The same for every attempt of one entry, so a receiver can drop the copy a crash between sending and marking it sent causes. */
+  const messageId = (entry: OutboxEntry) => `<${createHash('sha256').update(entry.dedupe_key).digest('hex').slice(0, 32)}@${senderDomain}>`;
+
+  async function send(entry: OutboxEntry, to: string, email: RenderedEmail, headers: Record<string, string> = {}) {
+    try {
+      await transport.sendMail({ from, to, subject: email.subject, text: email.text, html: email.html, messageId: messageId(entry), headers });
+    } catch (error) {
+      const { message, responseCode } = error as { message?: string; responseCode?: number };
+      // SMTP replies quote the recipient ("550 <jane@acme.io>: no such user"): no address goes into logs or last_error.
+      const reason = (message ?? String(error)).replace(/[^\s<>"'(),;:]+@[^\s<>"'(),;:]+/g, '<address>');
+      // 5xx: the server refuses this message for good (no such mailbox, policy); anything else may pass later.
+      throw new EmailFailure(`SMTP: ${reason}`, typeof responseCode === 'number' && responseCode >= 500);
+    }
+  }
+
+  async function outreach(entry: OutboxEntry): Promise<EmailOutcome> {
+    const lead = entry.lead_id ? await emailLead(sql, entry.lead_id) : undefined;
+    if (!lead) return { skipped: 'the lead is no longer stored' };
+    if (lead.emailConsent !== 'opted_in') return { skipped: `email consent is ${lead.emailConsent}` };
+    const name = String(entry.data.template ?? '');
+    const template = await templates.current(name);
+    // Not permanent: the email goes out once marketing publishes the template (within notify.deadAfter).
+    if (!template) throw new EmailFailure(`no version of email template "${name}" is published (POST /templates)`, false);
+    const expiresAt = new Date(Date.now() + unsubscribeLinkValidForDays * 24 * 3600 * 1000);
+    const unsubscribeUrl = `${publicBaseUrl}/unsubscribe/${unsubscribeToken(unsubscribeSecret, lead.leadId, expiresAt)}`;
+    const { emailConsent: _, leadId, ...fields } = lead;
+    const rendered = await renderTemplate(template, { lead: { id: leadId, ...fields }, unsubscribeUrl, step: entry.data });
+    await send(entry, lead.email, rendered, {
+      'List-Unsubscribe': `<${unsubscribeUrl}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
+    return { sent: true };
+  }
+
+  async function alert(entry: OutboxEntry): Promise<EmailOutcome> {
+    const to = await repEmail(sql, entry.recipient);
+    if (!to) return { skipped: `rep ${entry.recipient} has no email address` };
+    const template = await templates.current(alertTemplateName(entry.kind));
+    const variables = { lead: { id: entry.lead_id ?? '' }, alert: { kind: entry.kind, message: entry.message, recipient: entry.recipient } };
+    const rendered = template
+      ? await renderTemplate(template, variables)
+      : { subject: `Lead alert (${entry.kind.replaceAll('_', ' ')})${entry.lead_id ? `: ${entry.lead_id}` : ''}`, text: `${entry.message}\n` };
+    await send(entry, to, rendered);
+    return { sent: true };
+  }
+
+  return {
+    smtpUrl,
+    /** Sends the email an outbox entry on the `email` channel stands for. */
+    deliver(entry: OutboxEntry): Promise<EmailOutcome> {
+      return entry.kind === 'cadence_step' || entry.kind === 'reengagement' ? outreach(entry) : alert(entry);
+    },
+    close() {
+      transport.close();
+    },
+  };
+}
+export type EmailDelivery = ReturnType<typeof emailDelivery>;
