@@ -73,8 +73,9 @@ async function main() {
 }
 
 main().catch((error) => {
-  if (log) log.fatal(errorFields(error), `${error instanceof Error ? error.message : error}`);
-  // Failed before the logger was made (a bad environment, LOG_LEVEL included): plain stderr.
-  else console.error(`api: ${error instanceof Error ? error.message : error}`);
+  log?.fatal(errorFields(error), `${error instanceof Error ? error.message : error}`);
+  // Also one plain line on stderr: the reason a process refused to start is read by a person (or an
+  // orchestrator's termination message), and may come before the logger exists (a bad LOG_LEVEL).
+  console.error(`api: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });

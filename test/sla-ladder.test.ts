@@ -38,8 +38,9 @@ async function firstAssignment(leadId: string) {
   await expect.poll(async () => (await timeline(leadId)).some((e) => e.type === 'assigned')).toBe(true);
   return (await timeline(leadId)).find((e) => e.type === 'assigned')!.data;
 }
+// The alerts themselves (webhook channel); a rep with an email also gets each as an email entry (test/email.test.ts).
 const notifications = (leadId: string) =>
-  suite.sql<{ kind: string; recipient: string }[]>`SELECT kind, recipient FROM notifications WHERE lead_id = ${leadId} ORDER BY id`;
+  suite.sql<{ kind: string; recipient: string }[]>`SELECT kind, recipient FROM notifications WHERE lead_id = ${leadId} AND channel = 'webhook' ORDER BY id`;
 const minutes = (from: number, to: Date) => (to.getTime() - from) / 60_000;
 
 /** The ladder's steps as [type, minutes after capture], rounded to the half minute. */
