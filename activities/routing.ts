@@ -1,6 +1,6 @@
 import type { Sql, Tx } from '../db/client';
 import { writeLead, type LeadSave } from '../db/leads';
-import { assignLead, findAccount, lockRep, lockReps, lockTeam, recordPick, teamIdOfRep, teamsInOrder, type RoutableRep, type TeamRow } from '../db/routing';
+import { assignLead, findAccount, lockRep, lockReps, lockRoutingDecision, lockTeam, recordPick, recordRoutingDecision, teamIdOfRep, teamsInOrder, type RoutableRep, type TeamRow } from '../db/routing';
 import type { LeadConfig } from '../domain/config';
 import type { LeadSource } from '../domain/lead';
 import { matchTeam, pickRep, segmentOf, unavailability } from '../domain/routing';
@@ -20,6 +20,12 @@ export interface RouteRequest {
   exclude?: string[];
   /** The workflow's time: availability and business hours are judged at this moment. */
   at: string;
+  /**
+   * The routing decision this is, the same in every attempt of the workflow task that asks
+   * (README, "Routing is keyed"): a key seen before gets the assignment taken then. Absent only in
+   * calls scheduled by workflow code from before keys, which route as they did.
+   */
+  routingKey?: string;
 }
 
 const availability = (rep: RoutableRep) => ({ active: rep.active, outOfOfficeUntil: rep.out_of_office_until, openLeads: rep.open_leads, capacity: rep.capacity });
@@ -46,8 +52,27 @@ export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () =>
     return { rep: reps.find((r) => r.id === pick?.repId), skipped };
   }
 
-  /** The routing decision and the assignment, inside the caller's transaction. */
+  /**
+   * The routing decision and the assignment, inside the caller's transaction, once per routing key:
+   * another attempt of the same decision (its workflow task ran again after a worker died, or the
+   * local activity was retried after its transaction committed) gets the assignment taken the first
+   * time, written again over what the attempt saved before it, and the round robin does not move.
+   */
   async function route(tx: Tx, request: RouteRequest): Promise<Assignment> {
+    const { leadId, routingKey } = request;
+    const taken = routingKey === undefined ? undefined : await lockRoutingDecision(tx, leadId, routingKey);
+    if (taken) {
+      await assignLead(tx, leadId, { ownerId: taken.ownerId, teamId: taken.teamId, reason: taken.reason });
+      return taken;
+    }
+    const assignment = await decide(tx, request);
+    // undefined: no row for the lead (nothing to assign either), so nothing to remember.
+    if (routingKey !== undefined && taken === null) await recordRoutingDecision(tx, leadId, routingKey, assignment);
+    return assignment;
+  }
+
+  /** Picks the owner and assigns the lead. */
+  async function decide(tx: Tx, request: RouteRequest): Promise<Assignment> {
     const now = new Date(request.at);
     const segment = segmentOf(request.employees);
     const exclude = request.exclude ?? [];

@@ -1,3 +1,4 @@
+import type { Assignment } from '../domain/lead-record';
 import type { Segment } from '../domain/routing';
 import type { BusinessHours } from '../domain/sla';
 import type { Tx } from './client';
@@ -84,4 +85,21 @@ export async function assignLead(tx: Tx, leadId: string, owner: { ownerId: strin
   await tx`UPDATE leads SET owner_id = ${owner.ownerId}, team_id = ${owner.teamId}, routing_reason = ${owner.reason}, status = 'sql',
                             assigned_at = ${owner.ownerId ? tx`clock_timestamp()` : null}, updated_at = now()
            WHERE lead_id = ${leadId}`;
+}
+
+/**
+ * Locks the lead's row (so two attempts of one routing decision queue up) and returns the
+ * assignment already taken under `routingKey`: null when none, undefined when the lead has no row.
+ */
+export async function lockRoutingDecision(tx: Tx, leadId: string, routingKey: string): Promise<Assignment | null | undefined> {
+  const [lead] = await tx`SELECT 1 FROM leads WHERE lead_id = ${leadId} FOR UPDATE`;
+  if (!lead) return undefined;
+  // A statement of its own, after the lock: it sees what an attempt that held the lock before committed.
+  const [row] = await tx<{ assignment: Assignment }[]>`SELECT assignment FROM routing_decisions WHERE lead_id = ${leadId} AND routing_key = ${routingKey}`;
+  return row?.assignment ?? null;
+}
+
+/** Remembers the assignment taken under `routingKey`, for an attempt of the same decision to find. */
+export async function recordRoutingDecision(tx: Tx, leadId: string, routingKey: string, assignment: Assignment): Promise<void> {
+  await tx`INSERT INTO routing_decisions (lead_id, routing_key, assignment) VALUES (${leadId}, ${routingKey}, ${tx.json(assignment as never)})`;
 }

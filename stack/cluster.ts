@@ -373,7 +373,9 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
 
     const serviceEnv: NodeJS.ProcessEnv = { ...process.env, ...options.serviceEnv, DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_UI_URL: uiUrl };
     const workers: ChildProcess[] = [];
-    const startWorker = (index: number) => (workers[index] = spawnService('worker/main.ts', serviceEnv, { stdio: output(`worker-${index + 1}`) }));
+    // Several workers on one machine: each takes a free port for its metrics and health (the default, 3001, fits one).
+    const workerEnv: NodeJS.ProcessEnv = { WORKER_HTTP_PORT: '0', ...serviceEnv };
+    const startWorker = (index: number) => (workers[index] = spawnService('worker/main.ts', workerEnv, { stdio: output(`worker-${index + 1}`) }));
     for (let i = 0; i < (options.workers ?? 2); i++) startWorker(i);
     const apis = apiPorts.map((port, i) => spawnService('api/main.ts', { ...serviceEnv, PORT: String(port) }, { stdio: output(`api-${i + 1}`) }));
     cleanups.push(() => Promise.all([...workers, ...apis].map((child) => stopProcess(child))).then(() => {}));

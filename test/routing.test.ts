@@ -137,4 +137,44 @@ describe('routing in Postgres', () => {
     expect(await route(demo!, { country: 'XG' })).toMatchObject({ priority: 'P1', sla: 'PT30M', slaReason: 'demo_request is P1, outside business hours' });
     expect(await route(webinar!, { country: 'XG', source: 'webinar', employees: 2000 })).toMatchObject({ priority: 'P1', sla: 'PT30M' });
   });
+
+  it('takes each routing decision once per routing key: a retried attempt keeps the owner, a new key picks again', async () => {
+    const teamId = await team('XY');
+    const [a, b] = [await rep(teamId), await rep(teamId)];
+    const [leadId, other] = await leads(2);
+    const clocks = async () => ({
+      team: (await sql`SELECT virtual_time, assignments FROM teams WHERE id = ${teamId}`)[0],
+      reps: await sql`SELECT id, virtual_time, last_assignment FROM reps WHERE team_id = ${teamId} ORDER BY id`,
+    });
+    const ownerOf = async (id: string) => (await sql<{ owner_id: string | null }[]>`SELECT owner_id FROM leads WHERE lead_id = ${id}`)[0]!.owner_id;
+
+    const first = await route(leadId!, { country: 'XY', routingKey: 'run-1:1' });
+    expect([a, b]).toContain(first.ownerId);
+    const afterFirst = await clocks();
+    expect(Number(afterFirst.team!.assignments)).toBe(1);
+
+    // The worker died before its workflow task completed: the task runs again on another worker,
+    // later by the workflow's clock, and its save of the lead (not routed yet) went first.
+    await sql`UPDATE leads SET owner_id = NULL, routing_reason = NULL WHERE lead_id = ${leadId!}`;
+    const retried = await route(leadId!, { country: 'XY', routingKey: 'run-1:1', at: '2026-11-23T15:00:07.000Z' });
+    expect(retried).toEqual(first);
+    expect(await ownerOf(leadId!)).toBe(first.ownerId);
+    expect(await clocks()).toEqual(afterFirst);
+
+    // Two attempts of one decision at once (a local activity retried while its first try still runs) take one rep.
+    const [one, two] = await Promise.all([route(other!, { country: 'XY', routingKey: 'run-2:1' }), route(other!, { country: 'XY', routingKey: 'run-2:1' })]);
+    expect(one).toEqual(two);
+    expect(one.ownerId).toBe(first.ownerId === a ? b : a);
+    expect(Number((await clocks()).team!.assignments)).toBe(2);
+
+    // A new decision for the first lead (say, a routing retry) has a new key: the round robin moves on.
+    const next = await route(leadId!, { country: 'XY', routingKey: 'run-1:2' });
+    expect(next.ownerId).toBe(first.ownerId);
+    expect(Number((await clocks()).team!.assignments)).toBe(3);
+    // After a breach the new key re-picks, skipping the owner who breached.
+    const reassigned = await route(leadId!, { country: 'XY', routingKey: 'run-1:3', exclude: [first.ownerId!] });
+    expect(reassigned.ownerId).toBe(one.ownerId);
+    expect(await ownerOf(leadId!)).toBe(one.ownerId);
+    expect(Number((await clocks()).team!.assignments)).toBe(4);
+  });
 });

@@ -208,13 +208,14 @@ describe('the production topology: Temporal server on Postgres, two workers, two
     cluster.workers[0]!.kill('SIGKILL');
     const leads = await Promise.all([0, 1, 0, 1, 0, 1].map((api) => routedLead(api)));
     expect(new Set(leads.map((l) => l.leadId)).size).toBe(6);
-    // A lead from before the kill answers its rep, whichever worker had it. Its owner is read again:
-    // a routing the kill interrupted (workflow task not completed) runs again on the other worker and
-    // may choose the next rep of the round robin (README, "Production topology", found here).
-    const { ownerId } = (await call(0, 'GET', `/leads/${before.leadId}`, { key: 'ops-dev' })).body;
-    const accepted = await call(1, 'POST', `/leads/${before.leadId}/accept`, { key: repKeys.get(ownerId)!, body: {} });
+    // A lead from before the kill keeps the owner it was routed to and answers that rep, whichever
+    // worker had it: a routing the kill interrupted (workflow task not completed) runs again on the
+    // other worker with the same routing key and gets the same rep (README, "Routing is keyed").
+    const accepted = await call(1, 'POST', `/leads/${before.leadId}/accept`, { key: repKeys.get(before.ownerId)!, body: {} });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
-    expect(accepted.body.status).toBe('accepted');
+    expect(accepted.body).toMatchObject({ status: 'accepted', ownerId: before.ownerId });
+    const read = await call(0, 'GET', `/leads/${before.leadId}`, { key: 'ops-dev' });
+    expect(read.body).toMatchObject({ status: 'accepted', ownerId: before.ownerId });
     cluster.restartWorker(0);
   });
 

@@ -47,9 +47,10 @@ export function startAssignment(run: LeadRun, current: LeadRecord, assignment: A
   }
 }
 
+/** One routing decision: a new routing key each call (keys are never reused for another decision). */
 function routeRequest(run: LeadRun, current: LeadRecord, exclude: string[] = []) {
   const p = current.profile;
-  return { leadId: run.leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: run.policy.sla, exclude, at: now() };
+  return { leadId: run.leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: run.policy.sla, exclude, at: now(), routingKey: run.routingKey() };
 }
 
 async function route(run: LeadRun, current: LeadRecord, exclude: string[] = []) {

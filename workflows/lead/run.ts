@@ -116,6 +116,8 @@ export class LeadRun {
   private readonly enrichDurable: Activities['enrichLead'];
   /** Data accesses that outlasted their retry window in this run (keys their alerts). */
   private stalls = 0;
+  /** Routing decisions asked for in this run (keys them). Not restored with a checkpoint: a decision rolled back is not taken again. */
+  private routings = 0;
   private readonly fast: Activities;
   private readonly slow: Activities;
 
@@ -157,6 +159,15 @@ export class LeadRun {
     });
     this.fast = this.patiently(local, patient, retryFor);
     this.slow = this.patiently(proxyActivities<Activities>(bounded), patient, retryFor);
+  }
+
+  /**
+   * The key of a new routing decision (README, "Routing is keyed"): this run and the decision's
+   * number in it, the same in every attempt of the workflow task that asks for it (unlike the
+   * workflow's time), and new for every decision, so re-routing after a breach still picks again.
+   */
+  routingKey(): string {
+    return `${workflowInfo().runId}:${++this.routings}`;
   }
 
   /** Data access: local while someone waits, ordinary otherwise. */
