@@ -6,7 +6,7 @@
  * schema tool and the UI server are Go modules built once into the engine cache, like the CLI.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ import { loadEnv, payloadKeysFrom, realKeysRequiredBecause } from '../config/env
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
 import { searchAttributes } from '../workflows/definitions';
-import { cacheDir, EngineError, onPath, runWithProgress } from './engine';
+import { goBuildCached } from './engine';
 import { developmentPayloadKeys } from './payload-keys';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
 import { spawnService } from './processes';
@@ -41,76 +41,6 @@ export interface ClusterBinaries {
   uiServer: string;
   /** The ui-server module's root: its `config/docker.yaml` is the template the `temporalio/ui` image renders from env. */
   uiRoot: string;
-}
-
-/** Where `go` keeps a module's source, downloading it if needed. */
-function moduleDir(go: string, module: string, version: string): string {
-  const result = spawnSync(go, ['mod', 'download', '-json', `${module}@${version}`], { cwd: cacheDir, encoding: 'utf8' });
-  if (result.status !== 0) throw new EngineError(`go mod download ${module}@${version} failed: ${result.stderr || result.stdout}`);
-  return (JSON.parse(result.stdout) as { Dir: string }).Dir;
-}
-
-/** Module files are read-only: copies are made writable, so the cache can be replaced later. */
-function makeWritable(path: string): void {
-  chmodSync(path, statSync(path).mode | 0o200);
-  if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) makeWritable(join(path, entry));
-}
-
-/**
- * Builds `packages` of `module@version` with Go into `<cache>/<name>/<version>` (staged, then
- * renamed, so a half-built directory is never seen) and copies `files` of the module beside them.
- */
-async function goBuildCached(options: {
-  name: string;
-  module: string;
-  version: string;
-  packages: { path: string; binary: string }[];
-  files: string[];
-  expect: string;
-  log: Log;
-}): Promise<string> {
-  const dir = join(cacheDir, options.name, options.version);
-  if (options.packages.every(({ binary }) => existsSync(join(dir, binary)))) return dir;
-  const go = onPath('go');
-  if (!go) {
-    throw new EngineError(`no ${options.name} in ${dir} and no Go toolchain to build it: install Go (https://go.dev/dl) or run the topology with docker-compose`);
-  }
-  options.log(`building ${options.module}@${options.version} with ${go} into ${dir} (${options.expect})`);
-  mkdirSync(cacheDir, { recursive: true });
-  const staging = `${dir}.staging-${process.pid}`;
-  mkdirSync(join(staging, 'gobin'), { recursive: true });
-  try {
-    for (const { path, binary } of options.packages) {
-      await runWithProgress(go, ['install', `${path}@${options.version}`], {
-        env: { ...process.env, GOBIN: join(staging, 'gobin'), GOFLAGS: [process.env.GOFLAGS, '-buildvcs=false'].filter(Boolean).join(' ') },
-        cwd: cacheDir,
-        what: `compiling ${binary}`,
-        expect: options.expect,
-        show: /^go: (?!downloading)/,
-        log: options.log,
-      });
-      const built = join(staging, 'gobin', path.split('/').pop()!);
-      renameSync(built, join(staging, binary));
-    }
-    rmSync(join(staging, 'gobin'), { recursive: true, force: true });
-    const source = moduleDir(go, options.module, options.version);
-    for (const file of options.files) {
-      cpSync(join(source, file), join(staging, file), { recursive: true });
-      makeWritable(join(staging, file));
-    }
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(dir, '..'), { recursive: true });
-    renameSync(staging, dir);
-  } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    if (options.packages.every(({ binary }) => existsSync(join(dir, binary)))) return dir; // another process won the race
-    throw new EngineError(
-      `could not build ${options.module}@${options.version} with Go: ${(error as Error).message}\n` +
-        'Fix: check that the Go module proxy is reachable (`go env GOPROXY`).',
-    );
-  }
-  options.log(`${options.name} ${options.version} ready in ${dir}`);
-  return dir;
 }
 
 /** The Temporal server, its schema tool and the Web UI server: from the cache, else built with Go (minutes, once). */

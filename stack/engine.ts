@@ -4,7 +4,7 @@
  * Run it alone with `npm run engine`; `npm start` and `npm test` call it themselves.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,80 @@ export function runWithProgress(command: string, args: string[], options: { env?
   });
 }
 
+/** Where `go` keeps a module's source, downloading it if needed. */
+function moduleDir(go: string, module: string, version: string): string {
+  const result = spawnSync(go, ['mod', 'download', '-json', `${module}@${version}`], { cwd: cacheDir, encoding: 'utf8' });
+  if (result.status !== 0) throw new EngineError(`go mod download ${module}@${version} failed: ${result.stderr || result.stdout}`);
+  return (JSON.parse(result.stdout) as { Dir: string }).Dir;
+}
+
+/** Module files are read-only: copies are made writable, so the cache can be replaced later. */
+function makeWritable(path: string): void {
+  chmodSync(path, statSync(path).mode | 0o200);
+  if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) makeWritable(join(path, entry));
+}
+
+/**
+ * Builds `packages` of `module@version` with Go into `<cache>/<name>/<version>` (staged, then
+ * renamed, so a half-built directory is never seen) and copies `files` of the module beside them.
+ */
+export async function goBuildCached(options: {
+  name: string;
+  module: string;
+  version: string;
+  packages: { path: string; binary: string }[];
+  /** Files of the module's source to keep beside the binaries (schemas, config templates). */
+  files?: string[];
+  expect: string;
+  /** What else to do when the build fails (e.g. an environment variable naming an existing binary). */
+  hint?: string;
+  log: Log;
+}): Promise<string> {
+  const dir = join(cacheDir, options.name, options.version);
+  if (options.packages.every(({ binary }) => existsSync(join(dir, binary)))) return dir;
+  const go = onPath('go');
+  if (!go) {
+    throw new EngineError(`no ${options.name} in ${dir} and no Go toolchain to build it: install Go (https://go.dev/dl)${options.hint ? `, or ${options.hint}` : ''}`);
+  }
+  const [proxy, sumdb] = spawnSync(go, ['env', 'GOPROXY', 'GOSUMDB'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  options.log(`building ${options.module}@${options.version} with ${go} (GOPROXY=${proxy}, GOSUMDB=${sumdb}) into ${dir} (${options.expect})`);
+  mkdirSync(cacheDir, { recursive: true });
+  const staging = `${dir}.staging-${process.pid}`;
+  mkdirSync(join(staging, 'gobin'), { recursive: true });
+  try {
+    for (const { path, binary } of options.packages) {
+      await runWithProgress(go, ['install', `${path}@${options.version}`], {
+        env: { ...process.env, GOBIN: join(staging, 'gobin'), GOFLAGS: [process.env.GOFLAGS, '-buildvcs=false'].filter(Boolean).join(' ') },
+        cwd: cacheDir,
+        what: `compiling ${binary}`,
+        expect: options.expect,
+        show: /^go: (?!downloading)/,
+        log: options.log,
+      });
+      const built = join(staging, 'gobin', path.split('/').pop()!);
+      renameSync(built, join(staging, binary));
+    }
+    rmSync(join(staging, 'gobin'), { recursive: true, force: true });
+    const source = options.files?.length ? moduleDir(go, options.module, options.version) : '';
+    for (const file of options.files ?? []) {
+      cpSync(join(source, file), join(staging, file), { recursive: true });
+      makeWritable(join(staging, file));
+    }
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(dir, '..'), { recursive: true });
+    renameSync(staging, dir);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    if (options.packages.every(({ binary }) => existsSync(join(dir, binary)))) return dir; // another process won the race
+    throw new EngineError(
+      `could not build ${options.module}@${options.version} with Go: ${(error as Error).message}\n` +
+        `Fix: check that the Go module proxy is reachable (\`go env GOPROXY\`)${options.hint ? `, or ${options.hint}` : ''}.`,
+    );
+  }
+  options.log(`${options.name} ${options.version} ready in ${dir}`);
+  return dir;
+}
+
 /**
  * The Temporal CLI, found in this order: `$TEMPORAL_CLI`, `temporal` on PATH, the cache, a build
  * with Go into the cache; without Go, the SDK's own download (works with internet access).
@@ -79,37 +153,20 @@ export async function temporalCliExecutable(log: Log = defaultLog): Promise<Ephe
   const cached = join(binDir, 'temporal');
   if (existsSync(cached)) return { type: 'existing-path', path: cached };
 
-  const go = onPath('go');
-  if (!go) {
+  if (!onPath('go')) {
     log('no Temporal CLI and no Go toolchain: letting the Temporal SDK download the dev server (needs internet).');
     log('  offline? install Go (https://go.dev/dl) or set TEMPORAL_CLI to a temporal binary.');
     return { type: 'cached-download', downloadDir: join(cacheDir, 'sdk-download') };
   }
-  const goEnv = spawnSync(go, ['env', 'GOPROXY', 'GOSUMDB'], { encoding: 'utf8' }).stdout.trim().split('\n');
-  log(`building the Temporal CLI ${temporalCliVersion} with ${go} (GOPROXY=${goEnv[0]}, GOSUMDB=${goEnv[1]})`);
-  log(`  into ${binDir}; the first build downloads modules and compiles for about 3 minutes on 2 cores`);
-  const staging = `${binDir}.staging-${process.pid}`;
-  mkdirSync(staging, { recursive: true });
-  try {
-    await runWithProgress(go, ['install', `${temporalCliModule}@${temporalCliVersion}`], {
-      env: { ...process.env, GOBIN: staging, GOFLAGS: [process.env.GOFLAGS, '-buildvcs=false'].filter(Boolean).join(' ') },
-      cwd: cacheDir,
-      what: 'compiling the Temporal CLI',
-      expect: 'about 3 minutes the first time',
-      show: /^go: downloading github\.com\/temporalio|^go: /,
-      log,
-    });
-    rmSync(binDir, { recursive: true, force: true });
-    renameSync(staging, binDir); // atomic: a second process building at once never sees half a binary
-  } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    if (existsSync(cached)) return { type: 'existing-path', path: cached }; // another process won the race
-    throw new EngineError(
-      `could not build the Temporal CLI with Go: ${(error as Error).message}\n` +
-        'Fix: check that the Go module proxy is reachable (`go env GOPROXY`), or set TEMPORAL_CLI to an existing temporal binary.',
-    );
-  }
-  log(`Temporal CLI ready: ${cached}`);
+  await goBuildCached({
+    name: 'temporal-cli',
+    module: 'github.com/temporalio/cli',
+    version: temporalCliVersion,
+    packages: [{ path: temporalCliModule, binary: 'temporal' }],
+    expect: 'about 3 minutes on 2 cores the first time',
+    hint: 'set TEMPORAL_CLI to an existing temporal binary',
+    log,
+  });
   return { type: 'existing-path', path: cached };
 }
 
