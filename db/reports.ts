@@ -2,6 +2,8 @@ import { leadStatuses, type LeadSource, type LeadStatus } from '../domain/lead';
 import type { Priority } from '../domain/sla';
 import type { Sql } from './client';
 
+const dayMs = 86_400_000;
+
 /**
  * The funnel report (issue 15), computed in Postgres in one statement. Leads are the cohort
  * captured in [from, to) (of a team, a source, or owned by one rep); aging, rep load and the
@@ -74,67 +76,87 @@ export interface FunnelReport {
   unassigned: { leads: number; oldest: { leadId: string; createdAt: string; ageMs: number } | null } | null;
 }
 
-export async function funnelReport(sql: Sql, filter: FunnelFilter): Promise<FunnelReport> {
+/** Counts summed per facet: the columns of `lead_milestone_days` (db/migrations/0017_report_days.sql). */
+const counters = ['leads', 'mql', 'sql', 'converted', 'sql_converted', 'amount', 'disqualified', 'accepted', 'touches', 'measured', 'within_sla', 'breached_leads', 'breaches', 'responded'] as const;
+type FacetRow = { facet: string; value: string } & Record<(typeof counters)[number], number>;
+
+const closedStatuses = ['converted', 'disqualified', 'archived'];
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * Every figure reads lead_milestones (db/migrations/0011_reports.sql, one narrow row per lead) or
+ * its sums per capture day, `lead_milestone_days` (0017). A window's whole UTC days come from the
+ * sums; its partial first and last days, and every report filtered by team, source or rep, sum the
+ * same facets (`lead_milestone_facets`) over the leads' own rows. The percentiles always sort the
+ * leads' own durations, read from the index that holds only leads with one.
+ * `days: false` reads the leads' rows only (tests compare the two).
+ */
+export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { days?: boolean } = {}): Promise<FunnelReport> {
   const { teamId, source, ownerId } = filter;
-  // Every figure reads lead_milestones (db/migrations/0011_reports.sql): one narrow row per lead.
+  const filtered = Boolean(teamId || source || ownerId);
+  const useDays = options.days !== false && !filtered;
   const leadFilter = sql`${teamId ? sql`AND team_id = ${teamId}` : sql``}
         ${source ? sql`AND source = ${source}` : sql``}
         ${ownerId ? sql`AND owner_id = ${ownerId}` : sql``}`;
   // Bounds go in as timestamptz parameters, read once: as text cast in the query, a scan parses them
-  // again for every row (most of the report's time at 100,000 leads). The API's bounds are whole
-  // milliseconds, so nothing is lost on the way through a Date.
-  const inWindow = sql`created_at >= ${new Date(filter.from)} AND created_at < ${new Date(filter.to)} ${leadFilter}`;
-  const bucketCase = responseBuckets
-    .map((b, i) => (b.maxMinutes === null ? `ELSE ${i}` : `WHEN response_ms <= ${b.maxMinutes * 60_000} THEN ${i}`))
-    .join(' ');
-  // Whole days since capture ≤ n  ⇔  captured after now − (n + 1) days. The bounds are worked out
-  // here once: timestamp − interval for every row was a good part of the report's time.
+  // again for every row. The API's bounds are whole milliseconds, so nothing is lost through a Date.
+  const from = Date.parse(filter.from);
+  const to = Date.parse(filter.to);
+  const inWindow = sql`created_at >= ${new Date(from)} AND created_at < ${new Date(to)} ${leadFilter}`;
+  // Whole UTC days inside the window, [firstDay, endDay), from the sums; the rest from the rows.
+  const firstDay = Math.ceil(from / dayMs) * dayMs;
+  const endDay = Math.floor(to / dayMs) * dayMs;
+  const wholeDays = useDays && firstDay < endDay;
+  const facetSum = counters.map((c) => `sum(${c})::${c === 'amount' ? 'float8' : 'int'} AS ${c}`).join(', ');
+  const facetColumns = counters.join(', ');
+  const counts = wholeDays
+    ? sql`SELECT facet, value, ${sql.unsafe(facetSum)} FROM (
+          SELECT facet, value, ${sql.unsafe(facetColumns)} FROM lead_milestone_days
+          WHERE facet <> 'status' AND day >= ${utcDay(firstDay)}::date AND day < ${utcDay(endDay)}::date
+          UNION ALL
+          SELECT f.facet, f.value, ${sql.unsafe(counters.map((c) => `f.${c}`).join(', '))}
+          FROM lead_milestones m CROSS JOIN LATERAL lead_milestone_facets(m) f
+          WHERE f.facet <> 'status' AND ((m.created_at >= ${new Date(from)} AND m.created_at < ${new Date(firstDay)})
+                                         OR (m.created_at >= ${new Date(endDay)} AND m.created_at < ${new Date(to)}))
+        ) c GROUP BY facet, value`
+    : sql`SELECT f.facet, f.value, ${sql.unsafe(counters.map((c) => `sum(f.${c})::${c === 'amount' ? 'float8' : 'int'} AS ${c}`).join(', '))}
+          FROM lead_milestones m CROSS JOIN LATERAL lead_milestone_facets(m) f
+          WHERE f.facet <> 'status' AND ${inWindow}
+          GROUP BY f.facet, f.value`;
+
+  // Aging: whole days since capture ≤ n  ⇔  captured after now − (n + 1) days. The bounds are worked
+  // out here once. Every lead of a day that holds no bound is in the same bucket as the day's
+  // midnight, so those days come from the sums; the days that hold a bound, from the rows.
   const now = Date.now();
-  const before = (days: number) => new Date(now - days * 86_400_000);
+  const before = (days: number) => now - days * dayMs;
+  const bounds = agingBuckets.filter((b) => b.maxDays !== null).map((b) => before(b.maxDays! + 1));
   const agingCounts = agingBuckets
     .map((b, i) => {
-      const lower = i === 0 ? sql`true` : sql`created_at <= ${before(agingBuckets[i - 1]!.maxDays! + 1)}`;
-      const upper = b.maxDays === null ? sql`true` : sql`created_at > ${before(b.maxDays + 1)}`;
-      return sql`${b.bucket}::text, count(*) FILTER (WHERE ${lower} AND ${upper})::int`;
+      const lower = i === 0 ? sql`true` : sql`created_at <= ${new Date(bounds[i - 1]!)}`;
+      const upper = b.maxDays === null ? sql`true` : sql`created_at > ${new Date(bounds[i]!)}`;
+      return sql`${b.bucket}::text, COALESCE(sum(n) FILTER (WHERE ${lower} AND ${upper}), 0)::int`;
     })
     .reduce((all, one) => sql`${all}, ${one}`);
-  const known = 'first_assigned_at IS NOT NULL AND (first_response_at IS NOT NULL OR sla_breaches > 0)';
-  const within = 'first_assigned_at IS NOT NULL AND first_response_at IS NOT NULL AND sla_breaches = 0';
+  const boundDays = [...new Set(bounds.map((b) => Math.floor(b / dayMs) * dayMs))];
+  const openLeads = useDays
+    ? sql`SELECT value AS status, day::timestamp AT TIME ZONE 'UTC' AS created_at, leads AS n FROM lead_milestone_days
+          WHERE facet = 'status' AND value <> ALL(${closedStatuses}) AND day <> ALL(${boundDays.map(utcDay)}::date[])
+          UNION ALL
+          SELECT status, created_at, 1 FROM lead_milestones
+          WHERE status <> ALL(${closedStatuses})
+            AND (${boundDays.map((d) => sql`(created_at >= ${new Date(d)} AND created_at < ${new Date(d + dayMs)})`).reduce((all, one) => sql`${all} OR ${one}`)})`
+    : sql`SELECT status, created_at, 1 AS n FROM lead_milestones WHERE status <> ALL(${closedStatuses}) ${leadFilter}`;
 
-  const statement = (tx: Sql) => tx<Record<string, any>[]>`
+  // The predicate of lead_milestones_durations_idx, so the planner reads that index.
+  const durations = sql`${inWindow} AND (response_ms >= 0 OR mql_to_sql_ms IS NOT NULL OR sql_to_converted_ms IS NOT NULL)`;
+  // Two statements on two connections at once, each over what it reads: the counts and the state
+  // now, and the percentiles, which sort. Each sees its own snapshot; no figure mixes the two.
+  const counted = (tx: Sql) => tx<Record<string, any>[]>`
     SELECT
-      -- One pass of the window's leads for every count: in all, by source, by disqualification
-      -- reason, by owner, by day of first assignment and by response time bucket.
-      (SELECT json_agg(g) FROM (
-         SELECT GROUPING(source) = 0 AS by_source, GROUPING(status_reason) = 0 AS by_reason, GROUPING(owner_id) = 0 AS by_owner,
-                GROUPING(first_assigned_day) = 0 AS by_day, GROUPING(bucket) = 0 AS by_bucket,
-                source, status_reason, owner_id, first_assigned_day AS day, bucket,
-                count(*)::int AS leads, count(mql_at)::int AS mql, count(sql_at)::int AS sql, count(converted_at)::int AS converted,
-                count(converted_at) FILTER (WHERE sql_at IS NOT NULL)::int AS sql_converted,
-                COALESCE(sum(amount) FILTER (WHERE converted_at IS NOT NULL), 0)::float8 AS amount,
-                count(*) FILTER (WHERE status = 'disqualified')::int AS disqualified,
-                count(*) FILTER (WHERE accepted_at IS NOT NULL)::int AS accepted,
-                COALESCE(sum(touches) FILTER (WHERE accepted_at IS NOT NULL), 0)::int AS touches,
-                count(*) FILTER (WHERE ${sql.unsafe(known)})::int AS measured,
-                count(*) FILTER (WHERE ${sql.unsafe(within)})::int AS within_sla,
-                count(*) FILTER (WHERE sla_breaches > 0)::int AS breached_leads, COALESCE(sum(sla_breaches), 0)::int AS breaches,
-                count(*) FILTER (WHERE response_ms >= 0)::int AS responded
-         FROM (SELECT *, CASE WHEN response_ms >= 0 THEN CASE ${sql.unsafe(bucketCase)} END END AS bucket FROM lead_milestones WHERE ${inWindow}) m
-         GROUP BY GROUPING SETS ((), (source), (status_reason), (owner_id), (first_assigned_day), (bucket))) g) AS counts,
-      -- Percentiles sort: only the leads with a figure to sort.
-      (SELECT json_agg(json_build_object('allPriorities', all_priorities, 'allTeams', all_teams, 'priority', priority, 'teamId', team_id,
-         'leads', leads, 'p50', round(p[1]), 'p90', round(p[2]), 'p99', round(p[3]), 'mqlToSql', round(mql_to_sql), 'sqlToConverted', round(sql_to_converted)))
-       FROM (SELECT GROUPING(priority) AS all_priorities, GROUPING(team_id) AS all_teams, priority, team_id,
-                    count(*) FILTER (WHERE response_ms >= 0)::int AS leads,
-                    percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY response_ms) FILTER (WHERE response_ms >= 0) AS p,
-                    percentile_cont(0.5) WITHIN GROUP (ORDER BY mql_to_sql_ms) AS mql_to_sql,
-                    percentile_cont(0.5) WITHIN GROUP (ORDER BY sql_to_converted_ms) AS sql_to_converted
-             FROM lead_milestones
-             WHERE ${inWindow} AND (response_ms >= 0 OR mql_to_sql_ms IS NOT NULL OR sql_to_converted_ms IS NOT NULL)
-             GROUP BY GROUPING SETS ((), (priority), (team_id))) r) AS response,
+      (SELECT json_agg(c) FROM (${counts}) c) AS counts,
       -- The state now, whenever the leads were captured.
       (SELECT json_agg(a) FROM (SELECT status, json_build_object(${agingCounts}) AS buckets
-       FROM lead_milestones WHERE status NOT IN ('converted', 'disqualified', 'archived') ${leadFilter} GROUP BY status) a) AS aging,
+       FROM (${openLeads}) o GROUP BY status HAVING sum(n) > 0) a) AS aging,
       (SELECT json_agg(json_build_object('repId', r.id, 'teamId', r.team_id, 'active', r.active, 'capacity', r.capacity, 'openLeads', COALESCE(o.n, 0)) ORDER BY r.id)
        FROM reps r LEFT JOIN (SELECT owner_id, count(*)::int AS n FROM lead_milestones WHERE status IN ('sql', 'accepted') GROUP BY owner_id) o
          ON o.owner_id = r.id
@@ -147,12 +169,27 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter): Promise<Funn
                           FROM lead_milestones q WHERE q.owner_id IS NULL AND q.status = 'sql' ${leadFilter} ORDER BY q.created_at, q.lead_id LIMIT 1))
              FROM lead_milestones WHERE owner_id IS NULL AND status = 'sql' ${leadFilter}) AS unassigned`
       }`;
+  const sorted = (tx: Sql) => tx<Record<string, any>[]>`
+    SELECT
+      -- Percentiles sort: only the leads with a figure to sort, read from the index that holds just those.
+      (SELECT json_agg(json_build_object('allPriorities', all_priorities, 'allTeams', all_teams, 'priority', priority, 'teamId', team_id,
+         'leads', leads, 'p50', round(p[1]), 'p90', round(p[2]), 'p99', round(p[3])))
+       FROM (SELECT GROUPING(priority) AS all_priorities, GROUPING(team_id) AS all_teams, priority, team_id, count(*)::int AS leads,
+                    percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY response_ms) AS p
+             FROM lead_milestones WHERE ${durations} AND response_ms >= 0
+             GROUP BY GROUPING SETS ((), (priority), (team_id))) r) AS response,
+      (SELECT json_build_object('mqlToSql', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY mql_to_sql_ms)),
+                                'sqlToConverted', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY sql_to_converted_ms)))
+       FROM lead_milestones WHERE ${durations}) AS medians`;
   // Room to sort and hash the window's rows in memory rather than spill them to disk.
-  const [row] = await sql.begin(async (tx) => {
-    await tx`SET LOCAL work_mem = '32MB'`;
-    return statement(tx as unknown as Sql);
-  });
-  return shapeReport(row!);
+  const run = (statement: (tx: Sql) => Promise<Record<string, any>[]>) =>
+    sql.begin(async (tx) => {
+      await tx`SET LOCAL work_mem = '32MB'`;
+      const [row] = await statement(tx as unknown as Sql);
+      return row!;
+    });
+  const [countRow, sortRow] = await Promise.all([run(counted), run(sorted)]);
+  return shapeReport({ ...countRow, ...sortRow });
 }
 
 /** Rows of the statement → the report: rates computed once here, every list present (empty, not null). */
@@ -161,21 +198,20 @@ function shapeReport(row: Record<string, any>): FunnelReport {
   const percentiles = (r: any): Percentiles => ({ leads: r?.leads ?? 0, p50Ms: r?.p50 ?? null, p90Ms: r?.p90 ?? null, p99Ms: r?.p99 ?? null });
   const response: any[] = row.response ?? [];
   const overall = response.find((r) => r.allPriorities === 1 && r.allTeams === 1);
-  const counts: any[] = row.counts ?? [];
-  const funnel = counts.find((g) => !g.by_source && !g.by_reason && !g.by_owner && !g.by_day && !g.by_bucket);
-  const byCount = new Map<number, number>(counts.filter((g) => g.by_bucket && g.bucket !== null).map((g) => [g.bucket, g.responded]));
+  const rows: FacetRow[] = row.counts ?? [];
+  const facet = (name: string) => rows.filter((r) => r.facet === name);
+  const funnel = facet('all')[0] ?? (Object.fromEntries(counters.map((c) => [c, 0])) as unknown as FacetRow);
+  const byCount = new Map<number, number>(facet('bucket').map((g) => [Number(g.value), g.responded]));
   const aging: { status: LeadStatus; buckets: Record<AgingBucket, number> }[] = row.aging ?? [];
-  const breakdown = counts;
   const byLeadsThen = <T extends { leads: number }>(key: (x: T) => string) => (a: T, b: T) => b.leads - a.leads || key(a).localeCompare(key(b));
   // A disqualified lead always has its reason; one without (written before reasons were kept) counts as other.
-  const dqCounts = new Map<string, number>();
-  for (const g of breakdown) if (g.by_reason && g.disqualified > 0) dqCounts.set(g.status_reason ?? 'other', (dqCounts.get(g.status_reason ?? 'other') ?? 0) + g.disqualified);
-  const dqTotal = [...dqCounts.values()].reduce((sum, n) => sum + n, 0);
+  const dq = facet('reason').filter((g) => g.disqualified > 0);
+  const dqTotal = dq.reduce((sum, g) => sum + g.disqualified, 0);
   return {
     responseTime: {
       ...percentiles(overall),
-      byPriority: response.filter((r) => r.allPriorities === 0 && r.leads > 0).map((r) => ({ priority: r.priority, ...percentiles(r) })),
-      byTeam: response.filter((r) => r.allTeams === 0 && r.leads > 0).map((r) => ({ teamId: r.teamId, ...percentiles(r) })),
+      byPriority: response.filter((r) => r.allPriorities === 0).map((r) => ({ priority: r.priority, ...percentiles(r) })),
+      byTeam: response.filter((r) => r.allTeams === 0).map((r) => ({ teamId: r.teamId, ...percentiles(r) })),
       distribution: responseBuckets.map((b, i) => ({ bucket: b.bucket, leads: byCount.get(i) ?? 0 })),
     },
     sla: {
@@ -184,9 +220,9 @@ function shapeReport(row: Record<string, any>): FunnelReport {
       breachedLeads: funnel.breached_leads,
       breaches: funnel.breaches,
       complianceRate: rate(funnel.within_sla, funnel.measured),
-      byDay: counts
-        .filter((g) => g.by_day && g.day !== null && g.measured > 0)
-        .map((g) => ({ day: g.day as string, measured: g.measured as number, withinSla: g.within_sla as number, complianceRate: rate(g.within_sla, g.measured) }))
+      byDay: facet('assigned_day')
+        .filter((g) => g.measured > 0)
+        .map((g) => ({ day: g.value, measured: g.measured, withinSla: g.within_sla, complianceRate: rate(g.within_sla, g.measured) }))
         .sort((a, b) => (a.day < b.day ? -1 : 1)),
     },
     funnel: {
@@ -195,21 +231,21 @@ function shapeReport(row: Record<string, any>): FunnelReport {
       sql: funnel.sql,
       converted: funnel.converted,
       mqlToSqlRate: rate(funnel.sql, funnel.mql),
-      mqlToSqlMedianMs: overall?.mqlToSql ?? null,
+      mqlToSqlMedianMs: row.medians?.mqlToSql ?? null,
       sqlToConvertedRate: rate(funnel.sql_converted, funnel.sql),
-      sqlToConvertedMedianMs: overall?.sqlToConverted ?? null,
+      sqlToConvertedMedianMs: row.medians?.sqlToConverted ?? null,
     },
     aging: aging.sort((a, b) => leadStatuses.indexOf(a.status) - leadStatuses.indexOf(b.status)),
-    disqualificationReasons: [...dqCounts]
-      .map(([reason, leads]) => ({ reason, leads, share: leads / dqTotal }))
+    disqualificationReasons: dq
+      .map((g) => ({ reason: g.value, leads: g.disqualified, share: g.disqualified / dqTotal }))
       .sort(byLeadsThen((d) => d.reason)),
-    bySource: breakdown
-      .filter((g) => g.by_source)
-      .map((g) => ({ source: g.source as LeadSource, leads: g.leads as number, conversions: g.converted as number, amount: g.amount as number }))
+    bySource: facet('source')
+      .filter((g) => g.leads > 0)
+      .map((g) => ({ source: g.value as LeadSource, leads: g.leads, conversions: g.converted, amount: g.amount }))
       .sort(byLeadsThen((s) => s.source)),
-    repFollowUp: breakdown
-      .filter((g) => g.by_owner && g.owner_id !== null && g.accepted > 0)
-      .map((g) => ({ repId: g.owner_id as string, acceptedLeads: g.accepted as number, touches: g.touches as number, touchesPerAcceptedLead: g.touches / g.accepted }))
+    repFollowUp: facet('owner')
+      .filter((g) => g.accepted > 0)
+      .map((g) => ({ repId: g.value, acceptedLeads: g.accepted, touches: g.touches, touchesPerAcceptedLead: g.touches / g.accepted }))
       .sort((a, b) => (a.repId < b.repId ? -1 : a.repId > b.repId ? 1 : 0)),
     repLoad: (row.rep_load ?? []).map((r: any) => ({ ...r, utilisation: rate(r.openLeads, r.capacity) })),
     unassigned: row.unassigned && {
