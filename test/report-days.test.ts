@@ -74,7 +74,7 @@ describe('the funnel report per-day sums', () => {
 
   it('equal the leads own rows after captures, timelines, status, owner and capture-time changes, and erasure', async () => {
     expect(await sumsDrift()).toEqual([]);
-    const [{ days }] = await sql<{ days: number }[]>`SELECT count(DISTINCT day)::int AS days FROM lead_milestone_days WHERE facet = 'all' AND leads > 0 AND day < '2006-01-01'`;
+    const [{ days }] = await sql<[{ days: number }]>`SELECT count(DISTINCT day)::int AS days FROM lead_milestone_days WHERE facet = 'all' AND leads > 0 AND day < '2006-01-01'`;
     expect(days).toBe(6);
 
     // A conversion with an amount, a disqualification with its reason, an owner change, a lead
@@ -91,7 +91,7 @@ describe('the funnel report per-day sums', () => {
 
     await eraseLeadRows(sql, { leadId: leadIds[8]!, erasedBy: 'ops', reason: 'test' });
     expect(await sumsDrift()).toEqual([]);
-    const [{ leads }] = await sql<{ leads: number }[]>`SELECT sum(leads)::int AS leads FROM lead_milestone_days WHERE facet = 'all'`;
+    const [{ leads }] = await sql<[{ leads: number }]>`SELECT sum(leads)::int AS leads FROM lead_milestone_days WHERE facet = 'all'`;
     expect(leads).toBe(23 + 9);
   });
 
@@ -128,7 +128,7 @@ describe('the funnel report per-day sums', () => {
     }
     // Not equal by being empty: the partial window holds the leads captured in it.
     const partial = await funnelReport(sql, { from: iso(start + 5 * hour), to: iso(start + 4 * dayMs + 15 * hour) });
-    const [{ n }] = await sql<{ n: number }[]>`
+    const [{ n }] = await sql<[{ n: number }]>`
       SELECT count(*)::int AS n FROM leads WHERE created_at >= ${iso(start + 5 * hour)}::timestamptz AND created_at < ${iso(start + 4 * dayMs + 15 * hour)}::timestamptz`;
     expect(partial.funnel.leads).toBe(n);
     expect(n).toBeGreaterThan(10);
