@@ -121,15 +121,28 @@ CREATE INDEX lead_milestones_durations_idx ON lead_milestones (created_at)
   INCLUDE (response_ms, mql_to_sql_ms, sql_to_converted_ms, priority, team_id)
   WHERE response_ms >= 0 OR mql_to_sql_ms IS NOT NULL OR sql_to_converted_ms IS NOT NULL;
 
--- Fill it for the leads already there.
-INSERT INTO lead_milestone_days
-SELECT f.day, f.facet, f.value, sum(f.leads), sum(f.mql), sum(f.sql), sum(f.converted), sum(f.sql_converted), sum(f.amount),
-  sum(f.disqualified), sum(f.accepted), sum(f.touches), sum(f.measured), sum(f.within_sla), sum(f.breached_leads), sum(f.breaches), sum(f.responded)
-FROM lead_milestones m CROSS JOIN LATERAL lead_milestone_facets(m) f
-GROUP BY f.day, f.facet, f.value;
+-- The same sums worked out afresh from lead_milestones, set-based.
+CREATE VIEW lead_milestone_days_recount AS
+  SELECT f.day, f.facet, f.value, sum(f.leads)::int AS leads, sum(f.mql)::int AS mql, sum(f.sql)::int AS sql, sum(f.converted)::int AS converted,
+    sum(f.sql_converted)::int AS sql_converted, sum(f.amount) AS amount, sum(f.disqualified)::int AS disqualified, sum(f.accepted)::int AS accepted,
+    sum(f.touches)::int AS touches, sum(f.measured)::int AS measured, sum(f.within_sla)::int AS within_sla,
+    sum(f.breached_leads)::int AS breached_leads, sum(f.breaches)::int AS breaches, sum(f.responded)::int AS responded
+  FROM lead_milestones m CROSS JOIN LATERAL lead_milestone_facets(m) f
+  GROUP BY f.day, f.facet, f.value;
+-- Replaces the sums with the recount: the migration fills the table so for the leads already there,
+-- and a bulk load can run it once instead of summing lead by lead through the triggers. Writes to
+-- lead_milestones wait while it runs.
+CREATE FUNCTION lead_milestone_days_rebuild() RETURNS void LANGUAGE sql AS $$
+  LOCK TABLE lead_milestones IN SHARE MODE;
+  DELETE FROM lead_milestone_days;
+  INSERT INTO lead_milestone_days SELECT * FROM lead_milestone_days_recount;
+$$;
+SELECT lead_milestone_days_rebuild();
 
 -- Down Migration
 DROP INDEX lead_milestones_durations_idx;
+DROP FUNCTION lead_milestone_days_rebuild();
+DROP VIEW lead_milestone_days_recount;
 DROP TRIGGER lead_milestone_days_delete ON lead_milestones;
 DROP TRIGGER lead_milestone_days_update ON lead_milestones;
 DROP TRIGGER lead_milestone_days_insert ON lead_milestones;
