@@ -328,6 +328,7 @@ async function main() {
       [`history: ${history.unassigned.months} months in the unassigned queue (continue-as-new)`, `${history.unassigned.runs} runs, largest ${history.unassigned.largestRun} events, ${history.unassigned.totalEvents} in all`, `no run > 10,000: ${target(history.unassigned.largestRun <= 10_000)}`],
       [`resident memory with ${memory.openLeads} open leads`, `worker ${memory.worker} MiB, API ${memory.api} MiB`, ''],
       [`GET /reports/funnel over a year, ${atScale.leads} leads`, `p50 ${ms(atScale.funnelYear.p50)}, p99 ${ms(atScale.funnelYear.p99)}`, `p99 < 200 ms: ${target(atScale.funnelYear.p99 < 200)}`],
+      [`GET /reports/funnel over a year, one team (its own rows)`, `p50 ${ms(atScale.funnelYearTeam.p50)}, p99 ${ms(atScale.funnelYearTeam.p99)}`, `p99 < 200 ms: ${target(atScale.funnelYearTeam.p99 < 200)}`],
       [`POST /scoring-models/backtest over ${atScale.leads} leads`, `p50 ${ms(atScale.backtest.p50)}, max ${ms(atScale.backtest.max)}`, `< 10 s: ${target(atScale.backtest.max < 10_000)}`],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));

@@ -107,22 +107,26 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { da
   const firstDay = Math.ceil(from / dayMs) * dayMs;
   const endDay = Math.floor(to / dayMs) * dayMs;
   const wholeDays = useDays && firstDay < endDay;
-  const facetSum = counters.map((c) => `sum(${c})::${c === 'amount' ? 'float8' : 'int'} AS ${c}`).join(', ');
-  const facetColumns = counters.join(', ');
+  const sums = (of = '') => sql.unsafe(counters.map((c) => `COALESCE(sum(${of}${c}), 0)::${c === 'amount' ? 'float8' : 'int'} AS ${c}`).join(', '));
+  // The leads' own rows, grouped by each facet in one pass (lead_milestone_counts, 0017): rows of
+  // the same shape as the sums. A lead with no value in a facet (null) is not in it.
+  const fromRows = (where: typeof inWindow) => sql`
+    SELECT facet, COALESCE(source, reason, owner, assigned_day, bucket, '') AS value, ${sql.unsafe(counters.join(', '))} FROM (
+      SELECT CASE WHEN GROUPING(c.source) = 0 THEN 'source' WHEN GROUPING(c.reason) = 0 THEN 'reason' WHEN GROUPING(c.owner) = 0 THEN 'owner'
+                  WHEN GROUPING(c.assigned_day) = 0 THEN 'assigned_day' WHEN GROUPING(c.bucket) = 0 THEN 'bucket' ELSE 'all' END AS facet,
+             c.source, c.reason, c.owner, c.assigned_day, c.bucket, ${sums('c.')}
+      FROM (SELECT * FROM lead_milestones WHERE ${where}) m CROSS JOIN LATERAL lead_milestone_counts(m::lead_milestones) c
+      GROUP BY GROUPING SETS ((), (c.source), (c.reason), (c.owner), (c.assigned_day), (c.bucket))) g
+    WHERE facet = 'all' OR COALESCE(source, reason, owner, assigned_day, bucket) IS NOT NULL`;
   const counts = wholeDays
-    ? sql`SELECT facet, value, ${sql.unsafe(facetSum)} FROM (
-          SELECT facet, value, ${sql.unsafe(facetColumns)} FROM lead_milestone_days
+    ? sql`SELECT facet, value, ${sums()} FROM (
+          SELECT facet, value, ${sql.unsafe(counters.join(', '))} FROM lead_milestone_days
           WHERE facet <> 'status' AND day >= ${utcDay(firstDay)}::date AND day < ${utcDay(endDay)}::date
           UNION ALL
-          SELECT f.facet, f.value, ${sql.unsafe(counters.map((c) => `f.${c}`).join(', '))}
-          FROM lead_milestones m CROSS JOIN LATERAL lead_milestone_facets(m) f
-          WHERE f.facet <> 'status' AND ((m.created_at >= ${new Date(from)} AND m.created_at < ${new Date(firstDay)})
-                                         OR (m.created_at >= ${new Date(endDay)} AND m.created_at < ${new Date(to)}))
+          ${fromRows(sql`(created_at >= ${new Date(from)} AND created_at < ${new Date(firstDay)})
+                         OR (created_at >= ${new Date(endDay)} AND created_at < ${new Date(to)})`)}
         ) c GROUP BY facet, value`
-    : sql`SELECT f.facet, f.value, ${sql.unsafe(counters.map((c) => `sum(f.${c})::${c === 'amount' ? 'float8' : 'int'} AS ${c}`).join(', '))}
-          FROM lead_milestones m CROSS JOIN LATERAL lead_milestone_facets(m) f
-          WHERE f.facet <> 'status' AND ${inWindow}
-          GROUP BY f.facet, f.value`;
+    : fromRows(inWindow);
 
   // Aging: whole days since capture ≤ n  ⇔  captured after now − (n + 1) days. The bounds are worked
   // out here once. Every lead of a day that holds no bound is in the same bucket as the day's

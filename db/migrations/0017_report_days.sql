@@ -10,8 +10,8 @@
 --   assigned_day  (first assignment)   SLA compliance by day (leads whose SLA outcome is known)
 --   bucket        (0–5)                speed-to-lead distribution (responded leads)
 --   status        (its status)         aging, the state now by status and day of capture
--- `lead_milestone_facets` says this once: the triggers sum it here, and the report sums the same
--- function over raw rows for what a whole day cannot answer (a window's partial first and last
+-- `lead_milestone_counts` says this once: the triggers sum it here by facet, and the report groups
+-- the leads' own rows by it for what a whole day cannot answer (a window's partial first and last
 -- days, and reports filtered by team, source or rep).
 CREATE TABLE lead_milestone_days (
   day            date NOT NULL,     -- capture day, UTC
@@ -36,14 +36,25 @@ CREATE TABLE lead_milestone_days (
 -- A window reads one facet's days, aging every day of one facet.
 CREATE INDEX lead_milestone_days_facet_idx ON lead_milestone_days (facet, day);
 
--- The facets of one lead and what it adds to each. Response buckets are those of `responseBuckets`
--- in db/reports.ts (upper bounds inclusive, in minutes: 5, 15, 60, 240, 1440, then open).
-CREATE FUNCTION lead_milestone_facets(m lead_milestones)
-RETURNS TABLE (day date, facet text, value text, leads int, mql int, sql int, converted int, sql_converted int, amount numeric,
-               disqualified int, accepted int, touches int, measured int, within_sla int, breached_leads int, breaches int, responded int)
+-- What one lead adds to the sums, and under which value of each facet (null: not in that facet).
+-- Response buckets are those of `responseBuckets` in db/reports.ts (upper bounds inclusive, in
+-- minutes: 5, 15, 60, 240, 1440, then open). The report groups leads' own rows by these columns.
+CREATE FUNCTION lead_milestone_counts(m lead_milestones)
+RETURNS TABLE (day date, source text, reason text, owner text, assigned_day text, bucket text, status text,
+               leads int, mql int, sql int, converted int, sql_converted int, amount numeric, disqualified int, accepted int, touches int,
+               measured int, within_sla int, breached_leads int, breaches int, responded int)
 LANGUAGE sql STABLE AS $$
-  SELECT (m.created_at AT TIME ZONE 'UTC')::date, f.facet, f.value, 1,
-    (m.mql_at IS NOT NULL)::int, (m.sql_at IS NOT NULL)::int, (m.converted_at IS NOT NULL)::int,
+  SELECT (m.created_at AT TIME ZONE 'UTC')::date,
+    m.source,
+    CASE WHEN m.status = 'disqualified' THEN COALESCE(m.status_reason, 'other') END,
+    CASE WHEN m.accepted_at IS NOT NULL THEN m.owner_id END,
+    CASE WHEN m.first_assigned_at IS NOT NULL AND (m.first_response_at IS NOT NULL OR m.sla_breaches > 0)
+         THEN to_char(m.first_assigned_day, 'YYYY-MM-DD') END,
+    CASE WHEN m.response_ms >= 0 THEN
+      CASE WHEN m.response_ms <= 300000 THEN '0' WHEN m.response_ms <= 900000 THEN '1' WHEN m.response_ms <= 3600000 THEN '2'
+           WHEN m.response_ms <= 14400000 THEN '3' WHEN m.response_ms <= 86400000 THEN '4' ELSE '5' END END,
+    m.status,
+    1, (m.mql_at IS NOT NULL)::int, (m.sql_at IS NOT NULL)::int, (m.converted_at IS NOT NULL)::int,
     (m.converted_at IS NOT NULL AND m.sql_at IS NOT NULL)::int,
     CASE WHEN m.converted_at IS NOT NULL THEN COALESCE(m.amount, 0) ELSE 0 END,
     (m.status = 'disqualified')::int, (m.accepted_at IS NOT NULL)::int,
@@ -52,18 +63,18 @@ LANGUAGE sql STABLE AS $$
     (m.first_assigned_at IS NOT NULL AND (m.first_response_at IS NOT NULL OR m.sla_breaches > 0))::int,
     (m.first_assigned_at IS NOT NULL AND m.first_response_at IS NOT NULL AND m.sla_breaches = 0)::int,
     (m.sla_breaches > 0)::int, m.sla_breaches, COALESCE(m.response_ms >= 0, false)::int
-  FROM (VALUES
-    ('all', ''),
-    ('source', m.source),
-    ('reason', CASE WHEN m.status = 'disqualified' THEN COALESCE(m.status_reason, 'other') END),
-    ('owner', CASE WHEN m.accepted_at IS NOT NULL THEN m.owner_id END),
-    ('assigned_day', CASE WHEN m.first_assigned_at IS NOT NULL AND (m.first_response_at IS NOT NULL OR m.sla_breaches > 0)
-                          THEN to_char(m.first_assigned_day, 'YYYY-MM-DD') END),
-    ('bucket', CASE WHEN m.response_ms >= 0 THEN
-                 CASE WHEN m.response_ms <= 300000 THEN '0' WHEN m.response_ms <= 900000 THEN '1' WHEN m.response_ms <= 3600000 THEN '2'
-                      WHEN m.response_ms <= 14400000 THEN '3' WHEN m.response_ms <= 86400000 THEN '4' ELSE '5' END END),
-    ('status', m.status)
-  ) AS f (facet, value)
+$$;
+
+-- The same as one row per facet the lead is in: what the triggers add up.
+CREATE FUNCTION lead_milestone_facets(m lead_milestones)
+RETURNS TABLE (day date, facet text, value text, leads int, mql int, sql int, converted int, sql_converted int, amount numeric,
+               disqualified int, accepted int, touches int, measured int, within_sla int, breached_leads int, breaches int, responded int)
+LANGUAGE sql STABLE AS $$
+  SELECT c.day, f.facet, f.value, c.leads, c.mql, c.sql, c.converted, c.sql_converted, c.amount, c.disqualified, c.accepted, c.touches,
+    c.measured, c.within_sla, c.breached_leads, c.breaches, c.responded
+  FROM lead_milestone_counts(m) c
+  CROSS JOIN LATERAL (VALUES ('all', ''), ('source', c.source), ('reason', c.reason), ('owner', c.owner),
+                             ('assigned_day', c.assigned_day), ('bucket', c.bucket), ('status', c.status)) AS f (facet, value)
   WHERE f.value IS NOT NULL
 $$;
 
@@ -121,6 +132,11 @@ CREATE INDEX lead_milestones_durations_idx ON lead_milestones (created_at)
   INCLUDE (response_ms, mql_to_sql_ms, sql_to_converted_ms, priority, team_id)
   WHERE response_ms >= 0 OR mql_to_sql_ms IS NOT NULL OR sql_to_converted_ms IS NOT NULL;
 
+-- Reports for one team or one source read their leads' own rows: find the window's leads of that
+-- team or source without reading the others. A team changes at routing only, a source never.
+CREATE INDEX lead_milestones_team_idx ON lead_milestones (team_id, created_at) WHERE team_id IS NOT NULL;
+CREATE INDEX lead_milestones_source_idx ON lead_milestones (source, created_at);
+
 -- The same sums worked out afresh from lead_milestones, set-based.
 CREATE VIEW lead_milestone_days_recount AS
   SELECT f.day, f.facet, f.value, sum(f.leads)::int AS leads, sum(f.mql)::int AS mql, sum(f.sql)::int AS sql, sum(f.converted)::int AS converted,
@@ -140,6 +156,8 @@ $$;
 SELECT lead_milestone_days_rebuild();
 
 -- Down Migration
+DROP INDEX lead_milestones_source_idx;
+DROP INDEX lead_milestones_team_idx;
 DROP INDEX lead_milestones_durations_idx;
 DROP FUNCTION lead_milestone_days_rebuild();
 DROP VIEW lead_milestone_days_recount;
@@ -149,4 +167,5 @@ DROP TRIGGER lead_milestone_days_insert ON lead_milestones;
 DROP FUNCTION lead_milestone_days_track();
 DROP FUNCTION lead_milestone_days_apply(lead_milestones[], lead_milestones[]);
 DROP FUNCTION lead_milestone_facets(lead_milestones);
+DROP FUNCTION lead_milestone_counts(lead_milestones);
 DROP TABLE lead_milestone_days;
