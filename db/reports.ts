@@ -85,10 +85,11 @@ const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /**
  * Every figure reads lead_milestones (db/migrations/0011_reports.sql, one narrow row per lead) or
- * its sums per capture day, `lead_milestone_days` (0017). A window's whole UTC days come from the
- * sums; its partial first and last days, and every report filtered by team, source or rep, sum the
- * same facets (`lead_milestone_facets`) over the leads' own rows. The percentiles always sort the
- * leads' own durations, read from the index that holds only leads with one.
+ * its sums per capture day (0017: `lead_milestone_day_totals`, the folded sums and the changes not
+ * folded yet). A window's whole UTC days come from the sums; its partial first and last days, and
+ * every report filtered by team, source or rep, group the leads' own rows by the same facets
+ * (`lead_milestone_counts`). The percentiles always sort the leads' own durations, read from the
+ * index that holds only leads with one.
  * `days: false` reads the leads' rows only (tests compare the two).
  */
 export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { days?: boolean } = {}): Promise<FunnelReport> {
@@ -120,7 +121,7 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { da
     WHERE facet = 'all' OR COALESCE(source, reason, owner, assigned_day, bucket) IS NOT NULL`;
   const counts = wholeDays
     ? sql`SELECT facet, value, ${sums()} FROM (
-          SELECT facet, value, ${sql.unsafe(counters.join(', '))} FROM lead_milestone_days
+          SELECT facet, value, ${sql.unsafe(counters.join(', '))} FROM lead_milestone_day_totals
           WHERE facet <> 'status' AND day >= ${utcDay(firstDay)}::date AND day < ${utcDay(endDay)}::date
           UNION ALL
           ${fromRows(sql`(created_at >= ${new Date(from)} AND created_at < ${new Date(firstDay)})
@@ -143,7 +144,7 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { da
     .reduce((all, one) => sql`${all}, ${one}`);
   const boundDays = [...new Set(bounds.map((b) => Math.floor(b / dayMs) * dayMs))];
   const openLeads = useDays
-    ? sql`SELECT value AS status, day::timestamp AT TIME ZONE 'UTC' AS created_at, leads AS n FROM lead_milestone_days
+    ? sql`SELECT value AS status, day::timestamp AT TIME ZONE 'UTC' AS created_at, leads AS n FROM lead_milestone_day_totals
           WHERE facet = 'status' AND value <> ALL(${closedStatuses}) AND day <> ALL(${boundDays.map(utcDay)}::date[])
           UNION ALL
           SELECT status, created_at, 1 FROM lead_milestones
@@ -257,4 +258,10 @@ function shapeReport(row: Record<string, any>): FunnelReport {
       oldest: row.unassigned.oldest && { ...row.unassigned.oldest, createdAt: new Date(row.unassigned.oldest.createdAt).toISOString() },
     },
   };
+}
+
+/** Moves the changes appended by lead saves into the per-day sums; answers how many it moved (0 when another fold is under way). */
+export async function foldDaySums(sql: Sql): Promise<number> {
+  const [{ folded }] = await sql<[{ folded: number }]>`SELECT lead_milestone_days_fold() AS folded`;
+  return folded;
 }

@@ -7,6 +7,7 @@ import { createLogger, errorFields, type Logger } from '../observability/logger'
 import { temporalLogger } from '../observability/temporal-logger';
 import { freePort, startWorkerHttp } from './http';
 import { createWorkerMetrics } from './metrics';
+import { startDaySumsFolding } from './day-sums';
 import { startNotifier } from './notifier';
 import { emailDelivery } from './email';
 import { createLeadWorker } from './worker';
@@ -92,10 +93,12 @@ async function main() {
     log: (line, fields) => log?.warn(fields ?? {}, line),
     onOutcome: (outcome) => metrics.deliveryOutcome(outcome),
   });
+  const daySums = startDaySumsFolding({ sql, log: (line) => log?.warn(line) });
   process.once('SIGTERM', () => log?.info(`SIGTERM: draining (activities under way get up to ${env.SHUTDOWN_GRACE_SECONDS} s)`));
   process.once('SIGINT', () => log?.info('SIGINT: draining'));
   await worker.run();
   await notifier.stop();
+  await daySums.stop();
   await http.close();
   await connection.close();
   await sql.end({ timeout: 5 });

@@ -1,0 +1,32 @@
+import type { Sql } from '../db/client';
+import { foldDaySums } from '../db/reports';
+
+/**
+ * Folds the funnel report's pending per-day changes into its sums every `everyMs` (migration 0017):
+ * a lead's save only appends what it changed, so saves never wait on each other; this keeps what a
+ * report reads beside the sums down to a few seconds' worth. Several workers may run it (one folds
+ * at a time, the others skip that round). A failed round is logged and the next one retries: the
+ * report is exact either way, only slower with a long backlog.
+ */
+export function startDaySumsFolding(options: { sql: Sql; everyMs?: number; log?: (line: string) => void }) {
+  const { sql, everyMs = 5_000, log = () => {} } = options;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  const loop = () => {
+    if (stopped) return;
+    running = foldDaySums(sql)
+      .catch((error) => log(`day sums: fold failed, retrying in ${everyMs} ms: ${error instanceof Error ? error.message : error}`))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, everyMs);
+      });
+  };
+  loop();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
