@@ -15,3 +15,9 @@ export async function outboxState(sql: Sql): Promise<{ byStatus: { status: strin
     SELECT extract(epoch FROM now() - min(created_at))::float8 AS seconds FROM notifications WHERE status = 'pending'`;
   return { byStatus, oldestPendingSeconds: oldest?.seconds ?? 0 };
 }
+
+/** Changes to the funnel report's per-day sums not folded in yet (migration 0017): a few seconds' worth while the worker folds. */
+export async function reportChangesPending(sql: Sql): Promise<number> {
+  const [{ changes }] = await sql<[{ changes: number }]>`SELECT count(*)::int AS changes FROM lead_milestone_day_changes`;
+  return changes;
+}

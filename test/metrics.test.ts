@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSql } from '../db/client';
 import { eventually, requestTo } from './support/helpers';
 import { postgresProxy } from './support/postgres-proxy';
 import { startProcesses } from './support/processes';
@@ -81,6 +82,19 @@ describe('Prometheus metrics of the API and the worker, through the real process
     for (const name of ['lead_sla_reminders_total', 'lead_sla_breaches_total', 'lead_sla_escalations_total', 'lead_rejected_inputs_total', 'lead_activity_retries_total']) {
       expect(families(worker).map((f) => f.name)).toContain(name);
     }
+    // The worker folds the report's per-day changes into its sums (every 5 s; nothing else folds in
+    // this database), and says how many wait.
+    expect(sample(worker, 'lead_report_changes_pending')).toBeGreaterThanOrEqual(0);
+    const sql = createSql(proxy.url, { max: 1 });
+    try {
+      await eventually(async () => {
+        const [{ leads }] = await sql<[{ leads: number | null }]>`
+          SELECT sum(leads)::int AS leads FROM lead_milestone_days WHERE facet = 'all' AND day = (now() AT TIME ZONE 'UTC')::date`;
+        expect(leads).toBeGreaterThanOrEqual(1);
+      });
+    } finally {
+      await sql.end();
+    }
     // The SDK's own (Temporal Core) metrics, merged into the same scrape.
     expect(sample(worker, 'temporal_workflow_task_execution_latency_seconds_count')).toBeGreaterThanOrEqual(1);
 
@@ -120,6 +134,7 @@ describe('Prometheus metrics of the API and the worker, through the real process
       const during = await scrape(stack.workerUrl);
       expect(sample(during, 'lead_leads')).toBeUndefined();
       expect(sample(during, 'lead_outbox_notifications')).toBeUndefined();
+      expect(sample(during, 'lead_report_changes_pending')).toBeUndefined();
       // A capture goes on without Postgres; its workflow's data access fails and is retried.
       const suffix = randomUUID().slice(0, 6);
       const captured = await requestTo(stack.apiUrl)('POST', '/leads', { body: { email: `outage.${suffix}@prospect-${suffix}.com`, source: 'webinar' } });

@@ -1,7 +1,7 @@
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Sql } from '../db/client';
-import { leadsByStatus, outboxState } from '../db/metrics';
+import { leadsByStatus, outboxState, reportChangesPending } from '../db/metrics';
 import { notificationStatuses } from '../db/outbox';
 import { leadStatuses } from '../domain/lead';
 import type { TimelineEvent } from '../domain/lead-record';
@@ -72,6 +72,19 @@ export function createWorkerMetrics(sql: Sql, options: { webhookConfigured: bool
       } catch (error) {
         this.reset();
         outboxOldest.reset();
+        readError(error);
+      }
+    },
+  });
+  new Gauge({
+    name: 'lead_report_changes_pending',
+    help: "Changes to the funnel report's per-day sums the worker has not folded in yet; growing means folding stopped (reports stay exact, only slower).",
+    registers,
+    async collect() {
+      try {
+        this.set(await within(readTimeoutMs, reportChangesPending(sql)));
+      } catch (error) {
+        this.reset();
         readError(error);
       }
     },
