@@ -134,7 +134,7 @@ describe('Prometheus metrics of the API and the worker, through the real process
       const during = await scrape(stack.workerUrl);
       expect(sample(during, 'lead_leads')).toBeUndefined();
       expect(sample(during, 'lead_outbox_notifications')).toBeUndefined();
-      expect(sample(during, 'lead_report_changes_pending')).toBeUndefined();
+      expect(sample(during, 'lead_report_changes_pending')).toBeNaN(); // unknown, not 0
       // A capture goes on without Postgres; its workflow's data access fails and is retried.
       const suffix = randomUUID().slice(0, 6);
       const captured = await requestTo(stack.apiUrl)('POST', '/leads', { body: { email: `outage.${suffix}@prospect-${suffix}.com`, source: 'webinar' } });

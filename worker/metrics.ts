@@ -84,7 +84,7 @@ export function createWorkerMetrics(sql: Sql, options: { webhookConfigured: bool
       try {
         this.set(await within(readTimeoutMs, reportChangesPending(sql)));
       } catch (error) {
-        this.reset();
+        this.set(Number.NaN); // unknown: without labels, reset() would read as 0 (nothing pending)
         readError(error);
       }
     },
