@@ -1,5 +1,6 @@
 import type { Sql } from '../db/client';
 import { foldDaySums } from '../db/reports';
+import { repeat } from './repeat';
 
 /**
  * Folds the funnel report's pending per-day changes into its sums every `everyMs` (migration 0017):
@@ -10,23 +11,9 @@ import { foldDaySums } from '../db/reports';
  */
 export function startDaySumsFolding(options: { sql: Sql; everyMs?: number; log?: (line: string) => void }) {
   const { sql, everyMs = 5_000, log = () => {} } = options;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  const loop = () => {
-    if (stopped) return;
-    running = foldDaySums(sql)
-      .catch((error) => log(`day sums: fold failed, retrying in ${everyMs} ms: ${error instanceof Error ? error.message : error}`))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, everyMs);
-      });
-  };
-  loop();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return repeat(
+    () => foldDaySums(sql),
+    everyMs,
+    (error) => log(`day sums: fold failed, retrying in ${everyMs} ms: ${error instanceof Error ? error.message : error}`),
+  );
 }

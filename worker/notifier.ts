@@ -4,6 +4,7 @@ import type { Sql } from '../db/client';
 import { claimDue, markFailed, markSent, markSkipped, type OutboxEntry } from '../db/outbox';
 import { durationMs } from '../domain/duration';
 import { EmailFailure, type EmailDelivery } from './email';
+import { repeat } from './repeat';
 
 /** What became of one delivery attempt. */
 export type DeliveryOutcome = 'sent' | 'retrying' | 'dead' | 'skipped';
@@ -71,9 +72,6 @@ async function describeFailure(error: unknown): Promise<{ reason: string; perman
  */
 export function startNotifier(options: NotifierOptions) {
   const { sql, webhookUrl, webhookSecret, email, emailDisabledBecause = 'email is not configured', deadAfter, pollMs = 500, batchSize = 50, log = () => {}, onOutcome = () => {} } = options;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> = Promise.resolve(0);
   // The webhook URL and the SMTP URL (its password) are credentials that error messages may quote.
   const scrubbers = [webhookUrl, email?.smtpUrl].filter((url): url is string => !!url).map(webhookScrubber);
   const scrub = (text: string) => scrubbers.reduce((scrubbed, scrubber) => scrubber(scrubbed), text);
@@ -131,24 +129,11 @@ export function startNotifier(options: NotifierOptions) {
     return due.length;
   }
 
-  const loop = () => {
-    if (stopped) return;
-    running = dispatch()
-      .catch((error) => {
-        log(scrub(`notifier: ${error instanceof Error ? error.message : error}`));
-        return 0;
-      })
-      .finally(() => {
-        if (!stopped) timer = setTimeout(loop, pollMs);
-      });
-  };
-  loop();
+  const loop = repeat(dispatch, pollMs, (error) => log(scrub(`notifier: ${error instanceof Error ? error.message : error}`)));
 
   return {
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      await loop.stop();
       email?.close();
     },
   };
