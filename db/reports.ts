@@ -104,18 +104,21 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { da
   const from = Date.parse(filter.from);
   const to = Date.parse(filter.to);
   const inWindow = sql`created_at >= ${new Date(from)} AND created_at < ${new Date(to)} ${leadFilter}`;
-  // Whole UTC days inside the window, [firstDay, endDay), from the sums; the rest from the rows.
+  // The sums of the days [firstDay, endDay), plus the leads' rows of the first day's part in the
+  // window, less those of the last day's part after it. A window that ends now (the default) has
+  // next to nothing after it: today, where most changes are, comes from the sums too.
   const firstDay = Math.ceil(from / dayMs) * dayMs;
-  const endDay = Math.floor(to / dayMs) * dayMs;
+  const endDay = Math.ceil(to / dayMs) * dayMs;
   const wholeDays = useDays && firstDay < endDay;
-  const sums = (of = '') => sql.unsafe(counters.map((c) => `COALESCE(sum(${of}${c}), 0)::${c === 'amount' ? 'float8' : 'int'} AS ${c}`).join(', '));
+  const sums = (of = '', sign = 1) =>
+    sql.unsafe(counters.map((c) => `${sign} * COALESCE(sum(${of}${c}), 0)::${c === 'amount' ? 'float8' : 'int'} AS ${c}`).join(', '));
   // The leads' own rows, grouped by each facet in one pass (lead_milestone_counts, 0017): rows of
   // the same shape as the sums. A lead with no value in a facet (null) is not in it.
-  const fromRows = (where: typeof inWindow) => sql`
+  const fromRows = (where: typeof inWindow, sign = 1) => sql`
     SELECT facet, COALESCE(source, reason, owner, assigned_day, bucket, '') AS value, ${sql.unsafe(counters.join(', '))} FROM (
       SELECT CASE WHEN GROUPING(c.source) = 0 THEN 'source' WHEN GROUPING(c.reason) = 0 THEN 'reason' WHEN GROUPING(c.owner) = 0 THEN 'owner'
                   WHEN GROUPING(c.assigned_day) = 0 THEN 'assigned_day' WHEN GROUPING(c.bucket) = 0 THEN 'bucket' ELSE 'all' END AS facet,
-             c.source, c.reason, c.owner, c.assigned_day, c.bucket, ${sums('c.')}
+             c.source, c.reason, c.owner, c.assigned_day, c.bucket, ${sums('c.', sign)}
       FROM (SELECT * FROM lead_milestones WHERE ${where}) m CROSS JOIN LATERAL lead_milestone_counts(m::lead_milestones) c
       GROUP BY GROUPING SETS ((), (c.source), (c.reason), (c.owner), (c.assigned_day), (c.bucket))) g
     WHERE facet = 'all' OR COALESCE(source, reason, owner, assigned_day, bucket) IS NOT NULL`;
@@ -124,8 +127,9 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { da
           SELECT facet, value, ${sql.unsafe(counters.join(', '))} FROM lead_milestone_day_totals
           WHERE facet <> 'status' AND day >= ${utcDay(firstDay)}::date AND day < ${utcDay(endDay)}::date
           UNION ALL
-          ${fromRows(sql`(created_at >= ${new Date(from)} AND created_at < ${new Date(firstDay)})
-                         OR (created_at >= ${new Date(endDay)} AND created_at < ${new Date(to)})`)}
+          ${fromRows(sql`created_at >= ${new Date(from)} AND created_at < ${new Date(firstDay)}`)}
+          UNION ALL
+          ${fromRows(sql`created_at >= ${new Date(to)} AND created_at < ${new Date(endDay)}`, -1)}
         ) c GROUP BY facet, value`
     : fromRows(inWindow);
 
