@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client';
-import { leadPolicy, type LeadConfig, type LeadPolicy } from '../domain/config';
+import type { LeadConfig } from '../domain/config';
 import { cadenceStore } from '../db/cadences';
 import { scoringModelStore } from '../db/scoring-models';
 import { configuredModel } from '../domain/scoring-model';
@@ -13,7 +13,7 @@ import { scoringModelActivities } from './scoring-models';
 
 export interface ActivityDeps {
   sql: Sql;
-  /** The worker's validated configuration: default cadences, and the policy for leads that started on an older one. */
+  /** The worker's validated configuration: default cadences and the configured scoring model. */
   config: LeadConfig;
   enrichment?: EnrichmentProvider;
   /** Told each timeline event once it is first stored: the worker's lead metrics. */
@@ -32,10 +32,6 @@ export function createActivities({ sql, config, enrichment = localProvider(), ev
     ...enrichmentActivities(enrichment),
     ...routingActivities(sql, eventsWritten),
     ...cadenceActivities(cadenceStore(sql, config.cadences)),
-    /** The policy this worker runs by, for a lead whose input predates a policy field. */
-    async currentPolicy(): Promise<LeadPolicy> {
-      return leadPolicy(config);
-    },
     /**
      * Does nothing: a workflow schedules it to complete its current workflow task at once and go
      * on a moment later (a timer of the dev server may fire most of a second late under load).

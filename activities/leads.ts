@@ -1,5 +1,5 @@
 import type { Sql } from '../db/client';
-import { findLead, writeLead, type LeadSave } from '../db/leads';
+import { startLead, writeLead, type LeadSave } from '../db/leads';
 import { enqueueNotifications } from '../db/outbox';
 import type { LeadRecord, OutboxNotification, TimelineEvent } from '../domain/lead-record';
 
@@ -10,12 +10,13 @@ export type EventsWritten = (events: TimelineEvent[]) => void;
 export function leadActivities(sql: Sql, eventsWritten: EventsWritten = () => {}) {
   return {
     /**
-     * The lead as last saved, or null for a person never captured: a new run starts from it
-     * (reactivation). It carries the lead's data, not its process: the new run routes and enrols
-     * the lead afresh, so the saved routing and cadence are left behind.
+     * The lead as saved before run `runId` (db/leads.ts `startLead`), or null for a person never
+     * captured: a new run starts from it (reactivation). It carries the lead's data, not its
+     * process: the new run routes and enrols the lead afresh, so the saved routing and cadence are
+     * left behind.
      */
-    async loadLead(leadId: string): Promise<LeadRecord | null> {
-      const stored = await findLead(sql, leadId);
+    async loadLead({ leadId, runId }: { leadId: string; runId: string }): Promise<LeadRecord | null> {
+      const stored = await startLead(sql, leadId, runId);
       return stored ? { ...stored.lead, cadence: undefined } : null;
     },
 

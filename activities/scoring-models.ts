@@ -8,12 +8,12 @@ import type { leadActivities } from './leads';
 export function scoringModelActivities(sql: Sql, store: ScoringModelStore, leads: ReturnType<typeof leadActivities>) {
   return {
     /**
-     * What a new run of a lead starts from, in one activity: the lead as last saved (when `load`) and
+     * What a new run of a lead starts from, in one activity: the lead as saved before this run and
      * the newest published model, or null while that is version 1: the configuration's model, which
      * the run has in its input policy already.
      */
-    async loadRunStart({ leadId, load }: { leadId: string; load: boolean }): Promise<{ lead: LeadRecord | null; model: ScoringModelRules | null }> {
-      const [lead, model] = await Promise.all([load ? leads.loadLead(leadId) : null, store.current()]);
+    async loadRunStart(start: { leadId: string; runId: string }): Promise<{ lead: LeadRecord | null; model: ScoringModelRules | null }> {
+      const [lead, model] = await Promise.all([leads.loadLead(start), store.current()]);
       return { lead, model: model.version > 1 ? publishedRules(model) : null };
     },
 

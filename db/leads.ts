@@ -150,13 +150,15 @@ export interface LeadSave {
   lead: LeadRecord;
   events: TimelineEvent[];
   notifications?: OutboxNotification[];
+  /** The workflow run saving it: a lead's first save records it as the run that made the lead (`startLead`). */
+  runId?: string;
 }
 
 /** The lead's row, its new timeline events and its outbox entries, inside the caller's transaction; answers the events not written before. */
-export async function writeLead(tx: Tx, { lead, events, notifications = [] }: LeadSave): Promise<TimelineEvent[]> {
-  // identity_key, email and the first-touch source never change once the lead exists.
+export async function writeLead(tx: Tx, { lead, events, notifications = [], runId }: LeadSave): Promise<TimelineEvent[]> {
+  // identity_key, email and the first-touch source never change once the lead exists; run_id is set by `startLead` after that.
   await tx`
-    INSERT INTO leads ${tx(leadColumns(tx, lead))}
+    INSERT INTO leads ${tx({ ...leadColumns(tx, lead), run_id: runId ?? null })}
     ON CONFLICT (lead_id) DO UPDATE SET
       first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, company = EXCLUDED.company,
       title = EXCLUDED.title, phone = EXCLUDED.phone, country = EXCLUDED.country,
@@ -178,6 +180,26 @@ export async function writeLead(tx: Tx, { lead, events, notifications = [] }: Le
 /** The lead as last saved, or undefined for a person never captured. */
 export async function findLead(sql: Sql, leadId: string): Promise<StoredLead | undefined> {
   const [row] = await sql<LeadRow[]>`SELECT * FROM leads WHERE lead_id = ${leadId}`;
+  return row && storedLeadFromRow(row);
+}
+
+/**
+ * The lead as it was before workflow run `runId` first read or made it, or undefined when that run
+ * made it (or nobody did): what the run starts from in every attempt of its first workflow task,
+ * also one retried after its writes committed. The first read by a run records the row as it is.
+ */
+export async function startLead(sql: Sql, leadId: string, runId: string): Promise<StoredLead | undefined> {
+  // One statement, one snapshot: the UPDATE stamps a row some other run left; the SELECT, seeing the
+  // row as it was before the UPDATE, returns the image stamped by an earlier attempt of this run.
+  const [row] = await sql<LeadRow[]>`
+    WITH stamped AS (
+      UPDATE leads SET run_id = ${runId}, run_start = to_jsonb(leads) - 'run_id' - 'run_start'
+      WHERE lead_id = ${leadId} AND run_id IS DISTINCT FROM ${runId}
+      RETURNING leads.*)
+    SELECT * FROM stamped
+    UNION ALL
+    SELECT (jsonb_populate_record(NULL::leads, run_start)).* FROM leads
+    WHERE lead_id = ${leadId} AND run_id = ${runId} AND run_start IS NOT NULL`;
   return row && storedLeadFromRow(row);
 }
 

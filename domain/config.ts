@@ -241,10 +241,8 @@ export interface LeadPolicy {
   escalation: LeadConfig['escalation'];
   routing: LeadConfig['routing'];
   history: LeadConfig['history'];
-  /** Absent from the input of runs started before it (the workflow then uses its own defaults). */
-  dataAccess?: LeadConfig['dataAccess'];
-  /** Absent from the input of runs started before it: they alert as the default does (no contact details). */
-  notify?: LeadConfig['notify'];
+  dataAccess: LeadConfig['dataAccess'];
+  notify: LeadConfig['notify'];
 }
 
 export function leadPolicy(config: LeadConfig): LeadPolicy {

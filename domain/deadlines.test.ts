@@ -38,16 +38,14 @@ const routing = (fields: Partial<Routing>): Routing => ({
   teamManagerId: null,
   ...fields,
 });
-const run = { nurtures: true };
+const run = {};
 
 describe('deadlines of an open lead', () => {
   it('closes an idle lead 90 days after its last activity, and a recycled one 90 days after recycling', () => {
-    expect(closesAt(lead({}), policy, true)).toBe(t0 + 90 * day);
-    expect(closesAt(lead({ lastTouchAt: iso(10 * day) }), policy, true)).toBe(t0 + 100 * day);
+    expect(closesAt(lead({}), policy)).toBe(t0 + 90 * day);
+    expect(closesAt(lead({ lastTouchAt: iso(10 * day) }), policy)).toBe(t0 + 100 * day);
     const recycled = lead({ status: 'recycled', recycle: { at: iso(20 * day), reason: 'timing', reengagements: 0 } });
-    expect(closesAt(recycled, policy, true)).toBe(t0 + 110 * day);
-    // A run that predates cadences knows no archiving: the 90-day rule from the last activity.
-    expect(closesAt(recycled, policy, false)).toBe(t0 + 90 * day);
+    expect(closesAt(recycled, policy)).toBe(t0 + 110 * day);
   });
 
   it('runs the SLA ladder: the reminder first, then the breach, and nothing once the owner responded', () => {

@@ -12,8 +12,6 @@ import { nextDecayAt } from './scoring';
 
 /** What a run knows beside the lead itself. */
 export interface RunClock {
-  /** false: a run started before nurture cadences (patch `nurtureCadences`), which keeps the old rules. */
-  nurtures: boolean;
   /** While in the unassigned queue: the next routing attempt (epoch ms). */
   routeRetryAt?: number;
   /** When enrichment last failed (ISO), if it did: it is tried again after `enrichment.retryAfter`. */
@@ -24,8 +22,8 @@ export interface RunClock {
 export const waitingForOwner = (lead: LeadRecord): boolean => lead.status === 'sql' && lead.routing !== undefined && !lead.routing.ownerId;
 
 /** When an open lead closes for want of activity: archived once recycled, disqualified otherwise. */
-export const closesAt = (lead: LeadRecord, policy: LeadPolicy, nurtures: boolean): number =>
-  (nurtures ? archiveAt(lead, policy) : undefined) ?? idleSince(lead) + durationMs(policy.inactiveDisqualifyAfter);
+export const closesAt = (lead: LeadRecord, policy: LeadPolicy): number =>
+  archiveAt(lead, policy) ?? idleSince(lead) + durationMs(policy.inactiveDisqualifyAfter);
 
 /** The SLA ladder's next step for a routed lead the owner has not answered: the reminder, then the breach. */
 export function slaDeadline(lead: LeadRecord): number | undefined {
@@ -40,14 +38,12 @@ export const enrichmentRetryAt = (policy: LeadPolicy, enrichmentFailedAt: string
 
 /** The next moment something is due without any signal: enrichment retry, a decay step, nurture, the SLA ladder, a routing retry or closing an idle lead. */
 export function nextDeadline(lead: LeadRecord, policy: LeadPolicy, run: RunClock, now: Date): number {
-  const candidates = [closesAt(lead, policy, run.nurtures)];
-  if (run.nurtures) {
-    if (lead.cadence?.nextStepAt) candidates.push(new Date(lead.cadence.nextStepAt).getTime());
-    const reengagement = nextReengagementAt(lead, policy);
-    if (reengagement) candidates.push(reengagement.at);
-    const acceptedIdle = acceptedIdleUntil(lead, policy);
-    if (acceptedIdle !== undefined) candidates.push(acceptedIdle);
-  }
+  const candidates = [closesAt(lead, policy)];
+  if (lead.cadence?.nextStepAt) candidates.push(new Date(lead.cadence.nextStepAt).getTime());
+  const reengagement = nextReengagementAt(lead, policy);
+  if (reengagement) candidates.push(reengagement.at);
+  const acceptedIdle = acceptedIdleUntil(lead, policy);
+  if (acceptedIdle !== undefined) candidates.push(acceptedIdle);
   const sla = slaDeadline(lead);
   if (sla !== undefined) candidates.push(sla);
   if (run.routeRetryAt !== undefined && waitingForOwner(lead)) candidates.push(run.routeRetryAt);

@@ -4,7 +4,7 @@ import type { EnrichmentQuery } from '../../activities/enrichment/provider';
 import type { LeadSave } from '../../db/leads';
 import type { RouteRequest } from '../../activities/routing';
 import type { CadenceMigration, CadenceStep, CadenceVersion } from '../../domain/cadence';
-import { leadPolicy, type LeadConfig } from '../../domain/config';
+import type { LeadConfig } from '../../domain/config';
 import { closedStatuses } from '../../domain/lead';
 import { modelRules, type ScoringModelBody, type ScoringModelRules } from '../../domain/scoring-model';
 import type { Assignment, LeadRecord, OutboxNotification, TimelineEvent } from '../../domain/lead-record';
@@ -78,7 +78,7 @@ export class InMemoryLeadStore {
   /** Firmographics by email domain; an unknown domain is `not_found`. */
   firmographics: Record<string, Firmographics> = {};
 
-  constructor(private readonly config: LeadConfig) {
+  constructor(config: LeadConfig) {
     for (const [name, steps] of Object.entries(config.cadences)) this.publish(name, steps, 'pinned', new Date(0).toISOString());
   }
 
@@ -219,7 +219,7 @@ export class InMemoryLeadStore {
 
   /** The lead workflow's activities over this store. `satisfies` keeps them in step with `createActivities`. */
   readonly activities = {
-    loadLead: async (leadId: string): Promise<LeadRecord | null> => {
+    loadLead: async ({ leadId }: { leadId: string; runId: string }): Promise<LeadRecord | null> => {
       const lead = this.leads.get(leadId);
       return lead ? copy(lead) : null;
     },
@@ -253,10 +253,9 @@ export class InMemoryLeadStore {
       const newer = this.cadence(name).filter((c) => c.version > version && c.migrate === 'next_step').at(-1);
       return newer ? copy(newer) : null;
     },
-    currentPolicy: async () => leadPolicy(this.config),
     noop: async () => {},
-    loadRunStart: async ({ leadId, load }: { leadId: string; load: boolean }) => {
-      const lead = load ? this.leads.get(leadId) : undefined;
+    loadRunStart: async ({ leadId }: { leadId: string; runId: string }) => {
+      const lead = this.leads.get(leadId);
       const model = this.scoringModels.at(-1);
       return { lead: lead ? copy(lead) : null, model: model ? copy(model) : null };
     },

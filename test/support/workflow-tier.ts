@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
@@ -10,7 +9,8 @@ import { leadPolicy, type LeadConfig, type LeadPolicy } from '../../domain/confi
 import type { EngagementType } from '../../domain/engagement';
 import { leadIdFor } from '../../domain/identity';
 import { quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from './time-skipping';
-import { actionUpdates, captureUpdate, engagementSignal, type ActionRequest, type ActionResult } from '../../workflows/definitions';
+import { takeCapture } from '../../capture/take';
+import { actionUpdates, engagementSignal, type ActionRequest, type ActionResult } from '../../workflows/definitions';
 import type { leadWorkflow } from '../../workflows/index';
 
 export type LeadOutcome = Awaited<ReturnType<typeof leadWorkflow>>;
@@ -36,7 +36,7 @@ export interface WorkflowTier {
   taskQueue: string;
   /** The test server's time, in ms since the epoch. */
   now(): Promise<number>;
-  /** Captures like `POST /leads` does (update-with-start), then waits until the lead is quiet; resolves to the lead id. */
+  /** Captures through the capture path of `POST /leads` (capture/take.ts), then waits until the lead is quiet; resolves to the lead id. */
   capture(capture: Partial<Capture> & Pick<Capture, 'email' | 'source'>, captureId?: string): Promise<string>;
   /** Reports an engagement event like `POST /leads/{id}/activities` does, then waits until the lead is quiet. */
   engage(leadId: string, type: EngagementType, activityId?: string): Promise<void>;
@@ -62,15 +62,7 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
     async capture(capture, captureId = randomUUID()) {
       const leadId = leadIdFor(capture.email);
       started.add(leadId);
-      await tier.env.client.workflow.executeUpdateWithStart(captureUpdate, {
-        args: [{ captureId, receivedAt: new Date(await tier.now()).toISOString(), capture }],
-        startWorkflowOperation: new WithStartWorkflowOperation<typeof leadWorkflow>('leadWorkflow', {
-          workflowId: leadId,
-          taskQueue: tier.taskQueue,
-          args: [{ leadId, policy: tier.policy }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
-      });
+      await takeCapture(tier.env.client, { taskQueue: tier.taskQueue, policy: tier.policy }, { captureId, capture, receivedAt: new Date(await tier.now()).toISOString() });
       await whenQuiet(tier.env, [leadId]);
       return leadId;
     },

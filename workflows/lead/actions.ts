@@ -16,7 +16,7 @@ export function actionFailure({ kind, message }: ActionRejection): ApplicationFa
 
 /** The owner's accept or logged touch: activity that keeps the lead from aging. */
 function repContact(run: LeadRun, current: LeadRecord) {
-  if (run.nurtures) current.lastTouchAt = now();
+  current.lastTouchAt = now();
 }
 
 export async function applyAction(run: LeadRun, name: ActionName, request: ActionRequest<ActionName>): Promise<ActionResult> {

@@ -36,12 +36,12 @@ export function startAssignment(run: LeadRun, current: LeadRecord, assignment: A
     responseMs: null,
   };
   if (assignment.ownerId) {
-    run.routeRetryAt = undefined;
+    run.state.routeRetryAt = undefined;
     journal.record('assigned', { ownerId: assignment.ownerId, teamId: assignment.teamId, reason: assignment.reason, priority: assignment.priority, sla: assignment.sla, slaReason: assignment.slaReason, dueAt: sla?.dueAt ?? null });
     journal.notify('assignment', assignment.ownerId, `New ${assignment.priority} lead ${leadId} (${alertLabel(run, current)}): respond within ${assignment.sla}`, { dueAt: sla?.dueAt ?? null });
   } else {
-    run.routeRetryDelay = durationMs(policy.routing.unassignedRetryFirst);
-    run.routeRetryAt = clock() + run.routeRetryDelay;
+    run.state.routeRetryDelay = durationMs(policy.routing.unassignedRetryFirst);
+    run.state.routeRetryAt = clock() + run.state.routeRetryDelay;
     journal.record('unassigned', { teamId: assignment.teamId, reason: assignment.reason, priority: assignment.priority });
     journal.notify('unassigned', 'ops', `Lead ${leadId} is in the unassigned queue${assignment.teamId ? ` of team ${assignment.teamId}` : ''}: ${assignment.reason}`);
   }
@@ -65,13 +65,13 @@ export async function retryRouting(run: LeadRun, current: LeadRecord) {
     await followStatus(run, current);
     await save(run, current);
   } else {
-    run.routeRetryDelay = Math.min(run.routeRetryDelay * 2, durationMs(run.policy.routing.unassignedRetryMax));
-    run.routeRetryAt = clock() + run.routeRetryDelay;
+    run.state.routeRetryDelay = Math.min(run.state.routeRetryDelay * 2, durationMs(run.policy.routing.unassignedRetryMax));
+    run.state.routeRetryAt = clock() + run.state.routeRetryDelay;
   }
 }
 
 /** A routing retry is due (its backoff ran out) for a lead still in the unassigned queue. */
-export const routingRetryDue = (run: LeadRun, current: LeadRecord) => run.routeRetryAt !== undefined && clock() >= run.routeRetryAt && waitingForOwner(current);
+export const routingRetryDue = (run: LeadRun, current: LeadRecord) => run.state.routeRetryAt !== undefined && clock() >= run.state.routeRetryAt && waitingForOwner(current);
 
 /**
  * A sales-ready lead without an assignment gets one. Its row is written in the same transaction
@@ -80,8 +80,7 @@ export const routingRetryDue = (run: LeadRun, current: LeadRecord) => run.routeR
 export async function routeIfSalesReady(run: LeadRun, current: LeadRecord) {
   if (current.status !== 'sql' || current.routing) return;
   await followStatus(run, current);
-  const { events, notifications } = run.journal.take();
-  startAssignment(run, current, await run.io().saveAndRouteLead({ save: { lead: current, events, notifications }, route: routeRequest(run, current) }));
+  startAssignment(run, current, await run.io().saveAndRouteLead({ save: { lead: current, ...run.journal.take() }, route: routeRequest(run, current) }));
   await save(run, current);
 }
 

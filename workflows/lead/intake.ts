@@ -34,7 +34,7 @@ export async function enrich(run: LeadRun, current: LeadRecord) {
   });
   try {
     const { provider, firmographics } = await run.enrichLead({ email: current.profile.email, domain: emailDomainOf(current.profile.email), fields: missing });
-    run.enrichmentFailedAt = undefined;
+    run.state.enrichmentFailedAt = undefined;
     if (!firmographics) {
       current.enrichment = 'not_found';
       run.journal.record('enrichment_not_found', { provider });
@@ -48,7 +48,7 @@ export async function enrich(run: LeadRun, current: LeadRecord) {
   } catch (error) {
     const message = error instanceof ActivityFailure ? (error.cause?.message ?? error.message) : String(error);
     current.enrichment = 'failed';
-    run.enrichmentFailedAt = now();
+    run.state.enrichmentFailedAt = now();
     run.journal.record('enrichment_failed', { error: message, retryAfter: run.policy.enrichment.retryAfter });
   }
 }
@@ -79,14 +79,14 @@ function engagementEvent(signal: EngagementSignal): TimelineEvent {
 export async function onCapture(run: LeadRun, signal: CaptureSignal) {
   const { captureId, receivedAt, capture } = signal;
   if (!run.firstSight(captureId)) return;
-  run.captures += 1;
+  run.state.captures += 1;
   const { lead, leadId } = run;
-  const merged = lead !== undefined && run.reactivatedFrom === undefined;
+  const merged = lead !== undefined && run.state.reactivatedFrom === undefined;
   const current: LeadRecord = lead ? { ...lead, profile: mergeCapture(lead.profile, capture) } : newLeadRecord(leadId, capture, now());
   run.lead = current;
-  if (run.reactivatedFrom) {
-    run.journal.record('reactivated', { previousStatus: run.reactivatedFrom });
-    run.reactivatedFrom = undefined;
+  if (run.state.reactivatedFrom) {
+    run.journal.record('reactivated', { previousStatus: run.state.reactivatedFrom });
+    run.state.reactivatedFrom = undefined;
   }
   run.journal.add(captureEvent(signal, merged));
   for (const { channel, record: consentRecord } of consentFromCapture(capture, receivedAt)) noteConsent(run, current, channel, consentRecord);

@@ -64,9 +64,9 @@ export class Journal {
     return this.events.length > 0 || this.outbox.length > 0;
   }
 
-  /** Hands over what was gathered since the last save. */
-  take(): { events: TimelineEvent[]; notifications: OutboxNotification[] } {
-    const taken = { events: this.events, notifications: this.outbox };
+  /** Hands over what was gathered since the last save, with the run that saves it. */
+  take(): { events: TimelineEvent[]; notifications: OutboxNotification[]; runId: string } {
+    const taken = { events: this.events, notifications: this.outbox, runId: workflowInfo().runId };
     this.lastTaken = this.events;
     this.events = [];
     this.outbox = [];
@@ -74,7 +74,7 @@ export class Journal {
   }
 
   /** Upserts the search attributes; each upsert is an event and a visibility write, so only when something ops can filter on changed. */
-  publish(current: LeadRecord, nurtures: boolean) {
+  publish(current: LeadRecord) {
     const routing = current.routing;
     const slaOpen = routing?.dueAt && !routing.respondedAt;
     const attributes = [
@@ -84,7 +84,7 @@ export class Journal {
       ...(routing ? [{ key: searchAttributes.LeadPriority, value: routing.priority }] : []),
       { key: searchAttributes.LeadOwner, value: routing?.ownerId ?? null },
       { key: searchAttributes.SlaDueAt, value: slaOpen ? new Date(routing!.dueAt!) : null },
-      ...(nurtures ? [{ key: searchAttributes.CadenceVersion, value: current.cadence ? cadenceLabel(current.cadence) : null }] : []),
+      { key: searchAttributes.CadenceVersion, value: current.cadence ? cadenceLabel(current.cadence) : null },
     ] as SearchAttributeUpdatePair[];
     const published = JSON.stringify(attributes.map(({ key, value }) => [key.name, value]));
     if (published !== this.lastPublished) {
@@ -100,7 +100,6 @@ export class Journal {
  * (`followStatus` in nurture.ts).
  */
 export async function save(run: LeadRun, current: LeadRecord) {
-  const { events, notifications } = run.journal.take();
-  await run.io().saveLead({ lead: current, events, notifications });
-  run.journal.publish(current, run.nurtures);
+  await run.io().saveLead({ lead: current, ...run.journal.take() });
+  run.journal.publish(current);
 }

@@ -14,7 +14,6 @@ import { clock, now, type LeadRun } from './run';
  * cadence (on its current version), and leave it when the status moves on. Called before each save.
  */
 export async function followStatus(run: LeadRun, current: LeadRecord) {
-  if (!run.nurtures) return;
   if (current.status !== 'recycled') current.recycle = undefined;
   const wanted = cadenceOfStatus[current.status];
   const enrolled = current.cadence;
@@ -48,8 +47,8 @@ export function recycle(run: LeadRun, current: LeadRecord, reason: string, note:
   run.journal.record('recycled', { reason, note, previousOwner: current.routing?.ownerId ?? null, by: actor }, at, actor);
   run.setStatus(current, 'recycled', reason);
   current.routing = undefined;
-  run.routeRetryAt = undefined;
-  if (run.nurtures) current.recycle = { at: now(), reason, reengagements: 0 };
+  run.state.routeRetryAt = undefined;
+  current.recycle = { at: now(), reason, reengagements: 0 };
 }
 
 /** What nurture has due now: the next cadence step, a re-engagement of a recycled lead, or the 30-day rule for accepted leads. */

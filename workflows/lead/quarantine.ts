@@ -1,9 +1,8 @@
-import { ApplicationFailure, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import { actionFailureTypes } from '../definitions';
 import { badDataReason } from './failures';
 import { save } from './journal';
 import { followStatus } from './nurture';
-import { workflowPatches } from './patches';
 import type { LeadRun, Work } from './run';
 
 /**
@@ -30,12 +29,8 @@ function describe(work: Work): { input: string; id: string | null } {
   }
 }
 
-/**
- * Quarantines `work`: the caller has restored the run to before it. Returns false for a run
- * recorded before quarantining existed (its failure is then handled as it was).
- */
-export async function quarantine(run: LeadRun, work: Work, reason: string): Promise<boolean> {
-  if (!patched(workflowPatches.quarantineBadInput)) return false;
+/** Quarantines `work`: the caller has restored the run to before it. */
+export async function quarantine(run: LeadRun, work: Work, reason: string): Promise<void> {
   const { input, id } = describe(work);
   const message = `Lead ${run.leadId}: a ${input} was refused by the data store and quarantined (${reason})`;
   if (work.kind === 'action') work.reject(ApplicationFailure.create({ type: actionFailureTypes.rejectedInput, message: `the ${input} was refused: ${reason}`, nonRetryable: true }));
@@ -43,7 +38,7 @@ export async function quarantine(run: LeadRun, work: Work, reason: string): Prom
     run.io().queueAlert({ leadId: run.leadId, notification: { key: `${run.leadId}:rejected:${id ?? workflowInfo().runId}`, kind: 'rejected_input', recipient: 'ops', message, data: { leadId: run.leadId, input, id, reason } } });
   const lead = run.lead;
   // The lead's first capture: there is no lead to record it with, only ops to tell.
-  if (!lead) return alertOnly().then(() => true);
+  if (!lead) return alertOnly();
   run.journal.record('rejected_input', { input, id, reason });
   run.journal.notify('rejected_input', 'ops', message, { input, id, reason });
   try {
@@ -55,5 +50,4 @@ export async function quarantine(run: LeadRun, work: Work, reason: string): Prom
     run.journal.restore({ events: [], outbox: [] });
     await alertOnly();
   }
-  return true;
 }

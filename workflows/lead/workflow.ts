@@ -1,12 +1,10 @@
-import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import { rejectAction, type ActionName } from '../../domain/actions';
-import { cadenceOfStatus } from '../../domain/cadence';
 import { closesAt, enrichmentRetryAt, nextDeadline, slaDeadline, waitingForOwner } from '../../domain/deadlines';
 import { closedStatuses, type LeadStatus } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
 import { actionFailureTypes, actionUpdates, captureSignal, captureUpdate, engagementSignal, leadStateQuery, rescoreSignal, retryRoutingSignal, type ActionResult, type EngagementSignal, type LeadState } from '../definitions';
 import { actionFailure, applyAction } from './actions';
-import { workflowPatches } from './patches';
 import { onSlaDeadline, retryRouting, routeIfSalesReady, routingRetryDue } from './assignment';
 import { captureEvent, enrich, noteEngagement, onCapture, onEngagement } from './intake';
 import { save } from './journal';
@@ -14,7 +12,7 @@ import { followStatus, nurtureDue } from './nurture';
 import { onRescore, reportRescore, rescore } from './scoring';
 import { badDataReason } from './failures';
 import { quarantine } from './quarantine';
-import { clock, durable, LeadRun, now, type LeadWorkflowInput, type SignalWork, type Work } from './run';
+import { clock, LeadRun, type LeadWorkflowInput, type SignalWork, type Work } from './run';
 
 export type { CarriedState, LeadWorkflowInput } from './run';
 
@@ -23,17 +21,6 @@ export interface LeadOutcome {
   reason?: string;
 }
 
-export { workflowPatches } from './patches';
-
-/** Inputs applied in one workflow task, at most, while more keep coming (see `steadyStream`). */
-const inputsPerTask = 10;
-
-/**
- * One lead, from its first capture until it closes: merge, enrich, consent, score, qualify, route,
- * hold the owner to the response SLA with the escalation ladder, nurture, recycle, and apply rep
- * and ops actions. Signals and updates queue up and are applied one at a time; between them the
- * workflow sleeps until the next deadline (domain/deadlines.ts).
- */
 /** One signal or action, then routing if it made the lead sales-ready. */
 async function apply(run: LeadRun, work: Work) {
   if (work.kind === 'capture') await onCapture(run, work.signal);
@@ -60,38 +47,29 @@ function leadState(run: LeadRun): LeadState {
   const queuedCaptures = run.queue.flatMap((work) => (work.kind === 'capture' ? [work.signal] : []));
   return {
     lead: run.lead,
-    captures: run.captures,
+    captures: run.state.captures,
     queuedCaptures,
     unsaved: [...run.journal.unsavedEvents, ...(run.lead ? [] : queuedCaptures.map((signal, i) => captureEvent(signal, i > 0)))],
   };
 }
 
+/**
+ * One lead, from its first capture until it closes: merge, enrich, consent, score, qualify, route,
+ * hold the owner to the response SLA with the escalation ladder, nurture, recycle, and apply rep
+ * and ops actions. Signals and updates queue up and are applied one at a time; between them the
+ * workflow sleeps until the next deadline (domain/deadlines.ts).
+ */
 export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcome> {
-  const run = new LeadRun(input, patched(workflowPatches.nurtureCadences));
+  const run = new LeadRun(input);
   const { leadId, queue } = run;
-  // Before the handlers: a capture taken in this run's first task must see the lead carried over.
-  run.adopt(input.carried?.lead);
+  /** Queues work that is the same however often it is asked for (a wake-up, a rollout's re-score) once. */
+  const queueOnce = (work: SignalWork, same: (queued: Work) => boolean) => void (queue.some(same) || queue.push(work));
   setHandler(captureSignal, (signal) => void queue.push({ kind: 'capture', signal }));
   setHandler(captureUpdate, (signal) => run.takeCapture(signal));
   setHandler(engagementSignal, (signal) => void queue.push({ kind: 'engagement', signal }));
-  setHandler(retryRoutingSignal, () => void queue.push({ kind: 'retryRouting' }));
-  // A worker from before rollouts dropped this signal: replaying such a history takes no notice of it either.
-  setHandler(rescoreSignal, (signal) => void (patched(workflowPatches.scoringModelData) && queue.push({ kind: 'rescore', signal })));
+  setHandler(retryRoutingSignal, () => queueOnce({ kind: 'retryRouting' }, (queued) => queued.kind === 'retryRouting'));
+  setHandler(rescoreSignal, (signal) => queueOnce({ kind: 'rescore', signal }, (queued) => queued.kind === 'rescore' && queued.signal.rolloutId === signal.rolloutId));
   setHandler(leadStateQuery, () => leadState(run));
-
-  if (run.nurtures && !run.policy.recycling) {
-    // The run before this one started on a policy that predates cadences: take the worker's.
-    run.policy = await durable.currentPolicy();
-  }
-  if (!input.carried && patched(workflowPatches.scoringModelData)) {
-    // The newest published scoring model reaches a new run as data (issue 18), with its lead; version 1 is the input's.
-    const start = await run.loadRunStart(input.stored !== false);
-    if (start.model) run.useModel(start.model);
-    if (input.stored !== false) run.adopt(start.lead);
-  } else if (!input.carried && input.stored !== false) {
-    run.adopt(await (patched(workflowPatches.steadyStream) ? run.loadDurably() : run.io().loadLead(leadId)));
-  }
-
   for (const name of Object.keys(actionUpdates) as ActionName[]) {
     setHandler(
       actionUpdates[name] as typeof actionUpdates.accept,
@@ -109,16 +87,9 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     );
   }
 
-  if (run.nurtures && run.lead && !closedStatuses.includes(run.lead.status)) {
-    // A lead carried over from a run that predates cadences: give it its re-engagement schedule or its cadence now.
-    const lead = run.lead;
-    if (lead.status === 'recycled' && !lead.recycle) lead.recycle = { at: now(), reason: lead.statusReason ?? 'other', reengagements: 0 };
-    if (cadenceOfStatus[lead.status] && !lead.cadence) {
-      await run.flushAnswers();
-      await followStatus(run, lead);
-      await save(run, lead);
-    }
-  }
+  // A new run (not carried over) reads what Postgres has of the lead in its first workflow task,
+  // which then goes on to apply the capture that started it.
+  if (!input.carried) await run.start();
 
   /** The server suggests continue-as-new, or the run reached its own bound. */
   const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= run.policy.history.maxEventsPerRun;
@@ -126,14 +97,14 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     if (run.lead && queue.length === 0 && continueAsNewDue()) {
       await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried() });
     }
-    const wait = run.lead ? Math.max(0, nextDeadline(run.lead, run.policy, run, new Date()) - clock()) : undefined;
+    const wait = run.lead ? Math.max(0, nextDeadline(run.lead, run.policy, run.state, new Date()) - clock()) : undefined;
     const gotWork = wait === undefined ? (await condition(() => queue.length > 0), true) : await condition(() => queue.length > 0, wait);
     run.busy = true;
     run.someoneWaits = gotWork;
     if (gotWork) {
-      for (let applied = 0; queue.length > 0 && !closedStatuses.includes(run.lead?.status ?? 'new'); applied++) {
+      while (queue.length > 0 && !closedStatuses.includes(run.lead?.status ?? 'new')) {
         const signalsOnly = (work: Work): work is SignalWork => work.kind !== 'action';
-        if (run.lead && !run.journal.hasPending && continueAsNewDue() && queue.every(signalsOnly) && patched(workflowPatches.steadyStream)) {
+        if (run.lead && !run.journal.hasPending && continueAsNewDue() && queue.every(signalsOnly)) {
           // Under a steady stream of signals the queue never empties (signals arrive while the last ones
           // are applied), so the run would grow without bound: hand what is queued to the next run.
           // Answers given first leave in a task of their own: a task that ends the run fails when
@@ -143,12 +114,10 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
             await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried(), pending: queue.filter(signalsOnly) });
           }
         }
-        if (applied > 0 && applied % inputsPerTask === 0 && patched(workflowPatches.steadyStream)) {
-          // A task that applies input after input holds their local activities and the signals
-          // arriving meanwhile; past a hundred buffered signals the server fails it and its work is
-          // done again. Complete the task every few inputs instead.
-          await run.endTask();
-        }
+        // A task that applies input after input holds their local activities and the signals
+        // arriving meanwhile; past a hundred buffered signals the server fails it and its work is
+        // done again. Complete the task every few local activities instead.
+        await run.keepTasksShort();
         await run.flushAnswers();
         const work = queue.shift()!;
         const checkpoint = run.checkpoint();
@@ -158,7 +127,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
           const reason = badDataReason(error);
           if (reason === undefined) throw error;
           run.restore(checkpoint);
-          if (!(await quarantine(run, work, reason))) throw error;
+          await quarantine(run, work, reason);
         }
       }
       run.busy = false;
@@ -167,17 +136,17 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
     }
 
     const current = run.lead!;
-    const enrichmentRetry = enrichmentRetryAt(run.policy, run.enrichmentFailedAt);
+    const enrichmentRetry = enrichmentRetryAt(run.policy, run.state.enrichmentFailedAt);
     if (enrichmentRetry !== undefined && clock() >= enrichmentRetry) await enrich(run, current);
     const sla = slaDeadline(current);
     if (sla !== undefined && clock() >= sla) await onSlaDeadline(run, current);
     if (routingRetryDue(run, current)) await retryRouting(run, current);
-    if (run.nurtures) await nurtureDue(run, current);
+    await nurtureDue(run, current);
     rescore(run, current, 'time since last engagement');
     await routeIfSalesReady(run, current);
-    if (clock() >= closesAt(current, run.policy, run.nurtures)) {
-      // DESIGN.md: 90 days with no activity closes any open lead with a reason; a recycled one is archived.
-      run.setStatus(current, run.nurtures && current.status === 'recycled' ? 'archived' : 'disqualified', 'unresponsive');
+    if (clock() >= closesAt(current, run.policy)) {
+      // 90 days with no activity close any open lead with a reason; a recycled one is archived.
+      run.setStatus(current, current.status === 'recycled' ? 'archived' : 'disqualified', 'unresponsive');
       await followStatus(run, current);
       await save(run, current);
       break;
@@ -198,8 +167,8 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   // The action that closed the lead, and captures answered meanwhile, are answered in a task of
   // their own: the task that ends the run fails if signals arrive meanwhile, and the server then
   // aborts the updates it accepted (the client sees a failure although the lead closed).
-  if (patched(workflowPatches.steadyStream)) await run.endTask();
-  if (queue.some((work) => work.kind === 'engagement') && patched(workflowPatches.eventsWhileClosing)) await recordWhileClosing(run, lead);
+  await run.endTask();
+  if (queue.some((work) => work.kind === 'engagement')) await recordWhileClosing(run, lead);
   // A rollout's signal that reached the lead as it closed: the rollout counts it as skipped rather than wait for it.
   for (const work of queue) if (work.kind === 'rescore') await reportRescore(work.signal.rolloutId, { leadId, outcome: 'skipped' });
   const signals = queue.filter((work): work is SignalWork => work.kind === 'capture');
