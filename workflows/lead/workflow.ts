@@ -44,7 +44,8 @@ async function apply(run: LeadRun, work: Work) {
  * queued work shows once applied, so the lead and the events always agree.
  */
 function leadState(run: LeadRun): LeadState {
-  const queuedCaptures = run.queue.flatMap((work) => (work.kind === 'capture' ? [work.signal] : []));
+  // A capture can be queued twice (its update and, when that was slow to answer, its signal); it is applied once.
+  const queuedCaptures = [...new Map(run.queue.flatMap((work) => (work.kind === 'capture' && !run.state.seenIds.includes(work.signal.captureId) ? [[work.signal.captureId, work.signal] as const] : []))).values()];
   return {
     lead: run.lead,
     captures: run.state.captures,
