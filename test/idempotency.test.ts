@@ -7,7 +7,7 @@ import { onError } from '../api/errors';
 import { idempotency, requestHash } from '../api/idempotency';
 import { claimIdempotencyKey, completeIdempotencyKey, findIdempotencyKey, releaseIdempotencyKey } from '../db/idempotency';
 import { leadIdFor } from '../domain/identity';
-import { startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
+import { eventually, startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
@@ -254,5 +254,28 @@ describe('a retry after a server error (5xx) or a take-over', () => {
     const again = await app.send(afterAnswer, body);
     expect(again).toMatchObject({ status: 202, replayed: null });
     expect(app.seen[3]).not.toBe(app.seen[2]);
+  });
+});
+
+describe('POST /leads retried after a 503 whose capture reached the workflow', () => {
+  it('is captured once: the retry carries the capture id of the attempt that failed', { timeout: 120_000 }, async () => {
+    const body = { email: uniqueEmail('retried'), source: 'chat' };
+    const key = randomUUID();
+    // No worker: the workflow cannot take the capture in time, so the API answers 503; the capture
+    // stays with the workflow, which takes it once a worker is back.
+    await service.restartWorker(async () => {
+      const failed = await capture(body, key);
+      expect(failed.status).toBe(503);
+    });
+    const leadId = leadIdFor(body.email);
+    const captures = async () =>
+      ((await service.request('GET', `/leads/${leadId}/timeline`, { key: 'ops-dev' })).body.events as { type: string }[] | undefined)?.filter((e) => e.type === 'captured') ?? [];
+    await eventually(async () => expect(await captures()).toHaveLength(1));
+
+    const retried = await capture(body, key);
+    expect(retried.status).toBe(202);
+    expect(retried.body).toMatchObject({ leadId });
+    expect(await captures()).toHaveLength(1);
+    expect((await capture(body, key)).headers.get('idempotent-replayed')).toBe('true');
   });
 });
