@@ -33,8 +33,9 @@ function withoutSecrets(body: unknown): unknown {
 /**
  * `Idempotency-Key` on POST (API.md, "Conventions"): the same key with the same body returns the
  * first response and changes nothing; with another body, 422. Keys are scoped to the API key.
- * Answers of 5xx are not kept, so a retry after a server error runs again. A key left unanswered
- * (its process died) is taken over after `lease`; keys are forgotten `expireAfter` after first use.
+ * Answers of 5xx are not kept, so a retry after a server error runs again (at once: the claim is
+ * freed, the key kept). A key left unanswered (its process died) is taken over after `lease`; keys
+ * are forgotten `expireAfter` after first use.
  */
 export function idempotency(sql: Sql, { lease, expireAfter }: LeadConfig['idempotency']) {
   const times = { leaseMs: durationMs(lease), expireAfterMs: durationMs(expireAfter) };
@@ -62,11 +63,13 @@ export function idempotency(sql: Sql, { lease, expireAfter }: LeadConfig['idempo
     }
 
     // Downstream (e.g. the capture signal) derives its own de-duplication id from the key and its
-    // first use: a take-over repeats what the dead process may have done under the same id, while a
+    // first use: a retry after a 5xx or a timeout, or a take-over, repeats what the earlier attempt
+    // may already have done (a 5xx does not say that nothing happened) under the same id, while a
     // key used afresh after it expired is a new request.
     c.set('idempotencyKey', `idem-${sha256(`${scope}:${key}:${held.createdAt.getTime()}`).slice(0, 32)}`);
     await next();
     if (c.res.status >= 500) {
+      // Not stored, so that the retry runs again; the key keeps its first use (see releaseIdempotencyKey).
       await releaseIdempotencyKey(sql, scope, key, held.claim);
     } else {
       const body: unknown = await c.res.clone().json().catch(() => null);

@@ -24,7 +24,8 @@ const ago = (sql: Sql, ms: number) => sql`now() - ${ms}::float8 * interval '1 mi
 
 /**
  * Claims the key for a request: a new key, an expired one (a fresh use) or one whose holder left it
- * unanswered past the lease (same request only: another body is a reuse). Undefined when it is
+ * unanswered past the lease or freed it after a server error (same request only: another body is a
+ * reuse). Only the fresh use of an expired key gets a new `created_at`. Undefined when it is
  * held or answered. Also purges a few expired keys of any scope, in the same round trip; rows
  * another claim is purging are skipped rather than waited for.
  */
@@ -70,7 +71,16 @@ export async function completeIdempotencyKey(sql: Sql, scope: string, key: strin
             WHERE scope = ${scope} AND key = ${key} AND claim = ${claim}`;
 }
 
-/** Frees the key, so that the request can be sent again; not when the claim was taken over meanwhile. */
+/**
+ * Frees the claim, so that the request can be sent again at once; not when the claim was taken over
+ * meanwhile. The row is kept: an answer that never reached the client (a 5xx, a timeout) does not
+ * mean nothing happened downstream, so the retry must carry the same de-duplication id, which is
+ * derived from `created_at`, and it must be the same request (`request_hash`: another body is a
+ * reuse of the key, 422 — draft-ietf-httpapi-idempotency-key-header, "Error Scenarios"). The
+ * lease is simply run out (`claimed_at` = -infinity, no holder), so that `claimIdempotencyKey`
+ * takes the key over for the same request, keeping `created_at`; the row expires as any other.
+ */
 export async function releaseIdempotencyKey(sql: Sql, scope: string, key: string, claim: string): Promise<void> {
-  await sql`DELETE FROM idempotency_keys WHERE scope = ${scope} AND key = ${key} AND claim = ${claim}`;
+  await sql`UPDATE idempotency_keys SET claim = NULL, claimed_at = '-infinity'
+            WHERE scope = ${scope} AND key = ${key} AND claim = ${claim}`;
 }

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../api/auth';
-import { requestHash } from '../api/idempotency';
+import type { AppEnv } from '../api/context';
+import { onError } from '../api/errors';
+import { idempotency, requestHash } from '../api/idempotency';
 import { claimIdempotencyKey, completeIdempotencyKey, findIdempotencyKey, releaseIdempotencyKey } from '../db/idempotency';
 import { leadIdFor } from '../domain/identity';
-import { startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
+import { eventually, startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
@@ -140,5 +143,139 @@ describe('answers holding a secret', () => {
     expect(replay.body).toMatchObject({ id, apiKey: null, apiKeyOmitted: true });
     expect((await service.request('GET', '/leads', { key: first.body.apiKey })).status).toBe(200);
     expect(JSON.stringify(await stored(key, opsScope))).not.toContain(first.body.apiKey);
+  });
+});
+
+/**
+ * The middleware alone on the real Postgres: one route that records the id it was handed and
+ * answers 503 on its first call, 202 after (numbered `call`), first waiting for `holdNext`'s promise if given one.
+ */
+function retriedApp() {
+  const scope = hashKey(`retry-${randomUUID()}`);
+  const seen: string[] = [];
+  const answers: number[] = [503];
+  let hold: Promise<void> | undefined;
+  const app = new Hono<AppEnv>();
+  app.onError(onError);
+  app.use('*', async (c, next) => {
+    c.set('apiKeyHash', scope);
+    await next();
+  });
+  app.use('*', idempotency(service.sql, { lease: 'PT30S', expireAfter: 'PT24H' }));
+  app.post('/captures', async (c) => {
+    const id = c.get('idempotencyKey')!;
+    const call = seen.push(id);
+    const wait = hold;
+    hold = undefined;
+    await wait;
+    const status = answers.shift() ?? 202;
+    return status >= 500 ? c.json({ error: { code: 'unavailable', message: 'try again' } }, 503) : c.json({ captured: id, call }, 202);
+  });
+  const send = async (key: string, body: unknown) => {
+    const res = await app.request('/captures', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'idempotency-key': key } });
+    return { status: res.status, body: (await res.json()) as any, replayed: res.headers.get('idempotent-replayed') };
+  };
+  const age = (key: string, interval: string) =>
+    service.sql`UPDATE idempotency_keys SET claimed_at = claimed_at - ${interval}::interval, created_at = created_at - ${interval}::interval
+                WHERE scope = ${scope} AND key = ${key}`;
+  return { scope, seen, send, age, holdNext: (until: Promise<void>) => (hold = until) };
+}
+
+describe('a retry after a server error (5xx) or a take-over', () => {
+  const body = { email: 'retry@example.com', source: 'chat' };
+
+  it('is handed the same capture id as the attempt that failed, and its answer is then replayed', async () => {
+    const app = retriedApp();
+    const key = randomUUID();
+    const failed = await app.send(key, body);
+    expect(failed.status).toBe(503);
+    expect(await stored(key, app.scope)).toMatchObject({ status: null });
+
+    const retried = await app.send(key, body);
+    expect(retried).toMatchObject({ status: 202, replayed: null });
+    expect(app.seen).toHaveLength(2);
+    expect(app.seen[1]).toBe(app.seen[0]);
+    expect(retried.body.captured).toBe(app.seen[0]);
+
+    const replay = await app.send(key, body);
+    expect(replay).toEqual({ status: 202, body: retried.body, replayed: 'true' });
+    expect(app.seen).toHaveLength(2);
+  });
+
+  it('with another body is refused 422 idempotency_key_reused, and the first body still gets its id', async () => {
+    const app = retriedApp();
+    const key = randomUUID();
+    expect((await app.send(key, body)).status).toBe(503);
+
+    const other = await app.send(key, { ...body, source: 'referral' });
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe('idempotency_key_reused');
+    expect(app.seen).toHaveLength(1);
+
+    const retried = await app.send(key, body);
+    expect(retried.status).toBe(202);
+    expect(app.seen).toEqual([app.seen[0], app.seen[0]]);
+  });
+
+  it('keeps the id across a take-over (the first attempt never answered) and a 5xx after it', async () => {
+    const app = retriedApp();
+    const key = randomUUID();
+    let wakeUp!: () => void;
+    app.holdNext(new Promise((resolve) => (wakeUp = resolve)));
+    const stuck = app.send(key, body); // its process "died": it holds the key and never answers
+    await expect.poll(() => app.seen.length).toBe(1);
+    expect((await app.send(key, body)).status).toBe(409);
+
+    await service.sql`UPDATE idempotency_keys SET claimed_at = now() - interval '31 seconds' WHERE scope = ${app.scope} AND key = ${key}`;
+    expect((await app.send(key, body)).status).toBe(503); // took over, then failed itself
+    const answered = await app.send(key, body);
+    expect(answered).toMatchObject({ status: 202, body: { call: 3 } });
+    expect(app.seen).toEqual([app.seen[0], app.seen[0], app.seen[0]]);
+
+    // The replaced attempt answers late: its answer is not kept over the one of the request that took over.
+    wakeUp();
+    expect((await stuck).body).toMatchObject({ call: 1 });
+    expect(await app.send(key, body)).toEqual({ status: 202, body: answered.body, replayed: 'true' });
+    expect(app.seen).toHaveLength(3);
+  });
+
+  it('gets a new id once the key expired: after a 5xx, and after an answer', async () => {
+    const app = retriedApp();
+    const afterError = randomUUID();
+    expect((await app.send(afterError, body)).status).toBe(503);
+    await app.age(afterError, '25 hours');
+    const fresh = await app.send(afterError, { ...body, source: 'referral' }); // a new request: any body
+    expect(fresh).toMatchObject({ status: 202, replayed: null });
+    expect(app.seen[1]).not.toBe(app.seen[0]);
+
+    const afterAnswer = randomUUID();
+    expect((await app.send(afterAnswer, body)).status).toBe(202);
+    await app.age(afterAnswer, '25 hours');
+    const again = await app.send(afterAnswer, body);
+    expect(again).toMatchObject({ status: 202, replayed: null });
+    expect(app.seen[3]).not.toBe(app.seen[2]);
+  });
+});
+
+describe('POST /leads retried after a 503 whose capture reached the workflow', () => {
+  it('is captured once: the retry carries the capture id of the attempt that failed', { timeout: 120_000 }, async () => {
+    const body = { email: uniqueEmail('retried'), source: 'chat' };
+    const key = randomUUID();
+    // No worker: the workflow cannot take the capture in time, so the API answers 503; the capture
+    // stays with the workflow, which takes it once a worker is back.
+    await service.restartWorker(async () => {
+      const failed = await capture(body, key);
+      expect(failed.status).toBe(503);
+    });
+    const leadId = leadIdFor(body.email);
+    const captures = async () =>
+      ((await service.request('GET', `/leads/${leadId}/timeline`, { key: 'ops-dev' })).body.events as { type: string }[] | undefined)?.filter((e) => e.type === 'captured') ?? [];
+    await eventually(async () => expect(await captures()).toHaveLength(1));
+
+    const retried = await capture(body, key);
+    expect(retried.status).toBe(202);
+    expect(retried.body).toMatchObject({ leadId });
+    expect(await captures()).toHaveLength(1);
+    expect((await capture(body, key)).headers.get('idempotent-replayed')).toBe('true');
   });
 });
