@@ -6,9 +6,11 @@ import { eventTypeName } from './histories';
 const { EventType } = proto.temporal.api.enums.v1;
 
 export interface StatementCount {
-  /** Top-level statements the service sent for the lead (BEGIN/COMMIT included): the lead's window less the background. */
+  /** Top-level statements the service sent for the lead, BEGIN/COMMIT/ROLLBACK not counted: the lead's window less the background. */
   statements: number;
-  /** All top-level statements in the lead's window, background included. */
+  /** Explicit transactions among them (BEGINs; pg_stat_statements misses COMMITs now and then, BEGINs not). */
+  transactions: number;
+  /** All those statements in the lead's window, background included. */
   inWindow: number;
   windowMs: number;
   /** Top-level statements a second on the idle system (the worker's outbox and day-sums loops), from a window before and one after. */
@@ -52,7 +54,9 @@ async function statements(sql: Sql): Promise<Statements> {
     WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND toplevel AND query NOT LIKE '%pg_stat_statements%'`;
   return new Map(rows.map((r) => [r.queryid, { calls: r.calls, query: r.query }]));
 }
-const total = (s: Statements) => [...s.values()].reduce((n, r) => n + r.calls, 0);
+const transactionControl = /^\s*(begin|start transaction|commit|end|rollback)\b/i;
+const total = (s: Statements) => [...s.values()].reduce((n, r) => n + (transactionControl.test(r.query) ? 0 : r.calls), 0);
+const begins = (s: Statements) => [...s.values()].reduce((n, r) => n + (/^\s*(begin|start transaction)\b/i.test(r.query) ? r.calls : 0), 0);
 
 /** The statements of a quiet window of `ms` (the bench sends none meanwhile). */
 async function quietWindow(sql: Sql, ms: number): Promise<Statements> {
@@ -66,7 +70,8 @@ async function quietWindow(sql: Sql, ms: number): Promise<Statements> {
  * workflow has been quiet for 2 s (polled with describe(), from Temporal, so the bench sends no SQL
  * meanwhile), counting all its events and its WorkflowTaskCompleted events (its workflow tasks).
  * SQL: pg_stat_statements is reset, the capture sent, and the top-level statements of the database
- * read once the lead is quiet; the background of the idle system (the worker's loops) is measured
+ * read once the lead is quiet (every statement the worker, the API and their triggers' callers sent,
+ * not the statements run inside triggers and functions, nor BEGIN/COMMIT, counted apart); the background of the idle system (the worker's loops) is measured
  * in a 5 s window before and after and subtracted at its rate over the lead's window.
  */
 export async function measureNewLead(bench: Bench, { countStatements }: { countStatements: boolean }): Promise<NewLeadFigures> {
@@ -102,6 +107,7 @@ export async function measureNewLead(bench: Bench, { countStatements }: { countS
   };
   if (before && inLead && after) {
     const rate = [total(before) / windowMs, total(after) / windowMs] as const;
+    // The background's share of the lead's window: the two quiet windows' mean, at the lead window's length.
     const scale = leadWindowMs / windowMs / 2;
     const byStatement = [...inLead.entries()]
       .map(([id, s]) => ({ calls: s.calls - ((before.get(id)?.calls ?? 0) + (after.get(id)?.calls ?? 0)) * scale, query: s.query.replace(/\s+/g, ' ').slice(0, 200) }))
@@ -110,6 +116,7 @@ export async function measureNewLead(bench: Bench, { countStatements }: { countS
       .sort((a, b) => b.calls - a.calls);
     figures.sql = {
       statements: Math.round(total(inLead) - ((rate[0] + rate[1]) / 2) * leadWindowMs),
+      transactions: Math.round(begins(inLead) - (begins(before) + begins(after)) * scale),
       inWindow: total(inLead),
       windowMs: Math.round(leadWindowMs),
       backgroundPerSecond: [Math.round(rate[0] * 10_000) / 10, Math.round(rate[1] * 10_000) / 10],
@@ -118,7 +125,7 @@ export async function measureNewLead(bench: Bench, { countStatements }: { countS
   }
   log(`  ${figures.events} events, ${figures.workflowTasks} workflow task(s) (assigned after ${figures.assignedMs ?? '–'} ms): ${figures.eventTypes.join(', ')}`);
   if (figures.sql) {
-    log(`  ${figures.sql.statements} SQL statements (${figures.sql.inWindow} in its ${(figures.sql.windowMs / 1000).toFixed(1)} s window, background ${figures.sql.backgroundPerSecond.join(' and ')}/s)`);
+    log(`  ${figures.sql.statements} SQL statements, ${figures.sql.transactions} explicit transactions (${figures.sql.inWindow} statements in its ${(figures.sql.windowMs / 1000).toFixed(1)} s window, background ${figures.sql.backgroundPerSecond.join(' and ')}/s)`);
   }
   return figures;
 }
