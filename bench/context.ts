@@ -11,8 +11,7 @@ export interface Bench {
   /** A Temporal client with the stack's payload codec. */
   client: Client;
   workerLog: WorkerLog;
-  /** The bench's team (covers US only) and its reps. */
-  teamId: string;
+  /** The bench's reps, of its one team (it covers US only). */
   repIds: string[];
   log: (line: string) => void;
 }

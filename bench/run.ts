@@ -162,7 +162,7 @@ async function main() {
       const rep = (await (await post('/reps', { id: `rep-${i}`, name: `Rep ${i}`, email: `rep${i}@example.com`, teamId: 'bench', capacity: 10_000 }, 'ops-dev')).json()) as { id: string; apiKey: string };
       repKeys.set(rep.id, rep.apiKey);
     }
-    const bench: Bench = { api, sql, client, workerLog, teamId: 'bench', repIds: [...repKeys.keys()], log };
+    const bench: Bench = { api, sql, client, workerLog, repIds: [...repKeys.keys()], log };
     const countStatements = await statementsAvailable(sql);
     // Warm up: the worker bundles workflows at start; first captures pay for JIT and pools.
     await Promise.all(Array.from({ length: 20 }, (_, i) => post('/leads', { email: `warmup-${i}@acme.io`, source: 'demo_request' })));
