@@ -29,3 +29,13 @@ export async function rssMiB(pid: number): Promise<number> {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
   return Math.round((kb / 1024) * 10) / 10;
 }
+
+export type Summary = ReturnType<typeof summary>;
+
+/** One duration as the table prints it: ms, or seconds from 10 s up. */
+export const msOrSeconds = (v: number) => (Number.isNaN(v) ? '–' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
+
+/** "p50 12 ms, p99 80 ms, max 95 ms" (with p95 when asked). */
+export function msText(s: Summary, withP95 = false): string {
+  return [`p50 ${msOrSeconds(s.p50)}`, ...(withP95 ? [`p95 ${msOrSeconds(s.p95)}`] : []), `p99 ${msOrSeconds(s.p99)}`, `max ${msOrSeconds(s.max)}`].join(', ');
+}

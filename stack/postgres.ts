@@ -15,6 +15,8 @@ export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   database: string;
+  /** More server settings (`-c name=value`), e.g. the bench's `shared_preload_libraries: 'pg_stat_statements'`. */
+  settings?: Record<string, string>;
   log?: (line: string) => void;
 }): Promise<RunningPostgres> {
   const { dataDir, port, database } = options;
@@ -32,7 +34,10 @@ export async function startEmbeddedPostgres(options: {
     persistent: true,
     createPostgresUser: asRoot,
     // Listen on loopback only; no Unix socket, whose default directory the postgres user may not own.
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
     onLog: (message) => log(String(message).trim()),
     onError: (message) => log(String(message instanceof Error ? message.message : message).trim()),
   });
