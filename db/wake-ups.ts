@@ -17,26 +17,25 @@ export interface WaitingLeadWithAccount extends WaitingLead {
  * order and segments are left to the rule, which has `matchTeam` and `segmentOf` to hand.
  */
 export async function waitingLeadsFor(sql: Sql, changes: RoutingChanges, limit: number): Promise<{ leads: WaitingLeadWithAccount[]; teams: TerritoryTeam[] }> {
-  const reps = [...changes.reps];
-  const teams = [...changes.teams];
-  const domains = [...changes.domains];
-  const [rows, ordered] = await Promise.all([
-    // The email's domain as emailDomainOf (domain/scoring.ts) takes it: after the last '@', lower-cased.
-    sql<{ lead_id: string; email: string; country: string | null; employees: number | null; owner_id: string | null; owner_team_id: string | null }[]>`
-      SELECT l.lead_id, l.email, l.country, l.employees, a.owner_id, r.team_id AS owner_team_id
-      FROM leads l
-      LEFT JOIN accounts a ON a.domain = lower(substring(btrim(l.email) from '[^@]*$'))
-      LEFT JOIN reps r ON r.id = a.owner_id
-      WHERE l.owner_id IS NULL AND l.status = 'sql' AND (
-        lower(substring(btrim(l.email) from '[^@]*$')) = ANY(${domains}::text[])
-        OR a.owner_id = ANY(${reps}::text[])
-        OR r.team_id = ANY(${teams}::text[])
-        OR EXISTS (SELECT 1 FROM teams t WHERE t.id = ANY(${teams}::text[]) AND (cardinality(t.countries) = 0 OR l.country = ANY(t.countries)))
-      )
-      ORDER BY l.updated_at
-      LIMIT ${limit}`,
-    teamsInOrder(sql),
-  ]);
+  const teams = await teamsInOrder(sql);
+  const changedTeams = teams.filter((t) => changes.teams.has(t.id));
+  const anyCountry = changedTeams.some((t) => t.countries.length === 0);
+  const countries = [...new Set(changedTeams.flatMap((t) => t.countries))];
+  // The email's domain as emailDomainOf (domain/scoring.ts) takes it: after the last '@', lower-cased.
+  const rows = await sql<{ lead_id: string; email: string; country: string | null; employees: number | null; owner_id: string | null; owner_team_id: string | null }[]>`
+    SELECT l.lead_id, l.email, l.country, l.employees, a.owner_id, r.team_id AS owner_team_id
+    FROM leads l
+    LEFT JOIN accounts a ON a.domain = lower(substring(btrim(l.email) from '[^@]*$'))
+    LEFT JOIN reps r ON r.id = a.owner_id
+    WHERE l.owner_id IS NULL AND l.status = 'sql' AND (
+      ${anyCountry}
+      OR l.country = ANY(${countries}::text[])
+      OR lower(substring(btrim(l.email) from '[^@]*$')) = ANY(${[...changes.domains]}::text[])
+      OR a.owner_id = ANY(${[...changes.reps]}::text[])
+      OR r.team_id = ANY(${[...changes.teams]}::text[])
+    )
+    ORDER BY l.updated_at
+    LIMIT ${limit}`;
   return {
     leads: rows.map((r) => ({
       leadId: r.lead_id,
@@ -45,6 +44,6 @@ export async function waitingLeadsFor(sql: Sql, changes: RoutingChanges, limit: 
       ...(r.employees === null ? {} : { employees: r.employees }),
       ...(r.owner_id === null ? {} : { account: { ownerId: r.owner_id, ownerTeamId: r.owner_team_id } }),
     })),
-    teams: ordered.map((t) => ({ id: t.id, countries: t.countries, segments: t.segments })),
+    teams: teams.map((t) => ({ id: t.id, countries: t.countries, segments: t.segments })),
   };
 }
