@@ -105,13 +105,19 @@ describe('wake-ups of the unassigned queue', () => {
     expect(await ownerOf(inB)).toBeNull();
   });
 
-  it('wake, for a new team, the leads it takes in routing order, not those an earlier team takes', async () => {
+  it('wake, for a new team and its first rep, the leads it takes in routing order, not those an earlier team takes', async () => {
     const uncovered = await waiting('WY');
     const before = await wakeUpsOf(inB);
     // Team B, added earlier, keeps WB: only the WY lead now falls to team C (no reps yet: it stays waiting).
     await post('/teams', { id: `team-c-${suffix}`, name: 'C', countries: ['WB', 'WY'], businessHours: hours });
     await service.wakeUps.settled();
     await eventually(async () => expect(await wakeUpsOf(uncovered)).toBe(1));
+    expect(await wakeUpsOf(inB)).toBe(before);
+
+    // Its first rep takes the lead at once, not at the lead's next backoff.
+    await post('/reps', { id: `rep-c-${suffix}`, name: 'C', email: `c-${suffix}@example.com`, teamId: `team-c-${suffix}` });
+    await eventually(async () => expect(await ownerOf(uncovered)).toBe(`rep-c-${suffix}`));
+    await service.wakeUps.settled();
     expect(await wakeUpsOf(inB)).toBe(before);
   });
 });
