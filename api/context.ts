@@ -5,6 +5,7 @@ import type { LeadConfig } from '../domain/config';
 import type { Sql } from '../db/client';
 import type { Logger } from '../observability/logger';
 import type { AuthEnv } from './auth';
+import type { WakeUps } from './wake-ups';
 
 /** What the route modules need; built once by `api/main.ts` (or a test). */
 export interface ApiDeps {
@@ -21,6 +22,11 @@ export interface ApiDeps {
   unsubscribeSecret?: string;
   /** The process's logger (observability/logger.ts); default: JSON lines at info on stdout. */
   log?: Logger;
+  /**
+   * The unassigned queue's wake-ups (api/wake-ups.ts), for the process to stop at shutdown;
+   * default: one of the app's own, never stopped (it holds nothing while idle).
+   */
+  wakeUps?: WakeUps;
 }
 
 export type AppEnv = {

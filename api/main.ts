@@ -6,6 +6,7 @@ import { loadLeadConfig } from '../config/load';
 import { createSql } from '../db/client';
 import { createApp } from './app';
 import { parseApiKeys } from './auth';
+import { createWakeUps } from './wake-ups';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
 
 let log: Logger | undefined;
@@ -25,6 +26,7 @@ async function main() {
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
   const connection = await Connection.connect(temporalConnectionOptions(env));
   const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: encryptingDataConverter(codec) });
+  const wakeUps = createWakeUps({ sql, temporal, log });
   const app = createApp(
     {
       sql,
@@ -36,6 +38,7 @@ async function main() {
       codec,
       unsubscribeSecret,
       log,
+      wakeUps,
     },
     apiKeys,
   );
@@ -48,6 +51,7 @@ async function main() {
    * Stops accepting at once (close() also drops idle keep-alive connections), lets the requests
    * under way finish (a capture waits up to 15 s for its workflow), then closes Temporal and
    * Postgres and exits 0. Requests still open after the grace time are cut and the exit is 1.
+   * Wake-ups not sent by then are dropped (their leads retry on their own backoff).
    */
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -62,6 +66,7 @@ async function main() {
     }, env.SHUTDOWN_GRACE_SECONDS * 1000);
     server.close(async () => {
       clearTimeout(cut);
+      await wakeUps.stop();
       await connection.close();
       await sql.end({ timeout: 5 });
       log?.info('stopped');

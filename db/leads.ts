@@ -246,13 +246,6 @@ export async function listLeads(sql: Sql, filter: LeadFilter): Promise<{ leads: 
   return { leads: page.map(storedLeadFromRow), next: rows.length > filter.limit && last ? [last.cursor_at, last.lead_id] : null };
 }
 
-/** Leads in the unassigned queue, longest waiting first. */
-export async function unassignedLeadIds(sql: Sql, limit: number): Promise<string[]> {
-  const rows = await sql<{ lead_id: string }[]>`
-    SELECT lead_id FROM leads WHERE owner_id IS NULL AND status = 'sql' ORDER BY updated_at LIMIT ${limit}`;
-  return rows.map((r) => r.lead_id);
-}
-
 /**
  * Every lead captured in [from, to), handed over `batchSize` at a time from a server-side cursor
  * (one query, never the whole table in memory), in capture order: what a re-score reads (profile,

@@ -1,7 +1,7 @@
 import type { Assignment } from '../domain/lead-record';
 import type { Segment } from '../domain/routing';
 import type { BusinessHours } from '../domain/sla';
-import type { Tx } from './client';
+import type { Sql, Tx } from './client';
 import type { RepRow } from './rows';
 
 // The reads and writes of one routing decision, each inside the caller's transaction. What is
@@ -37,9 +37,9 @@ export async function teamIdOfRep(tx: Tx, repId: string): Promise<string | null 
   return rep?.team_id;
 }
 
-/** Every team in routing order: the order they were added. */
-export function teamsInOrder(tx: Tx): Promise<TeamRow[]> {
-  return tx<TeamRow[]>`SELECT * FROM teams ORDER BY created_at, id`;
+/** Every team in routing order: the order they were added. Read by routing (in its transaction) and by the wake-ups (db/wake-ups.ts). */
+export function teamsInOrder(sql: Sql | Tx): Promise<TeamRow[]> {
+  return sql<TeamRow[]>`SELECT * FROM teams ORDER BY created_at, id`;
 }
 
 /** A team, locked: its round-robin clock is about to move. */

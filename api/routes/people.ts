@@ -1,15 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Sql } from '../../db/client';
-import { unassignedLeadIds } from '../../db/leads';
 import { insertRep, insertTeam, listAccounts, listReps, listTeams, repExists, rotateRepKey, teamExists, updateRep, upsertAccount } from '../../db/people';
 import { boundedArray, email, futureTimestamp, identifier, integer, text } from '../../domain/input';
 import { segments } from '../../domain/routing';
-import { retryRoutingSignal } from '../../workflows/definitions';
 import { hashKey, requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
+import { createWakeUps } from '../wake-ups';
 
 const id = identifier();
 const validTimeZone = (tz: string) => {
@@ -103,27 +101,12 @@ const conflict = (what: string) => new ApiError(409, 'conflict', `${what} alread
 /** A new rep key: returned once, stored only as its hash. */
 const newRepKey = () => `rk_${randomBytes(24).toString('base64url')}`;
 
-/**
- * Leads waiting in the unassigned queue try routing again when reps or teams change. Best effort:
- * the queue also retries on its own backoff.
- */
-export async function wakeUnassigned({ sql, temporal }: Pick<ApiDeps, 'sql' | 'temporal'>): Promise<void> {
-  const waiting = await unassignedLeadIds(sql, 1000);
-  await Promise.allSettled(
-    waiting.map((leadId) =>
-      temporal.workflow
-        .getHandle(leadId)
-        .signal(retryRoutingSignal)
-        .catch((error) => {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-        }),
-    ),
-  );
-}
-
 /** Reps, teams and accounts (API.md): routing data, managed by ops. */
 export function peopleRoutes(deps: ApiDeps) {
   const { sql } = deps;
+  // Every change here may let waiting leads find an owner: those it could serve are woken, in the
+  // background (the answer does not wait), and each also retries on its own backoff.
+  const wakeUps = deps.wakeUps ?? createWakeUps(deps);
   return new OpenAPIHono<AppEnv>()
     .openapi(
       createRoute({ method: 'get', path: '/reps', tags: ['routing data'], summary: 'All reps', security: [{ apiKey: [] }], middleware: opsOnly,
@@ -148,7 +131,7 @@ export function peopleRoutes(deps: ApiDeps) {
           apiKeyHash: hashKey(apiKey),
         });
         if (!rep) throw conflict(`rep ${repId}`);
-        await wakeUnassigned(deps);
+        wakeUps.changed({ reps: [rep.id], teams: rep.teamId ? [rep.teamId] : [] });
         return c.json({ ...rep, apiKey }, 201);
       },
     )
@@ -162,7 +145,9 @@ export function peopleRoutes(deps: ApiDeps) {
         await assertExists(sql, 'team', patch.teamId, 'teamId');
         const rep = await updateRep(sql, repId, patch);
         if (!rep) throw new ApiError(404, 'not_found', `no rep with id ${repId}`);
-        await wakeUnassigned(deps);
+        // Its team now and the accounts it owns (their leads follow it to a new team). Not a team it
+        // left: a rep leaving gives nobody there an owner.
+        wakeUps.changed({ reps: [rep.id], teams: rep.teamId ? [rep.teamId] : [] });
         return c.json(rep, 200);
       },
     )
@@ -194,7 +179,7 @@ export function peopleRoutes(deps: ApiDeps) {
         const input = c.req.valid('json');
         const teamId = input.id ?? `team-${randomUUID().slice(0, 8)}`;
         if (!(await insertTeam(sql, { ...input, id: teamId, managerId: input.managerId ?? null }))) throw conflict(`team ${teamId}`);
-        await wakeUnassigned(deps);
+        wakeUps.changed({ teams: [teamId] });
         return c.json({ ...input, id: teamId, managerId: input.managerId ?? null }, 201);
       },
     )
@@ -211,6 +196,7 @@ export function peopleRoutes(deps: ApiDeps) {
         const input = c.req.valid('json');
         await assertExists(sql, 'rep', input.ownerId, 'ownerId');
         await upsertAccount(sql, { ...input, ownerId: input.ownerId ?? null });
+        wakeUps.changed({ domains: [input.domain] });
         return c.json({ ...input, ownerId: input.ownerId ?? null }, 201);
       },
     );

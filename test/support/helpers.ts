@@ -9,6 +9,7 @@ import { EncryptionCodec, encryptingDataConverter, type PayloadKey } from '../..
 import { afterAll, afterEach, beforeAll, inject, vi } from 'vitest';
 import { createApp } from '../../api/app';
 import { parseApiKeys } from '../../api/auth';
+import { createWakeUps, type WakeUps } from '../../api/wake-ups';
 import { resolveLeadConfig } from '../../config/load';
 import type { EnrichmentProvider } from '../../activities/enrichment';
 import { createSql, type Sql } from '../../db/client';
@@ -59,6 +60,8 @@ export interface ServiceUnderTest {
   taskQueue: string;
   baseUrl: string;
   policy: LeadPolicy;
+  /** The API's wake-ups of the unassigned queue: `settled()` waits until what changes to reps, teams and accounts woke has been sent. */
+  wakeUps: WakeUps;
   /** Calls the API over HTTP with a development key (`capture-dev` unless another is given). */
   request(method: string, path: string, options?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   /** Shuts the worker down (a crash as far as its workflows are concerned), then starts a new one on the same task queue; `meanwhile` runs in between. */
@@ -98,8 +101,9 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const startWorker = () => runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment });
   let worker = await startWorker();
   const policy = leadPolicy(config);
+  const wakeUps = createWakeUps({ sql, temporal: client });
   const app = createApp(
-    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config, codec, unsubscribeSecret: options.unsubscribeSecret },
+    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config, codec, unsubscribeSecret: options.unsubscribeSecret, wakeUps },
     parseApiKeys(options.apiKeys),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -113,6 +117,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     taskQueue,
     baseUrl,
     policy,
+    wakeUps,
     request: requestTo(baseUrl),
     async restartWorker(meanwhile) {
       await worker.stop();
@@ -121,6 +126,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
     },
     async close() {
       await new Promise((resolve) => server.close(resolve));
+      await wakeUps.stop();
       await worker.stop();
       await nativeConnection.close();
       await connection.close();
