@@ -7,8 +7,9 @@ import { testCodec } from './support/codec';
 import { workflowBundle } from './support/helpers';
 
 // Histories of real lead runs, recorded with the workflow code of earlier releases
-// (`npm run histories:record -- <label>`). Today's code must replay every one of them exactly:
-// leads months into their lifecycle are replayed by whichever worker picks them up next.
+// (`npm run histories:record -- <label>`; `v1` is the baseline, docs/contributing.md). Today's code
+// must replay every one of them exactly: leads months into their lifecycle are replayed by
+// whichever worker picks them up next.
 const root = new URL('./histories/', import.meta.url);
 const recorded = readdirSync(root, { withFileTypes: true })
   .filter((entry) => entry.isDirectory())

@@ -6,7 +6,8 @@
  *   npm run histories:record -- <label>
  *
  * Record a new label with the workflow code of every release that changes the lead workflow, and
- * commit it: the replay tests then prove that later code still replays leads started on it.
+ * commit it: the replay tests then prove that later code still replays leads started on it
+ * (docs/contributing.md, "Changing workflow code").
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,10 @@ import { randomUUID } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import getPort from 'get-port';
 import { resolveLeadConfig } from '../../config/load';
+import type { CaptureSignal } from '../../domain/capture';
+import { leadPolicy } from '../../domain/config';
+import { captureSignal } from '../../workflows/definitions';
+import type { leadWorkflow } from '../../workflows/lead/workflow';
 import { createSql } from '../../db/client';
 import { migrate } from '../../db/migrate';
 import { testServerExecutable } from '../../stack/engine';
@@ -43,7 +48,7 @@ try {
   // Made-up countries score "outside the target region" (−10): a webinar (+30) is an mql lead, a demo request (+50) a sales-ready one.
   const config = resolveLeadConfig({ qualification: { sqlAt: 40, mqlAt: 20 } });
   log('bundling the workflow code');
-  const { worker, request } = await leadStackOn(env, { sql, config, name: 'histories', codec: null });
+  const { worker, request, taskQueue } = await leadStackOn(env, { sql, config, name: 'histories', codec: null });
   const call = async (path: string, body: unknown, key: string) => {
     const { status, body: answer } = await request('POST', path, body, key);
     if (status >= 300) throw new Error(`${path}: ${status} ${JSON.stringify(answer)}`);
@@ -70,6 +75,22 @@ try {
   /** Each scenario starts a lead, lives its months, and returns its id; its history is taken where it stands. */
   const only = process.argv.slice(3);
   const scenarios: Record<string, () => Promise<string>> = {
+    // Captured again while open (an update the workflow answers as a duplicate), then once more as
+    // the signal a capture becomes when no worker answers in time (capture/take.ts), the same capture twice.
+    'captured-again': async () => {
+      const email = `again.${randomUUID().slice(0, 8)}@prospect-${randomUUID().slice(0, 6)}.com`;
+      const leadId = (await call('/leads', { email, source: 'webinar', country: 'XG' }, 'capture-dev')).leadId as string;
+      await skipTime(env, '1 minute', [leadId]);
+      await call('/leads', { email, source: 'content_download', country: 'XG' }, 'capture-dev');
+      await skipTime(env, '1 minute', [leadId]);
+      const signal: CaptureSignal = { captureId: `recorded-${randomUUID()}`, receivedAt: new Date(await env.currentTimeMs()).toISOString(), capture: { email, source: 'chat' } };
+      const policy = leadPolicy(config);
+      for (let i = 0; i < 2; i++) {
+        await env.client.workflow.signalWithStart<typeof leadWorkflow, [CaptureSignal]>('leadWorkflow', { workflowId: leadId, taskQueue, args: [{ leadId, policy, capture: signal }], signal: captureSignal, signalArgs: [signal] });
+      }
+      await skipTime(env, '10 days', [leadId]);
+      return leadId;
+    },
     // Nurtured and never engaging again (since cadences: a hundred days into mql-nurture).
     'mql-quiet': async () => {
       const leadId = await capture('webinar', 'XM');
@@ -148,7 +169,8 @@ try {
       await skipTime(env, '10 days', [leadId]);
       const email = ((await request('GET', `/leads/${leadId}`, undefined, 'ops-dev')).body as { email: string }).email;
       await call('/leads', { email, source: 'webinar', country: 'XV' }, 'capture-dev');
-      await skipTime(env, '5 days', [leadId]);
+      // Long enough for the reopened lead's first ladder; a rep who never answers is offered it again and again.
+      await skipTime(env, '1 hour', [leadId]);
       return leadId;
     },
     // Not ready (content download +10, outside the target region −10), then a scoring model version that values content
