@@ -23,8 +23,8 @@ export const searchAttributes = {
 export const taskQueueDefault = 'leads';
 
 /**
- * A capture as a signal: how the API captured before issue 12 (signal-with-start). Kept for
- * clients of Temporal that still send it and for the histories that hold it.
+ * A capture as a signal: how a capture of a running lead reaches it when its workflow did not
+ * answer the update in time (capture/take.ts). Applied once, by capture id, with the update.
  */
 export const captureSignal = defineSignal<[CaptureSignal]>('capture');
 
@@ -36,9 +36,9 @@ export interface CaptureAnswer {
   status: LeadStatus;
 }
 /**
- * A capture of this person (`POST /leads`), sent with update-with-start: the first one starts the
- * workflow, later ones merge into it. The workflow answers once the capture is in its queue, before
- * anything is written to Postgres, so the answer says what the lead itself decided.
+ * A capture of a person whose lead's workflow runs (`POST /leads`; the first capture starts the
+ * workflow with the capture in its input). The workflow answers once the capture is in its queue,
+ * before anything is written to Postgres, so the answer says what the lead itself decided.
  */
 export const captureUpdate = defineUpdate<CaptureAnswer, [CaptureSignal]>('takeCapture');
 
