@@ -1,9 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { resolveLeadConfig } from '../config/load';
-import { leadPolicy } from '../domain/config';
-import { leadIdFor } from '../domain/identity';
-import { captureSignal } from '../workflows/definitions';
 import type { leadWorkflow } from '../workflows/lead/workflow';
 import { storedTimeline, timeSkippingSuite, uniqueEmail } from './support/helpers';
 
@@ -228,27 +224,5 @@ describe('accepted leads: 30 days without logged activity escalate and recycle',
     expect(alert).toEqual({ recipient: `boss-${suffix}` });
     // Back with marketing: the rep no longer owns it.
     expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call' }, rep.apiKey)).status).toBe(403);
-  });
-});
-
-describe('leads whose run started before cadences', () => {
-  it('takes the worker\'s policy when its input predates recycling, and runs the whole lifecycle on it', async () => {
-    // The policy a lead carried before this release: no recycling schedule, no rule for accepted leads.
-    const { recycling, acceptedIdleAfter, ...policy } = leadPolicy(resolveLeadConfig({}));
-    expect(recycling && acceptedIdleAfter).toBeTruthy();
-    const email = uniqueEmail('older');
-    const leadId = leadIdFor(email);
-    const capture = { email, source: 'demo_request', country: 'US', employees: 250, consent: { email: 'opted_in' } };
-    const handle = await suite.env.client.workflow.signalWithStart('leadWorkflow', {
-      workflowId: leadId,
-      taskQueue: suite.service.taskQueue,
-      args: [{ leadId, policy, stored: false }],
-      signal: captureSignal,
-      signalArgs: [{ captureId: randomUUID(), receivedAt: new Date(await suite.env.currentTimeMs()).toISOString(), capture } as never],
-    });
-    suite.started.push(leadId);
-    // Nurtured, recycled when the cadence ends, re-engaged and archived: the recycling policy came from the worker.
-    await expect(handle.result()).resolves.toEqual({ status: 'archived', reason: 'unresponsive' });
-    expect((await ofType(leadId, 'reengagement')).map((r) => r.data.template)).toEqual(['recycled-checkin-30d', 'recycled-checkin-60d', 'recycled-last-call-90d']);
   });
 });
