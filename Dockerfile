@@ -1,8 +1,8 @@
 # The worker and the API (and the one-shot setup) share this image; docker-compose.yml picks the command.
 # It runs the TypeScript sources with tsx (a runtime dependency): the sources import without file
 # extensions (moduleResolution "Bundler"), which tsc's output would keep and Node's ESM loader refuses,
-# and the worker bundles workflows/ from source at start anyway. Verified without Docker (README,
-# "Production topology"): `npm ci --omit=dev --ignore-scripts` in a clean copy, then setup, worker and
+# and the worker bundles workflows/ from source at start anyway. Verified without Docker
+# (docs/operations/production.md): `npm ci --omit=dev --ignore-scripts` in a clean copy, then setup, worker and
 # API from it against the Temporal server on Postgres.
 FROM node:20-bookworm-slim
 WORKDIR /app

@@ -4,7 +4,7 @@ import type { LeadRecord } from '../domain/lead-record';
 import { publishedRules, type ScoringModelRules } from '../domain/scoring-model';
 import type { leadActivities } from './leads';
 
-/** Scoring models as data (issue 18): the model a new run scores by, and the paging of a rollout. */
+/** Scoring models as data: the model a new run scores by, and the paging of a rollout. */
 export function scoringModelActivities(sql: Sql, store: ScoringModelStore, leads: ReturnType<typeof leadActivities>) {
   return {
     /**

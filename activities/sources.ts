@@ -16,7 +16,7 @@ export interface MetaLeadInput {
 }
 
 /**
- * The activities of capture sources (issue 16), run by the lead worker: Meta's lead fetched from
+ * The activities of capture sources, run by the lead worker: Meta's lead fetched from
  * the Graph API with the source's page access token (opened here, never passed through Temporal),
  * then taken like any form submission. The token never appears in an error.
  */

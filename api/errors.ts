@@ -6,7 +6,7 @@ import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@tempora
 import type { ZodError } from 'zod';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
 
-/** The error body of every 4xx/5xx (API.md, "Conventions"). */
+/** The error body of every 4xx/5xx (docs/api.md, "Conventions"). */
 export const errorSchema = z
   .object({
     error: z.object({
@@ -77,7 +77,7 @@ const grpcRetryable = [14, 4, 9];
 export function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && (connectionCodes.has(code) || unavailableStates.test(code))) return true;
-  // A capture's update not answered in time: no worker took it (all down, or overloaded).
+  // An update not answered in time (a rep action, say): no worker took it (all down, or overloaded).
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
   return error instanceof ServiceError && grpcRetryable.includes((error.cause as { code?: number } | undefined)?.code ?? 0);
 }

@@ -31,7 +31,7 @@ function withoutSecrets(body: unknown): unknown {
 }
 
 /**
- * `Idempotency-Key` on POST (API.md, "Conventions"): the same key with the same body returns the
+ * `Idempotency-Key` on POST (docs/api.md, "Conventions"): the same key with the same body returns the
  * first response and changes nothing; with another body, 422. Keys are scoped to the API key.
  * Answers of 5xx are not kept, so a retry after a server error runs again (at once: the claim is
  * freed, the key kept). A key left unanswered (its process died) is taken over after `lease`; keys

@@ -24,7 +24,7 @@ export const leadIdParam = z.object({
 
 const scoreLineSchema = z.object({ rule: z.string(), points: z.number().int(), reason: z.string() });
 
-/** `GET /leads/{id}` (API.md, "Reading"). */
+/** `GET /leads/{id}` (docs/api.md, "Reading"). */
 export const leadViewSchema = z
   .object({
     leadId: z.string(),
@@ -158,7 +158,7 @@ export async function readLeadTimeline({ sql, temporal }: LeadSources, id: strin
   return state!.unsaved!.sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).map(({ key: _key, ...event }) => event);
 }
 
-/** `GET /leads` (API.md, "Reading"); `cadence` is an addition: `mql-nurture` or `mql-nurture@2`, as in the `CadenceVersion` search attribute. */
+/** `GET /leads` (docs/api.md, "Reading"); `cadence` is an addition: `mql-nurture` or `mql-nurture@2`, as in the `CadenceVersion` search attribute. */
 export const leadListQuerySchema = z.object({
   status: z.enum(leadStatuses).optional(),
   ownerId: identifier().optional(),

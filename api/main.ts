@@ -49,7 +49,7 @@ async function main() {
 
   /**
    * Stops accepting at once (close() also drops idle keep-alive connections), lets the requests
-   * under way finish (a capture waits up to 15 s for its workflow), then closes Temporal and
+   * under way finish (a capture waits up to 15 s for Temporal), then closes Temporal and
    * Postgres and exits 0. Requests still open after the grace time are cut and the exit is 1.
    * Wake-ups not sent by then are dropped (their leads retry on their own backoff).
    */

@@ -5,7 +5,7 @@ import type { AppEnv } from './context';
 import { ApiError } from './errors';
 
 /**
- * API.md: a capture key over its rate gets 429 with Retry-After. Counted per key in a fixed window
+ * docs/api.md: a capture key over its rate gets 429 with Retry-After. Counted per key in a fixed window
  * in this API process (each API instance keeps its own count). Other roles are not limited.
  */
 export function captureRateLimit({ requests, per }: LeadConfig['capture']['rateLimit']) {

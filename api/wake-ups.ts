@@ -9,7 +9,7 @@ import { retryRoutingSignal } from '../workflows/definitions';
  * At most this many `retryRouting` signals a second leave one API process. Each one is a workflow
  * task and a routing transaction that locks a team's rows (activities/routing.ts), on the same
  * engine, worker and Postgres as new captures. The engine here runs 25–75 no-op workflows/s and the
- * lead pipeline about half of that (README.md, "Latest figures"), so wake-ups keep to a share of it
+ * lead pipeline about half of that (docs/benchmarks.md), so wake-ups keep to a share of it
  * that captures can live beside; a team's 200 waiting leads still all try again within 10 s.
  */
 export const wakeUpsPerSecond = 20;

@@ -38,7 +38,7 @@ import { measureStorm } from './storm';
 import { countWorkerWarnings, warningText } from './worker-log';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-/** The bench's knobs (README, "Benchmark"); the service's own variables are validated by config/env.ts. */
+/** The bench's knobs (docs/benchmarks.md); the service's own variables are validated by config/env.ts. */
 const benchEnv = parseEnv(
   z.object({
     BENCH_RATE: z.coerce.number().positive().default(20),
@@ -172,7 +172,7 @@ async function main() {
     const total = options.rate * options.duration;
     log(`1/8 speed-to-lead: ${total} sales-ready captures at ${options.rate}/s for ${options.duration} s…`);
     const sent = new Map<string, number>();
-    // The capture's own answer: the 202 comes once the lead's workflow has taken it (issue 12).
+    // The capture's own answer: the 202 comes once the lead's workflow has taken it.
     const answered: number[] = [];
     let errors = 0;
     const loadStart = performance.now();

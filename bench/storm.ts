@@ -25,7 +25,7 @@ export interface StormFigures {
   country: string;
   /** First edit → last edit answered. */
   editSeconds: number;
-  /** Each PATCH: sent → answered (it signals every lead of the queue before answering). */
+  /** Each PATCH: sent → answered (the waiting leads it could serve are woken in the background). */
   editAnswers: Summary;
   editErrors: number;
   /** The captures that arrived meanwhile (US, routable): answers per attempt, 503s among them. */

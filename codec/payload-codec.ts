@@ -6,11 +6,11 @@ import proto from '@temporalio/proto';
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 
 /**
- * Payload encryption (issue 14): every payload the service hands Temporal — workflow input,
+ * Payload encryption: every payload the service hands Temporal — workflow input,
  * signals, updates, activity arguments and results, queries, memos — leaves the process as
  * AES-256-GCM ciphertext, so Temporal's history and anyone who can read it (the server's database,
  * its backups, Temporal Cloud) hold no personal data in the clear. Search attributes are not
- * payloads the codec sees: they stay plain and hold no personal data (README, "Privacy").
+ * payloads the codec sees: they stay plain and hold no personal data (docs/features/privacy.md).
  */
 
 /** The `encoding` of an encrypted payload; the Web UI and the CLI show it for payloads they cannot decode. */

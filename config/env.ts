@@ -56,7 +56,7 @@ const engineEnvSchema = z.object({
 });
 export type EngineEnv = z.infer<typeof engineEnvSchema>;
 
-/** Environment of every process (README, "Configuration"). Unset values fall back to the embedded development stack. */
+/** Environment of every process (docs/operations/configuration.md). Unset values fall back to the embedded development stack. */
 const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
@@ -80,7 +80,7 @@ const envSchema = z.object({
   NOTIFY_WEBHOOK_URL: z.string().url().optional(),
   /** Standard Webhooks signing secret of NOTIFY_WEBHOOK_URL deliveries (`whsec_<base64>`); development default on the embedded stack only. */
   NOTIFY_WEBHOOK_SECRET: unsetIfEmpty(webhookSecret.optional()),
-  /** Where email goes out (`smtp://user:pass@host:587`, `smtps://…`), or `off` to send none on purpose (README, "Email"). */
+  /** Where email goes out (`smtp://user:pass@host:587`, `smtps://…`), or `off` to send none on purpose (docs/features/email-and-notifications.md). */
   SMTP_URL: unsetIfEmpty(smtpUrl.optional()),
   /** The sender of every email: `leads@example.com` or `Acme <leads@example.com>`. */
   EMAIL_FROM: unsetIfEmpty(z.string().regex(/^([^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/, 'must be an address or "Name <address>"').optional()),
@@ -97,7 +97,7 @@ const envSchema = z.object({
   /** `npm start`'s SQLite file and embedded Postgres; unset: `.data` in the repo. */
   LEAD_DATA_DIR: unsetIfEmpty(z.string().optional()),
   EMBEDDED_PG_PORT: unsetIfEmpty(port.default(54320)),
-  /** Operations (README, "Operations"): the least level logged, and JSON lines or human-readable (unset: human-readable in a terminal). */
+  /** Operations (docs/operations/observability.md): the least level logged, and JSON lines or human-readable (unset: human-readable in a terminal). */
   LOG_LEVEL: unsetIfEmpty(z.enum(logLevels).default('info')),
   LOG_FORMAT: unsetIfEmpty(z.enum(['json', 'pretty']).optional()),
   /** The worker's own HTTP port: `/metrics` and `/healthz` (0: any free port). */
@@ -224,7 +224,7 @@ export function notifyWebhookSecretFrom(env: Env): string {
   return env.NOTIFY_WEBHOOK_SECRET ?? developmentWebhookSecret;
 }
 
-/** How email goes out (README, "Email"); `smtpUrl` undefined: email is not sent (entries are kept as skipped). */
+/** How email goes out (docs/features/email-and-notifications.md); `smtpUrl` undefined: email is not sent (entries are kept as skipped). */
 export interface EmailSettings {
   smtpUrl?: string;
   /** Why no email is sent, for the start-up warning. */

@@ -9,8 +9,7 @@ const outreachKinds: ReadonlySet<string> = new Set(['cadence_step', 'reengagemen
 
 /**
  * Queues alerts for delivery, inside the caller's transaction; one already queued (same key) is not
- * queued again. Outreach on the `email` channel goes out by email to the lead (before issue 16 it went
- * to the webhook). An alert to a rep (or a manager, who is a rep) also goes to the rep by email,
+ * queued again. Outreach on the `email` channel goes out by email to the lead. An alert to a rep (or a manager, who is a rep) also goes to the rep by email,
  * as a second entry (`<key>:email`) written in the same transaction; the rep's address is looked up
  * when it is sent, so it is never copied into the outbox.
  */

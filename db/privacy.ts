@@ -1,6 +1,6 @@
 import type { Sql } from './client';
 
-// Export and erasure of the data held about a person (issue 14). Everything keyed by the lead id:
+// Export and erasure of the data held about a person. Everything keyed by the lead id:
 // the lead, its timeline, its notifications and outreach, and the idempotency answers that hold it.
 
 export interface StoredNotification {

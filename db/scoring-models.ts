@@ -17,7 +17,7 @@ const fromRow = (row: ScoringModelRow): ScoringModel => ({
 });
 
 /**
- * Published scoring model versions (issue 18). Without any version, the configured model is
+ * Published scoring model versions. Without any version, the configured model is
  * published as version 1 the first time anyone looks, as cadences are.
  */
 export function scoringModelStore(sql: Sql, defaults: ScoringModelBody) {

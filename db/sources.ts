@@ -2,7 +2,7 @@ import type { Sql } from './client';
 import type { LeadSource } from '../domain/lead';
 import type { FieldMapping, Vendor } from '../capture/vendors/types';
 
-// Capture sources (issue 16) and what their deliveries came to. Secrets are stored sealed or
+// Capture sources and what their deliveries came to. Secrets are stored sealed or
 // hashed (capture/secrets.ts); `SourceView` is what may leave the service and holds none.
 
 /** A source as the API shows it: no secret of any kind. */

@@ -8,7 +8,7 @@ const otherNeedsNote = (value: { reason: string; note?: string }, ctx: z.Refinem
   if (value.reason === 'other' && !value.note) ctx.addIssue({ code: 'custom', path: ['note'], message: 'is required when reason is "other"' });
 };
 
-/** Bodies of the rep and ops actions (API.md, "Rep and ops actions"). */
+/** Bodies of the rep and ops actions (docs/api.md, "Rep and ops actions"). */
 export const actionBodies = {
   accept: z.strictObject({}),
   touches: z.strictObject({ channel: z.enum(['call', 'email', 'meeting']), note: note.optional() }),

@@ -1,9 +1,9 @@
 import type { LeadStatus } from './lead';
 
-/** Reasons a lead goes back to nurture (DESIGN.md, "Lifecycle"). */
+/** Reasons a lead goes back to nurture (docs/design.md, "Lifecycle"). */
 export const recycleReasons = ['timing', 'budget', 'no_response', 'not_ready', 'other'] as const;
 
-/** The rep and ops actions (API.md); their request bodies are in `action-bodies.ts`. */
+/** The rep and ops actions (docs/api.md); their request bodies are in `action-bodies.ts`. */
 export const actionNames = ['accept', 'touches', 'disqualify', 'convert', 'recycle', 'reassign'] as const;
 export type ActionName = (typeof actionNames)[number];
 

@@ -17,7 +17,7 @@ export const cadenceStepSchema = z
   .meta({ id: 'CadenceStep' });
 export const cadenceStepsSchema = boundedArray(cadenceStepSchema, 100, 1);
 
-/** `POST /cadences/{name}/versions` (API.md, "Cadences"). */
+/** `POST /cadences/{name}/versions` (docs/api.md, "Cadences"). */
 export const publishCadenceSchema = z
   .strictObject({
     steps: cadenceStepsSchema,

@@ -3,7 +3,7 @@ import { durationMs } from './duration';
 import type { LeadStatus } from './lead';
 
 /**
- * Nurture cadences (DESIGN.md, "Nurture cadences"): named, versioned, immutable lists of steps.
+ * Nurture cadences (docs/design.md, "Nurture cadences"): named, versioned, immutable lists of steps.
  * Marketing publishes versions; each lead is pinned to the version it was enrolled on.
  */
 
@@ -74,7 +74,7 @@ export const exhausted = (enrollment: Enrollment) => enrollment.step >= enrollme
 /** The `CadenceVersion` search attribute: `name@version`. */
 export const cadenceLabel = (enrollment: Pick<Enrollment, 'name' | 'version'>) => `${enrollment.name}@${enrollment.version}`;
 
-/** Why a step may not be sent to this lead now, or undefined when it may (DESIGN.md, "Consent"). */
+/** Why a step may not be sent to this lead now, or undefined when it may (docs/design.md, "Consent"). */
 export function stepBlocked(step: Pick<CadenceStep, 'channel'>, consent: Consent): string | undefined {
   const status = consent[step.channel]?.status ?? 'unknown';
   return status === 'opted_in' ? undefined : `${step.channel} consent is ${status}`;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { anyText, email, integer, optionalText, timestamp } from './input';
 import { consentStates, leadSources } from './lead';
 
-/** The validation schemas of captures (API.md, "Capture"). Kept apart from `lead.ts` so workflow code never bundles zod. */
+/** The validation schemas of captures (docs/api.md, "Capture"). Kept apart from `lead.ts` so workflow code never bundles zod. */
 
 export const consentSchema = z
   .object({
@@ -13,7 +13,7 @@ export const consentSchema = z
   })
   .meta({ description: 'Consent per channel, with when and how it was given.' });
 
-/** The body of `POST /leads` (API.md, "Capture"). */
+/** The body of `POST /leads` (docs/api.md, "Capture"). */
 export const captureSchema = z
   .object({
     email: email().meta({ example: 'jane@acme.io' }),

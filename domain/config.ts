@@ -10,7 +10,7 @@ import { leadSources } from './lead';
 const domainList = boundedArray(text(253).toLowerCase().min(3), 1000).transform((list) => [...new Set(list)]);
 const wordList = boundedArray(text(200).toLowerCase(), 1000);
 
-/** Points of every scoring rule (DESIGN.md, "Scoring model"). Positive rules must add, negative ones subtract. */
+/** Points of every scoring rule (docs/design.md, "Scoring model"). Positive rules must add, negative ones subtract. */
 const scoringRulesSchema = z.strictObject({
   visited_pricing_page: z.number().int().positive(),
   submitted_contact_form: z.number().int().positive(),
@@ -34,7 +34,7 @@ const scoringRulesSchema = z.strictObject({
 });
 export type ScoringRule = keyof z.infer<typeof scoringRulesSchema>;
 
-/** MQL and SQL thresholds (DESIGN.md, "Qualification"); part of a scoring model version. */
+/** MQL and SQL thresholds (docs/design.md, "Qualification"); part of a scoring model version. */
 export const qualificationSchema = z.strictObject({
   /** Score at or above which a lead is sales-ready (`sql`). */
   sqlAt: z.number().int().min(1).max(100),
@@ -42,7 +42,7 @@ export const qualificationSchema = z.strictObject({
   mqlAt: z.number().int().min(0).max(100),
 });
 
-/** The scoring model's points, decay and grades (DESIGN.md, "Scoring model"); part of a scoring model version. */
+/** The scoring model's points, decay and grades (docs/design.md, "Scoring model"); part of a scoring model version. */
 export const scoringSchema = z.strictObject({
   /** Recorded with every score, so a score can always be traced to the model that made it. */
   modelVersion: z.number().int().positive(),
@@ -125,7 +125,7 @@ export const leadConfigSchema = z
       includeContact: z.boolean(),
     }),
     aging: z.strictObject({
-      /** DESIGN.md: "90 days with no activity: disqualify with a reason" holds for every open status. */
+      /** docs/design.md: "90 days with no activity: disqualify with a reason" holds for every open status. */
       inactiveDisqualifyAfter: isoDuration(),
       /** An `accepted` lead with no logged activity this long escalates to the manager and is recycled. */
       acceptedIdleAfter: isoDuration(),

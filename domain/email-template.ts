@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { text } from './input';
 
 /**
- * Email templates (issue 16): marketing publishes them as data (`POST /templates`), rendered with
+ * Email templates: marketing publishes them as data (`POST /templates`), rendered with
  * LiquidJS. The engine is sandboxed: no file system (`include`/`render`/`layout` find nothing, as
  * its only templates are an empty in-memory set), own properties only (no prototype walking),
  * unknown filters refused, and every render bounded in time and memory so a template cannot stall

@@ -1,7 +1,7 @@
 import type { LeadSource } from './lead';
 
 /**
- * Engagement events a capture endpoint or ops may report (API.md, "Engagement"). On the wire they
+ * Engagement events a capture endpoint or ops may report (docs/api.md, "Engagement"). On the wire they
  * keep their first name: `POST /leads/{id}/activities`, the `activity` signal and timeline event.
  */
 export const engagementTypes = [
@@ -17,7 +17,7 @@ export const engagementTypes = [
 ] as const;
 export type EngagementType = (typeof engagementTypes)[number];
 
-/** A capture counts as the engagement its source implies (DESIGN.md, "Scoring model"). */
+/** A capture counts as the engagement its source implies (docs/design.md, "Scoring model"). */
 export const engagementOfSource: Partial<Record<LeadSource, EngagementType>> = {
   demo_request: 'requested_demo',
   contact_form: 'submitted_contact_form',

@@ -10,7 +10,7 @@ describe('identity key', () => {
     expect(identityKey('jane.doe+sales@acme.io')).toBe('jane.doe+sales@acme.io');
   });
 
-  it('drops dots and plus tags for gmail, as DESIGN.md shows', () => {
+  it('drops dots and plus tags for gmail, as docs/design.md shows', () => {
     expect(identityKey('Jane.Doe+promo@gmail.com')).toBe('janedoe@gmail.com');
     expect(identityKey('jane.doe@googlemail.com')).toBe('janedoe@gmail.com');
   });

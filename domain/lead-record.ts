@@ -43,7 +43,7 @@ export function newLeadRecord(leadId: string, capture: Capture, at: string): Lea
 export interface Recycle {
   at: string;
   reason: string;
-  /** Re-engagements reached so far (DESIGN.md, "Recycling and aging": at 30, 60 and 90 days). */
+  /** Re-engagements reached so far (docs/design.md, "Recycling and aging": at 30, 60 and 90 days). */
   reengagements: number;
 }
 

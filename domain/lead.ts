@@ -1,4 +1,4 @@
-/** Every status a lead can be in (DESIGN.md, "Lifecycle"). The same words are used in Postgres and in `LeadStatus`. */
+/** Every status a lead can be in (docs/design.md, "Lifecycle"). The same words are used in Postgres and in `LeadStatus`. */
 export const leadStatuses = [
   'new',
   'not_ready',

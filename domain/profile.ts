@@ -19,7 +19,7 @@ export interface LeadProfile {
   sourceDetail?: string;
 }
 
-/** Firmographics from an enrichment provider (DESIGN.md, "Enrichment"). */
+/** Firmographics from an enrichment provider (docs/design.md, "Enrichment"). */
 export interface Firmographics {
   companyName?: string;
   employees?: number;

@@ -2,7 +2,7 @@ import type { LeadPolicy } from './config';
 import { durationMs } from './duration';
 import type { LeadRecord } from './lead-record';
 
-/** DESIGN.md, "Recycling and aging": when an open lead's next re-engagement, escalation or close is due. */
+/** docs/design.md, "Recycling and aging": when an open lead's next re-engagement, escalation or close is due. */
 
 const ms = (iso: string | null | undefined) => (iso ? new Date(iso).getTime() : 0);
 const after = (from: number, iso: string) => from + durationMs(iso);

@@ -1,7 +1,7 @@
 import { bands, type Band } from './qualification';
 
 /**
- * Rolling a published scoring model out to the open leads (issue 18): the rollout workflow signals
+ * Rolling a published scoring model out to the open leads: the rollout workflow signals
  * each lead, the lead re-scores under the model and reports back. These are the pure rules of its
  * progress; the workflow only orchestrates.
  */

@@ -82,7 +82,7 @@ describe('weighted round robin', () => {
   });
 });
 
-describe('speed-to-lead SLA (DESIGN.md table)', () => {
+describe('speed-to-lead SLA (docs/design.md table)', () => {
   it.each([
     ['demo_request', 'P1', 'PT5M', 'PT30M'],
     ['pricing_inquiry', 'P1', 'PT5M', 'PT30M'],

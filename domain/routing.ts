@@ -1,4 +1,4 @@
-/** Routing choices (DESIGN.md, "Routing"): pure, so they are tested without Postgres or Temporal. */
+/** Routing choices (docs/design.md, "Routing"): pure, so they are tested without Postgres or Temporal. */
 
 export const segments = ['smb', 'mid_market', 'enterprise'] as const;
 export type Segment = (typeof segments)[number];

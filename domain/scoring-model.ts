@@ -5,7 +5,7 @@ import { scoreLead, type LeadFacts, type Score } from './scoring';
 import type { Engagement } from './engagement';
 
 /**
- * `POST /scoring-models` (issue 18): exactly the `scoring`, `qualification` and `icp` sections of
+ * `POST /scoring-models`: exactly the `scoring`, `qualification` and `icp` sections of
  * the configuration, validated by the configuration's own schemas and cross-field checks. The
  * version number is the server's to give, so `scoring.modelVersion` is not part of the body.
  */

@@ -12,7 +12,7 @@ const business: LeadFacts = { email: 'jane@unknown-co.com' };
 const score = (facts: Partial<LeadFacts>, engagement = engaged()) => scoreLead({ ...business, ...facts }, engagement, now, config);
 const line = (facts: Partial<LeadFacts>, engagement = engaged()) => score(facts, engagement).breakdown;
 
-describe('scoring model v1 (DESIGN.md tables, the seeds’ points)', () => {
+describe('scoring model v1 (docs/design.md tables, the seeds’ points)', () => {
   const behaviour: [EngagementType, string, number][] = [
     ['visited_pricing_page', 'visited_pricing_page', 15],
     ['submitted_contact_form', 'submitted_contact_form', 20],

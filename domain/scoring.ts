@@ -65,7 +65,7 @@ export function emailDomainOf(email: string): string {
 }
 
 /**
- * The lead's score under the configured model (DESIGN.md, "Scoring model"): every rule fires at
+ * The lead's score under the configured model (docs/design.md, "Scoring model"): every rule fires at
  * most once, decay comes from the time since the last engagement, the sum is clamped to 0–100,
  * and each point is explained.
  */

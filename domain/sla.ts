@@ -42,7 +42,7 @@ export interface SlaTerms {
 const bumped: Record<Priority, Priority> = { P1: 'P1', P2: 'P1', P3: 'P2' };
 
 /**
- * The response SLA (DESIGN.md table): priority by intent, enterprise leads one tier up, and the
+ * The response SLA (docs/design.md table): priority by intent, enterprise leads one tier up, and the
  * off-hours duration where the intent has one and the team is outside business hours.
  */
 export function slaTerms(source: LeadSource, segment: Segment, inBusinessHours: boolean, config: LeadConfig['sla']): SlaTerms {

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Unsubscribe links (issue 16, RFC 8058): `/unsubscribe/{token}`, where the token names the lead
+ * Unsubscribe links (RFC 8058): `/unsubscribe/{token}`, where the token names the lead
  * and an expiry and is signed with HMAC-SHA256 under `UNSUBSCRIBE_SECRET`, so a link cannot be
  * made for another lead or used after it expires. It carries the lead id only (no personal data).
  * Format: `v1.<lead id, base64url>.<expiry, unix seconds>.<signature, base64url>`.

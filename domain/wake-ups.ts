@@ -2,7 +2,7 @@ import { matchTeam, segmentOf, type TerritoryTeam } from './routing';
 import { emailDomainOf } from './scoring';
 
 /**
- * Which leads in the unassigned queue a change to reps, teams or accounts could serve (DESIGN.md,
+ * Which leads in the unassigned queue a change to reps, teams or accounts could serve (docs/design.md,
  * "Routing"): only they are woken to route again. The rule mirrors `decide()` in
  * activities/routing.ts: the account owner of the email's domain first, then the owner's team if
  * the owner has one, else the first team in order whose territory and segments cover the lead. A

@@ -1,5 +1,5 @@
 /**
- * The production topology without Docker (issue 17, README "Production topology"): a Temporal
+ * The production topology without Docker (docs/operations/production.md): a Temporal
  * server on Postgres with SQL visibility, started from `stack/cluster/temporal.yaml` (the file
  * docker-compose.yml mounts), the Temporal Web UI (`temporalio/ui-server`, the program of the
  * `temporalio/ui` image), and several workers and API processes against them. The server, its
@@ -288,7 +288,7 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
           TEMPORAL_ADDRESS: address,
           TEMPORAL_UI_PORT: String(uiPort),
           TEMPORAL_DEFAULT_NAMESPACE: namespace,
-          // The browser decodes payloads through the first API's codec server (README, "Privacy").
+          // The browser decodes payloads through the first API's codec server (docs/features/privacy.md).
           TEMPORAL_CODEC_ENDPOINT: `http://127.0.0.1:${apiPorts[0] ?? 3000}/codec`,
           TEMPORAL_CORS_ORIGINS: uiUrl,
           // No internet here: no version check.

@@ -1,5 +1,5 @@
 /**
- * Provisions the Temporal engine on machines without internet (ENGINE.md): the Temporal CLI
+ * Provisions the Temporal engine on machines without internet (docs/operations/engine.md): the Temporal CLI
  * (dev server + Web UI) and the Java time-skipping test server, both cached outside the repo.
  * Run it alone with `npm run engine`; `npm start` and `npm test` call it themselves.
  */

@@ -99,7 +99,7 @@ async function main() {
       uiPort: 8233,
       dbFilename: join(dataDir, 'temporal.db'),
       namespace: env.TEMPORAL_NAMESPACE,
-      // The UI decodes payloads in the browser through the API's codec server (README, "Privacy").
+      // The UI decodes payloads in the browser through the API's codec server (docs/features/privacy.md).
       uiCodecEndpoint: `http://localhost:${env.PORT}/codec`,
       log: (line) => log(line),
     });

@@ -262,7 +262,7 @@ describe('reps, teams and accounts (ops)', () => {
       expect(await read(rep.id)).toEqual(expected);
     });
 
-    it('keeps weight and capacity when deactivating, and stays inactive when renamed (issue 13)', async () => {
+    it('keeps weight and capacity when deactivating, and stays inactive when renamed', async () => {
       const rep = await unusualRep();
       await service.request('PATCH', `/reps/${rep.id}`, { ...ops, body: { active: true } });
       await service.request('PATCH', `/reps/${rep.id}`, { ...ops, body: { active: false } });

@@ -93,7 +93,7 @@ describe('POST /leads', () => {
     expect(runs).toHaveLength(1);
   });
 
-  describe('rejects bad input with the 4xx of API.md and starts or writes nothing', () => {
+  describe('rejects bad input with the 4xx of docs/api.md and starts or writes nothing', () => {
     const cases: {
       name: string;
       send: (email: string) => { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> };

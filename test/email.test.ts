@@ -16,7 +16,7 @@ import { startNotifier } from '../worker/notifier';
 import { eventually, freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
 /**
- * Email out (issue 16): a real SMTP server in this process receives what the notifier sends, and
+ * Email out: a real SMTP server in this process receives what the notifier sends, and
  * mailparser reads it back. The service runs on a database of its own, because its cadence
  * (seconds apart, so that steps come due during the test) must not reach other tests' leads.
  */

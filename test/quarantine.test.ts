@@ -8,7 +8,7 @@ import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnde
 import { postgresProxy } from './support/postgres-proxy';
 
 /**
- * Defence in depth behind the API's validation (issue 13): inputs that reach a lead's workflow
+ * Defence in depth behind the API's validation: inputs that reach a lead's workflow
  * without the API (or past a gap in its checks) and that Postgres refuses for good are quarantined,
  * and the lead goes on. These tests send such inputs straight to the workflow, as a client of
  * Temporal could.

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
-// API.md: a capture key over its rate gets 429 with Retry-After; other keys and roles are unaffected.
+// docs/api.md: a capture key over its rate gets 429 with Retry-After; other keys and roles are unaffected.
 let service: ServiceUnderTest;
 
 beforeAll(async () => {

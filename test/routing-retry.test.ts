@@ -4,7 +4,7 @@ import type { RouteRequest } from '../activities/routing';
 import type { LeadSave } from '../db/leads';
 import { eventually, startService, storedTimeline, type ServiceUnderTest } from './support/helpers';
 
-// Routing that committed but whose answer never reached the workflow (issue 17): the worker's
+// Routing that committed but whose answer never reached the workflow: the worker's
 // connection drops after the routing transaction commits, as when a worker dies before its workflow
 // task completes. The workflow asks again for the same decision; the real worker, Temporal server
 // and Postgres run, and only the first answer for the chosen addresses is lost on its way back.

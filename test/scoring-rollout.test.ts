@@ -6,7 +6,7 @@ import { configuredModel, modelRules, scoreUnder } from '../domain/scoring-model
 import { freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
 /**
- * Publishing a scoring model and rolling it out to the open leads (issue 18, part 3), on the real
+ * Publishing a scoring model and rolling it out to the open leads on the real
  * Temporal dev server and Postgres, in a database of its own (other files publish versions too).
  */
 let service: ServiceUnderTest;

@@ -32,7 +32,7 @@ export type EmailOutcome = { sent: true } | { skipped: string };
 export const alertTemplateName = (kind: string) => `alerts/${kind}`;
 
 /**
- * Email over SMTP for the notifier (issue 16). Outreach to a lead is sent only if the lead is still
+ * Email over SMTP for the notifier. Outreach to a lead is sent only if the lead is still
  * stored and its email consent is `opted_in` right now (read from Postgres just before sending, so an
  * unsubscribe that lands after the step was queued still stops it), rendered from the newest version
  * of its template with the lead's fields, and carries a signed one-click unsubscribe link

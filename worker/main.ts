@@ -78,7 +78,7 @@ async function main() {
   if (!emailSettings.smtpUrl) {
     log.warn(
       `${emailSettings.disabledBecause}: no email is sent (cadence steps, re-engagement, alerts to reps); ` +
-        'they are kept in the outbox as "skipped" (README, "Email")',
+        'they are kept in the outbox as "skipped" (docs/features/email-and-notifications.md)',
     );
   }
   const { smtpUrl, from, publicBaseUrl, unsubscribeSecret } = emailSettings;

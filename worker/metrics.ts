@@ -12,7 +12,7 @@ import type { DeliveryOutcome } from './notifier';
 const readTimeoutMs = 2000;
 
 /**
- * The worker's own metrics (README, "Operations"), in a prom-client registry of their own. Counters
+ * The worker's own metrics (docs/operations/observability.md), in a prom-client registry of their own. Counters
  * count timeline events as they are first stored (a retried save counts nothing twice), outbox
  * deliveries as they are attempted, and activity retries; the gauges (leads by status, the outbox)
  * are read from Postgres on each scrape, so every worker reports the same totals.

@@ -13,7 +13,7 @@ export interface NotifierOptions {
   sql: Sql;
   /** Slack-compatible incoming webhook; without one, notifications are marked skipped. */
   webhookUrl?: string;
-  /** Standard Webhooks secret (`whsec_…`): every webhook delivery is signed with it (issue 16). */
+  /** Standard Webhooks secret (`whsec_…`): every webhook delivery is signed with it. */
   webhookSecret?: string;
   /** SMTP delivery of entries on the `email` channel; without it they are marked skipped with `emailDisabledBecause`. */
   email?: EmailDelivery;

@@ -9,7 +9,7 @@ import type { LeadRecord, TimelineEvent } from '../domain/lead-record';
 import type { RescoreReport, RolloutProgress } from '../domain/rollout';
 import type { ScoringModelRules } from '../domain/scoring-model';
 
-/** Custom search attributes (DESIGN.md, "Architecture"): ops filter leads by them in the Temporal UI. No PII goes here. */
+/** Custom search attributes (docs/design.md, "Architecture"): ops filter leads by them in the Temporal UI. No PII goes here. */
 export const searchAttributes = {
   LeadStatus: defineSearchAttributeKey('LeadStatus', SearchAttributeType.KEYWORD),
   LeadOwner: defineSearchAttributeKey('LeadOwner', SearchAttributeType.KEYWORD),
@@ -99,7 +99,7 @@ export const actionFailureTypes = { notOwner: 'NotOwner', invalidState: 'Invalid
 export const badDataFailureType = 'BadData';
 
 /**
- * A scoring model rolled out to the open leads (issue 18): the lead re-scores under it (once: a
+ * A scoring model rolled out to the open leads: the lead re-scores under it (once: a
  * lead on this version or a newer one already ignores it) and reports to the rollout workflow.
  */
 export interface RescoreSignal {

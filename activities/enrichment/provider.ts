@@ -8,7 +8,7 @@ export interface EnrichmentQuery {
   fields: (keyof Firmographics)[];
 }
 
-/** A source of firmographics (DESIGN.md, "Enrichment"). `null`: the provider knows nothing of the domain. */
+/** A source of firmographics (docs/design.md, "Enrichment"). `null`: the provider knows nothing of the domain. */
 export interface EnrichmentProvider {
   name: string;
   /** `signal`: the activity's cancellation (e.g. a worker shutting down past its grace time); the call is abandoned. */

@@ -34,7 +34,7 @@ const readers = requireRole('marketing', 'ops');
 const marketingOnly = requireRole('marketing');
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 
-/** Nurture cadences (API.md, "Cadences"): marketing publishes immutable versions; ops reads them. */
+/** Nurture cadences (docs/api.md, "Cadences"): marketing publishes immutable versions; ops reads them. */
 export function cadenceRoutes(deps: ApiDeps) {
   const store = cadenceStore(deps.sql, deps.config.cadences);
   return new OpenAPIHono<AppEnv>()

@@ -9,7 +9,7 @@ import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
 
 /**
- * The codec server (issue 14): the Temporal Web UI's remote codec protocol, so that ops can read
+ * The codec server: the Temporal Web UI's remote codec protocol, so that ops can read
  * the encrypted histories in the UI. The UI posts `{ payloads }` (metadata values and data in
  * base64) from the browser, with `X-Namespace`, and shows what comes back.
  */
@@ -52,7 +52,7 @@ const codecHeaders = ['Content-Type', 'X-Namespace', 'Authorization'];
  * call: an ops key (`Authorization: Bearer <key>`: the CLI's `--codec-auth`, a proxy in front of
  * the UI). Without a key only while the API accepts the published development keys: then anyone
  * who reaches the API could decode with `ops-dev` anyway, and the dev server's UI has no login to
- * send a key with (README, "Privacy").
+ * send a key with (docs/features/privacy.md).
  */
 export function codecGuard(uiUrl: string, apiKeys: Map<string, Principal>, authenticated: MiddlewareHandler<AuthEnv>): MiddlewareHandler[] {
   const devOpsKey = Object.entries(developmentKeys).find(([, principal]) => principal.role === 'ops')?.[0];

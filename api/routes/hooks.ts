@@ -34,7 +34,7 @@ const postHook = createRoute({
   tags: ['sources'],
   summary: "A form tool's webhook: no API key, the vendor's signature over the raw body authenticates it",
   description:
-    "The body is whatever the source's vendor sends (JSON; Jotform: multipart form data), signed as that vendor signs (README, \"Capture from form tools\"). A bad or missing signature is answered 401 and nothing is recorded. Any verified delivery is answered 200, also one that makes no lead (recorded as rejected for ops), so the vendor does not retry it forever.",
+    "The body is whatever the source's vendor sends (JSON; Jotform: multipart form data), signed as that vendor signs (docs/features/capture.md). A bad or missing signature is answered 401 and nothing is recorded. Any verified delivery is answered 200, also one that makes no lead (recorded as rejected for ops), so the vendor does not retry it forever.",
   request: { params },
   responses: {
     200: { description: 'verified and taken (each submission: captured, rejected or a duplicate)', content: { 'application/json': { schema: hookAnswerSchema } } },

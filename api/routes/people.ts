@@ -101,7 +101,7 @@ const conflict = (what: string) => new ApiError(409, 'conflict', `${what} alread
 /** A new rep key: returned once, stored only as its hash. */
 const newRepKey = () => `rk_${randomBytes(24).toString('base64url')}`;
 
-/** Reps, teams and accounts (API.md): routing data, managed by ops. */
+/** Reps, teams and accounts (docs/api.md): routing data, managed by ops. */
 export function peopleRoutes(deps: ApiDeps) {
   const { sql } = deps;
   // Every change here may let waiting leads find an owner: those it could serve are woken, in the

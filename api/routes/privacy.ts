@@ -10,7 +10,7 @@ import { errorResponses } from '../errors';
 import { leadIdParam, leadNotFound, leadViewSchema, readLead } from '../lead-view';
 
 /**
- * The person's rights over their data (issue 14): everything held about them as one document, and
+ * The person's rights over their data: everything held about them as one document, and
  * erasure — the lead's workflow runs deleted from Temporal, its rows from Postgres, a tombstone kept.
  */
 

@@ -123,7 +123,7 @@ const readers = requireRole('marketing', 'ops');
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 const security = [{ apiKey: [] }];
 
-/** Scoring models as versioned data (issue 18): publish, read, backtest, and explain a lead under another version. */
+/** Scoring models as versioned data: publish, read, backtest, and explain a lead under another version. */
 export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps) {
   const store = scoringModelStore(sql, configuredModel(config));
   const rolloutRefOf = (id: string) => ({ id, href: `/scoring-models/rollouts/${id}` });

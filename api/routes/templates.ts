@@ -28,7 +28,7 @@ const readers = requireRole('marketing', 'ops');
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 
 /**
- * Email templates (issue 16): marketing publishes immutable versions of a named template (Liquid
+ * Email templates: marketing publishes immutable versions of a named template (Liquid
  * subject, text and optional HTML); an email is rendered from the newest version when it is sent.
  */
 export function templateRoutes(deps: ApiDeps) {

@@ -1,4 +1,4 @@
-/** The form tools a capture source can be (issue 16; ../shared/WEBHOOKS.md). */
+/** The form tools a capture source can be (docs/features/capture.md). */
 export const vendors = ['typeform', 'hubspot', 'meta_lead_ads', 'webflow', 'calendly', 'tally', 'jotform', 'generic'] as const;
 export type Vendor = (typeof vendors)[number];
 

@@ -1,5 +1,5 @@
 /**
- * The production topology (README, "Production topology"): the Temporal server 1.29.1 on Postgres
+ * The production topology (docs/operations/production.md): the Temporal server 1.29.1 on Postgres
  * with SQL visibility, the Web UI (ui-server), two workers and two APIs as separate processes,
  * all started by stack/cluster.ts as `npm run start:cluster` does. Leads go through either API,
  * and keep going when a worker is killed and when the Temporal server is restarted.
@@ -210,7 +210,7 @@ describe('the production topology: Temporal server on Postgres, two workers, two
     expect(new Set(leads.map((l) => l.leadId)).size).toBe(6);
     // A lead from before the kill keeps the owner it was routed to and answers that rep, whichever
     // worker had it: a routing the kill interrupted (workflow task not completed) runs again on the
-    // other worker with the same routing key and gets the same rep (README, "Routing is keyed").
+    // other worker with the same routing key and gets the same rep (docs/features/routing.md, "Routing is keyed").
     const accepted = await call(1, 'POST', `/leads/${before.leadId}/accept`, { key: repKeys.get(before.ownerId)!, body: {} });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
     expect(accepted.body).toMatchObject({ status: 'accepted', ownerId: before.ownerId });

@@ -4,7 +4,7 @@ import type { FieldMapping, Vendor } from '../../capture/vendors';
 
 /**
  * Deliveries shaped like each vendor's documentation, signed the way each vendor signs them —
- * written here from the vendors' descriptions (../shared/WEBHOOKS.md), not with the adapters' own
+ * written here from the vendors' descriptions (docs/features/capture.md), not with the adapters' own
  * code, so a test fails when an adapter checks the wrong bytes.
  */
 

@@ -24,7 +24,7 @@ import { encryptingDataConverter } from '../../codec/payload-codec';
  * each test gets a fresh in-memory store and a worker of its own on its own task queue.
  *
  * Like the time-skipping suite of the end-to-end tests, it touches leads only when they are quiet
- * (README, "Tests": the Java test server's bugs): every helper that sends a lead a message waits
+ * (docs/contributing.md: the Java test server's bugs): every helper that sends a lead a message waits
  * for it to be quiet afterwards, and time is skipped only through `sleep`.
  */
 export interface WorkflowTier {

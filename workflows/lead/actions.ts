@@ -7,7 +7,7 @@ import { save } from './journal';
 import { followStatus, recycle } from './nurture';
 import { now, type LeadRun } from './run';
 
-/** Rep and ops actions (API.md, "Rep and ops actions"), applied one at a time in the lead's queue. */
+/** Rep and ops actions (docs/api.md, "Rep and ops actions"), applied one at a time in the lead's queue. */
 
 export function actionFailure({ kind, message }: ActionRejection): ApplicationFailure {
   const type = kind === 'not_owner' ? actionFailureTypes.notOwner : actionFailureTypes.invalidState;

@@ -7,7 +7,7 @@ import { followStatus } from './nurture';
 import { clock, now, type LeadRun } from './run';
 
 /**
- * Sales' side of the lifecycle (DESIGN.md, "Routing", "Speed-to-lead SLA and escalation"):
+ * Sales' side of the lifecycle (docs/design.md, "Routing", "Speed-to-lead SLA and escalation"):
  * routing, the unassigned queue, the SLA ladder and the owner's first response.
  */
 
@@ -100,7 +100,7 @@ export function respond(run: LeadRun, current: LeadRecord, how: string, actor: s
   run.journal.record('responded', { by: actor, how, responseMs: routing.responseMs, withinSla: routing.dueAt ? routing.respondedAt <= routing.dueAt : null }, routing.respondedAt, actor);
 }
 
-/** The SLA ladder (DESIGN.md): reminder at 50%, reassignment at breach, the manager or the unassigned queue at the next. */
+/** The SLA ladder (docs/design.md): reminder at 50%, reassignment at breach, the manager or the unassigned queue at the next. */
 export async function onSlaDeadline(run: LeadRun, current: LeadRecord) {
   const { policy, journal, leadId } = run;
   const routing = current.routing!;

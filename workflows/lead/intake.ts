@@ -11,7 +11,7 @@ import { rescore } from './scoring';
 import { now, type LeadRun } from './run';
 
 /**
- * What comes in (DESIGN.md, "Capture, dedupe and merge", "Enrichment", "Consent"): captures merged
+ * What comes in (docs/design.md, "Capture, dedupe and merge", "Enrichment", "Consent"): captures merged
  * into the lead, engagement events, consent, and enrichment of the first capture.
  */
 

@@ -5,7 +5,7 @@ import { rescore } from './scoring';
 import { clock, now, type LeadRun } from './run';
 
 /**
- * Marketing's side of the lifecycle (DESIGN.md, "Nurture cadences", "Recycling and aging"):
+ * Marketing's side of the lifecycle (docs/design.md, "Nurture cadences", "Recycling and aging"):
  * cadence enrolment and steps, recycling with re-engagement, and the 30-day rule for accepted leads.
  */
 

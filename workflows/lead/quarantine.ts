@@ -6,7 +6,7 @@ import { followStatus } from './nurture';
 import type { LeadRun, Work } from './run';
 
 /**
- * Defence in depth behind the API's validation (issue 13): an input the data store refuses for
+ * Defence in depth behind the API's validation: an input the data store refuses for
  * good (a NUL byte, an out-of-range timestamp) must neither be retried forever nor freeze the
  * lead. The run goes back to its state before that input, records it as `rejected_input`,
  * alerts ops, and goes on with the next input.

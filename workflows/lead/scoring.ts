@@ -32,7 +32,7 @@ export function rescore(run: LeadRun, current: LeadRecord, reason: string) {
 }
 
 /**
- * A rolled-out model (issue 18): the lead takes it for good and re-scores under it, once. A lead on
+ * A rolled-out model: the lead takes it for good and re-scores under it, once. A lead on
  * this version or a newer one already (it started after the publish, or took this rollout's signal
  * before a crash) leaves its score alone, so each lead re-scores exactly once per version. A lead
  * the new model makes sales-ready is routed by the caller as any other re-score would.

@@ -25,7 +25,7 @@ export interface ScoringRolloutInput {
 }
 
 /**
- * Rolls a published scoring model out to the open leads (issue 18): pages through them by lead id,
+ * Rolls a published scoring model out to the open leads: pages through them by lead id,
  * signals each lead's workflow `rescore` with the model, a batch at a time at a bounded rate, and
  * counts the leads' answers (`rescored` signals) into its progress. Its state is its history: a
  * worker that crashes midway leaves it where it was, and the next worker goes on from the last page.
