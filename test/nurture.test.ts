@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveLeadConfig } from '../config/load';
 import { leadPolicy } from '../domain/config';
 import { leadIdFor } from '../domain/identity';
-import { captureSignal } from '../workflows/definitions';
+import { captureSignal } from '../contracts/lead';
 import type { leadWorkflow } from '../workflows/lead/workflow';
 import { storedTimeline, timeSkippingSuite, uniqueEmail } from './support/helpers';
 

@@ -2,7 +2,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { cadenceLabel } from '../../domain/cadence';
 import type { LeadRecord, OutboxNotification, TimelineEvent } from '../../domain/lead-record';
-import { searchAttributes } from '../definitions';
+import { searchAttributes } from '../../contracts/search-attributes';
 import type { LeadRun } from './run';
 
 const isoNow = () => new Date().toISOString();

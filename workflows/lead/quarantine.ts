@@ -1,5 +1,5 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import { actionFailureTypes } from '../definitions';
+import { actionFailureTypes } from '../../contracts/failures';
 import { badDataReason } from './failures';
 import { save } from './journal';
 import { followStatus } from './nurture';

@@ -4,7 +4,7 @@ import type { LeadRecord } from '../../domain/lead-record';
 import { bandOf, statusAfterScore } from '../../domain/qualification';
 import type { RescoreReport } from '../../domain/rollout';
 import { explain, scoreLead } from '../../domain/scoring';
-import { rescoredSignal, type RescoreSignal } from '../definitions';
+import { rescoredSignal, type RescoreSignal } from '../../contracts/rollout';
 import { saveOrRoute } from './assignment';
 import type { LeadRun } from './run';
 
