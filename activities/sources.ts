@@ -6,7 +6,7 @@ import { findSource } from '../db/sources';
 import { leadPolicy, type LeadConfig } from '../domain/config';
 import { takeSubmission, type SubmissionOutcome } from '../capture/deliveries';
 import { openSecret } from '../capture/secrets';
-import { metaLeadAds, type GraphLead } from '../capture/vendors';
+import { metaLeadAds, type GraphLead } from '../capture/vendors/meta-lead-ads';
 
 /** How long one Graph API call may take before the attempt fails and is retried. */
 const graphTimeoutMs = 10_000;
