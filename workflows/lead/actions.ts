@@ -4,9 +4,8 @@ import type { LeadRecord } from '../../domain/lead-record';
 import { actionFailureTypes } from '../../contracts/failures';
 import type { ActionRequest, ActionResult } from '../../contracts/lead';
 import { respond, startAssignment } from './assignment';
-import { save } from './journal';
 import { followStatus, recycle } from './nurture';
-import { now, type LeadRun } from './run';
+import { now, save, type LeadRun } from './run';
 
 /** Rep and ops actions (API.md, "Rep and ops actions"), applied one at a time in the lead's queue. */
 

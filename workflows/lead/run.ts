@@ -179,3 +179,13 @@ export class LeadRun {
     return { ...carried, lead: lead! };
   }
 }
+
+/**
+ * Writes the lead, the events and alerts gathered since the last save, in one transaction, then
+ * publishes its search attributes. Callers keep the cadence in step with the status first
+ * (`followStatus` in nurture.ts).
+ */
+export async function save(run: LeadRun, current: LeadRecord) {
+  await run.io().saveLead({ lead: current, ...run.journal.take() });
+  run.journal.publish(current);
+}

@@ -9,12 +9,12 @@ import type { LeadRecord } from '../../domain/lead-record';
 import { actionFailure, applyAction } from './actions';
 import { onSlaDeadline, retryRouting, routeIfSalesReady, routingRetryDue } from './assignment';
 import { captureEvent, enrich, noteEngagement, onCapture, onEngagement } from './intake';
-import { save } from './journal';
 import { followStatus, nurtureDue } from './nurture';
-import { onRescore, reportRescore, rescore } from './scoring';
+import { onRescore, reportRescore } from './rollout';
+import { rescore } from './scoring';
 import { badDataReason } from './failures';
 import { quarantine } from './quarantine';
-import { clock, LeadRun, type Work } from './run';
+import { clock, LeadRun, save, type Work } from './run';
 
 /** One signal or action, then routing if it made the lead sales-ready. */
 async function apply(run: LeadRun, work: Work) {
