@@ -126,8 +126,8 @@ export interface LeadOutcome {
 
 /**
  * The lead workflow's signature (workflows/lead/workflow.ts), for clients below workflows/ that
- * start it by name: the client's type parameter (`client.workflow.start<LeadWorkflow>('leadWorkflow', …)`,
- * https://docs.temporal.io/develop/typescript/temporal-client#start-workflow-execution) checks
- * its arguments without importing workflow code.
+ * start it by name: as the type parameter of @temporalio/client's `WorkflowClient.start` (which
+ * takes a workflow type name or the function), `start<LeadWorkflow>('leadWorkflow', …)` checks
+ * the arguments without importing workflow code.
  */
 export type LeadWorkflow = (input: LeadWorkflowInput) => Promise<LeadOutcome>;
