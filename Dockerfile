@@ -14,9 +14,11 @@ COPY tsconfig.json ./
 COPY config ./config
 COPY codec ./codec
 COPY domain ./domain
+COPY contracts ./contracts
 COPY db ./db
 COPY workflows ./workflows
 COPY activities ./activities
+COPY capture ./capture
 COPY worker ./worker
 COPY api ./api
 COPY stack ./stack

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { badDataFailureType } from '../workflows/definitions';
+import { badDataFailureType } from '../contracts/failures';
 
 /**
  * SQLSTATE classes that say the data is at fault, not the database: 22 (data exception: a NUL

@@ -1,19 +1,15 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PayloadCodec } from '@temporalio/common';
+import type { MetaLeadInput } from '../contracts/meta-lead';
 import type { Sql } from '../db/client';
 import { findSource } from '../db/sources';
 import { leadPolicy, type LeadConfig } from '../domain/config';
 import { takeSubmission, type SubmissionOutcome } from '../capture/deliveries';
 import { openSecret } from '../capture/secrets';
-import { metaLeadAds, type GraphLead } from '../capture/vendors';
+import { metaLeadAds, type GraphLead } from '../capture/vendors/meta-lead-ads';
 
 /** How long one Graph API call may take before the attempt fails and is retried. */
 const graphTimeoutMs = 10_000;
-
-export interface MetaLeadInput {
-  sourceId: string;
-  leadgenId: string;
-}
 
 /**
  * The activities of capture sources, run by the lead worker: Meta's lead fetched from

@@ -8,7 +8,7 @@ import { identifier, isInWindow, opaqueKey } from '../domain/input';
 import { consentStates, leadSources, leadStatuses } from '../domain/lead';
 import { newLeadRecord, type LeadRecord, type TimelineEvent } from '../domain/lead-record';
 import { mergeCapture } from '../domain/profile';
-import { leadStateQuery, type LeadState } from '../workflows/definitions';
+import { leadStateQuery, type LeadState } from '../contracts/lead';
 import type { Principal } from './auth';
 import { keysetCursor } from './cursor';
 import { ApiError } from './errors';

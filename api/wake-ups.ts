@@ -3,7 +3,7 @@ import type { Sql } from '../db/client';
 import { waitingLeadsFor } from '../db/wake-ups';
 import { couldServe, hasChanges, mergeChanges, noChanges, routingTarget, type RoutingChanges } from '../domain/wake-ups';
 import { errorFields, type Logger } from '../observability/logger';
-import { retryRoutingSignal } from '../workflows/definitions';
+import { retryRoutingSignal } from '../contracts/lead';
 
 /**
  * At most this many `retryRouting` signals a second leave one API process. Each one is a workflow

@@ -1,9 +1,10 @@
 import type { Client } from '@temporalio/client';
+import type { Submission } from '../contracts/vendors';
 import type { LeadPolicy } from '../domain/config';
 import type { Sql } from '../db/client';
 import { findDelivery, recordDelivery, type StoredSource } from '../db/sources';
 import { sha256 } from './vendors/signatures';
-import { mapSubmission, type Submission } from './vendors';
+import { mapSubmission } from './vendors';
 import { takeCapture } from './take';
 
 /** What became of one submission of a delivery (the webhook's answer lists them). */

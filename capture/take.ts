@@ -4,8 +4,8 @@ import type { Capture, CaptureSignal } from '../domain/capture';
 import type { LeadPolicy } from '../domain/config';
 import { leadIdFor } from '../domain/identity';
 import type { LeadStatus } from '../domain/lead';
-import { captureSignal, captureUpdate, searchAttributes } from '../workflows/definitions';
-import type { leadWorkflow } from '../workflows/lead/workflow';
+import { captureSignal, captureUpdate, type LeadWorkflow } from '../contracts/lead';
+import { searchAttributes } from '../contracts/search-attributes';
 
 /**
  * How long a capture waits for Temporal in all. A new lead needs only the server (its start is
@@ -66,12 +66,12 @@ export async function takeCapture(
       { key: searchAttributes.LeadStatus, value: 'new' },
       { key: searchAttributes.LeadSource, value: capture.source },
     ],
-  } satisfies WorkflowStartOptions<typeof leadWorkflow>;
+  } satisfies WorkflowStartOptions<LeadWorkflow>;
 
   return temporal.withDeadline(Date.now() + captureAnswerMs, async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await temporal.workflow.start<typeof leadWorkflow>('leadWorkflow', Object.assign({ ...start, workflowIdConflictPolicy: 'FAIL' as const }, { [startOptions]: { requestId: captureId } }));
+        await temporal.workflow.start<LeadWorkflow>('leadWorkflow', Object.assign({ ...start, workflowIdConflictPolicy: 'FAIL' as const }, { [startOptions]: { requestId: captureId } }));
         return { leadId, duplicate: false, status: 'new' as const };
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -89,7 +89,7 @@ export async function takeCapture(
     }
     // The workflow did not answer in time (workers behind): the capture waits in its history as a
     // signal, applied once (by capture id) however the update fares that may still reach it.
-    const handle = await temporal.workflow.signalWithStart<typeof leadWorkflow, [CaptureSignal]>('leadWorkflow', { ...start, signal: captureSignal, signalArgs: [signal] });
+    const handle = await temporal.workflow.signalWithStart<LeadWorkflow, [CaptureSignal]>('leadWorkflow', { ...start, signal: captureSignal, signalArgs: [signal] });
     const { typedSearchAttributes } = await handle.describe();
     return { leadId, duplicate: true, status: (typedSearchAttributes.get(searchAttributes.LeadStatus) ?? 'new') as LeadStatus };
   });

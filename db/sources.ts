@@ -1,6 +1,6 @@
 import type { Sql } from './client';
 import type { LeadSource } from '../domain/lead';
-import type { FieldMapping, Vendor } from '../capture/vendors/types';
+import type { FieldMapping, Vendor } from '../contracts/vendors';
 
 // Capture sources and what their deliveries came to. Secrets are stored sealed or
 // hashed (capture/secrets.ts); `SourceView` is what may leave the service and holds none.

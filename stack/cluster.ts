@@ -16,7 +16,7 @@ import { developmentKeys, parseApiKeys } from '../api/auth';
 import { loadEnv, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
-import { searchAttributes } from '../workflows/definitions';
+import { searchAttributes } from '../contracts/search-attributes';
 import { goBuildCached } from './engine';
 import { developmentPayloadKeys } from './payload-keys';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';

@@ -2,7 +2,7 @@ import type { Connection } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { msToTs } from '@temporalio/common/lib/time';
 import proto from '@temporalio/proto';
-import { searchAttributes } from '../workflows/definitions';
+import { searchAttributes } from '../contracts/search-attributes';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 const indexedValueType: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {

@@ -1,5 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { searchAttributes } from '../workflows/definitions';
+import { searchAttributes } from '../contracts/search-attributes';
 import { temporalCliExecutable } from './engine';
 
 export interface RunningTemporal {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeCapture } from '../capture/take';
 import { leadIdFor } from '../domain/identity';
-import { retryRoutingSignal } from '../workflows/definitions';
+import { retryRoutingSignal } from '../contracts/lead';
 import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
 // The capture path (capture/take.ts) against the real dev server, worker and Postgres: a new lead

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnderTest } from './support/helpers';
+import { eventually, startService, storedTimeline, type ServiceUnderTest } from './support/helpers';
 import { postgresProxy } from './support/postgres-proxy';
 
 /**

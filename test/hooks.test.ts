@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metaLeadWorkflowId } from '../capture/deliveries';
 import { leadIdFor } from '../domain/identity';
-import { leadStateQuery } from '../workflows/definitions';
+import { leadStateQuery } from '../contracts/lead';
 import { formFixtures, graphLead, metaSignature, metaWebhookBody, person, tallyFixture, type VendorFixture } from './support/form-vendors';
 import { GraphStub } from './support/graph-stub';
 import { postgresProxy } from './support/postgres-proxy';

@@ -8,7 +8,7 @@ import { idempotency, requestHash } from '../api/idempotency';
 import { claimIdempotencyKey, completeIdempotencyKey, findIdempotencyKey, releaseIdempotencyKey } from '../db/idempotency';
 import { takeCapture } from '../capture/take';
 import { leadIdFor } from '../domain/identity';
-import { leadStateQuery } from '../workflows/definitions';
+import { leadStateQuery } from '../contracts/lead';
 import { eventually, startService, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 
 let service: ServiceUnderTest;

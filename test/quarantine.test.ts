@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leadIdFor } from '../domain/identity';
-import { actionUpdates, captureSignal, engagementSignal } from '../workflows/definitions';
+import { actionUpdates, captureSignal, engagementSignal } from '../contracts/lead';
 import type { leadWorkflow } from '../workflows/lead/workflow';
 import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnderTest } from './support/helpers';
 import { postgresProxy } from './support/postgres-proxy';

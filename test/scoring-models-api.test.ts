@@ -126,11 +126,10 @@ describe('POST /scoring-models/backtest', () => {
   const from = '2003-03-01T00:00:00.000Z';
   const to = '2003-04-01T00:00:00.000Z';
   const day = (n: number) => new Date(Date.parse(from) + n * 86_400_000).toISOString();
-  let leadA: LeadRecord;
 
   beforeAll(async () => {
     // Scores by hand (v1 → candidate): demo 50 → 30, pricing 15 → 40, CTO +20, contact form +20, content +10, email click +10.
-    leadA = await seedLead({ createdAt: from, seen: ['requested_demo', 'visited_pricing_page'], status: 'converted' }); // 65 mql → 70 sql
+    await seedLead({ createdAt: from, seen: ['requested_demo', 'visited_pricing_page'], status: 'converted' }); // 65 mql → 70 sql
     await seedLead({ createdAt: day(1), seen: ['requested_demo'], title: 'CTO', status: 'mql' }); //                    70 mql → 50 mql
     await seedLead({ createdAt: day(2), seen: ['visited_pricing_page', 'clicked_email_link'], status: 'converted' }); // 25 not_ready → 50 mql
     await seedLead({ createdAt: day(3), seen: ['requested_demo', 'attended_webinar'], status: 'disqualified' }); //     80 sql → 60 sql

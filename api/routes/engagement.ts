@@ -5,7 +5,7 @@ import { findLeadState } from '../../db/leads';
 import { engagementTypes } from '../../domain/engagement';
 import { optionalText, timestamp } from '../../domain/input';
 import { closedStatuses } from '../../domain/lead';
-import { engagementSignal, type EngagementSignal } from '../../workflows/definitions';
+import { engagementSignal, type EngagementSignal } from '../../contracts/lead';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';

@@ -5,8 +5,10 @@ import { findDelivery, findSource, recordDelivery, type StoredSource } from '../
 import { leadPolicy } from '../../domain/config';
 import { metaLeadWorkflowId, takeSubmission, type SubmissionOutcome } from '../../capture/deliveries';
 import { hashToken, openSecret } from '../../capture/secrets';
-import { formVendors, metaLeadAds, UnreadablePayload, type HookRequest, type Submission } from '../../capture/vendors';
+import { formVendors } from '../../capture/vendors';
+import { metaLeadAds } from '../../capture/vendors/meta-lead-ads';
 import { sameSignature, sha256 } from '../../capture/vendors/signatures';
+import { UnreadablePayload, type HookRequest, type Submission } from '../../contracts/vendors';
 import type { metaLeadWorkflow } from '../../workflows/hooks/meta-lead';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { findSource, insertSource, listRejections, listSources, sourceView } from '../../db/sources';
 import { hashToken, newSecret, sealSecret } from '../../capture/secrets';
-import { mappableFields, vendors, type Vendor } from '../../capture/vendors';
+import { mappableFields, vendors, type Vendor } from '../../contracts/vendors';
 import { opaqueKey, text } from '../../domain/input';
 import { leadSources } from '../../domain/lead';
 import { requireRole } from '../auth';

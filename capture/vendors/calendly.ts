@@ -1,5 +1,5 @@
 import { checkTimestamp, hmacSha256, isRecord, jsonBody, needsSecret, sameSignature, utmOf } from './signatures';
-import { UnreadablePayload, type FormVendor } from './types';
+import { UnreadablePayload, type FormVendor } from '../../contracts/vendors';
 
 /**
  * Calendly: `Calendly-Webhook-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { checkTimestamp, isRecord, jsonBody, needsSecret, sameSignature } from './signatures';
-import { UnreadablePayload, type FormVendor } from './types';
+import { UnreadablePayload, type FormVendor } from '../../contracts/vendors';
 
 /**
  * Our own capture JSON (`POST /leads`'s body, `source` optional: the source's by default) signed

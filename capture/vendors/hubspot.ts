@@ -1,5 +1,5 @@
 import { checkTimestamp, hmacSha256, isRecord, jsonBody, needsSecret, sameSignature, sha256 } from './signatures';
-import { UnreadablePayload, type FormVendor, type HookRequest } from './types';
+import { UnreadablePayload, type FormVendor, type HookRequest } from '../../contracts/vendors';
 
 function v3(request: HookRequest, secret: string, now: number) {
   const sent = request.headers['x-hubspot-signature-v3']!;

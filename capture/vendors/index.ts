@@ -1,4 +1,3 @@
-import type { Capture } from '../../domain/capture';
 import type { LeadSource } from '../../domain/lead';
 import { calendly } from './calendly';
 import { generic } from './generic';
@@ -6,12 +5,9 @@ import { hubspot } from './hubspot';
 import { jotform } from './jotform';
 import { toCapture, validCapture, type Mapped } from './mapping';
 import { tally } from './tally';
-import type { FieldMapping, FormVendor, Submission, Vendor } from './types';
+import type { FieldMapping, FormVendor, Submission, Vendor } from '../../contracts/vendors';
 import { typeform } from './typeform';
 import { webflow } from './webflow';
-
-export { metaLeadAds, type GraphLead, type MetaLeadRef } from './meta-lead-ads';
-export * from './types';
 
 /** The adapters of the vendors whose webhook carries the submission (Meta's carries ids: `metaLeadAds`). */
 export const formVendors: Record<Exclude<Vendor, 'meta_lead_ads'>, FormVendor> = { typeform, hubspot, webflow, calendly, tally, jotform, generic };
@@ -20,4 +16,3 @@ export const formVendors: Record<Exclude<Vendor, 'meta_lead_ads'>, FormVendor> =
 export function mapSubmission(submission: Submission, mapping: FieldMapping, leadSource: LeadSource): Mapped {
   return submission.capture ? validCapture({ source: leadSource, ...submission.capture }) : toCapture(submission, mapping, leadSource);
 }
-export type { Mapped, Capture };

@@ -1,5 +1,5 @@
 import { isRecord, sameSignature, sha256 } from './signatures';
-import { UnreadablePayload, type FormVendor, type Submission } from './types';
+import { UnreadablePayload, type FormVendor, type Submission } from '../../contracts/vendors';
 
 /** `q3_email` → `email`, `q12_companyName12` → `companyName`: the name Jotform derives from the question's label. */
 const plainName = (key: string) => key.replace(/^q\d+_/, '').replace(/\d+$/, '');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mapSubmission, type Submission } from '.';
+import type { Submission } from '../../contracts/vendors';
+import { mapSubmission } from '.';
 
 const submission = (values: Record<string, unknown>, extra: Partial<Submission> = {}): Submission => ({ eventId: 'e1', values, known: {}, utm: {}, ...extra });
 

@@ -1,7 +1,7 @@
 import { captureSchema, type Capture } from '../../domain/capture';
 import type { LeadSource } from '../../domain/lead';
 import { isRecord } from './signatures';
-import { mappableFields, type FieldMapping, type MappableField, type Submission } from './types';
+import { mappableFields, type FieldMapping, type MappableField, type Submission } from '../../contracts/vendors';
 
 /**
  * Names a form field is found under when the source maps nothing for it: the usual labels and keys

@@ -1,5 +1,5 @@
 import { hmacSha256, isRecord, jsonBody, needsSecret, sameSignature } from './signatures';
-import { UnreadablePayload, type HookRequest, type SourceSecrets, type Submission, type Verdict } from './types';
+import { UnreadablePayload, type HookRequest, type SourceSecrets, type Submission, type Verdict } from '../../contracts/vendors';
 
 /** A new lead as Meta's webhook announces it: ids only, its fields are read from the Graph API. */
 export interface MetaLeadRef {

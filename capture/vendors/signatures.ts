@@ -1,5 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { timestampToleranceMs, UnreadablePayload, type HookRequest, type Verdict } from './types';
+import { UnreadablePayload, type HookRequest, type Verdict } from '../../contracts/vendors';
+
+/** How old a signed timestamp may be (and how far ahead: clocks drift), for the schemes that sign one. */
+const timestampToleranceMs = 5 * 60_000;
 
 /** HMAC-SHA256 of `data` with `key`. */
 export const hmacSha256 = (key: string | Buffer, data: string | Buffer) => createHmac('sha256', key).update(data).digest();

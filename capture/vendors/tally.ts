@@ -1,5 +1,5 @@
 import { hmacSha256, isRecord, jsonBody, needsSecret, sameSignature } from './signatures';
-import { UnreadablePayload, type FormVendor, type Submission } from './types';
+import { UnreadablePayload, type FormVendor, type Submission } from '../../contracts/vendors';
 
 /** A Tally field's value, choices written as their text rather than their option ids. */
 function fieldValue(field: Record<string, unknown>): unknown {

@@ -1,5 +1,5 @@
 import { hmacSha256, isRecord, jsonBody, needsSecret, sameSignature, utmOf } from './signatures';
-import { UnreadablePayload, type FormVendor, type Submission } from './types';
+import { UnreadablePayload, type FormVendor, type Submission } from '../../contracts/vendors';
 
 /** The value of one Typeform answer, whatever its type (`text`, `email`, `phone_number`, `choice`...). */
 function answerValue(answer: Record<string, unknown>): unknown {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formFixtures, graphLead, hubspotFixture, metaSignature, metaWebhookBody, person } from '../../test/support/form-vendors';
 import { hashToken } from '../secrets';
-import { formVendors, mapSubmission, metaLeadAds, type HookRequest, type SourceSecrets } from '.';
+import type { HookRequest, SourceSecrets } from '../../contracts/vendors';
+import { formVendors, mapSubmission } from '.';
+import { metaLeadAds } from './meta-lead-ads';
 import { createHash } from 'node:crypto';
 
 const now = Date.parse('2026-11-25T10:00:05Z');

@@ -1,5 +1,5 @@
 import { checkTimestamp, hmacSha256, isRecord, jsonBody, needsSecret, sameSignature } from './signatures';
-import { UnreadablePayload, type FormVendor } from './types';
+import { UnreadablePayload, type FormVendor } from '../../contracts/vendors';
 
 /**
  * Webflow (app webhooks; those made in the dashboard are unsigned and cannot be used):

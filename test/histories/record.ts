@@ -18,7 +18,7 @@ import getPort from 'get-port';
 import { resolveLeadConfig } from '../../config/load';
 import type { CaptureSignal } from '../../domain/capture';
 import { leadPolicy } from '../../domain/config';
-import { captureSignal } from '../../workflows/definitions';
+import { captureSignal } from '../../contracts/lead';
 import type { leadWorkflow } from '../../workflows/lead/workflow';
 import { createSql } from '../../db/client';
 import { migrate } from '../../db/migrate';

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import type { FieldMapping, Vendor } from '../../capture/vendors';
+import type { FieldMapping, Vendor } from '../../contracts/vendors';
 
 /**
  * Deliveries shaped like each vendor's documentation, signed the way each vendor signs them —

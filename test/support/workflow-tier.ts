@@ -10,7 +10,7 @@ import type { EngagementType } from '../../domain/engagement';
 import { leadIdFor } from '../../domain/identity';
 import { quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from './time-skipping';
 import { takeCapture } from '../../capture/take';
-import { actionUpdates, engagementSignal, type ActionRequest, type ActionResult } from '../../workflows/definitions';
+import { actionUpdates, engagementSignal, type ActionRequest, type ActionResult } from '../../contracts/lead';
 import type { leadWorkflow } from '../../workflows/index';
 
 export type LeadOutcome = Awaited<ReturnType<typeof leadWorkflow>>;

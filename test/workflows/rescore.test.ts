@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { configuredModel } from '../../domain/scoring-model';
-import { rescoreSignal } from '../../workflows/definitions';
+import { rescoreSignal } from '../../contracts/rollout';
 import type { scoringRolloutWorkflow } from '../../workflows/index';
 import { whenQuiet } from '../support/time-skipping';
 import { workflowTier } from '../support/workflow-tier';

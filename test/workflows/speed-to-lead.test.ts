@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, WorkflowUpdateFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { actionFailureTypes } from '../../workflows/definitions';
+import { actionFailureTypes } from '../../contracts/failures';
 import { workflowTier } from '../support/workflow-tier';
 
 // Speed-to-lead on the workflow tier: the real lead workflow on the time-skipping server, its

@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { MetaLeadInput, sourceActivities } from '../../activities/sources';
+import type { sourceActivities } from '../../activities/sources';
+import type { MetaLeadInput } from '../../contracts/meta-lead';
 
 const { captureMetaLead } = proxyActivities<ReturnType<typeof sourceActivities>>({
   startToCloseTimeout: '1 minute',

@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { rejectAction, type ActionName, type ActionRejection } from '../../domain/actions';
 import type { LeadRecord } from '../../domain/lead-record';
-import { actionFailureTypes, type ActionRequest, type ActionResult } from '../definitions';
+import { actionFailureTypes } from '../../contracts/failures';
+import type { ActionRequest, ActionResult } from '../../contracts/lead';
 import { respond, startAssignment } from './assignment';
-import { save } from './journal';
 import { followStatus, recycle } from './nurture';
-import { now, type LeadRun } from './run';
+import { now, save, type LeadRun } from './run';
 
 /** Rep and ops actions (docs/api.md, "Rep and ops actions"), applied one at a time in the lead's queue. */
 

@@ -2,9 +2,8 @@ import { waitingForOwner } from '../../domain/deadlines';
 import { durationMs } from '../../domain/duration';
 import type { Assignment, LeadRecord } from '../../domain/lead-record';
 import { slaClock } from '../../domain/sla';
-import { save } from './journal';
 import { followStatus } from './nurture';
-import { clock, now, type LeadRun } from './run';
+import { clock, now, save, type LeadRun } from './run';
 
 /**
  * Sales' side of the lifecycle (docs/design.md, "Routing", "Speed-to-lead SLA and escalation"):

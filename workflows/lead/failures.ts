@@ -1,5 +1,5 @@
 import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
-import { badDataFailureType } from '../definitions';
+import { badDataFailureType } from '../../contracts/failures';
 
 /** Why the store refused an input for good (a non-retryable `BadData` failure), or undefined for any other failure. */
 export function badDataReason(error: unknown): string | undefined {

@@ -5,7 +5,7 @@ import { engagementOfSource, recordEngagement } from '../../domain/engagement';
 import { newLeadRecord, type LeadRecord, type TimelineEvent } from '../../domain/lead-record';
 import { enrichProfile, mergeCapture, type Firmographics } from '../../domain/profile';
 import { emailDomainOf } from '../../domain/scoring';
-import type { EngagementSignal } from '../definitions';
+import type { EngagementSignal } from '../../contracts/lead';
 import { saveOrRoute } from './assignment';
 import { rescore } from './scoring';
 import { now, type LeadRun } from './run';

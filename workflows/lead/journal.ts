@@ -2,8 +2,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { cadenceLabel } from '../../domain/cadence';
 import type { LeadRecord, OutboxNotification, TimelineEvent } from '../../domain/lead-record';
-import { searchAttributes } from '../definitions';
-import type { LeadRun } from './run';
+import { searchAttributes } from '../../contracts/search-attributes';
 
 const isoNow = () => new Date().toISOString();
 
@@ -92,14 +91,4 @@ export class Journal {
       this.lastPublished = published;
     }
   }
-}
-
-/**
- * Writes the lead, the events and alerts gathered since the last save, in one transaction, then
- * publishes its search attributes. Callers keep the cadence in step with the status first
- * (`followStatus` in nurture.ts).
- */
-export async function save(run: LeadRun, current: LeadRecord) {
-  await run.io().saveLead({ lead: current, ...run.journal.take() });
-  run.journal.publish(current);
 }

@@ -1,9 +1,8 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import { actionFailureTypes } from '../definitions';
+import { actionFailureTypes } from '../../contracts/failures';
 import { badDataReason } from './failures';
-import { save } from './journal';
 import { followStatus } from './nurture';
-import type { LeadRun, Work } from './run';
+import { save, type LeadRun, type Work } from './run';
 
 /**
  * Defence in depth behind the API's validation: an input the data store refuses for

@@ -1,27 +1,18 @@
 import { workflowInfo } from '@temporalio/workflow';
+import type { ActionRequest, ActionResult, CaptureAnswer, CarriedState, LeadWorkflowInput, RunState, SignalWork } from '../../contracts/lead';
 import type { ActionName } from '../../domain/actions';
 import type { CaptureSignal } from '../../domain/capture';
-import type { LeadPolicy } from '../../domain/config';
 import { durationMs } from '../../domain/duration';
 import { closedStatuses, type LeadStatus } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
 import type { ScoringModelRules } from '../../domain/scoring-model';
-import type { ActionRequest, ActionResult, CaptureAnswer, EngagementSignal, RescoreSignal } from '../definitions';
 import { DataAccess, type Activities } from './data-access';
 import { Journal, type JournalCheckpoint } from './journal';
-
-export type { Activities } from './data-access';
 
 /** The workflow clock: the SDK makes Date deterministic inside workflows. */
 export const clock = () => new Date().getTime();
 export const now = () => new Date().toISOString();
 
-/** Signals, carried over continue-as-new when they arrive at a boundary. */
-export type SignalWork =
-  | { kind: 'capture'; signal: CaptureSignal }
-  | { kind: 'engagement'; signal: EngagementSignal }
-  | { kind: 'retryRouting' }
-  | { kind: 'rescore'; signal: RescoreSignal };
 /** A rep or ops action waiting its turn; its update handler waits for the outcome. */
 export interface ActionWork {
   kind: 'action';
@@ -31,38 +22,6 @@ export interface ActionWork {
   reject(error: unknown): void;
 }
 export type Work = SignalWork | ActionWork;
-
-/**
- * What a run knows about its lead, as one serialisable value: a checkpoint is a copy of it, and
- * continue-as-new carries it over (`CarriedState`).
- */
-export interface RunState {
-  lead?: LeadRecord;
-  policy: LeadPolicy;
-  /** Captures applied in this run (the state query reports it). */
-  captures: number;
-  /** Set by the first capture of a run that reopened a closed lead, until that capture is applied. */
-  reactivatedFrom?: LeadStatus;
-  /** Capture and event ids already applied, newest last (bounded). */
-  seenIds: string[];
-  enrichmentFailedAt?: string;
-  /** While in the unassigned queue: when to try routing again (epoch ms), and the current backoff. */
-  routeRetryAt?: number;
-  routeRetryDelay: number;
-}
-
-/** Carried over continue-as-new so a months-long lead keeps everything it knows. */
-export type CarriedState = Omit<RunState, 'policy' | 'captures' | 'reactivatedFrom'> & { lead: LeadRecord };
-
-export interface LeadWorkflowInput {
-  leadId: string;
-  policy: LeadPolicy;
-  /** The capture that started this lead's workflow (a new lead, or a closed one captured again). */
-  capture?: CaptureSignal;
-  carried?: CarriedState;
-  /** Signals that arrived while the previous run was closing or continuing as new. */
-  pending?: SignalWork[];
-}
 
 const seenIdsKept = 500;
 
@@ -219,4 +178,14 @@ export class LeadRun {
     const { policy: _, captures: __, reactivatedFrom: ___, lead, ...carried } = this.state;
     return { ...carried, lead: lead! };
   }
+}
+
+/**
+ * Writes the lead, the events and alerts gathered since the last save, in one transaction, then
+ * publishes its search attributes. Callers keep the cadence in step with the status first
+ * (`followStatus` in nurture.ts).
+ */
+export async function save(run: LeadRun, current: LeadRecord) {
+  await run.io().saveLead({ lead: current, ...run.journal.take() });
+  run.journal.publish(current);
 }

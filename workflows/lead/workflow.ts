@@ -1,25 +1,20 @@
 import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { actionFailureTypes } from '../../contracts/failures';
+import { actionUpdates, captureSignal, captureUpdate, engagementSignal, leadStateQuery, retryRoutingSignal, type ActionResult, type EngagementSignal, type LeadOutcome, type LeadState, type LeadWorkflowInput, type SignalWork } from '../../contracts/lead';
+import { rescoreSignal } from '../../contracts/rollout';
 import { rejectAction, type ActionName } from '../../domain/actions';
 import { closesAt, enrichmentRetryAt, nextDeadline, slaDeadline, waitingForOwner } from '../../domain/deadlines';
-import { closedStatuses, type LeadStatus } from '../../domain/lead';
+import { closedStatuses } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
-import { actionFailureTypes, actionUpdates, captureSignal, captureUpdate, engagementSignal, leadStateQuery, rescoreSignal, retryRoutingSignal, type ActionResult, type EngagementSignal, type LeadState } from '../definitions';
 import { actionFailure, applyAction } from './actions';
 import { onSlaDeadline, retryRouting, routeIfSalesReady, routingRetryDue } from './assignment';
 import { captureEvent, enrich, noteEngagement, onCapture, onEngagement } from './intake';
-import { save } from './journal';
 import { followStatus, nurtureDue } from './nurture';
-import { onRescore, reportRescore, rescore } from './scoring';
+import { onRescore, reportRescore } from './rollout';
+import { rescore } from './scoring';
 import { badDataReason } from './failures';
 import { quarantine } from './quarantine';
-import { clock, LeadRun, type LeadWorkflowInput, type SignalWork, type Work } from './run';
-
-export type { CarriedState, LeadWorkflowInput } from './run';
-
-export interface LeadOutcome {
-  status: LeadStatus;
-  reason?: string;
-}
+import { clock, LeadRun, save, type Work } from './run';
 
 /** One signal or action, then routing if it made the lead sales-ready. */
 async function apply(run: LeadRun, work: Work) {

@@ -1,28 +1,12 @@
 import { condition, continueAsNew, getExternalWorkflowHandle, isCancellation, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
+import { rescoredSignal, rescoreSignal, rolloutProgressQuery, type ScoringRolloutInput } from '../../contracts/rollout';
 import { durationMs } from '../../domain/duration';
 import { counted, finish, pagingDone, pauseAfterBatch, startProgress, tallyReport, tallySignaled, type RolloutProgress } from '../../domain/rollout';
-import type { ScoringModelRules } from '../../domain/scoring-model';
-import { rescoredSignal, rescoreSignal, rolloutProgressQuery } from '../definitions';
 
 type Activities = ReturnType<typeof createActivities>;
 /** Paging reads Postgres: retried without end through an outage, the rollout simply waits. */
 const data = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } });
-
-export interface ScoringRolloutInput {
-  /** The published version rolled out (`scoring.modelVersion` is its number). */
-  model: ScoringModelRules;
-  /** The bound on the rate: leads signaled per second, on average over a batch. */
-  leadsPerSecond: number;
-  /** Leads signaled at once, then the rollout sleeps `batchSize / leadsPerSecond` seconds. */
-  batchSize: number;
-  /** How long (ISO 8601), after the last lead is signaled, the rollout waits for the leads' answers before it completes. */
-  reportWait: string;
-  /** A run continues as new at this many history events (a large rollout never outgrows its history). */
-  maxEventsPerRun: number;
-  /** Carried over continue-as-new: the figures so far and the last lead id paged. */
-  carried?: { progress: RolloutProgress; after: string | null };
-}
 
 /**
  * Rolls a published scoring model out to the open leads: pages through them by lead id,

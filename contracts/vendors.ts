@@ -51,6 +51,3 @@ export interface FormVendor {
 
 /** A payload that is not in the vendor's format. */
 export class UnreadablePayload extends Error {}
-
-/** How old a signed timestamp may be (and how far ahead: clocks drift), for the schemes that sign one. */
-export const timestampToleranceMs = 5 * 60_000;

@@ -1,24 +1,12 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ActionBody } from '../domain/action-bodies';
 import type { ActionName, Actor } from '../domain/actions';
 import type { EngagementType } from '../domain/engagement';
 import type { CaptureSignal } from '../domain/capture';
+import type { LeadPolicy } from '../domain/config';
 import type { LeadStatus } from '../domain/lead';
 import type { LeadRecord, TimelineEvent } from '../domain/lead-record';
-import type { RescoreReport, RolloutProgress } from '../domain/rollout';
-import type { ScoringModelRules } from '../domain/scoring-model';
-
-/** Custom search attributes (docs/design.md, "Architecture"): ops filter leads by them in the Temporal UI. No PII goes here. */
-export const searchAttributes = {
-  LeadStatus: defineSearchAttributeKey('LeadStatus', SearchAttributeType.KEYWORD),
-  LeadOwner: defineSearchAttributeKey('LeadOwner', SearchAttributeType.KEYWORD),
-  LeadScore: defineSearchAttributeKey('LeadScore', SearchAttributeType.INT),
-  LeadPriority: defineSearchAttributeKey('LeadPriority', SearchAttributeType.KEYWORD),
-  LeadSource: defineSearchAttributeKey('LeadSource', SearchAttributeType.KEYWORD),
-  SlaDueAt: defineSearchAttributeKey('SlaDueAt', SearchAttributeType.DATETIME),
-  CadenceVersion: defineSearchAttributeKey('CadenceVersion', SearchAttributeType.KEYWORD),
-} as const;
+import type { RescoreSignal } from './rollout';
 
 export const taskQueueDefault = 'leads';
 
@@ -92,25 +80,54 @@ export const actionUpdates = {
   reassign: defineUpdate<ActionResult, [ActionRequest<'reassign'>]>('reassign'),
 } satisfies Record<ActionName, unknown>;
 
-/** Failure types of rejected actions, which the API turns into 403 / 409 / 400 / 422. */
-export const actionFailureTypes = { notOwner: 'NotOwner', invalidState: 'InvalidState', unknownRep: 'UnknownRep', rejectedInput: 'RejectedInput' } as const;
-
-/** The failure type of a data activity whose input the store refuses for good: the workflow quarantines that input. */
-export const badDataFailureType = 'BadData';
+/** Signals, carried over continue-as-new when they arrive at a boundary. */
+export type SignalWork =
+  | { kind: 'capture'; signal: CaptureSignal }
+  | { kind: 'engagement'; signal: EngagementSignal }
+  | { kind: 'retryRouting' }
+  | { kind: 'rescore'; signal: RescoreSignal };
 
 /**
- * A scoring model rolled out to the open leads: the lead re-scores under it (once: a
- * lead on this version or a newer one already ignores it) and reports to the rollout workflow.
+ * What a run knows about its lead, as one serialisable value: a checkpoint is a copy of it, and
+ * continue-as-new carries it over (`CarriedState`).
  */
-export interface RescoreSignal {
-  /** The rollout workflow's id: where the lead reports. */
-  rolloutId: string;
-  /** The published version's rules (`scoring.modelVersion` is its number): the model reaches the lead as data. */
-  model: ScoringModelRules;
+export interface RunState {
+  lead?: LeadRecord;
+  policy: LeadPolicy;
+  /** Captures applied in this run (the state query reports it). */
+  captures: number;
+  /** Set by the first capture of a run that reopened a closed lead, until that capture is applied. */
+  reactivatedFrom?: LeadStatus;
+  /** Capture and event ids already applied, newest last (bounded). */
+  seenIds: string[];
+  enrichmentFailedAt?: string;
+  /** While in the unassigned queue: when to try routing again (epoch ms), and the current backoff. */
+  routeRetryAt?: number;
+  routeRetryDelay: number;
 }
-export const rescoreSignal = defineSignal<[RescoreSignal]>('rescore');
 
-/** A lead's answer to `rescore`, sent to the rollout workflow. */
-export const rescoredSignal = defineSignal<[RescoreReport]>('rescored');
-/** The rollout's progress (`GET /scoring-models/rollouts/{id}`). */
-export const rolloutProgressQuery = defineQuery<RolloutProgress>('rolloutProgress');
+/** Carried over continue-as-new so a months-long lead keeps everything it knows. */
+export type CarriedState = Omit<RunState, 'policy' | 'captures' | 'reactivatedFrom'> & { lead: LeadRecord };
+
+export interface LeadWorkflowInput {
+  leadId: string;
+  policy: LeadPolicy;
+  /** The capture that started this lead's workflow (a new lead, or a closed one captured again). */
+  capture?: CaptureSignal;
+  carried?: CarriedState;
+  /** Signals that arrived while the previous run was closing or continuing as new. */
+  pending?: SignalWork[];
+}
+
+export interface LeadOutcome {
+  status: LeadStatus;
+  reason?: string;
+}
+
+/**
+ * The lead workflow's signature (workflows/lead/workflow.ts), for clients below workflows/ that
+ * start it by name: as the type parameter of @temporalio/client's `WorkflowClient.start` (which
+ * takes a workflow type name or the function), `start<LeadWorkflow>('leadWorkflow', …)` checks
+ * the arguments without importing workflow code.
+ */
+export type LeadWorkflow = (input: LeadWorkflowInput) => Promise<LeadOutcome>;
