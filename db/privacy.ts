@@ -52,7 +52,10 @@ export async function eraseLeadRows(sql: Sql, erasure: Omit<Erasure, 'erasedAt'>
     await tx`DELETE FROM lead_events WHERE lead_id = ${leadId}`;
     await tx`DELETE FROM notifications WHERE lead_id = ${leadId} OR data->>'leadId' = ${leadId}`;
     await tx`DELETE FROM idempotency_keys WHERE strpos(response::text, ${leadId}) > 0`;
+    // Its lead_milestones row goes with it (ON DELETE CASCADE), and 0017's delete trigger takes its
+    // counts out of the report's sums at once; its marks for the next fold (migration 0019) go too.
     await tx`DELETE FROM leads WHERE lead_id = ${leadId}`;
+    await tx`DELETE FROM lead_changes WHERE lead_id = ${leadId}`;
     const [row] = await tx<{ lead_id: string; erased_at: Date; erased_by: string; reason: string }[]>`
       INSERT INTO erasures (lead_id, erased_by, reason) VALUES (${leadId}, ${erasure.erasedBy}, ${erasure.reason})
       RETURNING lead_id, erased_at, erased_by, reason`;

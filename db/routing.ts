@@ -82,9 +82,14 @@ export async function recordPick(
  * ahead of the workflow's next save, so the next routing counts this lead against the rep's capacity.
  */
 export async function assignLead(tx: Tx, leadId: string, owner: { ownerId: string | null; teamId: string | null; reason: string }): Promise<void> {
-  await tx`UPDATE leads SET owner_id = ${owner.ownerId}, team_id = ${owner.teamId}, routing_reason = ${owner.reason}, status = 'sql',
-                            assigned_at = ${owner.ownerId ? tx`clock_timestamp()` : null}, updated_at = now()
-           WHERE lead_id = ${leadId}`;
+  // Marked changed for the funnel report (migration 0019) in the same statement.
+  await tx`
+    WITH assigned AS (
+      UPDATE leads SET owner_id = ${owner.ownerId}, team_id = ${owner.teamId}, routing_reason = ${owner.reason}, status = 'sql',
+                       assigned_at = ${owner.ownerId ? tx`clock_timestamp()` : null}, updated_at = now()
+      WHERE lead_id = ${leadId}
+      RETURNING lead_id)
+    INSERT INTO lead_changes (lead_id) SELECT lead_id FROM assigned`;
 }
 
 /**
