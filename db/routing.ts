@@ -58,9 +58,11 @@ export async function routingContext(tx: Tx, request: { leadId: string; routingK
 /**
  * Locks the lead's row (so two attempts of one routing decision queue up); false when the lead has
  * no row. `routingContext`, a statement after it, then reads what an attempt that held it committed.
+ * FOR NO KEY UPDATE, as the lead's saves and updates lock it: it does not wait on the key share
+ * locks of foreign-key checks and of the report's fold.
  */
 export async function lockLead(tx: Tx, leadId: string): Promise<boolean> {
-  const [lead] = await tx`SELECT 1 FROM leads WHERE lead_id = ${leadId} FOR UPDATE`;
+  const [lead] = await tx`SELECT 1 FROM leads WHERE lead_id = ${leadId} FOR NO KEY UPDATE`;
   return lead !== undefined;
 }
 
