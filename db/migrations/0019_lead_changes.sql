@@ -2,12 +2,12 @@
 
 -- The funnel report's tables are no longer kept by the saves themselves. 0011's row triggers ran in
 -- every save (one per lead row written, one per milestone event), and each of their writes to
--- lead_milestones fired 0017's statement triggers: some thirteen trigger executions, each a
--- statement or two, for one new lead up to routed. A save now only appends its lead's id to
--- lead_changes, in the statement that writes the lead (db/leads.ts). The worker's background loop
+-- lead_milestones fired 0017's statement triggers: fifteen trigger executions, each a statement or
+-- more, for one new lead up to routed. A save now only appends its lead's id to lead_changes, in
+-- the statement that writes the lead (db/leads.ts). The worker's background loop
 -- (worker/day-sums.ts, lead_reports_fold below) works out those leads' lead_milestones rows afresh
 -- from `leads` and `lead_events`, set-based, and folds the per-day sums, in one transaction. A
--- report reads the leads changed since that fold afresh too (lead_milestones_live,
+-- report works out the leads changed since that fold afresh too (lead_milestones_live,
 -- lead_milestone_day_totals), so it is exact whether or not the worker has caught up.
 DROP TRIGGER lead_milestones_track ON lead_events;
 DROP TRIGGER lead_milestones_update ON leads;
@@ -48,43 +48,60 @@ CREATE VIEW lead_milestones_fresh AS
     WHERE v.lead_id = l.lead_id AND v.type IN ('status_changed', 'converted', 'assigned', 'responded', 'touch')
   ) e;
 
+-- The rows of the leads changed since the last fold, afresh: each fetched by its key (the ids go in
+-- as one array; as a join, a report's window conditions led the planner to scan the window's leads
+-- instead), and its timeline through lead_events_lead_idx. A function rather than a view, so that a
+-- statement reading it in several places plans the view's query once per connection (a PL/pgSQL
+-- function keeps its plans), not in every place. STABLE, so it reads with the snapshot of the
+-- statement that calls it (https://www.postgresql.org/docs/current/xfunc-volatility.html): the same
+-- leads changed, and the same rows, as the rest of that statement sees.
+CREATE FUNCTION lead_milestones_changed() RETURNS SETOF lead_milestones LANGUAGE plpgsql STABLE ROWS 50 AS $$
+BEGIN
+  RETURN QUERY SELECT * FROM lead_milestones_fresh WHERE lead_id = ANY (ARRAY(SELECT lead_id FROM lead_changes));
+END $$;
+
 -- lead_milestones as it will be once the leads changed since the last fold are folded: their rows
--- afresh, every other lead's row as stored. What a report reads instead of lead_milestones. The
--- changed leads go in as one array (`= ANY (ARRAY(...))`), so that each is fetched by its key; as
--- a join, a report's window conditions led the planner to scan every lead of the window instead.
--- The stored rows are kept by NOT IN, a filter probing a hash of the few changed ids (neither column
--- is ever null, so it means NOT EXISTS); as an anti-join the planner, misled by the small table's
+-- afresh, every other lead's row as stored. What a report reads instead of lead_milestones
+-- (db/reports.ts spells it out, to work out the changed rows once per statement). The stored rows
+-- are kept by NOT IN, a filter probing a hash of the few changed ids (neither column is
+-- ever null, so it means NOT EXISTS); as an anti-join the planner, misled by the small table's
 -- ever-changing size, hashed the window's rows instead.
 CREATE VIEW lead_milestones_live AS
   SELECT m.* FROM lead_milestones m WHERE m.lead_id NOT IN (SELECT lead_id FROM lead_changes)
   UNION ALL
-  SELECT f.* FROM lead_milestones_fresh f WHERE f.lead_id = ANY (ARRAY(SELECT lead_id FROM lead_changes));
+  SELECT * FROM lead_milestones_changed();
 
 -- What folding the changed leads will do to the per-day sums: each changed lead's counts afresh,
--- less its counts as stored (the sums hold those). A lead erased since has neither: erasure takes
--- its stored row away, and its counts with it (0017's delete trigger).
-CREATE VIEW lead_milestone_day_pending AS
-  SELECT f.* FROM (SELECT * FROM lead_milestones_fresh WHERE lead_id = ANY (ARRAY(SELECT lead_id FROM lead_changes))) m
-    CROSS JOIN LATERAL lead_milestone_facets(m::lead_milestones) f
-  UNION ALL
-  SELECT f.day, f.facet, f.value, -f.leads, -f.mql, -f.sql, -f.converted, -f.sql_converted, -f.amount, -f.disqualified, -f.accepted,
-    -f.touches, -f.measured, -f.within_sla, -f.breached_leads, -f.breaches, -f.responded
-  FROM lead_milestones m CROSS JOIN LATERAL lead_milestone_facets(m) f
-  WHERE m.lead_id = ANY (ARRAY(SELECT lead_id FROM lead_changes));
+-- less its counts as stored (the sums hold those), one row per lead and facet. A lead erased since
+-- has neither: erasure takes its stored row away, and its counts with it (0017's delete trigger).
+-- A STABLE PL/pgSQL function for the same reasons as lead_milestones_changed.
+CREATE FUNCTION lead_milestone_day_pending() RETURNS SETOF lead_milestone_days LANGUAGE plpgsql STABLE ROWS 300 AS $$
+BEGIN
+  RETURN QUERY
+    SELECT f.* FROM lead_milestones_changed() m CROSS JOIN LATERAL lead_milestone_facets(m) f
+    UNION ALL
+    SELECT f.day, f.facet, f.value, -f.leads, -f.mql, -f.sql, -f.converted, -f.sql_converted, -f.amount, -f.disqualified, -f.accepted,
+      -f.touches, -f.measured, -f.within_sla, -f.breached_leads, -f.breaches, -f.responded
+    FROM lead_milestones m CROSS JOIN LATERAL lead_milestone_facets(m) f
+    WHERE m.lead_id = ANY (ARRAY(SELECT lead_id FROM lead_changes));
+END $$;
 
--- The sums as the report reads them: folded, not folded yet (erasures, and the fold's own between
--- its two steps), and what the changed leads will add.
+-- The sums as the report reads them (db/reports.ts spells it out too): folded, not folded yet
+-- (erasures'), and what folding the changed leads will change.
 CREATE OR REPLACE VIEW lead_milestone_day_totals AS
   SELECT * FROM lead_milestone_days
   UNION ALL SELECT * FROM lead_milestone_day_changes
-  UNION ALL SELECT * FROM lead_milestone_day_pending;
+  UNION ALL SELECT * FROM lead_milestone_day_pending();
 
--- The percentiles read the leads that have a duration from this index alone (an index-only scan);
--- they now also leave out the changed leads by id, so the index carries the id too.
+-- The percentiles read the leads that have a duration from this index alone, and rep load the open
+-- leads' owners from the next (index-only scans); both now also leave out the changed leads by id,
+-- so the indexes carry the id too.
 DROP INDEX lead_milestones_durations_idx;
 CREATE INDEX lead_milestones_durations_idx ON lead_milestones (created_at)
   INCLUDE (lead_id, response_ms, mql_to_sql_ms, sql_to_converted_ms, priority, team_id)
   WHERE response_ms >= 0 OR mql_to_sql_ms IS NOT NULL OR sql_to_converted_ms IS NOT NULL;
+DROP INDEX lead_milestones_open_owner_idx;
+CREATE INDEX lead_milestones_open_owner_idx ON lead_milestones (owner_id) INCLUDE (lead_id) WHERE status IN ('sql', 'accepted');
 
 -- Folds the leads changed since the last fold: their lead_milestones rows are written afresh (0017's
 -- statement triggers append what that changes in the sums, once for the whole fold), then the sums
@@ -178,13 +195,16 @@ CREATE TRIGGER lead_milestones_track AFTER INSERT ON lead_events
   FOR EACH ROW WHEN (NEW.type IN ('status_changed', 'converted', 'assigned', 'responded', 'touch'))
   EXECUTE FUNCTION lead_milestones_track();
 DROP FUNCTION lead_reports_fold();
+DROP INDEX lead_milestones_open_owner_idx;
+CREATE INDEX lead_milestones_open_owner_idx ON lead_milestones (owner_id) WHERE status IN ('sql', 'accepted');
 DROP INDEX lead_milestones_durations_idx;
 CREATE INDEX lead_milestones_durations_idx ON lead_milestones (created_at)
   INCLUDE (response_ms, mql_to_sql_ms, sql_to_converted_ms, priority, team_id)
   WHERE response_ms >= 0 OR mql_to_sql_ms IS NOT NULL OR sql_to_converted_ms IS NOT NULL;
 CREATE OR REPLACE VIEW lead_milestone_day_totals AS
   SELECT * FROM lead_milestone_days UNION ALL SELECT * FROM lead_milestone_day_changes;
-DROP VIEW lead_milestone_day_pending;
+DROP FUNCTION lead_milestone_day_pending();
 DROP VIEW lead_milestones_live;
+DROP FUNCTION lead_milestones_changed();
 DROP VIEW lead_milestones_fresh;
 DROP TABLE lead_changes;
