@@ -22,15 +22,15 @@ export function leadActivities(sql: Sql, eventsWritten: EventsWritten = () => {}
 
     /**
      * Writes the lead as the workflow now knows it, its new timeline events and the alerts they
-     * cause (the outbox), in one transaction.
+     * cause (the outbox), in one statement: atomic, with no BEGIN and COMMIT round trips.
      */
     async saveLead(save: LeadSave): Promise<void> {
-      eventsWritten(await sql.begin((tx) => writeLead(tx, save)));
+      eventsWritten(await writeLead(sql, save));
     },
 
     /** An alert about a lead that may have no row to save it with (its first capture was refused). */
     async queueAlert({ leadId, notification }: { leadId: string; notification: OutboxNotification }): Promise<void> {
-      await sql.begin((tx) => enqueueNotifications(tx, leadId, [notification]));
+      await enqueueNotifications(sql, leadId, [notification]);
     },
   };
 }

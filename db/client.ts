@@ -2,6 +2,8 @@ import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
+/** Either: a statement that writes all it must at once needs no explicit transaction. */
+export type Db = Sql | Tx;
 
 /** One pool per process. Timestamps come back as ISO strings via `toJSON` in the read models. */
 export function createSql(url: string, options: { max?: number; applicationName?: string } = {}): Sql {

@@ -4,10 +4,10 @@ import type { LeadSource, LeadStatus } from '../domain/lead';
 import type { LeadRecord, OutboxNotification, Routing, TimelineEvent } from '../domain/lead-record';
 import type { LeadProfile } from '../domain/profile';
 import type { Priority } from '../domain/sla';
-import type { Sql, Tx } from './client';
-import { enqueueNotifications } from './outbox';
+import type { Db, Sql } from './client';
+import { insertNotifications } from './outbox';
 import type { LeadRow } from './rows';
-import { appendEvents } from './timeline';
+import { insertEvents, writtenEvents } from './timeline';
 
 /**
  * What the read model keeps of a lead's routing: the owner and the SLA clock. The SLA terms and
@@ -105,7 +105,7 @@ export function storedRouting(routing: Routing | undefined): StoredRouting {
 }
 
 /** Record → columns: the one place that writes the lead's columns. */
-function leadColumns(tx: Tx, lead: LeadRecord) {
+function leadColumns(tx: Db, lead: LeadRecord) {
   const p = lead.profile;
   const r = storedRouting(lead.routing);
   return {
@@ -154,27 +154,39 @@ export interface LeadSave {
   runId?: string;
 }
 
-/** The lead's row, its new timeline events and its outbox entries, inside the caller's transaction; answers the events not written before. */
-export async function writeLead(tx: Tx, { lead, events, notifications = [], runId }: LeadSave): Promise<TimelineEvent[]> {
+/**
+ * The lead's row, its new timeline events and its outbox entries, in one statement (atomic without
+ * a transaction, or inside the caller's); answers the events not written before. The statement also
+ * marks the lead changed (`lead_changes`, migration 0019) for the funnel report, which works out
+ * its milestones afresh from the row and the timeline: no trigger runs in a save.
+ */
+export async function writeLead(db: Db, { lead, events, notifications = [], runId }: LeadSave): Promise<TimelineEvent[]> {
+  const leadId = lead.leadId;
   // identity_key, email and the first-touch source never change once the lead exists; run_id is set by `startLead` after that.
-  await tx`
-    INSERT INTO leads ${tx({ ...leadColumns(tx, lead), run_id: runId ?? null })}
-    ON CONFLICT (lead_id) DO UPDATE SET
-      first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, company = EXCLUDED.company,
-      title = EXCLUDED.title, phone = EXCLUDED.phone, country = EXCLUDED.country,
-      employees = EXCLUDED.employees, industry = EXCLUDED.industry, tech_stack = EXCLUDED.tech_stack,
-      funding_stage = EXCLUDED.funding_stage, source_detail = EXCLUDED.source_detail,
-      consent = EXCLUDED.consent, engagement = EXCLUDED.engagement, enrichment = EXCLUDED.enrichment,
-      status = EXCLUDED.status, status_reason = EXCLUDED.status_reason, score = EXCLUDED.score,
-      grade = EXCLUDED.grade, score_breakdown = EXCLUDED.score_breakdown,
-      score_model_version = EXCLUDED.score_model_version, owner_id = EXCLUDED.owner_id,
-      team_id = EXCLUDED.team_id, priority = EXCLUDED.priority, routing_reason = EXCLUDED.routing_reason,
-      assigned_at = EXCLUDED.assigned_at, sla_due_at = EXCLUDED.sla_due_at, sla_breaches = EXCLUDED.sla_breaches,
-      responded_at = EXCLUDED.responded_at, response_ms = EXCLUDED.response_ms, cadence = EXCLUDED.cadence,
-      updated_at = now()`;
-  const written = await appendEvents(tx, lead.leadId, events);
-  await enqueueNotifications(tx, lead.leadId, notifications);
-  return written;
+  // Data-modifying WITH queries all run, to the end, whether or not the statement reads what they return
+  // (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING); the timeline's
+  // foreign key is checked at the end of the statement, once the lead's row is in.
+  const rows = await db<{ event_key: string }[]>`
+    WITH saved AS (
+      INSERT INTO leads ${db({ ...leadColumns(db, lead), run_id: runId ?? null })}
+      ON CONFLICT (lead_id) DO UPDATE SET
+        first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, company = EXCLUDED.company,
+        title = EXCLUDED.title, phone = EXCLUDED.phone, country = EXCLUDED.country,
+        employees = EXCLUDED.employees, industry = EXCLUDED.industry, tech_stack = EXCLUDED.tech_stack,
+        funding_stage = EXCLUDED.funding_stage, source_detail = EXCLUDED.source_detail,
+        consent = EXCLUDED.consent, engagement = EXCLUDED.engagement, enrichment = EXCLUDED.enrichment,
+        status = EXCLUDED.status, status_reason = EXCLUDED.status_reason, score = EXCLUDED.score,
+        grade = EXCLUDED.grade, score_breakdown = EXCLUDED.score_breakdown,
+        score_model_version = EXCLUDED.score_model_version, owner_id = EXCLUDED.owner_id,
+        team_id = EXCLUDED.team_id, priority = EXCLUDED.priority, routing_reason = EXCLUDED.routing_reason,
+        assigned_at = EXCLUDED.assigned_at, sla_due_at = EXCLUDED.sla_due_at, sla_breaches = EXCLUDED.sla_breaches,
+        responded_at = EXCLUDED.responded_at, response_ms = EXCLUDED.response_ms, cadence = EXCLUDED.cadence,
+        updated_at = now()
+      RETURNING lead_id),
+    changed AS (INSERT INTO lead_changes (lead_id) SELECT lead_id FROM saved)
+    ${notifications.length > 0 ? db`, queued AS (${insertNotifications(db, leadId, notifications)})` : db``}
+    ${events.length > 0 ? db`, written AS (${insertEvents(db, leadId, events)}) SELECT event_key FROM written` : db`SELECT NULL::text AS event_key WHERE false`}`;
+  return writtenEvents(events, rows.map((r) => r.event_key));
 }
 
 /** The lead as last saved, or undefined for a person never captured. */

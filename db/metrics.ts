@@ -16,8 +16,14 @@ export async function outboxState(sql: Sql): Promise<{ byStatus: { status: strin
   return { byStatus, oldestPendingSeconds: oldest?.seconds ?? 0 };
 }
 
-/** Changes to the funnel report's per-day sums not folded in yet (migration 0017): a few seconds' worth while the worker folds. */
+/**
+ * Changes the worker has not folded into the funnel report's tables yet: lead writes (saves,
+ * routings) marked in `lead_changes` (migration 0019), and per-day changes (an erasure's) in
+ * `lead_milestone_day_changes` (0017). A few seconds' worth while the worker folds; two small
+ * tables, without indexes, emptied by every fold.
+ */
 export async function reportChangesPending(sql: Sql): Promise<number> {
-  const [{ changes }] = await sql<[{ changes: number }]>`SELECT count(*)::int AS changes FROM lead_milestone_day_changes`;
+  const [{ changes }] = await sql<[{ changes: number }]>`
+    SELECT ((SELECT count(*) FROM lead_changes) + (SELECT count(*) FROM lead_milestone_day_changes))::int AS changes`;
   return changes;
 }

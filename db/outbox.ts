@@ -1,5 +1,5 @@
 import type { OutboxNotification } from '../domain/lead-record';
-import type { Sql, Tx } from './client';
+import type { Db, Sql } from './client';
 
 /** How an outbox entry is delivered (migration 0014). */
 export type DeliveryChannel = 'webhook' | 'email';
@@ -8,26 +8,36 @@ export type DeliveryChannel = 'webhook' | 'email';
 const outreachKinds: ReadonlySet<string> = new Set(['cadence_step', 'reengagement']);
 
 /**
- * Queues alerts for delivery, inside the caller's transaction; one already queued (same key) is not
- * queued again. Outreach on the `email` channel goes out by email to the lead. An alert to a rep (or a manager, who is a rep) also goes to the rep by email,
- * as a second entry (`<key>:email`) written in the same transaction; the rep's address is looked up
- * when it is sent, so it is never copied into the outbox.
+ * The INSERT that queues alerts for delivery, as a fragment for the statement that saves the lead
+ * (db/leads.ts); one already queued (same key) is not queued again. Outreach on the `email` channel
+ * goes out by email to the lead (before issue 16 it went to the webhook). An alert to a rep (or a
+ * manager, who is a rep) also goes to the rep by email, as a second entry (`<key>:email`) right
+ * after it; the rep's address is looked up when it is sent, so it is never copied into the outbox.
  */
-export async function enqueueNotifications(tx: Tx, leadId: string, notifications: OutboxNotification[]): Promise<void> {
-  for (const n of notifications) {
+export function insertNotifications(db: Db, leadId: string, notifications: OutboxNotification[]) {
+  const rows = notifications.map((n) => {
     const outreach = outreachKinds.has(n.kind);
     const channel: DeliveryChannel = outreach && n.data.channel === 'email' ? 'email' : 'webhook';
-    await tx`
-      INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel)
-      VALUES (${n.key}, ${leadId}, ${n.kind}, ${n.recipient}, ${n.message}, ${tx.json(n.data as never)}, ${channel})
-      ON CONFLICT (dedupe_key) DO NOTHING`;
-    if (outreach) continue;
-    await tx`
-      INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel)
-      SELECT ${`${n.key}:email`}, ${leadId}, ${n.kind}, id, ${n.message}, ${tx.json(n.data as never)}, 'email'
-      FROM reps WHERE id = ${n.recipient} AND email <> ''
-      ON CONFLICT (dedupe_key) DO NOTHING`;
-  }
+    return { key: n.key, kind: n.kind, recipient: n.recipient, message: n.message, data: n.data, channel, outreach };
+  });
+  return db`
+    INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel)
+    SELECT entry.dedupe_key, ${leadId}, n.kind, entry.recipient, n.message, n.data, entry.channel
+    FROM ROWS FROM (jsonb_to_recordset(${db.json(rows as never)}::jsonb)
+                    AS (key text, kind text, recipient text, message text, data jsonb, channel text, outreach boolean))
+      WITH ORDINALITY AS n (key, kind, recipient, message, data, channel, outreach, i)
+    CROSS JOIN LATERAL (
+      SELECT n.key AS dedupe_key, n.recipient, n.channel, 0 AS copy
+      UNION ALL
+      SELECT n.key || ':email', r.id, 'email', 1 FROM reps r WHERE NOT n.outreach AND r.id = n.recipient AND r.email <> ''
+    ) entry
+    ORDER BY n.i, entry.copy
+    ON CONFLICT (dedupe_key) DO NOTHING`;
+}
+
+/** Queues alerts for delivery (`insertNotifications`), in one statement: atomic without a transaction of its own. */
+export async function enqueueNotifications(db: Db, leadId: string, notifications: OutboxNotification[]): Promise<void> {
+  if (notifications.length > 0) await insertNotifications(db, leadId, notifications);
 }
 
 /** An outbox entry claimed for delivery. */

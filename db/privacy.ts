@@ -49,9 +49,15 @@ export async function lastErasure(sql: Sql, leadId: string): Promise<Erasure | u
 export async function eraseLeadRows(sql: Sql, erasure: Omit<Erasure, 'erasedAt'>): Promise<Erasure> {
   const { leadId } = erasure;
   return sql.begin(async (tx) => {
+    // Its marks for the report's next fold (migration 0019) first: a fold under way takes the marks,
+    // then a key share lock on the lead. Deleting them after the lead would wait for that fold while
+    // holding the lead's row, for which the fold waits.
+    await tx`DELETE FROM lead_changes WHERE lead_id = ${leadId}`;
     await tx`DELETE FROM lead_events WHERE lead_id = ${leadId}`;
     await tx`DELETE FROM notifications WHERE lead_id = ${leadId} OR data->>'leadId' = ${leadId}`;
     await tx`DELETE FROM idempotency_keys WHERE strpos(response::text, ${leadId}) > 0`;
+    // Its lead_milestones row goes with it (ON DELETE CASCADE), and 0017's delete trigger takes its
+    // counts out of the report's sums at once.
     await tx`DELETE FROM leads WHERE lead_id = ${leadId}`;
     const [row] = await tx<{ lead_id: string; erased_at: Date; erased_by: string; reason: string }[]>`
       INSERT INTO erasures (lead_id, erased_by, reason) VALUES (${leadId}, ${erasure.erasedBy}, ${erasure.reason})

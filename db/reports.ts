@@ -5,7 +5,7 @@ import type { Sql } from './client';
 const dayMs = 86_400_000;
 
 /**
- * The funnel report (issue 15), computed in Postgres in one statement. Leads are the cohort
+ * The funnel report, computed in Postgres in one statement. Leads are the cohort
  * captured in [from, to) (of a team, a source, or owned by one rep); aging, rep load and the
  * unassigned queue are the state now, under the same team, source and rep filters.
  */
@@ -84,8 +84,11 @@ const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /**
  * Every figure reads lead_milestones (db/migrations/0011_reports.sql, one narrow row per lead) or
- * its sums per capture day (0017: `lead_milestone_day_totals`, the folded sums and the changes not
- * folded yet). A window's whole UTC days come from the sums; its partial first and last days, and
+ * its sums per capture day (0017). Both as they will be once the worker has folded the leads saved
+ * since its last fold (0019): `lead_milestones_live` has those leads' rows worked out afresh from
+ * `leads` and `lead_events`, `lead_milestone_day_totals` the folded sums, the changes not folded
+ * yet, and what those leads will change in them. So a report read right after a save counts it.
+ * A window's whole UTC days come from the sums; its partial first and last days, and
  * every report filtered by team, source or rep, group the leads' own rows by the same facets
  * (`lead_milestone_counts`). The percentiles always sort the leads' own durations, read from the
  * index that holds only leads with one.
@@ -98,6 +101,19 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { da
   const leadFilter = sql`${teamId ? sql`AND team_id = ${teamId}` : sql``}
         ${source ? sql`AND source = ${source}` : sql``}
         ${ownerId ? sql`AND owner_id = ${ownerId}` : sql``}`;
+  // lead_milestones and its per-day sums as they will be once the worker has folded the leads saved
+  // since its last fold (migration 0019), as the views lead_milestones_live and
+  // lead_milestone_day_totals define them: here with those leads' rows worked out afresh once per
+  // statement (`changed`, materialized), where each reference to the views would work them out
+  // again. Every part reads with the statement's one snapshot: the same leads changed throughout.
+  const changed = sql`changed AS MATERIALIZED (SELECT * FROM lead_milestones_changed())`;
+  const milestones = sql`(SELECT * FROM lead_milestones WHERE lead_id NOT IN (SELECT lead_id FROM lead_changes) UNION ALL SELECT * FROM changed)`;
+  const dayTotals = sql`(
+    SELECT * FROM lead_milestone_days
+    UNION ALL SELECT * FROM lead_milestone_day_changes
+    UNION ALL SELECT f.* FROM changed m CROSS JOIN LATERAL lead_milestone_facets(m::lead_milestones) f
+    UNION ALL SELECT f.day, f.facet, f.value, ${sql.unsafe(counters.map((c) => `-f.${c}`).join(', '))}
+    FROM lead_milestones m CROSS JOIN LATERAL lead_milestone_facets(m) f WHERE m.lead_id = ANY (ARRAY(SELECT lead_id FROM lead_changes)))`;
   // Bounds go in as timestamptz parameters, read once: as text cast in the query, a scan parses them
   // again for every row. The API's bounds are whole milliseconds, so nothing is lost through a Date.
   const from = Date.parse(filter.from);
@@ -118,12 +134,12 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { da
       SELECT CASE WHEN GROUPING(c.source) = 0 THEN 'source' WHEN GROUPING(c.reason) = 0 THEN 'reason' WHEN GROUPING(c.owner) = 0 THEN 'owner'
                   WHEN GROUPING(c.assigned_day) = 0 THEN 'assigned_day' WHEN GROUPING(c.bucket) = 0 THEN 'bucket' ELSE 'all' END AS facet,
              c.source, c.reason, c.owner, c.assigned_day, c.bucket, ${sums('c.', sign)}
-      FROM (SELECT * FROM lead_milestones WHERE ${where}) m CROSS JOIN LATERAL lead_milestone_counts(m::lead_milestones) c
+      FROM (SELECT * FROM ${milestones} l WHERE ${where}) m CROSS JOIN LATERAL lead_milestone_counts(m::lead_milestones) c
       GROUP BY GROUPING SETS ((), (c.source), (c.reason), (c.owner), (c.assigned_day), (c.bucket))) g
     WHERE facet = 'all' OR COALESCE(source, reason, owner, assigned_day, bucket) IS NOT NULL`;
   const counts = wholeDays
     ? sql`SELECT facet, value, ${sums()} FROM (
-          SELECT facet, value, ${sql.unsafe(counters.join(', '))} FROM lead_milestone_day_totals
+          SELECT facet, value, ${sql.unsafe(counters.join(', '))} FROM ${dayTotals} t
           WHERE facet <> 'status' AND day >= ${utcDay(firstDay)}::date AND day < ${utcDay(endDay)}::date
           UNION ALL
           ${fromRows(sql`created_at >= ${new Date(from)} AND created_at < ${new Date(firstDay)}`)}
@@ -147,26 +163,27 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { da
     .reduce((all, one) => sql`${all}, ${one}`);
   const boundDays = [...new Set(bounds.map((b) => Math.floor(b / dayMs) * dayMs))];
   const openLeads = useDays
-    ? sql`SELECT value AS status, day::timestamp AT TIME ZONE 'UTC' AS created_at, leads AS n FROM lead_milestone_day_totals
+    ? sql`SELECT value AS status, day::timestamp AT TIME ZONE 'UTC' AS created_at, leads AS n FROM ${dayTotals} t
           WHERE facet = 'status' AND value <> ALL(${closedStatuses as string[]}) AND day <> ALL(${boundDays.map(utcDay)}::date[])
           UNION ALL
-          SELECT status, created_at, 1 FROM lead_milestones
+          SELECT status, created_at, 1 FROM ${milestones} l
           WHERE status <> ALL(${closedStatuses as string[]})
             AND (${boundDays.map((d) => sql`(created_at >= ${new Date(d)} AND created_at < ${new Date(d + dayMs)})`).reduce((all, one) => sql`${all} OR ${one}`)})`
-    : sql`SELECT status, created_at, 1 AS n FROM lead_milestones WHERE status <> ALL(${closedStatuses as string[]}) ${leadFilter}`;
+    : sql`SELECT status, created_at, 1 AS n FROM ${milestones} l WHERE status <> ALL(${closedStatuses as string[]}) ${leadFilter}`;
 
   // The predicate of lead_milestones_durations_idx, so the planner reads that index.
   const durations = sql`${inWindow} AND (response_ms >= 0 OR mql_to_sql_ms IS NOT NULL OR sql_to_converted_ms IS NOT NULL)`;
   // Two statements on two connections at once, each over what it reads: the counts and the state
   // now, and the percentiles, which sort. Each sees its own snapshot; no figure mixes the two.
   const counted = (tx: Sql) => tx<Record<string, any>[]>`
+    WITH ${changed}
     SELECT
       (SELECT json_agg(c) FROM (${counts}) c) AS counts,
       -- The state now, whenever the leads were captured.
       (SELECT json_agg(a) FROM (SELECT status, json_build_object(${agingCounts}) AS buckets
        FROM (${openLeads}) o GROUP BY status HAVING sum(n) > 0) a) AS aging,
       (SELECT json_agg(json_build_object('repId', r.id, 'teamId', r.team_id, 'active', r.active, 'capacity', r.capacity, 'openLeads', COALESCE(o.n, 0)) ORDER BY r.id)
-       FROM reps r LEFT JOIN (SELECT owner_id, count(*)::int AS n FROM lead_milestones WHERE status IN ('sql', 'accepted') GROUP BY owner_id) o
+       FROM reps r LEFT JOIN (SELECT owner_id, count(*)::int AS n FROM ${milestones} l WHERE status IN ('sql', 'accepted') GROUP BY owner_id) o
          ON o.owner_id = r.id
        WHERE true ${teamId ? sql`AND r.team_id = ${teamId}` : sql``} ${ownerId ? sql`AND r.id = ${ownerId}` : sql``}) AS rep_load,
       ${
@@ -174,21 +191,22 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { da
           ? sql`NULL::json AS unassigned`
           : sql`(SELECT json_build_object('leads', count(*)::int,
                'oldest', (SELECT json_build_object('leadId', q.lead_id, 'createdAt', q.created_at, 'ageMs', round(date_part('epoch', now() - q.created_at) * 1000))
-                          FROM lead_milestones q WHERE q.owner_id IS NULL AND q.status = 'sql' ${leadFilter} ORDER BY q.created_at, q.lead_id LIMIT 1))
-             FROM lead_milestones WHERE owner_id IS NULL AND status = 'sql' ${leadFilter}) AS unassigned`
+                          FROM ${milestones} q WHERE q.owner_id IS NULL AND q.status = 'sql' ${leadFilter} ORDER BY q.created_at, q.lead_id LIMIT 1))
+             FROM ${milestones} l WHERE owner_id IS NULL AND status = 'sql' ${leadFilter}) AS unassigned`
       }`;
   const sorted = (tx: Sql) => tx<Record<string, any>[]>`
+    WITH ${changed}
     SELECT
       -- Percentiles sort: only the leads with a figure to sort, read from the index that holds just those.
       (SELECT json_agg(json_build_object('allPriorities', all_priorities, 'allTeams', all_teams, 'priority', priority, 'teamId', team_id,
          'leads', leads, 'p50', round(p[1]), 'p90', round(p[2]), 'p99', round(p[3])))
        FROM (SELECT GROUPING(priority) AS all_priorities, GROUPING(team_id) AS all_teams, priority, team_id, count(*)::int AS leads,
                     percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY response_ms) AS p
-             FROM lead_milestones WHERE ${durations} AND response_ms >= 0
+             FROM ${milestones} l WHERE ${durations} AND response_ms >= 0
              GROUP BY GROUPING SETS ((), (priority), (team_id))) r) AS response,
       (SELECT json_build_object('mqlToSql', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY mql_to_sql_ms)),
                                 'sqlToConverted', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY sql_to_converted_ms)))
-       FROM lead_milestones WHERE ${durations}) AS medians`;
+       FROM ${milestones} l WHERE ${durations}) AS medians`;
   // Room to sort and hash the window's rows in memory rather than spill them to disk.
   const run = (statement: (tx: Sql) => Promise<Record<string, any>[]>) =>
     sql.begin(async (tx) => {
@@ -263,8 +281,12 @@ function shapeReport(row: Record<string, any>): FunnelReport {
   };
 }
 
-/** Moves the changes appended by lead saves into the per-day sums; answers how many it moved (0 when another fold is under way). */
+/**
+ * Folds the leads changed since the last fold into the report's tables (migration 0019,
+ * `lead_reports_fold`): their lead_milestones rows written afresh, then the per-day sums. Answers
+ * how many changes it took (0 when another fold is under way).
+ */
 export async function foldDaySums(sql: Sql): Promise<number> {
-  const [{ folded }] = await sql<[{ folded: number }]>`SELECT lead_milestone_days_fold() AS folded`;
+  const [{ folded }] = await sql<[{ folded: number }]>`SELECT lead_reports_fold() AS folded`;
   return folded;
 }

@@ -1,13 +1,17 @@
 import type { Assignment } from '../domain/lead-record';
-import type { Segment } from '../domain/routing';
+import type { Segment, TerritoryTeam } from '../domain/routing';
 import type { BusinessHours } from '../domain/sla';
-import type { Sql, Tx } from './client';
+import type { Db, Tx } from './client';
 import type { RepRow } from './rows';
 
 // The reads and writes of one routing decision, each inside the caller's transaction. What is
 // locked here (`FOR UPDATE`) stays locked until that transaction ends, so concurrent routings of
-// one team queue up instead of both taking the same rep.
+// one team queue up instead of both taking the same rep. A statement reads what was committed when
+// it started, also when it then waits for a lock (rows it locks excepted: it gets their newest
+// version), so what must see a previous holder's writes is read in a statement after the lock
+// (https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED).
 
+/** A team as read through JSON: `assignments` (bigint) comes as a number. */
 export interface TeamRow {
   id: string;
   name: string;
@@ -16,8 +20,7 @@ export interface TeamRow {
   business_hours: BusinessHours;
   manager_id: string | null;
   virtual_time: number;
-  /** bigint: postgres.js returns it as a string. */
-  assignments: string;
+  assignments: number;
 }
 
 export type RoutableRep = Pick<RepRow, 'id' | 'team_id' | 'weight' | 'capacity' | 'active' | 'out_of_office_until' | 'manager_id' | 'virtual_time' | 'last_assignment'> & {
@@ -25,41 +28,87 @@ export type RoutableRep = Pick<RepRow, 'id' | 'team_id' | 'weight' | 'capacity' 
   open_leads: number;
 };
 
-/** The account of an email domain, if any. */
-export async function findAccount(tx: Tx, domain: string): Promise<{ owner_id: string | null; name: string } | undefined> {
-  const [account] = await tx<{ owner_id: string | null; name: string }[]>`SELECT owner_id, name FROM accounts WHERE domain = ${domain}`;
-  return account;
+/** What a routing decision starts from, read in one statement. */
+export interface RoutingContext {
+  /** The assignment already taken under the routing key, or null (none, or no key asked for). */
+  taken: Assignment | null;
+  /** The account of the lead's email domain, with its owner's team (null: none, or an unknown owner). */
+  account: { name: string; owner_id: string | null; owner_team_id: string | null } | null;
+  /** Every team in routing order (the order they were added), with what territory matching reads. */
+  teams: { id: string; countries: string[]; segments: Segment[] }[];
 }
 
-/** The team a rep belongs to (null: none), or undefined for an unknown rep. */
-export async function teamIdOfRep(tx: Tx, repId: string): Promise<string | null | undefined> {
-  const [rep] = await tx<{ team_id: string | null }[]>`SELECT team_id FROM reps WHERE id = ${repId}`;
-  return rep?.team_id;
+/** The routing order of teams (the order they were added): `routingContext` reads it so too. */
+const teamOrder = 'created_at, id';
+
+/** Every team in routing order, with what territory matching reads: for the wake-ups (db/wake-ups.ts). */
+export function teamsInOrder(db: Db): Promise<TerritoryTeam[]> {
+  return db<TerritoryTeam[]>`SELECT id, countries, segments FROM teams ORDER BY ${db.unsafe(teamOrder)}`;
 }
 
-/** Every team in routing order: the order they were added. Read by routing (in its transaction) and by the wake-ups (db/wake-ups.ts). */
-export function teamsInOrder(sql: Sql | Tx): Promise<TeamRow[]> {
-  return sql<TeamRow[]>`SELECT * FROM teams ORDER BY created_at, id`;
+/**
+ * The assignment taken before under `routingKey` (when given), the account of `domain` and the teams
+ * in routing order, in one statement. The caller holds the lead's row lock (`lockLead`, or the save
+ * just made), so the decision read here is what an attempt that held the lock before committed.
+ */
+export async function routingContext(tx: Tx, request: { leadId: string; routingKey?: string; domain: string }): Promise<RoutingContext> {
+  const { leadId, routingKey, domain } = request;
+  const [row] = await tx<RoutingContext[]>`
+    SELECT
+      ${routingKey === undefined ? tx`NULL::jsonb` : tx`(SELECT assignment FROM routing_decisions WHERE lead_id = ${leadId} AND routing_key = ${routingKey})`} AS taken,
+      (SELECT json_build_object('name', a.name, 'owner_id', a.owner_id, 'owner_team_id', r.team_id)
+       FROM accounts a LEFT JOIN reps r ON r.id = a.owner_id WHERE a.domain = ${domain}) AS account,
+      (SELECT COALESCE(json_agg(json_build_object('id', id, 'countries', countries, 'segments', segments) ORDER BY ${tx.unsafe(teamOrder)}), '[]')
+       FROM teams) AS teams`;
+  return row!;
 }
 
-/** A team, locked: its round-robin clock is about to move. */
-export async function lockTeam(tx: Tx, teamId: string): Promise<TeamRow | undefined> {
-  const [team] = await tx<TeamRow[]>`SELECT * FROM teams WHERE id = ${teamId} FOR UPDATE`;
-  return team;
+/**
+ * Locks the lead's row (so two attempts of one routing decision queue up); false when the lead has
+ * no row. `routingContext`, a statement after it, then reads what an attempt that held it committed.
+ * FOR NO KEY UPDATE, as the lead's saves and updates lock it: it does not wait on the key share
+ * locks of foreign-key checks and of the report's fold.
+ */
+export async function lockLead(tx: Tx, leadId: string): Promise<boolean> {
+  const [lead] = await tx`SELECT 1 FROM leads WHERE lead_id = ${leadId} FOR NO KEY UPDATE`;
+  return lead !== undefined;
 }
 
-/** A team's reps, or one rep, with their open-lead counts, locked so concurrent routing never takes one past capacity. */
-export async function lockReps(tx: Tx, where: { teamId: string } | { repId: string }): Promise<RoutableRep[]> {
+/**
+ * A team and its reps, locked (the team first, as every routing does: its round-robin clock is about
+ * to move), with the reps' open-lead counts; no team when there is none of that id.
+ */
+export async function lockTeam(tx: Tx, teamId: string): Promise<{ team: TeamRow | undefined; reps: RoutableRep[] }> {
+  // The reps' condition reads the locked team, so the team is locked before any rep.
+  const rows = await tx<(Omit<RoutableRep, 'open_leads' | 'id'> & { id: string | null; team: TeamRow | null })[]>`
+    WITH team AS (
+      SELECT id, name, countries, segments, business_hours, manager_id, virtual_time, assignments FROM teams WHERE id = ${teamId} FOR UPDATE)
+    SELECT (SELECT to_json(team) FROM team) AS team, r.*
+    FROM (SELECT) one LEFT JOIN (
+      SELECT id, team_id, weight, capacity, active, out_of_office_until, manager_id, virtual_time, last_assignment FROM reps
+      WHERE team_id = (SELECT id FROM team) ORDER BY id FOR UPDATE) r ON true
+    ORDER BY r.id`;
+  const team = rows[0]?.team ?? undefined;
+  const reps = rows.filter((r): r is typeof r & { id: string } => r.id !== null).map(({ team: _, ...rep }) => rep);
+  return { team, reps: await withOpenLeads(tx, reps) };
+}
+
+/** One rep, locked, with its open-lead count (none for an unknown rep): an account owner outside any team. */
+export async function lockOwner(tx: Tx, repId: string): Promise<RoutableRep | undefined> {
   const rows = await tx<Omit<RoutableRep, 'open_leads'>[]>`
     SELECT id, team_id, weight, capacity, active, out_of_office_until, manager_id, virtual_time, last_assignment FROM reps
-    WHERE ${'teamId' in where ? tx`team_id = ${where.teamId}` : tx`id = ${where.repId}`}
-    ORDER BY id FOR UPDATE`;
-  if (rows.length === 0) return [];
+    WHERE id = ${repId} FOR UPDATE`;
+  return (await withOpenLeads(tx, rows))[0];
+}
+
+/** Open-lead counts of reps locked by an earlier statement: under the locks, so concurrent routing never takes one past capacity. */
+async function withOpenLeads(tx: Tx, reps: Omit<RoutableRep, 'open_leads'>[]): Promise<RoutableRep[]> {
+  if (reps.length === 0) return [];
   const counts = await tx<{ owner_id: string; n: number }[]>`
     SELECT owner_id, count(*)::int AS n FROM leads
-    WHERE owner_id IN ${tx(rows.map((r) => r.id))} AND status IN ('sql', 'accepted') GROUP BY owner_id`;
+    WHERE owner_id IN ${tx(reps.map((r) => r.id))} AND status IN ('sql', 'accepted') GROUP BY owner_id`;
   const open = new Map(counts.map((c) => [c.owner_id, c.n]));
-  return rows.map((r) => ({ ...r, open_leads: open.get(r.id) ?? 0 }));
+  return reps.map((r) => ({ ...r, open_leads: open.get(r.id) ?? 0 }));
 }
 
 /** A rep, locked, for an assignment by name (whatever the rep's load), or undefined for an unknown rep. */
@@ -68,38 +117,47 @@ export async function lockRep(tx: Tx, repId: string): Promise<{ manager_id: stri
   return rep;
 }
 
-/** Moves the weighted round robin's clocks past a pick: the rep's and the team's virtual time, and the team's pick number. */
-export async function recordPick(
+/** A round-robin pick: the rep's and the team's virtual time after it, and the team's pick number. */
+export interface RoundRobinStep {
+  teamId: string;
+  repId: string;
+  repVirtualTime: number;
+  teamVirtualTime: number;
+  assignment: number;
+}
+
+/**
+ * Gives the lead to its owner (null: the unassigned queue) as a sales-ready lead, in one statement
+ * with what else the decision writes: the round robin's clocks moved past `pick`, and the assignment
+ * remembered under `decision.routingKey` for another attempt of the same decision to find. Written at
+ * once, ahead of the workflow's next save, so the next routing counts this lead against the rep's
+ * capacity; the lead is marked changed for the funnel report (migration 0019).
+ */
+export async function assignLead(
   tx: Tx,
-  pick: { teamId: string; repId: string; repVirtualTime: number; teamVirtualTime: number; assignment: number },
+  leadId: string,
+  owner: { ownerId: string | null; teamId: string | null; reason: string },
+  also: { pick?: RoundRobinStep; decision?: { routingKey: string; assignment: Assignment } } = {},
 ): Promise<void> {
-  await tx`UPDATE reps SET virtual_time = ${pick.repVirtualTime}, last_assignment = ${pick.assignment} WHERE id = ${pick.repId}`;
-  await tx`UPDATE teams SET virtual_time = ${pick.teamVirtualTime}, assignments = ${pick.assignment} WHERE id = ${pick.teamId}`;
-}
-
-/**
- * Gives the lead to its owner (null: the unassigned queue) as a sales-ready lead. Written at once,
- * ahead of the workflow's next save, so the next routing counts this lead against the rep's capacity.
- */
-export async function assignLead(tx: Tx, leadId: string, owner: { ownerId: string | null; teamId: string | null; reason: string }): Promise<void> {
-  await tx`UPDATE leads SET owner_id = ${owner.ownerId}, team_id = ${owner.teamId}, routing_reason = ${owner.reason}, status = 'sql',
-                            assigned_at = ${owner.ownerId ? tx`clock_timestamp()` : null}, updated_at = now()
-           WHERE lead_id = ${leadId}`;
-}
-
-/**
- * Locks the lead's row (so two attempts of one routing decision queue up) and returns the
- * assignment already taken under `routingKey`: null when none, undefined when the lead has no row.
- */
-export async function lockRoutingDecision(tx: Tx, leadId: string, routingKey: string): Promise<Assignment | null | undefined> {
-  const [lead] = await tx`SELECT 1 FROM leads WHERE lead_id = ${leadId} FOR UPDATE`;
-  if (!lead) return undefined;
-  // A statement of its own, after the lock: it sees what an attempt that held the lock before committed.
-  const [row] = await tx<{ assignment: Assignment }[]>`SELECT assignment FROM routing_decisions WHERE lead_id = ${leadId} AND routing_key = ${routingKey}`;
-  return row?.assignment ?? null;
-}
-
-/** Remembers the assignment taken under `routingKey`, for an attempt of the same decision to find. */
-export async function recordRoutingDecision(tx: Tx, leadId: string, routingKey: string, assignment: Assignment): Promise<void> {
-  await tx`INSERT INTO routing_decisions (lead_id, routing_key, assignment) VALUES (${leadId}, ${routingKey}, ${tx.json(assignment as never)})`;
+  const { pick, decision } = also;
+  await tx`
+    WITH assigned AS (
+      UPDATE leads SET owner_id = ${owner.ownerId}, team_id = ${owner.teamId}, routing_reason = ${owner.reason}, status = 'sql',
+                       assigned_at = ${owner.ownerId ? tx`clock_timestamp()` : null}, updated_at = now()
+      WHERE lead_id = ${leadId}
+      RETURNING lead_id),
+    changed AS (INSERT INTO lead_changes (lead_id) SELECT lead_id FROM assigned)
+    ${
+      pick
+        ? tx`, rep_clock AS (UPDATE reps SET virtual_time = ${pick.repVirtualTime}, last_assignment = ${pick.assignment} WHERE id = ${pick.repId}),
+             team_clock AS (UPDATE teams SET virtual_time = ${pick.teamVirtualTime}, assignments = ${pick.assignment} WHERE id = ${pick.teamId})`
+        : tx``
+    }
+    ${
+      decision
+        ? tx`, remembered AS (INSERT INTO routing_decisions (lead_id, routing_key, assignment)
+                             VALUES (${leadId}, ${decision.routingKey}, ${tx.json(decision.assignment as never)}))`
+        : tx``
+    }
+    SELECT 1`;
 }

@@ -1,20 +1,28 @@
 import type { TimelineEvent } from '../domain/lead-record';
-import type { Sql, Tx } from './client';
+import type { Db, Sql } from './client';
 
 /**
- * Appends events to a lead's timeline; an event already written (same key: a retried activity) is
- * skipped. Answers the events written now, so that metrics count each event once.
+ * The INSERT of events into a lead's timeline, as a fragment for the statement that saves the lead
+ * (db/leads.ts): all of them at once, in their order (ids, and so the timeline's ties, follow it),
+ * an event already written (same key: a retried activity) skipped. It returns the keys written;
+ * `writtenEvents` maps them back.
  */
-export async function appendEvents(tx: Tx, leadId: string, events: TimelineEvent[]): Promise<TimelineEvent[]> {
-  const written: TimelineEvent[] = [];
-  for (const event of events) {
-    const inserted = await tx`
-      INSERT INTO lead_events (lead_id, event_key, at, type, actor, data)
-      VALUES (${leadId}, ${event.key}, ${event.at}, ${event.type}, ${event.actor}, ${tx.json(event.data as never)})
-      ON CONFLICT DO NOTHING`;
-    if (inserted.count > 0) written.push(event);
-  }
-  return written;
+export function insertEvents(db: Db, leadId: string, events: TimelineEvent[]) {
+  const rows = events.map(({ key, at, type, actor, data }) => ({ key, at, type, actor, data }));
+  return db`
+    INSERT INTO lead_events (lead_id, event_key, at, type, actor, data)
+    SELECT ${leadId}, e.key, e.at, e.type, e.actor, e.data
+    FROM ROWS FROM (jsonb_to_recordset(${db.json(rows as never)}::jsonb) AS (key text, at timestamptz, type text, actor text, data jsonb))
+      WITH ORDINALITY AS e (key, at, type, actor, data, n)
+    ORDER BY e.n
+    ON CONFLICT DO NOTHING
+    RETURNING event_key`;
+}
+
+/** The events whose keys the INSERT returned, so that metrics count each event once (of two with one key, the first was written). */
+export function writtenEvents(events: TimelineEvent[], keys: Iterable<string>): TimelineEvent[] {
+  const written = new Set(keys);
+  return events.filter((event) => written.delete(event.key));
 }
 
 /** A lead's timeline, oldest first, as the API shows it (no event keys). */

@@ -78,7 +78,7 @@ export function createWorkerMetrics(sql: Sql, options: { webhookConfigured: bool
   });
   new Gauge({
     name: 'lead_report_changes_pending',
-    help: "Changes to the funnel report's per-day sums the worker has not folded in yet; growing means folding stopped (reports stay exact, only slower).",
+    help: "Lead writes (saves, routings, erasures) the worker has not folded into the funnel report's tables yet; growing means folding stopped (reports stay exact, only slower).",
     registers,
     async collect() {
       try {

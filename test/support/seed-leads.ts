@@ -38,10 +38,14 @@ export async function seedLead(sql: Sql, s: LeadSeed): Promise<string> {
     enrichment: 'not_found',
   };
   const events = (s.events ?? []).map(([type, after, data], i) => ({ key: `seed:${i}`, at: iso(s.createdAt + after), type, actor: 'system', data: data ?? {} }));
-  await sql.begin((tx) => writeLead(tx, { lead, events }));
+  await writeLead(sql, { lead, events });
+  // Marked changed as every write of the read model is (migration 0019): a fold may have taken the save's mark already.
   await sql`
-    UPDATE leads SET created_at = ${iso(s.createdAt)}::timestamptz, team_id = ${s.teamId ?? null}, owner_id = ${s.ownerId ?? null},
-      priority = ${s.priority ?? null}, sla_breaches = ${s.breaches ?? 0}
-    WHERE lead_id = ${lead.leadId}`;
+    WITH seeded AS (
+      UPDATE leads SET created_at = ${iso(s.createdAt)}::timestamptz, team_id = ${s.teamId ?? null}, owner_id = ${s.ownerId ?? null},
+        priority = ${s.priority ?? null}, sla_breaches = ${s.breaches ?? 0}
+      WHERE lead_id = ${lead.leadId}
+      RETURNING lead_id)
+    INSERT INTO lead_changes (lead_id) SELECT lead_id FROM seeded`;
   return lead.leadId;
 }
