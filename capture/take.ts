@@ -61,7 +61,8 @@ export async function takeCapture(
   const start = {
     workflowId: leadId,
     taskQueue,
-    args: [{ leadId, policy, capture: signal }],
+    // The capture before the policy: it is what ops look for in the Temporal UI's view of the input.
+    args: [{ leadId, capture: signal, policy }],
     typedSearchAttributes: [
       { key: searchAttributes.LeadStatus, value: 'new' },
       { key: searchAttributes.LeadSource, value: capture.source },

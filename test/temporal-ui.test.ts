@@ -48,12 +48,12 @@ describe('Temporal Web UI', () => {
     const page = await browser.newPage();
     await page.goto(`${lead.temporalUiUrl}/${runId}/history`);
     await expect.poll(() => page.getByText(leadId).first().isVisible(), { timeout: 30_000 }).toBe(true);
-    // A capture is an update the workflow accepts; its data access runs as local activities: markers named after the activity.
-    for (const event of ['Workflow Execution Started', 'Workflow Execution Update Accepted', 'saveLead']) {
+    // A new lead's capture is in the workflow's input; its data access runs as local activities: markers named after the activity.
+    for (const event of ['Workflow Execution Started', 'loadRunStart', 'saveLead']) {
       await expect.poll(() => page.getByText(event, { exact: false }).first().isVisible(), { timeout: 30_000 }).toBe(true);
     }
-    // The capture update's input, decrypted in the browser by the codec server: open the event to see it.
-    await page.getByText('Workflow Execution Update Accepted', { exact: false }).first().click();
+    // The workflow's input, decrypted in the browser by the codec server: open the event to see it.
+    await page.getByText('Workflow Execution Started', { exact: false }).first().click();
     await expect.poll(() => page.getByText(email, { exact: false }).first().isVisible(), { timeout: 30_000 }).toBe(true);
     await page.getByText(email, { exact: false }).first().scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(tmpdir(), 'temporal-ui-lead.png'), fullPage: true });
