@@ -160,8 +160,9 @@ describe('the production topology: Temporal server on Postgres, two workers, two
       const page = await browser.newPage();
       await page.goto(`${lead.temporalUiUrl}/${runId}/history`);
       await expect.poll(() => page.getByText(lead.leadId).first().isVisible()).toBe(true);
-      await expect.poll(() => page.getByText('Workflow Execution Update Accepted', { exact: false }).first().isVisible()).toBe(true);
-      await page.getByText('Workflow Execution Update Accepted', { exact: false }).first().click();
+      // A new lead's capture is in the workflow's input.
+      await expect.poll(() => page.getByText('Workflow Execution Started', { exact: false }).first().isVisible()).toBe(true);
+      await page.getByText('Workflow Execution Started', { exact: false }).first().click();
       await expect.poll(() => page.getByText(email, { exact: false }).first().isVisible()).toBe(true);
     } finally {
       await browser?.close();
