@@ -152,11 +152,9 @@ describe('answers holding a secret', () => {
  * The middleware alone on the real Postgres: one route that records the id it was handed and
  * answers 503 on its first call, 202 after (numbered `call`), first waiting for `holdNext`'s promise if given one.
  */
-function retriedApp() {
-  const scope = hashKey(`retry-${randomUUID()}`);
-  const seen: string[] = [];
-  const answers: number[] = [503];
-  let hold: Promise<void> | undefined;
+/** A Hono app with the real idempotency middleware on the real Postgres, under an API key scope of its own. */
+function idempotentApp(scopeName: string) {
+  const scope = hashKey(`${scopeName}-${randomUUID()}`);
   const app = new Hono<AppEnv>();
   app.onError(onError);
   app.use('*', async (c, next) => {
@@ -164,6 +162,14 @@ function retriedApp() {
     await next();
   });
   app.use('*', idempotency(service.sql, { lease: 'PT30S', expireAfter: 'PT24H' }));
+  return { scope, app };
+}
+
+function retriedApp() {
+  const { scope, app } = idempotentApp('retry');
+  const seen: string[] = [];
+  const answers: number[] = [503];
+  let hold: Promise<void> | undefined;
   app.post('/captures', async (c) => {
     const id = c.get('idempotencyKey')!;
     const call = seen.push(id);
@@ -263,15 +269,8 @@ describe('a capture retried after a 503 whose capture reached the workflow', () 
   it('is captured once: the retry carries the capture id of the attempt that failed', { timeout: 120_000 }, async () => {
     // The real middleware and capture path; the first answer is lost after the lead's workflow took
     // the capture (a timeout between the API and its client, a proxy's 503).
-    const scope = hashKey(`capture-retry-${randomUUID()}`);
+    const { app } = idempotentApp('capture-retry');
     let lost = 1;
-    const app = new Hono<AppEnv>();
-    app.onError(onError);
-    app.use('*', async (c, next) => {
-      c.set('apiKeyHash', scope);
-      await next();
-    });
-    app.use('*', idempotency(service.sql, { lease: 'PT30S', expireAfter: 'PT24H' }));
     app.post('/leads', async (c) => {
       const capture = await c.req.json();
       const taken = await takeCapture(service.client, { taskQueue: service.taskQueue, policy: service.policy }, { captureId: c.get('idempotencyKey')!, capture });
