@@ -66,8 +66,7 @@ export class DataAccess {
     this.slow = this.patiently(proxyActivities<Activities>(bounded), patient, retryFor);
     // Enrichment never holds speed-to-lead up longer than its budget; the provider retries within it.
     const enrichment = { startToCloseTimeout: durationMs(policy.enrichment.budget), retry: { maximumAttempts: 1 } };
-    const enrichLocal = proxyLocalActivities<Activities>(enrichment).enrichLead;
-    this.enrichFast = (query) => ((this.localCalls += 1), enrichLocal(query));
+    this.enrichFast = this.counted(proxyLocalActivities<Activities>(enrichment)).enrichLead;
     this.enrichDurable = proxyActivities<Activities>(enrichment).enrichLead;
   }
 
