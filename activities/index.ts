@@ -28,7 +28,7 @@ export function createActivities({ sql, config, enrichment = localProvider(), ev
   const leads = leadActivities(sql, eventsWritten);
   return failingPermanentlyOnBadData({
     ...leads,
-    ...scoringModelActivities(sql, scoringModelStore(sql, configuredModel(config)), leads),
+    ...scoringModelActivities(sql, scoringModelStore(sql, configuredModel(config))),
     ...enrichmentActivities(enrichment),
     ...routingActivities(sql, eventsWritten),
     ...cadenceActivities(cadenceStore(sql, config.cadences)),

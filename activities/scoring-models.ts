@@ -2,10 +2,10 @@ import type { Sql } from '../db/client';
 import { countRolloutLeads, rolloutLeadsPage, type ScoringModelStore } from '../db/scoring-models';
 import type { LeadRecord } from '../domain/lead-record';
 import { publishedRules, type ScoringModelRules } from '../domain/scoring-model';
-import type { leadActivities } from './leads';
+import { loadLeadBefore } from './leads';
 
 /** Scoring models as data: the model a new run scores by, and the paging of a rollout. */
-export function scoringModelActivities(sql: Sql, store: ScoringModelStore, leads: ReturnType<typeof leadActivities>) {
+export function scoringModelActivities(sql: Sql, store: ScoringModelStore) {
   return {
     /**
      * What a new run of a lead starts from, in one activity: the lead as saved before this run and
@@ -13,7 +13,7 @@ export function scoringModelActivities(sql: Sql, store: ScoringModelStore, leads
      * the run has in its input policy already.
      */
     async loadRunStart(start: { leadId: string; runId: string }): Promise<{ lead: LeadRecord | null; model: ScoringModelRules | null }> {
-      const [lead, model] = await Promise.all([leads.loadLead(start), store.current()]);
+      const [lead, model] = await Promise.all([loadLeadBefore(sql, start), store.current()]);
       return { lead, model: model.version > 1 ? publishedRules(model) : null };
     },
 

@@ -219,10 +219,6 @@ export class InMemoryLeadStore {
 
   /** The lead workflow's activities over this store. `satisfies` keeps them in step with `createActivities`. */
   readonly activities = {
-    loadLead: async ({ leadId }: { leadId: string; runId: string }): Promise<LeadRecord | null> => {
-      const lead = this.leads.get(leadId);
-      return lead ? copy(lead) : null;
-    },
     saveLead: async (save: LeadSave): Promise<void> => {
       this.write(save);
     },
