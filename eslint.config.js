@@ -1,5 +1,5 @@
 // ESLint's and typescript-eslint's recommended rules (https://typescript-eslint.io/getting-started/),
-// without type information so that `npm test` runs it in seconds. Formatting is not linted: see .prettierrc.
+// without type information so that `npm test` runs it in seconds. Formatting is Prettier's (.prettierrc), checked by `npm run format:check`.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -33,7 +33,10 @@ export default tseslint.config(
       // The code base uses `any` where a type would only repeat a generic bound (activity maps, test doubles).
       '@typescript-eslint/no-explicit-any': 'off',
       // A leading underscore marks what is left out on purpose (`const { policy: _, ...carried } = state`).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       // A `let` that a closure declared above its one assignment reads (a shutdown handler) stays a `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },

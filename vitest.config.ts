@@ -2,9 +2,11 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'domain/**/*.test.ts', 'capture/**/*.test.ts'],
+    // Unit tests sit beside their code (domain/, capture/, api/, codec/, config/); the tiers that need
+    // servers sit under test/ by what they run against (docs/contributing.md#tests-by-tier).
+    include: ['**/*.test.ts'],
     // The production topology has its own run: `npm run test:cluster` (vitest.cluster.config.ts).
-    exclude: [...configDefaults.exclude, 'test/cluster/**'],
+    exclude: [...configDefaults.exclude, 'test/cluster/**', '.data/**'],
     // One Temporal dev server and one Postgres for the whole run; each file connects to them.
     globalSetup: ['test/global-setup.ts'],
     // Workflow bundling and the time-skipping JVM take seconds on 2 cores.

@@ -1,6 +1,17 @@
 import type { Sql, Tx } from '../db/client';
 import { writeLead, type LeadSave } from '../db/leads';
-import { assignLead, lockLead, lockOwner, lockRep, lockTeam, routingContext, type RoundRobinStep, type RoutableRep, type RoutingContext, type TeamRow } from '../db/routing';
+import {
+  assignLead,
+  lockLead,
+  lockOwner,
+  lockRep,
+  lockTeam,
+  routingContext,
+  type RoundRobinStep,
+  type RoutableRep,
+  type RoutingContext,
+  type TeamRow,
+} from '../db/routing';
 import type { LeadConfig } from '../domain/config';
 import type { LeadSource } from '../domain/lead';
 import { matchTeam, pickRep, segmentOf, unavailability } from '../domain/routing';
@@ -28,7 +39,12 @@ export interface RouteRequest {
   routingKey?: string;
 }
 
-const availability = (rep: RoutableRep) => ({ active: rep.active, outOfOfficeUntil: rep.out_of_office_until, openLeads: rep.open_leads, capacity: rep.capacity });
+const availability = (rep: RoutableRep) => ({
+  active: rep.active,
+  outOfOfficeUntil: rep.out_of_office_until,
+  openLeads: rep.open_leads,
+  capacity: rep.capacity,
+});
 
 /** Routing in Postgres (docs/design.md, "Routing"): account owner, then territory and segment, then weighted round robin. */
 export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () => {}) {
@@ -128,7 +144,12 @@ export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () =>
       ownerManagerId,
       teamManagerId: team?.manager_id ?? null,
     };
-    await assignLead(tx, request.leadId, { ownerId, teamId: assignment.teamId, reason }, { pick, decision: routingKey === undefined ? undefined : { routingKey, assignment } });
+    await assignLead(
+      tx,
+      request.leadId,
+      { ownerId, teamId: assignment.teamId, reason },
+      { pick, decision: routingKey === undefined ? undefined : { routingKey, assignment } },
+    );
     return assignment;
   }
 
@@ -152,7 +173,15 @@ export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () =>
     },
 
     /** Gives the lead to a named rep (ops reassignment, escalation to the team manager), whatever the rep's load. */
-    async assignTo({ leadId, repId, reason }: { leadId: string; repId: string; reason: string }): Promise<{ ownerManagerId: string | null; teamId: string | null } | null> {
+    async assignTo({
+      leadId,
+      repId,
+      reason,
+    }: {
+      leadId: string;
+      repId: string;
+      reason: string;
+    }): Promise<{ ownerManagerId: string | null; teamId: string | null } | null> {
       return sql.begin(async (tx) => {
         const rep = await lockRep(tx, repId);
         if (!rep) return null;

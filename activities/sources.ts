@@ -27,9 +27,11 @@ export function sourceActivities({ sql, config, codec }: { sql: Sql; config: Lea
       if (!codec) throw new Error('the worker has no payload codec to open the access token with');
       const token = await openSecret(codec, source.accessToken);
       const url = `${source.graphApiUrl.replace(/\/+$/, '')}/${encodeURIComponent(leadgenId)}?fields=id,created_time,field_data`;
-      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(graphTimeoutMs) }).catch((error: unknown) => {
-        throw new Error(`Graph API unreachable: ${error instanceof Error ? error.name : 'error'}`);
-      });
+      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(graphTimeoutMs) }).catch(
+        (error: unknown) => {
+          throw new Error(`Graph API unreachable: ${error instanceof Error ? error.name : 'error'}`);
+        },
+      );
       if (!response.ok) throw new Error(`Graph API answered ${response.status} ${response.statusText} for lead ${leadgenId}`);
       const lead = (await response.json().catch(() => undefined)) as GraphLead | undefined;
       if (!lead || typeof lead !== 'object') throw new Error(`Graph API answered lead ${leadgenId} with something other than JSON`);

@@ -83,10 +83,33 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
-  for (const path of ['/leads/*', '/reps/*', '/teams/*', '/accounts/*', '/cadences/*', '/notifications/*', '/scoring-models/*', '/sources/*', '/templates/*', '/reports/*']) {
-    app.use(path, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }), requireJson, auth, rateLimit, idempotency(deps.sql, deps.config.idempotency));
+  for (const path of [
+    '/leads/*',
+    '/reps/*',
+    '/teams/*',
+    '/accounts/*',
+    '/cadences/*',
+    '/notifications/*',
+    '/scoring-models/*',
+    '/sources/*',
+    '/templates/*',
+    '/reports/*',
+  ]) {
+    app.use(
+      path,
+      bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }),
+      requireJson,
+      auth,
+      rateLimit,
+      idempotency(deps.sql, deps.config.idempotency),
+    );
   }
-  app.use('/codec/*', ...codecGuard(deps.temporalUiUrl, apiKeys, auth), bodyLimit({ maxSize: maxCodecBodyBytes, onError: tooLarge(maxCodecBodyBytes) }), requireJson);
+  app.use(
+    '/codec/*',
+    ...codecGuard(deps.temporalUiUrl, apiKeys, auth),
+    bodyLimit({ maxSize: maxCodecBodyBytes, onError: tooLarge(maxCodecBodyBytes) }),
+    requireJson,
+  );
   // Form tools' webhooks: no API key (the vendor's signature authenticates), any content type.
   app.use('/hooks/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
   // Mail clients post RFC 8058's form body without any key: no JSON-only rule, no API key here.

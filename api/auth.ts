@@ -67,13 +67,9 @@ export function authenticate(keys: Map<string, Principal>, lookup?: (keyHash: st
     const keyHash = match ? hashKey(match[1]!) : '';
     const principal = keys.get(keyHash) ?? (match && lookup ? await lookup(keyHash) : undefined);
     if (!principal) {
-      throw new ApiError(
-        401,
-        'unauthorized',
-        match ? 'the API key is not valid' : 'missing API key: send Authorization: Bearer <key>',
-        undefined,
-        { 'WWW-Authenticate': 'Bearer' },
-      );
+      throw new ApiError(401, 'unauthorized', match ? 'the API key is not valid' : 'missing API key: send Authorization: Bearer <key>', undefined, {
+        'WWW-Authenticate': 'Bearer',
+      });
     }
     c.set('principal', principal);
     c.set('apiKeyHash', keyHash);

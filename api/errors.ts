@@ -19,9 +19,7 @@ export const errorSchema = z
 
 /** OpenAPI responses for the error statuses a route may answer. */
 export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((status) => [status, { description: 'error', content: { 'application/json': { schema: errorSchema } } }]),
-  );
+  Object.fromEntries(statuses.map((status) => [status, { description: 'error', content: { 'application/json': { schema: errorSchema } } }]));
 
 export interface ErrorDetail {
   path: string;
@@ -59,7 +57,20 @@ export function validationFailed(error: ZodError, target: string): ApiError {
 }
 
 /** Socket-level failures reaching Postgres (postgres.js passes Node's codes and adds its own). */
-const connectionCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+const connectionCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
 /** SQLSTATEs of a Postgres that is there but cannot serve: connection exceptions, shutting down or starting up, out of connections. */
 const unavailableStates = /^(08...|57P0[1-3]|53300)$/;
 /**
@@ -91,15 +102,25 @@ export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ApiError) return errorResponse(c, error);
   if (isUnavailable(error)) {
     requestLog(c).warn({ method: c.req.method, route: c.req.routePath, ...errorFields(error) }, 'a dependency is unavailable');
-    return errorResponse(c, new ApiError(503, 'unavailable', 'a service the API depends on is unavailable for now: retry shortly', undefined, { 'Retry-After': '5' }));
+    return errorResponse(
+      c,
+      new ApiError(503, 'unavailable', 'a service the API depends on is unavailable for now: retry shortly', undefined, { 'Retry-After': '5' }),
+    );
   }
   if (error instanceof HTTPException) {
     const malformed = /malformed json/i.test(error.message);
     return errorResponse(
       c,
-      new ApiError(error.status as ContentfulStatusCode, malformed ? 'malformed_json' : 'bad_request', malformed ? 'the request body is not valid JSON' : error.message),
+      new ApiError(
+        error.status as ContentfulStatusCode,
+        malformed ? 'malformed_json' : 'bad_request',
+        malformed ? 'the request body is not valid JSON' : error.message,
+      ),
     );
   }
-  requestLog(c).error({ method: c.req.method, route: c.req.routePath, ...errorFields(error), stack: error instanceof Error ? error.stack : undefined }, 'unhandled error');
+  requestLog(c).error(
+    { method: c.req.method, route: c.req.routePath, ...errorFields(error), stack: error instanceof Error ? error.stack : undefined },
+    'unhandled error',
+  );
   return errorResponse(c, new ApiError(500, 'internal_error', 'the server could not complete the request'));
 };

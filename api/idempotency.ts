@@ -44,9 +44,7 @@ export function idempotency(sql: Sql, { lease, expireAfter }: LeadConfig['idempo
     if (c.req.method !== 'POST' || key === undefined) return next();
     const checked = idempotencyKeySchema.safeParse(key);
     if (!checked.success) {
-      throw new ApiError(400, 'validation_failed', 'invalid Idempotency-Key header', [
-        { path: 'Idempotency-Key', message: checked.error.issues[0]!.message },
-      ]);
+      throw new ApiError(400, 'validation_failed', 'invalid Idempotency-Key header', [{ path: 'Idempotency-Key', message: checked.error.issues[0]!.message }]);
     }
     const scope = c.get('apiKeyHash');
     const hash = requestHash(c.req.method, c.req.path, await c.req.text());
@@ -72,7 +70,10 @@ export function idempotency(sql: Sql, { lease, expireAfter }: LeadConfig['idempo
       // Not stored, so that the retry runs again; the key keeps its first use (see releaseIdempotencyKey).
       await releaseIdempotencyKey(sql, scope, key, held.claim);
     } else {
-      const body: unknown = await c.res.clone().json().catch(() => null);
+      const body: unknown = await c.res
+        .clone()
+        .json()
+        .catch(() => null);
       await completeIdempotencyKey(sql, scope, key, held.claim, c.res.status, withoutSecrets(body));
     }
   });

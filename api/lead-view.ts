@@ -67,7 +67,10 @@ export const leadViewSchema = z
         nextStepAt: z.string().nullable(),
       })
       .nullable()
-      .meta({ description: 'the nurture cadence the lead is enrolled in (mql, not_ready), pinned to a version; null otherwise', example: { name: 'mql-nurture', version: 3, step: 2, nextStepAt: '2026-12-01T09:00:00.000Z' } }),
+      .meta({
+        description: 'the nurture cadence the lead is enrolled in (mql, not_ready), pinned to a version; null otherwise',
+        example: { name: 'mql-nurture', version: 3, step: 2, nextStepAt: '2026-12-01T09:00:00.000Z' },
+      }),
     consent: z.record(z.string(), z.enum(consentStates)).meta({ example: { email: 'opted_in' } }),
     source: z.enum(leadSources),
     sourceDetail: z.string().nullable(),
@@ -226,9 +229,8 @@ function leadView({ lead, routing, createdAt, updatedAt }: StoredLead, links: Li
     teamId: routing.teamId,
     routingReason: routing.reason,
     // null until routed: routing always records its reason.
-    sla: routing.reason === null
-      ? null
-      : { dueAt: routing.dueAt, breaches: routing.breaches, respondedAt: routing.respondedAt, responseMs: routing.responseMs },
+    sla:
+      routing.reason === null ? null : { dueAt: routing.dueAt, breaches: routing.breaches, respondedAt: routing.respondedAt, responseMs: routing.responseMs },
     cadence: lead.cadence ? { name: lead.cadence.name, version: lead.cadence.version, step: lead.cadence.step, nextStepAt: lead.cadence.nextStepAt } : null,
     consent: Object.fromEntries(Object.entries(lead.consent).map(([channel, record]) => [channel, record!.status])),
     source: p.source,

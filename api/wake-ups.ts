@@ -123,7 +123,8 @@ export function createWakeUps(
       sent.delete(leadId);
       sent.set(leadId, at);
     }
-    if (failures.length && !stopped) log?.warn({ failed: failures.length, of: batch.length, ...errorFields(failures[0]) }, 'wake-up signals failed (those leads keep their own backoff)');
+    if (failures.length && !stopped)
+      log?.warn({ failed: failures.length, of: batch.length, ...errorFields(failures[0]) }, 'wake-up signals failed (those leads keep their own backoff)');
   }
 
   async function run() {

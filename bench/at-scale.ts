@@ -62,14 +62,19 @@ const timelineChunk = 25_000;
 function seedStatements(leads: number): [string, string][] {
   const sources = `ARRAY[${leadSources.map((s) => `'${s}'`).join(',')}]`;
   return [
-    ['teams and reps', `
+    [
+      'teams and reps',
+      `
       INSERT INTO teams (id, name, countries, business_hours)
       SELECT 'scale-team-' || t, 'Scale team ' || t, '{}', '{"timeZone":"UTC","days":[1,2,3,4,5],"start":"09:00","end":"17:00"}'
       FROM generate_series(1, ${teams}) t ON CONFLICT DO NOTHING;
       INSERT INTO reps (id, name, email, team_id, capacity)
       SELECT 'scale-rep-' || t || '-' || r, 'Rep ' || t || '-' || r, 'scale-rep-' || t || '-' || r || '@example.com', 'scale-team-' || t, 200
-      FROM generate_series(1, ${teams}) t, generate_series(1, ${repsPerTeam}) r ON CONFLICT DO NOTHING`],
-    ['lead plans', `
+      FROM generate_series(1, ${teams}) t, generate_series(1, ${repsPerTeam}) r ON CONFLICT DO NOTHING`,
+    ],
+    [
+      'lead plans',
+      `
       CREATE TEMP TABLE plan ON COMMIT DROP AS
       WITH drawn AS (
         SELECT i, random() AS r1, random() AS r2, random() AS r3, random() AS r4,
@@ -105,8 +110,11 @@ function seedStatements(leads: number): [string, string][] {
         CASE WHEN responded THEN floor(r3 * 6)::int ELSE 0 END AS touches,
         CASE WHEN status = 'converted' THEN round((1000 + r4 * 50000)::numeric, 2) END AS amount,
         r1, r2, r3, r4
-      FROM milestones`],
-    ['lead rows', `
+      FROM milestones`,
+    ],
+    [
+      'lead rows',
+      `
       INSERT INTO leads (lead_id, identity_key, email, company, title, country, employees, industry, source, status, status_reason,
         owner_id, team_id, priority, assigned_at, sla_due_at, sla_breaches, responded_at, response_ms, enrichment, engagement,
         score, grade, score_model_version, created_at, updated_at)
@@ -124,8 +132,11 @@ function seedStatements(leads: number): [string, string][] {
                            'openedEmails', floor(r3 * 5)::int, 'lastEngagementAt', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
         floor(r1 * 100)::int, (ARRAY['A','B','C','D','F'])[1 + floor(r4 * 5)::int], 1,
         created_at, created_at + r2 * interval '20 days'
-      FROM plan`],
-    ...Array.from({ length: Math.ceil(leads / timelineChunk) }, (_, c): [string, string] => [`timelines of leads ${(c * timelineChunk + 1).toLocaleString('en-US')}–${Math.min(leads, (c + 1) * timelineChunk).toLocaleString('en-US')}`, `
+      FROM plan`,
+    ],
+    ...Array.from({ length: Math.ceil(leads / timelineChunk) }, (_, c): [string, string] => [
+      `timelines of leads ${(c * timelineChunk + 1).toLocaleString('en-US')}–${Math.min(leads, (c + 1) * timelineChunk).toLocaleString('en-US')}`,
+      `
       INSERT INTO lead_events (lead_id, event_key, at, type, actor, data)
       SELECT lead_id, 'scale:' || n, at, type, 'system', data FROM (
         SELECT p.lead_id, row_number() OVER (PARTITION BY p.lead_id ORDER BY e.at, e.ord) AS n, e.at, e.type, e.data
@@ -147,7 +158,8 @@ function seedStatements(leads: number): [string, string][] {
         SELECT p.lead_id, 100 + t, p.sql_at + p.response_ms * interval '1 millisecond' + t * interval '2 days', 'touch', '{"channel":"call"}'::jsonb
         FROM plan p, generate_series(1, p.touches) t
         WHERE p.i > ${c * timelineChunk} AND p.i <= ${(c + 1) * timelineChunk}
-      ) events`]),
+      ) events`,
+    ]),
   ];
 }
 
@@ -164,7 +176,7 @@ export async function seedAtScale(sql: Sql, log: (line: string) => void, leads: 
     }
     // Saves mark their lead changed for the worker's fold (migration 0019); a bulk load writes the
     // milestones of every lead at once instead (lead_milestones_rebuild), and sums them once after
-    // (lead_milestone_days_rebuild) rather than through the statement triggers; test/report-days.test.ts
+    // (lead_milestone_days_rebuild) rather than through the statement triggers; test/db/report-days.test.ts
     // holds the two ways equal.
     let started = performance.now();
     await tx`ALTER TABLE lead_milestones DISABLE TRIGGER lead_milestone_days_insert, DISABLE TRIGGER lead_milestone_days_update`;
@@ -182,7 +194,9 @@ export async function seedAtScale(sql: Sql, log: (line: string) => void, leads: 
     SELECT (SELECT count(*)::int FROM leads) AS total, (SELECT count(*)::int FROM lead_events) AS events,
            (SELECT count(*)::int FROM lead_milestones) AS milestones`) as unknown as [{ total: number; events: number; milestones: number }];
   const seedSeconds = (performance.now() - seedStarted) / 1000;
-  log(`  ${total.toLocaleString('en-US')} leads, ${events.toLocaleString('en-US')} timeline events, ${milestones.toLocaleString('en-US')} milestone rows in ${seedSeconds.toFixed(1)} s`);
+  log(
+    `  ${total.toLocaleString('en-US')} leads, ${events.toLocaleString('en-US')} timeline events, ${milestones.toLocaleString('en-US')} milestone rows in ${seedSeconds.toFixed(1)} s`,
+  );
   return { total, events, seedSeconds };
 }
 
@@ -209,7 +223,9 @@ export async function measureAtScale(sql: Sql, call: Call, log: (line: string) =
   const yearAgo = new Date(now - 366 * dayMs).toISOString();
   const to = new Date(now + 60_000).toISOString();
   const year = await time('GET /reports/funnel, a year (every lead)', 20, `/reports/funnel?from=${yearAgo}&to=${to}`);
-  log(`    covering ${year.answer.funnel.leads.toLocaleString('en-US')} leads; response p50 ${year.answer.responseTime.p50Ms} ms; SLA compliance ${(year.answer.sla.complianceRate * 100).toFixed(1)}%`);
+  log(
+    `    covering ${year.answer.funnel.leads.toLocaleString('en-US')} leads; response p50 ${year.answer.responseTime.p50Ms} ms; SLA compliance ${(year.answer.sla.complianceRate * 100).toFixed(1)}%`,
+  );
   // The machine's pace right now, to read the figures by: one plain scan of the same rows.
   const scans: number[] = [];
   for (let i = 0; i < 20; i++) {
@@ -220,17 +236,35 @@ export async function measureAtScale(sql: Sql, call: Call, log: (line: string) =
   const scan = summary(scans);
   log(`  reference, one plain scan of the same rows (count, sum): p50 ${scan.p50.toFixed(0)} ms, p99 ${scan.p99.toFixed(0)} ms`);
   const cpu = await reportCpu(sql, call, `/reports/funnel?from=${yearAgo}&to=${to}`);
-  if (cpu !== null) log(`  CPU time of one report over a year: Postgres (all its processes) ${cpu.postgresMs.toFixed(0)} ms, this process ${cpu.nodeMs.toFixed(0)} ms, on average`);
+  if (cpu !== null)
+    log(
+      `  CPU time of one report over a year: Postgres (all its processes) ${cpu.postgresMs.toFixed(0)} ms, this process ${cpu.nodeMs.toFixed(0)} ms, on average`,
+    );
   const month = await time('GET /reports/funnel, last 30 days (default)', 20, '/reports/funnel');
   const team = await time('GET /reports/funnel, a year of one team', 20, `/reports/funnel?from=${yearAgo}&to=${to}&teamId=scale-team-1`);
   log(`    covering ${team.answer.funnel.leads.toLocaleString('en-US')} leads of scale-team-1`);
   const cpuBefore = process.cpuUsage();
-  const backtest = await time('POST /scoring-models/backtest, every lead', 3, '/scoring-models/backtest', 'POST', { candidate: { version: 1 }, from: yearAgo, to });
+  const backtest = await time('POST /scoring-models/backtest, every lead', 3, '/scoring-models/backtest', 'POST', {
+    candidate: { version: 1 },
+    from: yearAgo,
+    to,
+  });
   const used = process.cpuUsage(cpuBefore);
   const backtestCpuMs = inProcess ? (used.user + used.system) / 1000 / 4 : null;
   if (backtestCpuMs !== null) log(`    CPU time of this process per backtest (scoring in Node): ${backtestCpuMs.toFixed(0)} ms`);
   log(`    backtest over ${backtest.answer.leads.toLocaleString('en-US')} leads`);
-  return { leads: total, events, seedSeconds, funnelYear: year.figures, funnel30Days: month.figures, funnelYearTeam: team.figures, plainScan: scan, reportCpuMs: cpu, backtest: backtest.figures, backtestCpuMs };
+  return {
+    leads: total,
+    events,
+    seedSeconds,
+    funnelYear: year.figures,
+    funnel30Days: month.figures,
+    funnelYearTeam: team.figures,
+    plainScan: scan,
+    reportCpuMs: cpu,
+    backtest: backtest.figures,
+    backtestCpuMs,
+  };
 }
 
 /**
@@ -278,7 +312,10 @@ async function main() {
     const config = resolveLeadConfig({});
     // Neither endpoint measured touches Temporal: a lazy client that never connects.
     const codec = new EncryptionCodec([{ id: `${developmentPayloadKeyPrefix}scale`, key: randomBytes(32) }]);
-    const app = createApp({ sql, temporal: new Client(), taskQueue: 'scale', namespace: 'default', temporalUiUrl: 'http://localhost:8233', config, codec }, parseApiKeys(undefined));
+    const app = createApp(
+      { sql, temporal: new Client(), taskQueue: 'scale', namespace: 'default', temporalUiUrl: 'http://localhost:8233', config, codec },
+      parseApiKeys(undefined),
+    );
     const call: Call = async (method, path, body) => {
       const response = await app.request(path, {
         method,
@@ -290,15 +327,29 @@ async function main() {
     const figures = await measureAtScale(sql, call, log, leads, true);
     const target = (ok: boolean) => (ok ? 'met' : 'MISSED');
     console.log(`\nAt scale — ${figures.leads.toLocaleString('en-US')} leads, ${figures.events.toLocaleString('en-US')} timeline events`);
-    console.log(`  GET /reports/funnel, a year       p50 ${figures.funnelYear.p50.toFixed(0)} ms, p99 ${figures.funnelYear.p99.toFixed(0)} ms   [p99 < 200 ms: ${target(figures.funnelYear.p99 < 200)}]`);
-    console.log(`  GET /reports/funnel, 30 days      p50 ${figures.funnel30Days.p50.toFixed(0)} ms, p99 ${figures.funnel30Days.p99.toFixed(0)} ms   [p99 < 200 ms: ${target(figures.funnel30Days.p99 < 200)}]`);
-    console.log(`  GET /reports/funnel, a year, team p50 ${figures.funnelYearTeam.p50.toFixed(0)} ms, p99 ${figures.funnelYearTeam.p99.toFixed(0)} ms   [p99 < 200 ms: ${target(figures.funnelYearTeam.p99 < 200)}]`);
+    console.log(
+      `  GET /reports/funnel, a year       p50 ${figures.funnelYear.p50.toFixed(0)} ms, p99 ${figures.funnelYear.p99.toFixed(0)} ms   [p99 < 200 ms: ${target(figures.funnelYear.p99 < 200)}]`,
+    );
+    console.log(
+      `  GET /reports/funnel, 30 days      p50 ${figures.funnel30Days.p50.toFixed(0)} ms, p99 ${figures.funnel30Days.p99.toFixed(0)} ms   [p99 < 200 ms: ${target(figures.funnel30Days.p99 < 200)}]`,
+    );
+    console.log(
+      `  GET /reports/funnel, a year, team p50 ${figures.funnelYearTeam.p50.toFixed(0)} ms, p99 ${figures.funnelYearTeam.p99.toFixed(0)} ms   [p99 < 200 ms: ${target(figures.funnelYearTeam.p99 < 200)}]`,
+    );
     if (figures.reportCpuMs !== null) {
       const { postgresMs, nodeMs } = figures.reportCpuMs;
-      console.log(`  report's CPU time, a year          ${(postgresMs + nodeMs).toFixed(0)} ms (Postgres ${postgresMs.toFixed(0)}, API ${nodeMs.toFixed(0)}) a report`);
+      console.log(
+        `  report's CPU time, a year          ${(postgresMs + nodeMs).toFixed(0)} ms (Postgres ${postgresMs.toFixed(0)}, API ${nodeMs.toFixed(0)}) a report`,
+      );
     }
-    console.log(`  reference: one plain scan          p50 ${figures.plainScan.p50.toFixed(0)} ms, p99 ${figures.plainScan.p99.toFixed(0)} ms   (the machine's pace during the run; load average ${loadavg().map((l) => l.toFixed(1)).join(', ')})`);
-    console.log(`  POST /scoring-models/backtest     p50 ${(figures.backtest.p50 / 1000).toFixed(2)} s, max ${(figures.backtest.max / 1000).toFixed(2)} s   [< 10 s: ${target(figures.backtest.max < 10_000)}]; CPU of this process ${((figures.backtestCpuMs ?? 0) / 1000).toFixed(2)} s a backtest`);
+    console.log(
+      `  reference: one plain scan          p50 ${figures.plainScan.p50.toFixed(0)} ms, p99 ${figures.plainScan.p99.toFixed(0)} ms   (the machine's pace during the run; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(', ')})`,
+    );
+    console.log(
+      `  POST /scoring-models/backtest     p50 ${(figures.backtest.p50 / 1000).toFixed(2)} s, max ${(figures.backtest.max / 1000).toFixed(2)} s   [< 10 s: ${target(figures.backtest.max < 10_000)}]; CPU of this process ${((figures.backtestCpuMs ?? 0) / 1000).toFixed(2)} s a backtest`,
+    );
   } finally {
     await sql.end({ timeout: 5 });
     await postgres.stop();

@@ -27,17 +27,24 @@ export interface BurstFigures {
  * emails), `inFlight` at a time, each with its own Idempotency-Key, retried after 429/503/network
  * errors with the same key and body (bench/capture-client.ts).
  */
-export async function measureBurst(bench: Bench, { registrants, inFlight = 100, routeTimeoutMs = 180_000 }: { registrants: number; inFlight?: number; routeTimeoutMs?: number }): Promise<BurstFigures> {
+export async function measureBurst(
+  bench: Bench,
+  { registrants, inFlight = 100, routeTimeoutMs = 180_000 }: { registrants: number; inFlight?: number; routeTimeoutMs?: number },
+): Promise<BurstFigures> {
   const { sql, client, workerLog, log } = bench;
   const deliver = captureClient({ api: bench.api });
   const warningsBefore = workerLog.now();
   const startedAt = Date.now();
   const deliveries: Delivery[] = [];
   const webinar = randomUUID().slice(0, 8);
-  await pool(Array.from({ length: registrants }, (_, i) => i), inFlight, async (i) => {
-    deliveries.push(await deliver(salesReady('webinar', i), `webinar-${webinar}-${i}`));
-    if (deliveries.length % 250 === 0) log(`  ${deliveries.length}/${registrants} answered`);
-  });
+  await pool(
+    Array.from({ length: registrants }, (_, i) => i),
+    inFlight,
+    async (i) => {
+      deliveries.push(await deliver(salesReady('webinar', i), `webinar-${webinar}-${i}`));
+      if (deliveries.length % 250 === 0) log(`  ${deliveries.length}/${registrants} answered`);
+    },
+  );
   const delivery = deliveryFigures(deliveries);
   log(`  ${deliveryText(delivery)}; per registrant ${msText(delivery.endToEnd)}`);
 
@@ -48,9 +55,13 @@ export async function measureBurst(bench: Bench, { registrants, inFlight = 100, 
   const workerWarnings = workerLog.since(warningsBefore);
   const [{ n: capturedMoreThanOnce }] = (await sql`
     SELECT count(*)::int AS n FROM (
-      SELECT lead_id FROM lead_events WHERE type = 'captured' AND lead_id IN ${sql(ids)} GROUP BY lead_id HAVING count(*) > 1) twice`) as unknown as [{ n: number }];
+      SELECT lead_id FROM lead_events WHERE type = 'captured' AND lead_id IN ${sql(ids)} GROUP BY lead_id HAVING count(*) > 1) twice`) as unknown as [
+    { n: number },
+  ];
   const histories = await workflowTaskProblems(client, ids, startedAt);
-  log(`  ${routed}/${ids.length} routed, all ${allRoutedSeconds === null ? 'not within the wait' : `${allRoutedSeconds.toFixed(1)} s after the first send`}; ` +
-    `${capturedMoreThanOnce} captured more than once; worker: ${warningText(workerWarnings)}; ${problemsText(histories)}`);
+  log(
+    `  ${routed}/${ids.length} routed, all ${allRoutedSeconds === null ? 'not within the wait' : `${allRoutedSeconds.toFixed(1)} s after the first send`}; ` +
+      `${capturedMoreThanOnce} captured more than once; worker: ${warningText(workerWarnings)}; ${problemsText(histories)}`,
+  );
   return { registrants, inFlight, delivery, routed, allRoutedSeconds, capturedMoreThanOnce, workerWarnings, histories };
 }

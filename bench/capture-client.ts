@@ -115,6 +115,8 @@ export function deliveryFigures(deliveries: Delivery[]): DeliveryFigures {
 /** "1000 captures, 1032 attempts (503: 30, network: 2), 998 taken, 2 given up, 12 replayed". */
 export function deliveryText(f: DeliveryFigures): string {
   const others = Object.entries(f.answers).filter(([status]) => status !== '202');
-  return `${f.captures} captures, ${f.attempts} attempts${others.length ? ` (${others.map(([s, n]) => `${s}: ${n}`).join(', ')})` : ''}, ` +
-    `${f.accepted} taken, ${f.failed} given up${f.replayed ? `, ${f.replayed} answered by replay` : ''}`;
+  return (
+    `${f.captures} captures, ${f.attempts} attempts${others.length ? ` (${others.map(([s, n]) => `${s}: ${n}`).join(', ')})` : ''}, ` +
+    `${f.accepted} taken, ${f.failed} given up${f.replayed ? `, ${f.replayed} answered by replay` : ''}`
+  );
 }

@@ -8,7 +8,10 @@ const { EventType, TimeoutType } = proto.temporal.api.enums.v1;
 
 /** "WorkflowTaskCompleted" for EVENT_TYPE_WORKFLOW_TASK_COMPLETED. */
 export const eventTypeName = (type: number | null | undefined) =>
-  (EventType[type ?? 0] ?? String(type)).replace(/^EVENT_TYPE_/, '').toLowerCase().replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+  (EventType[type ?? 0] ?? String(type))
+    .replace(/^EVENT_TYPE_/, '')
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase());
 
 /**
  * The events of a workflow's runs that started at or after `sinceMs`: its current run, then the runs

@@ -38,7 +38,13 @@ export async function measureLongRuns(sql: Sql, codec: PayloadCodec, log: (line:
     const measure = async (leadId: string): Promise<LongRunHistory> => {
       const sizes = await runSizes(env.client, leadId);
       await terminateWhenQuiet(env, [leadId], 'long run measured');
-      return { months, runs: sizes.length, totalEvents: sizes.reduce((a, b) => a + b, 0), largestRun: Math.max(...sizes), limit: config.history.maxEventsPerRun };
+      return {
+        months,
+        runs: sizes.length,
+        totalEvents: sizes.reduce((a, b) => a + b, 0),
+        largestRun: Math.max(...sizes),
+        limit: config.history.maxEventsPerRun,
+      };
     };
 
     return await worker.runUntil(async () => {

@@ -110,7 +110,10 @@ export async function measureNewLead(bench: Bench, { countStatements }: { countS
     // The background's share of the lead's window: the two quiet windows' mean, at the lead window's length.
     const scale = leadWindowMs / windowMs / 2;
     const byStatement = [...inLead.entries()]
-      .map(([id, s]) => ({ calls: s.calls - ((before.get(id)?.calls ?? 0) + (after.get(id)?.calls ?? 0)) * scale, query: s.query.replace(/\s+/g, ' ').slice(0, 200) }))
+      .map(([id, s]) => ({
+        calls: s.calls - ((before.get(id)?.calls ?? 0) + (after.get(id)?.calls ?? 0)) * scale,
+        query: s.query.replace(/\s+/g, ' ').slice(0, 200),
+      }))
       .filter((s) => s.calls > 0.5)
       .map((s) => ({ ...s, calls: Math.round(s.calls * 10) / 10 }))
       .sort((a, b) => b.calls - a.calls);
@@ -123,9 +126,13 @@ export async function measureNewLead(bench: Bench, { countStatements }: { countS
       byStatement,
     };
   }
-  log(`  ${figures.events} events, ${figures.workflowTasks} workflow task(s) (assigned after ${figures.assignedMs ?? '–'} ms): ${figures.eventTypes.join(', ')}`);
+  log(
+    `  ${figures.events} events, ${figures.workflowTasks} workflow task(s) (assigned after ${figures.assignedMs ?? '–'} ms): ${figures.eventTypes.join(', ')}`,
+  );
   if (figures.sql) {
-    log(`  ${figures.sql.statements} SQL statements, ${figures.sql.transactions} explicit transactions (${figures.sql.inWindow} statements in its ${(figures.sql.windowMs / 1000).toFixed(1)} s window, background ${figures.sql.backgroundPerSecond.join(' and ')}/s)`);
+    log(
+      `  ${figures.sql.statements} SQL statements, ${figures.sql.transactions} explicit transactions (${figures.sql.inWindow} statements in its ${(figures.sql.windowMs / 1000).toFixed(1)} s window, background ${figures.sql.backgroundPerSecond.join(' and ')}/s)`,
+    );
   }
   return figures;
 }

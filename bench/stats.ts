@@ -6,7 +6,13 @@ export function percentile(values: number[], p: number): number {
 }
 
 export function summary(values: number[]) {
-  return { count: values.length, p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), max: values.length ? Math.max(...values) : NaN };
+  return {
+    count: values.length,
+    p50: percentile(values, 50),
+    p95: percentile(values, 95),
+    p99: percentile(values, 99),
+    max: values.length ? Math.max(...values) : NaN,
+  };
 }
 
 /** Runs `task` for each item with at most `limit` in flight. */

@@ -57,11 +57,17 @@ export async function measureStorm(bench: Bench, options: StormOptions): Promise
   const deliver = captureClient({ api: bench.api });
 
   const queued: Delivery[] = [];
-  await pool(Array.from({ length: waiting }, (_, i) => i), 50, async (i) => void queued.push(await deliver(salesReady('queued', i, country))));
+  await pool(
+    Array.from({ length: waiting }, (_, i) => i),
+    50,
+    async (i) => void queued.push(await deliver(salesReady('queued', i, country))),
+  );
   const waitingIds = [...new Set(queued.map((d) => d.leadId))];
   const deadline = Date.now() + 300_000;
   for (let n = 0; ; await sleep(500)) {
-    [{ n }] = (await sql`SELECT count(*)::int AS n FROM leads WHERE lead_id IN ${sql(waitingIds)} AND status = 'sql' AND owner_id IS NULL`) as unknown as [{ n: number }];
+    [{ n }] = (await sql`SELECT count(*)::int AS n FROM leads WHERE lead_id IN ${sql(waitingIds)} AND status = 'sql' AND owner_id IS NULL`) as unknown as [
+      { n: number },
+    ];
     if (n === waitingIds.length) break;
     if (Date.now() > deadline) throw new Error(`storm: only ${n} of ${waitingIds.length} leads reached the unassigned queue in 5 minutes`);
   }
@@ -99,7 +105,9 @@ export async function measureStorm(bench: Bench, options: StormOptions): Promise
   await arrivals;
   const deliveries = await Promise.all(captures);
   const figures = deliveryFigures(deliveries);
-  log(`  edits ${msText(summary(editAnswers))} each, ${editErrors} failed, ${editSeconds.toFixed(1)} s in all; captures: ${deliveryText(figures)}; answered ${msText(figures.perAttempt)}`);
+  log(
+    `  edits ${msText(summary(editAnswers))} each, ${editErrors} failed, ${editSeconds.toFixed(1)} s in all; captures: ${deliveryText(figures)}; answered ${msText(figures.perAttempt)}`,
+  );
 
   const ids = [...new Set(deliveries.map((d) => d.leadId))];
   const lastSent = Math.max(...deliveries.map((d) => d.firstSentAt));
@@ -109,17 +117,40 @@ export async function measureStorm(bench: Bench, options: StormOptions): Promise
   const captureToAssigned = summary(deliveries.flatMap((d) => (times.get(d.leadId) ? [times.get(d.leadId)!.getTime() - d.firstSentAt] : [])));
   const workerWarnings = workerLog.since(warningsBefore);
   const histories = await workflowTaskProblems(client, [...ids, ...waitingIds], stormStart);
-  log(`  settled ${settledSeconds === null ? 'not within the wait' : `${settledSeconds.toFixed(1)} s after the last capture`}; capture → assigned ${msText(captureToAssigned)}; ` +
-    `worker: ${warningText(workerWarnings)}; ${problemsText(histories)}`);
+  log(
+    `  settled ${settledSeconds === null ? 'not within the wait' : `${settledSeconds.toFixed(1)} s after the last capture`}; capture → assigned ${msText(captureToAssigned)}; ` +
+      `worker: ${warningText(workerWarnings)}; ${problemsText(histories)}`,
+  );
 
   // Drain the queue: a team for its country, with one rep.
   const drainStart = Date.now();
   const team = `storm-${randomUUID().slice(0, 6)}`;
-  await call(bench, 'POST', '/teams', { id: team, name: `Storm ${country}`, countries: [country], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' } }).then((r) => r.text());
-  await call(bench, 'POST', '/reps', { id: `${team}-rep`, name: 'Storm rep', email: `${team}@example.com`, teamId: team, capacity: 10_000 }).then((r) => r.text());
+  await call(bench, 'POST', '/teams', {
+    id: team,
+    name: `Storm ${country}`,
+    countries: [country],
+    businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' },
+  }).then((r) => r.text());
+  await call(bench, 'POST', '/reps', { id: `${team}-rep`, name: 'Storm rep', email: `${team}@example.com`, teamId: team, capacity: 10_000 }).then((r) =>
+    r.text(),
+  );
   await waitAssigned(sql, waitingIds, 300_000);
   const drainedSeconds = await allAssignedAfter(sql, waitingIds, drainStart);
   log(`  queue drained by a team for ${country}: ${drainedSeconds === null ? 'not within 5 minutes' : `${drainedSeconds.toFixed(1)} s`}`);
 
-  return { waiting: waitingIds.length, edits, rate, country, editSeconds, editAnswers: summary(editAnswers), editErrors, captures: figures, captureToAssigned, settledSeconds, workerWarnings, histories, drainedSeconds };
+  return {
+    waiting: waitingIds.length,
+    edits,
+    rate,
+    country,
+    editSeconds,
+    editAnswers: summary(editAnswers),
+    editErrors,
+    captures: figures,
+    captureToAssigned,
+    settledSeconds,
+    workerWarnings,
+    histories,
+    drainedSeconds,
+  };
 }

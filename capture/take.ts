@@ -72,7 +72,10 @@ export async function takeCapture(
   return temporal.withDeadline(Date.now() + captureAnswerMs, async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await temporal.workflow.start<LeadWorkflow>('leadWorkflow', Object.assign({ ...start, workflowIdConflictPolicy: 'FAIL' as const }, { [startOptions]: { requestId: captureId } }));
+        await temporal.workflow.start<LeadWorkflow>(
+          'leadWorkflow',
+          Object.assign({ ...start, workflowIdConflictPolicy: 'FAIL' as const }, { [startOptions]: { requestId: captureId } }),
+        );
         return { leadId, duplicate: false, status: 'new' as const };
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
@@ -90,7 +93,11 @@ export async function takeCapture(
     }
     // The workflow did not answer in time (workers behind): the capture waits in its history as a
     // signal, applied once (by capture id) however the update fares that may still reach it.
-    const handle = await temporal.workflow.signalWithStart<LeadWorkflow, [CaptureSignal]>('leadWorkflow', { ...start, signal: captureSignal, signalArgs: [signal] });
+    const handle = await temporal.workflow.signalWithStart<LeadWorkflow, [CaptureSignal]>('leadWorkflow', {
+      ...start,
+      signal: captureSignal,
+      signalArgs: [signal],
+    });
     const { typedSearchAttributes } = await handle.describe();
     return { leadId, duplicate: true, status: (typedSearchAttributes.get(searchAttributes.LeadStatus) ?? 'new') as LeadStatus };
   });

@@ -20,7 +20,11 @@ export const developmentPayloadKeyPrefix = 'dev-';
 /** `LEAD_PAYLOAD_KEYS`: `id:<base64 of 32 bytes>` pairs, comma-separated, newest first. The error never shows a key. */
 const payloadKeys = z.string().transform((value, ctx): PayloadKey[] => {
   const keys: PayloadKey[] = [];
-  for (const [i, item] of value.split(',').map((part) => part.trim()).filter(Boolean).entries()) {
+  for (const [i, item] of value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .entries()) {
     const separator = item.indexOf(':');
     const id = item.slice(0, separator);
     const key = Buffer.from(item.slice(separator + 1), 'base64');
@@ -83,7 +87,12 @@ const envSchema = z.object({
   /** Where email goes out (`smtp://user:pass@host:587`, `smtps://…`), or `off` to send none on purpose (docs/features/email-and-notifications.md). */
   SMTP_URL: unsetIfEmpty(smtpUrl.optional()),
   /** The sender of every email: `leads@example.com` or `Acme <leads@example.com>`. */
-  EMAIL_FROM: unsetIfEmpty(z.string().regex(/^([^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/, 'must be an address or "Name <address>"').optional()),
+  EMAIL_FROM: unsetIfEmpty(
+    z
+      .string()
+      .regex(/^([^<>\r\n]*<[^@\s<>]+@[^@\s<>]+>|[^@\s<>]+@[^@\s<>]+)$/, 'must be an address or "Name <address>"')
+      .optional(),
+  ),
   /** The API's address as recipients reach it, for links in email (the unsubscribe link). */
   PUBLIC_BASE_URL: unsetIfEmpty(z.string().url().optional()),
   /** HMAC key of unsubscribe links (at least 32 characters); development default on the embedded stack only. */
@@ -182,9 +191,7 @@ export function temporalConnectionOptions(env: Env): TemporalConnectionOptions {
   const tls =
     mtls || env.TEMPORAL_TLS_CA
       ? {
-          clientCertPair: mtls
-            ? { crt: readFileSync(env.TEMPORAL_TLS_CERT!), key: readFileSync(env.TEMPORAL_TLS_KEY!) }
-            : undefined,
+          clientCertPair: mtls ? { crt: readFileSync(env.TEMPORAL_TLS_CERT!), key: readFileSync(env.TEMPORAL_TLS_KEY!) } : undefined,
           serverRootCACertificate: env.TEMPORAL_TLS_CA ? readFileSync(env.TEMPORAL_TLS_CA) : undefined,
         }
       : env.TEMPORAL_TLS === 'true' || env.TEMPORAL_API_KEY
@@ -249,7 +256,8 @@ export function emailSettingsFrom(env: Env): EmailSettings {
       !env.SMTP_URL && 'SMTP_URL (smtp://user:pass@host:587, or off to send no email)',
       !env.EMAIL_FROM && 'EMAIL_FROM (the sender address)',
       !env.PUBLIC_BASE_URL?.startsWith('https://') && "PUBLIC_BASE_URL (the API's public https:// address, for unsubscribe links: RFC 8058 requires HTTPS)",
-      (!env.UNSUBSCRIBE_SECRET || env.UNSUBSCRIBE_SECRET === developmentUnsubscribeSecret) && 'UNSUBSCRIBE_SECRET (`openssl rand -base64 32`; not the development one)',
+      (!env.UNSUBSCRIBE_SECRET || env.UNSUBSCRIBE_SECRET === developmentUnsubscribeSecret) &&
+        'UNSUBSCRIBE_SECRET (`openssl rand -base64 32`; not the development one)',
     ].filter(Boolean);
     if (missing.length) throw new Error(`email settings must be set because ${because}: set ${missing.join(', ')}`);
   }
@@ -258,6 +266,9 @@ export function emailSettingsFrom(env: Env): EmailSettings {
     disabledBecause: off ? 'SMTP_URL is off' : env.SMTP_URL ? undefined : 'SMTP_URL is not set',
     from: env.EMAIL_FROM ?? 'Lead orchestration <leads@localhost>',
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
-    unsubscribeSecret: because && env.UNSUBSCRIBE_SECRET === developmentUnsubscribeSecret ? undefined : (env.UNSUBSCRIBE_SECRET ?? (because ? undefined : developmentUnsubscribeSecret)),
+    unsubscribeSecret:
+      because && env.UNSUBSCRIBE_SECRET === developmentUnsubscribeSecret
+        ? undefined
+        : (env.UNSUBSCRIBE_SECRET ?? (because ? undefined : developmentUnsubscribeSecret)),
   };
 }

@@ -19,7 +19,9 @@ export interface EmailLead {
 
 /** The lead as an email to it needs it, or undefined when it is not stored (erased). */
 export async function emailLead(sql: Sql, leadId: string): Promise<EmailLead | undefined> {
-  const [row] = await sql<Pick<LeadRow, 'lead_id' | 'email' | 'first_name' | 'last_name' | 'company' | 'title' | 'country' | 'industry' | 'source' | 'consent'>[]>`
+  const [row] = await sql<
+    Pick<LeadRow, 'lead_id' | 'email' | 'first_name' | 'last_name' | 'company' | 'title' | 'country' | 'industry' | 'source' | 'consent'>[]
+  >`
     SELECT lead_id, email, first_name, last_name, company, title, country, industry, source, consent FROM leads WHERE lead_id = ${leadId}`;
   if (!row) return undefined;
   return {

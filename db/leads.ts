@@ -62,7 +62,8 @@ function storedLeadFromRow(row: LeadRow): StoredLead {
       statusReason: orUndefined(row.status_reason),
       profile: JSON.parse(JSON.stringify(profile)), // drop undefined keys: Temporal payloads and equality stay clean
       consent: row.consent,
-      engagement: 'lastEngagementAt' in row.engagement ? (row.engagement as Engagement) : { seen: [], openedEmails: 0, lastEngagementAt: new Date(0).toISOString() },
+      engagement:
+        'lastEngagementAt' in row.engagement ? (row.engagement as Engagement) : { seen: [], openedEmails: 0, lastEngagementAt: new Date(0).toISOString() },
       enrichment: row.enrichment,
       // The grade and model version are saved with every score; fit points are not stored.
       score:
@@ -186,7 +187,10 @@ export async function writeLead(db: Db, { lead, events, notifications = [], runI
     changed AS (INSERT INTO lead_changes (lead_id) SELECT lead_id FROM saved)
     ${notifications.length > 0 ? db`, queued AS (${insertNotifications(db, leadId, notifications)})` : db``}
     ${events.length > 0 ? db`, written AS (${insertEvents(db, leadId, events)}) SELECT event_key FROM written` : db`SELECT NULL::text AS event_key WHERE false`}`;
-  return writtenEvents(events, rows.map((r) => r.event_key));
+  return writtenEvents(
+    events,
+    rows.map((r) => r.event_key),
+  );
 }
 
 /** The lead as last saved, or undefined for a person never captured. */

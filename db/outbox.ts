@@ -135,8 +135,20 @@ export async function listNotifications(
   // The cursor's time goes in as text: typed timestamptz, postgres.js would pass it through a JS
   // Date and lose the microseconds, skipping the rest of the entries created in that millisecond.
   const rows = await sql<
-    { id: string; kind: string; recipient: string; lead_id: string | null; channel: DeliveryChannel; status: NotificationStatus; attempts: number; last_error: string | null;
-      created_at: Date; last_attempt_at: Date | null; sent_at: Date | null; cursor_at: string }[]
+    {
+      id: string;
+      kind: string;
+      recipient: string;
+      lead_id: string | null;
+      channel: DeliveryChannel;
+      status: NotificationStatus;
+      attempts: number;
+      last_error: string | null;
+      created_at: Date;
+      last_attempt_at: Date | null;
+      sent_at: Date | null;
+      cursor_at: string;
+    }[]
   >`
     SELECT id, kind, recipient, lead_id, channel, status, attempts, last_error, created_at, last_attempt_at, sent_at, created_at::text AS cursor_at
     FROM notifications

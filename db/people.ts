@@ -76,11 +76,12 @@ export async function rotateRepKey(sql: Sql, id: string, apiKeyHash: string): Pr
 
 /** Adds a rep; undefined when the id is taken. */
 export async function insertRep(sql: Sql, rep: Rep & { apiKeyHash: string }): Promise<Rep | undefined> {
-  const [row] = await sql<RepRow[]>`
+  const [row] =
+    (await sql<RepRow[]>`
     INSERT INTO reps (id, name, email, team_id, weight, capacity, active, out_of_office_until, manager_id, api_key_hash)
     VALUES (${rep.id}, ${rep.name}, ${rep.email}, ${rep.teamId}, ${rep.weight}, ${rep.capacity},
             ${rep.active}, ${rep.outOfOfficeUntil}, ${rep.managerId}, ${rep.apiKeyHash})
-    RETURNING *`.catch(undefinedWhenTaken) ?? [];
+    RETURNING *`.catch(undefinedWhenTaken)) ?? [];
   return row && repFromRow(row);
 }
 

@@ -77,7 +77,22 @@ export interface FunnelReport {
 }
 
 /** Counts summed per facet: the columns of `lead_milestone_days` (db/migrations/0017_report_days.sql); the tests compare them by this list. */
-export const counters = ['leads', 'mql', 'sql', 'converted', 'sql_converted', 'amount', 'disqualified', 'accepted', 'touches', 'measured', 'within_sla', 'breached_leads', 'breaches', 'responded'] as const;
+export const counters = [
+  'leads',
+  'mql',
+  'sql',
+  'converted',
+  'sql_converted',
+  'amount',
+  'disqualified',
+  'accepted',
+  'touches',
+  'measured',
+  'within_sla',
+  'breached_leads',
+  'breaches',
+  'responded',
+] as const;
 type FacetRow = { facet: string; value: string } & Record<(typeof counters)[number], number>;
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -229,7 +244,10 @@ function shapeReport(row: Record<string, any>): FunnelReport {
   const funnel = facet('all')[0] ?? (Object.fromEntries(counters.map((c) => [c, 0])) as unknown as FacetRow);
   const byCount = new Map<number, number>(facet('bucket').map((g) => [Number(g.value), g.responded]));
   const aging: { status: LeadStatus; buckets: Record<AgingBucket, number> }[] = row.aging ?? [];
-  const byLeadsThen = <T extends { leads: number }>(key: (x: T) => string) => (a: T, b: T) => b.leads - a.leads || key(a).localeCompare(key(b));
+  const byLeadsThen =
+    <T extends { leads: number }>(key: (x: T) => string) =>
+    (a: T, b: T) =>
+      b.leads - a.leads || key(a).localeCompare(key(b));
   // A disqualified lead always has its reason; one without (written before reasons were kept) counts as other.
   const dq = facet('reason').filter((g) => g.disqualified > 0);
   const dqTotal = dq.reduce((sum, g) => sum + g.disqualified, 0);
@@ -262,9 +280,7 @@ function shapeReport(row: Record<string, any>): FunnelReport {
       sqlToConvertedMedianMs: row.medians?.sqlToConverted ?? null,
     },
     aging: aging.sort((a, b) => leadStatuses.indexOf(a.status) - leadStatuses.indexOf(b.status)),
-    disqualificationReasons: dq
-      .map((g) => ({ reason: g.value, leads: g.disqualified, share: g.disqualified / dqTotal }))
-      .sort(byLeadsThen((d) => d.reason)),
+    disqualificationReasons: dq.map((g) => ({ reason: g.value, leads: g.disqualified, share: g.disqualified / dqTotal })).sort(byLeadsThen((d) => d.reason)),
     bySource: facet('source')
       .filter((g) => g.leads > 0)
       .map((g) => ({ source: g.value as LeadSource, leads: g.leads, conversions: g.converted, amount: g.amount }))

@@ -23,7 +23,10 @@ export interface TeamRow {
   assignments: number;
 }
 
-export type RoutableRep = Pick<RepRow, 'id' | 'team_id' | 'weight' | 'capacity' | 'active' | 'out_of_office_until' | 'manager_id' | 'virtual_time' | 'last_assignment'> & {
+export type RoutableRep = Pick<
+  RepRow,
+  'id' | 'team_id' | 'weight' | 'capacity' | 'active' | 'out_of_office_until' | 'manager_id' | 'virtual_time' | 'last_assignment'
+> & {
   /** Leads the rep owns that are `sql` or `accepted`: what counts against capacity. */
   open_leads: number;
 };

@@ -119,5 +119,11 @@ export async function listRejections(sql: Sql, sourceId: string, limit: number):
     SELECT event_id, lead_id, reason, received_at FROM source_deliveries
     WHERE source_id = ${sourceId} AND outcome = 'rejected'
     ORDER BY received_at DESC, event_id LIMIT ${limit}`;
-  return rows.map((row) => ({ eventId: row.event_id, outcome: 'rejected', leadId: row.lead_id, reason: row.reason, receivedAt: row.received_at.toISOString() }));
+  return rows.map((row) => ({
+    eventId: row.event_id,
+    outcome: 'rejected',
+    leadId: row.lead_id,
+    reason: row.reason,
+    receivedAt: row.received_at.toISOString(),
+  }));
 }

@@ -22,7 +22,9 @@ export async function waitingLeadsFor(sql: Sql, changes: RoutingChanges, limit: 
   const anyCountry = changedTeams.some((t) => t.countries.length === 0);
   const countries = [...new Set(changedTeams.flatMap((t) => t.countries))];
   // The email's domain as emailDomainOf (domain/scoring.ts) takes it: after the last '@', lower-cased.
-  const rows = await sql<{ lead_id: string; email: string; country: string | null; employees: number | null; owner_id: string | null; owner_team_id: string | null }[]>`
+  const rows = await sql<
+    { lead_id: string; email: string; country: string | null; employees: number | null; owner_id: string | null; owner_team_id: string | null }[]
+  >`
     SELECT l.lead_id, l.email, l.country, l.employees, a.owner_id, r.team_id AS owner_team_id
     FROM leads l
     LEFT JOIN accounts a ON a.domain = lower(substring(btrim(l.email) from '[^@]*$'))

@@ -37,7 +37,10 @@ export type ActionRejection = { kind: 'not_owner' | 'invalid_state'; message: st
 /** Why `actor` may not take `action` on a lead in `status` owned by `ownerId`, or undefined when it may. */
 export function rejectAction(action: ActionName, status: LeadStatus, ownerId: string | null | undefined, actor: Actor): ActionRejection | undefined {
   if (actor.role === 'rep' && actor.repId !== ownerId) {
-    return { kind: 'not_owner', message: `only the lead's owner${ownerId ? ` (${ownerId})` : ''} or ops may ${action === 'touches' ? 'log touches on' : action} this lead` };
+    return {
+      kind: 'not_owner',
+      message: `only the lead's owner${ownerId ? ` (${ownerId})` : ''} or ops may ${action === 'touches' ? 'log touches on' : action} this lead`,
+    };
   }
   if (!actionStatuses[action].includes(status)) {
     return { kind: 'invalid_state', message: `cannot ${action === 'touches' ? 'log a touch on' : action} a lead that is ${status}` };

@@ -88,12 +88,34 @@ describe('backtest figures', () => {
 
   it('AUC: 1 for a perfect ranking, 0 for a reversed one, ½ when every score ties (midranks)', () => {
     const counts = (entries: [number, number, number][]) => new Map(entries.map(([s, positives, negatives]) => [s, { positives, negatives }]));
-    expect(aucOfCounts(counts([[10, 0, 3], [90, 2, 0]]))).toBe(1);
-    expect(aucOfCounts(counts([[10, 2, 0], [90, 0, 3]]))).toBe(0);
+    expect(
+      aucOfCounts(
+        counts([
+          [10, 0, 3],
+          [90, 2, 0],
+        ]),
+      ),
+    ).toBe(1);
+    expect(
+      aucOfCounts(
+        counts([
+          [10, 2, 0],
+          [90, 0, 3],
+        ]),
+      ),
+    ).toBe(0);
     expect(aucOfCounts(counts([[50, 4, 7]]))).toBe(0.5);
     // Ranks 1..5 over scores 10, 20, 20, 20, 30 with converted at 20 and 30: midrank of the tie is 3,
     // R₊ = 3 + 5 = 8, U = 8 − 3 = 5 of n₊n₋ = 6.
-    expect(aucOfCounts(counts([[10, 0, 1], [20, 1, 2], [30, 1, 0]]))).toBeCloseTo(5 / 6, 12);
+    expect(
+      aucOfCounts(
+        counts([
+          [10, 0, 1],
+          [20, 1, 2],
+          [30, 1, 0],
+        ]),
+      ),
+    ).toBeCloseTo(5 / 6, 12);
   });
 });
 
@@ -118,7 +140,9 @@ describe('scoring model body', () => {
   it('refuses a version number in the body, a positive rule made negative, and text Postgres cannot store', () => {
     const paths = (body: unknown) => scoringModelBodySchema.safeParse(body).error?.issues.map((i) => i.path.join('.'));
     expect(paths({ ...defaults, scoring: { ...defaults.scoring, modelVersion: 2 } })).toEqual(['scoring']);
-    expect(paths({ ...defaults, scoring: { ...defaults.scoring, rules: { ...defaults.scoring.rules, requested_demo: -5 } } })).toEqual(['scoring.rules.requested_demo']);
+    expect(paths({ ...defaults, scoring: { ...defaults.scoring, rules: { ...defaults.scoring.rules, requested_demo: -5 } } })).toEqual([
+      'scoring.rules.requested_demo',
+    ]);
     expect(paths({ ...defaults, icp: { ...defaults.icp, industries: ['soft\u0000ware'] } })).toEqual(['icp.industries.0']);
   });
 });

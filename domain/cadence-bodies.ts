@@ -6,7 +6,9 @@ import { boundedArray, isoDuration, text } from './input';
 const cadenceName = /[a-z0-9][a-z0-9-]{0,62}/.source;
 export const cadenceNameSchema = z.string().regex(new RegExp(`^${cadenceName}$`), 'must be 1–63 lower-case letters, digits or "-", such as mql-nurture');
 /** A cadence, or one version of it, as the `CadenceVersion` search attribute writes it: `mql-nurture` or `mql-nurture@2`. */
-export const cadenceLabelSchema = z.string().regex(new RegExp(`^${cadenceName}(@[1-9]\\d{0,8})?$`), 'must be a cadence name, optionally with @version (mql-nurture@2)');
+export const cadenceLabelSchema = z
+  .string()
+  .regex(new RegExp(`^${cadenceName}(@[1-9]\\d{0,8})?$`), 'must be a cadence name, optionally with @version (mql-nurture@2)');
 
 export const cadenceStepSchema = z
   .strictObject({

@@ -12,7 +12,15 @@ const v1: CadenceVersion = {
     { after: 'P14D', channel: 'phone', template: 'c' },
   ],
 };
-const v2: CadenceVersion = { ...v1, version: 2, migrate: 'next_step', steps: [{ after: 'P1D', channel: 'email', template: 'x' }, { after: 'P1D', channel: 'email', template: 'y' }] };
+const v2: CadenceVersion = {
+  ...v1,
+  version: 2,
+  migrate: 'next_step',
+  steps: [
+    { after: 'P1D', channel: 'email', template: 'x' },
+    { after: 'P1D', channel: 'email', template: 'y' },
+  ],
+};
 
 describe('cadence schedule', () => {
   it('enrols before the first step, due its `after` from enrolment', () => {

@@ -132,9 +132,7 @@ export const leadConfigSchema = z
     }),
     recycling: z.strictObject({
       /** Re-engagement of a `recycled` lead, each `at` this long after it was recycled: re-score, outreach where consent allows, routing if sales-ready. */
-      reengagement: z
-        .array(z.strictObject({ at: isoDuration(), channel: z.enum(consentChannels), template: z.string().trim().min(1) }))
-        .min(1),
+      reengagement: z.array(z.strictObject({ at: isoDuration(), channel: z.enum(consentChannels), template: z.string().trim().min(1) })).min(1),
       /** A recycled lead with no engagement this long (since recycling or its last engagement) is archived as unresponsive. */
       archiveAfter: isoDuration(),
     }),

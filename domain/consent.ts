@@ -21,11 +21,7 @@ export interface ConsentChange {
 }
 
 /** Applies a consent statement to a channel; only a change of status is a change. */
-export function applyConsent(
-  consent: Consent,
-  channel: ConsentChannel,
-  record: ConsentRecord,
-): { consent: Consent; change?: ConsentChange } {
+export function applyConsent(consent: Consent, channel: ConsentChannel, record: ConsentRecord): { consent: Consent; change?: ConsentChange } {
   const from = consent[channel]?.status ?? 'unknown';
   if (consent[channel] && from === record.status) return { consent };
   return { consent: { ...consent, [channel]: record }, change: { channel, from, record } };

@@ -80,13 +80,19 @@ describe('deadlines of an open lead', () => {
     const queued = lead({ status: 'sql', routing: routing({ ownerId: null, dueAt: null, reminderAt: null }) });
     expect(nextDeadline(queued, policy, { ...run, routeRetryAt: t0 + 2 * minute }, now)).toBe(t0 + 2 * minute);
     // A routing retry is no deadline once the lead has an owner.
-    expect(nextDeadline(lead({ status: 'accepted', routing: routing({ respondedAt: iso(0) }) }), policy, { ...run, routeRetryAt: t0 + 2 * minute }, now)).toBe(t0 + 30 * day);
+    expect(nextDeadline(lead({ status: 'accepted', routing: routing({ respondedAt: iso(0) }) }), policy, { ...run, routeRetryAt: t0 + 2 * minute }, now)).toBe(
+      t0 + 30 * day,
+    );
     // A failed enrichment: its retry.
     expect(nextDeadline(lead({}), policy, { ...run, enrichmentFailedAt: iso(0) }, now)).toBe(t0 + hour);
     // An accepted lead with nothing logged: the 30-day rule (same day as the first decay step).
     expect(nextDeadline(lead({ status: 'accepted', lastTouchAt: iso(5 * day) }), policy, run, now)).toBe(t0 + 30 * day);
     // A recycled lead: its first re-engagement 30 days after recycling.
-    const recycled = lead({ status: 'recycled', engagement: { seen: [], openedEmails: 0, lastEngagementAt: iso(40 * day) }, recycle: { at: iso(40 * day), reason: 'timing', reengagements: 0 } });
+    const recycled = lead({
+      status: 'recycled',
+      engagement: { seen: [], openedEmails: 0, lastEngagementAt: iso(40 * day) },
+      recycle: { at: iso(40 * day), reason: 'timing', reengagements: 0 },
+    });
     expect(nextDeadline(recycled, policy, run, new Date(t0 + 41 * day))).toBe(t0 + 70 * day);
   });
 });

@@ -16,7 +16,10 @@ import { text } from './input';
 export const templateNameSchema = z
   .string()
   .trim()
-  .regex(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/, 'must be lower-case letters, digits, ".", "_" or "-", in "/"-separated parts (mql-nurture/01-welcome)')
+  .regex(
+    /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/,
+    'must be lower-case letters, digits, ".", "_" or "-", in "/"-separated parts (mql-nurture/01-welcome)',
+  )
   .max(200);
 
 /** `POST /templates`: the next version of the template `name`. */
@@ -24,7 +27,10 @@ export const publishTemplateSchema = z
   .strictObject({
     name: templateNameSchema.meta({ example: 'mql-nurture/01-welcome' }),
     subject: text(300).meta({ description: 'Liquid; rendered on one line', example: 'Welcome, {{ lead.firstName | default: "there" }}' }),
-    text: text(50_000).meta({ description: 'Liquid; the text/plain part', example: 'Hi {{ lead.firstName | default: "there" }},\n…\nUnsubscribe: {{ unsubscribeUrl }}' }),
+    text: text(50_000).meta({
+      description: 'Liquid; the text/plain part',
+      example: 'Hi {{ lead.firstName | default: "there" }},\n…\nUnsubscribe: {{ unsubscribeUrl }}',
+    }),
     html: text(50_000).optional().meta({ description: 'Liquid; the optional text/html part (variables are HTML-escaped)' }),
   })
   .meta({ id: 'EmailTemplateInput' });
@@ -41,7 +47,17 @@ export interface EmailTemplate {
 
 /** What a template can use. Marketing email: `lead`, `unsubscribeUrl`, `step`; alerts to reps: `lead` (id only), `alert`. */
 export interface TemplateVariables {
-  lead: { id: string; email?: string; firstName?: string | null; lastName?: string | null; company?: string | null; title?: string | null; country?: string | null; industry?: string | null; source?: string };
+  lead: {
+    id: string;
+    email?: string;
+    firstName?: string | null;
+    lastName?: string | null;
+    company?: string | null;
+    title?: string | null;
+    country?: string | null;
+    industry?: string | null;
+    source?: string;
+  };
   unsubscribeUrl?: string;
   step?: Record<string, unknown>;
   alert?: { kind: string; message: string; recipient: string };
@@ -49,7 +65,17 @@ export interface TemplateVariables {
 
 /** Every variable filled, for the strict check at publishing. */
 const sampleVariables: TemplateVariables = {
-  lead: { id: 'lead-sample', email: 'jane@example.com', firstName: 'Jane', lastName: 'Doe', company: 'Acme', title: 'CTO', country: 'DE', industry: 'software', source: 'demo_request' },
+  lead: {
+    id: 'lead-sample',
+    email: 'jane@example.com',
+    firstName: 'Jane',
+    lastName: 'Doe',
+    company: 'Acme',
+    title: 'CTO',
+    country: 'DE',
+    industry: 'software',
+    source: 'demo_request',
+  },
   unsubscribeUrl: 'https://example.com/unsubscribe/sample',
   step: { cadence: 'mql-nurture', version: 1, step: 1, of: 10, number: 1, dueAt: '2026-01-01T00:00:00.000Z' },
   alert: { kind: 'assignment', message: 'New P1 lead lead-sample', recipient: 'rep-1' },
@@ -57,7 +83,17 @@ const sampleVariables: TemplateVariables = {
 
 const limits = { parseLimit: 200_000, renderLimit: 1_000, memoryLimit: 10_000_000 };
 const engine = (escape: boolean) =>
-  new Liquid({ templates: {}, relativeReference: false, dynamicPartials: false, ownPropertyOnly: true, strictFilters: true, strictVariables: false, cache: false, outputEscape: escape ? 'escape' : undefined, ...limits });
+  new Liquid({
+    templates: {},
+    relativeReference: false,
+    dynamicPartials: false,
+    ownPropertyOnly: true,
+    strictFilters: true,
+    strictVariables: false,
+    cache: false,
+    outputEscape: escape ? 'escape' : undefined,
+    ...limits,
+  });
 const plain = engine(false);
 const html = engine(true);
 

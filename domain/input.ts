@@ -32,7 +32,10 @@ export const anyText = (max: number) => storableString().max(max);
 
 /** An id chosen by clients or the server for reps, teams and owners: 1 to `max` ASCII letters, digits, `_`, `.` or `-`. */
 export const identifier = (max = 64) =>
-  z.string().trim().regex(new RegExp(`^[A-Za-z0-9_.-]{1,${max}}$`), `must be 1–${max} letters, digits, "_", "." or "-"`);
+  z
+    .string()
+    .trim()
+    .regex(new RegExp(`^[A-Za-z0-9_.-]{1,${max}}$`), `must be 1–${max} letters, digits, "_", "." or "-"`);
 
 /** A key compared as sent (an event id, an Idempotency-Key): 1 to `max` storable characters, not trimmed. */
 export const opaqueKey = (max: number) => storable().min(1).max(max);
@@ -82,15 +85,18 @@ export const boundedArray = <T extends z.ZodType>(item: T, max: number, min = 0)
  */
 export const isoDuration = (max = 'P3660D') => {
   const maxMs = durationMs(max);
-  return z.string().max(100).refine(
-    (value) => {
-      try {
-        const ms = durationMs(value);
-        return ms > 0 && ms <= maxMs;
-      } catch {
-        return false;
-      }
-    },
-    { message: `must be a positive ISO-8601 duration such as PT5M or P30D, at most ${max}` },
-  );
+  return z
+    .string()
+    .max(100)
+    .refine(
+      (value) => {
+        try {
+          const ms = durationMs(value);
+          return ms > 0 && ms <= maxMs;
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a positive ISO-8601 duration such as PT5M or P30D, at most ${max}` },
+    );
 };

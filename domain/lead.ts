@@ -1,15 +1,5 @@
 /** Every status a lead can be in (docs/design.md, "Lifecycle"). The same words are used in Postgres and in `LeadStatus`. */
-export const leadStatuses = [
-  'new',
-  'not_ready',
-  'mql',
-  'sql',
-  'accepted',
-  'converted',
-  'recycled',
-  'disqualified',
-  'archived',
-] as const;
+export const leadStatuses = ['new', 'not_ready', 'mql', 'sql', 'accepted', 'converted', 'recycled', 'disqualified', 'archived'] as const;
 export type LeadStatus = (typeof leadStatuses)[number];
 
 /** Statuses in which the lead's workflow has completed. */

@@ -31,8 +31,7 @@ export interface Firmographics {
 
 type Fillable = Omit<LeadProfile, 'email' | 'source'>;
 
-const isEmpty = (value: unknown) =>
-  value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
+const isEmpty = (value: unknown) => value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
 
 /** Fills the profile's empty fields from `incoming`; what is already known is never overwritten. */
 export function fillProfile(profile: LeadProfile, incoming: Partial<Fillable>): LeadProfile {

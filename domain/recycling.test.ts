@@ -29,7 +29,11 @@ const lead = (fields: Partial<LeadRecord>): LeadRecord => ({
 describe('recycling and aging', () => {
   it('re-engages a recycled lead at 30, 60 and 90 days after recycling, then stops', () => {
     const at = (reengagements: number) => nextReengagementAt(lead({ recycle: { at: iso(10), reason: 'timing', reengagements } }), policy);
-    expect([0, 1, 2].map((n) => [(at(n)!.at - t0) / day, at(n)!.outreach.template, at(n)!.number])).toEqual([[40, 'r30', 1], [70, 'r60', 2], [100, 'r90', 3]]);
+    expect([0, 1, 2].map((n) => [(at(n)!.at - t0) / day, at(n)!.outreach.template, at(n)!.number])).toEqual([
+      [40, 'r30', 1],
+      [70, 'r60', 2],
+      [100, 'r90', 3],
+    ]);
     expect(at(3)).toBeUndefined();
     expect(nextReengagementAt(lead({ status: 'mql', recycle: { at: iso(10), reason: 'timing', reengagements: 0 } }), policy)).toBeUndefined();
   });

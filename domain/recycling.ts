@@ -8,8 +8,7 @@ const ms = (iso: string | null | undefined) => (iso ? new Date(iso).getTime() : 
 const after = (from: number, iso: string) => from + durationMs(iso);
 
 /** The lead's last activity: its own engagement, its owner's response or logged touch, outreach (a cadence step) sent to it. */
-export const idleSince = (lead: LeadRecord): number =>
-  Math.max(ms(lead.engagement.lastEngagementAt), ms(lead.lastTouchAt), ms(lead.routing?.respondedAt));
+export const idleSince = (lead: LeadRecord): number => Math.max(ms(lead.engagement.lastEngagementAt), ms(lead.lastTouchAt), ms(lead.routing?.respondedAt));
 
 /** An `accepted` lead with no activity until then escalates to the manager and is recycled. */
 export const acceptedIdleUntil = (lead: LeadRecord, policy: Pick<LeadPolicy, 'acceptedIdleAfter'>): number | undefined =>
@@ -24,4 +23,6 @@ export function nextReengagementAt(lead: LeadRecord, policy: Pick<LeadPolicy, 'r
 
 /** A `recycled` lead with no engagement since recycling (or since its last engagement) is archived at this time. */
 export const archiveAt = (lead: LeadRecord, policy: Pick<LeadPolicy, 'recycling'>): number | undefined =>
-  lead.status === 'recycled' && lead.recycle ? after(Math.max(ms(lead.recycle.at), ms(lead.engagement.lastEngagementAt)), policy.recycling.archiveAfter) : undefined;
+  lead.status === 'recycled' && lead.recycle
+    ? after(Math.max(ms(lead.recycle.at), ms(lead.engagement.lastEngagementAt)), policy.recycling.archiveAfter)
+    : undefined;

@@ -18,7 +18,13 @@ describe('rollout progress', () => {
     progress = pagingDone(tallySignaled(progress, 1, 0));
     expect(progress).toMatchObject({ signaled: 4, remaining: 1 });
     progress = tallyReport(progress, { leadId: 'c', outcome: 'current' });
-    expect(finish(progress, 'completed', '2026-11-25T00:01:00.000Z')).toMatchObject({ status: 'completed', current: 1, done: 4, remaining: 0, finishedAt: '2026-11-25T00:01:00.000Z' });
+    expect(finish(progress, 'completed', '2026-11-25T00:01:00.000Z')).toMatchObject({
+      status: 'completed',
+      current: 1,
+      done: 4,
+      remaining: 0,
+      finishedAt: '2026-11-25T00:01:00.000Z',
+    });
   });
 
   it('a lead never scored before counts as re-scored without a band transition', () => {

@@ -56,7 +56,21 @@ const emptyTransitions = (): BandTransitions =>
   Object.fromEntries(bands.map((from) => [from, Object.fromEntries(bands.map((to) => [to, 0]))])) as BandTransitions;
 
 export function startProgress(start: { id: string; version: number; leadsPerSecond: number; startedAt: string; total: number }): RolloutProgress {
-  return { ...start, status: 'running', finishedAt: null, signaled: 0, rescored: 0, current: 0, skipped: 0, done: 0, remaining: start.total, transitions: emptyTransitions(), bandChanges: 0, salesReady: 0, paged: false };
+  return {
+    ...start,
+    status: 'running',
+    finishedAt: null,
+    signaled: 0,
+    rescored: 0,
+    current: 0,
+    skipped: 0,
+    done: 0,
+    remaining: start.total,
+    transitions: emptyTransitions(),
+    bandChanges: 0,
+    salesReady: 0,
+    paged: false,
+  };
 }
 
 /** `remaining` from the other figures: the count at the start bounds what is left to signal until paging ends. */
@@ -80,7 +94,10 @@ export function tallySignaled(progress: RolloutProgress, signaled: number, unrea
 export function tallyReport(progress: RolloutProgress, report: RescoreReport): RolloutProgress {
   const next = { ...progress, [report.outcome]: progress[report.outcome] + 1, done: progress.done + 1 };
   if (report.outcome === 'rescored' && report.from && report.to) {
-    const transitions = { ...progress.transitions, [report.from]: { ...progress.transitions[report.from], [report.to]: progress.transitions[report.from][report.to] + 1 } };
+    const transitions = {
+      ...progress.transitions,
+      [report.from]: { ...progress.transitions[report.from], [report.to]: progress.transitions[report.from][report.to] + 1 },
+    };
     next.transitions = transitions;
     if (report.from !== report.to) next.bandChanges += 1;
   }

@@ -44,7 +44,10 @@ describe('weighted round robin', () => {
     const slots = new Map(reps.map((r) => [r.id, { ...r, lastAssignment: 0 }]));
     const picks: string[] = [];
     for (let i = 0; i < count; i++) {
-      const pick = pickRep([...slots.values()].filter((r) => available(r.id, i)), teamTime)!;
+      const pick = pickRep(
+        [...slots.values()].filter((r) => available(r.id, i)),
+        teamTime,
+      )!;
       slots.get(pick.repId)!.virtualTime = pick.repVirtualTime;
       slots.get(pick.repId)!.lastAssignment = i + 1;
       teamTime = pick.teamVirtualTime;
@@ -54,7 +57,15 @@ describe('weighted round robin', () => {
   }
 
   it('gives each rep its weight’s share over 1,000 assignments', () => {
-    const picks = run([{ id: 'a', weight: 1, virtualTime: 0 }, { id: 'b', weight: 2, virtualTime: 0 }, { id: 'c', weight: 3, virtualTime: 0 }, { id: 'd', weight: 4, virtualTime: 0 }], 1000);
+    const picks = run(
+      [
+        { id: 'a', weight: 1, virtualTime: 0 },
+        { id: 'b', weight: 2, virtualTime: 0 },
+        { id: 'c', weight: 3, virtualTime: 0 },
+        { id: 'd', weight: 4, virtualTime: 0 },
+      ],
+      1000,
+    );
     const share = (id: string) => picks.filter((p) => p === id).length / 1000;
     expect(share('a')).toBeCloseTo(0.1, 2);
     expect(share('b')).toBeCloseTo(0.2, 2);
@@ -63,7 +74,13 @@ describe('weighted round robin', () => {
   });
 
   it('interleaves rather than batching a heavy rep’s leads', () => {
-    const picks = run([{ id: 'a', weight: 2, virtualTime: 0 }, { id: 'b', weight: 1, virtualTime: 0 }], 30);
+    const picks = run(
+      [
+        { id: 'a', weight: 2, virtualTime: 0 },
+        { id: 'b', weight: 1, virtualTime: 0 },
+      ],
+      30,
+    );
     for (let round = 0; round < 10; round++) expect(picks.slice(round * 3, round * 3 + 3).filter((p) => p === 'a')).toHaveLength(2);
     expect(picks.join('')).not.toMatch(/aaa|bb/);
   });

@@ -69,12 +69,7 @@ export function emailDomainOf(email: string): string {
  * most once, decay comes from the time since the last engagement, the sum is clamped to 0–100,
  * and each point is explained.
  */
-export function scoreLead(
-  facts: LeadFacts,
-  engagement: Engagement,
-  now: Date,
-  config: { scoring: ScoringConfig; icp: IcpConfig },
-): Score {
+export function scoreLead(facts: LeadFacts, engagement: Engagement, now: Date, config: { scoring: ScoringConfig; icp: IcpConfig }): Score {
   const { rules } = config.scoring;
   const { icp } = config;
   const lines: ScoreLine[] = [];
@@ -125,9 +120,7 @@ export function scoreLead(
 
 /** The largest decay step reached after `idleMs` without engagement, if any. */
 export function decayStep(scoring: ScoringConfig, idleMs: number): { after: string; points: number } | undefined {
-  return scoring.decay
-    .filter((step) => idleMs >= durationMs(step.after))
-    .sort((a, b) => durationMs(b.after) - durationMs(a.after))[0];
+  return scoring.decay.filter((step) => idleMs >= durationMs(step.after)).sort((a, b) => durationMs(b.after) - durationMs(a.after))[0];
 }
 
 /** When decay next changes for a lead last engaged at `lastEngagementAt`, or undefined once the last step is reached. */

@@ -96,7 +96,10 @@ export async function migrateTemporalSchemas(binaries: ClusterBinaries, db: Post
   // The password goes through the environment, not the command line (visible in `ps`).
   const env = { ...process.env, SQL_PLUGIN: 'postgres12', SQL_HOST: db.host, SQL_PORT: String(db.port), SQL_USER: db.user, SQL_PASSWORD: db.password };
   const tool = (database: string, args: string[]) => spawnSync(binaries.sqlTool, ['--db', database, ...args], { env, encoding: 'utf8' });
-  for (const [database, schema] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']] as const) {
+  for (const [database, schema] of [
+    ['temporal', 'temporal'],
+    ['temporal_visibility', 'visibility'],
+  ] as const) {
     const created = tool(database, ['create-database']);
     const fresh = created.status === 0;
     if (!fresh && !/already exists/.test(created.stderr + created.stdout)) {
@@ -186,7 +189,8 @@ const tail = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').sl
 async function waitUntil(what: string, child: ChildProcess, logFile: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited (${child.signalCode ?? child.exitCode}); ${logFile}:\n${tail(logFile)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${what} exited (${child.signalCode ?? child.exitCode}); ${logFile}:\n${tail(logFile)}`);
     if (await check().catch(() => false)) return;
     if (Date.now() > deadline) throw new Error(`${what} not ready in ${timeoutMs / 1000} s; ${logFile}:\n${tail(logFile)}`);
     await sleep(250);
@@ -301,7 +305,14 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     await startUi();
     cleanups.push(() => stopProcess(ui));
 
-    const serviceEnv: NodeJS.ProcessEnv = { ...process.env, ...options.serviceEnv, DATABASE_URL: postgres.url, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_UI_URL: uiUrl };
+    const serviceEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...options.serviceEnv,
+      DATABASE_URL: postgres.url,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: namespace,
+      TEMPORAL_UI_URL: uiUrl,
+    };
     const workers: ChildProcess[] = [];
     // Several workers on one machine: each takes a free port for its metrics and health (the default, 3001, fits one).
     const workerEnv: NodeJS.ProcessEnv = { WORKER_HTTP_PORT: '0', ...serviceEnv };
@@ -313,7 +324,15 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     await Promise.all([
       ...apis.map((api, i) => waitUntil(`API ${i + 1}`, api, logFile(`api-${i + 1}`), 120_000, async () => (await fetch(`${apiUrls[i]}/readyz`)).ok)),
       // Up means the workers poll (they bundle the workflows first): a capture before that waits, then answers 503.
-      ...workers.map((worker, i) => waitUntil(`worker ${i + 1}`, worker, logFile(`worker-${i + 1}`), 180_000, async () => (await pollers(address, namespace, serviceEnv.TEMPORAL_TASK_QUEUE)) >= workers.length)),
+      ...workers.map((worker, i) =>
+        waitUntil(
+          `worker ${i + 1}`,
+          worker,
+          logFile(`worker-${i + 1}`),
+          180_000,
+          async () => (await pollers(address, namespace, serviceEnv.TEMPORAL_TASK_QUEUE)) >= workers.length,
+        ),
+      ),
     ]);
 
     return {
@@ -362,7 +381,10 @@ export async function freePortRange(count: number): Promise<number> {
 }
 
 /** The cluster's Temporal server (with UI) and Postgres alone, on free ports: the bench runs its own worker and API against them. */
-export async function startClusterEngine(dataDir: string, log?: Log): Promise<[{ address: string; stop(): Promise<void> }, { url: string; stop(): Promise<void> }]> {
+export async function startClusterEngine(
+  dataDir: string,
+  log?: Log,
+): Promise<[{ address: string; stop(): Promise<void> }, { url: string; stop(): Promise<void> }]> {
   const cluster = await startCluster({
     dataDir,
     postgresPort: await freePortRange(1),
@@ -374,7 +396,10 @@ export async function startClusterEngine(dataDir: string, log?: Log): Promise<[{
     apiPorts: [],
     log,
   });
-  return [{ address: cluster.address, stop: cluster.stop }, { url: cluster.databaseUrl, stop: async () => {} }];
+  return [
+    { address: cluster.address, stop: cluster.stop },
+    { url: cluster.databaseUrl, stop: async () => {} },
+  ];
 }
 
 /**
@@ -427,7 +452,11 @@ async function main() {
       void stop(1);
     });
   }
-  const keys = env.API_KEYS ? 'from API_KEYS' : Object.entries(developmentKeys).map(([key, { role }]) => `${key} (${role})`).join(', ');
+  const keys = env.API_KEYS
+    ? 'from API_KEYS'
+    : Object.entries(developmentKeys)
+        .map(([key, { role }]) => `${key} (${role})`)
+        .join(', ');
   console.log(`
   Production topology is up (${((Date.now() - started) / 1000).toFixed(1)} s)
     APIs           ${cluster.apiUrls.join('  ')}

@@ -34,7 +34,11 @@ export function onPath(command: string): string | undefined {
 }
 
 /** Runs a long command, echoing the lines that show progress and a heartbeat while it is silent. */
-export function runWithProgress(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; what: string; expect: string; show: RegExp; log: Log }): Promise<void> {
+export function runWithProgress(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; what: string; expect: string; show: RegExp; log: Log },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -95,7 +99,9 @@ export async function goBuildCached(options: {
   if (options.packages.every(({ binary }) => existsSync(join(dir, binary)))) return dir;
   const go = onPath('go');
   if (!go) {
-    throw new EngineError(`no ${options.name} in ${dir} and no Go toolchain to build it: install Go (https://go.dev/dl)${options.hint ? `, or ${options.hint}` : ''}`);
+    throw new EngineError(
+      `no ${options.name} in ${dir} and no Go toolchain to build it: install Go (https://go.dev/dl)${options.hint ? `, or ${options.hint}` : ''}`,
+    );
   }
   const [proxy, sumdb] = spawnSync(go, ['env', 'GOPROXY', 'GOSUMDB'], { encoding: 'utf8' }).stdout.trim().split('\n');
   options.log(`building ${options.module}@${options.version} with ${go} (GOPROXY=${proxy}, GOSUMDB=${sumdb}) into ${dir} (${options.expect})`);

@@ -35,7 +35,10 @@ export async function startEmbeddedPostgres(options: {
     createPostgresUser: asRoot,
     // Listen on loopback only; no Unix socket, whose default directory the postgres user may not own.
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
       ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ],
     onLog: (message) => log(String(message).trim()),
@@ -47,8 +50,7 @@ export async function startEmbeddedPostgres(options: {
   }
   await pg.start().catch((error: unknown) => {
     throw new Error(
-      `embedded Postgres did not start on port ${port}${error ? `: ${error}` : ''} ` +
-        `(is the port taken, or is a stale server still running on ${dataDir}?)`,
+      `embedded Postgres did not start on port ${port}${error ? `: ${error}` : ''} ` + `(is the port taken, or is a stale server still running on ${dataDir}?)`,
     );
   });
   try {

@@ -9,7 +9,10 @@ import { unsubscribeLinkValidForDays, unsubscribeToken } from '../domain/unsubsc
 
 /** Why an email could not be sent now, and whether trying again could help. */
 export class EmailFailure extends Error {
-  constructor(message: string, readonly permanent: boolean) {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+  ) {
     super(message);
     this.name = 'EmailFailure';
   }
@@ -40,7 +43,14 @@ export const alertTemplateName = (kind: string) => `alerts/${kind}`;
  */
 export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSecret }: EmailDeliveryOptions) {
   // A small pool: the notifier sends a batch at once, and a connection per email would be refused by most servers.
-  const transport = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: 5, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+  const transport = nodemailer.createTransport({
+    url: smtpUrl,
+    pool: true,
+    maxConnections: 5,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
   const templates = templateStore(sql);
   const senderDomain = /@([^>\s]+)>?\s*$/.exec(from)?.[1] ?? 'localhost';
   /** The same for every attempt of one entry, so a receiver can drop the copy a crash between sending and marking it sent causes. */

@@ -31,16 +31,33 @@ export function createWorkerMetrics(sql: Sql, options: { webhookConfigured: bool
   });
   const reminders = new Counter({ name: 'lead_sla_reminders_total', help: 'SLA reminders sent to owners before the due time.', registers });
   const breaches = new Counter({ name: 'lead_sla_breaches_total', help: 'SLA breaches (an owner did not respond by the due time).', registers });
-  const escalations = new Counter({ name: 'lead_sla_escalations_total', help: 'Escalations to a manager or the unassigned queue (repeated breaches, idle accepted leads).', registers });
-  const rejectedInputs = new Counter({ name: 'lead_rejected_inputs_total', help: 'Inputs the data store refused, quarantined in the timeline as rejected_input.', registers });
+  const escalations = new Counter({
+    name: 'lead_sla_escalations_total',
+    help: 'Escalations to a manager or the unassigned queue (repeated breaches, idle accepted leads).',
+    registers,
+  });
+  const rejectedInputs = new Counter({
+    name: 'lead_rejected_inputs_total',
+    help: 'Inputs the data store refused, quarantined in the timeline as rejected_input.',
+    registers,
+  });
   const deliveries = new Counter({
     name: 'lead_outbox_deliveries_total',
     help: 'Outbox delivery attempts by outcome: sent, retrying (failed, tried again later), dead (dead-lettered), skipped (no webhook).',
     labelNames: ['outcome'],
     registers,
   });
-  const retries = new Counter({ name: 'lead_activity_retries_total', help: 'Activity attempts after the first, by activity type (local activities included).', labelNames: ['activity'], registers });
-  new Gauge({ name: 'lead_notify_webhook_configured', help: '1 when NOTIFY_WEBHOOK_URL is set; 0: no alert is delivered, notifications are skipped.', registers }).set(options.webhookConfigured ? 1 : 0);
+  const retries = new Counter({
+    name: 'lead_activity_retries_total',
+    help: 'Activity attempts after the first, by activity type (local activities included).',
+    labelNames: ['activity'],
+    registers,
+  });
+  new Gauge({
+    name: 'lead_notify_webhook_configured',
+    help: '1 when NOTIFY_WEBHOOK_URL is set; 0: no alert is delivered, notifications are skipped.',
+    registers,
+  }).set(options.webhookConfigured ? 1 : 0);
 
   const readError = options.onReadError ?? (() => {});
   new Gauge({
@@ -58,7 +75,11 @@ export function createWorkerMetrics(sql: Sql, options: { webhookConfigured: bool
       }
     },
   });
-  const outboxOldest = new Gauge({ name: 'lead_outbox_oldest_pending_age_seconds', help: 'Age of the oldest notification still pending delivery (0 when none is).', registers });
+  const outboxOldest = new Gauge({
+    name: 'lead_outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest notification still pending delivery (0 when none is).',
+    registers,
+  });
   new Gauge({
     name: 'lead_outbox_notifications',
     help: 'Outbox entries by status (pending is the backlog; dead needs ops), read from Postgres at each scrape.',

@@ -54,7 +54,10 @@ async function describeFailure(error: unknown): Promise<{ reason: string; perman
   if (error instanceof HTTPError) {
     const { status, statusText } = error.response;
     // The receiver's body usually says why (Slack: "invalid_token", "channel_not_found").
-    const body = await error.response.text().then((text) => text.trim().slice(0, 200), () => '');
+    const body = await error.response.text().then(
+      (text) => text.trim().slice(0, 200),
+      () => '',
+    );
     return { reason: `webhook answered ${status} ${statusText}${body ? `: ${body}` : ''}`, permanent: isPermanent(status) };
   }
   if (error instanceof Error) {
@@ -71,7 +74,18 @@ async function describeFailure(error: unknown): Promise<{ reason: string; perman
  * A permanent failure, or one past `deadAfter`, dead-letters the entry with its reason.
  */
 export function startNotifier(options: NotifierOptions) {
-  const { sql, webhookUrl, webhookSecret, email, emailDisabledBecause = 'email is not configured', deadAfter, pollMs = 500, batchSize = 50, log = () => {}, onOutcome = () => {} } = options;
+  const {
+    sql,
+    webhookUrl,
+    webhookSecret,
+    email,
+    emailDisabledBecause = 'email is not configured',
+    deadAfter,
+    pollMs = 500,
+    batchSize = 50,
+    log = () => {},
+    onOutcome = () => {},
+  } = options;
   // The webhook URL and the SMTP URL (its password) are credentials that error messages may quote.
   const scrubbers = [webhookUrl, email?.smtpUrl].filter((url): url is string => !!url).map(webhookScrubber);
   const scrub = (text: string) => scrubbers.reduce((scrubbed, scrubber) => scrubber(scrubbed), text);

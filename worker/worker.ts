@@ -42,12 +42,28 @@ export interface LeadWorkerOptions {
 }
 
 /** The worker that runs lead workflows and their activities. */
-export function createLeadWorker({ connection, namespace, taskQueue, sql, config, enrichment, maxCachedWorkflows = 500, workflowBundle, payloadCodecs, metrics, shutdownGraceTime, shutdownForceTime }: LeadWorkerOptions) {
+export function createLeadWorker({
+  connection,
+  namespace,
+  taskQueue,
+  sql,
+  config,
+  enrichment,
+  maxCachedWorkflows = 500,
+  workflowBundle,
+  payloadCodecs,
+  metrics,
+  shutdownGraceTime,
+  shutdownForceTime,
+}: LeadWorkerOptions) {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    activities: { ...createActivities({ sql, config, enrichment, eventsWritten: metrics?.eventsWritten }), ...sourceActivities({ sql, config, codec: payloadCodecs[0] }) },
+    activities: {
+      ...createActivities({ sql, config, enrichment, eventsWritten: metrics?.eventsWritten }),
+      ...sourceActivities({ sql, config, codec: payloadCodecs[0] }),
+    },
     // Only when given: an explicit undefined would override the SDK's defaults (and fails its validation for durations).
     ...(metrics ? { interceptors: { activity: [metrics.activityRetries] } } : {}),
     ...(shutdownGraceTime === undefined ? {} : { shutdownGraceTime }),

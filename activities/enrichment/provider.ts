@@ -23,7 +23,10 @@ const firmographicsFields = {
   companyName: z.string().trim().min(1).max(300),
   employees: z.number().int().min(1).max(10_000_000),
   industry: z.string().trim().toLowerCase().min(1).max(200),
-  country: z.string().regex(/^[A-Za-z]{2}$/).transform((c) => c.toUpperCase()),
+  country: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/)
+    .transform((c) => c.toUpperCase()),
   techStack: z.array(z.string().trim().toLowerCase().min(1).max(100)).max(200),
   fundingStage: z.string().trim().min(1).max(100),
 } satisfies Record<keyof Firmographics, z.ZodType>;

@@ -49,10 +49,12 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
       // for a lead whose row is not written yet: readable from its workflow right after its 202).
       const lead = await findLeadState(sql, id);
       const rejection = lead && rejectAction(name, lead.status, lead.ownerId, actor);
-      if (rejection) throw new ApiError(rejection.kind === 'not_owner' ? 403 : 409, rejection.kind === 'not_owner' ? 'forbidden' : 'invalid_state', rejection.message);
+      if (rejection)
+        throw new ApiError(rejection.kind === 'not_owner' ? 403 : 409, rejection.kind === 'not_owner' ? 'forbidden' : 'invalid_state', rejection.message);
       if (name === 'reassign') {
         const ownerId = (body as { ownerId: string }).ownerId;
-        if (!(await repExists(sql, ownerId))) throw new ApiError(400, 'validation_failed', 'invalid body: ownerId', [{ path: 'ownerId', message: `no rep with id ${ownerId}` }]);
+        if (!(await repExists(sql, ownerId)))
+          throw new ApiError(400, 'validation_failed', 'invalid body: ownerId', [{ path: 'ownerId', message: `no rep with id ${ownerId}` }]);
       }
       try {
         await temporal.workflow
@@ -68,7 +70,8 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
           if (failure.type === actionFailureTypes.notOwner) throw new ApiError(403, 'forbidden', failure.message);
           if (failure.type === actionFailureTypes.invalidState) throw new ApiError(409, 'invalid_state', failure.message);
           if (failure.type === actionFailureTypes.rejectedInput) throw new ApiError(422, 'rejected_input', failure.message);
-          if (failure.type === actionFailureTypes.unknownRep) throw new ApiError(400, 'validation_failed', 'invalid body: ownerId', [{ path: 'ownerId', message: failure.message }]);
+          if (failure.type === actionFailureTypes.unknownRep)
+            throw new ApiError(400, 'validation_failed', 'invalid body: ownerId', [{ path: 'ownerId', message: failure.message }]);
         }
         throw error;
       }

@@ -26,9 +26,7 @@ const cadenceSummarySchema = cadenceVersionSchema
 const cadenceHistorySchema = z
   .object({ name: z.string(), versions: z.array(cadenceVersionSchema).meta({ description: 'oldest first' }) })
   .meta({ id: 'CadenceHistory' });
-const publishedSchema = z
-  .object({ name: z.string(), version: z.number().int(), publishedAt: z.string() })
-  .meta({ id: 'CadencePublished' });
+const publishedSchema = z.object({ name: z.string(), version: z.number().int(), publishedAt: z.string() }).meta({ id: 'CadencePublished' });
 
 const readers = requireRole('marketing', 'ops');
 const marketingOnly = requireRole('marketing');
@@ -39,14 +37,28 @@ export function cadenceRoutes(deps: ApiDeps) {
   const store = cadenceStore(deps.sql, deps.config.cadences);
   return new OpenAPIHono<AppEnv>()
     .openapi(
-      createRoute({ method: 'get', path: '/cadences', tags: ['cadences'], summary: 'Every cadence at its newest version', security: [{ apiKey: [] }], middleware: readers,
-        responses: { 200: { description: 'cadences', ...json(z.object({ cadences: z.array(cadenceSummarySchema) })) }, ...errorResponses(401, 403) } }),
+      createRoute({
+        method: 'get',
+        path: '/cadences',
+        tags: ['cadences'],
+        summary: 'Every cadence at its newest version',
+        security: [{ apiKey: [] }],
+        middleware: readers,
+        responses: { 200: { description: 'cadences', ...json(z.object({ cadences: z.array(cadenceSummarySchema) })) }, ...errorResponses(401, 403) },
+      }),
       async (c) => c.json({ cadences: await store.list() }, 200),
     )
     .openapi(
-      createRoute({ method: 'get', path: '/cadences/{name}', tags: ['cadences'], summary: 'Every published version of a cadence, oldest first', security: [{ apiKey: [] }], middleware: readers,
+      createRoute({
+        method: 'get',
+        path: '/cadences/{name}',
+        tags: ['cadences'],
+        summary: 'Every published version of a cadence, oldest first',
+        security: [{ apiKey: [] }],
+        middleware: readers,
         request: { params: cadenceNameParam },
-        responses: { 200: { description: 'the versions', ...json(cadenceHistorySchema) }, ...errorResponses(400, 401, 403, 404) } }),
+        responses: { 200: { description: 'the versions', ...json(cadenceHistorySchema) }, ...errorResponses(400, 401, 403, 404) },
+      }),
       async (c) => {
         const { name } = c.req.valid('param');
         const versions = await store.versions(name);
@@ -55,9 +67,16 @@ export function cadenceRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({ method: 'post', path: '/cadences/{name}/versions', tags: ['cadences'], summary: 'Publish the next version of a cadence (published versions never change)', security: [{ apiKey: [] }], middleware: marketingOnly,
+      createRoute({
+        method: 'post',
+        path: '/cadences/{name}/versions',
+        tags: ['cadences'],
+        summary: 'Publish the next version of a cadence (published versions never change)',
+        security: [{ apiKey: [] }],
+        middleware: marketingOnly,
         request: { params: cadenceNameParam, body: { required: true, ...json(publishCadenceSchema) } },
-        responses: { 201: { description: 'the version published', ...json(publishedSchema) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } }),
+        responses: { 201: { description: 'the version published', ...json(publishedSchema) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) },
+      }),
       async (c) => {
         const { name } = c.req.valid('param');
         const input = c.req.valid('json');

@@ -35,7 +35,8 @@ const codecRoute = (direction: 'encode' | 'decode') =>
     method: 'post',
     path: `/codec/${direction}`,
     tags: ['operations'],
-    summary: direction === 'decode' ? 'Decrypt payloads (the Temporal Web UI and CLI call it)' : 'Encrypt payloads (the Temporal Web UI calls it to send signals)',
+    summary:
+      direction === 'decode' ? 'Decrypt payloads (the Temporal Web UI and CLI call it)' : 'Encrypt payloads (the Temporal Web UI calls it to send signals)',
     security: [{ apiKey: [] }],
     request: { body: { required: true, content: { 'application/json': { schema: payloadsSchema } } } },
     responses: {

@@ -111,62 +111,94 @@ $('forget').addEventListener('click', () => { sessionStorage.removeItem(keyName)
 load();
 `;
 
-const kpi = (label: string, figure: string, format = 'count') => html`<div class="kpi"><span>${label}</span><b data-figure="${figure}" data-format="${format}">–</b></div>`;
-const chart = (id: string, title: string) => html`<div class="card"><h2>${title}</h2><div style="height: 260px"><canvas id="${id}"></canvas></div></div>`;
+const kpi = (label: string, figure: string, format = 'count') =>
+  html`<div class="kpi"><span>${label}</span><b data-figure="${figure}" data-format="${format}">–</b></div>`;
+const chart = (id: string, title: string) =>
+  html`<div class="card">
+    <h2>${title}</h2>
+    <div style="height: 260px"><canvas id="${id}"></canvas></div>
+  </div>`;
 
 const page = html`<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>Lead funnel dashboard</title>
-    <style>${raw(style)}</style>
-    <script src="${chartJsUrl}"></script>
-  </head>
-  <body data-state="idle">
-    <header>
-      <h1>Lead funnel</h1>
-      <form id="filters">
-        <label>from <input id="from" type="date" /></label>
-        <label>to <input id="to" type="date" /></label>
-        <label>team <input id="teamId" size="10" /></label>
-        <label>source <input id="source" size="12" /></label>
-        <button type="submit">Show</button>
-        <button type="button" id="forget">Forget key</button>
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>Lead funnel dashboard</title>
+      <style>
+        ${raw(style)}
+      </style>
+      <script src="${chartJsUrl}"></script>
+    </head>
+    <body data-state="idle">
+      <header>
+        <h1>Lead funnel</h1>
+        <form id="filters">
+          <label>from <input id="from" type="date" /></label>
+          <label>to <input id="to" type="date" /></label>
+          <label>team <input id="teamId" size="10" /></label>
+          <label>source <input id="source" size="12" /></label>
+          <button type="submit">Show</button>
+          <button type="button" id="forget">Forget key</button>
+        </form>
+        <span id="window"></span>
+      </header>
+      <form id="key-form" hidden>
+        <h2>API key</h2>
+        <p>The dashboard reads the reports API with a key of role ops, marketing or rep. It is kept in this tab only.</p>
+        <input id="key" type="password" autocomplete="off" size="40" required />
+        <button type="submit">Open</button>
+        <p id="key-error"></p>
       </form>
-      <span id="window"></span>
-    </header>
-    <form id="key-form" hidden>
-      <h2>API key</h2>
-      <p>The dashboard reads the reports API with a key of role ops, marketing or rep. It is kept in this tab only.</p>
-      <input id="key" type="password" autocomplete="off" size="40" required />
-      <button type="submit">Open</button>
-      <p id="key-error"></p>
-    </form>
-    <main id="report" hidden>
-      <p id="error"></p>
-      <section class="kpis">
-        ${kpi('Leads captured', 'funnel.leads')} ${kpi('Response time p50', 'responseTime.p50Ms', 'ms')}
-        ${kpi('Response time p90', 'responseTime.p90Ms', 'ms')} ${kpi('Response time p99', 'responseTime.p99Ms', 'ms')}
-        ${kpi('SLA compliance', 'sla.complianceRate', 'rate')} ${kpi('SLA breaches', 'sla.breaches')}
-        ${kpi('MQL → SQL', 'funnel.mqlToSqlRate', 'rate')} ${kpi('MQL → SQL median', 'funnel.mqlToSqlMedianMs', 'ms')}
-        ${kpi('SQL → converted', 'funnel.sqlToConvertedRate', 'rate')} ${kpi('SQL → converted median', 'funnel.sqlToConvertedMedianMs', 'ms')}
-        ${kpi('Unassigned queue', 'unassigned.leads')}
-        <div class="kpi"><span>Oldest unassigned</span><b id="oldest">–</b></div>
-      </section>
-      <section class="charts">
-        ${chart('chart-speed', 'Speed to lead (time to first response)')} ${chart('chart-sla', 'SLA compliance by day of assignment')}
-        ${chart('chart-funnel', 'Funnel')} ${chart('chart-dq', 'Disqualification reasons')}
-        ${chart('chart-aging', 'Open leads by age (days since capture)')} ${chart('chart-load', 'Rep load against capacity')}
-        <div class="card"><h2>Leads and conversions by source</h2>
-          <table><thead><tr><th>source</th><th>leads</th><th>conversions</th><th>amount</th></tr></thead><tbody id="sources"></tbody></table></div>
-        <div class="card"><h2>Rep follow-up</h2>
-          <table><thead><tr><th>rep</th><th>accepted leads</th><th>touches</th><th>per accepted lead</th></tr></thead><tbody id="follow-up"></tbody></table></div>
-      </section>
-    </main>
-    <script>${raw(script)}</script>
-  </body>
-</html>`;
+      <main id="report" hidden>
+        <p id="error"></p>
+        <section class="kpis">
+          ${kpi('Leads captured', 'funnel.leads')} ${kpi('Response time p50', 'responseTime.p50Ms', 'ms')}
+          ${kpi('Response time p90', 'responseTime.p90Ms', 'ms')} ${kpi('Response time p99', 'responseTime.p99Ms', 'ms')}
+          ${kpi('SLA compliance', 'sla.complianceRate', 'rate')} ${kpi('SLA breaches', 'sla.breaches')} ${kpi('MQL → SQL', 'funnel.mqlToSqlRate', 'rate')}
+          ${kpi('MQL → SQL median', 'funnel.mqlToSqlMedianMs', 'ms')} ${kpi('SQL → converted', 'funnel.sqlToConvertedRate', 'rate')}
+          ${kpi('SQL → converted median', 'funnel.sqlToConvertedMedianMs', 'ms')} ${kpi('Unassigned queue', 'unassigned.leads')}
+          <div class="kpi"><span>Oldest unassigned</span><b id="oldest">–</b></div>
+        </section>
+        <section class="charts">
+          ${chart('chart-speed', 'Speed to lead (time to first response)')} ${chart('chart-sla', 'SLA compliance by day of assignment')}
+          ${chart('chart-funnel', 'Funnel')} ${chart('chart-dq', 'Disqualification reasons')} ${chart('chart-aging', 'Open leads by age (days since capture)')}
+          ${chart('chart-load', 'Rep load against capacity')}
+          <div class="card">
+            <h2>Leads and conversions by source</h2>
+            <table>
+              <thead>
+                <tr>
+                  <th>source</th>
+                  <th>leads</th>
+                  <th>conversions</th>
+                  <th>amount</th>
+                </tr>
+              </thead>
+              <tbody id="sources"></tbody>
+            </table>
+          </div>
+          <div class="card">
+            <h2>Rep follow-up</h2>
+            <table>
+              <thead>
+                <tr>
+                  <th>rep</th>
+                  <th>accepted leads</th>
+                  <th>touches</th>
+                  <th>per accepted lead</th>
+                </tr>
+              </thead>
+              <tbody id="follow-up"></tbody>
+            </table>
+          </div>
+        </section>
+      </main>
+      <script>
+        ${raw(script)};
+      </script>
+    </body>
+  </html>`;
 
 export function dashboardRoutes() {
   let chartJs: string | undefined;

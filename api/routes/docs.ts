@@ -15,22 +15,22 @@ export const docsAssets = '/docs/assets';
 
 // validatorUrl: null, or Swagger UI fetches a badge from validator.swagger.io.
 const page = html`<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>Lead orchestration API</title>
-    <link rel="icon" type="image/png" href="${docsAssets}/favicon-32x32.png" />
-    <link rel="stylesheet" href="${docsAssets}/swagger-ui.css" />
-  </head>
-  <body>
-    <div id="swagger-ui"></div>
-    <script src="${docsAssets}/swagger-ui-bundle.js"></script>
-    <script>
-      window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', validatorUrl: null, deepLinking: true });
-    </script>
-  </body>
-</html>`;
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>Lead orchestration API</title>
+      <link rel="icon" type="image/png" href="${docsAssets}/favicon-32x32.png" />
+      <link rel="stylesheet" href="${docsAssets}/swagger-ui.css" />
+    </head>
+    <body>
+      <div id="swagger-ui"></div>
+      <script src="${docsAssets}/swagger-ui-bundle.js"></script>
+      <script>
+        window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', validatorUrl: null, deepLinking: true });
+      </script>
+    </body>
+  </html>`;
 
 /** `GET /docs`: the interactive API reference, served entirely from the app's own dependencies. */
 export function docsRoutes() {

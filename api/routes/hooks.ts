@@ -21,7 +21,8 @@ const hookAnswerSchema = z
       z.object({
         eventId: z.string(),
         outcome: z.enum(['captured', 'rejected', 'duplicate', 'accepted']).meta({
-          description: "captured: taken by the lead's workflow; rejected: no lead (no usable email...), listed at GET /sources/{id}/rejections; duplicate: a redelivery, nothing new recorded; accepted: a Meta lead whose fields are being fetched",
+          description:
+            "captured: taken by the lead's workflow; rejected: no lead (no usable email...), listed at GET /sources/{id}/rejections; duplicate: a redelivery, nothing new recorded; accepted: a Meta lead whose fields are being fetched",
         }),
         leadId: z.string().optional(),
         reason: z.string().optional(),
@@ -39,7 +40,10 @@ const postHook = createRoute({
     "The body is whatever the source's vendor sends (JSON; Jotform: multipart form data), signed as that vendor signs (docs/features/capture.md). A bad or missing signature is answered 401 and nothing is recorded. Any verified delivery is answered 200, also one that makes no lead (recorded as rejected for ops), so the vendor does not retry it forever.",
   request: { params },
   responses: {
-    200: { description: 'verified and taken (each submission: captured, rejected or a duplicate)', content: { 'application/json': { schema: hookAnswerSchema } } },
+    200: {
+      description: 'verified and taken (each submission: captured, rejected or a duplicate)',
+      content: { 'application/json': { schema: hookAnswerSchema } },
+    },
     ...errorResponses(400, 401, 404, 413, 503),
   },
 });

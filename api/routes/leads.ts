@@ -13,7 +13,9 @@ const captureAcceptedSchema = z
   .object({
     leadId: z.string(),
     duplicate: z.boolean().meta({ description: "true when the person already had an open lead and this capture merges into it (the lead's workflow decides)" }),
-    status: z.enum(leadStatuses).meta({ description: 'the status of the lead when its workflow took the capture (new for a lead this capture makes or reopens)' }),
+    status: z
+      .enum(leadStatuses)
+      .meta({ description: 'the status of the lead when its workflow took the capture (new for a lead this capture makes or reopens)' }),
   })
   .meta({ id: 'CaptureAccepted' });
 

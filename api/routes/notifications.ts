@@ -18,10 +18,15 @@ const notificationSchema = z
     kind: z.string().meta({ example: 'sla_breach' }),
     recipient: z.string().meta({ description: 'a rep id, "ops", or a lead address for cadence steps' }),
     leadId: z.string().nullable(),
-    channel: z.enum(['webhook', 'email']).meta({ description: '"webhook": NOTIFY_WEBHOOK_URL; "email": SMTP, to the lead (outreach) or to the rep (a copy of an alert)' }),
+    channel: z
+      .enum(['webhook', 'email'])
+      .meta({ description: '"webhook": NOTIFY_WEBHOOK_URL; "email": SMTP, to the lead (outreach) or to the rep (a copy of an alert)' }),
     status: z.enum(notificationStatuses),
     attempts: z.number().int(),
-    lastError: z.string().nullable().meta({ description: 'why the last attempt failed (the webhook URL is never in it)', example: 'webhook answered 404 Not Found: no_service' }),
+    lastError: z
+      .string()
+      .nullable()
+      .meta({ description: 'why the last attempt failed (the webhook URL is never in it)', example: 'webhook answered 404 Not Found: no_service' }),
     createdAt: z.string(),
     lastAttemptAt: z.string().nullable(),
     sentAt: z.string().nullable(),

@@ -64,7 +64,15 @@ export const teamInputSchema = z
   .strictObject({
     id: id.optional(),
     name: text(200),
-    countries: boundedArray(z.string().regex(/^[A-Za-z]{2}$/, 'must be ISO 3166-1 alpha-2').transform((c) => c.toUpperCase()), 250).default([]).meta({ description: 'empty: any country' }),
+    countries: boundedArray(
+      z
+        .string()
+        .regex(/^[A-Za-z]{2}$/, 'must be ISO 3166-1 alpha-2')
+        .transform((c) => c.toUpperCase()),
+      250,
+    )
+      .default([])
+      .meta({ description: 'empty: any country' }),
     segments: boundedArray(z.enum(segments), segments.length).default([]).meta({ description: 'empty: any segment' }),
     businessHours: z.strictObject({
       timeZone: z.string().max(100).refine(validTimeZone, 'must be an IANA time zone such as America/New_York'),
@@ -79,7 +87,12 @@ const teamSchema = teamInputSchema.required({ id: true }).extend({ managerId: z.
 
 export const accountInputSchema = z
   .strictObject({
-    domain: z.string().trim().toLowerCase().max(253).regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain such as acme.io'),
+    domain: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .max(253)
+      .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain such as acme.io'),
     name: text(300),
     ownerId: id.nullable().optional(),
   })
@@ -93,7 +106,8 @@ const existence = { team: teamExists, rep: repExists };
 /** A team or rep named in a body must exist. */
 async function assertExists(sql: Sql, what: keyof typeof existence, value: string | null | undefined, path: string) {
   if (!value) return;
-  if (!(await existence[what](sql, value))) throw new ApiError(400, 'validation_failed', `invalid body: ${path}`, [{ path, message: `no ${what} with id ${value}` }]);
+  if (!(await existence[what](sql, value)))
+    throw new ApiError(400, 'validation_failed', `invalid body: ${path}`, [{ path, message: `no ${what} with id ${value}` }]);
 }
 
 const conflict = (what: string) => new ApiError(409, 'conflict', `${what} already exists`);
@@ -109,14 +123,31 @@ export function peopleRoutes(deps: ApiDeps) {
   const wakeUps = deps.wakeUps ?? createWakeUps(deps);
   return new OpenAPIHono<AppEnv>()
     .openapi(
-      createRoute({ method: 'get', path: '/reps', tags: ['routing data'], summary: 'All reps', security: [{ apiKey: [] }], middleware: opsOnly,
-        responses: { 200: { description: 'reps', ...json(z.object({ reps: z.array(repSchema) })) }, ...errorResponses(401, 403) } }),
+      createRoute({
+        method: 'get',
+        path: '/reps',
+        tags: ['routing data'],
+        summary: 'All reps',
+        security: [{ apiKey: [] }],
+        middleware: opsOnly,
+        responses: { 200: { description: 'reps', ...json(z.object({ reps: z.array(repSchema) })) }, ...errorResponses(401, 403) },
+      }),
       async (c) => c.json({ reps: await listReps(sql) }, 200),
     )
     .openapi(
-      createRoute({ method: 'post', path: '/reps', tags: ['routing data'], summary: 'Add a rep; its API key is returned once', security: [{ apiKey: [] }], middleware: opsOnly,
+      createRoute({
+        method: 'post',
+        path: '/reps',
+        tags: ['routing data'],
+        summary: 'Add a rep; its API key is returned once',
+        security: [{ apiKey: [] }],
+        middleware: opsOnly,
         request: { body: { required: true, ...json(repInputSchema) } },
-        responses: { 201: { description: 'the rep and its API key', ...json(repSchema.extend({ apiKey: z.string() })) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } }),
+        responses: {
+          201: { description: 'the rep and its API key', ...json(repSchema.extend({ apiKey: z.string() })) },
+          ...errorResponses(400, 401, 403, 409, 413, 415, 422),
+        },
+      }),
       async (c) => {
         const input = c.req.valid('json');
         await assertExists(sql, 'team', input.teamId, 'teamId');
@@ -136,9 +167,16 @@ export function peopleRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({ method: 'patch', path: '/reps/{id}', tags: ['routing data'], summary: 'Change a rep (team, weight, capacity, active, out of office, manager)', security: [{ apiKey: [] }], middleware: opsOnly,
+      createRoute({
+        method: 'patch',
+        path: '/reps/{id}',
+        tags: ['routing data'],
+        summary: 'Change a rep (team, weight, capacity, active, out of office, manager)',
+        security: [{ apiKey: [] }],
+        middleware: opsOnly,
         request: { params: z.object({ id }), body: { required: true, ...json(repPatchSchema) } },
-        responses: { 200: { description: 'the rep', ...json(repSchema) }, ...errorResponses(400, 401, 403, 404, 413, 415) } }),
+        responses: { 200: { description: 'the rep', ...json(repSchema) }, ...errorResponses(400, 401, 403, 404, 413, 415) },
+      }),
       async (c) => {
         const { id: repId } = c.req.valid('param');
         const patch = c.req.valid('json');
@@ -152,12 +190,22 @@ export function peopleRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({ method: 'post', path: '/reps/{id}/api-key', tags: ['routing data'], summary: "Rotate a rep's API key: the new key is returned once, the old one stops working at once", security: [{ apiKey: [] }], middleware: opsOnly,
+      createRoute({
+        method: 'post',
+        path: '/reps/{id}/api-key',
+        tags: ['routing data'],
+        summary: "Rotate a rep's API key: the new key is returned once, the old one stops working at once",
+        security: [{ apiKey: [] }],
+        middleware: opsOnly,
         request: { params: z.object({ id }), body: { required: false, ...json(z.strictObject({}).meta({ description: 'empty: send {}' })) } },
         responses: {
-          201: { description: 'the rep and its new API key (null, with apiKeyOmitted, when an Idempotency-Key replays the answer: keys are never stored)', ...json(repSchema.extend({ apiKey: z.string().nullable(), apiKeyOmitted: z.boolean().optional() })) },
+          201: {
+            description: 'the rep and its new API key (null, with apiKeyOmitted, when an Idempotency-Key replays the answer: keys are never stored)',
+            ...json(repSchema.extend({ apiKey: z.string().nullable(), apiKeyOmitted: z.boolean().optional() })),
+          },
           ...errorResponses(400, 401, 403, 404, 413, 415, 422),
-        } }),
+        },
+      }),
       async (c) => {
         const { id: repId } = c.req.valid('param');
         const apiKey = newRepKey();
@@ -167,14 +215,28 @@ export function peopleRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({ method: 'get', path: '/teams', tags: ['routing data'], summary: 'All teams, in routing order', security: [{ apiKey: [] }], middleware: opsOnly,
-        responses: { 200: { description: 'teams', ...json(z.object({ teams: z.array(teamSchema) })) }, ...errorResponses(401, 403) } }),
+      createRoute({
+        method: 'get',
+        path: '/teams',
+        tags: ['routing data'],
+        summary: 'All teams, in routing order',
+        security: [{ apiKey: [] }],
+        middleware: opsOnly,
+        responses: { 200: { description: 'teams', ...json(z.object({ teams: z.array(teamSchema) })) }, ...errorResponses(401, 403) },
+      }),
       async (c) => c.json({ teams: await listTeams(sql) }, 200),
     )
     .openapi(
-      createRoute({ method: 'post', path: '/teams', tags: ['routing data'], summary: 'Add a team (matched in the order teams were added)', security: [{ apiKey: [] }], middleware: opsOnly,
+      createRoute({
+        method: 'post',
+        path: '/teams',
+        tags: ['routing data'],
+        summary: 'Add a team (matched in the order teams were added)',
+        security: [{ apiKey: [] }],
+        middleware: opsOnly,
         request: { body: { required: true, ...json(teamInputSchema) } },
-        responses: { 201: { description: 'the team', ...json(teamSchema) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } }),
+        responses: { 201: { description: 'the team', ...json(teamSchema) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) },
+      }),
       async (c) => {
         const input = c.req.valid('json');
         const teamId = input.id ?? `team-${randomUUID().slice(0, 8)}`;
@@ -184,14 +246,28 @@ export function peopleRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({ method: 'get', path: '/accounts', tags: ['routing data'], summary: 'All accounts', security: [{ apiKey: [] }], middleware: opsOnly,
-        responses: { 200: { description: 'accounts', ...json(z.object({ accounts: z.array(accountInputSchema) })) }, ...errorResponses(401, 403) } }),
+      createRoute({
+        method: 'get',
+        path: '/accounts',
+        tags: ['routing data'],
+        summary: 'All accounts',
+        security: [{ apiKey: [] }],
+        middleware: opsOnly,
+        responses: { 200: { description: 'accounts', ...json(z.object({ accounts: z.array(accountInputSchema) })) }, ...errorResponses(401, 403) },
+      }),
       async (c) => c.json({ accounts: await listAccounts(sql) }, 200),
     )
     .openapi(
-      createRoute({ method: 'post', path: '/accounts', tags: ['routing data'], summary: 'Add or replace an account and its owner', security: [{ apiKey: [] }], middleware: opsOnly,
+      createRoute({
+        method: 'post',
+        path: '/accounts',
+        tags: ['routing data'],
+        summary: 'Add or replace an account and its owner',
+        security: [{ apiKey: [] }],
+        middleware: opsOnly,
         request: { body: { required: true, ...json(accountInputSchema) } },
-        responses: { 201: { description: 'the account', ...json(accountInputSchema) }, ...errorResponses(400, 401, 403, 413, 415, 422) } }),
+        responses: { 201: { description: 'the account', ...json(accountInputSchema) }, ...errorResponses(400, 401, 403, 413, 415, 422) },
+      }),
       async (c) => {
         const input = c.req.valid('json');
         await assertExists(sql, 'rep', input.ownerId, 'ownerId');

@@ -11,15 +11,25 @@ const defaultWindowDays = 30;
 
 const querySchema = z
   .object({
-    from: timestamp().optional().meta({ description: `leads captured at or after this time (default: \`to\` minus ${defaultWindowDays} days)` }),
+    from: timestamp()
+      .optional()
+      .meta({ description: `leads captured at or after this time (default: \`to\` minus ${defaultWindowDays} days)` }),
     to: timestamp().optional().meta({ description: 'leads captured before this time (default: now)' }),
     teamId: identifier().optional().meta({ description: "only the team's leads (its reps, for rep load)" }),
     source: z.enum(leadSources).optional().meta({ description: 'only leads of this first-touch source' }),
   })
   .refine((q) => !q.from || !q.to || Date.parse(q.to) > Date.parse(q.from), { path: ['to'], message: 'must be after from' });
 
-const ms = (what: string) => z.number().nullable().meta({ description: `${what}, in milliseconds (null: no lead measured)` });
-const rate = (what: string) => z.number().nullable().meta({ description: `${what} (0–1; null when there is nothing to divide by)` });
+const ms = (what: string) =>
+  z
+    .number()
+    .nullable()
+    .meta({ description: `${what}, in milliseconds (null: no lead measured)` });
+const rate = (what: string) =>
+  z
+    .number()
+    .nullable()
+    .meta({ description: `${what} (0–1; null when there is nothing to divide by)` });
 const count = (description: string) => z.number().int().meta({ description });
 
 const percentiles = {
@@ -57,7 +67,14 @@ const reportSchema = z
         breaches: count('SLA breaches in all (a lead breaches once per assignment it is not answered in)'),
         complianceRate: rate('withinSla / measured'),
         byDay: z
-          .array(z.object({ day: z.string().meta({ description: 'UTC date of the first assignment' }), measured: z.number().int(), withinSla: z.number().int(), complianceRate: z.number().nullable() }))
+          .array(
+            z.object({
+              day: z.string().meta({ description: 'UTC date of the first assignment' }),
+              measured: z.number().int(),
+              withinSla: z.number().int(),
+              complianceRate: z.number().nullable(),
+            }),
+          )
           .meta({ description: 'SLA compliance over time: the same figures by the UTC day the lead was first assigned.' }),
       })
       .meta({ description: 'SLA compliance rate is the share of leads with a known SLA outcome that were answered within their response SLA with no breach.' }),
@@ -72,22 +89,43 @@ const reportSchema = z
         sqlToConvertedRate: rate('SQL leads that converted / sql'),
         sqlToConvertedMedianMs: ms('median time from becoming SQL to converting'),
       })
-      .meta({ description: "The funnel counts the window's leads by the furthest milestones they reached (first time each), from the timeline's status changes." }),
+      .meta({
+        description: "The funnel counts the window's leads by the furthest milestones they reached (first time each), from the timeline's status changes.",
+      }),
     aging: z
-      .array(z.object({ status: z.enum(leadStatuses), buckets: z.object(Object.fromEntries(agingBuckets.map((b) => [b.bucket, z.number().int()])) as Record<(typeof agingBuckets)[number]['bucket'], z.ZodNumber>) }))
+      .array(
+        z.object({
+          status: z.enum(leadStatuses),
+          buckets: z.object(
+            Object.fromEntries(agingBuckets.map((b) => [b.bucket, z.number().int()])) as Record<(typeof agingBuckets)[number]['bucket'], z.ZodNumber>,
+          ),
+        }),
+      )
       .meta({ description: 'Lead aging counts the open leads now (whenever captured) by status and by whole days since capture: 0–7, 8–30, 31–90, over 90.' }),
     disqualificationReasons: z
       .array(z.object({ reason: z.string(), leads: z.number().int(), share: z.number() }))
       .meta({ description: "The disqualification reason mix counts the window's disqualified leads by their reason, with each reason's share of them." }),
-    bySource: z
-      .array(z.object({ source: z.enum(leadSources), leads: z.number().int(), conversions: z.number().int(), amount: z.number() }))
-      .meta({ description: "Leads and conversions by source count the window's leads and those that converted by first-touch source, with the sum of the converted opportunities' amounts." }),
+    bySource: z.array(z.object({ source: z.enum(leadSources), leads: z.number().int(), conversions: z.number().int(), amount: z.number() })).meta({
+      description:
+        "Leads and conversions by source count the window's leads and those that converted by first-touch source, with the sum of the converted opportunities' amounts.",
+    }),
     repFollowUp: z
       .array(z.object({ repId: z.string(), acceptedLeads: z.number().int(), touches: z.number().int(), touchesPerAcceptedLead: z.number() }))
       .meta({ description: "Rep follow-up is the number of touches logged on the window's accepted leads divided by those leads, per rep owning them." }),
     repLoad: z
-      .array(z.object({ repId: z.string(), teamId: z.string().nullable(), active: z.boolean(), openLeads: z.number().int(), capacity: z.number().int(), utilisation: z.number().nullable() }))
-      .meta({ description: 'Rep load is each rep\'s open leads now (`sql` or `accepted`, what routing counts) against its capacity, whatever the window or source.' }),
+      .array(
+        z.object({
+          repId: z.string(),
+          teamId: z.string().nullable(),
+          active: z.boolean(),
+          openLeads: z.number().int(),
+          capacity: z.number().int(),
+          utilisation: z.number().nullable(),
+        }),
+      )
+      .meta({
+        description: "Rep load is each rep's open leads now (`sql` or `accepted`, what routing counts) against its capacity, whatever the window or source.",
+      }),
     unassigned: z
       .object({
         leads: z.number().int(),

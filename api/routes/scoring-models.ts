@@ -16,12 +16,19 @@ import { assertMayRead, leadIdParam, leadNotFound } from '../lead-view';
 
 const versionNumber = integer(1, 1_000_000_000);
 const versionParam = z.object({
-  version: z.coerce.number().pipe(versionNumber).meta({ param: { name: 'version', in: 'path' }, example: 1 }),
+  version: z.coerce
+    .number()
+    .pipe(versionNumber)
+    .meta({ param: { name: 'version', in: 'path' }, example: 1 }),
 });
 const versionRef = z.strictObject({ version: versionNumber }).meta({ id: 'ScoringModelRef', description: 'a published version' });
 
 const scoringModelSchema = scoringModelBodySchema
-  .safeExtend({ version: z.number().int(), publishedAt: z.string(), publishedBy: z.string().meta({ description: '"defaults" (version 1, from the configuration) or the publishing role' }) })
+  .safeExtend({
+    version: z.number().int(),
+    publishedAt: z.string(),
+    publishedBy: z.string().meta({ description: '"defaults" (version 1, from the configuration) or the publishing role' }),
+  })
   .meta({ id: 'ScoringModel' });
 
 /** Evaluation time of every re-score, stated in each answer because decay depends on it. */
@@ -30,7 +37,9 @@ const evaluatedAtNote =
 
 const backtestBodySchema = z
   .strictObject({
-    candidate: z.union([versionRef, scoringModelBodySchema]).meta({ description: 'a published version, or an unpublished model (its scores carry modelVersion 0)' }),
+    candidate: z
+      .union([versionRef, scoringModelBodySchema])
+      .meta({ description: 'a published version, or an unpublished model (its scores carry modelVersion 0)' }),
     baseline: versionRef.optional().meta({ description: 'default: the newest published version' }),
     from: timestamp().meta({ description: 'leads captured at or after this time' }),
     to: timestamp().meta({ description: 'leads captured before this time' }),
@@ -43,7 +52,9 @@ const modelFigures = z.object({
   version: z.number().int().nullable().meta({ description: 'null for an unpublished candidate' }),
   bands: bandCounts,
   deciles: z
-    .array(z.object({ min: z.number().int(), max: z.number().int(), leads: z.number().int(), converted: z.number().int(), conversionRate: z.number().nullable() }))
+    .array(
+      z.object({ min: z.number().int(), max: z.number().int(), leads: z.number().int(), converted: z.number().int(), conversionRate: z.number().nullable() }),
+    )
     .meta({ description: 'score distribution and conversion rate by decile: 0–9, 10–19, …, 90–100' }),
   recall: z.number().nullable().meta({ description: 'share of converted leads in the SQL band (null: none converted)' }),
   precision: z.number().nullable().meta({ description: 'share of SQL-band leads that converted (null: empty band)' }),
@@ -76,7 +87,9 @@ const leadScoreSchema = z
   .object({
     leadId: z.string(),
     evaluatedAt: z.string().meta({ description: `when the model's score is evaluated: ${evaluatedAtNote}` }),
-    current: scoredSchema.nullable().meta({ description: 'the score the lead has now (band by the thresholds of the version that made it); null before its first score' }),
+    current: scoredSchema
+      .nullable()
+      .meta({ description: 'the score the lead has now (band by the thresholds of the version that made it); null before its first score' }),
     model: scoredSchema,
   })
   .meta({ id: 'LeadScoreComparison' });
@@ -97,7 +110,9 @@ const rolloutSchema = z
     skipped: z.number().int().meta({ description: 'leads that had closed, or whose workflow was not running' }),
     done: z.number().int().meta({ description: 'rescored + current + skipped' }),
     remaining: z.number().int().meta({ description: 'leads not signaled yet (by the count at the start) plus leads signaled that have not answered yet' }),
-    transitions: bandCountsByBand.meta({ description: 'transitions[band before][band after] of the re-scored leads, each score banded by the thresholds of its own model' }),
+    transitions: bandCountsByBand.meta({
+      description: 'transitions[band before][band after] of the re-scored leads, each score banded by the thresholds of its own model',
+    }),
     bandChanges: z.number().int().meta({ description: 're-scored leads whose band changed' }),
     salesReady: z.number().int().meta({ description: 're-scored leads the new version made sales-ready, routed as usual' }),
     paged: z.boolean().meta({ description: 'every open lead has been signaled' }),
@@ -105,10 +120,18 @@ const rolloutSchema = z
   .meta({ id: 'ScoringModelRollout' });
 const rolloutRef = z.object({ id: z.string(), href: z.string() }).meta({ id: 'ScoringModelRolloutRef' });
 const rolloutIdParam = z.object({
-  id: z.string().regex(rolloutIdPattern, 'must be a rollout id: scoring-rollout-<version>').meta({ param: { name: 'id', in: 'path' }, example: 'scoring-rollout-2' }),
+  id: z
+    .string()
+    .regex(rolloutIdPattern, 'must be a rollout id: scoring-rollout-<version>')
+    .meta({ param: { name: 'id', in: 'path' }, example: 'scoring-rollout-2' }),
 });
 const rolloutOptions = {
-  leadsPerSecond: z.number().positive().max(10_000).optional().meta({ description: 'the bound on the rollout rate; default: the configuration\'s `scoringRollout.leadsPerSecond`' }),
+  leadsPerSecond: z
+    .number()
+    .positive()
+    .max(10_000)
+    .optional()
+    .meta({ description: "the bound on the rollout rate; default: the configuration's `scoringRollout.leadsPerSecond`" }),
 };
 const publishBodySchema = scoringModelBodySchema
   .safeExtend({
@@ -131,7 +154,13 @@ export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps
   const startRollout = async (model: ReturnType<typeof publishedRules>, leadsPerSecond?: number) => {
     const id = rolloutIdOf(model.scoring.modelVersion);
     const { batchSize, reportWait, leadsPerSecond: configured } = config.scoringRollout;
-    const input: ScoringRolloutInput = { model, leadsPerSecond: leadsPerSecond ?? configured, batchSize, reportWait, maxEventsPerRun: config.history.maxEventsPerRun };
+    const input: ScoringRolloutInput = {
+      model,
+      leadsPerSecond: leadsPerSecond ?? configured,
+      batchSize,
+      reportWait,
+      maxEventsPerRun: config.history.maxEventsPerRun,
+    };
     try {
       await temporal.workflow.start<typeof scoringRolloutWorkflow>('scoringRolloutWorkflow', { workflowId: id, taskQueue, args: [input] });
     } catch (error) {
@@ -162,16 +191,33 @@ export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps
 
   return new OpenAPIHono<AppEnv>()
     .openapi(
-      createRoute({ method: 'get', path: '/scoring-models', tags: ['scoring models'], summary: 'Every published scoring model version, oldest first (version 1: the configured model)', security, middleware: readers,
-        responses: { 200: { description: 'the versions', ...json(z.object({ models: z.array(scoringModelSchema) })) }, ...errorResponses(401, 403) } }),
+      createRoute({
+        method: 'get',
+        path: '/scoring-models',
+        tags: ['scoring models'],
+        summary: 'Every published scoring model version, oldest first (version 1: the configured model)',
+        security,
+        middleware: readers,
+        responses: { 200: { description: 'the versions', ...json(z.object({ models: z.array(scoringModelSchema) })) }, ...errorResponses(401, 403) },
+      }),
       async (c) => c.json({ models: await store.list() }, 200),
     )
     .openapi(
-      createRoute({ method: 'post', path: '/scoring-models/backtest', tags: ['scoring models'], security, middleware: readers,
-        summary: 'Compare a candidate model with a baseline over the leads captured in [from, to): band transitions, score distribution, and how well each predicted conversion',
+      createRoute({
+        method: 'post',
+        path: '/scoring-models/backtest',
+        tags: ['scoring models'],
+        security,
+        middleware: readers,
+        summary:
+          'Compare a candidate model with a baseline over the leads captured in [from, to): band transitions, score distribution, and how well each predicted conversion',
         description: `Re-scoring: ${evaluatedAtNote}. Converted means status "converted".`,
         request: { body: { required: true, ...json(backtestBodySchema) } },
-        responses: { 200: { description: 'the figures, baseline and candidate side by side', ...json(backtestSchema) }, ...errorResponses(400, 401, 403, 404, 413, 415, 422) } }),
+        responses: {
+          200: { description: 'the figures, baseline and candidate side by side', ...json(backtestSchema) },
+          ...errorResponses(400, 401, 403, 404, 413, 415, 422),
+        },
+      }),
       async (c) => {
         const body = c.req.valid('json');
         const baseline = publishedRules(body.baseline ? await published(body.baseline.version) : await store.current());
@@ -195,19 +241,38 @@ export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps
       },
     )
     .openapi(
-      createRoute({ method: 'get', path: '/scoring-models/{version}', tags: ['scoring models'], summary: 'One published scoring model version', security, middleware: readers,
+      createRoute({
+        method: 'get',
+        path: '/scoring-models/{version}',
+        tags: ['scoring models'],
+        summary: 'One published scoring model version',
+        security,
+        middleware: readers,
         request: { params: versionParam },
-        responses: { 200: { description: 'the version', ...json(scoringModelSchema) }, ...errorResponses(400, 401, 403, 404) } }),
+        responses: { 200: { description: 'the version', ...json(scoringModelSchema) }, ...errorResponses(400, 401, 403, 404) },
+      }),
       async (c) => c.json(await published(c.req.valid('param').version), 200),
     )
     .openapi(
-      createRoute({ method: 'post', path: '/scoring-models', tags: ['scoring models'], security, middleware: requireRole('marketing'),
+      createRoute({
+        method: 'post',
+        path: '/scoring-models',
+        tags: ['scoring models'],
+        security,
+        middleware: requireRole('marketing'),
         summary: 'Publish the next scoring model version (published versions never change); new leads score by it',
         description:
           'The body is the `scoring` (without `modelVersion`), `qualification` and `icp` sections of the configuration, checked as the configuration is. ' +
           'Leads captured from now on score by the new version; running leads keep theirs unless `rollout` is `"open_leads"`, which also starts a rollout that re-scores every open lead under it (`GET /scoring-models/rollouts/{id}`).',
         request: { body: { required: true, ...json(publishBodySchema) } },
-        responses: { 201: { description: 'the version published (and its rollout, when asked for)', ...json(scoringModelSchema.safeExtend({ rollout: rolloutRef.optional() })) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } }),
+        responses: {
+          201: {
+            description: 'the version published (and its rollout, when asked for)',
+            ...json(scoringModelSchema.safeExtend({ rollout: rolloutRef.optional() })),
+          },
+          ...errorResponses(400, 401, 403, 409, 413, 415, 422),
+        },
+      }),
       async (c) => {
         const { rollout: scope, leadsPerSecond, ...body } = c.req.valid('json');
         const model = await store.publish(body, c.get('principal').role);
@@ -216,27 +281,48 @@ export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps
       },
     )
     .openapi(
-      createRoute({ method: 'post', path: '/scoring-models/{version}/rollouts', tags: ['scoring models'], security, middleware: requireRole('marketing'),
+      createRoute({
+        method: 'post',
+        path: '/scoring-models/{version}/rollouts',
+        tags: ['scoring models'],
+        security,
+        middleware: requireRole('marketing'),
         summary: 'Re-score every open lead under a published version (again, after a cancel or a failed start)',
         request: { params: versionParam, body: { required: false, ...json(rolloutBodySchema) } },
-        responses: { 202: { description: 'the rollout started', ...json(rolloutRef) }, ...errorResponses(400, 401, 403, 404, 409, 415) } }),
+        responses: { 202: { description: 'the rollout started', ...json(rolloutRef) }, ...errorResponses(400, 401, 403, 404, 409, 415) },
+      }),
       async (c) => {
         const model = await published(c.req.valid('param').version);
         return c.json(await startRollout(publishedRules(model), c.req.valid('json')?.leadsPerSecond), 202);
       },
     )
     .openapi(
-      createRoute({ method: 'get', path: '/scoring-models/rollouts/{id}', tags: ['scoring models'], security, middleware: readers,
+      createRoute({
+        method: 'get',
+        path: '/scoring-models/rollouts/{id}',
+        tags: ['scoring models'],
+        security,
+        middleware: readers,
         summary: "A rollout's progress: leads done and remaining, band changes so far",
         request: { params: rolloutIdParam },
-        responses: { 200: { description: 'the progress', ...json(rolloutSchema) }, ...errorResponses(400, 401, 403, 404) } }),
+        responses: { 200: { description: 'the progress', ...json(rolloutSchema) }, ...errorResponses(400, 401, 403, 404) },
+      }),
       async (c) => c.json(await progressOf(await rollout(c.req.valid('param').id)), 200),
     )
     .openapi(
-      createRoute({ method: 'post', path: '/scoring-models/rollouts/{id}/cancel', tags: ['scoring models'], security, middleware: requireRole('marketing'),
+      createRoute({
+        method: 'post',
+        path: '/scoring-models/rollouts/{id}/cancel',
+        tags: ['scoring models'],
+        security,
+        middleware: requireRole('marketing'),
         summary: 'Cancel a running rollout: no further lead is signaled; leads re-scored already keep their new score',
         request: { params: rolloutIdParam, body: { required: false, ...json(z.strictObject({}).meta({ description: 'nothing: send {}' })) } },
-        responses: { 202: { description: 'cancellation requested; the progress shows `cancelled` once the rollout has stopped', ...json(rolloutSchema) }, ...errorResponses(400, 401, 403, 404, 409) } }),
+        responses: {
+          202: { description: 'cancellation requested; the progress shows `cancelled` once the rollout has stopped', ...json(rolloutSchema) },
+          ...errorResponses(400, 401, 403, 404, 409),
+        },
+      }),
       async (c) => {
         const found = await rollout(c.req.valid('param').id);
         if (!found.running) throw new ApiError(409, 'conflict', `rollout ${c.req.valid('param').id} has ended`);
@@ -245,10 +331,19 @@ export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps
       },
     )
     .openapi(
-      createRoute({ method: 'get', path: '/leads/{id}/score', tags: ['leads'], security, middleware: requireRole('rep', 'ops', 'marketing'),
+      createRoute({
+        method: 'get',
+        path: '/leads/{id}/score',
+        tags: ['leads'],
+        security,
+        middleware: requireRole('rep', 'ops', 'marketing'),
         summary: "The lead's score under another scoring model version, beside its current score (reps: their own leads)",
-        request: { params: leadIdParam, query: z.object({ model: z.coerce.number().pipe(versionNumber).optional().meta({ description: 'a published version; default: the newest' }) }) },
-        responses: { 200: { description: 'both breakdowns', ...json(leadScoreSchema) }, ...errorResponses(400, 401, 403, 404) } }),
+        request: {
+          params: leadIdParam,
+          query: z.object({ model: z.coerce.number().pipe(versionNumber).optional().meta({ description: 'a published version; default: the newest' }) }),
+        },
+        responses: { 200: { description: 'both breakdowns', ...json(leadScoreSchema) }, ...errorResponses(400, 401, 403, 404) },
+      }),
       async (c) => {
         const { id } = c.req.valid('param');
         const { model: version } = c.req.valid('query');
@@ -265,9 +360,16 @@ export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps
           {
             leadId: id,
             evaluatedAt: stored.updatedAt,
-            current: current && thresholds
-              ? { score: current.score, grade: current.grade, band: bandOf(current.score, thresholds), modelVersion: current.modelVersion, breakdown: current.breakdown }
-              : null,
+            current:
+              current && thresholds
+                ? {
+                    score: current.score,
+                    grade: current.grade,
+                    band: bandOf(current.score, thresholds),
+                    modelVersion: current.modelVersion,
+                    breakdown: current.breakdown,
+                  }
+                : null,
             model: underModel,
           },
           200,

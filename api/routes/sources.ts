@@ -14,12 +14,11 @@ const vendorMadeSecret: readonly Vendor[] = ['hubspot', 'webflow', 'meta_lead_ad
 /** Meta's Graph API when the source names none (a versioned base URL, as Meta requires). */
 export const defaultGraphApiUrl = 'https://graph.facebook.com/v21.0';
 
-const fieldMappingSchema = z
-  .partialRecord(z.enum(mappableFields), text(200))
-  .meta({
-    description: "Our field → the vendor's name for it (Typeform field ref, Tally key or label, Webflow label, Jotform q3_email, Meta question name, Calendly question, HubSpot property). Unmapped fields are found by the vendor's field types and usual names.",
-    example: { company: 'Company name', emailConsent: 'Newsletter opt-in' },
-  });
+const fieldMappingSchema = z.partialRecord(z.enum(mappableFields), text(200)).meta({
+  description:
+    "Our field → the vendor's name for it (Typeform field ref, Tally key or label, Webflow label, Jotform q3_email, Meta question name, Calendly question, HubSpot property). Unmapped fields are found by the vendor's field types and usual names.",
+  example: { company: 'Company name', emailConsent: 'Newsletter opt-in' },
+});
 
 const createSourceSchema = z
   .object({
@@ -27,8 +26,14 @@ const createSourceSchema = z
     name: text(200).meta({ example: 'Typeform demo request' }),
     leadSource: z.enum(leadSources).meta({ description: 'the lead `source` its captures carry', example: 'demo_request' }),
     fieldMapping: fieldMappingSchema.optional(),
-    secret: opaqueKey(500).optional().meta({ description: "the signing secret: required for hubspot (the app's client secret), webflow (the app's client secret) and meta_lead_ads (the app secret); made for the others when not given" }),
-    graphApiUrl: z.url({ protocol: /^https?$/ }).optional().meta({ description: `meta_lead_ads: the Graph API base URL (default ${defaultGraphApiUrl})` }),
+    secret: opaqueKey(500).optional().meta({
+      description:
+        "the signing secret: required for hubspot (the app's client secret), webflow (the app's client secret) and meta_lead_ads (the app secret); made for the others when not given",
+    }),
+    graphApiUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .meta({ description: `meta_lead_ads: the Graph API base URL (default ${defaultGraphApiUrl})` }),
     accessToken: opaqueKey(1000).optional().meta({ description: 'meta_lead_ads: the page access token the lead fields are read with (required)' }),
     verifyToken: opaqueKey(200).optional().meta({ description: "meta_lead_ads: the verification handshake's token (made when not given)" }),
   })
@@ -43,7 +48,9 @@ const sourceSchema = z
     leadSource: z.enum(leadSources),
     fieldMapping: z.record(z.string(), z.string()),
     graphApiUrl: z.string().nullable(),
-    hookPath: z.string().meta({ description: 'where the vendor posts: POST <API base URL><hookPath> (Jotform: add ?token=<secret>)', example: '/hooks/src_3k9v2w6q8d1m' }),
+    hookPath: z
+      .string()
+      .meta({ description: 'where the vendor posts: POST <API base URL><hookPath> (Jotform: add ?token=<secret>)', example: '/hooks/src_3k9v2w6q8d1m' }),
     createdAt: z.string(),
     createdBy: z.string(),
   })
@@ -74,7 +81,10 @@ const createRouteDef = createRoute({
   path: '/sources',
   summary: 'Register a capture source (a form tool posting to /hooks/{id}); its secret is answered once',
   request: { body: { required: true, content: { 'application/json': { schema: createSourceSchema } } } },
-  responses: { 201: { description: 'the source, with its secret this once', content: { 'application/json': { schema: createdSchema } } }, ...errorResponses(400, 401, 403, 415, 503) },
+  responses: {
+    201: { description: 'the source, with its secret this once', content: { 'application/json': { schema: createdSchema } } },
+    ...errorResponses(400, 401, 403, 415, 503),
+  },
 });
 const listRouteDef = createRoute({
   tags: ['sources'],
@@ -83,7 +93,10 @@ const listRouteDef = createRoute({
   method: 'get',
   path: '/sources',
   summary: 'The capture sources (never their secrets)',
-  responses: { 200: { description: 'every source', content: { 'application/json': { schema: z.object({ sources: z.array(sourceSchema) }) } } }, ...errorResponses(401, 403, 503) },
+  responses: {
+    200: { description: 'every source', content: { 'application/json': { schema: z.object({ sources: z.array(sourceSchema) }) } } },
+    ...errorResponses(401, 403, 503),
+  },
 });
 const getRouteDef = createRoute({
   tags: ['sources'],
@@ -103,7 +116,10 @@ const rejectionsRouteDef = createRoute({
   path: '/sources/{id}/rejections',
   summary: "A source's deliveries that made no lead (no usable email, not the vendor's format), newest first",
   request: { params: idParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
-  responses: { 200: { description: 'rejected deliveries', content: { 'application/json': { schema: z.object({ rejections: z.array(rejectionSchema) }) } } }, ...errorResponses(400, 401, 403, 404, 503) },
+  responses: {
+    200: { description: 'rejected deliveries', content: { 'application/json': { schema: z.object({ rejections: z.array(rejectionSchema) }) } } },
+    ...errorResponses(400, 401, 403, 404, 503),
+  },
 });
 
 const withHookPath = <T extends { id: string }>(source: T) => ({ ...source, hookPath: `/hooks/${source.id}` });
@@ -115,9 +131,15 @@ export function sourceRoutes({ sql, codec }: ApiDeps) {
       const body = c.req.valid('json');
       const meta = body.vendor === 'meta_lead_ads';
       const missing = [
-        ...(vendorMadeSecret.includes(body.vendor) && !body.secret ? [{ path: 'secret', message: `is required for ${body.vendor} (the vendor's own secret)` }] : []),
+        ...(vendorMadeSecret.includes(body.vendor) && !body.secret
+          ? [{ path: 'secret', message: `is required for ${body.vendor} (the vendor's own secret)` }]
+          : []),
         ...(meta && !body.accessToken ? [{ path: 'accessToken', message: 'is required for meta_lead_ads (the page access token)' }] : []),
-        ...(!meta ? (['graphApiUrl', 'accessToken', 'verifyToken'] as const).filter((f) => body[f] !== undefined).map((path) => ({ path, message: 'is only for meta_lead_ads' })) : []),
+        ...(!meta
+          ? (['graphApiUrl', 'accessToken', 'verifyToken'] as const)
+              .filter((f) => body[f] !== undefined)
+              .map((path) => ({ path, message: 'is only for meta_lead_ads' }))
+          : []),
       ];
       if (missing.length) throw new ApiError(400, 'validation_failed', `invalid body: ${missing.map((m) => m.path).join(', ')}`, missing);
       const secret = body.secret ?? newSecret(body.vendor);

@@ -35,9 +35,19 @@ export function templateRoutes(deps: ApiDeps) {
   const store = templateStore(deps.sql);
   return new OpenAPIHono<AppEnv>()
     .openapi(
-      createRoute({ method: 'get', path: '/templates', tags: ['templates'], summary: 'Every email template at its newest version, or every version of one (?name=)', security: [{ apiKey: [] }], middleware: readers,
+      createRoute({
+        method: 'get',
+        path: '/templates',
+        tags: ['templates'],
+        summary: 'Every email template at its newest version, or every version of one (?name=)',
+        security: [{ apiKey: [] }],
+        middleware: readers,
         request: { query: listQuery },
-        responses: { 200: { description: 'templates', ...json(z.object({ templates: z.array(templateSummarySchema.or(templateVersionSchema)) })) }, ...errorResponses(400, 401, 403, 404) } }),
+        responses: {
+          200: { description: 'templates', ...json(z.object({ templates: z.array(templateSummarySchema.or(templateVersionSchema)) })) },
+          ...errorResponses(400, 401, 403, 404),
+        },
+      }),
       async (c) => {
         const { name } = c.req.valid('query');
         if (!name) return c.json({ templates: await store.list() }, 200);
@@ -47,9 +57,16 @@ export function templateRoutes(deps: ApiDeps) {
       },
     )
     .openapi(
-      createRoute({ method: 'post', path: '/templates', tags: ['templates'], summary: 'Publish the next version of an email template (published versions never change)', security: [{ apiKey: [] }], middleware: requireRole('marketing'),
+      createRoute({
+        method: 'post',
+        path: '/templates',
+        tags: ['templates'],
+        summary: 'Publish the next version of an email template (published versions never change)',
+        security: [{ apiKey: [] }],
+        middleware: requireRole('marketing'),
         request: { body: { required: true, ...json(publishTemplateSchema) } },
-        responses: { 201: { description: 'the version published', ...json(publishedSchema) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } }),
+        responses: { 201: { description: 'the version published', ...json(publishedSchema) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) },
+      }),
       async (c) => {
         const input = c.req.valid('json');
         const problems = templateProblems(input);

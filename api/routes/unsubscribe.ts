@@ -8,7 +8,10 @@ import { ApiError, errorResponses } from '../errors';
 import { signalEngagement } from './engagement';
 
 const tokenParam = z.object({
-  token: z.string().max(400).meta({ param: { name: 'token', in: 'path' }, description: 'the signed token of the link in the email' }),
+  token: z
+    .string()
+    .max(400)
+    .meta({ param: { name: 'token', in: 'path' }, description: 'the signed token of the link in the email' }),
 });
 const html = { content: { 'text/html': { schema: z.string() } } };
 
@@ -42,31 +45,56 @@ export function unsubscribeRoutes(deps: ApiDeps) {
   };
   return new OpenAPIHono<AppEnv>()
     .openapi(
-      createRoute({ method: 'get', path: '/unsubscribe/{token}', tags: ['email'], summary: 'The page behind the unsubscribe link: a button that unsubscribes (no API key)',
+      createRoute({
+        method: 'get',
+        path: '/unsubscribe/{token}',
+        tags: ['email'],
+        summary: 'The page behind the unsubscribe link: a button that unsubscribes (no API key)',
         request: { params: tokenParam },
-        responses: { 200: { description: 'a confirmation page with a button that POSTs', ...html }, ...errorResponses(400, 403, 404, 410) } }),
+        responses: { 200: { description: 'a confirmation page with a button that POSTs', ...html }, ...errorResponses(400, 403, 404, 410) },
+      }),
       async (c) => {
         const { token } = c.req.valid('param');
         leadOf(token);
         return c.html(
-          page('Unsubscribe', `<p>Stop receiving marketing email from us at this address?</p>
-<form method="post" action="/unsubscribe/${token}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`),
+          page(
+            'Unsubscribe',
+            `<p>Stop receiving marketing email from us at this address?</p>
+<form method="post" action="/unsubscribe/${token}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
+          ),
           200,
           privatePage,
         );
       },
     )
     .openapi(
-      createRoute({ method: 'post', path: '/unsubscribe/{token}', tags: ['email'], summary: 'One-click unsubscribe (RFC 8058; body `List-Unsubscribe=One-Click`, no API key)',
-        request: { params: tokenParam, body: { required: false, content: { 'application/x-www-form-urlencoded': { schema: z.object({ 'List-Unsubscribe': z.literal('One-Click').optional() }) } } } },
-        responses: { 200: { description: 'unsubscribed (also when already unsubscribed)', ...html }, ...errorResponses(400, 403, 404, 410, 503) } }),
+      createRoute({
+        method: 'post',
+        path: '/unsubscribe/{token}',
+        tags: ['email'],
+        summary: 'One-click unsubscribe (RFC 8058; body `List-Unsubscribe=One-Click`, no API key)',
+        request: {
+          params: tokenParam,
+          body: {
+            required: false,
+            content: { 'application/x-www-form-urlencoded': { schema: z.object({ 'List-Unsubscribe': z.literal('One-Click').optional() }) } },
+          },
+        },
+        responses: { 200: { description: 'unsubscribed (also when already unsubscribed)', ...html }, ...errorResponses(400, 403, 404, 410, 503) },
+      }),
       async (c) => {
         const { token } = c.req.valid('param');
         const leadId = leadOf(token);
         // One event per link: a client that posts twice (or a person who clicks again) unsubscribes once.
         const eventId = `unsubscribe-link-${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`;
         try {
-          await signalEngagement(deps, leadId, { activityId: `event-${eventId}`, eventId, type: 'unsubscribed', receivedAt: new Date().toISOString(), actor: 'unsubscribe_link' });
+          await signalEngagement(deps, leadId, {
+            activityId: `event-${eventId}`,
+            eventId,
+            type: 'unsubscribed',
+            receivedAt: new Date().toISOString(),
+            actor: 'unsubscribe_link',
+          });
         } catch (error) {
           // A closed lead has no workflow to tell: its stored consent is withdrawn, so a reactivation starts opted out.
           if (!(error instanceof ApiError && error.status === 409)) throw error;

@@ -35,7 +35,13 @@ export const calendly: FormVendor = {
       {
         eventId: `${body.event}:${invitee.uri}`,
         values,
-        known: { email: invitee.email, firstName: invitee.first_name ?? undefined, lastName: invitee.last_name ?? undefined, fullName: invitee.name, phone: invitee.text_reminder_number ?? undefined },
+        known: {
+          email: invitee.email,
+          firstName: invitee.first_name ?? undefined,
+          lastName: invitee.last_name ?? undefined,
+          fullName: invitee.name,
+          phone: invitee.text_reminder_number ?? undefined,
+        },
         utm: utmOf(invitee.tracking),
         occurredAt,
       },

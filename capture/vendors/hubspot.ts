@@ -34,7 +34,8 @@ export const hubspot: FormVendor = {
     if (!isRecord(body)) throw new UnreadablePayload('not a HubSpot contact');
     const properties = isRecord(body.properties) ? body.properties : body;
     const values = Object.fromEntries(Object.entries(properties).map(([name, value]) => [name, isRecord(value) && 'value' in value ? value.value : value]));
-    const eventId = typeof body.eventId === 'string' || typeof body.eventId === 'number' ? String(body.eventId) : `body-${sha256(request.body).toString('hex')}`;
+    const eventId =
+      typeof body.eventId === 'string' || typeof body.eventId === 'number' ? String(body.eventId) : `body-${sha256(request.body).toString('hex')}`;
     return [{ eventId, values, known: {}, utm: {} }];
   },
 };

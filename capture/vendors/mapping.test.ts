@@ -12,16 +12,26 @@ describe('mapping a submission to a capture', () => {
       'webinar',
     );
     expect(mapped).toEqual({ capture: expect.objectContaining({ email: 'mapped@acme.io', company: 'Acme', source: 'webinar' }) });
-    expect(mapSubmission(submission({ email: 'usual@acme.io' }, { known: { email: 'known@acme.io' } }), {}, 'webinar')).toEqual({ capture: expect.objectContaining({ email: 'known@acme.io' }) });
+    expect(mapSubmission(submission({ email: 'usual@acme.io' }, { known: { email: 'known@acme.io' } }), {}, 'webinar')).toEqual({
+      capture: expect.objectContaining({ email: 'known@acme.io' }),
+    });
   });
 
   it('splits a full name, and keeps given first and last names', () => {
-    expect(mapSubmission(submission({ email: 'a@b.io', full_name: 'Ana Maria de la Cruz' }), {}, 'chat')).toEqual({ capture: expect.objectContaining({ firstName: 'Ana', lastName: 'Maria de la Cruz' }) });
-    expect(mapSubmission(submission({ email: 'a@b.io', name: 'X Y', first_name: 'Ana' }), {}, 'chat')).toEqual({ capture: expect.objectContaining({ firstName: 'Ana' }) });
+    expect(mapSubmission(submission({ email: 'a@b.io', full_name: 'Ana Maria de la Cruz' }), {}, 'chat')).toEqual({
+      capture: expect.objectContaining({ firstName: 'Ana', lastName: 'Maria de la Cruz' }),
+    });
+    expect(mapSubmission(submission({ email: 'a@b.io', name: 'X Y', first_name: 'Ana' }), {}, 'chat')).toEqual({
+      capture: expect.objectContaining({ firstName: 'Ana' }),
+    });
   });
 
   it('writes UTM parameters into sourceDetail, the usual five first', () => {
-    const mapped = mapSubmission(submission({ email: 'a@b.io', utm_term: 'crm', UTM_Source: 'google' }, { utm: { utm_campaign: 'spring', utm_id: '42' } }), {}, 'chat');
+    const mapped = mapSubmission(
+      submission({ email: 'a@b.io', utm_term: 'crm', UTM_Source: 'google' }, { utm: { utm_campaign: 'spring', utm_id: '42' } }),
+      {},
+      'chat',
+    );
     expect(mapped).toEqual({ capture: expect.objectContaining({ sourceDetail: 'utm_source=google utm_campaign=spring utm_term=crm utm_id=42' }) });
   });
 
@@ -39,12 +49,18 @@ describe('mapping a submission to a capture', () => {
   });
 
   it('takes generic captures as they are, with the source of the source unless they name one', () => {
-    expect(mapSubmission(submission({}, { capture: { email: 'a@b.io', firstName: 'Ana' } }), {}, 'referral')).toEqual({ capture: expect.objectContaining({ email: 'a@b.io', firstName: 'Ana', source: 'referral' }) });
-    expect(mapSubmission(submission({}, { capture: { email: 'a@b.io', source: 'event' } }), {}, 'referral')).toEqual({ capture: expect.objectContaining({ source: 'event' }) });
+    expect(mapSubmission(submission({}, { capture: { email: 'a@b.io', firstName: 'Ana' } }), {}, 'referral')).toEqual({
+      capture: expect.objectContaining({ email: 'a@b.io', firstName: 'Ana', source: 'referral' }),
+    });
+    expect(mapSubmission(submission({}, { capture: { email: 'a@b.io', source: 'event' } }), {}, 'referral')).toEqual({
+      capture: expect.objectContaining({ source: 'event' }),
+    });
   });
 
   it('reads a ticked consent box as email consent, and an unticked one as nothing', () => {
-    expect(mapSubmission(submission({ email: 'a@b.io', optin: 'yes' }), {}, 'chat')).toEqual({ capture: expect.objectContaining({ consent: expect.objectContaining({ email: 'opted_in' }) }) });
+    expect(mapSubmission(submission({ email: 'a@b.io', optin: 'yes' }), {}, 'chat')).toEqual({
+      capture: expect.objectContaining({ consent: expect.objectContaining({ email: 'opted_in' }) }),
+    });
     expect((mapSubmission(submission({ email: 'a@b.io', optin: false }), {}, 'chat') as { capture: object }).capture).not.toHaveProperty('consent');
   });
 });

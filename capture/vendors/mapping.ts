@@ -70,14 +70,20 @@ export type Mapped = { capture: Capture } | { rejected: string };
  * fields, never their values (they are personal data).
  */
 export function toCapture(submission: Submission, mapping: FieldMapping, leadSource: LeadSource): Mapped {
-  const text = Object.fromEntries(mappableFields.map((field) => [field, asText(valueOf(submission, field, mapping))])) as Record<MappableField, string | undefined>;
+  const text = Object.fromEntries(mappableFields.map((field) => [field, asText(valueOf(submission, field, mapping))])) as Record<
+    MappableField,
+    string | undefined
+  >;
   let { firstName, lastName } = text;
   if (!firstName && !lastName && text.fullName) {
     const parts = text.fullName.split(/\s+/);
     firstName = parts[0];
     lastName = parts.slice(1).join(' ') || undefined;
   }
-  const utm = { ...Object.fromEntries(Object.entries(submission.values).flatMap(([k, v]) => (/^utm_/i.test(k) && asText(v) ? [[k.toLowerCase(), asText(v)!]] : []))), ...submission.utm };
+  const utm = {
+    ...Object.fromEntries(Object.entries(submission.values).flatMap(([k, v]) => (/^utm_/i.test(k) && asText(v) ? [[k.toLowerCase(), asText(v)!]] : []))),
+    ...submission.utm,
+  };
   const consentGiven = ticked(valueOf(submission, 'emailConsent', mapping));
   const candidate: Record<string, unknown> = {
     email: text.email,
@@ -89,7 +95,9 @@ export function toCapture(submission: Submission, mapping: FieldMapping, leadSou
     phone: text.phone,
     country: text.country,
     sourceDetail: utmDetail(utm),
-    ...(consentGiven ? { consent: { email: 'opted_in', ...(submission.occurredAt ? { capturedAt: submission.occurredAt } : {}), text: 'ticked on the form' } } : {}),
+    ...(consentGiven
+      ? { consent: { email: 'opted_in', ...(submission.occurredAt ? { capturedAt: submission.occurredAt } : {}), text: 'ticked on the form' } }
+      : {}),
     occurredAt: submission.occurredAt,
   };
   return validCapture(candidate, mapping.email);
@@ -98,13 +106,19 @@ export function toCapture(submission: Submission, mapping: FieldMapping, leadSou
 /** Validates a capture, dropping the optional fields it refuses; rejected when the email is not usable (`mappedEmail`: the form field it was mapped from). */
 export function validCapture(candidate: Record<string, unknown>, mappedEmail?: string): Mapped {
   const emailWhere = mappedEmail ? `the mapped field "${mappedEmail}"` : 'the email field';
-  if (candidate.email === undefined) return { rejected: `no email: ${mappedEmail ? `${emailWhere} is missing or empty` : 'the submission has no email field'}` };
+  if (candidate.email === undefined)
+    return { rejected: `no email: ${mappedEmail ? `${emailWhere} is missing or empty` : 'the submission has no email field'}` };
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const parsed = captureSchema.safeParse(candidate);
     if (parsed.success) return { capture: parsed.data };
-    const fields = [...new Set(parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys : [String(issue.path[0] ?? '')])))];
+    const fields = [
+      ...new Set(
+        parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys : [String(issue.path[0] ?? '')])),
+      ),
+    ];
     if (fields.includes('email')) return { rejected: `no usable email: ${emailWhere} is not a valid address` };
-    if (fields.includes('source') || fields.includes('')) return { rejected: `not a capture: ${parsed.error.issues.map((i) => i.path.join('.') || 'body').join(', ')}` };
+    if (fields.includes('source') || fields.includes(''))
+      return { rejected: `not a capture: ${parsed.error.issues.map((i) => i.path.join('.') || 'body').join(', ')}` };
     for (const field of fields) delete candidate[field];
   }
   return { rejected: 'not a capture' };

@@ -26,7 +26,9 @@ export const metaLeadAds = {
     if (!secret) return needsSecret;
     const sent = request.headers['x-hub-signature-256'];
     if (!sent) return 'missing X-Hub-Signature-256 header';
-    return sameSignature(sent.toLowerCase(), `sha256=${hmacSha256(secret, request.body).toString('hex')}`) ? undefined : 'the X-Hub-Signature-256 does not match';
+    return sameSignature(sent.toLowerCase(), `sha256=${hmacSha256(secret, request.body).toString('hex')}`)
+      ? undefined
+      : 'the X-Hub-Signature-256 does not match';
   },
 
   /** The leads a verified delivery announces (Meta batches several entries and changes in one). */

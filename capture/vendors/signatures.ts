@@ -39,5 +39,9 @@ export const isRecord = (value: unknown): value is Record<string, unknown> => ty
 /** The `utm_*` entries of a record of strings. */
 export function utmOf(record: unknown): Record<string, string> {
   if (!isRecord(record)) return {};
-  return Object.fromEntries(Object.entries(record).filter((e): e is [string, string] => /^utm_/i.test(e[0]) && typeof e[1] === 'string' && e[1] !== '').map(([k, v]) => [k.toLowerCase(), v]));
+  return Object.fromEntries(
+    Object.entries(record)
+      .filter((e): e is [string, string] => /^utm_/i.test(e[0]) && typeof e[1] === 'string' && e[1] !== '')
+      .map(([k, v]) => [k.toLowerCase(), v]),
+  );
 }

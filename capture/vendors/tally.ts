@@ -25,7 +25,8 @@ export const tally: FormVendor = {
   },
   read(request) {
     const body = jsonBody(request);
-    if (!isRecord(body) || typeof body.eventId !== 'string' || !isRecord(body.data) || !Array.isArray(body.data.fields)) throw new UnreadablePayload('not a Tally FORM_RESPONSE event');
+    if (!isRecord(body) || typeof body.eventId !== 'string' || !isRecord(body.data) || !Array.isArray(body.data.fields))
+      throw new UnreadablePayload('not a Tally FORM_RESPONSE event');
     if (body.eventType !== undefined && body.eventType !== 'FORM_RESPONSE') return [];
     const values: Record<string, unknown> = {};
     const known: Submission['known'] = {};

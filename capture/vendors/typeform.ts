@@ -25,7 +25,8 @@ export const typeform: FormVendor = {
   },
   read(request) {
     const body = jsonBody(request);
-    if (!isRecord(body) || typeof body.event_id !== 'string' || !isRecord(body.form_response)) throw new UnreadablePayload('not a Typeform form_response event');
+    if (!isRecord(body) || typeof body.event_id !== 'string' || !isRecord(body.form_response))
+      throw new UnreadablePayload('not a Typeform form_response event');
     const response = body.form_response;
     const answers = Array.isArray(response.answers) ? response.answers.filter(isRecord) : [];
     const values: Record<string, unknown> = {};

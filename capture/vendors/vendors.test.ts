@@ -10,7 +10,8 @@ const now = Date.parse('2026-11-25T10:00:05Z');
 const url = 'https://leads.example.com/hooks/src_abc';
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const otherSecret = 'whsec_Zm9yIGFub3RoZXIgc291cmNlIGVudGlyZWx5';
-const secretsFor = (vendor: string, value: string): SourceSecrets => (vendor === 'jotform' ? { secret: null, tokenHash: hashToken(value) } : { secret: value, tokenHash: null });
+const secretsFor = (vendor: string, value: string): SourceSecrets =>
+  vendor === 'jotform' ? { secret: null, tokenHash: hashToken(value) } : { secret: value, tokenHash: null };
 
 describe.each(formFixtures)('$vendor adapter', (fixture) => {
   const adapter = formVendors[fixture.vendor];
@@ -28,7 +29,13 @@ describe.each(formFixtures)('$vendor adapter', (fixture) => {
     const [submission, ...more] = await adapter.read(request);
     expect(more).toEqual([]);
     const mapped = mapSubmission(submission!, fixture.mapping ?? {}, 'demo_request');
-    expect(mapped).toEqual({ capture: expect.objectContaining({ source: 'demo_request', ...fixture.expected(person('jane.doe@acme-robotics.com')), ...(fixture.expected(person()).consent ? { consent: expect.objectContaining({ email: 'opted_in' }) } : {}) }) });
+    expect(mapped).toEqual({
+      capture: expect.objectContaining({
+        source: 'demo_request',
+        ...fixture.expected(person('jane.doe@acme-robotics.com')),
+        ...(fixture.expected(person()).consent ? { consent: expect.objectContaining({ email: 'opted_in' }) } : {}),
+      }),
+    });
   });
 
   it('refuses a tampered body, a wrong secret and a missing signature', () => {
@@ -55,7 +62,9 @@ describe.each(formFixtures)('$vendor adapter', (fixture) => {
 describe('hubspot v2', () => {
   it('accepts the plain SHA-256 of secret + method + URI + body', () => {
     const { body } = hubspotFixture.body(person('a@b.co'), 'e1');
-    const v2 = createHash('sha256').update(`${secret}POST${url}${body.toString('utf8')}`).digest('hex');
+    const v2 = createHash('sha256')
+      .update(`${secret}POST${url}${body.toString('utf8')}`)
+      .digest('hex');
     const request = { method: 'POST', url, headers: { 'x-hubspot-signature': v2 }, body };
     expect(formVendors.hubspot.verify(request, { secret, tokenHash: null }, now)).toBeUndefined();
     expect(formVendors.hubspot.verify({ ...request, url: `${url}/other` }, { secret, tokenHash: null }, now)).toMatch(/match/);
@@ -72,7 +81,15 @@ describe('meta_lead_ads adapter', () => {
     const submission = metaLeadAds.submission(graphLead('111', person('jane@acme.io')));
     expect(submission.occurredAt).toBe('2026-11-25T10:00:00.000Z');
     expect(mapSubmission(submission, {}, 'webinar')).toEqual({
-      capture: expect.objectContaining({ email: 'jane@acme.io', firstName: 'Jane', lastName: 'Doe', company: 'Acme Robotics', title: 'Head of Operations', phone: '+14155550100', source: 'webinar' }),
+      capture: expect.objectContaining({
+        email: 'jane@acme.io',
+        firstName: 'Jane',
+        lastName: 'Doe',
+        company: 'Acme Robotics',
+        title: 'Head of Operations',
+        phone: '+14155550100',
+        source: 'webinar',
+      }),
     });
   });
 

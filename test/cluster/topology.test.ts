@@ -92,9 +92,14 @@ beforeAll(async () => {
   if (cli.type !== 'existing-path') throw new Error('no Temporal CLI to query the cluster with');
   temporalCli = cli.path;
 
-  expect((await call(0, 'POST', '/teams', { key: 'ops-dev', body: { id: 'cluster', name: 'Cluster', countries: ['US'], businessHours: hours } })).status).toBe(201);
+  expect((await call(0, 'POST', '/teams', { key: 'ops-dev', body: { id: 'cluster', name: 'Cluster', countries: ['US'], businessHours: hours } })).status).toBe(
+    201,
+  );
   for (const i of [1, 2]) {
-    const rep = await call(1, 'POST', '/reps', { key: 'ops-dev', body: { id: `rep-${i}`, name: `Rep ${i}`, email: `rep${i}@example.com`, teamId: 'cluster', capacity: 1000 } });
+    const rep = await call(1, 'POST', '/reps', {
+      key: 'ops-dev',
+      body: { id: `rep-${i}`, name: `Rep ${i}`, email: `rep${i}@example.com`, teamId: 'cluster', capacity: 1000 },
+    });
     expect(rep.status).toBe(201);
     repKeys.set(rep.body.id, rep.body.apiKey);
   }
@@ -124,7 +129,11 @@ describe('the production topology: Temporal server on Postgres, two workers, two
   it('lists leads by search attribute with the Temporal CLI (SQL visibility on Postgres)', async () => {
     const open = await routedLead(0);
     const list = (query: string) => {
-      const result = spawnSync(temporalCli, ['workflow', 'list', '--address', cluster.address, '--namespace', cluster.namespace, '--query', query, '-o', 'json'], { encoding: 'utf8' });
+      const result = spawnSync(
+        temporalCli,
+        ['workflow', 'list', '--address', cluster.address, '--namespace', cluster.namespace, '--query', query, '-o', 'json'],
+        { encoding: 'utf8' },
+      );
       expect(result.status, result.stderr).toBe(0);
       return (JSON.parse(result.stdout || '[]') as { execution: { workflowId: string } }[]).map((w) => w.execution.workflowId);
     };
@@ -152,7 +161,15 @@ describe('the production topology: Temporal server on Postgres, two workers, two
     try {
       browser = await chromium.launch({
         executablePath: chromiumPath,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       });
       const connection = await Connection.connect({ address: cluster.address });
       const { runId } = await new Client({ connection }).workflow.getHandle(lead.leadId).describe();

@@ -68,7 +68,16 @@ export const typeformFixture: VendorFixture = {
       },
     }),
   sign: (body, secret) => ({ headers: { 'Typeform-Signature': `sha256=${hmac(secret, body).toString('base64')}` } }),
-  expected: (p) => ({ email: p.email, firstName: p.firstName, lastName: p.lastName, company: p.company, title: p.title, phone: p.phone, sourceDetail: 'utm_source=linkedin utm_campaign=q4-demo', consent: { email: 'opted_in' } }),
+  expected: (p) => ({
+    email: p.email,
+    firstName: p.firstName,
+    lastName: p.lastName,
+    company: p.company,
+    title: p.title,
+    phone: p.phone,
+    sourceDetail: 'utm_source=linkedin utm_campaign=q4-demo',
+    consent: { email: 'opted_in' },
+  }),
 };
 
 export const hubspotFixture: VendorFixture = {
@@ -97,7 +106,15 @@ export const hubspotFixture: VendorFixture = {
       'X-HubSpot-Request-Timestamp': String(now),
     },
   }),
-  expected: (p) => ({ email: p.email, firstName: p.firstName, lastName: p.lastName, company: p.company, title: p.title, phone: p.phone, sourceDetail: 'utm_source=hubspot-form' }),
+  expected: (p) => ({
+    email: p.email,
+    firstName: p.firstName,
+    lastName: p.lastName,
+    company: p.company,
+    title: p.title,
+    phone: p.phone,
+    sourceDetail: 'utm_source=hubspot-form',
+  }),
 };
 
 export const webflowFixture: VendorFixture = {
@@ -110,7 +127,12 @@ export const webflowFixture: VendorFixture = {
       payload: {
         name: 'Contact form',
         siteId: '65427cf400e02b306eaa049c',
-        data: { 'Who are you': `${p.firstName} ${p.lastName}`, ...(p.email ? { 'Your business email': p.email } : {}), Company: p.company, 'Job title': p.title },
+        data: {
+          'Who are you': `${p.firstName} ${p.lastName}`,
+          ...(p.email ? { 'Your business email': p.email } : {}),
+          Company: p.company,
+          'Job title': p.title,
+        },
         schema: [],
         submittedAt: '2026-11-25T10:00:00.117Z',
         id: eventId,
@@ -160,7 +182,14 @@ export const calendlyFixture: VendorFixture = {
     const t = Math.floor(now / 1000);
     return { headers: { 'Calendly-Webhook-Signature': `t=${t},v1=${hmac(secret, `${t}.${body.toString('utf8')}`).toString('hex')}` } };
   },
-  expected: (p) => ({ email: p.email, firstName: p.firstName, lastName: p.lastName, company: p.company, phone: p.phone, sourceDetail: 'utm_source=google utm_medium=cpc utm_campaign=spring' }),
+  expected: (p) => ({
+    email: p.email,
+    firstName: p.firstName,
+    lastName: p.lastName,
+    company: p.company,
+    phone: p.phone,
+    sourceDetail: 'utm_source=google utm_medium=cpc utm_campaign=spring',
+  }),
 };
 
 export const tallyFixture: VendorFixture = {
@@ -187,12 +216,27 @@ export const tallyFixture: VendorFixture = {
           { key: 'question_3jkVQ9', label: 'Company', type: 'INPUT_TEXT', value: p.company },
           { key: 'question_wkQd0m', label: 'Your role', type: 'INPUT_TEXT', value: p.title },
           { key: 'question_mRD4ge', label: 'Phone', type: 'INPUT_PHONE_NUMBER', value: p.phone },
-          { key: 'question_n8Qdl9', label: 'Keep me posted', type: 'CHECKBOXES', value: ['5c9b1d1a'], options: [{ id: '5c9b1d1a', text: 'Yes, email me news' }] },
+          {
+            key: 'question_n8Qdl9',
+            label: 'Keep me posted',
+            type: 'CHECKBOXES',
+            value: ['5c9b1d1a'],
+            options: [{ id: '5c9b1d1a', text: 'Yes, email me news' }],
+          },
         ],
       },
     }),
   sign: (body, secret) => ({ headers: { 'Tally-Signature': hmac(secret, body).toString('base64') } }),
-  expected: (p) => ({ email: p.email, firstName: p.firstName, lastName: p.lastName, company: p.company, title: p.title, phone: p.phone, sourceDetail: 'utm_source=newsletter', consent: { email: 'opted_in' } }),
+  expected: (p) => ({
+    email: p.email,
+    firstName: p.firstName,
+    lastName: p.lastName,
+    company: p.company,
+    title: p.title,
+    phone: p.phone,
+    sourceDetail: 'utm_source=newsletter',
+    consent: { email: 'opted_in' },
+  }),
 };
 
 export const jotformFixture: VendorFixture = {
@@ -210,10 +254,17 @@ export const jotformFixture: VendorFixture = {
       event_id: '1732528800000_233000000000000_abc',
     };
     const boundary = `----jotform${eventId.replace(/\W/g, '')}`;
-    const parts = { formID: '233000000000000', submissionID: eventId, formTitle: 'Contact us', pretty: 'Name:Jane Doe', rawRequest: JSON.stringify(rawRequest) };
-    const body = Object.entries(parts)
-      .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
-      .join('') + `--${boundary}--\r\n`;
+    const parts = {
+      formID: '233000000000000',
+      submissionID: eventId,
+      formTitle: 'Contact us',
+      pretty: 'Name:Jane Doe',
+      rawRequest: JSON.stringify(rawRequest),
+    };
+    const body =
+      Object.entries(parts)
+        .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
+        .join('') + `--${boundary}--\r\n`;
     return { body: Buffer.from(body), contentType: `multipart/form-data; boundary=${boundary}` };
   },
   // Jotform signs nothing: the secret is the URL's token.
@@ -224,12 +275,27 @@ export const jotformFixture: VendorFixture = {
 export const genericFixture: VendorFixture = {
   vendor: 'generic',
   timestamped: true,
-  body: (p) => json({ email: p.email, firstName: p.firstName, lastName: p.lastName, company: p.company, title: p.title, phone: p.phone, sourceDetail: 'partner portal' }),
+  body: (p) =>
+    json({ email: p.email, firstName: p.firstName, lastName: p.lastName, company: p.company, title: p.title, phone: p.phone, sourceDetail: 'partner portal' }),
   sign: (body, secret, { now }, eventId) => {
     const webhook = new Webhook(secret);
-    return { headers: { 'webhook-id': eventId, 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': webhook.sign(eventId, new Date(now), body.toString('utf8')) } };
+    return {
+      headers: {
+        'webhook-id': eventId,
+        'webhook-timestamp': String(Math.floor(now / 1000)),
+        'webhook-signature': webhook.sign(eventId, new Date(now), body.toString('utf8')),
+      },
+    };
   },
-  expected: (p) => ({ email: p.email, firstName: p.firstName, lastName: p.lastName, company: p.company, title: p.title, phone: p.phone, sourceDetail: 'partner portal' }),
+  expected: (p) => ({
+    email: p.email,
+    firstName: p.firstName,
+    lastName: p.lastName,
+    company: p.company,
+    title: p.title,
+    phone: p.phone,
+    sourceDetail: 'partner portal',
+  }),
 };
 
 export const formFixtures: VendorFixture[] = [typeformFixture, hubspotFixture, webflowFixture, calendlyFixture, tallyFixture, jotformFixture, genericFixture];
@@ -245,7 +311,14 @@ export function metaWebhookBody(leadgenIds: string[]): Buffer {
           time: 1732528800,
           changes: leadgenIds.map((leadgenId) => ({
             field: 'leadgen',
-            value: { ad_id: '444444444', form_id: '444444444444', leadgen_id: leadgenId, created_time: 1732528800, page_id: '153125381133', adgroup_id: '44444444444' },
+            value: {
+              ad_id: '444444444',
+              form_id: '444444444444',
+              leadgen_id: leadgenId,
+              created_time: 1732528800,
+              page_id: '153125381133',
+              adgroup_id: '44444444444',
+            },
           })),
         },
       ],
@@ -270,4 +343,11 @@ export function graphLead(leadgenId: string, p: Person) {
   };
 }
 
-export const person = (email?: string): Person => ({ email, firstName: 'Jane', lastName: 'Doe', company: 'Acme Robotics', title: 'Head of Operations', phone: '+14155550100' });
+export const person = (email?: string): Person => ({
+  email,
+  firstName: 'Jane',
+  lastName: 'Doe',
+  company: 'Acme Robotics',
+  title: 'Head of Operations',
+  phone: '+14155550100',
+});

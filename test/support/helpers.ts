@@ -39,7 +39,14 @@ export interface RunningWorker {
 }
 
 /** Runs the real lead worker (workflows and activities) until `stop()`. */
-export async function runWorker(options: { connection: NativeConnection; taskQueue: string; sql: Sql; config: LeadConfig; codec: PayloadCodec; enrichment?: EnrichmentProvider }): Promise<RunningWorker> {
+export async function runWorker(options: {
+  connection: NativeConnection;
+  taskQueue: string;
+  sql: Sql;
+  config: LeadConfig;
+  codec: PayloadCodec;
+  enrichment?: EnrichmentProvider;
+}): Promise<RunningWorker> {
   const { codec, ...rest } = options;
   const worker = await createLeadWorker({ ...rest, namespace, payloadCodecs: [codec], workflowBundle: await workflowBundle() });
   return { worker, stop: running(worker) };
@@ -63,7 +70,11 @@ export interface ServiceUnderTest {
   /** The API's wake-ups of the unassigned queue: `settled()` waits until what changes to reps, teams and accounts woke has been sent. */
   wakeUps: WakeUps;
   /** Calls the API over HTTP with a development key (`capture-dev` unless another is given). */
-  request(method: string, path: string, options?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    options?: { body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   /** Shuts the worker down (a crash as far as its workflows are concerned), then starts a new one on the same task queue; `meanwhile` runs in between. */
   restartWorker(meanwhile?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
@@ -103,7 +114,17 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const policy = leadPolicy(config);
   const wakeUps = createWakeUps({ sql, temporal: client });
   const app = createApp(
-    { sql, temporal: client, taskQueue, namespace, temporalUiUrl: inject('temporalUiUrl'), config, codec, unsubscribeSecret: options.unsubscribeSecret, wakeUps },
+    {
+      sql,
+      temporal: client,
+      taskQueue,
+      namespace,
+      temporalUiUrl: inject('temporalUiUrl'),
+      config,
+      codec,
+      unsubscribeSecret: options.unsubscribeSecret,
+      wakeUps,
+    },
     parseApiKeys(options.apiKeys),
   );
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -176,7 +197,15 @@ export async function serviceOn(
   options: { name: string; config?: unknown; enrichment?: EnrichmentProvider; metrics?: LeadWorkerOptions['metrics'] },
 ): Promise<InProcessService> {
   const config = resolveLeadConfig(options.config ?? {});
-  const { worker, ...stack } = await leadStackOn(env, { sql, config, name: options.name, codec: testCodec, enrichment: options.enrichment, metrics: options.metrics, workflowBundle: await workflowBundle() });
+  const { worker, ...stack } = await leadStackOn(env, {
+    sql,
+    config,
+    name: options.name,
+    codec: testCodec,
+    enrichment: options.enrichment,
+    metrics: options.metrics,
+    workflowBundle: await workflowBundle(),
+  });
   return { ...stack, stop: running(worker) };
 }
 
@@ -214,7 +243,10 @@ export interface TimeSkippingSuite {
  * A test file's time-skipping server, its database (the run's, or one of its own) and the service on
  * them, set up before its tests and torn down after.
  */
-export function timeSkippingSuite(name: string, options: { config?: unknown; ownDatabase?: boolean; metrics?: LeadWorkerOptions['metrics'] } = {}): TimeSkippingSuite {
+export function timeSkippingSuite(
+  name: string,
+  options: { config?: unknown; ownDatabase?: boolean; metrics?: LeadWorkerOptions['metrics'] } = {},
+): TimeSkippingSuite {
   const testServices: InProcessService[] = [];
   const suite: TimeSkippingSuite = {
     started: [],

@@ -177,7 +177,11 @@ export class InMemoryLeadStore {
       answer = this.routing(request);
       team = this.teams.find((t) => t.id === answer.teamId);
     } else {
-      team = matchTeam(this.teams.map((t) => ({ ...t, segments: t.segments ?? [] })), request.country, segment);
+      team = matchTeam(
+        this.teams.map((t) => ({ ...t, segments: t.segments ?? [] })),
+        request.country,
+        segment,
+      );
       team = team && this.teams.find((t) => t.id === team!.id);
       if (!team) {
         answer = { ownerId: null, teamId: null, reason: `no team covers ${request.country ?? 'an unknown country'}, ${segment}` };
@@ -189,7 +193,10 @@ export class InMemoryLeadStore {
           if (why) skipped.push(`${rep.id} ${why}`);
           return !why;
         });
-        const pick = pickRep(eligible.map((r) => ({ id: r.id, weight: r.weight ?? 1, virtualTime: r.virtualTime, lastAssignment: r.lastAssignment })), team.virtualTime);
+        const pick = pickRep(
+          eligible.map((r) => ({ id: r.id, weight: r.weight ?? 1, virtualTime: r.virtualTime, lastAssignment: r.lastAssignment })),
+          team.virtualTime,
+        );
         const notes = skipped.length ? ` (skipped ${skipped.join(', ')})` : '';
         if (pick) {
           team.assignments += 1;
@@ -246,7 +253,9 @@ export class InMemoryLeadStore {
       return copy(current);
     },
     cadenceMigration: async ({ name, version }: { name: string; version: number }): Promise<CadenceVersion | null> => {
-      const newer = this.cadence(name).filter((c) => c.version > version && c.migrate === 'next_step').at(-1);
+      const newer = this.cadence(name)
+        .filter((c) => c.version > version && c.migrate === 'next_step')
+        .at(-1);
       return newer ? copy(newer) : null;
     },
     noop: async () => {},
@@ -257,6 +266,8 @@ export class InMemoryLeadStore {
     },
     countRolloutLeads: async ({ version }: { version: number }) => this.rolloutLeads(version).length,
     rolloutLeadsPage: async ({ version, after, limit }: { version: number; after: string | null; limit: number }) =>
-      this.rolloutLeads(version).filter((id) => after === null || id > after).slice(0, limit),
+      this.rolloutLeads(version)
+        .filter((id) => after === null || id > after)
+        .slice(0, limit),
   } satisfies LeadActivities;
 }

@@ -72,7 +72,9 @@ export function startProcess(script: 'worker/main.ts' | 'api/main.ts', env: Node
   });
   // Stderr is not a log: it is shown, so that a crash says why.
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => process.stderr.write(`[${script}] ${chunk}`));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     lines,

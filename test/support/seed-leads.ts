@@ -37,7 +37,13 @@ export async function seedLead(sql: Sql, s: LeadSeed): Promise<string> {
     engagement: { seen: [], openedEmails: 0, lastEngagementAt: iso(s.createdAt) },
     enrichment: 'not_found',
   };
-  const events = (s.events ?? []).map(([type, after, data], i) => ({ key: `seed:${i}`, at: iso(s.createdAt + after), type, actor: 'system', data: data ?? {} }));
+  const events = (s.events ?? []).map(([type, after, data], i) => ({
+    key: `seed:${i}`,
+    at: iso(s.createdAt + after),
+    type,
+    actor: 'system',
+    data: data ?? {},
+  }));
   await writeLead(sql, { lead, events });
   // Marked changed as every write of the read model is (migration 0019): a fold may have taken the save's mark already.
   await sql`

@@ -62,7 +62,11 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
     async capture(capture, captureId = randomUUID()) {
       const leadId = leadIdFor(capture.email);
       started.add(leadId);
-      await takeCapture(tier.env.client, { taskQueue: tier.taskQueue, policy: tier.policy }, { captureId, capture, receivedAt: new Date(await tier.now()).toISOString() });
+      await takeCapture(
+        tier.env.client,
+        { taskQueue: tier.taskQueue, policy: tier.policy },
+        { captureId, capture, receivedAt: new Date(await tier.now()).toISOString() },
+      );
       await whenQuiet(tier.env, [leadId]);
       return leadId;
     },
@@ -75,7 +79,9 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
     async act(leadId, name, body, actor) {
       const request = { ...body, actor, at: new Date(await tier.now()).toISOString() };
       try {
-        return await tier.env.client.workflow.getHandle(leadId).executeUpdate(actionUpdates[name] as typeof actionUpdates.accept, { args: [request as unknown as ActionRequest<'accept'>] });
+        return await tier.env.client.workflow
+          .getHandle(leadId)
+          .executeUpdate(actionUpdates[name] as typeof actionUpdates.accept, { args: [request as unknown as ActionRequest<'accept'>] });
       } finally {
         await whenQuiet(tier.env, [leadId]);
       }

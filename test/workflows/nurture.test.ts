@@ -79,9 +79,7 @@ describe('mql-nurture', () => {
 
     // Six steps fell due before day 90; none was sent, so none counted as activity.
     const steps = tier.store.timeline(leadId, 'cadence_step');
-    expect(steps.map((s) => [s.data.step, s.data.sent, s.data.skipped])).toEqual(
-      [1, 2, 3, 4, 5, 6].map((step) => [step, false, 'email consent is unknown']),
-    );
+    expect(steps.map((s) => [s.data.step, s.data.sent, s.data.skipped])).toEqual([1, 2, 3, 4, 5, 6].map((step) => [step, false, 'email consent is unknown']));
     expect(tier.store.outbox(leadId)).toEqual([]);
     const closed = tier.store.timeline(leadId, 'status_changed').at(-1)!;
     expect(closed.data).toMatchObject({ status: 'disqualified', previous: 'mql', reason: 'unresponsive' });

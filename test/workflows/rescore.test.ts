@@ -21,7 +21,8 @@ function publishVersion2() {
   return tier.store.publishScoringModel({ ...defaults, scoring: { ...defaults.scoring, rules: { ...defaults.scoring.rules, downloaded_content: 70 } } });
 }
 
-const scoreEvents = (leadId: string) => tier.store.timeline(leadId, 'score_changed').map((event) => event.data as { modelVersion: number; score: number; reason: string });
+const scoreEvents = (leadId: string) =>
+  tier.store.timeline(leadId, 'score_changed').map((event) => event.data as { modelVersion: number; score: number; reason: string });
 
 describe('rolling a scoring model out to running leads', () => {
   it('re-scores each lead once under the rolled-out version, routes the one it makes sales-ready, and counts both', async () => {

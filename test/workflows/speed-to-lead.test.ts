@@ -154,7 +154,9 @@ describe('rep and ops actions that do not fit', () => {
     const leadId = await tier.capture(salesReady());
     await expect(tier.act(leadId, 'reassign', { ownerId: 'rep-b' }, { role: 'ops' })).resolves.toEqual({ status: 'sql' });
     expect(tier.store.timeline(leadId, 'reassigned')[0]!.data).toMatchObject({ from: 'rep-a', to: 'rep-b', by: 'ops' });
-    await expect(tier.act(leadId, 'convert', { opportunity: { name: 'Prospect deal' } }, { role: 'rep', repId: 'rep-b' })).resolves.toEqual({ status: 'converted' });
+    await expect(tier.act(leadId, 'convert', { opportunity: { name: 'Prospect deal' } }, { role: 'rep', repId: 'rep-b' })).resolves.toEqual({
+      status: 'converted',
+    });
     await expect(tier.outcome(leadId)).resolves.toEqual({ status: 'converted', reason: 'became an opportunity' });
     expect(tier.store.outbox(leadId).map((n) => [n.kind, n.recipient])).toEqual([
       ['assignment', 'rep-a'],

@@ -13,4 +13,3 @@ const { captureMetaLead } = proxyActivities<ReturnType<typeof sourceActivities>>
 export async function metaLeadWorkflow(input: MetaLeadInput) {
   return captureMetaLead(input);
 }
-

@@ -36,20 +36,47 @@ export function startAssignment(run: LeadRun, current: LeadRecord, assignment: A
   };
   if (assignment.ownerId) {
     run.state.routeRetryAt = undefined;
-    journal.record('assigned', { ownerId: assignment.ownerId, teamId: assignment.teamId, reason: assignment.reason, priority: assignment.priority, sla: assignment.sla, slaReason: assignment.slaReason, dueAt: sla?.dueAt ?? null });
-    journal.notify('assignment', assignment.ownerId, `New ${assignment.priority} lead ${leadId} (${alertLabel(run, current)}): respond within ${assignment.sla}`, { dueAt: sla?.dueAt ?? null });
+    journal.record('assigned', {
+      ownerId: assignment.ownerId,
+      teamId: assignment.teamId,
+      reason: assignment.reason,
+      priority: assignment.priority,
+      sla: assignment.sla,
+      slaReason: assignment.slaReason,
+      dueAt: sla?.dueAt ?? null,
+    });
+    journal.notify(
+      'assignment',
+      assignment.ownerId,
+      `New ${assignment.priority} lead ${leadId} (${alertLabel(run, current)}): respond within ${assignment.sla}`,
+      { dueAt: sla?.dueAt ?? null },
+    );
   } else {
     run.state.routeRetryDelay = durationMs(policy.routing.unassignedRetryFirst);
     run.state.routeRetryAt = clock() + run.state.routeRetryDelay;
     journal.record('unassigned', { teamId: assignment.teamId, reason: assignment.reason, priority: assignment.priority });
-    journal.notify('unassigned', 'ops', `Lead ${leadId} is in the unassigned queue${assignment.teamId ? ` of team ${assignment.teamId}` : ''}: ${assignment.reason}`);
+    journal.notify(
+      'unassigned',
+      'ops',
+      `Lead ${leadId} is in the unassigned queue${assignment.teamId ? ` of team ${assignment.teamId}` : ''}: ${assignment.reason}`,
+    );
   }
 }
 
 /** One routing decision: a new routing key each call (keys are never reused for another decision). */
 function routeRequest(run: LeadRun, current: LeadRecord, exclude: string[] = []) {
   const p = current.profile;
-  return { leadId: run.leadId, email: p.email, country: p.country, employees: p.employees, source: p.source, sla: run.policy.sla, exclude, at: now(), routingKey: run.routingKey() };
+  return {
+    leadId: run.leadId,
+    email: p.email,
+    country: p.country,
+    employees: p.employees,
+    source: p.source,
+    sla: run.policy.sla,
+    exclude,
+    at: now(),
+    routingKey: run.routingKey(),
+  };
 }
 
 async function route(run: LeadRun, current: LeadRecord, exclude: string[] = []) {
@@ -70,7 +97,8 @@ export async function retryRouting(run: LeadRun, current: LeadRecord) {
 }
 
 /** A routing retry is due (its backoff ran out) for a lead still in the unassigned queue. */
-export const routingRetryDue = (run: LeadRun, current: LeadRecord) => run.state.routeRetryAt !== undefined && clock() >= run.state.routeRetryAt && waitingForOwner(current);
+export const routingRetryDue = (run: LeadRun, current: LeadRecord) =>
+  run.state.routeRetryAt !== undefined && clock() >= run.state.routeRetryAt && waitingForOwner(current);
 
 /**
  * A sales-ready lead without an assignment gets one. Its row is written in the same transaction
@@ -96,7 +124,12 @@ export function respond(run: LeadRun, current: LeadRecord, how: string, actor: s
   if (!routing || routing.respondedAt) return;
   routing.respondedAt = now();
   routing.responseMs = routing.assignedAt ? new Date().getTime() - new Date(routing.assignedAt).getTime() : null;
-  run.journal.record('responded', { by: actor, how, responseMs: routing.responseMs, withinSla: routing.dueAt ? routing.respondedAt <= routing.dueAt : null }, routing.respondedAt, actor);
+  run.journal.record(
+    'responded',
+    { by: actor, how, responseMs: routing.responseMs, withinSla: routing.dueAt ? routing.respondedAt <= routing.dueAt : null },
+    routing.respondedAt,
+    actor,
+  );
 }
 
 /** The SLA ladder (docs/design.md): reminder at 50%, reassignment at breach, the manager or the unassigned queue at the next. */
@@ -113,19 +146,35 @@ export async function onSlaDeadline(run: LeadRun, current: LeadRecord) {
   const breachedOwner = routing.ownerId!;
   journal.record('sla_breached', { ownerId: breachedOwner, breach: routing.breaches, dueAt: routing.dueAt, priority: routing.priority });
   if (routing.breaches <= policy.escalation.reassignments) {
-    journal.notify('sla_breach', routing.ownerManagerId ?? 'ops', `SLA breached: ${breachedOwner} did not respond to ${routing.priority} lead ${leadId} by ${routing.dueAt}; reassigning`, { ownerId: breachedOwner });
+    journal.notify(
+      'sla_breach',
+      routing.ownerManagerId ?? 'ops',
+      `SLA breached: ${breachedOwner} did not respond to ${routing.priority} lead ${leadId} by ${routing.dueAt}; reassigning`,
+      { ownerId: breachedOwner },
+    );
     await route(run, current, [breachedOwner]);
     return;
   }
   // The ladder's last step: the team manager, or the unassigned queue; ops is alerted either way.
   const manager = routing.teamManagerId && routing.teamManagerId !== breachedOwner ? routing.teamManagerId : null;
-  const assigned = manager ? await run.io().assignTo({ leadId, repId: manager, reason: `escalated to team manager ${manager} after ${routing.breaches} SLA breaches` }) : null;
-  journal.notify('escalation', 'ops', `Lead ${leadId} breached its SLA ${routing.breaches} times: escalated to ${assigned ? `team manager ${manager}` : 'the unassigned queue'}`);
+  const assigned = manager
+    ? await run.io().assignTo({ leadId, repId: manager, reason: `escalated to team manager ${manager} after ${routing.breaches} SLA breaches` })
+    : null;
+  journal.notify(
+    'escalation',
+    'ops',
+    `Lead ${leadId} breached its SLA ${routing.breaches} times: escalated to ${assigned ? `team manager ${manager}` : 'the unassigned queue'}`,
+  );
   journal.record('escalated', { to: assigned ? manager : 'unassigned queue', breaches: routing.breaches });
   startAssignment(
     run,
     current,
-    { ...routing, ownerId: assigned ? manager : null, reason: `escalated after ${routing.breaches} SLA breaches`, ownerManagerId: assigned?.ownerManagerId ?? null },
+    {
+      ...routing,
+      ownerId: assigned ? manager : null,
+      reason: `escalated after ${routing.breaches} SLA breaches`,
+      ownerManagerId: assigned?.ownerManagerId ?? null,
+    },
     false,
   );
 }

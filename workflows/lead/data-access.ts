@@ -52,7 +52,10 @@ export class DataAccess {
   ) {
     const { retryFor, slowRetryFirst, slowRetryMax } = policy.dataAccess;
     const bounded = { ...dataAccess, scheduleToCloseTimeout: durationMs(retryFor) };
-    const patient = proxyActivities<Activities>({ ...dataAccess, retry: { initialInterval: durationMs(slowRetryFirst), maximumInterval: durationMs(slowRetryMax) } });
+    const patient = proxyActivities<Activities>({
+      ...dataAccess,
+      retry: { initialInterval: durationMs(slowRetryFirst), maximumInterval: durationMs(slowRetryMax) },
+    });
     const local = proxyLocalActivities<Activities>({
       ...bounded,
       retry: { ...dataAccess.retry, maximumAttempts: attemptsWithin(durationMs(retryFor)) },
@@ -92,7 +95,8 @@ export class DataAccess {
 
   private counted(activities: Activities): Activities {
     return new Proxy({} as Activities, {
-      get: (_, name: keyof Activities) =>
+      get:
+        (_, name: keyof Activities) =>
         (...args: unknown[]) => {
           this.localCalls += 1;
           return (activities[name] as (...a: unknown[]) => Promise<unknown>)(...args);
@@ -108,7 +112,8 @@ export class DataAccess {
    */
   private patiently(activities: Activities, patient: Activities, retryFor: string): Activities {
     return new Proxy({} as Activities, {
-      get: (_, name: keyof Activities) =>
+      get:
+        (_, name: keyof Activities) =>
         async (...args: unknown[]) => {
           const call = (via: Activities) => (via[name] as (...a: unknown[]) => Promise<unknown>)(...args);
           try {
@@ -119,7 +124,16 @@ export class DataAccess {
             log.warn('lead data access stalled', { leadId: this.leadId, activity: name, retryFor });
             const result = await call(patient);
             const message = `Lead ${this.leadId}: ${name} failed from ${since} until ${new Date().toISOString()} (retried for ${retryFor}, then more slowly)`;
-            await patient.queueAlert({ leadId: this.leadId, notification: { key: `${workflowInfo().runId}:stalled:${++this.stalls}`, kind: 'data_access_stalled', recipient: 'ops', message, data: { leadId: this.leadId, activity: name, since } } });
+            await patient.queueAlert({
+              leadId: this.leadId,
+              notification: {
+                key: `${workflowInfo().runId}:stalled:${++this.stalls}`,
+                kind: 'data_access_stalled',
+                recipient: 'ops',
+                message,
+                data: { leadId: this.leadId, activity: name, since },
+              },
+            });
             return result;
           }
         },

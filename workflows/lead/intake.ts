@@ -21,7 +21,11 @@ function noteConsent(run: LeadRun, current: LeadRecord, channel: ConsentChannel,
   const { consent, change } = applyConsent(current.consent, channel, consentRecord);
   current.consent = consent;
   if (change) {
-    run.journal.record('consent_changed', { channel, from: change.from, to: consentRecord.status, source: consentRecord.source, text: consentRecord.text ?? null }, consentRecord.at);
+    run.journal.record(
+      'consent_changed',
+      { channel, from: change.from, to: consentRecord.status, source: consentRecord.source, text: consentRecord.text ?? null },
+      consentRecord.at,
+    );
   }
 }
 

@@ -33,12 +33,22 @@ export async function followStatus(run: LeadRun, current: LeadRecord) {
  * where the lead's consent on that channel allows; recorded either way. A step sent counts as
  * activity that keeps the lead from aging.
  */
-function reachOut(run: LeadRun, current: LeadRecord, kind: 'cadence_step' | 'reengagement', outreach: Pick<CadenceStep, 'channel' | 'template'>, data: Record<string, unknown>) {
+function reachOut(
+  run: LeadRun,
+  current: LeadRecord,
+  kind: 'cadence_step' | 'reengagement',
+  outreach: Pick<CadenceStep, 'channel' | 'template'>,
+  data: Record<string, unknown>,
+) {
   const address = outreach.channel === 'email' ? current.profile.email : current.profile.phone;
   const skipped = stepBlocked(outreach, current.consent) ?? (address ? undefined : `no ${outreach.channel} address`);
   run.journal.record(kind, { ...data, channel: outreach.channel, template: outreach.template, sent: !skipped, skipped: skipped ?? null });
   if (skipped) return;
-  run.journal.notify(kind, address!, `${outreach.template} (${outreach.channel}) to lead ${run.leadId}`, { ...data, channel: outreach.channel, template: outreach.template });
+  run.journal.notify(kind, address!, `${outreach.template} (${outreach.channel}) to lead ${run.leadId}`, {
+    ...data,
+    channel: outreach.channel,
+    template: outreach.template,
+  });
   current.lastTouchAt = now();
 }
 
@@ -72,7 +82,11 @@ export async function nurtureDue(run: LeadRun, current: LeadRecord) {
     current.recycle!.reengagements = reengagement.number;
     rescore(run, current, `re-engagement ${reengagement.number} after recycling`);
     if (current.status === 'recycled') {
-      reachOut(run, current, 'reengagement', reengagement.outreach, { number: reengagement.number, of: policy.recycling.reengagement.length, dueAt: new Date(reengagement.at).toISOString() });
+      reachOut(run, current, 'reengagement', reengagement.outreach, {
+        number: reengagement.number,
+        of: policy.recycling.reengagement.length,
+        dueAt: new Date(reengagement.at).toISOString(),
+      });
     }
   }
   const acceptedIdle = acceptedIdleUntil(current, policy);
@@ -80,7 +94,12 @@ export async function nurtureDue(run: LeadRun, current: LeadRecord) {
     const ownerId = current.routing?.ownerId ?? null;
     const manager = current.routing?.ownerManagerId ?? current.routing?.teamManagerId ?? 'ops';
     journal.record('escalated', { to: manager, ownerId, reason: `accepted, no activity for ${policy.acceptedIdleAfter}` });
-    journal.notify('escalation', manager, `Lead ${run.leadId} accepted by ${ownerId} has had no activity for ${policy.acceptedIdleAfter}: recycled to marketing`, { ownerId });
+    journal.notify(
+      'escalation',
+      manager,
+      `Lead ${run.leadId} accepted by ${ownerId} has had no activity for ${policy.acceptedIdleAfter}: recycled to marketing`,
+      { ownerId },
+    );
     recycle(run, current, 'no_response', `no activity logged for ${policy.acceptedIdleAfter} after it was accepted`);
   }
 }

@@ -11,7 +11,6 @@ import { save, type LeadRun, type Work } from './run';
  * alerts ops, and goes on with the next input.
  */
 
-
 /** Which input it was, without its content (which may hold personal data). */
 function describe(work: Work): { input: string; id: string | null } {
   switch (work.kind) {
@@ -32,9 +31,19 @@ function describe(work: Work): { input: string; id: string | null } {
 export async function quarantine(run: LeadRun, work: Work, reason: string): Promise<void> {
   const { input, id } = describe(work);
   const message = `Lead ${run.leadId}: a ${input} was refused by the data store and quarantined (${reason})`;
-  if (work.kind === 'action') work.reject(ApplicationFailure.create({ type: actionFailureTypes.rejectedInput, message: `the ${input} was refused: ${reason}`, nonRetryable: true }));
+  if (work.kind === 'action')
+    work.reject(ApplicationFailure.create({ type: actionFailureTypes.rejectedInput, message: `the ${input} was refused: ${reason}`, nonRetryable: true }));
   const alertOnly = () =>
-    run.io().queueAlert({ leadId: run.leadId, notification: { key: `${run.leadId}:rejected:${id ?? workflowInfo().runId}`, kind: 'rejected_input', recipient: 'ops', message, data: { leadId: run.leadId, input, id, reason } } });
+    run.io().queueAlert({
+      leadId: run.leadId,
+      notification: {
+        key: `${run.leadId}:rejected:${id ?? workflowInfo().runId}`,
+        kind: 'rejected_input',
+        recipient: 'ops',
+        message,
+        data: { leadId: run.leadId, input, id, reason },
+      },
+    });
   const lead = run.lead;
   // The lead's first capture: there is no lead to record it with, only ops to tell.
   if (!lead) return alertOnly();

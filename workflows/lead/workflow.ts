@@ -1,6 +1,19 @@
 import { allHandlersFinished, ApplicationFailure, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import { actionFailureTypes } from '../../contracts/failures';
-import { actionUpdates, captureSignal, captureUpdate, engagementSignal, leadStateQuery, retryRoutingSignal, type ActionResult, type EngagementSignal, type LeadOutcome, type LeadState, type LeadWorkflowInput, type SignalWork } from '../../contracts/lead';
+import {
+  actionUpdates,
+  captureSignal,
+  captureUpdate,
+  engagementSignal,
+  leadStateQuery,
+  retryRoutingSignal,
+  type ActionResult,
+  type EngagementSignal,
+  type LeadOutcome,
+  type LeadState,
+  type LeadWorkflowInput,
+  type SignalWork,
+} from '../../contracts/lead';
 import { rescoreSignal } from '../../contracts/rollout';
 import { rejectAction, type ActionName } from '../../domain/actions';
 import { closesAt, enrichmentRetryAt, nextDeadline, slaDeadline, waitingForOwner } from '../../domain/deadlines';
@@ -28,7 +41,9 @@ async function apply(run: LeadRun, work: Work) {
     if (run.lead && waitingForOwner(run.lead)) await retryRouting(run, run.lead);
   } else {
     // An action's rejection goes to whoever waits for it; bad data goes on to quarantine.
-    await applyAction(run, work.name, work.request).then(work.resolve, (error) => (badDataReason(error) === undefined ? work.reject(error) : Promise.reject(error)));
+    await applyAction(run, work.name, work.request).then(work.resolve, (error) =>
+      badDataReason(error) === undefined ? work.reject(error) : Promise.reject(error),
+    );
   }
   if (run.lead) await routeIfSalesReady(run, run.lead);
 }
@@ -40,7 +55,13 @@ async function apply(run: LeadRun, work: Work) {
  */
 function leadState(run: LeadRun): LeadState {
   // A capture can be queued twice (its update and, when that was slow to answer, its signal); it is applied once.
-  const queuedCaptures = [...new Map(run.queue.flatMap((work) => (work.kind === 'capture' && !run.state.seenIds.includes(work.signal.captureId) ? [[work.signal.captureId, work.signal] as const] : []))).values()];
+  const queuedCaptures = [
+    ...new Map(
+      run.queue.flatMap((work) =>
+        work.kind === 'capture' && !run.state.seenIds.includes(work.signal.captureId) ? [[work.signal.captureId, work.signal] as const] : [],
+      ),
+    ).values(),
+  ];
   return {
     lead: run.lead,
     captures: run.state.captures,
@@ -64,7 +85,9 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   setHandler(captureUpdate, (signal) => run.takeCapture(signal));
   setHandler(engagementSignal, (signal) => void queue.push({ kind: 'engagement', signal }));
   setHandler(retryRoutingSignal, () => queueOnce({ kind: 'retryRouting' }, (queued) => queued.kind === 'retryRouting'));
-  setHandler(rescoreSignal, (signal) => queueOnce({ kind: 'rescore', signal }, (queued) => queued.kind === 'rescore' && queued.signal.rolloutId === signal.rolloutId));
+  setHandler(rescoreSignal, (signal) =>
+    queueOnce({ kind: 'rescore', signal }, (queued) => queued.kind === 'rescore' && queued.signal.rolloutId === signal.rolloutId),
+  );
   setHandler(leadStateQuery, () => leadState(run));
   for (const name of Object.keys(actionUpdates) as ActionName[]) {
     setHandler(

@@ -19,7 +19,8 @@ export async function scoringRolloutWorkflow(input: ScoringRolloutInput): Promis
   const { workflowId } = workflowInfo();
   const version = input.model.scoring.modelVersion;
   let after = input.carried?.after ?? null;
-  let progress = input.carried?.progress ?? startProgress({ id: workflowId, version, leadsPerSecond: input.leadsPerSecond, startedAt: new Date().toISOString(), total: 0 });
+  let progress =
+    input.carried?.progress ?? startProgress({ id: workflowId, version, leadsPerSecond: input.leadsPerSecond, startedAt: new Date().toISOString(), total: 0 });
   // Before the first await: the API may ask for the progress as soon as the rollout starts.
   setHandler(rolloutProgressQuery, () => progress);
   setHandler(rescoredSignal, (report) => void (progress = tallyReport(progress, report)));
@@ -29,7 +30,9 @@ export async function scoringRolloutWorkflow(input: ScoringRolloutInput): Promis
     while (!progress.paged) {
       const leads = await data.rolloutLeadsPage({ version, after, limit: input.batchSize });
       if (leads.length > 0) {
-        const sent = await Promise.allSettled(leads.map((leadId) => getExternalWorkflowHandle(leadId).signal(rescoreSignal, { rolloutId: workflowId, model: input.model })));
+        const sent = await Promise.allSettled(
+          leads.map((leadId) => getExternalWorkflowHandle(leadId).signal(rescoreSignal, { rolloutId: workflowId, model: input.model })),
+        );
         // A signal cancelled with the rollout never reached its lead; one refused did (no such running workflow): skipped.
         const delivered = sent.filter((result) => result.status === 'fulfilled' || !isCancellation(result.reason)).length;
         const refused = sent.filter((result) => result.status === 'rejected' && !isCancellation(result.reason)).length;
