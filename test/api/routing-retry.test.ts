@@ -9,7 +9,7 @@ import { eventually, startService, storedTimeline, type ServiceUnderTest } from 
 // task completes. The workflow asks again for the same decision; the real worker, Temporal server
 // and Postgres run, and only the first answer for the chosen addresses is lost on its way back.
 const lostAnswers = vi.hoisted(() => new Set<string>());
-vi.mock('../activities/routing', async (importOriginal) => {
+vi.mock('../../activities/routing', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../activities/routing')>();
   return {
     ...original,
