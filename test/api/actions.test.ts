@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionName } from '../../domain/actions';
 import { eventually, startService, type ServiceUnderTest } from '../support/helpers';
+import { alwaysOpen as hours } from '../support/fixtures';
 
 let service: ServiceUnderTest;
 // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
@@ -13,7 +14,6 @@ afterAll(async () => {
 });
 
 const ops = { key: 'ops-dev' };
-const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
 
 async function teamWithReps(country: string, count = 2) {
   const suffix = randomUUID().slice(0, 6);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startService, type ServiceUnderTest } from '../support/helpers';
+import { alwaysOpen as hours } from '../support/fixtures';
 
 // GET /leads: the list view, from Postgres (not Temporal visibility).
 let service: ServiceUnderTest;
@@ -13,7 +14,6 @@ beforeAll(async () => {
   // Demo requests from a made-up country score 40: sales-ready with this threshold, routed to the only rep covering it.
   service = await startService({ config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
   const suffix = randomUUID().slice(0, 6);
-  const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
   await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'List', countries: ['XK'], businessHours: hours } });
   rep = (
     await service.request('POST', '/reps', {

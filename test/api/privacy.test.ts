@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, inject, vi } from 'vitest';
 import { EncryptionCodec, PayloadDecryptionError, encryptedEncoding } from '../../codec/payload-codec';
 import { eventually, freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 import { historyText, keyIdsIn, testCodec, testPayloadKeys } from '../support/codec';
+import { alwaysOpen as hours } from '../support/fixtures';
 
 /**
  * Issue 14: personal data encrypted in Temporal's history, alerts without contact details, export
@@ -21,7 +22,6 @@ const config = {
   },
 };
 const ops = { key: 'ops-dev' };
-const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
 
 let databaseUrl: string;
 let service: ServiceUnderTest;

@@ -4,6 +4,7 @@ import { hashKey } from '../../api/auth';
 import type { LeadStatus } from '../../domain/lead';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 import { seedLead, type LeadSeed } from '../support/seed-leads';
+import { alwaysOpen as hours, weekdaysNineToFive } from '../support/fixtures';
 
 // A database of its own: aging, rep load and the unassigned queue describe every lead there is.
 let service: ServiceUnderTest;
@@ -40,7 +41,7 @@ describe('GET /reports/funnel over leads with known histories', () => {
       { id: 'rep-a2', team: 'team-a', capacity: 5 },
       { id: 'rep-b1', team: 'team-b', capacity: 4 },
     ];
-    const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' };
+    const hours = weekdaysNineToFive;
     // Covering a country no capture here names, so routing never picks them.
     await service.sql`INSERT INTO teams ${service.sql(['team-a', 'team-b'].map((id) => ({ id, name: id, countries: ['XQ'], business_hours: service.sql.json(hours) })))}`;
     await service.sql`INSERT INTO reps ${service.sql(reps.map((r) => ({ id: r.id, name: r.id, email: `${r.id}@example.com`, team_id: r.team, capacity: r.capacity, api_key_hash: hashKey(`key-${r.id}`) })))}`;
@@ -331,7 +332,6 @@ describe('GET /reports/funnel over a lead run by its workflow', () => {
   it('counts a lead captured, routed, accepted, touched and converted through the API', async () => {
     const started = new Date(Date.now() - 1000).toISOString();
     const suffix = randomUUID().slice(0, 6);
-    const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
     const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'Team XR', countries: ['XR'], businessHours: hours } });
     expect(team.status).toBe(201);
     const rep = await service.request('POST', '/reps', {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RouteRequest } from '../../activities/routing';
 import type { LeadSave } from '../../db/leads';
 import { eventually, startService, storedTimeline, type ServiceUnderTest } from '../support/helpers';
+import { alwaysOpen as hours } from '../support/fixtures';
 
 // Routing that committed but whose answer never reached the workflow: the worker's
 // connection drops after the routing transaction commits, as when a worker dies before its workflow
@@ -37,7 +38,6 @@ afterAll(async () => {
 });
 
 const ops = { key: 'ops-dev' };
-const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
 
 async function capture(email: string) {
   const { status, body } = await service.request('POST', '/leads', { body: { email, source: 'demo_request', country: 'QS' } });

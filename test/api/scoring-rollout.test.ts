@@ -4,6 +4,7 @@ import { resolveLeadConfig } from '../../config/load';
 import { bandOf, bands, type Band } from '../../domain/qualification';
 import { configuredModel, modelRules, scoreUnder } from '../../domain/scoring-model';
 import { freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
+import { alwaysOpen as hours } from '../support/fixtures';
 
 /**
  * Publishing a scoring model and rolling it out to the open leads on the real
@@ -53,7 +54,6 @@ describe('rolling a scoring model out to the open leads', () => {
   let repId: string;
 
   beforeAll(async () => {
-    const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
     const team = await service.request('POST', '/teams', { ...asOps, body: { id: 'team-rollout', name: 'Rollout', countries: ['US'], businessHours: hours } });
     expect(team.status).toBe(201);
     const rep = await service.request('POST', '/reps', {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameLeadAfterMs } from '../../api/wake-ups';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
+import { alwaysOpen as hours } from '../support/fixtures';
 
 // The unassigned queue's wake-ups against the real worker, Temporal dev server and Postgres: a change
 // to reps, teams or accounts signals `retryRouting` only to the waiting leads it could serve, in
@@ -18,7 +19,6 @@ afterAll(async () => {
 });
 
 const ops = { key: 'ops-dev' };
-const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
 const suffix = randomUUID().slice(0, 6);
 const repA = `rep-a-${suffix}`;
 const repB = `rep-b-${suffix}`;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../api/auth';
 import { freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 import { seedLead } from '../support/seed-leads';
+import { weekdaysNineToFive } from '../support/fixtures';
 
 /** Debian's Chromium (installed by .ci/run); CHROMIUM_PATH points elsewhere. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -35,7 +36,7 @@ beforeAll(async () => {
     ],
   });
 
-  const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' };
+  const hours = weekdaysNineToFive;
   await service.sql`INSERT INTO teams (id, name, countries, business_hours) VALUES ('team-d', 'Dashboard team', '{XQ}', ${service.sql.json(hours)})`;
   await service.sql`INSERT INTO reps ${service.sql(['rep-d1', 'rep-d2'].map((id, i) => ({ id, name: id, email: `${id}@example.com`, team_id: 'team-d', capacity: 5 + i })))}`;
   // Leads of the last days (the dashboard's default window is the report's: the last 30 days).

@@ -19,9 +19,9 @@ import { developmentPayloadKeyPrefix } from '../../config/env';
 import { freePortRange, startCluster, type RunningCluster } from '../../stack/cluster';
 import { temporalCliExecutable } from '../../stack/engine';
 import { uniqueEmail } from '../support/helpers';
+import { alwaysOpen as hours } from '../support/fixtures';
 
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
 
 /** The alerts webhook (Slack-compatible), a local stub: what each delivery's Idempotency-Key was. */
 const delivered: string[] = [];

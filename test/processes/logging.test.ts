@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPayloadKeys } from '../support/codec';
 import { eventually, requestTo } from '../support/helpers';
 import { startProcesses, type LogLine } from '../support/processes';
+import { alwaysOpen as hours } from '../support/fixtures';
 
 // A made-up country no other test's team covers; with sqlAt 40 a demo request is sales-ready and routed.
 const country = 'QP';
-const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
 let stack: Awaited<ReturnType<typeof startProcesses>>;
 // A Slack-style webhook (its token is in the path) that refuses every delivery, quoting the path back as receivers do.
 const hookToken = `T0${randomUUID().slice(0, 6)}/B0${randomUUID().slice(0, 6)}/${randomUUID().replaceAll('-', '')}`;

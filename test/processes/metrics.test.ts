@@ -4,6 +4,7 @@ import { createSql } from '../../db/client';
 import { eventually, requestTo } from '../support/helpers';
 import { postgresProxy } from '../support/postgres-proxy';
 import { startProcesses } from '../support/processes';
+import { alwaysOpen as hours } from '../support/fixtures';
 
 /** A sample's value in a Prometheus text exposition (summed over the series matching every label given), or undefined when none is there. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -29,7 +30,6 @@ async function scrape(url: string) {
 
 // A made-up country no other test's team covers; with sqlAt 40 a demo request (+50, −10 outside the target region) is sales-ready.
 const country = 'QO';
-const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
 let stack: Awaited<ReturnType<typeof startProcesses>>;
 let proxy: Awaited<ReturnType<typeof postgresProxy>>;
 

@@ -25,6 +25,7 @@ import { migrate } from '../../db/migrate';
 import { testServerExecutable } from '../../stack/engine';
 import { startEmbeddedPostgres } from '../../stack/postgres';
 import { leadStackOn, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from '../support/time-skipping';
+import { alwaysOpen as hours } from '../support/fixtures';
 
 const label = process.argv[2];
 if (!label || !/^[a-z0-9-]+$/.test(label)) {
@@ -64,7 +65,6 @@ try {
     ).leadId as string;
   const repIn = async (country: string) => {
     const suffix = randomUUID().slice(0, 6);
-    const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
     await call('/teams', { id: `team-${suffix}`, name: `Team ${country}`, countries: [country], businessHours: hours }, 'ops-dev');
     return call('/reps', { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}` }, 'ops-dev') as Promise<{
       id: string;
@@ -143,7 +143,6 @@ try {
     'sla-escalated': async () => {
       const manager = await repIn('XQ');
       const suffix = randomUUID().slice(0, 6);
-      const hours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
       await call('/teams', { id: `team-${suffix}`, name: 'Team XS', countries: ['XS'], businessHours: hours, managerId: manager.id }, 'ops-dev');
       for (const n of [1, 2])
         await call(
