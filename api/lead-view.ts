@@ -81,14 +81,16 @@ export const leadViewSchema = z
   .meta({ id: 'Lead' });
 export type LeadView = z.infer<typeof leadViewSchema>;
 
-/** Reps see only the leads they own; ops and marketing see all. */
-export function assertMayRead(principal: Principal, ownerId: string | null, id: string) {
-  if (principal.role === 'rep' && ownerId !== principal.repId) {
-    throw new ApiError(403, 'forbidden', `lead ${id} is not owned by ${principal.repId}`);
-  }
-}
-
 export const leadNotFound = (id: string) => new ApiError(404, 'not_found', `no lead with id ${id}`);
+
+/**
+ * Reps see only the leads they own; ops and marketing see all. Another rep's lead answers exactly
+ * as a lead that does not exist, so that a rep key cannot test whether a person is a lead
+ * (docs/operations/security.md#what-each-role-can-see).
+ */
+export function assertMayRead(principal: Principal, ownerId: string | null, id: string) {
+  if (principal.role === 'rep' && ownerId !== principal.repId) throw leadNotFound(id);
+}
 
 type Links = { temporalUiUrl: string; namespace: string };
 /** Where a lead is read from: the read model, and the lead's workflow for what the read model does not have yet. */

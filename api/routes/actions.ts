@@ -49,8 +49,8 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
       // for a lead whose row is not written yet: readable from its workflow right after its 202).
       const lead = await findLeadState(sql, id);
       const rejection = lead && rejectAction(name, lead.status, lead.ownerId, actor);
-      if (rejection)
-        throw new ApiError(rejection.kind === 'not_owner' ? 403 : 409, rejection.kind === 'not_owner' ? 'forbidden' : 'invalid_state', rejection.message);
+      // Another rep's lead answers as no lead at all: a rep key must not learn who is a lead.
+      if (rejection) throw rejection.kind === 'not_owner' ? leadNotFound(id) : new ApiError(409, 'invalid_state', rejection.message);
       if (name === 'reassign') {
         const ownerId = (body as { ownerId: string }).ownerId;
         if (!(await repExists(sql, ownerId)))
@@ -67,7 +67,7 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
         }
         const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
         if (failure instanceof ApplicationFailure) {
-          if (failure.type === actionFailureTypes.notOwner) throw new ApiError(403, 'forbidden', failure.message);
+          if (failure.type === actionFailureTypes.notOwner) throw leadNotFound(id);
           if (failure.type === actionFailureTypes.invalidState) throw new ApiError(409, 'invalid_state', failure.message);
           if (failure.type === actionFailureTypes.rejectedInput) throw new ApiError(422, 'rejected_input', failure.message);
           if (failure.type === actionFailureTypes.unknownRep)

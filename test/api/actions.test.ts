@@ -78,12 +78,17 @@ describe('rep and ops actions: who may act, and on what', () => {
       expect((await act(routed.leadId, action, bodies[action], 'rk_not-a-key')).status).toBe(401);
     });
 
-    it(`${action}: 403 for a capture key, and for a rep who does not own the lead`, async () => {
+    it(`${action}: 403 for a capture key; a rep who does not own the lead is answered as for no lead at all`, async () => {
       const capture = await act(routed.leadId, action, bodies[action], 'capture-dev');
       expect(capture.status).toBe(403);
       const notOwner = await act(routed.leadId, action, bodies[action], otherRepKey);
-      expect(notOwner.status).toBe(403);
-      expect(notOwner.body.error.code).toBe('forbidden');
+      const unknownId = `${routed.leadId.slice(0, -1)}${routed.leadId.endsWith('0') ? '1' : '0'}`;
+      const unknown = await act(unknownId, action, bodies[action], otherRepKey);
+      // reassign is refused to every rep key by role (403 whatever the lead); the others answer 404.
+      expect(notOwner.status).toBe(action === 'reassign' ? 403 : 404);
+      expect(unknown.status).toBe(notOwner.status);
+      expect(notOwner.body.error.code).toBe(unknown.body.error.code);
+      expect(notOwner.body.error.message.replace(routed.leadId, 'ID')).toBe(unknown.body.error.message.replace(unknownId, 'ID'));
     });
 
     it(`${action}: 409 naming the status when it does not fit the lead`, async () => {

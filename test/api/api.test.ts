@@ -181,10 +181,15 @@ describe('reading leads', () => {
 
     expect((await service.request('GET', `/leads/${body.leadId}`, { key: 'marketing-dev' })).status).toBe(200);
     expect((await service.request('GET', `/leads/${body.leadId}`, { key: 'capture-dev' })).status).toBe(403);
+    // Another rep's lead answers exactly as a lead that does not exist: no existence oracle.
     const asRep = await service.request('GET', `/leads/${body.leadId}`, { key: 'rep-1-key' });
-    expect(asRep.status).toBe(403);
-    expect(asRep.body.error.message).toContain('rep-1');
-    expect((await service.request('GET', `/leads/${body.leadId}/timeline`, { key: 'rep-1-key' })).status).toBe(403);
+    const unknownId = `${body.leadId.slice(0, -1)}${body.leadId.endsWith('0') ? '1' : '0'}`;
+    const unknown = await service.request('GET', `/leads/${unknownId}`, { key: 'rep-1-key' });
+    expect(asRep.status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect(asRep.body.error.message.replace(body.leadId, 'ID')).toBe(unknown.body.error.message.replace(unknownId, 'ID'));
+    expect(asRep.body.error.message).not.toContain('rep-1');
+    expect((await service.request('GET', `/leads/${body.leadId}/timeline`, { key: 'rep-1-key' })).status).toBe(404);
 
     await service.sql`UPDATE leads SET owner_id = 'rep-1' WHERE lead_id = ${body.leadId}`;
     const owned = await service.request('GET', `/leads/${body.leadId}`, { key: 'rep-1-key' });

@@ -309,7 +309,7 @@ describe('GET /leads/{id}/score', () => {
     const mine = await service.request('GET', `/leads/${owned.leadId}/score?model=1`, asRep);
     expect(mine.status).toBe(200);
     expect(mine.body.model).toMatchObject({ score: 50, band: 'mql', modelVersion: 1 });
-    expect((await service.request('GET', `/leads/${other.leadId}/score?model=1`, asRep)).status).toBe(403);
+    expect((await service.request('GET', `/leads/${other.leadId}/score?model=1`, asRep)).status).toBe(404);
     expect((await service.request('GET', `/leads/${owned.leadId}/score?model=1`, { key: 'capture-dev' })).status).toBe(403);
   });
 });
