@@ -23,7 +23,7 @@ async function main() {
   if (!env.API_KEYS) {
     log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
   }
-  const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
+  const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env), statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS });
   const connection = await Connection.connect(temporalConnectionOptions(env));
   const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: encryptingDataConverter(codec) });
   const wakeUps = createWakeUps({ sql, temporal, log });

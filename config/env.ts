@@ -63,6 +63,8 @@ export type EngineEnv = z.infer<typeof engineEnvSchema>;
 /** Environment of every process (docs/operations/configuration.md). Unset values fall back to the embedded development stack. */
 const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
+  /** Postgres `statement_timeout` of every pool, in milliseconds (docs/operations/security.md "Bounded calls"). */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_API_KEY: z.string().min(1).optional(),

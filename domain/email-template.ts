@@ -81,7 +81,8 @@ const sampleVariables: TemplateVariables = {
   alert: { kind: 'assignment', message: 'New P1 lead lead-sample', recipient: 'rep-1' },
 };
 
-const limits = { parseLimit: 200_000, renderLimit: 1_000, memoryLimit: 10_000_000 };
+/** A render budget: publishing refuses a template that exceeds it on the sample, and the worker's render stops there, so no template holds the event loop for long (docs/operations/security.md "Bounded calls"). */
+const limits = { parseLimit: 200_000, renderLimit: 100, memoryLimit: 10_000_000 };
 const engine = (escape: boolean) =>
   new Liquid({
     templates: {},

@@ -72,6 +72,11 @@ export const timestamp = (options: { ahead?: number; aheadText?: string } = {}) 
 export const futureTimestamp = () => timestamp({ ahead: 5 * 366 * dayMs, aheadText: 'five years from now' });
 
 /** A finite integer in [min, max] (JSON's 1e400 parses to Infinity and is rejected). */
+/** The longest window a report or backtest reads: a year, so one call cannot scan the whole history (docs/operations/security.md "Bounded calls"). */
+export const maxWindowDays = 366;
+/** True when [from, to) spans at most `maxWindowDays`. */
+export const isBoundedWindow = (from: string, to: string) => Date.parse(to) - Date.parse(from) <= maxWindowDays * dayMs;
+
 export const integer = (min: number, max: number) => z.number().int().min(min).max(max);
 /** A finite number in [min, max]. */
 export const finiteNumber = (min: number, max: number) => z.number().min(min).max(max);

@@ -35,7 +35,7 @@ async function main() {
     // The SDK drains the worker on these (shutdownGraceTime below); run() resolves once it has.
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
-  const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env) });
+  const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env), statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS });
   const metrics = createWorkerMetrics(sql, {
     webhookConfigured: Boolean(env.NOTIFY_WEBHOOK_URL),
     onReadError: (error) => log?.warn(errorFields(error), 'a metric could not be read from Postgres'),

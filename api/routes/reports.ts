@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { agingBuckets, funnelReport, responseBuckets } from '../../db/reports';
-import { identifier, timestamp } from '../../domain/input';
+import { identifier, isBoundedWindow, maxWindowDays, timestamp } from '../../domain/input';
 import { leadSources, leadStatuses } from '../../domain/lead';
 import { priorities } from '../../domain/sla';
 import { requireRole } from '../auth';
@@ -18,7 +18,11 @@ const querySchema = z
     teamId: identifier().optional().meta({ description: "only the team's leads (its reps, for rep load)" }),
     source: z.enum(leadSources).optional().meta({ description: 'only leads of this first-touch source' }),
   })
-  .refine((q) => !q.from || !q.to || Date.parse(q.to) > Date.parse(q.from), { path: ['to'], message: 'must be after from' });
+  .refine((q) => !q.from || !q.to || Date.parse(q.to) > Date.parse(q.from), { path: ['to'], message: 'must be after from' })
+  .refine((q) => !q.from || isBoundedWindow(q.from, q.to ?? new Date().toISOString()), {
+    path: ['from'],
+    message: `must be at most ${maxWindowDays} days before to`,
+  });
 
 const ms = (what: string) =>
   z

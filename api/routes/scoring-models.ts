@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@te
 import { findLead, forEachLeadCaptured } from '../../db/leads';
 import { scoringModelStore } from '../../db/scoring-models';
 import { backtestLead, BacktestTally, bands } from '../../domain/backtest';
-import { integer, timestamp } from '../../domain/input';
+import { integer, isBoundedWindow, maxWindowDays, timestamp } from '../../domain/input';
 import { bandOf } from '../../domain/qualification';
 import { rolloutIdOf, rolloutIdPattern, type RolloutProgress } from '../../domain/rollout';
 import { rolloutProgressQuery, type ScoringRolloutInput } from '../../contracts/rollout';
@@ -45,6 +45,7 @@ const backtestBodySchema = z
     to: timestamp().meta({ description: 'leads captured before this time' }),
   })
   .refine((body) => Date.parse(body.to) > Date.parse(body.from), { path: ['to'], message: 'must be after from' })
+  .refine((body) => isBoundedWindow(body.from, body.to), { path: ['to'], message: `must be at most ${maxWindowDays} days after from` })
   .meta({ id: 'BacktestInput' });
 
 const bandCounts = z.object({ not_ready: z.number().int(), mql: z.number().int(), sql: z.number().int() });
@@ -125,11 +126,13 @@ const rolloutIdParam = z.object({
     .regex(rolloutIdPattern, 'must be a rollout id: scoring-rollout-<version>')
     .meta({ param: { name: 'id', in: 'path' }, example: 'scoring-rollout-2' }),
 });
+/** Near what the pipeline sustains on one worker (docs/benchmarks.md: 18–30 leads/s): a higher rate would only queue work, not finish sooner. */
+const maxRolloutLeadsPerSecond = 50;
 const rolloutOptions = {
   leadsPerSecond: z
     .number()
     .positive()
-    .max(10_000)
+    .max(maxRolloutLeadsPerSecond)
     .optional()
     .meta({ description: "the bound on the rollout rate; default: the configuration's `scoringRollout.leadsPerSecond`" }),
 };

@@ -144,6 +144,18 @@ const outbox = (dedupeKey: string) =>
   >`SELECT status, last_error, channel, attempts FROM notifications WHERE dedupe_key = ${dedupeKey}`;
 
 describe('templates API', () => {
+  it('refuses a template over the render budget, naming the field, without holding the API for long', async () => {
+    const loop = '{% for a in (1..1500) %}{% for b in (1..1500) %}x{% endfor %}{% endfor %}';
+    const started = Date.now();
+    const result = await service.request('POST', '/templates', {
+      ...marketing,
+      body: { ...template, name: `test/loop-${randomUUID().slice(0, 8)}`, text: loop },
+    });
+    expect(result.status).toBe(400);
+    expect(result.body.error.details.map((d: { path: string }) => d.path)).toContain('text');
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
   it('lets marketing publish numbered versions, ops read them, and no one else', async () => {
     const name = `test/roles-${randomUUID().slice(0, 8)}`;
     const first = await service.request('POST', '/templates', { ...marketing, body: { ...template, name } });

@@ -296,6 +296,12 @@ describe('GET /reports/funnel over leads with known histories', () => {
     expect((await service.request('GET', `/reports/funnel?${inWindow}`, { key: null })).status).toBe(401);
   });
 
+  it('refuses a window over a year, naming the field', async () => {
+    const result = await service.request('GET', '/reports/funnel?from=2000-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', ops);
+    expect(result.status).toBe(400);
+    expect(result.body.error.details).toContainEqual(expect.objectContaining({ path: 'from' }));
+  });
+
   it('defaults to the last 30 days', async () => {
     const { body } = await report('');
     expect(Date.parse(body.to) - Date.parse(body.from)).toBe(30 * dayMs);

@@ -263,6 +263,30 @@ describe('POST /scoring-models/backtest', () => {
   });
 });
 
+describe('bounded calls', () => {
+  it('refuses a backtest window over a year, naming the field, without reading leads', async () => {
+    const started = Date.now();
+    const result = await service.request('POST', '/scoring-models/backtest', {
+      ...asMarketing,
+      body: { candidate: { version: 1 }, from: '2000-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z' },
+    });
+    expect(result.status).toBe(400);
+    expect(result.body.error.details).toContainEqual(expect.objectContaining({ path: 'to', message: expect.stringMatching(/366 days/) }));
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('refuses a rollout rate above what the pipeline sustains, naming the field', async () => {
+    const result = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...candidate, rollout: 'open_leads', leadsPerSecond: 10_000 } });
+    expect(result.status).toBe(400);
+    expect(result.body.error.details.map((d: { path: string }) => d.path)).toContain('leadsPerSecond');
+  });
+
+  it('gives every pool connection a statement_timeout, so a slow statement is cancelled', async () => {
+    const [row] = await service.sql<{ statement_timeout: string }[]>`SHOW statement_timeout`;
+    expect(row?.statement_timeout).toBe('15s');
+  });
+});
+
 describe('GET /leads/{id}/score', () => {
   it("shows the lead's breakdown under another version beside its current one", async () => {
     const lead = await seedLead({ createdAt: '2004-01-01T00:00:00.000Z', seen: ['requested_demo', 'visited_pricing_page'], status: 'mql' });
