@@ -259,7 +259,7 @@ describe('accepted leads: 30 days without logged activity escalate and recycle',
     expect(days(new Date(acceptedAt), escalated!.at)).toBeCloseTo(50, 1);
     const [alert] = await suite.sql`SELECT recipient FROM notifications WHERE lead_id = ${leadId} AND kind = 'escalation'`;
     expect(alert).toEqual({ recipient: `boss-${suffix}` });
-    // Back with marketing: the rep no longer owns it.
-    expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call' }, rep.apiKey)).status).toBe(403);
+    // Back with marketing: the rep no longer owns it, and is answered as for no lead at all.
+    expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call' }, rep.apiKey)).status).toBe(404);
   });
 });
