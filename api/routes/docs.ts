@@ -13,7 +13,7 @@ const swaggerUiDir: string = createRequire(import.meta.url)('swagger-ui-dist/abs
 
 export const docsAssets = '/docs/assets';
 /** The page's start-up script, a file rather than inline: the CSP allows scripts from the app's origin only (docs/operations/security.md). */
-const docsScriptUrl = '/docs/init.js';
+const docsScriptUrl = `${docsAssets}/start.js`;
 // validatorUrl: null, or Swagger UI fetches a badge from validator.swagger.io.
 const init = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', validatorUrl: null, deepLinking: true });\n`;
 
