@@ -230,7 +230,7 @@ describe('operations endpoints', () => {
     expect((await service.request('GET', '/docs/assets/nothing-here.js', { key: null })).status).toBe(404);
   });
 
-  it('send security headers on every page and answer: a CSP of the app\'s own origin, no framing, no sniffing', async () => {
+  it("send security headers on every page and answer: a CSP of the app's own origin, no framing, no sniffing", async () => {
     for (const [path, key] of [
       ['/dashboard', null],
       ['/docs', null],
