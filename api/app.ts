@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { secureHeaders } from 'hono/secure-headers';
 import { authenticate, type Principal } from './auth';
 import type { Sql } from '../db/client';
 import { repIdByKeyHash } from '../db/people';
@@ -51,6 +52,27 @@ async function repKey(sql: Sql, hash: string): Promise<Principal | undefined> {
 }
 
 /** The HTTP API: small route modules composed here, validated at the edge by the zod schemas the OpenAPI document is generated from. */
+/**
+ * Security headers on every answer (docs/operations/security.md): the dashboard keeps an ops key in
+ * sessionStorage, so no page loads anything but the app's own files (no inline script), none may be
+ * framed, and no answer is sniffed into another type. Inline styles stay allowed: the pages and
+ * Swagger UI set style attributes, and a style cannot read the key.
+ */
+const pageSecurityHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+  xFrameOptions: 'DENY',
+});
+
 export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
@@ -63,6 +85,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   // First, so that every answer (errors included) is logged with its request id and measured.
   const metrics = httpMetrics();
   app.use('*', ...requestLogging(deps.log ?? createLogger({ name: 'api', level: 'warn', format: 'json' })), metrics.registerMetrics);
+  app.use('*', pageSecurityHeaders);
   app.route('/', metricsRoutes(metrics.registry));
   app.route('/', healthRoutes(deps));
   app.doc31('/openapi.json', {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { hashKey, parseApiKeys } from './auth';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeEmbeddedStackProof } from '../config/embedded-stack';
 import { loadEnv, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
 
 describe('API_KEYS', () => {
@@ -40,11 +44,29 @@ describe('API keys outside the embedded development stack', () => {
     expect(reason(external)).toBe('DATABASE_URL and TEMPORAL_ADDRESS point at external services');
   });
 
-  it('lets the embedded stack (npm start, the bench) use the development keys, but not in production', () => {
-    expect(reason({ ...external, LEAD_EMBEDDED_STACK: '1' })).toBeUndefined();
+  it('lets a proven embedded stack (npm start, the bench) use the development keys, but not in production', () => {
+    const local = { DATABASE_URL: 'postgres://leads@127.0.0.1:54320/leads', TEMPORAL_ADDRESS: 'localhost:7233' };
+    const proof = writeEmbeddedStackProof(mkdtempSync(join(tmpdir(), 'lead-proof-')), {
+      databaseUrl: local.DATABASE_URL,
+      temporalAddress: local.TEMPORAL_ADDRESS,
+    });
+    expect(reason({ ...local, ...proof })).toBeUndefined();
     expect(reason({ NODE_ENV: 'development' })).toBeUndefined();
-    expect(reason({ ...external, LEAD_EMBEDDED_STACK: '1', NODE_ENV: 'production' })).toBe('NODE_ENV is production');
-    expect(() => loadEnv({ LEAD_EMBEDDED_STACK: 'yes' })).toThrow('LEAD_EMBEDDED_STACK: must be 1 or unset, got "yes"');
+    expect(reason({ ...local, ...proof, NODE_ENV: 'production' })).toBe('NODE_ENV is production');
+    expect(reason({ ...local, ...proof, NODE_ENV: 'Production' })).toBe('NODE_ENV is "Production", not development or test');
+    // The variable alone, a wrong token, or other services than the ones the stack started: no relaxation.
+    expect(reason({ ...external, LEAD_EMBEDDED_STACK: '1' })).toMatch(/^the embedded stack is not proven \(LEAD_EMBEDDED_STACK is set without LEAD_DATA_DIR\)/);
+    expect(reason({ ...local, ...proof, LEAD_EMBEDDED_STACK: 'copied' })).toMatch(/does not match the token/);
+    expect(reason({ ...external, ...proof })).toMatch(/is not the embedded stack that was started/);
+  });
+
+  it('refuses a proof naming services off loopback', () => {
+    const remote = { DATABASE_URL: 'postgres://leads@10.0.0.5:5432/leads', TEMPORAL_ADDRESS: '[::1]:7233' };
+    const proof = writeEmbeddedStackProof(mkdtempSync(join(tmpdir(), 'lead-proof-')), {
+      databaseUrl: remote.DATABASE_URL,
+      temporalAddress: remote.TEMPORAL_ADDRESS,
+    });
+    expect(reason({ ...remote, ...proof })).toMatch(/not on loopback/);
   });
 
   it('refuses to start without API_KEYS, saying what to set', () => {
@@ -85,9 +107,9 @@ describe('payload keys (LEAD_PAYLOAD_KEYS)', () => {
   });
 
   it('are required everywhere; development keys (dev-…) only on the embedded stack', () => {
-    expect(() => payloadKeysFrom(loadEnv({ LEAD_EMBEDDED_STACK: '1' }))).toThrow(/LEAD_PAYLOAD_KEYS is not set \(`npm start` generates a development key/);
+    expect(() => payloadKeysFrom(loadEnv({}))).toThrow(/LEAD_PAYLOAD_KEYS is not set \(`npm start` generates a development key/);
     expect(() => payloadKeysFrom(loadEnv({ NODE_ENV: 'production' }))).toThrow(/LEAD_PAYLOAD_KEYS must be set because NODE_ENV is production/);
-    expect(keys(`dev-2026-11-25:${key(1)}`, { LEAD_EMBEDDED_STACK: '1' })).toHaveLength(1);
+    expect(keys(`dev-2026-11-25:${key(1)}`)).toHaveLength(1);
     expect(() => keys(`k2:${key(2)},dev-2026-11-25:${key(1)}`, { DATABASE_URL: 'postgres://leads@db.example:5432/leads' })).toThrow(
       'LEAD_PAYLOAD_KEYS: the development keys (dev-2026-11-25) are not accepted because DATABASE_URL points at external services',
     );

@@ -1,6 +1,15 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { applicationName, emailSettingsFrom, loadEnv, payloadKeysFrom, realKeysRequiredBecause, temporalConnectionOptions, temporalUiUrl } from '../config/env';
+import {
+  apiListenHost,
+  applicationName,
+  emailSettingsFrom,
+  loadEnv,
+  payloadKeysFrom,
+  realKeysRequiredBecause,
+  temporalConnectionOptions,
+  temporalUiUrl,
+} from '../config/env';
 import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec';
 import { loadLeadConfig } from '../config/load';
 import { createSql } from '../db/client';
@@ -43,8 +52,9 @@ async function main() {
     apiKeys,
   );
   // Plain HTTP/1.1 (serve's default), whose connections can be cut at the end of the grace time.
-  const server = serve({ fetch: app.fetch, port: env.PORT }, (info) => {
-    log?.info({ port: info.port }, `listening on http://localhost:${info.port}`);
+  const hostname = apiListenHost(env);
+  const server = serve({ fetch: app.fetch, port: env.PORT, hostname }, (info) => {
+    log?.info({ port: info.port, host: hostname ?? 'every interface' }, `listening on http://${hostname ?? 'localhost'}:${info.port}`);
   });
 
   /**

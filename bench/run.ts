@@ -11,6 +11,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeEmbeddedStackProof } from '../config/embedded-stack';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -117,7 +118,7 @@ async function main() {
   const { API_KEYS: _callerKeys, NODE_ENV: _callerNodeEnv, ...callerEnv } = process.env;
   const env = {
     ...callerEnv,
-    LEAD_EMBEDDED_STACK: '1',
+    ...writeEmbeddedStackProof(dataDir, { databaseUrl: postgres.url, temporalAddress: temporal.address }),
     DATABASE_URL: postgres.url,
     TEMPORAL_ADDRESS: temporal.address,
     LEAD_CONFIG: configFile,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { PayloadKey } from '../codec/payload-codec';
+import { embeddedStackUnproven } from './embedded-stack';
 import { logLevels } from '../observability/logger';
 
 /** Unset and empty are the same (`FOO= npm start`). */
@@ -75,14 +76,17 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('leads'),
   TEMPORAL_UI_URL: z.string().url().optional(),
   API_KEYS: z.string().optional(),
-  /** `production` makes the API refuse to start without `API_KEYS` (see `realKeysRequiredBecause`). */
+  /** Anything but unset, `development` or `test` makes real keys required (see `realKeysRequiredBecause`). */
   NODE_ENV: z.string().optional(),
   /**
-   * Set to `1` by `npm start` and the bench for the processes they spawn when they started Postgres and
-   * Temporal themselves: their `DATABASE_URL` and `TEMPORAL_ADDRESS` are then local, so the development keys may be used.
+   * Set by `npm start`, `start:cluster`, the bench and the tests for the processes they spawn when they
+   * started Postgres and Temporal themselves: a per-start token, checked against the proof file in
+   * LEAD_DATA_DIR (config/embedded-stack.ts). Alone it relaxes nothing.
    */
-  LEAD_EMBEDDED_STACK: unsetIfEmpty(z.enum(['1'], { error: (issue) => `must be 1 or unset, got ${JSON.stringify(issue.input)}` }).optional()),
+  LEAD_EMBEDDED_STACK: unsetIfEmpty(z.string().optional()),
   PORT: port.default(3000),
+  /** The API's listening address; unset: 127.0.0.1 on a proven embedded stack, every interface otherwise. */
+  HOST: unsetIfEmpty(z.string().optional()),
   NOTIFY_WEBHOOK_URL: z.string().url().optional(),
   /** Standard Webhooks signing secret of NOTIFY_WEBHOOK_URL deliveries (`whsec_<base64>`); development default on the embedded stack only. */
   NOTIFY_WEBHOOK_SECRET: unsetIfEmpty(webhookSecret.optional()),
@@ -145,15 +149,28 @@ export function applicationName(env: Env): string {
 }
 
 /**
- * Why the API must be given real keys (`API_KEYS`, never the development keys), or undefined on the
- * embedded development stack. Outside it, `DATABASE_URL` and `TEMPORAL_ADDRESS` name services others
- * can reach, so an API open to the well-known development keys would be open to anyone.
+ * Why real keys and secrets are required (`API_KEYS`, payload keys, email and webhook secrets, never
+ * the development ones), or undefined on the embedded development stack: the one place that decides
+ * (docs/operations/security.md). Development is a fact, not a flag: NODE_ENV is unset, `development`
+ * or `test`, and either the process was started by the one that started Postgres and Temporal on
+ * loopback (the proof in config/embedded-stack.ts), or it is that process about to start them
+ * (`startingEmbedded`, for `npm start`'s checks before it starts anything).
  */
-export function realKeysRequiredBecause(env: Env): string | undefined {
-  if (env.NODE_ENV === 'production') return 'NODE_ENV is production';
-  if (env.LEAD_EMBEDDED_STACK) return undefined;
+export function realKeysRequiredBecause(env: Env, { startingEmbedded = false }: { startingEmbedded?: boolean } = {}): string | undefined {
+  const nodeEnv = env.NODE_ENV?.trim();
+  if (nodeEnv === 'production') return 'NODE_ENV is production';
+  if (nodeEnv && nodeEnv !== 'development' && nodeEnv !== 'test') return `NODE_ENV is ${JSON.stringify(env.NODE_ENV)}, not development or test`;
+  if (startingEmbedded) return undefined;
+  const unproven = embeddedStackUnproven(env);
+  if (!unproven) return undefined;
   const external = (['DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((name) => env[name]);
+  if (env.LEAD_EMBEDDED_STACK) return `the embedded stack is not proven (${unproven})`;
   return external.length ? `${external.join(' and ')} ${external.length > 1 ? 'point' : 'points'} at external services` : undefined;
+}
+
+/** Where the API listens: HOST if given, else loopback only on the development stack (docs/operations/security.md). */
+export function apiListenHost(env: Env): string | undefined {
+  return env.HOST ?? (realKeysRequiredBecause(env) ? undefined : '127.0.0.1');
 }
 
 /**
@@ -161,8 +178,8 @@ export function realKeysRequiredBecause(env: Env): string | undefined {
  * embedded stack passes the development key it generated; where real keys are required (the same
  * rule as for API keys) a development key is refused, since it sits unprotected in a data directory.
  */
-export function payloadKeysFrom(env: Env): PayloadKey[] {
-  const because = realKeysRequiredBecause(env);
+export function payloadKeysFrom(env: Env, options: { startingEmbedded?: boolean } = {}): PayloadKey[] {
+  const because = realKeysRequiredBecause(env, options);
   const howTo = 'set LEAD_PAYLOAD_KEYS to id:<base64 of 32 random bytes> pairs, newest first (e.g. `k1:$(openssl rand -base64 32)`)';
   if (!env.LEAD_PAYLOAD_KEYS) {
     throw new Error(
@@ -224,8 +241,8 @@ export const developmentUnsubscribeSecret = 'lead-orchestration development unsu
  * The signing secret of deliveries to NOTIFY_WEBHOOK_URL (Standard Webhooks). Where real keys are
  * required, a webhook URL without its own secret (or with the development one) is refused.
  */
-export function notifyWebhookSecretFrom(env: Env): string {
-  const because = realKeysRequiredBecause(env);
+export function notifyWebhookSecretFrom(env: Env, options: { startingEmbedded?: boolean } = {}): string {
+  const because = realKeysRequiredBecause(env, options);
   const howTo = 'set NOTIFY_WEBHOOK_SECRET to whsec_ and random bytes in base64 (`whsec_$(openssl rand -base64 32)`) and give it to the receiver';
   if (because && env.NOTIFY_WEBHOOK_URL && (!env.NOTIFY_WEBHOOK_SECRET || env.NOTIFY_WEBHOOK_SECRET === developmentWebhookSecret)) {
     throw new Error(`NOTIFY_WEBHOOK_SECRET must be set (not the development secret) because ${because}: ${howTo}`);
@@ -250,8 +267,8 @@ export interface EmailSettings {
  * cadences send email, so SMTP_URL must be set (or `off`, a deliberate choice), and with it
  * EMAIL_FROM, PUBLIC_BASE_URL and a real UNSUBSCRIBE_SECRET.
  */
-export function emailSettingsFrom(env: Env): EmailSettings {
-  const because = realKeysRequiredBecause(env);
+export function emailSettingsFrom(env: Env, options: { startingEmbedded?: boolean } = {}): EmailSettings {
+  const because = realKeysRequiredBecause(env, options);
   const off = env.SMTP_URL === 'off';
   if (because && !off) {
     const missing = [

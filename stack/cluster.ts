@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { developmentKeys, parseApiKeys } from '../api/auth';
+import { writeEmbeddedStackProof } from '../config/embedded-stack';
 import { loadEnv, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
@@ -308,6 +309,8 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     const serviceEnv: NodeJS.ProcessEnv = {
       ...process.env,
       ...options.serviceEnv,
+      // Postgres (unless given) and Temporal are ours: the services get the proof (config/embedded-stack.ts).
+      ...(options.databaseUrl ? {} : writeEmbeddedStackProof(options.dataDir, { databaseUrl: postgres.url, temporalAddress: address })),
       DATABASE_URL: postgres.url,
       TEMPORAL_ADDRESS: address,
       TEMPORAL_NAMESPACE: namespace,
@@ -414,12 +417,12 @@ async function main() {
   loadLeadConfig(env.LEAD_CONFIG);
   if (env.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS is set: start:cluster runs its own Temporal server (unset it, or use `npm start` against yours)');
   const embedded = !env.DATABASE_URL;
-  const marker = { LEAD_EMBEDDED_STACK: embedded ? '1' : undefined } as const;
-  parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause({ ...env, ...marker }) });
+  const marker = { LEAD_EMBEDDED_STACK: undefined };
+  parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause({ ...env, ...marker }, { startingEmbedded: embedded }) });
   const dataDir = join(env.LEAD_DATA_DIR ?? fileURLToPath(new URL('../.data', import.meta.url)), 'cluster');
   mkdirSync(dataDir, { recursive: true });
   const payloadKeys = env.LEAD_PAYLOAD_KEYS || !embedded ? undefined : developmentPayloadKeys(dataDir, log);
-  if (!payloadKeys) payloadKeysFrom({ ...env, ...marker });
+  if (!payloadKeys) payloadKeysFrom({ ...env, ...marker }, { startingEmbedded: embedded });
 
   let cluster: RunningCluster | undefined;
   let stopping = false;

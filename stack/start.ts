@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { developmentKeys, parseApiKeys } from '../api/auth';
+import { writeEmbeddedStackProof } from '../config/embedded-stack';
 import { emailSettingsFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
@@ -70,20 +71,21 @@ async function main() {
   const env = loadEnv();
   stopTimeoutMs = (env.SHUTDOWN_GRACE_SECONDS + 5) * 1000;
   loadLeadConfig(env.LEAD_CONFIG); // a bad configuration stops start-up here, naming the key
-  // The marker is ours to give: only a stack that starts both Postgres and Temporal itself is embedded.
+  // Only a stack that starts both Postgres and Temporal itself is embedded; its children get the proof of it.
   const embedded = !env.DATABASE_URL && !env.TEMPORAL_ADDRESS;
-  const marker = embedded ? { LEAD_EMBEDDED_STACK: '1' as const } : { LEAD_EMBEDDED_STACK: undefined };
+  const marker = { LEAD_EMBEDDED_STACK: undefined };
+  const because = realKeysRequiredBecause({ ...env, ...marker }, { startingEmbedded: embedded });
   // The API would refuse the keys anyway; saying so before starting anything is quicker.
-  parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause({ ...env, ...marker }) });
+  parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: because });
   const dataDir = env.LEAD_DATA_DIR ?? join(root, '.data');
   const embeddedPostgresPort = env.EMBEDDED_PG_PORT;
   mkdirSync(dataDir, { recursive: true });
   // Yours if given (required with external services, checked like the API keys), else the embedded stack's own.
   const payloadKeys = env.LEAD_PAYLOAD_KEYS || !embedded ? undefined : developmentPayloadKeys(dataDir, log);
-  if (!payloadKeys) payloadKeysFrom({ ...env, ...marker });
+  if (!payloadKeys) payloadKeysFrom({ ...env, ...marker }, { startingEmbedded: embedded });
   // Email and webhook secrets: refused by the worker and the API too, said here first.
-  emailSettingsFrom({ ...env, ...marker });
-  notifyWebhookSecretFrom({ ...env, ...marker });
+  emailSettingsFrom({ ...env, ...marker }, { startingEmbedded: embedded });
+  notifyWebhookSecretFrom({ ...env, ...marker }, { startingEmbedded: embedded });
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 
@@ -126,6 +128,7 @@ async function main() {
   const childEnv = {
     ...process.env,
     ...marker,
+    ...(embedded ? writeEmbeddedStackProof(dataDir, { databaseUrl, temporalAddress }) : {}),
     ...(payloadKeys ? { LEAD_PAYLOAD_KEYS: payloadKeys } : {}),
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalAddress,

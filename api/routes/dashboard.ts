@@ -13,6 +13,8 @@ import { html, raw } from 'hono/html';
  */
 const chartJsPath = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 export const chartJsUrl = '/dashboard/assets/chart.umd.js';
+/** The page's own script, a file rather than inline: the CSP allows scripts from the app's origin only (docs/operations/security.md). */
+export const dashboardScriptUrl = '/dashboard/assets/dashboard.js';
 
 const style = `
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f5f6f8; color: #1d2330; }
@@ -194,9 +196,7 @@ const page = html`<!doctype html>
           </div>
         </section>
       </main>
-      <script>
-        ${raw(script)};
-      </script>
+      <script src="${dashboardScriptUrl}"></script>
     </body>
   </html>`;
 
@@ -204,6 +204,7 @@ export function dashboardRoutes() {
   let chartJs: string | undefined;
   return new Hono()
     .get('/dashboard', (c) => c.html(page))
+    .get(dashboardScriptUrl, (c) => c.body(script, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }))
     .get(chartJsUrl, (c) => {
       chartJs ??= readFileSync(chartJsPath, 'utf8');
       return c.body(chartJs, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=3600' });

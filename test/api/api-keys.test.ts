@@ -1,8 +1,13 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeEmbeddedStackProof } from '../../config/embedded-stack';
 import { startService, type ServiceUnderTest } from '../support/helpers';
+import { processEnv, startProcess } from '../support/processes';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
@@ -72,12 +77,12 @@ describe('a deactivated rep', () => {
 describe('start-up of the API outside the embedded stack', () => {
   const root = fileURLToPath(new URL('../..', import.meta.url));
 
-  /** Runs `api/main.ts` with only `env` (and PATH, HOME) set, until it exits. */
-  function startApi(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  /** Runs `api/main.ts` (or `script`) with only `env` (and PATH, HOME) set, until it exits. */
+  function startApi(env: Record<string, string>, script = 'api/main.ts'): Promise<{ code: number | null; stderr: string }> {
     return new Promise((resolve) => {
       const child = execFile(
         `${root}node_modules/.bin/tsx`,
-        ['api/main.ts'],
+        [script],
         { cwd: root, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', ...env }, timeout: 30_000 },
         (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
       );
@@ -110,5 +115,58 @@ describe('start-up of the API outside the embedded stack', () => {
     expect(code).not.toBeNull();
     expect(stderr).toContain('the development keys (ops-dev) are not accepted because DATABASE_URL points at external services');
     expect(stderr).not.toContain('my-key');
+  });
+
+  describe('LEAD_EMBEDDED_STACK copied into a deployment', () => {
+    const local = { DATABASE_URL: 'postgres://leads@127.0.0.1:1/leads', TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    const proofOf = (started: { DATABASE_URL: string; TEMPORAL_ADDRESS: string }) =>
+      writeEmbeddedStackProof(mkdtempSync(join(tmpdir(), 'lead-proof-')), { databaseUrl: started.DATABASE_URL, temporalAddress: started.TEMPORAL_ADDRESS });
+
+    it('relaxes nothing alone: the API refuses to start on the development keys, the worker on a development payload key', async () => {
+      const copied = { DATABASE_URL: 'postgres://leads@db.example:5432/leads', TEMPORAL_ADDRESS: 'temporal.example:7233', LEAD_EMBEDDED_STACK: '1' };
+      const api = await startApi(copied);
+      expect(api.code).not.toBe(0);
+      expect(api.code).not.toBeNull();
+      expect(api.stderr).toContain('API_KEYS must be set because the embedded stack is not proven (LEAD_EMBEDDED_STACK is set without LEAD_DATA_DIR)');
+      const worker = await startApi({ ...copied, LEAD_PAYLOAD_KEYS: `dev-copied:${Buffer.alloc(32, 3).toString('base64')}` }, 'worker/main.ts');
+      expect(worker.code).not.toBe(0);
+      expect(worker.code).not.toBeNull();
+      expect(worker.stderr).toContain('the development keys (dev-copied) are not accepted because the embedded stack is not proven');
+    });
+
+    it('is not proven by a stack started elsewhere, by a guessed token, or under another NODE_ENV', async () => {
+      const proof = proofOf(local);
+      const external = await startApi({ ...proof, DATABASE_URL: 'postgres://leads@db.example:5432/leads', TEMPORAL_ADDRESS: local.TEMPORAL_ADDRESS });
+      expect(external.code).not.toBe(0);
+      expect(external.stderr).toContain('DATABASE_URL or TEMPORAL_ADDRESS is not the embedded stack that was started');
+      const guessed = await startApi({ ...local, ...proof, LEAD_EMBEDDED_STACK: '1' });
+      expect(guessed.code).not.toBe(0);
+      expect(guessed.stderr).toContain('LEAD_EMBEDDED_STACK does not match the token');
+      const staging = await startApi({ ...local, ...proof, NODE_ENV: 'staging' });
+      expect(staging.code).not.toBe(0);
+      expect(staging.stderr).toContain('API_KEYS must be set because NODE_ENV is "staging", not development or test');
+    });
+
+    it('on a proven stack, takes the development keys and listens on 127.0.0.1 only, unless HOST says otherwise', async () => {
+      const api = startProcess('api/main.ts', processEnv({ taskQueue: `test-${randomUUID()}` }));
+      try {
+        const listening = await api.line((line) => typeof line.port === 'number');
+        expect(listening.host).toBe('127.0.0.1');
+        const leads = await fetch(`http://127.0.0.1:${listening.port}/leads`, { headers: { authorization: 'Bearer ops-dev' } });
+        expect(leads.status).toBe(200);
+        const outside = Object.values(networkInterfaces())
+          .flat()
+          .find((address) => address && !address.internal && address.family === 'IPv4');
+        if (outside) await expect(fetch(`http://${outside.address}:${listening.port}/healthz`)).rejects.toThrow();
+      } finally {
+        await api.stop();
+      }
+      const everywhere = startProcess('api/main.ts', processEnv({ taskQueue: `test-${randomUUID()}`, env: { HOST: '0.0.0.0' } }));
+      try {
+        expect((await everywhere.line((line) => typeof line.port === 'number')).host).toBe('0.0.0.0');
+      } finally {
+        await everywhere.stop();
+      }
+    }, 60_000);
   });
 });

@@ -220,11 +220,11 @@ describe('operations endpoints', () => {
     const { status, body, headers } = await service.request('GET', '/docs', { key: null });
     expect(status).toBe(200);
     expect(headers.get('content-type')).toMatch(/^text\/html/);
-    expect(body).toContain("url: '/openapi.json'");
     expect(body).not.toMatch(/https?:\/\/|src="\/\/|href="\/\//);
     const assets = [...(body as string).matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     const types: Record<string, RegExp> = { js: /^text\/javascript/, css: /^text\/css/, png: /^image\/png$/ };
-    expect(assets.map((asset) => asset.split('.').pop()).sort()).toEqual(['css', 'js', 'png']);
+    expect(assets.map((asset) => asset.split('.').pop()).sort()).toEqual(['css', 'js', 'js', 'png']);
+    expect(await (await fetch(`${service.baseUrl}/docs/assets/start.js`)).text()).toContain("url: '/openapi.json'");
     for (const asset of assets) {
       expect(asset).toMatch(/^\/docs\/assets\//);
       const response = await fetch(service.baseUrl + asset);
@@ -233,6 +233,30 @@ describe('operations endpoints', () => {
       expect((await response.arrayBuffer()).byteLength, asset).toBeGreaterThan(0);
     }
     expect((await service.request('GET', '/docs/assets/nothing-here.js', { key: null })).status).toBe(404);
+  });
+
+  it("send security headers on every page and answer: a CSP of the app's own origin, no framing, no sniffing", async () => {
+    for (const [path, key] of [
+      ['/dashboard', null],
+      ['/docs', null],
+      ['/docs/assets/swagger-ui.css', null],
+      ['/leads', 'ops-dev'],
+      ['/nowhere', null],
+    ] as const) {
+      const { headers } = await service.request('GET', path, { key });
+      const csp = headers.get('content-security-policy') ?? '';
+      expect(csp, path).toContain("default-src 'self'");
+      expect(csp, path).toContain("script-src 'self'");
+      expect(csp, path).not.toMatch(/script-src[^;]*unsafe-inline/);
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(headers.get('x-frame-options'), path).toBe('DENY');
+      expect(headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
+    // The pages hold no inline script: the CSP would block it.
+    for (const page of ['/dashboard', '/docs']) {
+      const { body } = await service.request('GET', page, { key: null });
+      expect(body, page).not.toMatch(/<script>/);
+    }
   });
 
   it('answer unknown routes with the JSON error format', async () => {

@@ -521,7 +521,7 @@ describe('email and webhook settings', () => {
   }, 60_000);
 
   it('has development defaults on the embedded stack, email disabled without SMTP_URL', () => {
-    const embedded = emailSettingsFrom(loadEnv({ LEAD_EMBEDDED_STACK: '1', DATABASE_URL: 'postgres://x@127.0.0.1/leads' }));
+    const embedded = emailSettingsFrom(loadEnv({ NODE_ENV: 'development' }));
     expect(embedded).toMatchObject({ smtpUrl: undefined, disabledBecause: 'SMTP_URL is not set', publicBaseUrl: 'http://localhost:3000' });
     expect(embedded.unsubscribeSecret).toBeTruthy();
   });
@@ -532,6 +532,6 @@ describe('email and webhook settings', () => {
     const real = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
     expect(notifyWebhookSecretFrom(loadEnv({ ...url, NOTIFY_WEBHOOK_SECRET: real }))).toBe(real);
     expect(() => loadEnv({ NOTIFY_WEBHOOK_SECRET: 'plain' })).toThrow(/NOTIFY_WEBHOOK_SECRET: must be whsec_/);
-    expect(notifyWebhookSecretFrom(loadEnv({ LEAD_EMBEDDED_STACK: '1' }))).toMatch(/^whsec_/);
+    expect(notifyWebhookSecretFrom(loadEnv({}))).toMatch(/^whsec_/);
   });
 });

@@ -95,6 +95,9 @@ describe('/dashboard', () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
+    // The page runs under its Content-Security-Policy without one refusal (docs/operations/security.md).
+    const refused: string[] = [];
+    page.on('console', (message) => message.text().includes('Content Security Policy') && refused.push(message.text()));
     await page.goto(`${service.baseUrl}/dashboard`);
     await expect.poll(() => page.locator('#key-form').isVisible()).toBe(true);
     await page.fill('#key', 'ops-dev');
@@ -158,6 +161,7 @@ describe('/dashboard', () => {
     const origin = new URL(service.baseUrl).origin;
     expect(requested.filter((url) => new URL(url).origin !== origin)).toEqual([]);
     expect(requested).toContain(`${origin}/dashboard/assets/chart.umd.js`);
+    expect(refused).toEqual([]);
     await page.close();
   });
 
@@ -182,7 +186,7 @@ describe('/dashboard', () => {
     const pageResponse = await fetch(`${service.baseUrl}/dashboard`);
     expect(pageResponse.status).toBe(200);
     const html = await pageResponse.text();
-    expect(html.match(/(?:src|href)="[^"]*"/g)).toEqual(['src="/dashboard/assets/chart.umd.js"']);
+    expect(html.match(/(?:src|href)="[^"]*"/g)).toEqual(['src="/dashboard/assets/chart.umd.js"', 'src="/dashboard/assets/dashboard.js"']);
     expect(html).not.toMatch(/https?:\/\//);
     const chartJs = await fetch(`${service.baseUrl}/dashboard/assets/chart.umd.js`);
     expect(chartJs.status).toBe(200);

@@ -82,6 +82,9 @@ describe('API reference', () => {
     const page = await browser.newPage();
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
+    // Swagger UI runs under the page's Content-Security-Policy without one refusal (docs/operations/security.md).
+    const refused: string[] = [];
+    page.on('console', (message) => message.text().includes('Content Security Policy') && refused.push(message.text()));
     await page.goto(`${service.baseUrl}/docs`);
     const capture = page.locator('.opblock-post', { has: page.locator('[data-path="/leads"]') });
     await expect.poll(() => capture.first().isVisible(), { timeout: 30_000 }).toBe(true);
@@ -89,6 +92,7 @@ describe('API reference', () => {
     // Inline images (data:) are fine; anything fetched over the network must come from the app.
     expect(requested.filter((url) => /^https?:/.test(url) && new URL(url).origin !== service.baseUrl)).toEqual([]);
     expect(requested).toContain(`${service.baseUrl}/openapi.json`);
+    expect(refused).toEqual([]);
     await page.close();
   });
 });

@@ -81,7 +81,6 @@ beforeAll(async () => {
     uiPort: await getPort(),
     apiPorts,
     serviceEnv: {
-      LEAD_EMBEDDED_STACK: '1',
       LEAD_PAYLOAD_KEYS: newPayloadKey(`${developmentPayloadKeyPrefix}cluster`),
       LEAD_CONFIG: configFile,
       NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${webhookPort}/hook`,

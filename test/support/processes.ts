@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { writeEmbeddedStackProof } from '../../config/embedded-stack';
 import { spawnService } from '../../stack/processes';
 import { testPayloadKeys } from './codec';
 import { eventually } from './helpers';
@@ -35,8 +36,6 @@ export function processEnv(options: { taskQueue: string; config?: unknown; env?:
     DATABASE_URL: inject('databaseUrl'),
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: options.taskQueue,
-    // The run's Postgres and Temporal are local ones the tests started: the development API keys apply.
-    LEAD_EMBEDDED_STACK: '1',
     LEAD_PAYLOAD_KEYS: `${testPayloadKeys.older.id}:${testPayloadKeys.older.key.toString('base64')}`,
     LOG_FORMAT: 'json',
     PORT: '0',
@@ -50,6 +49,14 @@ export function processEnv(options: { taskQueue: string; config?: unknown; env?:
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;
+  }
+  // The run's Postgres and Temporal (or a loopback proxy of a test) are ones the tests started: the
+  // proof of it (config/embedded-stack.ts) lets the development keys apply, unless a test sets its own.
+  if (!('LEAD_EMBEDDED_STACK' in (options.env ?? {}))) {
+    Object.assign(
+      env,
+      writeEmbeddedStackProof(mkdtempSync(join(tmpdir(), 'lead-stack-')), { databaseUrl: env.DATABASE_URL!, temporalAddress: env.TEMPORAL_ADDRESS! }),
+    );
   }
   return env;
 }
