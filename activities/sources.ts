@@ -16,7 +16,7 @@ const graphTimeoutMs = 10_000;
  * the Graph API with the source's page access token (opened here, never passed through Temporal),
  * then taken like any form submission. The token never appears in an error.
  */
-export function sourceActivities({ sql, config, codec }: { sql: Sql; config: LeadConfig; codec?: PayloadCodec }) {
+export function sourceActivities({ sql, config, codec, leadIdSecret }: { sql: Sql; config: LeadConfig; codec?: PayloadCodec; leadIdSecret: string }) {
   const policy = leadPolicy(config);
   return {
     async captureMetaLead({ sourceId, leadgenId }: MetaLeadInput): Promise<SubmissionOutcome> {
@@ -36,7 +36,7 @@ export function sourceActivities({ sql, config, codec }: { sql: Sql; config: Lea
       const lead = (await response.json().catch(() => undefined)) as GraphLead | undefined;
       if (!lead || typeof lead !== 'object') throw new Error(`Graph API answered lead ${leadgenId} with something other than JSON`);
       const { client, info } = Context.current();
-      return takeSubmission({ sql, temporal: client, taskQueue: info.taskQueue, policy }, source, metaLeadAds.submission({ ...lead, id: leadgenId }));
+      return takeSubmission({ sql, temporal: client, taskQueue: info.taskQueue, policy, leadIdSecret }, source, metaLeadAds.submission({ ...lead, id: leadgenId }));
     },
   };
 }

@@ -18,6 +18,8 @@ export interface ApiDeps {
   config: LeadConfig;
   /** The payload codec of `temporal` (codec/payload-codec.ts), served to the Temporal UI at `/codec`. */
   codec: PayloadCodec;
+  /** HMAC key of lead ids (config/env.ts `leadIdSecretFrom`). */
+  leadIdSecret: string;
   /** HMAC key of unsubscribe links (`emailSettingsFrom`); without it `/unsubscribe/{token}` refuses every link. */
   unsubscribeSecret?: string;
   /** The process's logger (observability/logger.ts); default: JSON lines at info on stdout. */

@@ -4,6 +4,7 @@ import {
   apiListenHost,
   applicationName,
   emailSettingsFrom,
+  leadIdSecretFrom,
   loadEnv,
   payloadKeysFrom,
   realKeysRequiredBecause,
@@ -28,6 +29,7 @@ async function main() {
   const apiKeys = parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause(env) });
   const codec = new EncryptionCodec(payloadKeysFrom(env));
   const { unsubscribeSecret } = emailSettingsFrom(env);
+  const leadIdSecret = leadIdSecretFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   if (!env.API_KEYS) {
     log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
@@ -46,6 +48,7 @@ async function main() {
       config,
       codec,
       unsubscribeSecret,
+      leadIdSecret,
       log,
       wakeUps,
     },

@@ -8,6 +8,7 @@
  * against its API process.
  */
 import { randomBytes } from 'node:crypto';
+import { developmentLeadIdSecret } from '../config/env';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -313,7 +314,16 @@ async function main() {
     // Neither endpoint measured touches Temporal: a lazy client that never connects.
     const codec = new EncryptionCodec([{ id: `${developmentPayloadKeyPrefix}scale`, key: randomBytes(32) }]);
     const app = createApp(
-      { sql, temporal: new Client(), taskQueue: 'scale', namespace: 'default', temporalUiUrl: 'http://localhost:8233', config, codec },
+      {
+        sql,
+        temporal: new Client(),
+        taskQueue: 'scale',
+        namespace: 'default',
+        temporalUiUrl: 'http://localhost:8233',
+        config,
+        codec,
+        leadIdSecret: developmentLeadIdSecret,
+      },
       parseApiKeys(undefined),
     );
     const call: Call = async (method, path, body) => {

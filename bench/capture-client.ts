@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { developmentLeadIdSecret } from '../config/env';
 import { leadIdFor } from '../domain/identity';
 import { summary, type Summary } from './stats';
 
@@ -70,7 +71,7 @@ export function captureClient({ api, key = 'capture-dev', maxAttempts = 8, attem
       attempts.push({ status, ms: performance.now() - sent });
       const retryable = status === null || status === 429 || status === 503 || (status === 409 && waitMs >= 0);
       if (!retryable || attempts.length >= maxAttempts) {
-        return { leadId: leadIdFor(body.email), firstSentAt, totalMs: performance.now() - first, attempts, status, replayed };
+        return { leadId: leadIdFor(body.email, developmentLeadIdSecret), firstSentAt, totalMs: performance.now() - first, attempts, status, replayed };
       }
       await sleep(waitMs);
     }

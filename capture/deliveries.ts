@@ -1,11 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Submission } from '../contracts/vendors';
-import type { LeadPolicy } from '../domain/config';
 import type { Sql } from '../db/client';
 import { findDelivery, recordDelivery, type StoredSource } from '../db/sources';
 import { sha256 } from './vendors/signatures';
 import { mapSubmission } from './vendors';
-import { takeCapture } from './take';
+import { takeCapture, type CaptureDeps } from './take';
 
 /** What became of one submission of a delivery (the webhook's answer lists them). */
 export interface SubmissionOutcome {
@@ -29,7 +28,7 @@ export const metaLeadWorkflowId = (sourceId: string, leadgenId: string) => `meta
  * redeliveries racing are still taken once) and are recorded as captured.
  */
 export async function takeSubmission(
-  deps: { sql: Sql; temporal: Client; taskQueue: string; policy: LeadPolicy },
+  deps: CaptureDeps & { sql: Sql; temporal: Client },
   source: StoredSource,
   submission: Submission,
 ): Promise<SubmissionOutcome> {

@@ -31,11 +31,20 @@ const startOptions = Symbol.for('__temporal_internal_client_workflow_start_optio
 /** Attempts at start-or-update: more than one only while a lead's workflow closes in between. */
 const attempts = 3;
 
-export interface CaptureTaken {
-  leadId: string;
-  duplicate: boolean;
-  status: LeadStatus;
+/** What taking a capture needs besides Temporal: where new leads run, their policy, and the key of lead ids. */
+export interface CaptureDeps {
+  taskQueue: string;
+  policy: LeadPolicy;
+  /** config/env.ts `leadIdSecretFrom`. */
+  leadIdSecret: string;
 }
+
+/**
+ * The answer to a capture: the lead's id and whether the capture merged into an open lead. A
+ * duplicate carries no status, so a capture key learns nothing of a lead beyond its id
+ * (docs/operations/security.md); a new or reopened lead is `new`.
+ */
+export type CaptureTaken = { leadId: string; duplicate: false; status: LeadStatus } | { leadId: string; duplicate: true };
 
 /**
  * Hands one capture to its lead's workflow: the one path of every capture (`POST /leads`, the
@@ -47,16 +56,15 @@ export interface CaptureTaken {
  *   task loads, scores, routes and saves. Of concurrent first captures one starts it; the others
  *   find it running.
  * - A running lead: the capture is an update, and the workflow answers whether it merges into an
- *   open lead (`duplicate`, and the lead's `status` as the workflow holds it). If it does not
- *   answer within `workflowAnswerMs`, the capture is signalled instead and answered
- *   `duplicate: true` with the status the lead last published (its `LeadStatus` search attribute).
+ *   open lead (`duplicate`). If it does not answer within `workflowAnswerMs`, the capture is
+ *   signalled instead and answered `duplicate: true`.
  */
 export async function takeCapture(
   temporal: Client,
-  { taskQueue, policy }: { taskQueue: string; policy: LeadPolicy },
+  { taskQueue, policy, leadIdSecret }: CaptureDeps,
   { captureId, capture, receivedAt = new Date().toISOString() }: { captureId: string; capture: Capture; receivedAt?: string },
 ): Promise<CaptureTaken> {
-  const leadId = leadIdFor(capture.email);
+  const leadId = leadIdFor(capture.email, leadIdSecret);
   const signal: CaptureSignal = { captureId, receivedAt, capture };
   const start = {
     workflowId: leadId,
@@ -84,7 +92,7 @@ export async function takeCapture(
         const answer = await temporal.withDeadline(Date.now() + workflowAnswerMs, () =>
           temporal.workflow.getHandle(leadId).executeUpdate(captureUpdate, { updateId: captureId, args: [signal] }),
         );
-        return { leadId, ...answer };
+        return answer.duplicate ? { leadId, duplicate: true } : { leadId, duplicate: false, status: answer.status };
       } catch (error) {
         if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) break;
         // The lead closed between the start and the update: start it again (it reopens).
@@ -93,12 +101,11 @@ export async function takeCapture(
     }
     // The workflow did not answer in time (workers behind): the capture waits in its history as a
     // signal, applied once (by capture id) however the update fares that may still reach it.
-    const handle = await temporal.workflow.signalWithStart<LeadWorkflow, [CaptureSignal]>('leadWorkflow', {
+    await temporal.workflow.signalWithStart<LeadWorkflow, [CaptureSignal]>('leadWorkflow', {
       ...start,
       signal: captureSignal,
       signalArgs: [signal],
     });
-    const { typedSearchAttributes } = await handle.describe();
-    return { leadId, duplicate: true, status: (typedSearchAttributes.get(searchAttributes.LeadStatus) ?? 'new') as LeadStatus };
+    return { leadId, duplicate: true };
   });
 }

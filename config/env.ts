@@ -102,6 +102,8 @@ const envSchema = z.object({
   /** The API's address as recipients reach it, for links in email (the unsubscribe link). */
   PUBLIC_BASE_URL: unsetIfEmpty(z.string().url().optional()),
   /** HMAC key of unsubscribe links (at least 32 characters); development default on the embedded stack only. */
+  /** HMAC key of lead ids (domain/identity.ts); required where real keys are required, never changed afterwards. */
+  LEAD_ID_SECRET: unsetIfEmpty(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
   UNSUBSCRIBE_SECRET: unsetIfEmpty(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
   LEAD_CONFIG: z.string().optional(),
   ENRICHMENT_API_KEY: z.string().optional(),
@@ -236,6 +238,22 @@ export function temporalUiUrl(env: Env): string {
  */
 export const developmentWebhookSecret = `whsec_${Buffer.from('lead-orchestration development webhook secret').toString('base64')}`;
 export const developmentUnsubscribeSecret = 'lead-orchestration development unsubscribe secret';
+export const developmentLeadIdSecret = 'lead-orchestration development lead id secret';
+
+/**
+ * The key of lead ids (domain/identity.ts `leadIdFor`), for every process that takes captures (the
+ * API, and the worker for Meta's lead fetch). Where real keys are required it must be set and not
+ * the development one: with a well-known key anyone could compute a person's lead id.
+ */
+export function leadIdSecretFrom(env: Env, options: { startingEmbedded?: boolean } = {}): string {
+  const because = realKeysRequiredBecause(env, options);
+  if (because && (!env.LEAD_ID_SECRET || env.LEAD_ID_SECRET === developmentLeadIdSecret)) {
+    throw new Error(
+      `LEAD_ID_SECRET must be set (not the development secret) because ${because}: set it once to \`openssl rand -base64 32\` and never change it (every lead id is derived from it)`,
+    );
+  }
+  return env.LEAD_ID_SECRET ?? developmentLeadIdSecret;
+}
 
 /**
  * The signing secret of deliveries to NOTIFY_WEBHOOK_URL (Standard Webhooks). Where real keys are

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { identityKey, leadIdFor } from './identity';
 
@@ -21,15 +22,23 @@ describe('identity key', () => {
 });
 
 describe('lead id', () => {
+  const secret = 'a deployment secret of at least 32 characters';
+
   it('is the same for every spelling of one person and different for another', () => {
-    const id = leadIdFor('janedoe@gmail.com');
-    expect(leadIdFor('JANE.DOE+x@gmail.com')).toBe(id);
-    expect(leadIdFor('john@gmail.com')).not.toBe(id);
+    const id = leadIdFor('janedoe@gmail.com', secret);
+    expect(leadIdFor('JANE.DOE+x@gmail.com', secret)).toBe(id);
+    expect(leadIdFor('john@gmail.com', secret)).not.toBe(id);
   });
 
   it('carries no PII: a fixed prefix and a hash', () => {
-    const id = leadIdFor('jane@acme.io');
+    const id = leadIdFor('jane@acme.io', secret);
     expect(id).toMatch(/^lead-[0-9a-f]{24}$/);
     expect(id).not.toContain('jane');
+  });
+
+  it('cannot be computed from the email alone: it is keyed, not a plain hash of the identity key', () => {
+    const id = leadIdFor('jane@acme.io', secret);
+    expect(leadIdFor('jane@acme.io', 'another deployment secret of 32 characters')).not.toBe(id);
+    expect(id).not.toBe('lead-' + createHash('sha256').update(identityKey('jane@acme.io')).digest('hex').slice(0, 24));
   });
 });

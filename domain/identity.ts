@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /**
  * Consumer mail domains whose mailboxes ignore dots and/or `+tags` in the local part, so
@@ -31,7 +31,12 @@ export function identityKey(email: string): string {
   return `${local}@${rule.canonicalDomain ?? domain}`;
 }
 
-/** The lead id, which is also the workflow id: stable for a person, and free of PII. */
-export function leadIdFor(email: string): string {
-  return 'lead-' + createHash('sha256').update(identityKey(email)).digest('hex').slice(0, 24);
+/**
+ * The lead id, which is also the workflow id: stable for a person, free of PII, and keyed. It is an
+ * HMAC of the identity key under the deployment's lead id secret (config/env.ts `leadIdSecretFrom`),
+ * so nobody without the secret can compute a person's id from an email and probe whether they are
+ * a lead (docs/operations/security.md). The secret is for good: a new one gives every person a new id.
+ */
+export function leadIdFor(email: string, secret: string): string {
+  return 'lead-' + createHmac('sha256', secret).update(identityKey(email)).digest('hex').slice(0, 24);
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { developmentKeys, parseApiKeys } from '../api/auth';
 import { writeEmbeddedStackProof } from '../config/embedded-stack';
-import { emailSettingsFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
+import { emailSettingsFrom, leadIdSecretFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
@@ -86,6 +86,7 @@ async function main() {
   // Email and webhook secrets: refused by the worker and the API too, said here first.
   emailSettingsFrom({ ...env, ...marker }, { startingEmbedded: embedded });
   notifyWebhookSecretFrom({ ...env, ...marker }, { startingEmbedded: embedded });
+  leadIdSecretFrom({ ...env, ...marker }, { startingEmbedded: embedded });
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 

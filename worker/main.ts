@@ -1,6 +1,6 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadLeadConfig } from '../config/load';
-import { applicationName, emailSettingsFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, temporalConnectionOptions } from '../config/env';
+import { applicationName, emailSettingsFrom, leadIdSecretFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, temporalConnectionOptions } from '../config/env';
 import { EncryptionCodec } from '../codec/payload-codec';
 import { createSql } from '../db/client';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
@@ -22,6 +22,7 @@ async function main() {
   const codec = new EncryptionCodec(payloadKeysFrom(env));
   const webhookSecret = notifyWebhookSecretFrom(env);
   const emailSettings = emailSettingsFrom(env);
+  const leadIdSecret = leadIdSecretFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   // Before any connection: the SDK's runtime is made once per process. Core serves its own metrics
   // on a loopback port that only our /metrics reads, so a worker is one scrape target.
@@ -48,6 +49,7 @@ async function main() {
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     sql,
     config,
+    leadIdSecret,
     enrichment: enrichmentProviderFrom(config.enrichment, env.ENRICHMENT_API_KEY),
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
     payloadCodecs: [codec],

@@ -16,6 +16,8 @@ export interface LeadWorkerOptions {
   taskQueue: string;
   sql: Sql;
   config: LeadConfig;
+  /** HMAC key of lead ids (config/env.ts `leadIdSecretFrom`), for Meta's lead fetch, which takes captures. */
+  leadIdSecret: string;
   /** Where firmographics come from (default: the local dataset). */
   enrichment?: EnrichmentProvider;
   /**
@@ -48,6 +50,7 @@ export function createLeadWorker({
   taskQueue,
   sql,
   config,
+  leadIdSecret,
   enrichment,
   maxCachedWorkflows = 500,
   workflowBundle,
@@ -62,7 +65,7 @@ export function createLeadWorker({
     taskQueue,
     activities: {
       ...createActivities({ sql, config, enrichment, eventsWritten: metrics?.eventsWritten }),
-      ...sourceActivities({ sql, config, codec: payloadCodecs[0] }),
+      ...sourceActivities({ sql, config, codec: payloadCodecs[0], leadIdSecret }),
     },
     // Only when given: an explicit undefined would override the SDK's defaults (and fails its validation for durations).
     ...(metrics ? { interceptors: { activity: [metrics.activityRetries] } } : {}),

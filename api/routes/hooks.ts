@@ -73,9 +73,9 @@ function calledUrl(c: Context): string {
   return url.toString();
 }
 
-export function hookRoutes({ sql, temporal, taskQueue, config, codec }: ApiDeps) {
+export function hookRoutes({ sql, temporal, taskQueue, config, codec, leadIdSecret }: ApiDeps) {
   const policy = leadPolicy(config);
-  const deps = { sql, temporal, taskQueue, policy };
+  const deps = { sql, temporal, taskQueue, policy, leadIdSecret };
 
   async function source(id: string): Promise<StoredSource> {
     const found = await findSource(sql, id);

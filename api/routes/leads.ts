@@ -13,9 +13,10 @@ const captureAcceptedSchema = z
   .object({
     leadId: z.string(),
     duplicate: z.boolean().meta({ description: "true when the person already had an open lead and this capture merges into it (the lead's workflow decides)" }),
-    status: z
-      .enum(leadStatuses)
-      .meta({ description: 'the status of the lead when its workflow took the capture (new for a lead this capture makes or reopens)' }),
+    status: z.enum(leadStatuses).optional().meta({
+      description:
+        'new, for a lead this capture makes or reopens; absent on a duplicate, so that a capture key learns nothing of a lead beyond its id (docs/operations/security.md)',
+    }),
   })
   .meta({ id: 'CaptureAccepted' });
 
@@ -84,15 +85,14 @@ const timelineRoute = createRoute({
   },
 });
 
-export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl, config }: ApiDeps) {
+export function leadRoutes({ sql, temporal, taskQueue, namespace, temporalUiUrl, config, leadIdSecret }: ApiDeps) {
   const policy = leadPolicy(config);
   const links = { temporalUiUrl, namespace };
   return new OpenAPIHono<AppEnv>()
     .openapi(captureRoute, async (c) => {
       const capture = c.req.valid('json');
       const captureId = c.get('idempotencyKey') ?? randomUUID();
-      const { leadId, duplicate, status } = await takeCapture(temporal, { taskQueue, policy }, { captureId, capture });
-      return c.json({ leadId, duplicate, status }, 202);
+      return c.json(await takeCapture(temporal, { taskQueue, policy, leadIdSecret }, { captureId, capture }), 202);
     })
     .openapi(listRoute, async (c) => c.json(await listLeads(sql, c.req.valid('query'), c.get('principal'), links), 200))
     .openapi(getLeadRoute, async (c) => {

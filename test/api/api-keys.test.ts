@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeEmbeddedStackProof } from '../../config/embedded-stack';
+import { developmentLeadIdSecret } from '../../config/env';
 import { startService, type ServiceUnderTest } from '../support/helpers';
 import { processEnv, startProcess } from '../support/processes';
 
@@ -107,6 +108,26 @@ describe('start-up of the API outside the embedded stack', () => {
     expect(development.code).not.toBe(0);
     expect(development.stderr).toContain('the development keys (dev-2026-11-25) are not accepted because NODE_ENV is production');
     expect(development.stderr).not.toContain(developmentKey.split(':')[1]);
+  });
+
+  it('exits non-zero in production without a lead id secret, or with the development one, saying what to set', async () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://leads@127.0.0.1:1/leads',
+      API_KEYS: 'real-ops-key=ops',
+      LEAD_PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 9).toString('base64')}`,
+      SMTP_URL: 'off',
+    };
+    const missing = await startApi(production);
+    expect(missing.code).not.toBe(0);
+    expect(missing.code).not.toBeNull();
+    expect(missing.stderr).toContain('LEAD_ID_SECRET must be set (not the development secret) because NODE_ENV is production');
+    const development = await startApi({ ...production, LEAD_ID_SECRET: developmentLeadIdSecret });
+    expect(development.code).not.toBe(0);
+    expect(development.stderr).toContain('LEAD_ID_SECRET must be set (not the development secret)');
+    const worker = await startApi(production, 'worker/main.ts');
+    expect(worker.code).not.toBe(0);
+    expect(worker.stderr).toContain('LEAD_ID_SECRET must be set (not the development secret) because NODE_ENV is production');
   });
 
   it('exits non-zero when given a development key against an external Postgres', async () => {

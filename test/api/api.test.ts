@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor } from '../support/lead-ids';
 import { leadSources } from '../../domain/lead';
 import { startService, uniqueEmail, type ServiceUnderTest, eventually } from '../support/helpers';
 
@@ -30,6 +31,8 @@ describe('POST /leads', () => {
     expect(captured.status).toBe(202);
     expect(captured.body).toEqual({ leadId: leadIdFor(email), duplicate: false, status: 'new' });
     const { leadId } = captured.body;
+    // Keyed: not what anyone could compute from the email (a plain hash of it, as ids once were).
+    expect(leadId).not.toBe('lead-' + createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 24));
 
     // Readable at once (from the workflow until Postgres has it): wait until it is scored and stored.
     const lead = await eventually(async () => {
@@ -82,8 +85,8 @@ describe('POST /leads', () => {
       body: { email: `  JaneDoe${n}+webinar@GMAIL.com `, source: 'webinar', company: 'Other Inc', title: 'VP Marketing' },
     });
     expect(second.status).toBe(202);
-    // content download +10, personal email domain -10: 0, not ready.
-    expect(second.body).toEqual({ leadId: first.body.leadId, duplicate: true, status: 'not_ready' });
+    // No status on a duplicate: a capture key learns nothing of the lead beyond its id.
+    expect(second.body).toEqual({ leadId: first.body.leadId, duplicate: true });
 
     await eventually(async () => expect((await timelineOf(first.body.leadId)).filter((e) => e.type === 'captured')).toHaveLength(2));
     const { body: lead } = await service.request('GET', `/leads/${first.body.leadId}`, asOps);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor } from '../support/lead-ids';
 import { eventually, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 
 /**

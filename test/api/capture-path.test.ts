@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeCapture } from '../../capture/take';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor, leadIdSecret } from '../support/lead-ids';
 import { retryRoutingSignal } from '../../contracts/lead';
 import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 
@@ -50,7 +50,7 @@ describe('a new lead', () => {
     const take = () =>
       takeCapture(
         service.client,
-        { taskQueue: service.taskQueue, policy: service.policy },
+        { taskQueue: service.taskQueue, policy: service.policy, leadIdSecret },
         { captureId, capture: { email, source: 'demo_request', country: 'XZ' } },
       );
     const first = await take();

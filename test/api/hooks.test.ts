@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metaLeadWorkflowId } from '../../capture/deliveries';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor } from '../support/lead-ids';
 import { leadStateQuery } from '../../contracts/lead';
 import { formFixtures, graphLead, metaSignature, metaWebhookBody, person, tallyFixture, type VendorFixture } from '../support/form-vendors';
 import { GraphStub } from '../support/graph-stub';

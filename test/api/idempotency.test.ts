@@ -7,7 +7,7 @@ import { onError } from '../../api/errors';
 import { idempotency, requestHash } from '../../api/idempotency';
 import { claimIdempotencyKey, completeIdempotencyKey, findIdempotencyKey, releaseIdempotencyKey } from '../../db/idempotency';
 import { takeCapture } from '../../capture/take';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor, leadIdSecret } from '../support/lead-ids';
 import { leadStateQuery } from '../../contracts/lead';
 import { eventually, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 
@@ -282,7 +282,7 @@ describe('a capture retried after a 503 whose capture reached the workflow', () 
       const capture = await c.req.json();
       const taken = await takeCapture(
         service.client,
-        { taskQueue: service.taskQueue, policy: service.policy },
+        { taskQueue: service.taskQueue, policy: service.policy, leadIdSecret },
         { captureId: c.get('idempotencyKey')!, capture },
       );
       return lost-- > 0 ? c.json({ error: { code: 'unavailable', message: 'try again' } }, 503) : c.json(taken, 202);

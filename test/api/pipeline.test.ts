@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngagementType } from '../../domain/engagement';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor } from '../support/lead-ids';
 import type { LeadSource } from '../../domain/lead';
 import { eventually, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor } from '../support/lead-ids';
 import { actionUpdates, captureSignal, engagementSignal } from '../../contracts/lead';
 import type { leadWorkflow } from '../../workflows/lead/workflow';
 import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnderTest } from '../support/helpers';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forEachLeadCaptured, writeLead } from '../../db/leads';
 import type { EngagementType } from '../../domain/engagement';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor } from '../support/lead-ids';
 import type { LeadStatus } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
 import { configuredModel } from '../../domain/scoring-model';

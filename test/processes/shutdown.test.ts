@@ -7,7 +7,7 @@ import { httpProvider } from '../../activities/enrichment/http';
 import { encryptingDataConverter } from '../../codec/payload-codec';
 import { resolveLeadConfig } from '../../config/load';
 import { createSql, type Sql } from '../../db/client';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor, leadIdSecret } from '../support/lead-ids';
 import { createLeadWorker } from '../../worker/worker';
 import { testCodec } from '../support/codec';
 import { EnrichmentStub } from '../support/enrichment-stub';
@@ -53,6 +53,7 @@ describe('graceful shutdown on SIGTERM', () => {
       namespace,
       taskQueue,
       sql,
+      leadIdSecret,
       config: resolveLeadConfig({}),
       payloadCodecs: [testCodec],
       workflowBundle: await workflowBundle(),

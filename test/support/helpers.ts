@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { leadIdSecret } from './lead-ids';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -48,7 +49,7 @@ export async function runWorker(options: {
   enrichment?: EnrichmentProvider;
 }): Promise<RunningWorker> {
   const { codec, ...rest } = options;
-  const worker = await createLeadWorker({ ...rest, namespace, payloadCodecs: [codec], workflowBundle: await workflowBundle() });
+  const worker = await createLeadWorker({ ...rest, namespace, leadIdSecret, payloadCodecs: [codec], workflowBundle: await workflowBundle() });
   return { worker, stop: running(worker) };
 }
 
@@ -123,6 +124,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       config,
       codec,
       unsubscribeSecret: options.unsubscribeSecret,
+      leadIdSecret,
       wakeUps,
     },
     parseApiKeys(options.apiKeys),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../../db/client';
 import { writeLead } from '../../db/leads';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor } from './lead-ids';
 import type { LeadSource, LeadStatus } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
 import type { Priority } from '../../domain/sla';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
+import { leadIdSecret } from './lead-ids';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -157,13 +158,23 @@ export async function leadStackOn(
     taskQueue,
     sql,
     config,
+    leadIdSecret,
     enrichment: options.enrichment,
     metrics: options.metrics,
     payloadCodecs: options.codec ? [options.codec] : [],
     workflowBundle: options.workflowBundle ?? (await quietWorkflowBundle()),
   });
   const app = createApp(
-    { sql, temporal: env.client, taskQueue, namespace: 'default', temporalUiUrl: 'http://ui.invalid', config, codec: options.codec ?? unencrypted },
+    {
+      sql,
+      temporal: env.client,
+      taskQueue,
+      namespace: 'default',
+      temporalUiUrl: 'http://ui.invalid',
+      config,
+      codec: options.codec ?? unencrypted,
+      leadIdSecret,
+    },
     parseApiKeys(undefined),
   );
   return {

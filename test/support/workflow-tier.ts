@@ -7,7 +7,7 @@ import type { ActionName, Actor } from '../../domain/actions';
 import type { Capture } from '../../domain/capture';
 import { leadPolicy, type LeadConfig, type LeadPolicy } from '../../domain/config';
 import type { EngagementType } from '../../domain/engagement';
-import { leadIdFor } from '../../domain/identity';
+import { leadIdFor, leadIdSecret } from './lead-ids';
 import { quietWorkflowBundle, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from './time-skipping';
 import { takeCapture } from '../../capture/take';
 import { actionUpdates, engagementSignal, type ActionRequest, type ActionResult } from '../../contracts/lead';
@@ -64,7 +64,7 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
       started.add(leadId);
       await takeCapture(
         tier.env.client,
-        { taskQueue: tier.taskQueue, policy: tier.policy },
+        { taskQueue: tier.taskQueue, policy: tier.policy, leadIdSecret },
         { captureId, capture, receivedAt: new Date(await tier.now()).toISOString() },
       );
       await whenQuiet(tier.env, [leadId]);
