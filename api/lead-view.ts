@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
 import { findLead, findLeadState, listLeads as listStoredLeads, storedRouting, type LeadPosition, type StoredLead } from '../db/leads';
+import { lastErasure } from '../db/privacy';
 import { readTimeline } from '../db/timeline';
 import { cadenceLabelSchema } from '../domain/cadence-bodies';
 import { identifier, isInWindow, opaqueKey } from '../domain/input';
@@ -100,9 +101,17 @@ export type LeadSources = { sql: Sql; temporal: Client };
 const stateQueryMs = 5_000;
 
 /** The lead's state as its workflow holds it; undefined when it has no workflow. */
-async function workflowState(temporal: Client, id: string): Promise<LeadState | undefined> {
+async function workflowState({ sql, temporal }: LeadSources, id: string): Promise<LeadState | undefined> {
   try {
-    return await temporal.withDeadline(Date.now() + stateQueryMs, () => temporal.workflow.getHandle(id).query(leadStateQuery));
+    const handle = temporal.workflow.getHandle(id);
+    // An erased lead reads as erased at once, while Temporal still deletes its runs in the
+    // background: only a run started after the tombstone (the person captured anew) is the lead.
+    const erased = await lastErasure(sql, id);
+    if (erased) {
+      const run = await temporal.withDeadline(Date.now() + stateQueryMs, () => handle.describe());
+      if (run.status.name !== 'RUNNING' || run.startTime <= new Date(erased.erasedAt)) return undefined;
+    }
+    return await temporal.withDeadline(Date.now() + stateQueryMs, () => handle.query(leadStateQuery));
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
@@ -135,7 +144,7 @@ function storedFromWorkflow(id: string, state: LeadState): StoredLead | undefine
 export async function readLead({ sql, temporal }: LeadSources, id: string, principal: Principal, links: Links): Promise<LeadView> {
   let stored = await findLead(sql, id);
   if (!stored) {
-    const state = await workflowState(temporal, id);
+    const state = await workflowState({ sql, temporal }, id);
     stored = state && storedFromWorkflow(id, state);
   }
   if (!stored) throw leadNotFound(id);
@@ -155,7 +164,7 @@ export async function readLeadTimeline({ sql, temporal }: LeadSources, id: strin
     assertMayRead(principal, row.ownerId, id);
     return readTimeline(sql, id);
   }
-  const state = await workflowState(temporal, id);
+  const state = await workflowState({ sql, temporal }, id);
   const fromWorkflow = state && storedFromWorkflow(id, state);
   if (!fromWorkflow) throw leadNotFound(id);
   assertMayRead(principal, fromWorkflow.routing.ownerId, id);

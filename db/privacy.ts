@@ -66,6 +66,9 @@ export async function eraseLeadRows(sql: Sql, erasure: Omit<Erasure, 'erasedAt'>
     await tx`DELETE FROM lead_events WHERE lead_id = ${leadId}`;
     await tx`DELETE FROM notifications WHERE lead_id = ${leadId} OR data->>'leadId' = ${leadId}`;
     await tx`DELETE FROM idempotency_keys WHERE strpos(response::text, ${leadId}) > 0`;
+    // A form tool's redelivery of the person's submission is then a new capture (a fresh lead), not
+    // a duplicate answered with the erased lead's id.
+    await tx`DELETE FROM source_deliveries WHERE lead_id = ${leadId}`;
     // Its lead_milestones row goes with it (ON DELETE CASCADE), and 0017's delete trigger takes its
     // counts out of the report's sums at once.
     await tx`DELETE FROM leads WHERE lead_id = ${leadId}`;
