@@ -36,7 +36,11 @@ export function sourceActivities({ sql, config, codec, leadIdSecret }: { sql: Sq
       const lead = (await response.json().catch(() => undefined)) as GraphLead | undefined;
       if (!lead || typeof lead !== 'object') throw new Error(`Graph API answered lead ${leadgenId} with something other than JSON`);
       const { client, info } = Context.current();
-      return takeSubmission({ sql, temporal: client, taskQueue: info.taskQueue, policy, leadIdSecret }, source, metaLeadAds.submission({ ...lead, id: leadgenId }));
+      return takeSubmission(
+        { sql, temporal: client, taskQueue: info.taskQueue, policy, leadIdSecret },
+        source,
+        metaLeadAds.submission({ ...lead, id: leadgenId }),
+      );
     },
   };
 }

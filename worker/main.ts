@@ -1,6 +1,14 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadLeadConfig } from '../config/load';
-import { applicationName, emailSettingsFrom, leadIdSecretFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, temporalConnectionOptions } from '../config/env';
+import {
+  applicationName,
+  emailSettingsFrom,
+  leadIdSecretFrom,
+  loadEnv,
+  notifyWebhookSecretFrom,
+  payloadKeysFrom,
+  temporalConnectionOptions,
+} from '../config/env';
 import { EncryptionCodec } from '../codec/payload-codec';
 import { createSql } from '../db/client';
 import { createLogger, errorFields, type Logger } from '../observability/logger';

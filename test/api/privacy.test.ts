@@ -327,10 +327,7 @@ describe('export and erasure', () => {
     // The lead id is left in the tombstone only.
     expect((await rowsContaining(leadId)).map((row) => row.split(':')[0])).toEqual(['erasures']);
     // Erased at once for every reader, while Temporal still deletes the runs (they still answer queries).
-    const [read, timeline] = await Promise.all([
-      service.request('GET', `/leads/${leadId}`, ops),
-      service.request('GET', `/leads/${leadId}/timeline`, ops),
-    ]);
+    const [read, timeline] = await Promise.all([service.request('GET', `/leads/${leadId}`, ops), service.request('GET', `/leads/${leadId}/timeline`, ops)]);
     expect([read.status, timeline.status]).toEqual([404, 404]);
     expect(JSON.stringify(read.body) + JSON.stringify(timeline.body)).not.toContain(who.email);
     // Temporal deletes asynchronously, once the runs' closing is recorded in visibility: slow on a loaded machine.
