@@ -15,6 +15,8 @@ export interface Rep {
   active: boolean;
   outOfOfficeUntil: string | null;
   managerId: string | null;
+  /** Slack member id for Slack alerts; null: no Slack. */
+  slackUserId: string | null;
 }
 
 export interface Team {
@@ -44,6 +46,7 @@ const repFromRow = (r: RepRow): Rep => ({
   active: r.active,
   outOfOfficeUntil: r.out_of_office_until?.toISOString() ?? null,
   managerId: r.manager_id,
+  slackUserId: r.slack_user_id ?? null,
 });
 
 /** A write that hit a unique key: the id is taken. */
@@ -78,9 +81,9 @@ export async function rotateRepKey(sql: Sql, id: string, apiKeyHash: string): Pr
 export async function insertRep(sql: Sql, rep: Rep & { apiKeyHash: string }): Promise<Rep | undefined> {
   const [row] =
     (await sql<RepRow[]>`
-    INSERT INTO reps (id, name, email, team_id, weight, capacity, active, out_of_office_until, manager_id, api_key_hash)
+    INSERT INTO reps (id, name, email, team_id, weight, capacity, active, out_of_office_until, manager_id, slack_user_id, api_key_hash)
     VALUES (${rep.id}, ${rep.name}, ${rep.email}, ${rep.teamId}, ${rep.weight}, ${rep.capacity},
-            ${rep.active}, ${rep.outOfOfficeUntil}, ${rep.managerId}, ${rep.apiKeyHash})
+            ${rep.active}, ${rep.outOfOfficeUntil}, ${rep.managerId}, ${rep.slackUserId ?? null}, ${rep.apiKeyHash})
     RETURNING *`.catch(undefinedWhenTaken)) ?? [];
   return row && repFromRow(row);
 }
@@ -99,6 +102,7 @@ export async function updateRep(sql: Sql, id: string, patch: RepPatch): Promise<
     active: patch.active,
     out_of_office_until: patch.outOfOfficeUntil,
     manager_id: patch.managerId,
+    slack_user_id: patch.slackUserId,
   };
   const changed = Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
   const [row] = Object.keys(changed).length

@@ -16,6 +16,7 @@ export interface RepRow {
   active: boolean;
   out_of_office_until: Date | null;
   manager_id: string | null;
+  slack_user_id: string | null;
   api_key_hash: string | null;
   virtual_time: number;
   /** bigint: postgres.js returns it as a string. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { anyText, email, integer, optionalText, timestamp } from './input';
+import { anyText, email, integer, optionalLine, timestamp } from './input';
 import { consentStates, leadSources } from './lead';
 
 /** The validation schemas of captures (docs/api.md, "Capture"). Kept apart from `lead.ts` so workflow code never bundles zod. */
@@ -18,11 +18,11 @@ export const captureSchema = z
   .object({
     email: email().meta({ example: 'jane@acme.io' }),
     source: z.enum(leadSources).meta({ example: 'demo_request' }),
-    firstName: optionalText(200),
-    lastName: optionalText(200),
-    company: optionalText(300),
-    title: optionalText(300),
-    phone: optionalText(50),
+    firstName: optionalLine(200),
+    lastName: optionalLine(200),
+    company: optionalLine(300),
+    title: optionalLine(300),
+    phone: optionalLine(50),
     country: z
       .string()
       .trim()
@@ -30,8 +30,8 @@ export const captureSchema = z
       .transform((c) => c.toUpperCase())
       .optional(),
     employees: integer(1, 10_000_000).optional(),
-    industry: optionalText(200),
-    sourceDetail: optionalText(500),
+    industry: optionalLine(200),
+    sourceDetail: optionalLine(500),
     consent: consentSchema.optional(),
     occurredAt: timestamp().optional(),
   })

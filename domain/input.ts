@@ -27,6 +27,26 @@ const storableString = () => storable().trim().normalize('NFC');
 export const text = (max: number) => storableString().min(1).max(max);
 /** Text of 1 to `max` characters, or absent. */
 export const optionalText = (max: number) => text(max).optional();
+/**
+ * C0 controls (CR, LF, NUL, tab, ...) and DEL. A one-line field holding them could forge extra
+ * lines or hidden markup in every place the value is shown: a Slack alert, an email subject, a log
+ * line, a CSV export (docs/features/email-and-notifications.md "Escaping").
+ */
+// eslint-disable-next-line no-control-regex
+const controlCharacter = /[\u0000-\u001F\u007F]/;
+const isOneLine = (value: string) => !controlCharacter.test(value);
+
+/** One line of text (a name, a company, a phone) of 1 to `max` characters: no control characters. */
+export const line = (max: number) =>
+  storable()
+    .refine(isOneLine, { message: 'must be one line: no control characters (CR, LF, tab, DEL or other C0)', abort: true })
+    .trim()
+    .normalize('NFC')
+    .min(1)
+    .max(max);
+/** One line of text, or absent. */
+export const optionalLine = (max: number) => line(max).optional();
+
 /** Free text that may be empty (consent wording as shown). */
 export const anyText = (max: number) => storableString().max(max);
 

@@ -29,6 +29,13 @@ const repFields = {
   active: z.boolean(),
   outOfOfficeUntil: futureTimestamp().nullable().optional(),
   managerId: id.nullable().optional(),
+  slackUserId: z
+    .string()
+    .trim()
+    .regex(/^[UW][A-Z0-9]{2,30}$/, 'must be a Slack member id such as U024BE7LH')
+    .nullable()
+    .optional()
+    .meta({ description: 'Slack member id for Slack alerts; null or absent: no Slack' }),
 };
 
 export const repInputSchema = z
@@ -57,6 +64,7 @@ const repSchema = z
     active: z.boolean(),
     outOfOfficeUntil: z.string().nullable(),
     managerId: z.string().nullable(),
+    slackUserId: z.string().nullable(),
   })
   .meta({ id: 'Rep' });
 
@@ -158,6 +166,7 @@ export function peopleRoutes(deps: ApiDeps) {
           id: repId,
           teamId: input.teamId ?? null,
           outOfOfficeUntil: input.outOfOfficeUntil ?? null,
+          slackUserId: input.slackUserId ?? null,
           managerId: input.managerId ?? null,
           apiKeyHash: hashKey(apiKey),
         });
