@@ -20,6 +20,8 @@ export interface ApiDeps {
   codec: PayloadCodec;
   /** HMAC key of lead ids (config/env.ts `leadIdSecretFrom`). */
   leadIdSecret: string;
+  /** Origins a vendor URL registered over the API may have besides the vendor's own hosts: development and tests only (config/env.ts `extraVendorOriginsFrom`). */
+  extraVendorOrigins?: readonly string[];
   /** HMAC key of unsubscribe links (`emailSettingsFrom`); without it `/unsubscribe/{token}` refuses every link. */
   unsubscribeSecret?: string;
   /** The process's logger (observability/logger.ts); default: JSON lines at info on stdout. */

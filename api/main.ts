@@ -4,6 +4,7 @@ import {
   apiListenHost,
   applicationName,
   emailSettingsFrom,
+  extraVendorOriginsFrom,
   leadIdSecretFrom,
   loadEnv,
   payloadKeysFrom,
@@ -30,6 +31,7 @@ async function main() {
   const codec = new EncryptionCodec(payloadKeysFrom(env));
   const { unsubscribeSecret } = emailSettingsFrom(env);
   const leadIdSecret = leadIdSecretFrom(env);
+  const extraVendorOrigins = extraVendorOriginsFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   if (!env.API_KEYS) {
     log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
@@ -49,6 +51,7 @@ async function main() {
       codec,
       unsubscribeSecret,
       leadIdSecret,
+      extraVendorOrigins,
       log,
       wakeUps,
     },

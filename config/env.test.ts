@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applicationName, loadEngineEnv, loadEnv } from './env';
+import { applicationName, extraVendorOriginsFrom, loadEngineEnv, loadEnv } from './env';
 import { loadLeadConfig } from './load';
 import { durationMs } from '../domain/duration';
 
@@ -121,5 +121,22 @@ describe('environment', () => {
 
   it("provisions the engine whatever the service's variables hold", () => {
     expect(loadEngineEnv({ PORT: 'http', LEAD_ENGINE_CACHE: '/var/cache/engine', XDG_CACHE_HOME: '' })).toEqual({ LEAD_ENGINE_CACHE: '/var/cache/engine' });
+  });
+});
+
+describe('EXTRA_VENDOR_ORIGINS', () => {
+  it('lists origins for development and tests, and is refused where real keys are required', () => {
+    expect(extraVendorOriginsFrom(loadEnv({}))).toEqual([]);
+    expect(extraVendorOriginsFrom(loadEnv({ EXTRA_VENDOR_ORIGINS: 'http://127.0.0.1:4010, https://graph.stub.test' }))).toEqual([
+      'http://127.0.0.1:4010',
+      'https://graph.stub.test',
+    ]);
+    expect(() => extraVendorOriginsFrom(loadEnv({ EXTRA_VENDOR_ORIGINS: 'http://127.0.0.1:4010/v21.0' }))).toThrow(/is not an origin/);
+    expect(() => extraVendorOriginsFrom(loadEnv({ EXTRA_VENDOR_ORIGINS: 'http://127.0.0.1:4010', NODE_ENV: 'production' }))).toThrow(
+      'EXTRA_VENDOR_ORIGINS is for development and tests only and is not accepted because NODE_ENV is production',
+    );
+    expect(() =>
+      extraVendorOriginsFrom(loadEnv({ EXTRA_VENDOR_ORIGINS: 'http://127.0.0.1:4010', DATABASE_URL: 'postgres://leads@db.example:5432/leads' })),
+    ).toThrow(/not accepted because DATABASE_URL points at external services/);
   });
 });

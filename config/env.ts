@@ -88,6 +88,12 @@ const envSchema = z.object({
   /** The API's listening address; unset: 127.0.0.1 on a proven embedded stack, every interface otherwise. */
   HOST: unsetIfEmpty(z.string().optional()),
   NOTIFY_WEBHOOK_URL: z.string().url().optional(),
+  /**
+   * Development and tests only: origins (`http://127.0.0.1:4010`, comma-separated) a vendor URL
+   * registered over the API may have besides the vendor's own https hosts, e.g. a local Graph API
+   * stub. Refused where real keys are required (`extraVendorOriginsFrom`).
+   */
+  EXTRA_VENDOR_ORIGINS: unsetIfEmpty(z.string().optional()),
   /** Standard Webhooks signing secret of NOTIFY_WEBHOOK_URL deliveries (`whsec_<base64>`); development default on the embedded stack only. */
   NOTIFY_WEBHOOK_SECRET: unsetIfEmpty(webhookSecret.optional()),
   /** Where email goes out (`smtp://user:pass@host:587`, `smtps://…`), or `off` to send none on purpose (docs/features/email-and-notifications.md). */
@@ -168,6 +174,34 @@ export function realKeysRequiredBecause(env: Env, { startingEmbedded = false }: 
   const external = (['DATABASE_URL', 'TEMPORAL_ADDRESS'] as const).filter((name) => env[name]);
   if (env.LEAD_EMBEDDED_STACK) return `the embedded stack is not proven (${unproven})`;
   return external.length ? `${external.join(' and ')} ${external.length > 1 ? 'point' : 'points'} at external services` : undefined;
+}
+
+/**
+ * The origins of EXTRA_VENDOR_ORIGINS, normalised (`new URL().origin`), for the API (registration)
+ * and the worker (the fetch). Never honoured where real keys are required: set there, it is a
+ * start-up error rather than a silent widening of what the worker may call with a vendor's token.
+ */
+export function extraVendorOriginsFrom(env: Env, options: { startingEmbedded?: boolean } = {}): string[] {
+  if (!env.EXTRA_VENDOR_ORIGINS) return [];
+  const because = realKeysRequiredBecause(env, options);
+  if (because) {
+    throw new Error(`EXTRA_VENDOR_ORIGINS is for development and tests only and is not accepted because ${because}: unset it (docs/operations/security.md)`);
+  }
+  return env.EXTRA_VENDOR_ORIGINS.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(item);
+      } catch {
+        url = undefined;
+      }
+      if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== item.replace(/\/$/, '')) {
+        throw new Error(`EXTRA_VENDOR_ORIGINS: "${item}" is not an origin (scheme://host[:port], no path)`);
+      }
+      return url.origin;
+    });
 }
 
 /** Where the API listens: HOST if given, else loopback only on the development stack (docs/operations/security.md). */

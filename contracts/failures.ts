@@ -3,3 +3,9 @@ export const actionFailureTypes = { notOwner: 'NotOwner', invalidState: 'Invalid
 
 /** The failure type of a data activity whose input the store refuses for good: the workflow quarantines that input. */
 export const badDataFailureType = 'BadData';
+
+/**
+ * The failure type of a vendor call to a URL the service refuses (docs/operations/security.md
+ * "Outbound calls"): not retried; the delivery is recorded as rejected and ops are alerted.
+ */
+export const refusedUrlFailureType = 'RefusedUrl';

@@ -14,7 +14,7 @@ const outreachKinds: ReadonlySet<string> = new Set(['cadence_step', 'reengagemen
  * manager, who is a rep) also goes to the rep by email, as a second entry (`<key>:email`) right
  * after it; the rep's address is looked up when it is sent, so it is never copied into the outbox.
  */
-export function insertNotifications(db: Db, leadId: string, notifications: OutboxNotification[]) {
+export function insertNotifications(db: Db, leadId: string | null, notifications: OutboxNotification[]) {
   const rows = notifications.map((n) => {
     const outreach = outreachKinds.has(n.kind);
     const channel: DeliveryChannel = outreach && n.data.channel === 'email' ? 'email' : 'webhook';
@@ -36,7 +36,7 @@ export function insertNotifications(db: Db, leadId: string, notifications: Outbo
 }
 
 /** Queues alerts for delivery (`insertNotifications`), in one statement: atomic without a transaction of its own. */
-export async function enqueueNotifications(db: Db, leadId: string, notifications: OutboxNotification[]): Promise<void> {
+export async function enqueueNotifications(db: Db, leadId: string | null, notifications: OutboxNotification[]): Promise<void> {
   if (notifications.length > 0) await insertNotifications(db, leadId, notifications);
 }
 

@@ -87,7 +87,9 @@ export interface OutboxNotification {
     /** Ops: an input the lead's data store refused was quarantined. */
     | 'rejected_input'
     /** Ops: the lead's data access has been failing for `dataAccess.retryFor`. */
-    | 'data_access_stalled';
+    | 'data_access_stalled'
+    /** Ops: a source's vendor URL was refused (docs/operations/security.md "Outbound calls"): its lead was not fetched. */
+    | 'refused_url';
   /** A rep id or "ops"; for outreach to the lead (cadence step, re-engagement), its address on that channel. */
   recipient: string;
   message: string;

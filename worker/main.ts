@@ -3,6 +3,7 @@ import { loadLeadConfig } from '../config/load';
 import {
   applicationName,
   emailSettingsFrom,
+  extraVendorOriginsFrom,
   leadIdSecretFrom,
   loadEnv,
   notifyWebhookSecretFrom,
@@ -31,6 +32,7 @@ async function main() {
   const webhookSecret = notifyWebhookSecretFrom(env);
   const emailSettings = emailSettingsFrom(env);
   const leadIdSecret = leadIdSecretFrom(env);
+  const extraVendorOrigins = extraVendorOriginsFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   // Before any connection: the SDK's runtime is made once per process. Core serves its own metrics
   // on a loopback port that only our /metrics reads, so a worker is one scrape target.
@@ -58,6 +60,7 @@ async function main() {
     sql,
     config,
     leadIdSecret,
+    extraVendorOrigins,
     enrichment: enrichmentProviderFrom(config.enrichment, env.ENRICHMENT_API_KEY),
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
     payloadCodecs: [codec],

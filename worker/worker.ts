@@ -18,6 +18,8 @@ export interface LeadWorkerOptions {
   config: LeadConfig;
   /** HMAC key of lead ids (config/env.ts `leadIdSecretFrom`), for Meta's lead fetch, which takes captures. */
   leadIdSecret: string;
+  /** Origins a Meta source's Graph API URL may have besides graph.facebook.com: development and tests only (config/env.ts `extraVendorOriginsFrom`). */
+  extraVendorOrigins?: readonly string[];
   /** Where firmographics come from (default: the local dataset). */
   enrichment?: EnrichmentProvider;
   /**
@@ -51,6 +53,7 @@ export function createLeadWorker({
   sql,
   config,
   leadIdSecret,
+  extraVendorOrigins,
   enrichment,
   maxCachedWorkflows = 500,
   workflowBundle,
@@ -65,7 +68,7 @@ export function createLeadWorker({
     taskQueue,
     activities: {
       ...createActivities({ sql, config, enrichment, eventsWritten: metrics?.eventsWritten }),
-      ...sourceActivities({ sql, config, codec: payloadCodecs[0], leadIdSecret }),
+      ...sourceActivities({ sql, config, codec: payloadCodecs[0], leadIdSecret, extraVendorOrigins }),
     },
     // Only when given: an explicit undefined would override the SDK's defaults (and fails its validation for durations).
     ...(metrics ? { interceptors: { activity: [metrics.activityRetries] } } : {}),

@@ -5,6 +5,7 @@ import { hashToken, newSecret, sealSecret } from '../../capture/secrets';
 import { mappableFields, vendors, type Vendor } from '../../contracts/vendors';
 import { opaqueKey, text } from '../../domain/input';
 import { leadSources } from '../../domain/lead';
+import { vendorApiHosts, vendorUrlRefusal } from '../../domain/vendor-urls';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
@@ -33,7 +34,9 @@ const createSourceSchema = z
     graphApiUrl: z
       .url({ protocol: /^https?$/ })
       .optional()
-      .meta({ description: `meta_lead_ads: the Graph API base URL (default ${defaultGraphApiUrl})` }),
+      .meta({
+        description: `meta_lead_ads: the Graph API base URL (default ${defaultGraphApiUrl}); https on ${vendorApiHosts.meta_lead_ads.join(', ')} only, no query or fragment`,
+      }),
     accessToken: opaqueKey(1000).optional().meta({ description: 'meta_lead_ads: the page access token the lead fields are read with (required)' }),
     verifyToken: opaqueKey(200).optional().meta({ description: "meta_lead_ads: the verification handshake's token (made when not given)" }),
   })
@@ -125,7 +128,8 @@ const rejectionsRouteDef = createRoute({
 const withHookPath = <T extends { id: string }>(source: T) => ({ ...source, hookPath: `/hooks/${source.id}` });
 const notFound = (id: string) => new ApiError(404, 'not_found', `no source ${id}`);
 
-export function sourceRoutes({ sql, codec }: ApiDeps) {
+export function sourceRoutes({ sql, codec, extraVendorOrigins = [] }: ApiDeps) {
+  const graphPolicy = { hosts: vendorApiHosts.meta_lead_ads, extraOrigins: extraVendorOrigins };
   return new OpenAPIHono<AppEnv>()
     .openapi(createRouteDef, async (c) => {
       const body = c.req.valid('json');
@@ -135,6 +139,10 @@ export function sourceRoutes({ sql, codec }: ApiDeps) {
           ? [{ path: 'secret', message: `is required for ${body.vendor} (the vendor's own secret)` }]
           : []),
         ...(meta && !body.accessToken ? [{ path: 'accessToken', message: 'is required for meta_lead_ads (the page access token)' }] : []),
+        // The worker calls it with the page token: only Meta's own host (docs/operations/security.md "Outbound calls").
+        ...(meta && body.graphApiUrl !== undefined
+          ? [vendorUrlRefusal(body.graphApiUrl, graphPolicy)].filter((m) => m !== undefined).map((message) => ({ path: 'graphApiUrl', message }))
+          : []),
         ...(!meta
           ? (['graphApiUrl', 'accessToken', 'verifyToken'] as const)
               .filter((f) => body[f] !== undefined)

@@ -11,12 +11,17 @@ import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnde
 
 let service: ServiceUnderTest;
 let graph: GraphStub;
+/** A second stub that no setting allows: what a refused URL would have reached. */
+let elsewhere: GraphStub;
 beforeAll(async () => {
-  [service, graph] = await Promise.all([startService(), new GraphStub().start()]);
+  [graph, elsewhere] = await Promise.all([new GraphStub().start(), new GraphStub().start()]);
+  // The stub is plain http on loopback, which production refuses: allowed here as EXTRA_VENDOR_ORIGINS would.
+  service = await startService({ extraVendorOrigins: [graph.origin] });
 });
 afterAll(async () => {
   await service?.close();
   await graph?.stop();
+  await elsewhere?.stop();
 });
 
 const asOps = { key: 'ops-dev' };
@@ -226,6 +231,61 @@ describe('a meta_lead_ads source', () => {
     expect(answer.status).toBe(401);
     await noWorkflow(metaLeadWorkflowId(source.id, id));
     expect(graph.requestsFor(id)).toHaveLength(0);
+  });
+
+  it('never calls a Graph API URL that is refused now (stored before the check): rejected once, ops alerted, not retried', async () => {
+    const refused = await createSource({ vendor: 'meta_lead_ads', secret: appSecret, accessToken, graphApiUrl: graph.url });
+    await service.sql`UPDATE sources SET graph_api_url = ${elsewhere.url} WHERE id = ${refused.id}`;
+    const id = leadgenId();
+    elsewhere.lead(id, { body: graphLead(id, person(uniqueEmail('ssrf'))) });
+    const body = metaWebhookBody([id]);
+    const answer = await deliver(service.baseUrl + refused.hookPath, body, { 'content-type': 'application/json', ...metaSignature(body, appSecret) });
+    expect(answer.body.results).toEqual([{ eventId: id, outcome: 'accepted' }]);
+
+    const handle = service.client.workflow.getHandle(metaLeadWorkflowId(refused.id, id));
+    expect(await handle.result()).toEqual({ eventId: id, outcome: 'rejected', reason: expect.stringContaining('must be https://') });
+    expect(elsewhere.requests).toHaveLength(0);
+    const attempts = (await handle.fetchHistory())
+      .events!.filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    expect(attempts).toEqual([1]);
+    const rejections = await service.request('GET', `/sources/${refused.id}/rejections`, asOps);
+    expect(rejections.body.rejections).toEqual([expect.objectContaining({ eventId: id, reason: expect.stringMatching(/^refused: the Graph API URL/) })]);
+    const alerts = await service.sql<{ kind: string; recipient: string; message: string }[]>`
+      SELECT kind, recipient, message FROM notifications WHERE dedupe_key = ${`refused-url:${refused.id}:${id}`}`;
+    expect(alerts).toEqual([{ kind: 'refused_url', recipient: 'ops', message: expect.stringContaining(refused.id) }]);
+    expect(alerts[0]!.message).not.toContain(accessToken);
+  });
+
+  it('does not follow a redirect of the Graph API (the token would go along): the lead is rejected', async () => {
+    const id = leadgenId();
+    graph.lead(id, { body: null, redirect: `${elsewhere.url}/${id}` });
+    elsewhere.lead(id, { body: graphLead(id, person(uniqueEmail('redirected'))) });
+    await announce([id]);
+    const result = await service.client.workflow.getHandle(metaLeadWorkflowId(source.id, id)).result();
+    expect(result).toEqual({ eventId: id, outcome: 'rejected', reason: expect.stringContaining('answered a redirect (302)') });
+    expect(graph.requestsFor(id)).toHaveLength(1);
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('refuses to register a Graph API URL that is not https on graph.facebook.com, naming the field', async () => {
+    for (const graphApiUrl of [
+      'http://127.0.0.1:9/v21.0',
+      elsewhere.url,
+      'http://169.254.169.254/latest/meta-data/#',
+      'https://169.254.169.254/latest',
+      'https://graph.facebook.com.evil.example/v21.0',
+      'https://graph.facebook.com:8443/v21.0',
+      'https://graph.facebook.com/v21.0?access_token=x',
+    ]) {
+      const answer = await service.request('POST', '/sources', {
+        ...asOps,
+        body: { vendor: 'meta_lead_ads', name: 'm', leadSource: 'demo_request', secret: appSecret, accessToken, graphApiUrl },
+      });
+      expect(answer.status, graphApiUrl).toBe(400);
+      expect(answer.body.error.details).toEqual([expect.objectContaining({ path: 'graphApiUrl' })]);
+    }
+    await createSource({ vendor: 'meta_lead_ads', secret: appSecret, accessToken, graphApiUrl: 'https://graph.facebook.com/v20.0' });
   });
 
   it('records a Graph lead without an email as rejected', async () => {

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 /** How the stub answers for one lead: its fields, after failing `failures` times with `status`. */
 export interface GraphBehaviour {
   body: unknown;
+  /** Answer 302 to this location instead. */
+  redirect?: string;
   failures?: number;
   status?: number;
 }
@@ -17,6 +19,10 @@ export class GraphStub {
   private readonly leads = new Map<string, GraphBehaviour & { failed: number }>();
   private server?: Server;
   url = '';
+  /** `scheme://host:port` of `url`: what EXTRA_VENDOR_ORIGINS lists for it. */
+  get origin(): string {
+    return new URL(this.url).origin;
+  }
 
   lead(leadgenId: string, behaviour: GraphBehaviour): this {
     this.leads.set(leadgenId, { ...behaviour, failed: 0 });
@@ -49,6 +55,10 @@ export class GraphStub {
     };
     const lead = this.leads.get(leadgenId);
     if (!lead) return json(404, { error: { message: 'Unsupported get request', type: 'GraphMethodException', code: 100 } });
+    if (lead.redirect) {
+      response.writeHead(302, { location: lead.redirect });
+      return response.end();
+    }
     if (lead.failed < (lead.failures ?? 0)) {
       lead.failed += 1;
       return json(lead.status ?? 503, { error: { message: 'Service temporarily unavailable', type: 'OAuthException', code: 2, is_transient: true } });

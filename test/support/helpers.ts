@@ -47,6 +47,7 @@ export async function runWorker(options: {
   config: LeadConfig;
   codec: PayloadCodec;
   enrichment?: EnrichmentProvider;
+  extraVendorOrigins?: readonly string[];
 }): Promise<RunningWorker> {
   const { codec, ...rest } = options;
   const worker = await createLeadWorker({ ...rest, namespace, leadIdSecret, payloadCodecs: [codec], workflowBundle: await workflowBundle() });
@@ -99,6 +100,8 @@ export interface ServiceOptions {
   port?: number;
   /** The API's key for unsubscribe links (default: none, links refused). */
   unsubscribeSecret?: string;
+  /** Origins vendor URLs may have besides the vendors' own hosts (a local Graph API stub), as EXTRA_VENDOR_ORIGINS. */
+  extraVendorOrigins?: readonly string[];
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<ServiceUnderTest> {
@@ -110,7 +113,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const nativeConnection = await NativeConnection.connect({ address });
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const config = resolveLeadConfig(options.config ?? {});
-  const startWorker = () => runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment });
+  const { extraVendorOrigins } = options;
+  const startWorker = () => runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment, extraVendorOrigins });
   let worker = await startWorker();
   const policy = leadPolicy(config);
   const wakeUps = createWakeUps({ sql, temporal: client });
@@ -125,6 +129,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       codec,
       unsubscribeSecret: options.unsubscribeSecret,
       leadIdSecret,
+      extraVendorOrigins,
       wakeUps,
     },
     parseApiKeys(options.apiKeys),
