@@ -2,9 +2,12 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { secureHeaders } from 'hono/secure-headers';
-import { authenticate, type Principal } from './auth';
+import { authenticate, bearerKeyHash, type Principal } from './auth';
 import type { Sql } from '../db/client';
 import { repIdByKeyHash } from '../db/people';
+import { findSource } from '../db/sources';
+import { durationMs } from '../domain/duration';
+import { MissCache, withMissCache } from './miss-cache';
 import type { ApiDeps, AppEnv } from './context';
 import { ApiError, onError, validationFailed } from './errors';
 import { healthRoutes } from './routes/health';
@@ -15,7 +18,7 @@ import { peopleRoutes } from './routes/people';
 import { leadRoutes } from './routes/leads';
 import { cadenceRoutes } from './routes/cadences';
 import { scoringModelRoutes } from './routes/scoring-models';
-import { captureRateLimit } from './rate-limit';
+import { captureRateLimit, unauthenticatedRateLimits } from './rate-limit';
 import { docsRoutes } from './routes/docs';
 import { notificationRoutes } from './routes/notifications';
 import { codecGuard, codecRoutes } from './routes/codec';
@@ -103,7 +106,22 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const tooLarge = (maxSize: number) => () => {
     throw new ApiError(413, 'payload_too_large', `the body is over ${maxSize / 1024} KiB`);
   };
-  const auth = authenticate(apiKeys, (hash) => repKey(deps.sql, hash));
+  // docs/operations/security.md "Floods": unknown keys and source ids are remembered as such, and
+  // requests that fail authentication are limited per address and per source before any lookup.
+  const { unauthenticated } = deps.config;
+  const misses = () => new MissCache(durationMs(unauthenticated.missCache.ttl), unauthenticated.missCache.maxEntries);
+  const lookupRepKey = withMissCache(
+    (hash) => repKey(deps.sql, hash),
+    misses(),
+    () => metrics.lookups.inc({ kind: 'api_key' }),
+  );
+  const lookupSource = withMissCache(
+    (id) => findSource(deps.sql, id),
+    misses(),
+    () => metrics.lookups.inc({ kind: 'source' }),
+  );
+  const limits = unauthenticatedRateLimits(unauthenticated, { configuredKey: (c) => apiKeys.has(bearerKeyHash(c.req.header('authorization'))) });
+  const auth = authenticate(apiKeys, lookupRepKey);
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
   for (const path of [
@@ -122,6 +140,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
       path,
       bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }),
       requireJson,
+      limits.keysPerAddress,
       auth,
       rateLimit,
       idempotency(deps.sql, deps.config.idempotency),
@@ -134,7 +153,8 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
     requireJson,
   );
   // Form tools' webhooks: no API key (the vendor's signature authenticates), any content type.
-  app.use('/hooks/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
+  // The limits first: a flood is answered 429 before its body is read.
+  app.use('/hooks/*', limits.hooksPerAddress, limits.hooksPerSource, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
   // Mail clients post RFC 8058's form body without any key: no JSON-only rule, no API key here.
   app.use('/unsubscribe/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge(4 * 1024) }));
   app.route('/', unsubscribeRoutes(deps));
@@ -150,6 +170,6 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.route('/', notificationRoutes(deps));
   app.route('/', reportRoutes(deps));
   app.route('/', sourceRoutes(deps));
-  app.route('/', hookRoutes(deps));
+  app.route('/', hookRoutes(deps, lookupSource));
   return app;
 }

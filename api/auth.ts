@@ -59,12 +59,21 @@ export function parseApiKeys(value: string | undefined, { realKeysRequiredBecaus
 
 export type AuthEnv = { Variables: { principal: Principal; apiKeyHash: string } };
 
-/** Resolves the bearer key to a principal: 401 when it is missing or unknown. */
+/** The hash of the `Authorization: Bearer <key>` key, or '' when the header is not one. */
+export function bearerKeyHash(header: string | undefined): string {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match ? hashKey(match[1]!) : '';
+}
+
+/**
+ * Resolves the bearer key to a principal: 401 when it is missing or unknown. `lookup` finds keys
+ * kept in Postgres (rep keys); app.ts puts it behind a miss cache, so an unknown key is looked up
+ * once per TTL however often it is sent.
+ */
 export function authenticate(keys: Map<string, Principal>, lookup?: (keyHash: string) => Promise<Principal | undefined>) {
   return createMiddleware<AuthEnv>(async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const keyHash = match ? hashKey(match[1]!) : '';
+    const keyHash = bearerKeyHash(c.req.header('authorization'));
+    const match = keyHash !== '';
     const principal = keys.get(keyHash) ?? (match && lookup ? await lookup(keyHash) : undefined);
     if (!principal) {
       throw new ApiError(401, 'unauthorized', match ? 'the API key is not valid' : 'missing API key: send Authorization: Bearer <key>', undefined, {

@@ -1,7 +1,7 @@
 import { prometheus } from '@hono/prometheus';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { Logger } from '../observability/logger';
 import type { AppEnv } from './context';
 import { leadIdPattern } from './lead-view';
@@ -40,11 +40,19 @@ export function requestLogging(log: Logger) {
  * HTTP metrics of the API (`@hono/prometheus`): `lead_http_requests_total` and
  * `lead_http_request_duration_seconds` by method, route pattern (never the raw path, whose ids
  * would make a series per lead) and status, plus the process's own (`process_*`, `nodejs_*`).
- * A registry per app, so that several apps in one process (the tests) do not collide.
+ * `lead_api_lookups_total` by `kind` (`source`, `api_key`) counts the Postgres lookups made to
+ * authenticate a request, unknown ones being remembered (api/miss-cache.ts): a flood shows as
+ * requests, not lookups. A registry per app, so that several apps in one process (the tests) do not collide.
  */
 export function httpMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const { registerMetrics } = prometheus({ registry, prefix: 'lead_' });
-  return { registry, registerMetrics };
+  const lookups = new Counter({
+    name: 'lead_api_lookups_total',
+    help: 'Postgres lookups made to authenticate a request: hook sources (kind="source") and rep keys (kind="api_key"); unknown ones are remembered for unauthenticated.missCache.ttl',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  return { registry, registerMetrics, lookups };
 }

@@ -101,6 +101,26 @@ export const leadConfigSchema = z
       /** Requests a capture key may send per window before it is answered 429 (per API process). */
       rateLimit: z.strictObject({ requests: z.number().int().min(1), per: isoDuration() }),
     }),
+    /**
+     * Requests that fail authentication (a hook delivery with a bad signature or to no source, an
+     * unknown API key: 401, 403, 404), limited before the lookup and the HMAC they would cost
+     * (api/rate-limit.ts, docs/operations/security.md "Floods"). Counted per API process in a
+     * fixed window; requests that authenticate are not counted.
+     */
+    unauthenticated: z.strictObject({
+      /** Per client address, over the hooks and the API keys. */
+      perAddress: z.strictObject({ requests: z.number().int().min(1), per: isoDuration() }),
+      /** Per source id of `/hooks/{sourceId}`: one source's flood never limits another. */
+      perSource: z.strictObject({ requests: z.number().int().min(1), per: isoDuration() }),
+      /** Unknown source ids and API keys are remembered as such this long (a source created later is found after `ttl`), at most `maxEntries` of each. */
+      missCache: z.strictObject({ ttl: isoDuration(), maxEntries: z.number().int().min(1).max(1_000_000) }),
+      /**
+       * Addresses of reverse proxies in front of the API: a request from one of them is counted
+       * under the last address of its X-Forwarded-For that is not a trusted proxy. Empty: the
+       * connection's own address (behind a proxy, every client would share the proxy's).
+       */
+      trustedProxies: z.array(z.string().trim().min(1).max(64)).max(100),
+    }),
     /** `Idempotency-Key` on POST (api/idempotency.ts). */
     idempotency: z.strictObject({
       /**

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Context } from 'hono';
-import { findDelivery, findSource, recordDelivery, type StoredSource } from '../../db/sources';
+import { findDelivery, recordDelivery, type StoredSource } from '../../db/sources';
 import { leadPolicy } from '../../domain/config';
 import { metaLeadWorkflowId, takeSubmission, type SubmissionOutcome } from '../../capture/deliveries';
 import { hashToken, openSecret } from '../../capture/secrets';
@@ -73,12 +73,16 @@ function calledUrl(c: Context): string {
   return url.toString();
 }
 
-export function hookRoutes({ sql, temporal, taskQueue, config, codec, leadIdSecret }: ApiDeps) {
+/** `lookupSource`: the source of an id (db/sources.ts `findSource`, behind app.ts's miss cache). */
+export function hookRoutes(
+  { sql, temporal, taskQueue, config, codec, leadIdSecret }: ApiDeps,
+  lookupSource: (id: string) => Promise<StoredSource | undefined>,
+) {
   const policy = leadPolicy(config);
   const deps = { sql, temporal, taskQueue, policy, leadIdSecret };
 
   async function source(id: string): Promise<StoredSource> {
-    const found = await findSource(sql, id);
+    const found = await lookupSource(id);
     if (!found) throw new ApiError(404, 'not_found', `no source ${id}`);
     return found;
   }
