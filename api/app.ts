@@ -110,9 +110,10 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   // requests that fail authentication are limited per address and per source before any lookup.
   const { unauthenticated } = deps.config;
   const misses = () => new MissCache(durationMs(unauthenticated.missCache.ttl), unauthenticated.missCache.maxEntries);
+  const repKeyMisses = misses();
   const lookupRepKey = withMissCache(
     (hash) => repKey(deps.sql, hash),
-    misses(),
+    repKeyMisses,
     () => metrics.lookups.inc({ kind: 'api_key' }),
   );
   const lookupSource = withMissCache(
@@ -164,7 +165,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.route('/', privacyRoutes(deps));
   app.route('/', engagementRoutes(deps));
   app.route('/', actionRoutes(deps));
-  app.route('/', peopleRoutes(deps));
+  app.route('/', peopleRoutes(deps, { repKeysChanged: () => repKeyMisses.clear() }));
   app.route('/', cadenceRoutes(deps));
   app.route('/', scoringModelRoutes(deps));
   app.route('/', notificationRoutes(deps));

@@ -33,6 +33,10 @@ export class MissCache {
     this.misses.delete(key);
   }
 
+  clear(): void {
+    this.misses.clear();
+  }
+
   get size(): number {
     return this.misses.size;
   }

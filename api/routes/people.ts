@@ -123,8 +123,12 @@ const conflict = (what: string) => new ApiError(409, 'conflict', `${what} alread
 /** A new rep key: returned once, stored only as its hash. */
 const newRepKey = () => `rk_${randomBytes(24).toString('base64url')}`;
 
-/** Reps, teams and accounts (docs/api.md): routing data, managed by ops. */
-export function peopleRoutes(deps: ApiDeps) {
+/**
+ * Reps, teams and accounts (docs/api.md): routing data, managed by ops. `repKeysChanged` is told
+ * when a rep's key may have started to work (a rep created, changed or given a new key): app.ts
+ * forgets the unknown keys it remembered, so a reactivated rep is let in at once by this process.
+ */
+export function peopleRoutes(deps: ApiDeps, { repKeysChanged = () => {} }: { repKeysChanged?: () => void } = {}) {
   const { sql } = deps;
   // Every change here may let waiting leads find an owner: those it could serve are woken, in the
   // background (the answer does not wait), and each also retries on its own backoff.
@@ -170,6 +174,7 @@ export function peopleRoutes(deps: ApiDeps) {
           managerId: input.managerId ?? null,
           apiKeyHash: hashKey(apiKey),
         });
+        repKeysChanged();
         if (!rep) throw conflict(`rep ${repId}`);
         wakeUps.changed({ reps: [rep.id], teams: rep.teamId ? [rep.teamId] : [] });
         return c.json({ ...rep, apiKey }, 201);
@@ -191,6 +196,7 @@ export function peopleRoutes(deps: ApiDeps) {
         const patch = c.req.valid('json');
         await assertExists(sql, 'team', patch.teamId, 'teamId');
         const rep = await updateRep(sql, repId, patch);
+        repKeysChanged();
         if (!rep) throw new ApiError(404, 'not_found', `no rep with id ${repId}`);
         // Its team now and the accounts it owns (their leads follow it to a new team). Not a team it
         // left: a rep leaving gives nobody there an owner.
@@ -219,6 +225,7 @@ export function peopleRoutes(deps: ApiDeps) {
         const { id: repId } = c.req.valid('param');
         const apiKey = newRepKey();
         const rep = await rotateRepKey(sql, repId, hashKey(apiKey));
+        repKeysChanged();
         if (!rep) throw new ApiError(404, 'not_found', `no rep with id ${repId}`);
         return c.json({ ...rep, apiKey }, 201);
       },
