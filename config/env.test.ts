@@ -38,6 +38,19 @@ describe('lead configuration', () => {
     expect(() => loadLeadConfig(overrideFile({ idempotency: { lease: '30s' } }))).toThrow(/idempotency\.lease: must be a positive ISO-8601 duration/);
   });
 
+  it('limits failed authentication per address and per source by default, all configurable', () => {
+    expect(loadLeadConfig('').unauthenticated).toEqual({
+      perAddress: { requests: 300, per: 'PT1M' },
+      perSource: { requests: 60, per: 'PT1M' },
+      missCache: { ttl: 'PT30S', maxEntries: 10_000 },
+      trustedProxies: [],
+    });
+    expect(loadLeadConfig(overrideFile({ unauthenticated: { trustedProxies: ['10.0.0.2'] } })).unauthenticated.trustedProxies).toEqual(['10.0.0.2']);
+    expect(() => loadLeadConfig(overrideFile({ unauthenticated: { perSource: { requests: 0, per: 'PT1M' } } }))).toThrow(
+      /unauthenticated\.perSource\.requests/,
+    );
+  });
+
   it('names the file when it is not JSON', () => {
     const path = overrideFile('{ not json');
     expect(() => loadLeadConfig(path)).toThrow(path);
