@@ -168,4 +168,28 @@ describe('an unsubscribe stays until the person confirms', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await storedConsent(leadId)).toBe('opted_out');
   });
+
+  it("confirms a closed lead's stored consent by the same rule, so that a reactivation starts opted in", async () => {
+    const email = uniqueEmail('consent-closed');
+    const leadId = await capture(email, { consent: { email: 'opted_out' } });
+    await eventually(async () => expect(await storedConsent(leadId)).toBe('opted_out'));
+    expect((await service.request('POST', `/leads/${leadId}/disqualify`, { key: 'ops-dev', body: { reason: 'no_budget' } })).body).toMatchObject({
+      status: 'disqualified',
+    });
+    await eventually(async () => expect((await service.client.workflow.getHandle(leadId).describe()).status.name).toBe('COMPLETED'));
+
+    const link = `${service.baseUrl}/consent/confirm/${consentConfirmationToken(secret, leadId, new Date(Date.now() + 86_400_000))}`;
+    expect((await fetch(link, { method: 'POST' })).status).toBe(200);
+    expect(await storedConsent(leadId)).toBe('opted_in');
+    expect((await timeline(leadId)).filter((e) => e.type === 'consent_changed').at(-1)).toMatchObject({
+      actor: 'confirmation_link',
+      data: { channel: 'email', from: 'opted_out', to: 'opted_in' },
+    });
+    expect((await fetch(link, { method: 'POST' })).status).toBe(200);
+    expect((await timeline(leadId)).filter((e) => e.type === 'consent_changed')).toHaveLength(2);
+
+    await capture(email, {});
+    await eventually(async () => expect((await timeline(leadId)).some((e) => e.type === 'reactivated')).toBe(true));
+    expect((await service.request('GET', `/leads/${leadId}`, { key: 'ops-dev' })).body.consent.email).toBe('opted_in');
+  });
 });

@@ -23,7 +23,15 @@ function noteConsent(run: LeadRun, current: LeadRecord, channel: ConsentChannel,
   if (change) {
     run.journal.record(
       'consent_changed',
-      { channel, from: change.from, to: consentRecord.status, source: consentRecord.source, text: consentRecord.text ?? null },
+      {
+        channel,
+        from: change.from,
+        to: consentRecord.status,
+        source: consentRecord.source,
+        text: consentRecord.text ?? null,
+        // What the client said; `at` (the service's time) is what orders consent.
+        statedAt: consentRecord.statedAt ?? null,
+      },
       consentRecord.at,
     );
     return;
