@@ -40,7 +40,7 @@ function noteConsent(run: LeadRun, current: LeadRecord, channel: ConsentChannel,
   // An opt-out stays (docs/operations/security.md, "Consent"): an opt-in on email asks the person
   // to confirm it by a signed link, at most once a day; anything else is only written down.
   const asked =
-    channel === 'email' && consentRecord.status === 'opted_in' && current.profile.email
+    channel === 'email' && consentRecord.status === 'opted_in' && !consentRecord.confirmed && current.profile.email
       ? requestConfirmation(current.consent, channel, consentRecord.at)
       : undefined;
   const data = { channel, status: consentRecord.status, source: consentRecord.source, statedAt: consentRecord.statedAt ?? null, reason: refused };
