@@ -169,6 +169,12 @@ describe('an unsubscribe stays until the person confirms', () => {
     expect(await storedConsent(leadId)).toBe('opted_out');
   });
 
+  it('lists the confirmation link in the OpenAPI document, without an API key', async () => {
+    const { body } = await service.request('GET', '/openapi.json', { key: null });
+    expect(body.paths['/consent/confirm/{token}'].get.security).toBeUndefined();
+    expect(body.paths['/consent/confirm/{token}'].post.security).toBeUndefined();
+  });
+
   it("confirms a closed lead's stored consent by the same rule, so that a reactivation starts opted in", async () => {
     const email = uniqueEmail('consent-closed');
     const leadId = await capture(email, { consent: { email: 'opted_out' } });
