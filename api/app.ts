@@ -28,7 +28,7 @@ import { dashboardRoutes } from './routes/dashboard';
 import { sourceRoutes } from './routes/sources';
 import { hookRoutes } from './routes/hooks';
 import { templateRoutes } from './routes/templates';
-import { unsubscribeRoutes } from './routes/unsubscribe';
+import { consentConfirmationRoutes, unsubscribeRoutes } from './routes/unsubscribe';
 import { metricsRoutes } from './routes/metrics';
 import { httpMetrics, requestLogging } from './request-log';
 import { createLogger } from '../observability/logger';
@@ -159,6 +159,9 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   // Mail clients post RFC 8058's form body without any key: no JSON-only rule, no API key here.
   app.use('/unsubscribe/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge(4 * 1024) }));
   app.route('/', unsubscribeRoutes(deps));
+  // The confirmation link's button: no key either, and no body is read.
+  app.use('/consent/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge(4 * 1024) }));
+  app.route('/', consentConfirmationRoutes(deps));
   app.route('/', templateRoutes(deps));
   app.route('/', codecRoutes(deps));
   app.route('/', leadRoutes(deps));

@@ -3,6 +3,7 @@ import type { ActionBody } from '../domain/action-bodies';
 import type { ActionName, Actor } from '../domain/actions';
 import type { EngagementType } from '../domain/engagement';
 import type { CaptureSignal } from '../domain/capture';
+import type { ConsentChannel } from '../domain/consent';
 import type { LeadPolicy } from '../domain/config';
 import type { LeadStatus } from '../domain/lead';
 import type { LeadRecord, TimelineEvent } from '../domain/lead-record';
@@ -44,6 +45,16 @@ export interface EngagementSignal {
 }
 export const engagementSignal = defineSignal<[EngagementSignal]>('activity');
 
+/** The person confirmed an opt-in by the link of a confirmation email (`POST /consent/confirm/{token}`). */
+export interface ConsentConfirmationSignal {
+  /** One per link: confirming twice is recorded once. */
+  confirmationId: string;
+  channel: ConsentChannel;
+  /** When the API received the confirmation: what orders it against the opt-out it lifts. */
+  receivedAt: string;
+}
+export const consentConfirmationSignal = defineSignal<[ConsentConfirmationSignal]>('confirmConsent');
+
 /**
  * What the workflow knows right now: the query ops and tests use, and the API's fallback for reads
  * while Postgres does not have the lead yet (or not all of it).
@@ -84,6 +95,7 @@ export const actionUpdates = {
 export type SignalWork =
   | { kind: 'capture'; signal: CaptureSignal }
   | { kind: 'engagement'; signal: EngagementSignal }
+  | { kind: 'consentConfirmation'; signal: ConsentConfirmationSignal }
   | { kind: 'retryRouting' }
   | { kind: 'rescore'; signal: RescoreSignal };
 

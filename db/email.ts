@@ -1,4 +1,4 @@
-import type { ConsentStatus } from '../domain/consent';
+import { applyConsent, type Consent, type ConsentRecord, type ConsentStatus } from '../domain/consent';
 import type { LeadRow } from './rows';
 import type { Sql } from './client';
 
@@ -63,6 +63,35 @@ export async function withdrawEmailConsentOfClosedLead(sql: Sql, leadId: string,
       INSERT INTO lead_events (lead_id, event_key, at, type, actor, data)
       VALUES (${leadId}, ${eventKey}, ${at}, 'consent_changed', 'unsubscribe_link',
               ${tx.json({ channel: 'email', from: row.from ?? 'unknown', to: 'opted_out', source: 'activity:unsubscribed', text: null })})
+      ON CONFLICT DO NOTHING`;
+    return true;
+  });
+}
+
+/**
+ * Confirms email consent of a closed lead (no workflow runs to do it) by the rule a running lead
+ * follows (`applyConsent`: a confirmed opt-in newer than the opt-out), straight in its row, with a
+ * `consent_changed` event. Answers false when nothing changed (not closed, not opted out, stale).
+ */
+export async function confirmEmailConsentOfClosedLead(
+  sql: Sql,
+  leadId: string,
+  closedStatuses: readonly string[],
+  eventKey: string,
+  at: string,
+): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    const [row] = await tx<{ consent: Consent }[]>`
+      SELECT consent FROM leads WHERE lead_id = ${leadId} AND status IN ${tx(closedStatuses as string[])} FOR UPDATE`;
+    if (!row) return false;
+    const record: ConsentRecord = { status: 'opted_in', at, source: 'confirmation_link', confirmed: true };
+    const { change } = applyConsent(row.consent, 'email', record);
+    if (!change) return false;
+    await tx`UPDATE leads SET consent = jsonb_set(consent, '{email}', ${tx.json(record as never)}), updated_at = now() WHERE lead_id = ${leadId}`;
+    await tx`
+      INSERT INTO lead_events (lead_id, event_key, at, type, actor, data)
+      VALUES (${leadId}, ${eventKey}, ${at}, 'consent_changed', 'confirmation_link',
+              ${tx.json({ channel: 'email', from: change.from, to: 'opted_in', source: 'confirmation_link', text: null })})
       ON CONFLICT DO NOTHING`;
     return true;
   });

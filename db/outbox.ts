@@ -4,8 +4,11 @@ import type { Db, Sql } from './client';
 /** How an outbox entry is delivered (migration 0014). */
 export type DeliveryChannel = 'webhook' | 'email';
 
-/** Outreach to the lead itself (a cadence step, a re-engagement): sent on the step's channel. */
-const outreachKinds: ReadonlySet<string> = new Set(['cadence_step', 'reengagement']);
+/**
+ * Email to the lead itself: outreach (a cadence step, a re-engagement), sent on the step's channel,
+ * and the consent confirmation a capture's opt-in after an opt-out asks for, always by email.
+ */
+const outreachKinds: ReadonlySet<string> = new Set(['cadence_step', 'reengagement', 'consent_confirmation']);
 
 /**
  * The INSERT that queues alerts for delivery, as a fragment for the statement that saves the lead

@@ -89,6 +89,8 @@ export function scoringModelIssues(model: {
 }
 
 const priority = z.enum(['P1', 'P2', 'P3']);
+/** A retention: shorter than a day would drop rows that retries and redeliveries of the same day still look up. */
+const atLeastADay = () => isoDuration().refine((value) => durationMs(value) >= durationMs('P1D'), 'must be at least P1D');
 const slaDurations = z.strictObject({ sla: isoDuration(), offHours: isoDuration().optional() });
 
 /**
@@ -143,6 +145,26 @@ export const leadConfigSchema = z
        * them beyond the lead's erasure. `true` adds the prospect's email and phone.
        */
       includeContact: z.boolean(),
+    }),
+    /**
+     * How long rows that only grow are kept (db/retention.ts, docs/operations/retention.md); the
+     * worker prunes older ones in bounded batches. Idempotency keys go after `idempotency.expireAfter`.
+     */
+    retention: z.strictObject({
+      /** Timeline events of a lead closed (converted, disqualified, archived) and unchanged this long; consent events stay with the lead. */
+      timelineAfterClose: atLeastADay(),
+      /** Outbox entries delivered (`sent`) or `skipped` this long ago; `pending` ones are never pruned. */
+      notifications: atLeastADay(),
+      /** Dead-lettered outbox entries: kept longer, for ops to look into. */
+      deadNotifications: atLeastADay(),
+      /** Form tools' delivery records (a vendor's redelivery within this is still recognised). */
+      sourceDeliveries: atLeastADay(),
+      /** Routing decisions by key: read only while the workflow task that took them is retried. */
+      routingDecisions: atLeastADay(),
+      /** How often the worker prunes, how long one round may run at most, and rows per DELETE. */
+      every: isoDuration(),
+      runFor: isoDuration('PT10M'),
+      batchSize: z.number().int().min(1).max(100_000),
     }),
     aging: z.strictObject({
       /** docs/design.md: "90 days with no activity: disqualify with a reason" holds for every open status. */

@@ -84,13 +84,15 @@ export interface OutboxNotification {
     | 'reassigned'
     | 'cadence_step'
     | 'reengagement'
+    /** To the lead: a capture opted in after an opt-out; the email's signed link lets the person confirm it. */
+    | 'consent_confirmation'
     /** Ops: an input the lead's data store refused was quarantined. */
     | 'rejected_input'
     /** Ops: the lead's data access has been failing for `dataAccess.retryFor`. */
     | 'data_access_stalled'
     /** Ops: a source's vendor URL was refused (docs/operations/security.md "Outbound calls"): its lead was not fetched. */
     | 'refused_url';
-  /** A rep id or "ops"; for outreach to the lead (cadence step, re-engagement), its address on that channel. */
+  /** A rep id or "ops"; for outreach to the lead (cadence step, re-engagement, consent confirmation), its address on that channel. */
   recipient: string;
   message: string;
   data: Record<string, unknown>;

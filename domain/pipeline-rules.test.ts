@@ -50,11 +50,13 @@ describe('consent', () => {
     expect(applyConsent(consent, 'email', { ...record, status: 'opted_out' }).change?.from).toBe('opted_in');
   });
 
-  it('takes each channel a capture names, timed by the consent itself when it says when', () => {
+  it('takes each channel a capture names, timed by its arrival, with the time the consent itself states', () => {
     const statements = consentFromCapture(
       { email: 'a@b.co', source: 'chat', sourceDetail: 'widget', occurredAt: '2026-11-21T09:00:00Z', consent: { email: 'opted_in' } },
       '2026-11-22T00:00:00Z',
     );
-    expect(statements).toEqual([{ channel: 'email', record: { status: 'opted_in', at: '2026-11-21T09:00:00Z', source: 'capture:chat/widget' } }]);
+    expect(statements).toEqual([
+      { channel: 'email', record: { status: 'opted_in', at: '2026-11-22T00:00:00Z', statedAt: '2026-11-21T09:00:00Z', source: 'capture:chat/widget' } },
+    ]);
   });
 });

@@ -5,7 +5,7 @@ import { emailLead, repEmail } from '../db/email';
 import type { OutboxEntry } from '../db/outbox';
 import { templateStore } from '../db/templates';
 import { renderTemplate, type RenderedEmail } from '../domain/email-template';
-import { unsubscribeLinkValidForDays, unsubscribeToken } from '../domain/unsubscribe';
+import { confirmationLinkValidForDays, consentConfirmationToken, unsubscribeLinkValidForDays, unsubscribeToken } from '../domain/unsubscribe';
 
 /** Why an email could not be sent now, and whether trying again could help. */
 export class EmailFailure extends Error {
@@ -87,6 +87,26 @@ export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSe
     return { sent: true };
   }
 
+  /**
+   * The double opt-in email (docs/operations/security.md, "Consent"): sent only while the lead's
+   * email consent is still `opted_out`, with a signed link whose page asks the person to confirm.
+   * Fixed words, no template and nothing captured in it: the capture that asked for it may be anyone's.
+   */
+  async function confirmation(entry: OutboxEntry): Promise<EmailOutcome> {
+    const lead = entry.lead_id ? await emailLead(sql, entry.lead_id) : undefined;
+    if (!lead) return { skipped: 'the lead is no longer stored' };
+    if (lead.emailConsent !== 'opted_out') return { skipped: `email consent is ${lead.emailConsent}: nothing to confirm` };
+    const expiresAt = new Date(Date.now() + confirmationLinkValidForDays * 24 * 3600 * 1000);
+    const confirmUrl = `${publicBaseUrl}/consent/confirm/${consentConfirmationToken(unsubscribeSecret, lead.leadId, expiresAt)}`;
+    await send(entry, lead.email, {
+      subject: 'Please confirm you want our email again',
+      text:
+        'A form we received asked us to send you marketing email again. You unsubscribed before, so we ' +
+        `send nothing until you confirm:\n\n${confirmUrl}\n\nIf this was not you, ignore this email: you stay unsubscribed.\n`,
+    });
+    return { sent: true };
+  }
+
   async function alert(entry: OutboxEntry): Promise<EmailOutcome> {
     const to = await repEmail(sql, entry.recipient);
     if (!to) return { skipped: `rep ${entry.recipient} has no email address` };
@@ -103,6 +123,7 @@ export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSe
     smtpUrl,
     /** Sends the email an outbox entry on the `email` channel stands for. */
     deliver(entry: OutboxEntry): Promise<EmailOutcome> {
+      if (entry.kind === 'consent_confirmation') return confirmation(entry);
       return entry.kind === 'cadence_step' || entry.kind === 'reengagement' ? outreach(entry) : alert(entry);
     },
     close() {

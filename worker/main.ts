@@ -17,6 +17,7 @@ import { temporalLogger } from '../observability/temporal-logger';
 import { freePort, startWorkerHttp } from './http';
 import { createWorkerMetrics } from './metrics';
 import { startDaySumsFolding } from './day-sums';
+import { startRetention } from './retention';
 import { startNotifier } from './notifier';
 import { emailDelivery } from './email';
 import { createLeadWorker } from './worker';
@@ -107,11 +108,19 @@ async function main() {
     onOutcome: (outcome) => metrics.deliveryOutcome(outcome),
   });
   const daySums = startDaySumsFolding({ sql, log: (line) => log?.warn(line) });
+  const retention = startRetention({
+    sql,
+    retention: config.retention,
+    idempotencyExpireAfter: config.idempotency.expireAfter,
+    onPruned: (table, rows) => metrics.rowsPruned(table, rows),
+    log: (line) => log?.warn(line),
+  });
   process.once('SIGTERM', () => log?.info(`SIGTERM: draining (activities under way get up to ${env.SHUTDOWN_GRACE_SECONDS} s)`));
   process.once('SIGINT', () => log?.info('SIGINT: draining'));
   await worker.run();
   await notifier.stop();
   await daySums.stop();
+  await retention.stop();
   await http.close();
   await connection.close();
   await sql.end({ timeout: 5 });

@@ -5,6 +5,7 @@ import { leadsByStatus, outboxState, reportChangesPending } from '../db/metrics'
 import { notificationStatuses } from '../db/outbox';
 import { leadStatuses } from '../domain/lead';
 import type { TimelineEvent } from '../domain/lead-record';
+import type { RetentionTable } from '../domain/retention';
 import { within } from '../observability/check';
 import type { DeliveryOutcome } from './notifier';
 
@@ -51,6 +52,12 @@ export function createWorkerMetrics(sql: Sql, options: { webhookConfigured: bool
     name: 'lead_activity_retries_total',
     help: 'Activity attempts after the first, by activity type (local activities included).',
     labelNames: ['activity'],
+    registers,
+  });
+  const pruned = new Counter({
+    name: 'lead_retention_pruned_rows_total',
+    help: 'Rows deleted by retention (docs/operations/retention.md), by table.',
+    labelNames: ['table'],
     registers,
   });
   new Gauge({
@@ -127,6 +134,10 @@ export function createWorkerMetrics(sql: Sql, options: { webhookConfigured: bool
     /** For the notifier's `onOutcome`. */
     deliveryOutcome(outcome: DeliveryOutcome) {
       deliveries.inc({ outcome });
+    },
+    /** For retention's `onPruned`. */
+    rowsPruned(table: RetentionTable, rows: number) {
+      pruned.inc({ table }, rows);
     },
     /** For the worker's `interceptors.activity`: counts attempts after the first. */
     activityRetries: ((ctx) => ({

@@ -16,7 +16,7 @@ afterAll(async () => {
 const asOps = { key: 'ops-dev' };
 const getLead = async (leadId: string) => (await service.request('GET', `/leads/${leadId}`, asOps)).body;
 const timeline = async (leadId: string) =>
-  (await service.request('GET', `/leads/${leadId}/timeline`, asOps)).body.events as { type: string; actor: string; data: any }[];
+  (await service.request('GET', `/leads/${leadId}/timeline`, asOps)).body.events as { type: string; actor: string; at: string; data: any }[];
 
 async function capture(body: Record<string, unknown>, headers?: Record<string, string>) {
   const response = await service.request('POST', '/leads', { body, headers });
@@ -276,7 +276,8 @@ describe('POST /leads/{id}/activities', () => {
 });
 
 describe('consent', () => {
-  it('records consent per channel with its time, source and text, and withdraws email consent on unsubscribe (−15)', async () => {
+  it('records consent per channel timed by the service, with the time the client states, source and text, and withdraws email consent on unsubscribe (−15)', async () => {
+    const sent = Date.now();
     const { leadId } = await capture({
       email: uniqueEmail('consent'),
       source: 'demo_request',
@@ -287,10 +288,25 @@ describe('consent', () => {
     expect(lead.consent).toEqual({ email: 'opted_in', phone: 'opted_out' });
     const changes = (await timeline(leadId)).filter((e) => e.type === 'consent_changed');
     expect(changes.map((e) => e.data)).toEqual([
-      { channel: 'email', from: 'unknown', to: 'opted_in', source: 'capture:demo_request/pricing-form', text: 'Send me product news' },
-      { channel: 'phone', from: 'unknown', to: 'opted_out', source: 'capture:demo_request/pricing-form', text: 'Send me product news' },
+      {
+        channel: 'email',
+        from: 'unknown',
+        to: 'opted_in',
+        source: 'capture:demo_request/pricing-form',
+        text: 'Send me product news',
+        statedAt: '2026-11-22T10:00:00Z',
+      },
+      {
+        channel: 'phone',
+        from: 'unknown',
+        to: 'opted_out',
+        source: 'capture:demo_request/pricing-form',
+        text: 'Send me product news',
+        statedAt: '2026-11-22T10:00:00Z',
+      },
     ]);
-    expect(changes[0]).toMatchObject({ at: '2026-11-22T10:00:00.000Z' });
+    // Ordered by when the service took it, not by the date the client gives.
+    expect(Date.parse(changes[0]!.at)).toBeGreaterThanOrEqual(sent - 1000);
 
     await report(leadId, 'unsubscribed', { occurredAt: '2026-11-23T08:00:00Z' });
     const after = await settled(leadId, 'consent_changed', 3);
@@ -298,9 +314,9 @@ describe('consent', () => {
     expect(after.score).toBe(35);
     const withdrawn = (await timeline(leadId)).filter((e) => e.type === 'consent_changed').at(-1)!;
     expect(withdrawn).toMatchObject({
-      at: '2026-11-23T08:00:00.000Z',
-      data: { channel: 'email', from: 'opted_in', to: 'opted_out', source: 'activity:unsubscribed' },
+      data: { channel: 'email', from: 'opted_in', to: 'opted_out', source: 'activity:unsubscribed', statedAt: '2026-11-23T08:00:00Z' },
     });
+    expect(Date.parse(withdrawn.at)).toBeGreaterThanOrEqual(sent - 1000);
   });
 
   it('records no change when a later capture repeats the same consent', async () => {

@@ -1,11 +1,11 @@
 import { ActivityFailure } from '@temporalio/workflow';
 import type { CaptureSignal } from '../../domain/capture';
-import { applyConsent, consentFromCapture, type ConsentChannel, type ConsentRecord } from '../../domain/consent';
+import { applyConsent, consentFromCapture, requestConfirmation, type ConsentChannel, type ConsentRecord } from '../../domain/consent';
 import { engagementOfSource, recordEngagement } from '../../domain/engagement';
 import { newLeadRecord, type LeadRecord, type TimelineEvent } from '../../domain/lead-record';
 import { enrichProfile, mergeCapture, type Firmographics } from '../../domain/profile';
 import { emailDomainOf } from '../../domain/scoring';
-import type { EngagementSignal } from '../../contracts/lead';
+import type { ConsentConfirmationSignal, EngagementSignal } from '../../contracts/lead';
 import { saveOrRoute } from './assignment';
 import { rescore } from './scoring';
 import { now, type LeadRun } from './run';
@@ -18,15 +18,39 @@ import { now, type LeadRun } from './run';
 const enrichableFields: (keyof Firmographics)[] = ['companyName', 'employees', 'industry', 'country', 'techStack', 'fundingStage'];
 
 function noteConsent(run: LeadRun, current: LeadRecord, channel: ConsentChannel, consentRecord: ConsentRecord) {
-  const { consent, change } = applyConsent(current.consent, channel, consentRecord);
+  const { consent, change, refused } = applyConsent(current.consent, channel, consentRecord);
   current.consent = consent;
   if (change) {
     run.journal.record(
       'consent_changed',
-      { channel, from: change.from, to: consentRecord.status, source: consentRecord.source, text: consentRecord.text ?? null },
+      {
+        channel,
+        from: change.from,
+        to: consentRecord.status,
+        source: consentRecord.source,
+        text: consentRecord.text ?? null,
+        // What the client said; `at` (the service's time) is what orders consent.
+        statedAt: consentRecord.statedAt ?? null,
+      },
       consentRecord.at,
     );
+    return;
   }
+  if (!refused) return;
+  // An opt-out stays (docs/operations/security.md, "Consent"): an opt-in on email asks the person
+  // to confirm it by a signed link, at most once a day; anything else is only written down.
+  const asked =
+    channel === 'email' && consentRecord.status === 'opted_in' && !consentRecord.confirmed && current.profile.email
+      ? requestConfirmation(current.consent, channel, consentRecord.at)
+      : undefined;
+  const data = { channel, status: consentRecord.status, source: consentRecord.source, statedAt: consentRecord.statedAt ?? null, reason: refused };
+  if (!asked) {
+    run.journal.record('consent_refused', data, consentRecord.at);
+    return;
+  }
+  current.consent = asked.consent;
+  run.journal.record('consent_confirmation_requested', { ...data, sent: asked.due }, consentRecord.at);
+  if (asked.due) run.journal.notify('consent_confirmation', current.profile.email, `email consent confirmation to lead ${run.leadId}`, { channel: 'email' });
 }
 
 /** Fills what the lead lacks from the enrichment provider; on failure the lead is scored on what is known and enriched again after `retryAfter`. */
@@ -110,7 +134,9 @@ export function noteEngagement(run: LeadRun, current: LeadRecord, signal: Engage
   run.journal.add(engagementEvent(signal));
   current.engagement = recordEngagement(current.engagement, signal.type, now());
   if (signal.type === 'unsubscribed') {
-    noteConsent(run, current, 'email', { status: 'opted_out', at: signal.occurredAt ?? signal.receivedAt, source: 'activity:unsubscribed' });
+    // Ordered by the service's time: the client's occurredAt is only what it says.
+    const stated = signal.occurredAt ? { statedAt: signal.occurredAt } : {};
+    noteConsent(run, current, 'email', { status: 'opted_out', at: signal.receivedAt, source: 'activity:unsubscribed', ...stated });
   }
   return true;
 }
@@ -121,4 +147,16 @@ export async function onEngagement(run: LeadRun, signal: EngagementSignal) {
   if (!current || !noteEngagement(run, current, signal)) return;
   rescore(run, current, `activity ${signal.type}`);
   await saveOrRoute(run, current);
+}
+
+/**
+ * The person confirmed an opt-in by the signed link of a confirmation email (`POST
+ * /consent/confirm/{token}`): the only statement that lifts an opt-out, ordered by when the API
+ * received it. Recorded once per confirmation id.
+ */
+export async function onConsentConfirmation(run: LeadRun, signal: ConsentConfirmationSignal) {
+  const current = run.lead;
+  if (!current || !run.firstSight(signal.confirmationId)) return;
+  noteConsent(run, current, signal.channel, { status: 'opted_in', at: signal.receivedAt, source: 'confirmation_link', confirmed: true });
+  if (run.journal.hasPending) await saveOrRoute(run, current);
 }

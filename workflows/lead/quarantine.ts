@@ -18,6 +18,8 @@ function describe(work: Work): { input: string; id: string | null } {
       return { input: 'capture', id: work.signal.captureId };
     case 'engagement':
       return { input: 'engagement', id: work.signal.activityId };
+    case 'consentConfirmation':
+      return { input: 'consent confirmation', id: work.signal.confirmationId };
     case 'rescore':
       return { input: 'scoring model rollout', id: work.signal.rolloutId };
     case 'retryRouting':

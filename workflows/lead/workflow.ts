@@ -4,6 +4,7 @@ import {
   actionUpdates,
   captureSignal,
   captureUpdate,
+  consentConfirmationSignal,
   engagementSignal,
   leadStateQuery,
   retryRoutingSignal,
@@ -21,7 +22,7 @@ import { closedStatuses } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
 import { actionFailure, applyAction } from './actions';
 import { onSlaDeadline, retryRouting, routeIfSalesReady, routingRetryDue } from './assignment';
-import { captureEvent, enrich, noteEngagement, onCapture, onEngagement } from './intake';
+import { captureEvent, enrich, noteEngagement, onCapture, onConsentConfirmation, onEngagement } from './intake';
 import { followStatus, nurtureDue } from './nurture';
 import { onRescore, reportRescore } from './rollout';
 import { rescore } from './scoring';
@@ -33,6 +34,7 @@ import { clock, LeadRun, save, type Work } from './run';
 async function apply(run: LeadRun, work: Work) {
   if (work.kind === 'capture') await onCapture(run, work.signal);
   else if (work.kind === 'engagement') await onEngagement(run, work.signal);
+  else if (work.kind === 'consentConfirmation') await onConsentConfirmation(run, work.signal);
   else if (work.kind === 'rescore') {
     const report = await onRescore(run, work.signal);
     if (run.lead) await routeIfSalesReady(run, run.lead);
@@ -84,6 +86,7 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   setHandler(captureSignal, (signal) => void queue.push({ kind: 'capture', signal }));
   setHandler(captureUpdate, (signal) => run.takeCapture(signal));
   setHandler(engagementSignal, (signal) => void queue.push({ kind: 'engagement', signal }));
+  setHandler(consentConfirmationSignal, (signal) => void queue.push({ kind: 'consentConfirmation', signal }));
   setHandler(retryRoutingSignal, () => queueOnce({ kind: 'retryRouting' }, (queued) => queued.kind === 'retryRouting'));
   setHandler(rescoreSignal, (signal) =>
     queueOnce({ kind: 'rescore', signal }, (queued) => queued.kind === 'rescore' && queued.signal.rolloutId === signal.rolloutId),
