@@ -89,7 +89,6 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   const metrics = httpMetrics();
   app.use('*', ...requestLogging(deps.log ?? createLogger({ name: 'api', level: 'warn', format: 'json' })), metrics.registerMetrics);
   app.use('*', pageSecurityHeaders);
-  app.route('/', metricsRoutes(metrics.registry));
   app.route('/', healthRoutes(deps));
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -123,6 +122,9 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   );
   const limits = unauthenticatedRateLimits(unauthenticated, { configuredKey: (c) => apiKeys.has(bearerKeyHash(c.req.header('authorization'))) });
   const auth = authenticate(apiKeys, lookupRepKey);
+  // The API's port is public: its metrics need a scraper's key (role metrics) or an ops key.
+  app.use('/metrics', limits.keysPerAddress, auth);
+  app.route('/', metricsRoutes(metrics.registry));
   // '/leads/*' also matches '/leads' itself.
   const rateLimit = captureRateLimit(deps.config.capture.rateLimit);
   for (const path of [

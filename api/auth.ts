@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from './errors';
 
-export const roles = ['capture', 'rep', 'ops', 'marketing'] as const;
+/** `metrics`: a scraper's key, good for the API's `/metrics` and nothing else. */
+export const roles = ['capture', 'rep', 'ops', 'marketing', 'metrics'] as const;
 export type Role = (typeof roles)[number];
 
 export interface Principal {
@@ -16,6 +17,7 @@ export const developmentKeys: Record<string, Principal> = {
   'capture-dev': { role: 'capture' },
   'ops-dev': { role: 'ops' },
   'marketing-dev': { role: 'marketing' },
+  'metrics-dev': { role: 'metrics' },
 };
 
 export function hashKey(key: string): string {

@@ -34,7 +34,7 @@ async function main() {
   const extraVendorOrigins = extraVendorOriginsFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   if (!env.API_KEYS) {
-    log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev and marketing-dev');
+    log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev, marketing-dev and metrics-dev');
   }
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env), statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS });
   const connection = await Connection.connect(temporalConnectionOptions(env));

@@ -125,6 +125,8 @@ const envSchema = z.object({
   LOG_FORMAT: unsetIfEmpty(z.enum(['json', 'pretty']).optional()),
   /** The worker's own HTTP port: `/metrics` and `/healthz` (0: any free port). */
   WORKER_HTTP_PORT: unsetIfEmpty(port.default(3001)),
+  /** Where that port listens: loopback unless told otherwise (a scraper on another host: `0.0.0.0`, behind your network's rules). */
+  WORKER_HTTP_HOST: unsetIfEmpty(z.string().min(1).default('127.0.0.1')),
   /** On SIGTERM, how long the worker lets running activities finish and the API its open requests, before they exit anyway. */
   SHUTDOWN_GRACE_SECONDS: unsetIfEmpty(positiveInt.default(30)),
   /** Set by npm to the script being run (`start`, `worker`, `api`, …): the Postgres application name. */

@@ -21,6 +21,8 @@ export function freePort(): Promise<number> {
 
 export interface WorkerHttpOptions {
   port: number;
+  /** The interface it listens on (`WORKER_HTTP_HOST`, loopback by default). */
+  hostname?: string;
   worker: Pick<Worker, 'getState'>;
   sql: Sql;
   registry: Registry;
@@ -34,7 +36,7 @@ export interface WorkerHttpOptions {
  * one scrape target per worker) and `/healthz` (200 while the worker runs and Postgres answers,
  * 503 otherwise: docker-compose's health check).
  */
-export function startWorkerHttp({ port, worker, sql, registry, coreMetricsUrl, log }: WorkerHttpOptions) {
+export function startWorkerHttp({ port, hostname = '127.0.0.1', worker, sql, registry, coreMetricsUrl, log }: WorkerHttpOptions) {
   const app = new Hono();
   app.get('/healthz', async (c) => {
     const state = worker.getState();
@@ -60,7 +62,7 @@ export function startWorkerHttp({ port, worker, sql, registry, coreMetricsUrl, l
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   return new Promise<{ port: number; close(): Promise<void> }>((resolve) => {
-    const server = serve({ fetch: app.fetch, port }, (info) =>
+    const server = serve({ fetch: app.fetch, port, hostname }, (info) =>
       resolve({ port: info.port, close: () => new Promise<void>((done) => server.close(() => done())) }),
     );
   });

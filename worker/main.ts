@@ -72,6 +72,7 @@ async function main() {
   });
   const http = await startWorkerHttp({
     port: env.WORKER_HTTP_PORT,
+    hostname: env.WORKER_HTTP_HOST,
     worker,
     sql,
     registry: metrics.registry,

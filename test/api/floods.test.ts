@@ -32,7 +32,7 @@ async function deliver(service: ServiceUnderTest, sourceId: string, secret: stri
 
 /** `lead_api_lookups_total{kind}` of the service's API: the Postgres lookups made to authenticate. */
 async function lookups(service: ServiceUnderTest, kind: 'source' | 'api_key'): Promise<number> {
-  const { body } = await service.request('GET', '/metrics', { key: null });
+  const { body } = await service.request('GET', '/metrics', { key: 'metrics-dev' });
   const match = new RegExp(`^lead_api_lookups_total\\{kind="${kind}"\\} (\\d+)$`, 'm').exec(body as string);
   return match ? Number(match[1]) : 0;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSql } from '../../db/client';
 import { eventually, requestTo } from '../support/helpers';
@@ -21,8 +22,9 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 /** Every metric family declared (`# TYPE name type`), in order. */
 const families = (text: string) => [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
 
+/** The API's metrics need a scraper's key (role metrics); the worker's port needs none (loopback only). */
 async function scrape(url: string) {
-  const response = await fetch(`${url}/metrics`);
+  const response = await fetch(`${url}/metrics`, url === stack.apiUrl ? { headers: { authorization: 'Bearer metrics-dev' } } : {});
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
   return response.text();
@@ -41,6 +43,31 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await proxy?.close();
+});
+
+/** The local addresses a TCP port listens on, from the kernel's table (/proc/net/tcp{,6}, state 0A = LISTEN), as hex. */
+function listeningAddresses(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return ['/proc/net/tcp', '/proc/net/tcp6']
+    .filter((file) => existsSync(file))
+    .flatMap((file) => readFileSync(file, 'utf8').split('\n').slice(1))
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[3] === '0A' && fields[1]?.endsWith(`:${hexPort}`))
+    .map((fields) => fields[1]!.split(':')[0]!);
+}
+
+describe('who may read the metrics', () => {
+  it("the API's /metrics needs a metrics or ops key; the worker's port listens on loopback only", async () => {
+    const api = requestTo(stack.apiUrl);
+    expect((await api('GET', '/metrics', { key: null })).status).toBe(401);
+    expect((await api('GET', '/metrics', { key: 'capture-dev' })).status).toBe(403);
+    expect((await api('GET', '/metrics', { key: 'metrics-dev' })).status).toBe(200);
+    expect((await api('GET', '/metrics', { key: 'ops-dev' })).status).toBe(200);
+    // A scraper's key is good for nothing else.
+    expect((await api('GET', '/leads', { key: 'metrics-dev' })).status).toBe(403);
+    // 127.0.0.1 in the kernel's byte order; never 0.0.0.0 (every interface).
+    expect(listeningAddresses(Number(new URL(stack.workerUrl).port))).toEqual(['0100007F']);
+  });
 });
 
 describe('Prometheus metrics of the API and the worker, through the real processes', () => {
