@@ -29,6 +29,7 @@ import { sourceRoutes } from './routes/sources';
 import { hookRoutes } from './routes/hooks';
 import { templateRoutes } from './routes/templates';
 import { consentConfirmationRoutes, unsubscribeRoutes } from './routes/unsubscribe';
+import { actionLinkRoutes } from './routes/action-links';
 import { metricsRoutes } from './routes/metrics';
 import { httpMetrics, requestLogging } from './request-log';
 import { createLogger } from '../observability/logger';
@@ -164,6 +165,9 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   // The confirmation link's button: no key either, and no body is read.
   app.use('/consent/*', bodyLimit({ maxSize: 4 * 1024, onError: tooLarge(4 * 1024) }));
   app.route('/', consentConfirmationRoutes(deps));
+  // Action links in rep alerts: the signed token is the credential, the buttons post small form bodies.
+  app.use('/act/*', bodyLimit({ maxSize: 8 * 1024, onError: tooLarge(8 * 1024) }));
+  app.route('/', actionLinkRoutes(deps));
   app.route('/', templateRoutes(deps));
   app.route('/', codecRoutes(deps));
   app.route('/', leadRoutes(deps));

@@ -24,6 +24,10 @@ export interface ApiDeps {
   extraVendorOrigins?: readonly string[];
   /** HMAC key of unsubscribe links (`emailSettingsFrom`); without it `/unsubscribe/{token}` refuses every link. */
   unsubscribeSecret?: string;
+  /** HMAC key of the action links in rep alerts (`actionLinkSecretFrom`); without it `/act/{token}` answers 404. */
+  actionLinkSecret?: string;
+  /** The API's address as recipients reach it (`emailSettingsFrom`): the action-link page's forms post to fresh links under it. */
+  publicBaseUrl?: string;
   /** The process's logger (observability/logger.ts); default: JSON lines at info on stdout. */
   log?: Logger;
   /**

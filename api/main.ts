@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import {
+  actionLinkSecretFrom,
   apiListenHost,
   applicationName,
   emailSettingsFrom,
@@ -29,9 +30,10 @@ async function main() {
   // Before DATABASE_URL: a production deployment missing both should hear about the keys first.
   const apiKeys = parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause(env) });
   const codec = new EncryptionCodec(payloadKeysFrom(env));
-  const { unsubscribeSecret } = emailSettingsFrom(env);
+  const { unsubscribeSecret, publicBaseUrl } = emailSettingsFrom(env);
   const leadIdSecret = leadIdSecretFrom(env);
   const extraVendorOrigins = extraVendorOriginsFrom(env);
+  const actionLinkSecret = actionLinkSecretFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   if (!env.API_KEYS) {
     log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev, marketing-dev and metrics-dev');
@@ -50,6 +52,8 @@ async function main() {
       config,
       codec,
       unsubscribeSecret,
+      actionLinkSecret,
+      publicBaseUrl,
       leadIdSecret,
       extraVendorOrigins,
       log,

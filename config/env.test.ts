@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applicationName, extraVendorOriginsFrom, loadEngineEnv, loadEnv } from './env';
+import { actionLinkSecretFrom, applicationName, developmentActionLinkSecret, extraVendorOriginsFrom, loadEngineEnv, loadEnv } from './env';
 import { loadLeadConfig } from './load';
 import { durationMs } from '../domain/duration';
 
@@ -134,6 +134,27 @@ describe('environment', () => {
 
   it("provisions the engine whatever the service's variables hold", () => {
     expect(loadEngineEnv({ PORT: 'http', LEAD_ENGINE_CACHE: '/var/cache/engine', XDG_CACHE_HOME: '' })).toEqual({ LEAD_ENGINE_CACHE: '/var/cache/engine' });
+  });
+
+  it('takes ACTION_LINK_SECRET by the rule of UNSUBSCRIBE_SECRET: never the development one where real keys are required', () => {
+    const real = 'r'.repeat(40);
+    expect(actionLinkSecretFrom(loadEnv({ NODE_ENV: 'development' }))).toBe(developmentActionLinkSecret);
+    expect(actionLinkSecretFrom(loadEnv({ NODE_ENV: 'development', ACTION_LINK_SECRET: real }))).toBe(real);
+    const production = { NODE_ENV: 'production' };
+    // No alerts go out: no links, /act answers 404.
+    expect(actionLinkSecretFrom(loadEnv({ ...production, SMTP_URL: 'off' }))).toBeUndefined();
+    expect(actionLinkSecretFrom(loadEnv({ ...production, SMTP_URL: 'off', ACTION_LINK_SECRET: developmentActionLinkSecret }))).toBeUndefined();
+    for (const alerts of [{ SMTP_URL: 'smtp://mail.example.com:587' }, { SMTP_URL: 'off', NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/x' }]) {
+      expect(() => actionLinkSecretFrom(loadEnv({ ...production, ...alerts }))).toThrow(/ACTION_LINK_SECRET must be set .*openssl rand -base64 32/);
+      expect(() => actionLinkSecretFrom(loadEnv({ ...production, ...alerts, ACTION_LINK_SECRET: developmentActionLinkSecret }))).toThrow(/ACTION_LINK_SECRET/);
+      expect(actionLinkSecretFrom(loadEnv({ ...production, ...alerts, ACTION_LINK_SECRET: real }))).toBe(real);
+    }
+    expect(() => loadEnv({ ACTION_LINK_SECRET: 'short' })).toThrow(/ACTION_LINK_SECRET: must be at least 32 characters/);
+  });
+
+  it('action links work for 14 days unless configured otherwise', () => {
+    expect(loadLeadConfig('').notify.actionLinksValidFor).toBe('P14D');
+    expect(loadLeadConfig(overrideFile({ notify: { actionLinksValidFor: 'P2D' } })).notify.actionLinksValidFor).toBe('P2D');
   });
 });
 

@@ -111,6 +111,8 @@ const envSchema = z.object({
   /** HMAC key of lead ids (domain/identity.ts); required where real keys are required, never changed afterwards. */
   LEAD_ID_SECRET: unsetIfEmpty(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
   UNSUBSCRIBE_SECRET: unsetIfEmpty(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
+  /** HMAC key of the action links in rep alerts (domain/action-links.ts); development default on the embedded stack only. */
+  ACTION_LINK_SECRET: unsetIfEmpty(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
   LEAD_CONFIG: z.string().optional(),
   ENRICHMENT_API_KEY: z.string().optional(),
   /** Keys of the payload codec (codec/payload-codec.ts), newest first; `npm start` generates a development one. */
@@ -275,6 +277,26 @@ export function temporalUiUrl(env: Env): string {
 export const developmentWebhookSecret = `whsec_${Buffer.from('lead-orchestration development webhook secret').toString('base64')}`;
 export const developmentUnsubscribeSecret = 'lead-orchestration development unsubscribe secret';
 export const developmentLeadIdSecret = 'lead-orchestration development lead id secret';
+export const developmentActionLinkSecret = 'lead-orchestration development action link secret';
+
+/**
+ * The key of the one-click action links in rep alerts (domain/action-links.ts), the same rule as
+ * UNSUBSCRIBE_SECRET's: where real keys are required the development key is never used, and if
+ * alerts go out (SMTP_URL set and not `off`, or NOTIFY_WEBHOOK_URL set) a real one must be given,
+ * since a link is a rep's credential for a lead. Undefined: alerts carry no links, `/act` answers 404.
+ */
+export function actionLinkSecretFrom(env: Env, options: { startingEmbedded?: boolean } = {}): string | undefined {
+  const because = realKeysRequiredBecause(env, options);
+  if (!because) return env.ACTION_LINK_SECRET ?? developmentActionLinkSecret;
+  const real = env.ACTION_LINK_SECRET && env.ACTION_LINK_SECRET !== developmentActionLinkSecret ? env.ACTION_LINK_SECRET : undefined;
+  const alertsGoOut = (env.SMTP_URL !== undefined && env.SMTP_URL !== 'off') || env.NOTIFY_WEBHOOK_URL !== undefined;
+  if (alertsGoOut && !real) {
+    throw new Error(
+      `ACTION_LINK_SECRET must be set (not the development secret) because ${because} and alerts go out: set it to \`openssl rand -base64 32\` (rep alerts carry links signed with it)`,
+    );
+  }
+  return real;
+}
 
 /**
  * The key of lead ids (domain/identity.ts `leadIdFor`), for every process that takes captures (the

@@ -145,6 +145,8 @@ export const leadConfigSchema = z
        * them beyond the lead's erasure. `true` adds the prospect's email and phone.
        */
       includeContact: z.boolean(),
+      /** How long the one-click action links in a rep's alert work (domain/action-links.ts). */
+      actionLinksValidFor: isoDuration(),
     }),
     /**
      * How long rows that only grow are kept (db/retention.ts, docs/operations/retention.md); the

@@ -61,6 +61,8 @@ export interface TemplateVariables {
   unsubscribeUrl?: string;
   step?: Record<string, unknown>;
   alert?: { kind: string; message: string; recipient: string };
+  /** An alert's one-click action links (domain/action-links.ts): open, accept, call, email. */
+  links?: Record<string, string>;
 }
 
 /** Every variable filled, for the strict check at publishing. */
@@ -79,6 +81,12 @@ const sampleVariables: TemplateVariables = {
   unsubscribeUrl: 'https://example.com/unsubscribe/sample',
   step: { cadence: 'mql-nurture', version: 1, step: 1, of: 10, number: 1, dueAt: '2026-01-01T00:00:00.000Z' },
   alert: { kind: 'assignment', message: 'New P1 lead lead-sample', recipient: 'rep-1' },
+  links: {
+    open: 'https://example.com/act/sample-open',
+    accept: 'https://example.com/act/sample-accept',
+    call: 'https://example.com/act/sample-call',
+    email: 'https://example.com/act/sample-email',
+  },
 };
 
 /** A render budget: publishing refuses a template that exceeds it on the sample, and the worker's render stops there, so no template holds the event loop for long (docs/operations/security.md "Bounded calls"). */

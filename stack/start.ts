@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { developmentKeys, parseApiKeys } from '../api/auth';
 import { writeEmbeddedStackProof } from '../config/embedded-stack';
-import { emailSettingsFrom, leadIdSecretFrom, loadEnv, notifyWebhookSecretFrom, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
+import {
+  actionLinkSecretFrom,
+  emailSettingsFrom,
+  leadIdSecretFrom,
+  loadEnv,
+  notifyWebhookSecretFrom,
+  payloadKeysFrom,
+  realKeysRequiredBecause,
+} from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
 import { startEmbeddedPostgres, type RunningPostgres } from './postgres';
@@ -87,6 +95,7 @@ async function main() {
   emailSettingsFrom({ ...env, ...marker }, { startingEmbedded: embedded });
   notifyWebhookSecretFrom({ ...env, ...marker }, { startingEmbedded: embedded });
   leadIdSecretFrom({ ...env, ...marker }, { startingEmbedded: embedded });
+  actionLinkSecretFrom({ ...env, ...marker }, { startingEmbedded: embedded });
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 

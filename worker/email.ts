@@ -4,6 +4,7 @@ import type { Sql } from '../db/client';
 import { emailLead, repEmail } from '../db/email';
 import type { OutboxEntry } from '../db/outbox';
 import { templateStore } from '../db/templates';
+import { linkLabels } from '../domain/action-links';
 import { renderTemplate, type RenderedEmail } from '../domain/email-template';
 import { confirmationLinkValidForDays, consentConfirmationToken, unsubscribeLinkValidForDays, unsubscribeToken } from '../domain/unsubscribe';
 
@@ -107,24 +108,30 @@ export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSe
     return { sent: true };
   }
 
-  async function alert(entry: OutboxEntry): Promise<EmailOutcome> {
+  async function alert(entry: OutboxEntry, links?: Record<string, string>): Promise<EmailOutcome> {
     const to = await repEmail(sql, entry.recipient);
     if (!to) return { skipped: `rep ${entry.recipient} has no email address` };
     const template = await templates.current(alertTemplateName(entry.kind));
-    const variables = { lead: { id: entry.lead_id ?? '' }, alert: { kind: entry.kind, message: entry.message, recipient: entry.recipient } };
+    const variables = {
+      lead: { id: entry.lead_id ?? '' },
+      alert: { kind: entry.kind, message: entry.message, recipient: entry.recipient },
+      ...(links && { links }),
+    };
     const rendered = template
       ? await renderTemplate(template, variables)
       : { subject: `Lead alert (${entry.kind.replaceAll('_', ' ')})${entry.lead_id ? `: ${entry.lead_id}` : ''}`, text: `${entry.message}\n` };
-    await send(entry, to, rendered);
+    // The links go into the text body whether or not the template uses them: the rep can always act from the alert.
+    const linkLines = links ? Object.entries(links).map(([action, url]) => `${linkLabels[action] ?? action}: ${url}`) : [];
+    await send(entry, to, linkLines.length ? { ...rendered, text: `${rendered.text.replace(/\n*$/, '')}\n\n${linkLines.join('\n')}\n` } : rendered);
     return { sent: true };
   }
 
   return {
     smtpUrl,
     /** Sends the email an outbox entry on the `email` channel stands for. */
-    deliver(entry: OutboxEntry): Promise<EmailOutcome> {
+    deliver(entry: OutboxEntry, links?: Record<string, string>): Promise<EmailOutcome> {
       if (entry.kind === 'consent_confirmation') return confirmation(entry);
-      return entry.kind === 'cadence_step' || entry.kind === 'reengagement' ? outreach(entry) : alert(entry);
+      return entry.kind === 'cadence_step' || entry.kind === 'reengagement' ? outreach(entry) : alert(entry, links);
     },
     close() {
       transport.close();

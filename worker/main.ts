@@ -1,6 +1,7 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadLeadConfig } from '../config/load';
 import {
+  actionLinkSecretFrom,
   applicationName,
   emailSettingsFrom,
   extraVendorOriginsFrom,
@@ -18,7 +19,7 @@ import { freePort, startWorkerHttp } from './http';
 import { createWorkerMetrics } from './metrics';
 import { startDaySumsFolding } from './day-sums';
 import { startRetention } from './retention';
-import { startNotifier } from './notifier';
+import { actionLinksFor, startNotifier } from './notifier';
 import { emailDelivery } from './email';
 import { createLeadWorker } from './worker';
 import { enrichmentProviderFrom } from '../activities/enrichment';
@@ -34,6 +35,7 @@ async function main() {
   const emailSettings = emailSettingsFrom(env);
   const leadIdSecret = leadIdSecretFrom(env);
   const extraVendorOrigins = extraVendorOriginsFrom(env);
+  const actionLinkSecret = actionLinkSecretFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   // Before any connection: the SDK's runtime is made once per process. Core serves its own metrics
   // on a loopback port that only our /metrics reads, so a worker is one scrape target.
@@ -105,6 +107,7 @@ async function main() {
     email,
     emailDisabledBecause: emailSettings.disabledBecause,
     deadAfter: config.notify.deadAfter,
+    links: actionLinkSecret ? actionLinksFor({ publicBaseUrl, secret: actionLinkSecret, validFor: config.notify.actionLinksValidFor }) : undefined,
     log: (line, fields) => log?.warn(fields ?? {}, line),
     onOutcome: (outcome) => metrics.deliveryOutcome(outcome),
   });

@@ -1,10 +1,32 @@
+import { randomBytes } from 'node:crypto';
 import ky, { HTTPError } from 'ky';
 import { Webhook } from 'standardwebhooks';
 import type { Sql } from '../db/client';
 import { claimDue, markFailed, markSent, markSkipped, type OutboxEntry } from '../db/outbox';
+import { alertLinks, linkLabels, linkRecipient } from '../domain/action-links';
 import { durationMs } from '../domain/duration';
 import { EmailFailure, type EmailDelivery } from './email';
 import { repeat } from './repeat';
+
+/** Slack's link markup (`<url|label>`), joined by middle dots; a label's own `<`, `>` and `|` are left out. */
+const slackLinks = (links: Record<string, string>) =>
+  Object.entries(links)
+    .map(([action, url]) => `<${url}|${(linkLabels[action] ?? action).replace(/[<>|]/g, '')}>`)
+    .join(' · ');
+
+/**
+ * The notifier's `links`: action links (domain/action-links.ts) on the alerts that carry them,
+ * bound to their recipient, valid for `validFor` (ISO-8601) from the moment of delivery, with a
+ * fresh nonce each time.
+ */
+export function actionLinksFor({ publicBaseUrl, secret, validFor }: { publicBaseUrl: string; secret: string; validFor: string }) {
+  const validForMs = durationMs(validFor);
+  return (entry: OutboxEntry): Record<string, string> | undefined => {
+    const repId = linkRecipient({ kind: entry.kind, recipient: entry.recipient, leadId: entry.lead_id });
+    if (!repId || !entry.lead_id) return undefined;
+    return alertLinks(publicBaseUrl, secret, { leadId: entry.lead_id, repId, validForMs, now: new Date(), nonce: randomBytes(9).toString('base64url') });
+  };
+}
 
 /** What became of one delivery attempt. */
 export type DeliveryOutcome = 'sent' | 'retrying' | 'dead' | 'skipped';
@@ -24,6 +46,11 @@ export interface NotifierOptions {
   batchSize?: number;
   /** Where failures are told; `leadId` is the entry's lead, for the worker's log lines. */
   log?: (line: string, fields?: { leadId?: string }) => void;
+  /**
+   * The one-click action links an entry carries (domain/action-links.ts), minted at delivery so
+   * each attempt's links are valid for the full time; undefined: none.
+   */
+  links?: (entry: OutboxEntry) => Record<string, string> | undefined;
   /** Called once per attempt: the hook for delivery metrics (counters by outcome). */
   onOutcome?: (outcome: DeliveryOutcome, entry: OutboxEntry) => void;
 }
@@ -85,6 +112,7 @@ export function startNotifier(options: NotifierOptions) {
     batchSize = 50,
     log = () => {},
     onOutcome = () => {},
+    links = () => undefined,
   } = options;
   // The webhook URL and the SMTP URL (its password) are credentials that error messages may quote.
   const scrubbers = [webhookUrl, email?.smtpUrl].filter((url): url is string => !!url).map(webhookScrubber);
@@ -94,7 +122,9 @@ export function startNotifier(options: NotifierOptions) {
 
   /** Posts the entry to the webhook, signed (Standard Webhooks: the id is the entry's key, the same on every attempt). */
   async function post(url: string, n: OutboxEntry) {
-    const body = JSON.stringify({ text: `[${n.recipient}] ${n.message}`, kind: n.kind, recipient: n.recipient, leadId: n.lead_id, data: n.data });
+    const entryLinks = links(n);
+    const text = `[${n.recipient}] ${n.message}${entryLinks ? ` ${slackLinks(entryLinks)}` : ''}`;
+    const body = JSON.stringify({ text, kind: n.kind, recipient: n.recipient, leadId: n.lead_id, data: n.data, ...(entryLinks && { links: entryLinks }) });
     const at = new Date();
     const signature = signer
       ? { 'webhook-id': n.dedupe_key, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signer.sign(n.dedupe_key, at, body) }
@@ -111,7 +141,7 @@ export function startNotifier(options: NotifierOptions) {
     }
     try {
       if (n.channel === 'email') {
-        const outcome = await email!.deliver(n);
+        const outcome = await email!.deliver(n, links(n));
         if ('skipped' in outcome) {
           await markSkipped(sql, n.id, outcome.skipped);
           onOutcome('skipped', n);

@@ -1,15 +1,11 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { findLeadState } from '../../db/leads';
-import { repExists } from '../../db/people';
 import { actionBodies } from '../../domain/action-bodies';
-import { actionNames, actionRoles, rejectAction, type Actor } from '../../domain/actions';
-import { actionFailureTypes } from '../../contracts/failures';
-import { actionUpdates } from '../../contracts/lead';
+import { actionNames, actionRoles, type Actor } from '../../domain/actions';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
-import { ApiError, errorResponses } from '../errors';
-import { leadIdParam, leadNotFound, leadViewSchema, readLead } from '../lead-view';
+import { errorResponses } from '../errors';
+import { takeAction } from '../lead-actions';
+import { leadIdParam, leadViewSchema, readLead } from '../lead-view';
 
 const summaries: Record<(typeof actionNames)[number], string> = {
   accept: 'Accept the lead (sql → accepted); stops the SLA clock',
@@ -45,36 +41,7 @@ export function actionRoutes({ sql, temporal, temporalUiUrl, namespace }: ApiDep
       const body = c.req.valid('json') as object;
       const principal = c.get('principal');
       const actor: Actor = principal.role === 'rep' ? { role: 'rep', repId: principal.repId } : { role: 'ops' };
-      // Answer the plain cases here; the workflow's validator has the last word (and the only one
-      // for a lead whose row is not written yet: readable from its workflow right after its 202).
-      const lead = await findLeadState(sql, id);
-      const rejection = lead && rejectAction(name, lead.status, lead.ownerId, actor);
-      // Another rep's lead answers as no lead at all: a rep key must not learn who is a lead.
-      if (rejection) throw rejection.kind === 'not_owner' ? leadNotFound(id) : new ApiError(409, 'invalid_state', rejection.message);
-      if (name === 'reassign') {
-        const ownerId = (body as { ownerId: string }).ownerId;
-        if (!(await repExists(sql, ownerId)))
-          throw new ApiError(400, 'validation_failed', 'invalid body: ownerId', [{ path: 'ownerId', message: `no rep with id ${ownerId}` }]);
-      }
-      try {
-        await temporal.workflow
-          .getHandle(id)
-          .executeUpdate(actionUpdates[name] as typeof actionUpdates.accept, { args: [{ ...body, actor, at: new Date().toISOString() }] });
-      } catch (error) {
-        if (error instanceof WorkflowNotFoundError) {
-          if (!lead) throw leadNotFound(id);
-          throw new ApiError(409, 'invalid_state', `lead ${id} is ${lead.status} and no longer takes actions`);
-        }
-        const failure = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
-        if (failure instanceof ApplicationFailure) {
-          if (failure.type === actionFailureTypes.notOwner) throw leadNotFound(id);
-          if (failure.type === actionFailureTypes.invalidState) throw new ApiError(409, 'invalid_state', failure.message);
-          if (failure.type === actionFailureTypes.rejectedInput) throw new ApiError(422, 'rejected_input', failure.message);
-          if (failure.type === actionFailureTypes.unknownRep)
-            throw new ApiError(400, 'validation_failed', 'invalid body: ownerId', [{ path: 'ownerId', message: failure.message }]);
-        }
-        throw error;
-      }
+      await takeAction({ sql, temporal }, id, name, body, actor);
       // The actor may no longer own the lead (recycled, reassigned): the answer is read as ops would.
       return c.json(await readLead({ sql, temporal }, id, { role: 'ops' }, { temporalUiUrl, namespace }), 200);
     });

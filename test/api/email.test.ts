@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailSettingsFrom, loadEnv, notifyWebhookSecretFrom } from '../../config/env';
@@ -13,6 +12,7 @@ import { enqueueNotifications } from '../../db/outbox';
 import { unsubscribeToken } from '../../domain/unsubscribe';
 import { emailDelivery } from '../../worker/email';
 import { startNotifier } from '../../worker/notifier';
+import { Mailbox } from '../support/mailbox';
 import { eventually, freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 
 /**
@@ -24,46 +24,6 @@ import { eventually, freshDatabase, startService, uniqueEmail, type ServiceUnder
 const secret = `unsubscribe-secret-${randomUUID()}`;
 const from = 'Acme Marketing <marketing@acme.test>';
 const { deadAfter } = loadLeadConfig('').notify;
-
-/** An SMTP server that keeps every message it is given, parsed; `refuse` makes it answer 550 to a recipient. */
-class Mailbox {
-  readonly messages: ParsedMail[] = [];
-  readonly refuse = new Set<string>();
-  private server?: SMTPServer;
-  url = '';
-
-  async start() {
-    this.server = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onRcptTo: (address, _session, callback) => {
-        if (this.refuse.has(address.address)) {
-          const error = Object.assign(new Error(`<${address.address}>: mailbox unavailable`), { responseCode: 550 });
-          return callback(error);
-        }
-        callback();
-      },
-      onData: (stream, _session, callback) => {
-        simpleParser(stream).then((mail) => {
-          this.messages.push(mail);
-          callback();
-        }, callback);
-      },
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `smtp://127.0.0.1:${(this.server!.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  to(address: string) {
-    return this.messages.filter((m) => (Array.isArray(m.to) ? m.to : [m.to]).some((to) => to?.value.some((v) => v.address === address)));
-  }
-
-  async stop() {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-}
 
 /** The raw value of a header as sent. */
 const header = (mail: ParsedMail, name: string) => mail.headerLines.find((h) => h.key === name.toLowerCase())?.line.replace(/^[^:]+:\s*/, '');

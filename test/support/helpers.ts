@@ -102,6 +102,8 @@ export interface ServiceOptions {
   unsubscribeSecret?: string;
   /** Origins vendor URLs may have besides the vendors' own hosts (a local Graph API stub), as EXTRA_VENDOR_ORIGINS. */
   extraVendorOrigins?: readonly string[];
+  /** The key of action links (`/act/{token}`); unset: the route answers 404. */
+  actionLinkSecret?: string;
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<ServiceUnderTest> {
@@ -128,6 +130,7 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       config,
       codec,
       unsubscribeSecret: options.unsubscribeSecret,
+      actionLinkSecret: options.actionLinkSecret,
       leadIdSecret,
       extraVendorOrigins,
       wakeUps,
