@@ -26,6 +26,7 @@ import { privacyRoutes } from './routes/privacy';
 import { reportRoutes } from './routes/reports';
 import { dashboardRoutes } from './routes/dashboard';
 import { sourceRoutes } from './routes/sources';
+import { crmConnectionRoutes } from './routes/crm-connections';
 import { hookRoutes } from './routes/hooks';
 import { templateRoutes } from './routes/templates';
 import { consentConfirmationRoutes, unsubscribeRoutes } from './routes/unsubscribe';
@@ -180,6 +181,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.route('/', notificationRoutes(deps));
   app.route('/', reportRoutes(deps));
   app.route('/', sourceRoutes(deps));
+  app.route('/', crmConnectionRoutes(deps));
   app.route('/', hookRoutes(deps, lookupSource));
   return app;
 }

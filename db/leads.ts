@@ -5,7 +5,7 @@ import type { LeadRecord, OutboxNotification, Routing, TimelineEvent } from '../
 import type { LeadProfile } from '../domain/profile';
 import type { Priority } from '../domain/sla';
 import type { Db, Sql } from './client';
-import { insertNotifications } from './outbox';
+import { insertCrmPushes, insertNotifications } from './outbox';
 import type { LeadRow } from './rows';
 import { insertEvents, writtenEvents } from './timeline';
 
@@ -156,13 +156,17 @@ export interface LeadSave {
 }
 
 /**
- * The lead's row, its new timeline events and its outbox entries, in one statement (atomic without
- * a transaction, or inside the caller's); answers the events not written before. The statement also
- * marks the lead changed (`lead_changes`, migration 0019) for the funnel report, which works out
- * its milestones afresh from the row and the timeline: no trigger runs in a save.
+ * The lead's row, its new timeline events and its outbox entries (with the CRM pushes its events
+ * call for), in one statement (atomic without a transaction, or inside the caller's); answers the
+ * events not written before. The statement also marks the lead changed (`lead_changes`, migration
+ * 0019) for the funnel report, which works out its milestones afresh from the row and the timeline:
+ * no trigger runs in a save.
  */
 export async function writeLead(db: Db, { lead, events, notifications = [], runId }: LeadSave): Promise<TimelineEvent[]> {
   const leadId = lead.leadId;
+  // Routed, a rep's action, converted: pushed to the connected CRMs (docs/features/crm.md) by the
+  // worker's outbox, after this save, so a CRM never delays routing or the rep's alert.
+  const crmPushes = insertCrmPushes(db, leadId, events);
   // identity_key, email and the first-touch source never change once the lead exists; run_id is set by `startLead` after that.
   // Data-modifying WITH queries all run, to the end, whether or not the statement reads what they return
   // (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING); the timeline's
@@ -186,6 +190,7 @@ export async function writeLead(db: Db, { lead, events, notifications = [], runI
       RETURNING lead_id),
     changed AS (INSERT INTO lead_changes (lead_id) SELECT lead_id FROM saved)
     ${notifications.length > 0 ? db`, queued AS (${insertNotifications(db, leadId, notifications)})` : db``}
+    ${crmPushes ? db`, pushed AS (${crmPushes})` : db``}
     ${events.length > 0 ? db`, written AS (${insertEvents(db, leadId, events)}) SELECT event_key FROM written` : db`SELECT NULL::text AS event_key WHERE false`}`;
   return writtenEvents(
     events,

@@ -1,8 +1,9 @@
-import type { OutboxNotification } from '../domain/lead-record';
+import { crmPushesFor } from '../domain/crm';
+import type { OutboxNotification, TimelineEvent } from '../domain/lead-record';
 import type { Db, Sql } from './client';
 
-/** How an outbox entry is delivered (migration 0014). */
-export type DeliveryChannel = 'webhook' | 'email';
+/** How an outbox entry is delivered (migrations 0014, 0023): a push to a CRM is an entry on the `crm` channel. */
+export type DeliveryChannel = 'webhook' | 'email' | 'crm';
 
 /**
  * Email to the lead itself: outreach (a cadence step, a re-engagement), sent on the step's channel,
@@ -35,6 +36,26 @@ export function insertNotifications(db: Db, leadId: string | null, notifications
       SELECT n.key || ':email', r.id, 'email', 1 FROM reps r WHERE NOT n.outreach AND r.id = n.recipient AND r.email <> ''
     ) entry
     ORDER BY n.i, entry.copy
+    ON CONFLICT (dedupe_key) DO NOTHING`;
+}
+
+/**
+ * The INSERT that queues the CRM pushes a save's events call for (`crmPushesFor`), one per
+ * connection, as a fragment for the statement that saves the lead (db/leads.ts,
+ * docs/features/crm.md): with no connection it inserts nothing. An entry holds which push and why
+ * (and a conversion's opportunity), never the lead's personal data, which is read when it is
+ * delivered. Its key is the connection's and the event's: a retried save queues nothing twice.
+ * Undefined when the events call for no push.
+ */
+export function insertCrmPushes(db: Db, leadId: string, events: TimelineEvent[]) {
+  const pushes = crmPushesFor(events);
+  if (pushes.length === 0) return undefined;
+  return db`
+    INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel)
+    SELECT 'crm:' || c.id || ':' || p.key, ${leadId}, 'crm_sync', c.id, 'CRM ' || p.push || ' push',
+           jsonb_build_object('push', p.push, 'event', p.event, 'opportunity', p.opportunity), 'crm'
+    FROM jsonb_to_recordset(${db.json(pushes as never)}::jsonb) AS p (key text, push text, event text, opportunity jsonb)
+    CROSS JOIN crm_connections c
     ON CONFLICT (dedupe_key) DO NOTHING`;
 }
 

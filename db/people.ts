@@ -17,6 +17,8 @@ export interface Rep {
   managerId: string | null;
   /** Slack member id for Slack alerts; null: no Slack. */
   slackUserId: string | null;
+  /** The rep's user in the CRM (HubSpot owner id, Salesforce user id), the owner of what is pushed there; null: none. */
+  crmUserId: string | null;
 }
 
 export interface Team {
@@ -47,6 +49,7 @@ const repFromRow = (r: RepRow): Rep => ({
   outOfOfficeUntil: r.out_of_office_until?.toISOString() ?? null,
   managerId: r.manager_id,
   slackUserId: r.slack_user_id ?? null,
+  crmUserId: r.crm_user_id ?? null,
 });
 
 /** A write that hit a unique key: the id is taken. */
@@ -81,9 +84,9 @@ export async function rotateRepKey(sql: Sql, id: string, apiKeyHash: string): Pr
 export async function insertRep(sql: Sql, rep: Rep & { apiKeyHash: string }): Promise<Rep | undefined> {
   const [row] =
     (await sql<RepRow[]>`
-    INSERT INTO reps (id, name, email, team_id, weight, capacity, active, out_of_office_until, manager_id, slack_user_id, api_key_hash)
+    INSERT INTO reps (id, name, email, team_id, weight, capacity, active, out_of_office_until, manager_id, slack_user_id, crm_user_id, api_key_hash)
     VALUES (${rep.id}, ${rep.name}, ${rep.email}, ${rep.teamId}, ${rep.weight}, ${rep.capacity},
-            ${rep.active}, ${rep.outOfOfficeUntil}, ${rep.managerId}, ${rep.slackUserId ?? null}, ${rep.apiKeyHash})
+            ${rep.active}, ${rep.outOfOfficeUntil}, ${rep.managerId}, ${rep.slackUserId ?? null}, ${rep.crmUserId ?? null}, ${rep.apiKeyHash})
     RETURNING *`.catch(undefinedWhenTaken)) ?? [];
   return row && repFromRow(row);
 }
@@ -103,6 +106,7 @@ export async function updateRep(sql: Sql, id: string, patch: RepPatch): Promise<
     out_of_office_until: patch.outOfOfficeUntil,
     manager_id: patch.managerId,
     slack_user_id: patch.slackUserId,
+    crm_user_id: patch.crmUserId,
   };
   const changed = Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
   const [row] = Object.keys(changed).length

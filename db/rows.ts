@@ -17,6 +17,7 @@ export interface RepRow {
   out_of_office_until: Date | null;
   manager_id: string | null;
   slack_user_id: string | null;
+  crm_user_id: string | null;
   api_key_hash: string | null;
   virtual_time: number;
   /** bigint: postgres.js returns it as a string. */

@@ -91,8 +91,12 @@ export interface OutboxNotification {
     /** Ops: the lead's data access has been failing for `dataAccess.retryFor`. */
     | 'data_access_stalled'
     /** Ops: a source's vendor URL was refused (docs/operations/security.md "Outbound calls"): its lead was not fetched. */
-    | 'refused_url';
-  /** A rep id or "ops"; for outreach to the lead (cadence step, re-engagement, consent confirmation), its address on that channel. */
+    | 'refused_url'
+    /** To a CRM connection (the recipient): the lead pushed (docs/features/crm.md). */
+    | 'crm_sync'
+    /** Ops: a CRM refused a push for good (its validation error), or it kept failing past `notify.deadAfter`. */
+    | 'crm_sync_failed';
+  /** A rep id, "ops" or a CRM connection id; for outreach to the lead (cadence step, re-engagement, consent confirmation), its address on that channel. */
   recipient: string;
   message: string;
   data: Record<string, unknown>;

@@ -11,6 +11,8 @@
 export const vendorApiHosts = {
   /** Meta's Graph API (developers.facebook.com/docs/graph-api: every call goes to graph.facebook.com). */
   meta_lead_ads: ['graph.facebook.com'],
+  /** HubSpot's CRM API (developers.hubspot.com/docs/api/crm: every call goes to api.hubapi.com). */
+  hubspot: ['api.hubapi.com'],
 } as const satisfies Record<string, readonly string[]>;
 
 export interface VendorUrlPolicy {

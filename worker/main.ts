@@ -21,6 +21,7 @@ import { startDaySumsFolding } from './day-sums';
 import { startRetention } from './retention';
 import { actionLinksFor, startNotifier } from './notifier';
 import { emailDelivery } from './email';
+import { crmDelivery } from './crm';
 import { createLeadWorker } from './worker';
 import { enrichmentProviderFrom } from '../activities/enrichment';
 
@@ -106,6 +107,8 @@ async function main() {
     webhookSecret,
     email,
     emailDisabledBecause: emailSettings.disabledBecause,
+    // Pushes to the CRM connections ops registered (docs/features/crm.md); the note links the lead's timeline.
+    crm: crmDelivery({ sql, codec, publicBaseUrl }),
     deadAfter: config.notify.deadAfter,
     links: actionLinkSecret ? actionLinksFor({ publicBaseUrl, secret: actionLinkSecret, validFor: config.notify.actionLinksValidFor }) : undefined,
     log: (line, fields) => log?.warn(fields ?? {}, line),

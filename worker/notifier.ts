@@ -5,6 +5,7 @@ import type { Sql } from '../db/client';
 import { claimDue, markFailed, markSent, markSkipped, type OutboxEntry } from '../db/outbox';
 import { alertLinks, linkLabels, linkRecipient } from '../domain/action-links';
 import { durationMs } from '../domain/duration';
+import { CrmFailure, type CrmDelivery } from './crm';
 import { EmailFailure, type EmailDelivery } from './email';
 import { repeat } from './repeat';
 
@@ -40,6 +41,8 @@ export interface NotifierOptions {
   /** SMTP delivery of entries on the `email` channel; without it they are marked skipped with `emailDisabledBecause`. */
   email?: EmailDelivery;
   emailDisabledBecause?: string;
+  /** Pushes of the `crm` channel (worker/crm.ts); without it they are marked skipped. */
+  crm?: CrmDelivery;
   /** `notify.deadAfter`: an entry still failing this long (ISO-8601) after it was queued is dead-lettered. */
   deadAfter: string;
   pollMs?: number;
@@ -75,9 +78,10 @@ export function webhookScrubber(webhookUrl: string): (text: string) => string {
   return (text) => forms.reduce((scrubbed, form) => scrubbed.replaceAll(form, '<webhook URL>'), text);
 }
 
-/** Why an attempt failed, in words for ops, and whether retrying could help. */
-async function describeFailure(error: unknown): Promise<{ reason: string; permanent: boolean }> {
+/** Why an attempt failed, in words for ops, whether retrying could help, and when the receiver asked to be tried again (429 `Retry-After`). */
+async function describeFailure(error: unknown): Promise<{ reason: string; permanent: boolean; retryAfterSeconds?: number; code?: string }> {
   if (error instanceof EmailFailure) return { reason: error.message, permanent: error.permanent };
+  if (error instanceof CrmFailure) return { reason: error.message, permanent: error.permanent, retryAfterSeconds: error.retryAfterSeconds, code: error.code };
   if (error instanceof HTTPError) {
     const { status, statusText } = error.response;
     // The receiver's body usually says why (Slack: "invalid_token", "channel_not_found").
@@ -107,6 +111,7 @@ export function startNotifier(options: NotifierOptions) {
     webhookSecret,
     email,
     emailDisabledBecause = 'email is not configured',
+    crm,
     deadAfter,
     pollMs = 500,
     batchSize = 50,
@@ -132,16 +137,22 @@ export function startNotifier(options: NotifierOptions) {
     await ky.post(url, { body, headers: { 'content-type': 'application/json', 'idempotency-key': n.dedupe_key, ...signature }, timeout: 5000, retry: 0 });
   }
 
+  const skipReasons = {
+    email: () => (email ? undefined : emailDisabledBecause),
+    crm: () => (crm ? undefined : 'CRM delivery is not configured'),
+    webhook: () => (webhookUrl ? undefined : 'NOTIFY_WEBHOOK_URL is not set'),
+  } satisfies Record<OutboxEntry['channel'], () => string | undefined>;
+
   async function deliver(n: OutboxEntry) {
-    const skipBecause = n.channel === 'email' ? (email ? undefined : emailDisabledBecause) : webhookUrl ? undefined : 'NOTIFY_WEBHOOK_URL is not set';
+    const skipBecause = skipReasons[n.channel]();
     if (skipBecause) {
       await markSkipped(sql, n.id, skipBecause);
       onOutcome('skipped', n);
       return;
     }
     try {
-      if (n.channel === 'email') {
-        const outcome = await email!.deliver(n, links(n));
+      if (n.channel === 'email' || n.channel === 'crm') {
+        const outcome = n.channel === 'email' ? await email!.deliver(n, links(n)) : await crm!.deliver(n);
         if ('skipped' in outcome) {
           await markSkipped(sql, n.id, outcome.skipped);
           onOutcome('skipped', n);
@@ -153,16 +164,22 @@ export function startNotifier(options: NotifierOptions) {
       await markSent(sql, n.id);
       onOutcome('sent', n);
     } catch (error) {
-      const { reason, permanent } = await describeFailure(error);
+      const { reason, permanent, retryAfterSeconds, code } = await describeFailure(error);
       const message = scrub(reason);
-      const status = await markFailed(sql, n.id, { error: message, permanent, retryInSeconds: backoffSeconds(n.attempts), deadAfterSeconds });
+      const retryInSeconds = retryAfterSeconds ?? backoffSeconds(n.attempts);
+      const status = await markFailed(sql, n.id, { error: message, permanent, retryInSeconds, deadAfterSeconds });
       onOutcome(status === 'dead' ? 'dead' : 'retrying', n);
+      const fields = n.lead_id ? { leadId: n.lead_id } : {};
       log(
         status === 'dead'
           ? `notifier: ${n.dedupe_key} dead-lettered after ${n.attempts} attempt(s): ${message}`
           : `notifier: delivery of ${n.dedupe_key} failed (attempt ${n.attempts}): ${message}`,
-        n.lead_id ? { leadId: n.lead_id } : {},
+        fields,
       );
+      // A push the CRM will never take is quarantined on the lead's timeline and told to ops; the lead goes on.
+      if (status === 'dead' && n.channel === 'crm') {
+        await crm!.deadLettered(n, code ?? 'UNKNOWN').catch((e: unknown) => log(`notifier: quarantining ${n.dedupe_key} failed: ${e instanceof Error ? e.message : e}`, fields));
+      }
     }
   }
 

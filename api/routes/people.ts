@@ -36,6 +36,13 @@ const repFields = {
     .nullable()
     .optional()
     .meta({ description: 'Slack member id for Slack alerts; null or absent: no Slack' }),
+  crmUserId: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9]{1,40}$/, 'must be a CRM user id such as a HubSpot owner id (12345678) or a Salesforce user id (005…)')
+    .nullable()
+    .optional()
+    .meta({ description: "the rep's user in the CRM (HubSpot owner id, Salesforce user id), the owner of what is pushed there (docs/features/crm.md); null or absent: none" }),
 };
 
 export const repInputSchema = z
@@ -65,6 +72,7 @@ const repSchema = z
     outOfOfficeUntil: z.string().nullable(),
     managerId: z.string().nullable(),
     slackUserId: z.string().nullable(),
+    crmUserId: z.string().nullable(),
   })
   .meta({ id: 'Rep' });
 
@@ -171,6 +179,7 @@ export function peopleRoutes(deps: ApiDeps, { repKeysChanged = () => {} }: { rep
           teamId: input.teamId ?? null,
           outOfOfficeUntil: input.outOfOfficeUntil ?? null,
           slackUserId: input.slackUserId ?? null,
+          crmUserId: input.crmUserId ?? null,
           managerId: input.managerId ?? null,
           apiKeyHash: hashKey(apiKey),
         });

@@ -1,0 +1,112 @@
+import type { CrmKind, CrmLead } from '../domain/crm';
+import type { OutboxNotification, TimelineEvent } from '../domain/lead-record';
+import type { Db, Sql } from './client';
+import { findLead } from './leads';
+import { insertNotifications } from './outbox';
+import { insertEvents } from './timeline';
+
+// CRM connections and the pushes to them (docs/features/crm.md). The credential is stored sealed
+// (capture/secrets.ts); `CrmConnectionView` is what may leave the service and holds none.
+
+/** What is not secret about a connection: where its API is and where deals go. */
+export interface CrmSettings {
+  apiBaseUrl: string;
+  pipeline: string;
+  dealStage: string;
+}
+
+/** A connection as the API shows it: no secret. */
+export interface CrmConnectionView {
+  id: string;
+  kind: CrmKind;
+  name: string;
+  settings: CrmSettings;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** A connection with its sealed credential, for the worker's pushes. */
+export interface StoredCrmConnection extends CrmConnectionView {
+  secret: Buffer;
+}
+
+interface CrmConnectionRow {
+  id: string;
+  kind: CrmKind;
+  name: string;
+  settings: CrmSettings;
+  secret: Buffer;
+  created_at: Date;
+  created_by: string;
+}
+
+const stored = (row: CrmConnectionRow): StoredCrmConnection => ({
+  id: row.id,
+  kind: row.kind,
+  name: row.name,
+  settings: row.settings,
+  secret: row.secret,
+  createdAt: row.created_at.toISOString(),
+  createdBy: row.created_by,
+});
+
+/** Drops the credential: the only shape the API answers. */
+export function crmConnectionView({ secret: _secret, ...view }: StoredCrmConnection): CrmConnectionView {
+  return view;
+}
+
+export async function insertCrmConnection(sql: Sql, connection: Omit<StoredCrmConnection, 'createdAt'>): Promise<StoredCrmConnection> {
+  const [row] = await sql<CrmConnectionRow[]>`
+    INSERT INTO crm_connections (id, kind, name, settings, secret, created_by)
+    VALUES (${connection.id}, ${connection.kind}, ${connection.name}, ${sql.json(connection.settings as never)}, ${connection.secret}, ${connection.createdBy})
+    RETURNING *`;
+  return stored(row!);
+}
+
+/** Every connection, oldest first (one or two: no paging). */
+export async function listCrmConnections(sql: Sql): Promise<CrmConnectionView[]> {
+  const rows = await sql<CrmConnectionRow[]>`SELECT * FROM crm_connections ORDER BY created_at, id`;
+  return rows.map((row) => crmConnectionView(stored(row)));
+}
+
+export async function findCrmConnection(sql: Sql, id: string): Promise<StoredCrmConnection | undefined> {
+  const [row] = await sql<CrmConnectionRow[]>`SELECT * FROM crm_connections WHERE id = ${id}`;
+  return row && stored(row);
+}
+
+/** The lead as a push needs it, or undefined when it is gone (erased). */
+export async function crmLead(sql: Sql, leadId: string): Promise<CrmLead | undefined> {
+  const stored = await findLead(sql, leadId);
+  if (!stored) return undefined;
+  const [[owner], story] = await Promise.all([
+    stored.routing.ownerId
+      ? sql<{ crm_user_id: string | null }[]>`SELECT crm_user_id FROM reps WHERE id = ${stored.routing.ownerId}`
+      : Promise.resolve([] as { crm_user_id: string | null }[]),
+    // Bounded: the handoff note tells at most the latest 200 of them.
+    sql<{ at: Date; type: string; actor: string; data: Record<string, unknown> }[]>`
+      SELECT at, type, actor, data FROM (
+        SELECT id, at, type, actor, data FROM lead_events
+        WHERE lead_id = ${leadId} AND type IN ('captured', 'activity', 'touch')
+        ORDER BY at DESC, id DESC LIMIT 200) latest
+      ORDER BY at, id`,
+  ]);
+  return {
+    lead: stored.lead,
+    ownerId: stored.routing.ownerId,
+    ownerCrmUserId: owner?.crm_user_id ?? null,
+    priority: stored.routing.priority,
+    dueAt: stored.routing.dueAt,
+    story: story.map((e) => ({ ...e, at: e.at.toISOString() })),
+  };
+}
+
+/**
+ * Writes what a push came to on the lead's timeline (`crm_synced`, `crm_sync_failed`) and, for a
+ * failure, the ops alert, in one statement; an event already written (same key) is not written again.
+ */
+export async function recordCrmOutcome(sql: Sql, leadId: string, event: TimelineEvent, alert?: OutboxNotification): Promise<void> {
+  await sql`
+    WITH written AS (${insertEvents(sql, leadId, [event])})
+    ${alert ? sql`, alerted AS (${insertNotifications(sql, leadId, [alert])})` : sql``}
+    SELECT 1`;
+}
