@@ -138,6 +138,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
     '/notifications/*',
     '/scoring-models/*',
     '/sources/*',
+    '/crm-connections/*',
     '/templates/*',
     '/reports/*',
   ]) {

@@ -117,7 +117,8 @@ export function hubspotContactProperties({ lead, ownerCrmUserId, priority, dueAt
     lo_source: p.source,
     lo_source_detail: p.sourceDetail,
     lo_priority: priority,
-    lo_sla_due_at: dueAt,
+    // Cleared once the rep has responded: there is no SLA due any more.
+    lo_sla_due_at: dueAt ?? '',
   });
 }
 
