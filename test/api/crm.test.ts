@@ -98,6 +98,9 @@ describe('CRM connections', () => {
     });
     expect(elsewhere.status).toBe(400);
     expect(elsewhere.body.error.details.map((d: { path: string }) => d.path)).toEqual(['apiBaseUrl']);
+    const salesforce = await service.request('POST', '/crm-connections', { ...ops, body: { kind: 'salesforce', name: 'Org', accessToken: token } });
+    expect(salesforce.status).toBe(400);
+    expect(salesforce.body.error.details).toEqual([{ path: 'kind', message: expect.stringContaining('not available yet') }]);
 
     const created = await service.request('POST', '/crm-connections', {
       ...ops,
@@ -112,6 +115,20 @@ describe('CRM connections', () => {
     // Sealed at rest: the token is not in the row in the clear.
     const [row] = await service.sql<{ secret: Buffer }[]>`SELECT secret FROM crm_connections WHERE id = ${connectionId}`;
     expect(row!.secret.toString('latin1')).not.toContain(token);
+    const document = (await service.request('GET', '/openapi.json', { key: null })).body;
+    expect(Object.keys(document.paths['/crm-connections'])).toEqual(['post', 'get']);
+  });
+
+  it("map a rep to its CRM user (crmUserId): stored, changed, cleared, and refused when it is no CRM id", async () => {
+    const rep = await service.request('POST', '/reps', { ...ops, body: { name: 'Bo', email: `bo-${suffix}@example.com` } });
+    expect(rep.body.crmUserId).toBeNull();
+    const set = await service.request('PATCH', `/reps/${rep.body.id}`, { ...ops, body: { crmUserId: '0055g00000AbCdE' } });
+    expect(set.body.crmUserId).toBe('0055g00000AbCdE');
+    const cleared = await service.request('PATCH', `/reps/${rep.body.id}`, { ...ops, body: { crmUserId: null } });
+    expect(cleared.body.crmUserId).toBeNull();
+    const bad = await service.request('PATCH', `/reps/${rep.body.id}`, { ...ops, body: { crmUserId: '1; DROP' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(['crmUserId']);
   });
 });
 
@@ -160,6 +177,22 @@ describe('the handoff to HubSpot', () => {
     expect(calls.slice(-2)).toEqual([500, 200]);
     expect(hubspot.contacts.filter((c) => c.properties.email === email)).toHaveLength(1);
     await eventually(async () => expect((await timeline(leadId)).filter((e) => e.type === 'crm_synced')).toHaveLength(2));
+  });
+
+  it('delivers a push again when the worker died after HubSpot answered, and it is still one contact and one timeline event', async () => {
+    // As if the worker had died between HubSpot's answer and marking the entry sent: its lease ends and it is due again.
+    const entries = await service.sql`
+      UPDATE notifications SET status = 'pending', next_attempt_at = now() WHERE lead_id = ${leadId} AND channel = 'crm' RETURNING id`;
+    expect(entries.length).toBe(2);
+    const before = hubspot.callsTo('contacts', email).length;
+    await eventually(async () => {
+      const [row] = await service.sql<{ pending: number }[]>`
+        SELECT count(*) FILTER (WHERE status <> 'sent')::int AS pending FROM notifications WHERE lead_id = ${leadId} AND channel = 'crm'`;
+      expect(row!.pending).toBe(0);
+    });
+    expect(hubspot.callsTo('contacts', email).length).toBe(before + 2);
+    expect(hubspot.contacts.filter((c) => c.properties.email === email)).toHaveLength(1);
+    expect((await timeline(leadId)).filter((e) => e.type === 'crm_synced')).toHaveLength(2);
   });
 
   it('on conversion, makes one deal with the amount and the handoff note, associated with the contact, after waiting out a 429', async () => {
