@@ -1,6 +1,6 @@
 import type { CrmKind, CrmLead } from '../domain/crm';
 import type { OutboxNotification, TimelineEvent } from '../domain/lead-record';
-import type { Db, Sql } from './client';
+import type { Sql } from './client';
 import { findLead } from './leads';
 import { insertNotifications } from './outbox';
 import { insertEvents } from './timeline';

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { crmPushesFor, handoffNote, hubspotContactProperties, retryAfterSeconds, type CrmLead } from './crm';
 import type { TimelineEvent } from './lead-record';
 
-const event = (type: string, data: Record<string, unknown> = {}, key = `run:${type}`): TimelineEvent => ({ key, at: '2026-12-01T10:00:00.000Z', type, actor: 'system', data });
+const event = (type: string, data: Record<string, unknown> = {}, key = `run:${type}`): TimelineEvent => ({
+  key,
+  at: '2026-12-01T10:00:00.000Z',
+  type,
+  actor: 'system',
+  data,
+});
 
 const crmLead = (overrides: Partial<CrmLead> = {}): CrmLead => ({
   lead: {
@@ -23,15 +29,17 @@ const crmLead = (overrides: Partial<CrmLead> = {}): CrmLead => ({
 });
 
 describe('crmPushesFor', () => {
-  it("pushes the contact when the lead is routed to a rep and on a rep's accept, disqualification or recycling, and a deal on conversion", () => {
+  it("pushes the contact when the lead is routed to a rep and on a routed lead's accept, disqualification or recycling, and a deal on conversion", () => {
     const pushes = crmPushesFor([
       event('captured'),
       event('status_changed', { status: 'sql' }, 'k1'),
       event('assigned', { ownerId: 'rep-1' }, 'k2'),
       event('unassigned', {}, 'k3'),
-      event('status_changed', { status: 'accepted' }, 'k4'),
-      event('status_changed', { status: 'recycled' }, 'k5'),
-      event('status_changed', { status: 'disqualified' }, 'k6'),
+      event('status_changed', { status: 'accepted', previous: 'sql' }, 'k4'),
+      event('status_changed', { status: 'recycled', previous: 'accepted' }, 'k5'),
+      event('status_changed', { status: 'disqualified', previous: 'sql' }, 'k6'),
+      // A nurtured lead closed by aging was never handed off.
+      event('status_changed', { status: 'disqualified', previous: 'mql' }, 'k8'),
       event('converted', { opportunity: { amount: 10 } }, 'k7'),
     ]);
     expect(pushes.map(({ key, push }) => [key, push])).toEqual([
@@ -59,7 +67,14 @@ describe('retryAfterSeconds', () => {
 describe('hubspotContactProperties', () => {
   it("writes the owner, HubSpot's lead status and our score, and clears the SLA due once the rep has responded", () => {
     const properties = hubspotContactProperties(crmLead());
-    expect(properties).toMatchObject({ email: 'ana@acme.test', hubspot_owner_id: '123', hs_lead_status: 'IN_PROGRESS', lo_score: '70', lo_grade: 'B', lo_sla_due_at: '' });
+    expect(properties).toMatchObject({
+      email: 'ana@acme.test',
+      hubspot_owner_id: '123',
+      hs_lead_status: 'IN_PROGRESS',
+      lo_score: '70',
+      lo_grade: 'B',
+      lo_sla_due_at: '',
+    });
     expect(properties.lo_score_explanation).toBe('70 = requested a demo +50');
     expect(hubspotContactProperties(crmLead({ ownerCrmUserId: null }))).not.toHaveProperty('hubspot_owner_id');
   });

@@ -16,11 +16,13 @@ export type CrmPush = 'contact' | 'deal';
 
 /** Statuses a rep's action moves a routed lead to, which the CRM's record follows. */
 const followedStatuses: ReadonlySet<string> = new Set<LeadStatus>(['accepted', 'disqualified', 'recycled']);
+/** A routed lead's statuses: a lead leaving another (a nurtured lead closed by aging) was never handed off. */
+const routedStatuses: ReadonlySet<string> = new Set<LeadStatus>(['sql', 'accepted']);
 
 /**
  * The pushes a save's events call for, keyed by their event (a retried save queues none twice):
- * routed to a rep (`assigned`, also after a reassignment) and a rep's accept, disqualification or
- * recycling push the contact; a conversion pushes the deal.
+ * routed to a rep (`assigned`, also after a reassignment) and a routed lead's accept,
+ * disqualification or recycling push the contact; a conversion pushes the deal.
  */
 export interface PushRequest {
   key: string;
@@ -33,7 +35,7 @@ export function crmPushesFor(events: readonly TimelineEvent[]): PushRequest[] {
   return events.flatMap((e): PushRequest[] => {
     const contact: PushRequest = { key: e.key, push: 'contact', event: e.type, opportunity: null };
     if (e.type === 'assigned') return [contact];
-    if (e.type === 'status_changed' && followedStatuses.has(String(e.data.status))) return [contact];
+    if (e.type === 'status_changed' && followedStatuses.has(String(e.data.status)) && routedStatuses.has(String(e.data.previous))) return [contact];
     // The opportunity (a name and an amount: no personal data) is kept with the push; the rest is read when it is delivered.
     if (e.type === 'converted') return [{ ...contact, push: 'deal', opportunity: (e.data.opportunity as Opportunity | null) ?? null }];
     return [];
@@ -161,7 +163,9 @@ const day = (at: string) => at.slice(0, 10);
  * starts from the story rather than from a bare contact.
  */
 export function handoffNote({ lead, story }: CrmLead, timelineUrl?: string): string {
-  const captures = story.filter((e) => e.type === 'captured').map((e) => `${day(e.at)} ${e.data.source}${e.data.sourceDetail ? ` (${e.data.sourceDetail})` : ''}`);
+  const captures = story
+    .filter((e) => e.type === 'captured')
+    .map((e) => `${day(e.at)} ${e.data.source}${e.data.sourceDetail ? ` (${e.data.sourceDetail})` : ''}`);
   const activity = new Map<string, number>();
   for (const e of story) if (e.type === 'activity') activity.set(String(e.data.type), (activity.get(String(e.data.type)) ?? 0) + 1);
   const touches = story

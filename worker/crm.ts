@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { Client, DEFAULT_LIMITER_OPTIONS } from '@hubspot/api-client';
 import type { PayloadCodec } from '@temporalio/common';
+import { publicOnlyLookup } from '../activities/vendor-fetch';
 import { openSecret } from '../capture/secrets';
 import { crmLead, findCrmConnection, recordCrmOutcome, type StoredCrmConnection } from '../db/crm';
 import type { Sql } from '../db/client';
@@ -79,10 +80,12 @@ function hubspotFailure(error: unknown): CrmFailure {
 
 /**
  * An HTTP agent whose sockets give up after `timeoutMs` without a byte: HubSpot's client passes no
- * timeout of its own, and a call that never answers must not hold the entry's lease.
+ * timeout of its own, and a call that never answers must not hold the entry's lease. On https (the
+ * real API; plain http is only a development origin) it connects to public addresses only
+ * (docs/operations/security.md "Outbound calls").
  */
 function boundedAgent(baseUrl: string, timeoutMs: number): http.Agent {
-  const agent = baseUrl.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const agent = baseUrl.startsWith('https:') ? new https.Agent({ keepAlive: true, lookup: publicOnlyLookup as never }) : new http.Agent({ keepAlive: true });
   const create = agent.createConnection.bind(agent) as (...args: unknown[]) => Socket;
   agent.createConnection = ((...args: unknown[]) => {
     const socket = create(...args);

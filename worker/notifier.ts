@@ -178,7 +178,9 @@ export function startNotifier(options: NotifierOptions) {
       );
       // A push the CRM will never take is quarantined on the lead's timeline and told to ops; the lead goes on.
       if (status === 'dead' && n.channel === 'crm') {
-        await crm!.deadLettered(n, code ?? 'UNKNOWN').catch((e: unknown) => log(`notifier: quarantining ${n.dedupe_key} failed: ${e instanceof Error ? e.message : e}`, fields));
+        await crm!
+          .deadLettered(n, code ?? 'UNKNOWN')
+          .catch((e: unknown) => log(`notifier: quarantining ${n.dedupe_key} failed: ${e instanceof Error ? e.message : e}`, fields));
       }
     }
   }

@@ -42,7 +42,10 @@ const repFields = {
     .regex(/^[A-Za-z0-9]{1,40}$/, 'must be a CRM user id such as a HubSpot owner id (12345678) or a Salesforce user id (005…)')
     .nullable()
     .optional()
-    .meta({ description: "the rep's user in the CRM (HubSpot owner id, Salesforce user id), the owner of what is pushed there (docs/features/crm.md); null or absent: none" }),
+    .meta({
+      description:
+        "the rep's user in the CRM (HubSpot owner id, Salesforce user id), the owner of what is pushed there (docs/features/crm.md); null or absent: none",
+    }),
 };
 
 export const repInputSchema = z

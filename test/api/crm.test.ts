@@ -60,7 +60,10 @@ beforeAll(async () => {
   });
   const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'CRM', countries: ['XC'], businessHours: hours } });
   expect(team.status).toBe(201);
-  const rep = await service.request('POST', '/reps', { ...ops, body: { name: 'Ana', email: `ana-${suffix}@example.com`, teamId: team.body.id, crmUserId: ownerId } });
+  const rep = await service.request('POST', '/reps', {
+    ...ops,
+    body: { name: 'Ana', email: `ana-${suffix}@example.com`, teamId: team.body.id, crmUserId: ownerId },
+  });
   expect(rep.status).toBe(201);
   expect(rep.body.crmUserId).toBe(ownerId);
   repId = rep.body.id;
@@ -78,7 +81,9 @@ const timeline = async (leadId: string) =>
 
 /** Captures a sales-ready lead in the team's country and waits until it is routed to the rep. */
 async function routedLead(email: string, extra: Record<string, unknown> = {}) {
-  const captured = await service.request('POST', '/leads', { body: { email, source: 'demo_request', country: 'XC', company: `Acme ${suffix}`, title: 'CTO', ...extra } });
+  const captured = await service.request('POST', '/leads', {
+    body: { email, source: 'demo_request', country: 'XC', company: `Acme ${suffix}`, title: 'CTO', ...extra },
+  });
   expect(captured.status).toBe(202);
   const leadId = captured.body.leadId as string;
   await eventually(async () => {
@@ -90,7 +95,9 @@ async function routedLead(email: string, extra: Record<string, unknown> = {}) {
 
 describe('CRM connections', () => {
   it('are registered by ops, and never show their token again', async () => {
-    const refused = await service.request('POST', '/crm-connections', { body: { kind: 'hubspot', name: 'Portal', accessToken: token, apiBaseUrl: hubspot.url } });
+    const refused = await service.request('POST', '/crm-connections', {
+      body: { kind: 'hubspot', name: 'Portal', accessToken: token, apiBaseUrl: hubspot.url },
+    });
     expect(refused.status).toBe(403);
     const elsewhere = await service.request('POST', '/crm-connections', {
       ...ops,
@@ -107,7 +114,11 @@ describe('CRM connections', () => {
       body: { kind: 'hubspot', name: 'Portal', accessToken: token, apiBaseUrl: hubspot.url, dealStage: 'qualifiedtobuy' },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ kind: 'hubspot', name: 'Portal', settings: { apiBaseUrl: hubspot.url, pipeline: 'default', dealStage: 'qualifiedtobuy' } });
+    expect(created.body).toMatchObject({
+      kind: 'hubspot',
+      name: 'Portal',
+      settings: { apiBaseUrl: hubspot.url, pipeline: 'default', dealStage: 'qualifiedtobuy' },
+    });
     connectionId = created.body.id;
     const listed = await service.request('GET', '/crm-connections', ops);
     expect(listed.body.connections.map((c: { id: string }) => c.id)).toEqual([connectionId]);
@@ -119,7 +130,7 @@ describe('CRM connections', () => {
     expect(Object.keys(document.paths['/crm-connections'])).toEqual(['post', 'get']);
   });
 
-  it("map a rep to its CRM user (crmUserId): stored, changed, cleared, and refused when it is no CRM id", async () => {
+  it('map a rep to its CRM user (crmUserId): stored, changed, cleared, and refused when it is no CRM id', async () => {
     const rep = await service.request('POST', '/reps', { ...ops, body: { name: 'Bo', email: `bo-${suffix}@example.com` } });
     expect(rep.body.crmUserId).toBeNull();
     const set = await service.request('PATCH', `/reps/${rep.body.id}`, { ...ops, body: { crmUserId: '0055g00000AbCdE' } });
@@ -208,7 +219,13 @@ describe('the handoff to HubSpot', () => {
     expect(hubspot.deals).toHaveLength(1);
     const contact = hubspot.contact(email)!;
     expect([...hubspot.associations]).toEqual([`${deal.id}→${contact.id}`]);
-    expect(deal.properties).toMatchObject({ dealname: 'Acme pilot', amount: '42000', dealstage: 'qualifiedtobuy', pipeline: 'default', hubspot_owner_id: ownerId });
+    expect(deal.properties).toMatchObject({
+      dealname: 'Acme pilot',
+      amount: '42000',
+      dealstage: 'qualifiedtobuy',
+      pipeline: 'default',
+      hubspot_owner_id: ownerId,
+    });
     const note = deal.properties.description!;
     expect(note).toContain(`Handoff of lead ${leadId}`);
     expect(note).toMatch(/Score: \d+ = .*requested a demo \+50.*; grade [A-F]/);

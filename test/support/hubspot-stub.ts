@@ -82,9 +82,16 @@ export class HubspotStub {
     const path = new URL(request.url ?? '/', 'http://stub').pathname;
     const association = /^\/crm\/v4\/objects\/deals\/([^/]+)\/associations\/default\/contacts\/([^/]+)$/.exec(path);
     const endpoint: HubspotEndpoint | undefined =
-      path === '/crm/v3/objects/contacts/batch/upsert' ? 'contacts' : path === '/crm/v3/objects/deals/batch/upsert' ? 'deals' : association ? 'associations' : undefined;
+      path === '/crm/v3/objects/contacts/batch/upsert'
+        ? 'contacts'
+        : path === '/crm/v3/objects/deals/batch/upsert'
+          ? 'deals'
+          : association
+            ? 'associations'
+            : undefined;
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      if (endpoint) this.calls.push({ endpoint, method: request.method ?? '', path, authorization: request.headers.authorization, body, at: Date.now(), status });
+      if (endpoint)
+        this.calls.push({ endpoint, method: request.method ?? '', path, authorization: request.headers.authorization, body, at: Date.now(), status });
       response.writeHead(status, { 'content-type': 'application/json', ...headers });
       response.end(JSON.stringify(payload));
     };
@@ -105,7 +112,9 @@ export class HubspotStub {
       this.associations.add(`${association[1]}→${association[2]}`);
       return answer(200, {
         status: 'COMPLETE',
-        results: [{ from: { id: association[1] }, to: { id: association[2] }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 3 } }],
+        results: [
+          { from: { id: association[1] }, to: { id: association[2] }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 3 } },
+        ],
         startedAt: now,
         completedAt: now,
       });
