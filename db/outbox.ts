@@ -81,12 +81,13 @@ export interface OutboxEntry {
 /**
  * Claims up to `limit` due entries with SKIP LOCKED, so several notifiers never claim the same
  * one. A claim is a 60-second lease: an entry whose delivery is never answered (crash) becomes
- * due again when it ends.
+ * due again when it ends. CRM pushes (`crm: true`) are claimed apart from alerts and outreach
+ * (`crm: false`), so a slow or paced CRM never holds up a rep's alert.
  */
-export function claimDue(sql: Sql, limit: number): Promise<OutboxEntry[]> {
+export function claimDue(sql: Sql, limit: number, { crm }: { crm: boolean }): Promise<OutboxEntry[]> {
   return sql<OutboxEntry[]>`
     UPDATE notifications SET attempts = attempts + 1, last_attempt_at = now(), next_attempt_at = now() + interval '60 seconds'
-    WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= now()
+    WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= now() AND (channel = 'crm') = ${crm}
                  ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
     RETURNING id, dedupe_key, lead_id, kind, recipient, message, data, channel, attempts`;
 }

@@ -85,11 +85,13 @@ function hubspotFailure(error: unknown): CrmFailure {
  * (docs/operations/security.md "Outbound calls").
  */
 function boundedAgent(baseUrl: string, timeoutMs: number): http.Agent {
-  const agent = baseUrl.startsWith('https:') ? new https.Agent({ keepAlive: true, lookup: publicOnlyLookup as never }) : new http.Agent({ keepAlive: true });
+  // The agent's `timeout` stays on its sockets, also those reused from the pool; on it, the socket is destroyed.
+  const options = { keepAlive: true, timeout: timeoutMs };
+  const agent = baseUrl.startsWith('https:') ? new https.Agent({ ...options, lookup: publicOnlyLookup as never }) : new http.Agent(options);
   const create = agent.createConnection.bind(agent) as (...args: unknown[]) => Socket;
   agent.createConnection = ((...args: unknown[]) => {
     const socket = create(...args);
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    socket.on('timeout', () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     return socket;
   }) as typeof agent.createConnection;
   return agent;
@@ -102,6 +104,12 @@ function upserted(response: { results: { id: string }[]; errors?: { category?: s
   const category = response.errors?.[0]?.category ?? 'NO_RESULT';
   throw new CrmFailure(`hubspot refused the upsert: ${category}`, true, category);
 }
+
+/**
+ * Call options that make the client apply its configured middleware, the HTTP agent's among them:
+ * in @hubspot/api-client 13 a call without call-time middleware runs none of the configured ones.
+ */
+const withConfiguredMiddleware = { middleware: [], middlewareMergeStrategy: 'append' as const };
 
 interface HubspotOptions {
   /** A conversion's timeline link in the handoff note: `<publicBaseUrl>/leads/{id}/timeline`. */
@@ -117,7 +125,10 @@ async function pushToHubspot(
 ): Promise<CrmRecord> {
   try {
     const contactId = upserted(
-      await client.crm.contacts.batchApi.upsert({ inputs: [{ idProperty: 'email', id: lead.lead.profile.email, properties: hubspotContactProperties(lead) }] }),
+      await client.crm.contacts.batchApi.upsert(
+        { inputs: [{ idProperty: 'email', id: lead.lead.profile.email, properties: hubspotContactProperties(lead) }] },
+        withConfiguredMiddleware,
+      ),
     );
     if (push.push === 'contact') return { object: 'contact', recordId: contactId, contactId };
     const { pipeline, dealStage } = connection.settings;
@@ -127,8 +138,10 @@ async function pushToHubspot(
       placement: { pipeline, dealStage },
       timelineUrl: publicBaseUrl ? `${publicBaseUrl.replace(/\/+$/, '')}/leads/${lead.lead.leadId}/timeline` : undefined,
     });
-    const dealId = upserted(await client.crm.deals.batchApi.upsert({ inputs: [{ idProperty: hubspotHandoffIdProperty, id: push.handoffId, properties }] }));
-    await client.crm.associations.v4.basicApi.createDefault('deals', dealId, 'contacts', contactId);
+    const dealId = upserted(
+      await client.crm.deals.batchApi.upsert({ inputs: [{ idProperty: hubspotHandoffIdProperty, id: push.handoffId, properties }] }, withConfiguredMiddleware),
+    );
+    await client.crm.associations.v4.basicApi.createDefault('deals', dealId, 'contacts', contactId, withConfiguredMiddleware);
     return { object: 'deal', recordId: dealId, contactId };
   } catch (error) {
     throw error instanceof CrmFailure ? error : hubspotFailure(error);

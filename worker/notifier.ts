@@ -185,18 +185,20 @@ export function startNotifier(options: NotifierOptions) {
     }
   }
 
-  /** One pass over what is due; returns how many were attempted. */
-  async function dispatch(): Promise<number> {
-    const due = await claimDue(sql, batchSize);
+  /** One pass over what is due (alerts and outreach, or CRM pushes); returns how many were attempted. */
+  const dispatch = (crm: boolean) => async (): Promise<number> => {
+    const due = await claimDue(sql, batchSize, { crm });
     await Promise.all(due.map(deliver));
     return due.length;
-  }
+  };
 
-  const loop = repeat(dispatch, pollMs, (error) => log(scrub(`notifier: ${error instanceof Error ? error.message : error}`)));
+  // Two loops: a CRM's pace (or its timeouts) never delays the next pass over the alerts.
+  const onError = (error: unknown) => log(scrub(`notifier: ${error instanceof Error ? error.message : error}`));
+  const loops = [repeat(dispatch(false), pollMs, onError), repeat(dispatch(true), pollMs, onError)];
 
   return {
     async stop() {
-      await loop.stop();
+      await Promise.all(loops.map((loop) => loop.stop()));
       email?.close();
     },
   };

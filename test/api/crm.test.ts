@@ -29,7 +29,7 @@ let notifier: ReturnType<typeof startNotifier>;
 let webhook: Server;
 let connectionId: string;
 let repId: string;
-const alerts: { kind: string; recipient: string; text: string }[] = [];
+const alerts: { kind: string; recipient: string; leadId: string | null; text: string; at: number }[] = [];
 const logLines: string[] = [];
 const suffix = randomUUID().slice(0, 6);
 
@@ -39,7 +39,7 @@ beforeAll(async () => {
     let body = '';
     request.on('data', (chunk) => (body += chunk));
     request.on('end', () => {
-      alerts.push(JSON.parse(body));
+      alerts.push({ ...JSON.parse(body), at: Date.now() });
       response.end('ok');
     });
   });
@@ -53,7 +53,7 @@ beforeAll(async () => {
   notifier = startNotifier({
     sql: service.sql,
     webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
-    crm: crmDelivery({ sql: service.sql, codec: testCodec, publicBaseUrl: service.baseUrl }),
+    crm: crmDelivery({ sql: service.sql, codec: testCodec, publicBaseUrl: service.baseUrl, timeoutMs: 1500 }),
     deadAfter,
     pollMs: 100,
     log: (line) => logLines.push(line),
@@ -243,6 +243,30 @@ describe('the handoff to HubSpot', () => {
       return event!;
     });
     expect(synced.data).toMatchObject({ recordId: deal.id, contactId: contact.id, event: 'converted' });
+  });
+
+  it("while HubSpot does not answer, delays neither routing nor the rep's alert, and syncs the lead once it answers", async () => {
+    const laterEmail = `later.${suffix}@prospect-${suffix}.com`;
+    hubspot.fail('contacts', { status: 0, hang: true, email: laterEmail });
+    const laterLead = await routedLead(laterEmail);
+    const alert = await eventually(() => {
+      const found = alerts.find((a) => a.kind === 'assignment' && a.leadId === laterLead);
+      expect(found).toBeDefined();
+      return found!;
+    });
+    expect(alert.recipient).toBe(repId);
+    const contact = await eventually(() => {
+      const found = hubspot.contact(laterEmail);
+      expect(found).toBeDefined();
+      return found!;
+    });
+    const [hung, answered] = hubspot.callsTo('contacts', laterEmail);
+    expect(hung!.status).toBe(0);
+    expect(answered!.status).toBe(200);
+    // The alert went out while HubSpot was still not answering (the call is given up after 1.5 s here).
+    expect(alert.at).toBeLessThan(answered!.at);
+    expect(contact.properties.hubspot_owner_id).toBe(ownerId);
+    await eventually(async () => expect((await timeline(laterLead)).filter((e) => e.type === 'crm_synced')).toHaveLength(1));
   });
 
   it("quarantines a push HubSpot refuses (400): dead-lettered at once, on the lead's timeline and told to ops, with no personal data", async () => {

@@ -11,6 +11,8 @@ export interface HubspotFailure {
   category?: string;
   /** Only calls about this contact's email fail (default: any call to the endpoint). */
   email?: string;
+  /** Never answer (HubSpot down behind a load balancer that accepts the connection); `status` is then only recorded. */
+  hang?: boolean;
 }
 
 export interface HubspotRecord {
@@ -32,8 +34,8 @@ export interface HubspotCall {
  * A local stand-in for HubSpot's CRM v3/v4 API (we cannot reach it here): batch upserts of contacts
  * (by email or another unique property) and deals (by a unique property), and default associations,
  * kept in memory as HubSpot would keep them. It records every call with its status, and fails on
- * demand: `fail('contacts', { status: 429, retryAfter: 3 })` fails the next matching call once. A
- * 400 carries HubSpot's validation message, which quotes the lead's values, as HubSpot's does.
+ * demand: `fail('contacts', { status: 429, retryAfter: 3 })` fails the next matching call once
+ * (`hang` never answers it). A 400 carries HubSpot's validation message, which quotes the lead's values, as HubSpot's does.
  */
 export class HubspotStub {
   readonly calls: HubspotCall[] = [];
@@ -101,6 +103,10 @@ export class HubspotStub {
     const failure = this.failures.find((f) => f.endpoint === endpoint && f.times > 0 && (!f.email || f.email === email));
     if (failure) {
       failure.times -= 1;
+      if (failure.hang) {
+        this.calls.push({ endpoint, method: request.method ?? '', path, authorization: request.headers.authorization, body, at: Date.now(), status: 0 });
+        return;
+      }
       const category = failure.category ?? (failure.status === 429 ? 'RATE_LIMITS' : failure.status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR');
       const headers: Record<string, string> = failure.retryAfter !== undefined ? { 'retry-after': String(failure.retryAfter) } : {};
       const quoted = body?.inputs?.[0]?.properties?.email ?? '';
