@@ -1,11 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Sql } from '../db/client';
+import { crmRecordsOfLead } from '../db/crm';
 import { findLead, findLeadState, listLeads as listStoredLeads, storedRouting, type LeadPosition, type StoredLead } from '../db/leads';
 import { lastErasure } from '../db/privacy';
 import { readTimeline } from '../db/timeline';
 import { cadenceLabelSchema } from '../domain/cadence-bodies';
 import { identifier, isInWindow, opaqueKey } from '../domain/input';
+import { crmKinds } from '../domain/crm';
 import { consentStates, leadSources, leadStatuses } from '../domain/lead';
 import { newLeadRecord, type LeadRecord, type TimelineEvent } from '../domain/lead-record';
 import { mergeCapture } from '../domain/profile';
@@ -78,6 +80,18 @@ export const leadViewSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     temporalUiUrl: z.string(),
+    crm: z
+      .array(
+        z.object({
+          connectionId: z.string(),
+          kind: z.enum(crmKinds),
+          object: z.enum(['contact', 'deal']),
+          recordId: z.string().meta({ description: "the CRM's record id" }),
+          syncedAt: z.string(),
+        }),
+      )
+      .optional()
+      .meta({ description: '`GET /leads/{id}` only: the CRM records the lead was pushed to, the latest push of each (docs/features/crm.md)' }),
   })
   .meta({ id: 'Lead' });
 export type LeadView = z.infer<typeof leadViewSchema>;
@@ -149,7 +163,7 @@ export async function readLead({ sql, temporal }: LeadSources, id: string, princ
   }
   if (!stored) throw leadNotFound(id);
   assertMayRead(principal, stored.routing.ownerId, id);
-  return leadView(stored, links);
+  return { ...leadView(stored, links), crm: await crmRecordsOfLead(sql, id) };
 }
 
 /**

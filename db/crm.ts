@@ -100,6 +100,25 @@ export async function crmLead(sql: Sql, leadId: string): Promise<CrmLead | undef
   };
 }
 
+/** A CRM record a lead was pushed to, as `GET /leads/{id}` shows it. */
+export interface CrmRecordView {
+  connectionId: string;
+  kind: CrmKind;
+  object: 'contact' | 'deal';
+  recordId: string;
+  syncedAt: string;
+}
+
+/** The CRM records of a lead, from its `crm_synced` events: the latest push of each connection and object. */
+export async function crmRecordsOfLead(sql: Sql, leadId: string): Promise<CrmRecordView[]> {
+  const rows = await sql<{ connection_id: string; kind: CrmKind; object: 'contact' | 'deal'; record_id: string; at: Date }[]>`
+    SELECT DISTINCT ON (data->>'connectionId', data->>'object')
+           data->>'connectionId' AS connection_id, data->>'kind' AS kind, data->>'object' AS object, data->>'recordId' AS record_id, at
+    FROM lead_events WHERE lead_id = ${leadId} AND type = 'crm_synced'
+    ORDER BY data->>'connectionId', data->>'object', at DESC, id DESC`;
+  return rows.map((r) => ({ connectionId: r.connection_id, kind: r.kind, object: r.object, recordId: r.record_id, syncedAt: r.at.toISOString() }));
+}
+
 /**
  * Writes what a push came to on the lead's timeline (`crm_synced`, `crm_sync_failed`) and, for a
  * failure, the ops alert, in one statement; an event already written (same key) is not written again.

@@ -77,7 +77,7 @@ afterAll(async () => {
 });
 
 const timeline = async (leadId: string) =>
-  (await service.request('GET', `/leads/${leadId}/timeline`, ops)).body.events as { type: string; data: Record<string, any> }[];
+  (await service.request('GET', `/leads/${leadId}/timeline`, ops)).body.events as { at: string; type: string; data: Record<string, any> }[];
 
 /** Captures a sales-ready lead in the team's country and waits until it is routed to the rep. */
 async function routedLead(email: string, extra: Record<string, unknown> = {}) {
@@ -243,6 +243,12 @@ describe('the handoff to HubSpot', () => {
       return event!;
     });
     expect(synced.data).toMatchObject({ recordId: deal.id, contactId: contact.id, event: 'converted' });
+    // The lead's view names its records in the CRM.
+    const view = (await service.request('GET', `/leads/${leadId}`, ops)).body;
+    expect(view.crm).toEqual([
+      { connectionId, kind: 'hubspot', object: 'contact', recordId: contact.id, syncedAt: expect.any(String) },
+      { connectionId, kind: 'hubspot', object: 'deal', recordId: deal.id, syncedAt: synced.at },
+    ]);
   });
 
   it("while HubSpot does not answer, delays neither routing nor the rep's alert, and syncs the lead once it answers", async () => {
