@@ -9,9 +9,10 @@ import {
   loadEnv,
   notifyWebhookSecretFrom,
   payloadKeysFrom,
+  realKeysRequiredBecause,
   temporalConnectionOptions,
 } from '../config/env';
-import { EncryptionCodec } from '../codec/payload-codec';
+import { EncryptionCodec, PlaintextRefusingCodec } from '../codec/payload-codec';
 import { createSql } from '../db/client';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
 import { temporalLogger } from '../observability/temporal-logger';
@@ -66,7 +67,11 @@ async function main() {
     extraVendorOrigins,
     enrichment: enrichmentProviderFrom(config.enrichment, env.ENRICHMENT_API_KEY),
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
-    payloadCodecs: [codec],
+    // In production a payload the service did not encrypt is refused (docs/operations/security.md,
+    // "Unencrypted payloads"); the embedded stack lets the dev server's UI send plain ones.
+    payloadCodecs: realKeysRequiredBecause(env)
+      ? [codec, new PlaintextRefusingCodec((encoding) => log?.warn({ encoding: encoding ?? 'none' }, 'an unencrypted payload was refused'))]
+      : [codec],
     metrics,
     shutdownGraceTime: graceMs,
     // An activity that ignores its cancellation must not keep the process up for ever.

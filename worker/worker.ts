@@ -9,6 +9,8 @@ import type { LeadConfig } from '../domain/config';
 import type { WorkerMetrics } from './metrics';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Bundled with every workflow (a pre-built bundle must be made with them too): workflows/interceptors.ts. */
+export const workflowInterceptorModules = [fileURLToPath(new URL('../workflows/interceptors.ts', import.meta.url))];
 
 export interface LeadWorkerOptions {
   connection: NativeConnection;
@@ -29,11 +31,12 @@ export interface LeadWorkerOptions {
    */
   maxCachedWorkflows?: number;
   /**
-   * The payload codecs (codec/payload-codec.ts): the service's worker always encrypts. Only the
-   * history recorder passes none, so that committed histories replay without a key.
+   * The payload codecs (codec/payload-codec.ts): the service's worker always encrypts, and in
+   * production also refuses unencrypted payloads (`PlaintextRefusingCodec` after the encryption).
+   * Only the history recorder passes none, so that committed histories replay without a key.
    */
   payloadCodecs: PayloadCodec[];
-  /** A pre-built bundle (tests bundle once per file); otherwise the worker bundles `workflows/` at start. */
+  /** A pre-built bundle (tests bundle once per file, with `workflowInterceptorModules`); otherwise the worker bundles `workflows/` at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The worker's metrics (worker/metrics.ts): fed by stored timeline events and activity retries. */
   metrics?: Pick<WorkerMetrics, 'eventsWritten' | 'activityRetries'>;
@@ -70,8 +73,11 @@ export function createLeadWorker({
       ...createActivities({ sql, config, enrichment, eventsWritten: metrics?.eventsWritten }),
       ...sourceActivities({ sql, config, codec: payloadCodecs[0], leadIdSecret, extraVendorOrigins }),
     },
+    interceptors: {
+      ...(metrics ? { activity: [metrics.activityRetries] } : {}),
+      ...(workflowBundle ? {} : { workflowModules: workflowInterceptorModules }),
+    },
     // Only when given: an explicit undefined would override the SDK's defaults (and fails its validation for durations).
-    ...(metrics ? { interceptors: { activity: [metrics.activityRetries] } } : {}),
     ...(shutdownGraceTime === undefined ? {} : { shutdownGraceTime }),
     ...(shutdownForceTime === undefined ? {} : { shutdownForceTime }),
     maxCachedWorkflows,
