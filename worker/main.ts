@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadLeadConfig } from '../config/load';
 import {
@@ -23,6 +25,7 @@ import { startRetention } from './retention';
 import { actionLinksFor, startNotifier } from './notifier';
 import { emailDelivery } from './email';
 import { createLeadWorker } from './worker';
+import { bundleInChildProcess } from './workflow-code';
 import { enrichmentProviderFrom } from '../activities/enrichment';
 
 let log: Logger | undefined;
@@ -57,6 +60,7 @@ async function main() {
   });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const graceMs = env.SHUTDOWN_GRACE_SECONDS * 1000;
+  const workflowBundle = await bundleInChildProcess((line) => log?.info(line));
   const worker = await createLeadWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -76,7 +80,10 @@ async function main() {
     shutdownGraceTime: graceMs,
     // An activity that ignores its cancellation must not keep the process up for ever.
     shutdownForceTime: graceMs + 10_000,
+    workflowBundle,
   });
+  // Worker.create has read it.
+  await rm(dirname(workflowBundle.codePath), { recursive: true, force: true });
   const http = await startWorkerHttp({
     port: env.WORKER_HTTP_PORT,
     hostname: env.WORKER_HTTP_HOST,

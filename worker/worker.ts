@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -7,10 +6,9 @@ import type { EnrichmentProvider } from '../activities/enrichment';
 import type { Sql } from '../db/client';
 import type { LeadConfig } from '../domain/config';
 import type { WorkerMetrics } from './metrics';
+import { workflowInterceptorModules, workflowsPath } from './workflow-code';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-/** Bundled with every workflow (a pre-built bundle must be made with them too): workflows/interceptors.ts. */
-export const workflowInterceptorModules = [fileURLToPath(new URL('../workflows/interceptors.ts', import.meta.url))];
+export { workflowInterceptorModules, workflowsPath };
 
 export interface LeadWorkerOptions {
   connection: NativeConnection;
@@ -36,7 +34,10 @@ export interface LeadWorkerOptions {
    * Only the history recorder passes none, so that committed histories replay without a key.
    */
   payloadCodecs: PayloadCodec[];
-  /** A pre-built bundle (tests bundle once per file, with `workflowInterceptorModules`); otherwise the worker bundles `workflows/` at start. */
+  /**
+   * A pre-built bundle (the worker process bundles in a child, tests once per file, both with
+   * `workflowInterceptorModules`); otherwise the SDK bundles `workflows/` here.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The worker's metrics (worker/metrics.ts): fed by stored timeline events and activity retries. */
   metrics?: Pick<WorkerMetrics, 'eventsWritten' | 'activityRetries'>;
