@@ -135,6 +135,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
     '/accounts/*',
     '/cadences/*',
     '/notifications/*',
+    '/erasures/*',
     '/scoring-models/*',
     '/sources/*',
     '/templates/*',
