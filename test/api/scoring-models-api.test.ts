@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forEachLeadCaptured, writeLead } from '../../db/leads';
+import { leadsCapturedPage, writeLead, type LeadPosition } from '../../db/leads';
 import type { EngagementType } from '../../domain/engagement';
 import { leadIdFor } from '../support/lead-ids';
 import type { LeadStatus } from '../../domain/lead';
@@ -219,9 +219,14 @@ describe('POST /scoring-models/backtest', () => {
     expect(result.body.candidate.deciles[9]).toEqual({ min: 90, max: 100, leads: 1, converted: 1, conversionRate: 1 });
   });
 
-  it('reads the window through the cursor a batch at a time, in capture order', async () => {
+  it('reads the window a batch at a time, in capture order, each batch one keyset query', async () => {
     const batches: string[][] = [];
-    await forEachLeadCaptured(service.sql, { from, to }, (leads) => void batches.push(leads.map((l) => l.createdAt)), 4);
+    let after: LeadPosition | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof leadsCapturedPage>> = await leadsCapturedPage(service.sql, { from, to, after, limit: 4 });
+      batches.push(page.leads.map((l) => l.createdAt));
+      after = page.next;
+    } while (after);
     expect(batches.map((b) => b.length)).toEqual([4, 2]);
     expect(batches.flat()).toEqual([from, day(1), day(2), day(3), day(4), day(5)]);
   });
