@@ -36,10 +36,10 @@ export async function scoringBacktestWorkflow(input: BacktestJobInput): Promise<
     // Leads captured into the window since the count are read too.
     progress = { state: 'running', read: counts.leads, total: Math.max(total, counts.leads) };
   } while (after);
-  progress = { state: 'done', read: counts.leads, total: counts.leads };
   const candidateVersion = input.candidate.scoring.modelVersion;
+  // `done` only in the result: until the run has closed, a query answers `running` (the API reads `done` from a completed run, with its answer).
   return {
-    progress,
+    progress: { state: 'done', read: counts.leads, total: counts.leads },
     answer: backtestAnswer(
       { ...window, baselineVersion: input.baseline.scoring.modelVersion, candidateVersion: candidateVersion === 0 ? null : candidateVersion },
       counts,
