@@ -92,7 +92,10 @@ describe('backtest figures', () => {
       for (const l of leads) tally.add(l);
       return tally.counts();
     };
-    const merged = [sixLeads.slice(2, 5), sixLeads.slice(5)].reduce((counts, batch) => mergeBacktestCounts(counts, tallyOf(batch)), tallyOf(sixLeads.slice(0, 2)));
+    const merged = [sixLeads.slice(2, 5), sixLeads.slice(5)].reduce(
+      (counts, batch) => mergeBacktestCounts(counts, tallyOf(batch)),
+      tallyOf(sixLeads.slice(0, 2)),
+    );
     expect(backtestFigures(merged)).toEqual(figures);
     // Plain data: what a workflow carries survives a JSON round trip unchanged.
     expect(backtestFigures(JSON.parse(JSON.stringify(merged)))).toEqual(figures);

@@ -99,7 +99,8 @@ function countModel(counts: ModelCounts, score: number, band: Band, converted: b
   }
 }
 
-const sumBands = (a: Record<Band, number>, b: Record<Band, number>) => Object.fromEntries(bands.map((band) => [band, a[band] + b[band]])) as Record<Band, number>;
+const sumBands = (a: Record<Band, number>, b: Record<Band, number>) =>
+  Object.fromEntries(bands.map((band) => [band, a[band] + b[band]])) as Record<Band, number>;
 
 function mergeModel(a: ModelCounts, b: ModelCounts): ModelCounts {
   const byScore: Record<string, [number, number]> = { ...a.byScore };

@@ -96,7 +96,8 @@ const backtestJobRef = z
 const backtestJobSchema = backtestJobRef
   .safeExtend({
     state: z.enum(['queued', 'running', 'done', 'failed']).meta({
-      description: 'queued: waiting for a worker to count the window; running: reading it a batch at a time; done: `result` holds the figures; failed: start it again',
+      description:
+        'queued: waiting for a worker to count the window; running: reading it a batch at a time; done: `result` holds the figures; failed: start it again',
     }),
     startedAt: z.string(),
     finishedAt: z.string().nullable(),

@@ -175,7 +175,8 @@ describe('backtest jobs', () => {
 
     const unknown = started.body.id.replace(/[0-9a-f]{12}$/, '000000000000');
     expect((await service.request('GET', `/scoring-models/backtests/${unknown}`, keyA)).status).toBe(404);
-    for (const id of ['scoring-rollout-2', 'lead-000000000000000000000000']) expect((await service.request('GET', `/scoring-models/backtests/${id}`, keyA)).status).toBe(400);
+    for (const id of ['scoring-rollout-2', 'lead-000000000000000000000000'])
+      expect((await service.request('GET', `/scoring-models/backtests/${id}`, keyA)).status).toBe(400);
     expect((await service.request('POST', '/scoring-models/backtests', { key: 'bt-capture', body: question })).status).toBe(403);
     expect((await service.request('GET', started.body.href, { key: 'bt-capture' })).status).toBe(403);
   });

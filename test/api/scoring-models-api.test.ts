@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leadsCapturedPage, type LeadPosition } from '../../db/leads';
-import type { EngagementType } from '../../domain/engagement';
-import { leadIdFor } from '../support/lead-ids';
-import type { LeadStatus } from '../../domain/lead';
-import type { LeadRecord } from '../../domain/lead-record';
 import { configuredModel } from '../../domain/scoring-model';
-import { scoreLead } from '../../domain/scoring';
 import { resolveLeadConfig } from '../../config/load';
 import { freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 import { seedScoredLead, type ScoredLeadSeed } from '../support/seed-leads';

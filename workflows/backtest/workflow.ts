@@ -30,7 +30,13 @@ export async function scoringBacktestWorkflow(input: BacktestJobInput): Promise<
   let counts = emptyBacktestCounts();
   let after: BacktestCursor | null = null;
   do {
-    const page: { counts: BacktestCounts; next: BacktestCursor | null } = await data.backtestPage({ ...window, after, limit: input.batchSize, baseline: input.baseline, candidate: input.candidate });
+    const page: { counts: BacktestCounts; next: BacktestCursor | null } = await data.backtestPage({
+      ...window,
+      after,
+      limit: input.batchSize,
+      baseline: input.baseline,
+      candidate: input.candidate,
+    });
     counts = mergeBacktestCounts(counts, page.counts);
     after = page.next;
     // Leads captured into the window since the count are read too.
