@@ -1,5 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { findLead } from '../../db/leads';
 import { scoringModelStore } from '../../db/scoring-models';
 import {
@@ -245,20 +245,25 @@ export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps
     const input: BacktestJobInput = { from: body.from, to: body.to, baseline, candidate, batchSize: config.backtest.batchSize };
     // A tag of the key's hash: the same key, the same workflow; no key and no personal data in the id.
     const workflowId = backtestWorkflowIdOf(hashKey(`scoring-backtest:${apiKeyHash}`).slice(0, 16));
-    try {
-      const handle = await temporal.workflow.start<typeof scoringBacktestWorkflow>('scoringBacktestWorkflow', {
-        workflowId,
-        taskQueue,
-        args: [input],
-        workflowExecutionTimeout: backtestJobTimeout,
-      });
-      return { handle, ref: backtestRefOf(backtestJobIdOf(workflowId, handle.firstExecutionRunId)) };
-    } catch (error) {
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      const running = backtestRefOf(backtestJobIdOf(workflowId, (await temporal.workflow.getHandle(workflowId).describe()).runId));
-      throw new ApiError(409, 'conflict', `backtest job ${running.id} is running for this key: read it, or wait until it ends`, undefined, {
-        Location: running.href,
-      });
+    // Twice at most: a conflict with a job that has ended since is no conflict.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const handle = await temporal.workflow.start<typeof scoringBacktestWorkflow>('scoringBacktestWorkflow', {
+          workflowId,
+          taskQueue,
+          args: [input],
+          workflowExecutionTimeout: backtestJobTimeout,
+        });
+        return { handle, ref: backtestRefOf(backtestJobIdOf(workflowId, handle.firstExecutionRunId)) };
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        const running = await temporal.workflow.getHandle(workflowId).describe();
+        if (running.status.name !== 'RUNNING' && attempt < 2) continue;
+        const ref = backtestRefOf(backtestJobIdOf(workflowId, running.runId));
+        throw new ApiError(409, 'conflict', `backtest job ${ref.id} is running for this key: read it, or wait until it ends`, undefined, {
+          Location: ref.href,
+        });
+      }
     }
   };
   /** A job's state, progress and (done) figures, or 404: only backtest workflows, never a lead's. */
@@ -293,6 +298,10 @@ export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps
       return (await temporal.withAbortSignal(abandon.signal, () => handle.result())).answer;
     } catch (error) {
       if (abandon.signal.aborted) return undefined;
+      // A batch that failed its attempts (Postgres unavailable) or a job stopped by an operator.
+      if (error instanceof WorkflowFailedError) {
+        throw new ApiError(503, 'unavailable', 'the backtest job failed: start it again shortly', undefined, { 'Retry-After': '5' });
+      }
       throw error;
     } finally {
       clearTimeout(timer);
@@ -331,7 +340,7 @@ export function scoringModelRoutes({ sql, config, temporal, taskQueue }: ApiDeps
             description: 'the job did not end within `backtest.answerWithin` (10 s): it goes on; read it at `Location` (`GET /scoring-models/backtests/{id}`)',
             ...json(backtestJobRef),
           },
-          ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422),
+          ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 503),
         },
       }),
       async (c) => {

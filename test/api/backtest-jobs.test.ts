@@ -4,7 +4,7 @@ import { backtestAnswer, backtestLead, BacktestTally, parseBacktestJobId, type B
 import type { EngagementType } from '../../domain/engagement';
 import type { LeadStatus } from '../../domain/lead';
 import { configuredModel, modelRules } from '../../domain/scoring-model';
-import { freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
+import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 import { seedScoredLead } from '../support/seed-leads';
 
 /**
@@ -118,6 +118,25 @@ describe('backtest jobs', () => {
     expect(done.result).toMatchObject({ leads: leadsInWindow, baseline: { version: 1 }, candidate: { version: null } });
     // Ops reads it too; the answer stays readable after the job ended.
     expect((await service.request('GET', started.body.href, { key: 'bt-ops' })).body.result).toEqual(expected);
+  });
+
+  it('a job survives a worker restart midway and ends with the same figures', async () => {
+    const started = await service.request('POST', '/scoring-models/backtests', { ...keyB, body: question });
+    expect(started.status).toBe(202);
+    const { workflowId, runId } = parseBacktestJobId(started.body.id)!;
+    let before: JobView | undefined;
+    await eventually(async () => {
+      before = (await service.request('GET', started.body.href, keyB)).body;
+      expect(before!.progress.read).toBeGreaterThan(0);
+    });
+    await service.restartWorker(async () => {
+      // Stopped midway: the job waits in Temporal, with no worker.
+      expect((await service.client.workflow.getHandle(workflowId, runId).describe()).status.name).toBe('RUNNING');
+    });
+    const after = await pollToEnd(started.body.href, keyB);
+    expect(after[0]!.progress.read).toBeGreaterThanOrEqual(before!.progress.read);
+    expect(after.at(-1)).toMatchObject({ state: 'done', progress: { read: leadsInWindow, total: leadsInWindow } });
+    expect(after.at(-1)!.result).toEqual(expected);
   });
 
   it('one job per key: a second while one runs answers 409 naming it, another key runs its own, and the key may start again once it ended', async () => {
