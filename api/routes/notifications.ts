@@ -19,8 +19,8 @@ const notificationSchema = z
     recipient: z.string().meta({ description: 'a rep id, "ops", or a lead address for cadence steps' }),
     leadId: z.string().nullable(),
     channel: z
-      .enum(['webhook', 'email'])
-      .meta({ description: '"webhook": NOTIFY_WEBHOOK_URL; "email": SMTP, to the lead (outreach) or to the rep (a copy of an alert)' }),
+      .enum(['webhook', 'email', 'slack'])
+      .meta({ description: '"webhook": NOTIFY_WEBHOOK_URL; "email": SMTP, to the lead (outreach) or to the rep (a copy of an alert); "slack": a direct message from the Slack app to the rep (a copy of an alert)' }),
     status: z.enum(notificationStatuses),
     attempts: z.number().int(),
     lastError: z
