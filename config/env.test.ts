@@ -173,7 +173,10 @@ describe('environment', () => {
     expect(() => slackSettingsFrom(loadEnv(production))).toThrow(/SLACK_SIGNING_SECRET must be set .* because NODE_ENV is production/);
     expect(() => slackSettingsFrom(loadEnv({ ...production, SLACK_SIGNING_SECRET: developmentSlackSigningSecret }))).toThrow(/SLACK_SIGNING_SECRET/);
     const secret = { SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5' };
-    expect(slackSettingsFrom(loadEnv({ ...production, ...secret }))).toMatchObject({ signingSecret: secret.SLACK_SIGNING_SECRET, apiUrl: 'https://slack.com/api/' });
+    expect(slackSettingsFrom(loadEnv({ ...production, ...secret }))).toMatchObject({
+      signingSecret: secret.SLACK_SIGNING_SECRET,
+      apiUrl: 'https://slack.com/api/',
+    });
     expect(() => slackSettingsFrom(loadEnv({ ...production, ...secret, SLACK_API_URL: 'http://stub.example/api/' }))).toThrow(/SLACK_API_URL must be https/);
     // The buttons are action-link tokens: with Slack on, production needs a real ACTION_LINK_SECRET too.
     expect(() => actionLinkSecretFrom(loadEnv({ ...production, ...secret, SMTP_URL: 'off' }))).toThrow(/ACTION_LINK_SECRET must be set/);

@@ -121,7 +121,7 @@ const envSchema = z.object({
       .optional(),
   ),
   /** The Slack app's signing secret: `POST /slack/interactions` believes only requests signed with it; required with SLACK_BOT_TOKEN where real keys are required. */
-  SLACK_SIGNING_SECRET: unsetIfEmpty(z.string().min(16, 'must be the Slack app\'s signing secret (Basic Information, App Credentials)').optional()),
+  SLACK_SIGNING_SECRET: unsetIfEmpty(z.string().min(16, "must be the Slack app's signing secret (Basic Information, App Credentials)").optional()),
   /** The Slack Web API's base URL; unset: https://slack.com/api/. Development and tests point it at a local stub (plain http only on the embedded stack). */
   SLACK_API_URL: unsetIfEmpty(z.string().url().optional()),
   LEAD_CONFIG: z.string().optional(),

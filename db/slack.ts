@@ -7,7 +7,14 @@ export async function slackLeadSummary(sql: Sql, leadId: string): Promise<SlackL
   const [row] = await sql<Pick<LeadRow, 'company' | 'title' | 'score' | 'priority' | 'sla_due_at' | 'status'>[]>`
     SELECT company, title, score, priority, sla_due_at, status FROM leads WHERE lead_id = ${leadId}`;
   if (!row) return undefined;
-  return { company: row.company, title: row.title, score: row.score, priority: row.priority, slaDueAt: row.sla_due_at?.toISOString() ?? null, status: row.status };
+  return {
+    company: row.company,
+    title: row.title,
+    score: row.score,
+    priority: row.priority,
+    slaDueAt: row.sla_due_at?.toISOString() ?? null,
+    status: row.status,
+  };
 }
 
 /** A rep's name and Slack member id (a manager is a rep), or undefined for a rep that no longer exists. */

@@ -86,7 +86,10 @@ export function slackAlertMessage(alert: SlackAlert): SlackMessage {
   blocks.push({ type: 'section', fields } satisfies SectionBlock);
   if (alert.done) {
     const { what, by, at } = alert.done;
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `*${what}* by ${escapeSlackText(by)} at ${slackTime(at, '{time}')}` }] } satisfies ContextBlock);
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `*${what}* by ${escapeSlackText(by)} at ${slackTime(at, '{time}')}` }],
+    } satisfies ContextBlock);
   } else if (alert.tokens) {
     const { accept, call, disqualify } = alert.tokens;
     const button = (text: string, actionId: string, style?: Button['style']): Button => ({

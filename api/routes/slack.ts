@@ -11,15 +11,7 @@ import { actionBodies } from '../../domain/action-bodies';
 import { checkActionLinkToken, linkActionEffects, type ActionLink } from '../../domain/action-links';
 import { closedStatuses, type LeadStatus } from '../../domain/lead';
 import { durationMs } from '../../domain/duration';
-import {
-  slackActions,
-  slackActionTokens,
-  slackAlertMessage,
-  slackDone,
-  type SlackAction,
-  type SlackAlert,
-  type SlackMessage,
-} from '../../domain/slack-blocks';
+import { slackActions, slackActionTokens, slackAlertMessage, slackDone, type SlackAction, type SlackAlert, type SlackMessage } from '../../domain/slack-blocks';
 import { errorFields, type Logger } from '../../observability/logger';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
@@ -93,7 +85,8 @@ export function slackRoutes(deps: ApiDeps) {
         .filter((m) => only === undefined || m.ts === only)
         .map((m) => slack!.client.chat.update({ channel: m.channel, ts: m.ts, ...render({ message: m.message, lead }) })),
     );
-    for (const result of results) if (result.status === 'rejected') log.warn({ ...errorFields(result.reason), leadId: link.leadId }, 'a Slack message could not be updated');
+    for (const result of results)
+      if (result.status === 'rejected') log.warn({ ...errorFields(result.reason), leadId: link.leadId }, 'a Slack message could not be updated');
   }
 
   /** Why the workflow refused, in the rep's words. */
@@ -145,8 +138,8 @@ export function slackRoutes(deps: ApiDeps) {
       tags: ['slack'],
       summary: "The Slack app's interactivity request URL: a rep's click on a Slack alert's button (signed by Slack, no API key)",
       description:
-        'Slack posts `payload` (the interaction, JSON) form-encoded, signed with the app\'s signing secret (`X-Slack-Signature`, `X-Slack-Request-Timestamp`, five minutes). ' +
-        'Answered 200 with no body within Slack\'s 3 seconds; what the click did shows as the message updated in place, or an ephemeral message to the clicking user.',
+        "Slack posts `payload` (the interaction, JSON) form-encoded, signed with the app's signing secret (`X-Slack-Signature`, `X-Slack-Request-Timestamp`, five minutes). " +
+        "Answered 200 with no body within Slack's 3 seconds; what the click did shows as the message updated in place, or an ephemeral message to the clicking user.",
       request: { body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ payload: z.string() }) } }, required: true } },
       responses: { 200: { description: 'received (Slack shows nothing for it)' }, ...errorResponses(400, 401, 404) },
     }),

@@ -43,7 +43,13 @@ beforeAll(async () => {
   });
   notifier = startNotifier({
     sql: service.sql,
-    slack: slackDelivery({ sql: service.sql, client: slackClient(slack), actionLinkSecret: secret, publicBaseUrl: service.baseUrl, validFor: actionLinksValidFor }),
+    slack: slackDelivery({
+      sql: service.sql,
+      client: slackClient(slack),
+      actionLinkSecret: secret,
+      publicBaseUrl: service.baseUrl,
+      validFor: actionLinksValidFor,
+    }),
     slackBotToken: slack.botToken,
     deadAfter,
     pollMs: 100,
@@ -180,7 +186,9 @@ describe('Slack app: rep alerts as Block Kit messages with buttons', () => {
     expect(text).toContain(`${service.baseUrl}/act/a1.`);
     // The other rep gets nothing about it; the message is recorded where chat.update will find it.
     expect(postsAbout(first.leadId).filter((c) => c.args.channel !== first.owner.slackUserId)).toEqual([]);
-    await eventually(async () => expect(await postedMessage(first.leadId, 'assignment')).toMatchObject({ status: 'sent', slack_channel: `D${first.owner.slackUserId.slice(1)}` }));
+    await eventually(async () =>
+      expect(await postedMessage(first.leadId, 'assignment')).toMatchObject({ status: 'sent', slack_channel: `D${first.owner.slackUserId.slice(1)}` }),
+    );
   });
 
   it('an unanswered alert is sent to Slack again at the reminder step, with its buttons', async () => {
@@ -227,10 +235,7 @@ describe('Slack app: rep alerts as Block Kit messages with buttons', () => {
     const message = (await postedMessage(first.leadId, 'assignment'))!;
     const target = { channel: message.slack_channel, ts: message.slack_ts };
     const accept = buttonOf(assignment, 'Accept');
-    const [click, doubleClick] = await Promise.all([
-      interact(target, accept, first.owner.slackUserId),
-      interact(target, accept, first.owner.slackUserId),
-    ]);
+    const [click, doubleClick] = await Promise.all([interact(target, accept, first.owner.slackUserId), interact(target, accept, first.owner.slackUserId)]);
     expect([click.status, doubleClick.status]).toEqual([200, 200]);
     await eventually(async () => expect((await lead(first.leadId)).status).toBe('accepted'));
     const again = await interact(target, accept, first.owner.slackUserId);
@@ -247,7 +252,9 @@ describe('Slack app: rep alerts as Block Kit messages with buttons', () => {
     for (const update of updates) {
       expect(update.args.channel).toBe(message.slack_channel);
       expect(actionsOf(update)).toEqual([]);
-      expect(JSON.stringify(update.args.blocks)).toMatch(new RegExp(`\\*Accepted\\* by ${first.owner.name} at <!date\\^\\d+\\^\\{time\\}\\|\\d\\d:\\d\\d UTC>`));
+      expect(JSON.stringify(update.args.blocks)).toMatch(
+        new RegExp(`\\*Accepted\\* by ${first.owner.name} at <!date\\^\\d+\\^\\{time\\}\\|\\d\\d:\\d\\d UTC>`),
+      );
       expect(JSON.stringify(update.args.blocks)).toContain('*Status*\\naccepted');
     }
   });
@@ -275,7 +282,9 @@ describe('Slack app: rep alerts as Block Kit messages with buttons', () => {
     expect(select.options.map((o) => o.value)).toContain('no_budget');
     expect(select.options.map((o) => o.value)).not.toContain('other');
     expect((await lead(second.leadId)).status).toBe('sql');
-    expect((await interact(target, { action_id: select.action_id, type: 'static_select' }, second.owner.slackUserId, { selected: 'no_budget' })).status).toBe(200);
+    expect((await interact(target, { action_id: select.action_id, type: 'static_select' }, second.owner.slackUserId, { selected: 'no_budget' })).status).toBe(
+      200,
+    );
     await eventually(async () => expect(await lead(second.leadId)).toMatchObject({ status: 'disqualified', statusReason: 'no_budget' }));
     await eventually(() =>
       expect(JSON.stringify(stub.callsOf('chat.update', (args) => args.ts === message.slack_ts).at(-1)?.args.blocks)).toContain('*Disqualified* by'),
@@ -297,8 +306,10 @@ describe('Slack app: failures', () => {
     return key;
   }
   const entry = async (key: string) =>
-    (await service.sql<{ status: string; attempts: number; last_error: string | null }[]>`
-      SELECT status, attempts, last_error FROM notifications WHERE dedupe_key = ${`${key}:slack`}`)[0];
+    (
+      await service.sql<{ status: string; attempts: number; last_error: string | null }[]>`
+      SELECT status, attempts, last_error FROM notifications WHERE dedupe_key = ${`${key}:slack`}`
+    )[0];
 
   it("a rate-limited post waits out Slack's Retry-After, then goes out", async () => {
     const marker = `rate-${randomUUID().slice(0, 6)}`;
@@ -316,7 +327,10 @@ describe('Slack app: failures', () => {
     const key = await alert('sla_breach', marker);
     await eventually(async () => expect(await entry(key)).toMatchObject({ status: 'dead', attempts: 1, last_error: 'Slack answered invalid_auth' }));
     const dead = await service.request('GET', '/notifications?status=dead', ops);
-    expect(dead.body.notifications.map((n: { channel: string; lastError: string }) => [n.channel, n.lastError])).toContainEqual(['slack', 'Slack answered invalid_auth']);
+    expect(dead.body.notifications.map((n: { channel: string; lastError: string }) => [n.channel, n.lastError])).toContainEqual([
+      'slack',
+      'Slack answered invalid_auth',
+    ]);
     expect(JSON.stringify(dead.body)).not.toContain(slack.botToken);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(stub.callsOf('chat.postMessage', (args) => String(args.text).startsWith(marker))).toHaveLength(1);
