@@ -170,7 +170,8 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.use('/act/*', bodyLimit({ maxSize: 8 * 1024, onError: tooLarge(8 * 1024) }));
   app.route('/', actionLinkRoutes(deps));
   // Slack's interactivity requests: Slack's signature is the credential (checked over the raw body), the body is a form.
-  app.use('/slack/*', bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
+  // Bad signatures count against the address with the hooks' (docs/operations/security.md "Floods").
+  app.use('/slack/*', limits.hooksPerAddress, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
   app.route('/', slackRoutes(deps));
   app.route('/', templateRoutes(deps));
   app.route('/', codecRoutes(deps));
