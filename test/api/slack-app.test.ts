@@ -202,6 +202,13 @@ describe('Slack app: rep alerts as Block Kit messages with buttons', () => {
     await eventually(async () => expect((await postedMessage(first.leadId, 'sla_reminder'))?.status).toBe('sent'));
   });
 
+  it('the interactivity URL is in the OpenAPI document, as a form body with the payload', async () => {
+    const doc = (await service.request('GET', '/openapi.json', { key: null })).body;
+    const post = doc.paths['/slack/interactions'].post;
+    expect(post.requestBody.content['application/x-www-form-urlencoded'].schema.required).toEqual(['payload']);
+    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['200', '401']));
+  });
+
   it('a tampered, stale or wrongly signed interaction answers 401 and changes nothing', async () => {
     const message = (await postedMessage(first.leadId, 'assignment'))!;
     const target = { channel: message.slack_channel, ts: message.slack_ts };
@@ -342,5 +349,32 @@ describe('Slack app: failures', () => {
     await eventually(async () => expect((await entry(key))?.status).toBe('sent'));
     const [call] = stub.callsOf('chat.postMessage', (args) => String(args.text).startsWith(marker));
     expect(actionsOf(call!)).toEqual([]);
+  });
+
+  it('a click by the rep the lead was taken from says it was reassigned, naming nobody, and changes nothing', async () => {
+    const posted = await eventually(() => {
+      const call = postsAbout(leadId).find((c) => c.args.channel === owner.slackUserId && actionsOf(c).length > 0);
+      expect(call).toBeDefined();
+      return call!;
+    });
+    const message = await eventually(async () => {
+      const row = await postedMessage(leadId, 'assignment');
+      expect(row?.status).toBe('sent');
+      return row!;
+    });
+    const next = reps.find((r) => r.id !== owner.id)!;
+    expect((await service.request('POST', `/leads/${leadId}/reassign`, { ...ops, body: { ownerId: next.id } })).status).toBe(200);
+    await eventually(async () => expect((await lead(leadId)).ownerId).toBe(next.id));
+    const click = await interact({ channel: message.slack_channel, ts: message.slack_ts }, buttonOf(posted, 'Accept'), owner.slackUserId);
+    expect(click.status).toBe(200);
+    const answer = await eventually(() => {
+      const [found] = ephemeralAt(click.responseUrl);
+      expect(found).toBeDefined();
+      return found!;
+    });
+    expect(answer.text).toMatch(/This lead was reassigned/);
+    expect(answer.text).not.toContain(next.name);
+    expect(await lead(leadId)).toMatchObject({ status: 'sql', ownerId: next.id });
+    expect(await timelineCount(leadId, 'responded')).toBe(0);
   });
 });
