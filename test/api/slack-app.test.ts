@@ -266,6 +266,29 @@ describe('Slack app: rep alerts as Block Kit messages with buttons', () => {
     }
   });
 
+  it('Log call logs one call touch (the first response), however often clicked, and says so in the message', async () => {
+    const called = await routedLead('Calls Co');
+    const posted = await eventually(() => {
+      const [call] = postsAbout(called.leadId);
+      expect(call).toBeDefined();
+      return call!;
+    });
+    const message = await eventually(async () => {
+      const row = await postedMessage(called.leadId, 'assignment');
+      expect(row?.status).toBe('sent');
+      return row!;
+    });
+    const target = { channel: message.slack_channel, ts: message.slack_ts };
+    for (let i = 0; i < 2; i++) expect((await interact(target, buttonOf(posted, 'Log call'), called.owner.slackUserId)).status).toBe(200);
+    await eventually(async () => expect(await timelineCount(called.leadId, 'touch')).toBe(1));
+    expect(await timelineCount(called.leadId, 'responded')).toBe(1);
+    await eventually(() =>
+      expect(JSON.stringify(stub.callsOf('chat.update', (args) => args.ts === message.slack_ts).at(-1)?.args.blocks)).toContain(
+        `*Call logged* by ${called.owner.name}`,
+      ),
+    );
+  });
+
   it('Disqualify asks for a reason in the message, then disqualifies with it', async () => {
     const second = await routedLead('Gadgets Ltd');
     const posted = await eventually(() => {
