@@ -1,7 +1,7 @@
 import type { OutboxNotification } from '../domain/lead-record';
 import type { Db, Sql } from './client';
 
-/** How an outbox entry is delivered (migrations 0014, 0023). */
+/** How an outbox entry is delivered (migrations 0014, 0025). */
 export type DeliveryChannel = 'webhook' | 'email' | 'slack';
 
 /**
