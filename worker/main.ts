@@ -12,8 +12,10 @@ import {
   notifyWebhookSecretFrom,
   payloadKeysFrom,
   realKeysRequiredBecause,
+  slackSettingsFrom,
   temporalConnectionOptions,
 } from '../config/env';
+import { slackClient } from '../config/slack';
 import { EncryptionCodec, PlaintextRefusingCodec } from '../codec/payload-codec';
 import { createSql } from '../db/client';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
@@ -24,6 +26,7 @@ import { startDaySumsFolding } from './day-sums';
 import { startRetention } from './retention';
 import { actionLinksFor, startNotifier } from './notifier';
 import { emailDelivery } from './email';
+import { slackDelivery } from './slack';
 import { createLeadWorker } from './worker';
 import { bundleInChildProcess } from './workflow-code';
 import { enrichmentProviderFrom } from '../activities/enrichment';
@@ -40,6 +43,7 @@ async function main() {
   const leadIdSecret = leadIdSecretFrom(env);
   const extraVendorOrigins = extraVendorOriginsFrom(env);
   const actionLinkSecret = actionLinkSecretFrom(env);
+  const slackSettings = slackSettingsFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   // Before any connection: the SDK's runtime is made once per process. Core serves its own metrics
   // on a loopback port that only our /metrics reads, so a worker is one scrape target.
@@ -112,12 +116,17 @@ async function main() {
   }
   const { smtpUrl, from, publicBaseUrl, unsubscribeSecret } = emailSettings;
   const email = smtpUrl && unsubscribeSecret ? emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSecret }) : undefined;
+  const slack = slackSettings
+    ? slackDelivery({ sql, client: slackClient(slackSettings), actionLinkSecret, publicBaseUrl, validFor: config.notify.actionLinksValidFor })
+    : undefined;
   const notifier = startNotifier({
     sql,
     webhookUrl: env.NOTIFY_WEBHOOK_URL,
     webhookSecret,
     email,
     emailDisabledBecause: emailSettings.disabledBecause,
+    slack,
+    slackBotToken: slackSettings?.botToken,
     deadAfter: config.notify.deadAfter,
     links: actionLinkSecret ? actionLinksFor({ publicBaseUrl, secret: actionLinkSecret, validFor: config.notify.actionLinksValidFor }) : undefined,
     log: (line, fields) => log?.warn(fields ?? {}, line),

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import ky, { HTTPError } from 'ky';
 import { Webhook } from 'standardwebhooks';
 import type { Sql } from '../db/client';
-import { claimDue, markFailed, markSent, markSkipped, type OutboxEntry } from '../db/outbox';
+import { claimDue, markFailed, markSent, markSentToSlack, markSkipped, type OutboxEntry } from '../db/outbox';
 import { alertLinks, linkLabels, linkRecipient } from '../domain/action-links';
 import { durationMs } from '../domain/duration';
 import { EmailFailure, type EmailDelivery } from './email';
 import { repeat } from './repeat';
+import { SlackFailure, type SlackDelivery } from './slack';
 
 /** Slack's link markup (`<url|label>`), joined by middle dots; a label's own `<`, `>` and `|` are left out. */
 const slackLinks = (links: Record<string, string>) =>
@@ -40,6 +41,10 @@ export interface NotifierOptions {
   /** SMTP delivery of entries on the `email` channel; without it they are marked skipped with `emailDisabledBecause`. */
   email?: EmailDelivery;
   emailDisabledBecause?: string;
+  /** Slack delivery of entries on the `slack` channel (worker/slack.ts); without it they are marked skipped. */
+  slack?: SlackDelivery;
+  /** The bot token, kept out of every message that is logged or stored. */
+  slackBotToken?: string;
   /** `notify.deadAfter`: an entry still failing this long (ISO-8601) after it was queued is dead-lettered. */
   deadAfter: string;
   pollMs?: number;
@@ -75,9 +80,10 @@ export function webhookScrubber(webhookUrl: string): (text: string) => string {
   return (text) => forms.reduce((scrubbed, form) => scrubbed.replaceAll(form, '<webhook URL>'), text);
 }
 
-/** Why an attempt failed, in words for ops, and whether retrying could help. */
-async function describeFailure(error: unknown): Promise<{ reason: string; permanent: boolean }> {
+/** Why an attempt failed, in words for ops, whether retrying could help, and how long the receiver asked us to wait. */
+async function describeFailure(error: unknown): Promise<{ reason: string; permanent: boolean; retryAfterSeconds?: number }> {
   if (error instanceof EmailFailure) return { reason: error.message, permanent: error.permanent };
+  if (error instanceof SlackFailure) return { reason: error.message, permanent: error.permanent, retryAfterSeconds: error.retryAfterSeconds };
   if (error instanceof HTTPError) {
     const { status, statusText } = error.response;
     // The receiver's body usually says why (Slack: "invalid_token", "channel_not_found").
@@ -96,8 +102,8 @@ async function describeFailure(error: unknown): Promise<{ reason: string; perman
 
 /**
  * Delivers the notifications outbox at least once: claims due rows with SKIP LOCKED (several
- * workers can run), posts each to the webhook with its de-duplication key, and backs off on
- * failure. A claimed row that is never answered (crash) becomes due again when its lease ends.
+ * workers can run), posts each to the webhook with its de-duplication key (or sends it by email,
+ * or posts it to Slack, by its channel), and backs off on failure. A claimed row that is never answered (crash) becomes due again when its lease ends.
  * A permanent failure, or one past `deadAfter`, dead-letters the entry with its reason.
  */
 export function startNotifier(options: NotifierOptions) {
@@ -107,6 +113,8 @@ export function startNotifier(options: NotifierOptions) {
     webhookSecret,
     email,
     emailDisabledBecause = 'email is not configured',
+    slack,
+    slackBotToken,
     deadAfter,
     pollMs = 500,
     batchSize = 50,
@@ -116,7 +124,8 @@ export function startNotifier(options: NotifierOptions) {
   } = options;
   // The webhook URL and the SMTP URL (its password) are credentials that error messages may quote.
   const scrubbers = [webhookUrl, email?.smtpUrl].filter((url): url is string => !!url).map(webhookScrubber);
-  const scrub = (text: string) => scrubbers.reduce((scrubbed, scrubber) => scrubber(scrubbed), text);
+  const scrub = (text: string) =>
+    scrubbers.reduce((scrubbed, scrubber) => scrubber(scrubbed), slackBotToken ? text.replaceAll(slackBotToken, '<Slack bot token>') : text);
   const deadAfterSeconds = durationMs(deadAfter) / 1000;
   const signer = webhookSecret ? new Webhook(webhookSecret) : undefined;
 
@@ -133,7 +142,18 @@ export function startNotifier(options: NotifierOptions) {
   }
 
   async function deliver(n: OutboxEntry) {
-    const skipBecause = n.channel === 'email' ? (email ? undefined : emailDisabledBecause) : webhookUrl ? undefined : 'NOTIFY_WEBHOOK_URL is not set';
+    const skipBecause =
+      n.channel === 'email'
+        ? email
+          ? undefined
+          : emailDisabledBecause
+        : n.channel === 'slack'
+          ? slack
+            ? undefined
+            : 'SLACK_BOT_TOKEN is not set'
+          : webhookUrl
+            ? undefined
+            : 'NOTIFY_WEBHOOK_URL is not set';
     if (skipBecause) {
       await markSkipped(sql, n.id, skipBecause);
       onOutcome('skipped', n);
@@ -147,15 +167,27 @@ export function startNotifier(options: NotifierOptions) {
           onOutcome('skipped', n);
           return;
         }
+      } else if (n.channel === 'slack') {
+        const outcome = await slack!.deliver(n);
+        if ('skipped' in outcome) {
+          await markSkipped(sql, n.id, outcome.skipped);
+          onOutcome('skipped', n);
+          return;
+        }
+        await markSentToSlack(sql, n.id, outcome.posted);
+        onOutcome('sent', n);
+        return;
       } else {
         await post(webhookUrl!, n);
       }
       await markSent(sql, n.id);
       onOutcome('sent', n);
     } catch (error) {
-      const { reason, permanent } = await describeFailure(error);
+      const { reason, permanent, retryAfterSeconds = 0 } = await describeFailure(error);
       const message = scrub(reason);
-      const status = await markFailed(sql, n.id, { error: message, permanent, retryInSeconds: backoffSeconds(n.attempts), deadAfterSeconds });
+      // A rate limit's Retry-After (Slack) is honoured: the next attempt comes no earlier.
+      const retryInSeconds = Math.max(backoffSeconds(n.attempts), retryAfterSeconds);
+      const status = await markFailed(sql, n.id, { error: message, permanent, retryInSeconds, deadAfterSeconds });
       onOutcome(status === 'dead' ? 'dead' : 'retrying', n);
       log(
         status === 'dead'

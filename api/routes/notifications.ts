@@ -18,9 +18,10 @@ const notificationSchema = z
     kind: z.string().meta({ example: 'sla_breach' }),
     recipient: z.string().meta({ description: 'a rep id, "ops", or a lead address for cadence steps' }),
     leadId: z.string().nullable(),
-    channel: z
-      .enum(['webhook', 'email'])
-      .meta({ description: '"webhook": NOTIFY_WEBHOOK_URL; "email": SMTP, to the lead (outreach) or to the rep (a copy of an alert)' }),
+    channel: z.enum(['webhook', 'email', 'slack']).meta({
+      description:
+        '"webhook": NOTIFY_WEBHOOK_URL; "email": SMTP, to the lead (outreach) or to the rep (a copy of an alert); "slack": a direct message from the Slack app to the rep (a copy of an alert)',
+    }),
     status: z.enum(notificationStatuses),
     attempts: z.number().int(),
     lastError: z
