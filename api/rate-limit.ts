@@ -83,7 +83,7 @@ export function unauthenticatedRateLimits(
     });
   };
   return {
-    /** `/hooks/*` per client address: bad signatures, unknown sources, refused handshakes. */
+    /** `/hooks/*` (and `/slack/*`) per client address: bad signatures, unknown sources, refused handshakes. */
     hooksPerAddress: make(perAddress, address, hookFailures, () => 'this address'),
     /** `/hooks/*` per source id, whoever sends: one source's flood leaves the others alone. */
     hooksPerSource: make(

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { EncryptionCodec, PayloadDecryptionError, encryptedEncoding, keyIdMetadataKey } from './payload-codec';
+import { isRefusedPayload } from '../contracts/payloads';
+import { EncryptionCodec, PayloadDecryptionError, PlaintextRefusingCodec, encryptedEncoding, keyIdMetadataKey } from './payload-codec';
 
 const k1 = { id: 'k1', key: randomBytes(32) };
 const k2 = { id: 'k2', key: randomBytes(32) };
@@ -38,5 +39,24 @@ describe('the payload codec (AES-256-GCM)', () => {
     await expect(new EncryptionCodec([k1]).decode([{ ...sealed!, data: altered }])).rejects.toThrow('does not decrypt');
     const relabelled = { ...sealed!, metadata: { ...sealed!.metadata, [keyIdMetadataKey]: Buffer.from('k2') } };
     await expect(new EncryptionCodec([{ id: 'k2', key: k1.key }]).decode([relabelled])).rejects.toThrow('does not decrypt');
+  });
+});
+
+describe('the plaintext-refusing codec of a production worker', () => {
+  it('passes encrypted payloads to the encryption codec and decodes a plaintext one to a marker, never its content', async () => {
+    const encryption = new EncryptionCodec([k1]);
+    const refused: (string | undefined)[] = [];
+    const refusing = new PlaintextRefusingCodec((encoding) => refused.push(encoding));
+    const mine = await encryption.encode([defaultPayloadConverter.toPayload({ reason: 'spam' })]);
+    const forged = defaultPayloadConverter.toPayload({ reason: 'spam', actor: { role: 'ops' } });
+    // Decoding runs the codecs in reverse order: the refusing one first, then the encryption.
+    const decoded = await encryption.decode(await refusing.decode([...mine, forged]));
+    const [ours, theirs] = decoded.map((payload) => defaultPayloadConverter.fromPayload(payload));
+    expect(ours).toEqual({ reason: 'spam' });
+    expect(isRefusedPayload(ours)).toBe(false);
+    expect(isRefusedPayload(theirs)).toBe(true);
+    expect(JSON.stringify(theirs)).not.toContain('ops');
+    expect(refused).toEqual(['json/plain']);
+    expect(await refusing.encode(mine)).toEqual(mine);
   });
 });

@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 // A CommonJS module whose exports Node's ESM loader cannot list: take them from its default export.
 import proto from '@temporalio/proto';
+import { refusedPayloadKey } from '../contracts/payloads';
 
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 
@@ -88,6 +89,34 @@ export class EncryptionCodec implements PayloadCodec {
     } catch {
       throw new PayloadDecryptionError(`payload encrypted with key "${id}" does not decrypt with it (wrong key or altered bytes)`);
     }
+  }
+}
+
+/**
+ * A production worker's second codec, after the `EncryptionCodec` (decoding runs the codecs in
+ * reverse, so this one sees the payload as it came from Temporal): an unencrypted payload decodes to
+ * a marker (`contracts/payloads.ts`) instead of its content. Such a payload was written by someone
+ * without the payload keys (a plaintext update with actor ops, sent to the server directly): the
+ * workflow interceptors reject or drop it. A marker rather than an error: an error while decoding a
+ * signal would fail every workflow task of the lead from then on, and the lead would stop.
+ */
+export class PlaintextRefusingCodec implements PayloadCodec {
+  constructor(private readonly onRefused: (encoding: string | undefined) => void = () => {}) {}
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads;
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((payload) => {
+      const encoding = encodingOf(payload);
+      if (encoding === encryptedEncoding) return payload;
+      this.onRefused(encoding);
+      return {
+        metadata: { [METADATA_ENCODING_KEY]: Buffer.from('json/plain') },
+        data: Buffer.from(JSON.stringify({ [refusedPayloadKey]: encoding ?? 'none' })),
+      };
+    });
   }
 }
 

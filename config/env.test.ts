@@ -2,7 +2,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { actionLinkSecretFrom, applicationName, developmentActionLinkSecret, extraVendorOriginsFrom, loadEngineEnv, loadEnv } from './env';
+import {
+  actionLinkSecretFrom,
+  applicationName,
+  developmentActionLinkSecret,
+  developmentSlackSigningSecret,
+  extraVendorOriginsFrom,
+  loadEngineEnv,
+  loadEnv,
+  slackSettingsFrom,
+} from './env';
 import { loadLeadConfig } from './load';
 import { durationMs } from '../domain/duration';
 
@@ -150,6 +159,28 @@ describe('environment', () => {
       expect(actionLinkSecretFrom(loadEnv({ ...production, ...alerts, ACTION_LINK_SECRET: real }))).toBe(real);
     }
     expect(() => loadEnv({ ACTION_LINK_SECRET: 'short' })).toThrow(/ACTION_LINK_SECRET: must be at least 32 characters/);
+  });
+
+  it('takes the Slack app only with its signing secret where real keys are required, and never the development one there', () => {
+    const token = { SLACK_BOT_TOKEN: 'xoxb-1-2-abc' };
+    expect(slackSettingsFrom(loadEnv({ NODE_ENV: 'development' }))).toBeUndefined();
+    expect(slackSettingsFrom(loadEnv({ NODE_ENV: 'development', ...token, SLACK_API_URL: 'http://127.0.0.1:4011/api' }))).toEqual({
+      botToken: 'xoxb-1-2-abc',
+      signingSecret: developmentSlackSigningSecret,
+      apiUrl: 'http://127.0.0.1:4011/api/',
+    });
+    const production = { NODE_ENV: 'production', ...token };
+    expect(() => slackSettingsFrom(loadEnv(production))).toThrow(/SLACK_SIGNING_SECRET must be set .* because NODE_ENV is production/);
+    expect(() => slackSettingsFrom(loadEnv({ ...production, SLACK_SIGNING_SECRET: developmentSlackSigningSecret }))).toThrow(/SLACK_SIGNING_SECRET/);
+    const secret = { SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5' };
+    expect(slackSettingsFrom(loadEnv({ ...production, ...secret }))).toMatchObject({
+      signingSecret: secret.SLACK_SIGNING_SECRET,
+      apiUrl: 'https://slack.com/api/',
+    });
+    expect(() => slackSettingsFrom(loadEnv({ ...production, ...secret, SLACK_API_URL: 'http://stub.example/api/' }))).toThrow(/SLACK_API_URL must be https/);
+    // The buttons are action-link tokens: with Slack on, production needs a real ACTION_LINK_SECRET too.
+    expect(() => actionLinkSecretFrom(loadEnv({ ...production, ...secret, SMTP_URL: 'off' }))).toThrow(/ACTION_LINK_SECRET must be set/);
+    expect(() => loadEnv({ SLACK_BOT_TOKEN: 'xoxp-user-token' })).toThrow(/SLACK_BOT_TOKEN: must be a bot token/);
   });
 
   it('action links work for 14 days unless configured otherwise', () => {

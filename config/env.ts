@@ -113,6 +113,17 @@ const envSchema = z.object({
   UNSUBSCRIBE_SECRET: unsetIfEmpty(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
   /** HMAC key of the action links in rep alerts (domain/action-links.ts); development default on the embedded stack only. */
   ACTION_LINK_SECRET: unsetIfEmpty(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional()),
+  /** The Slack app's bot token (`xoxb-…`, scope chat:write): rep alerts go to reps with a Slack member id as direct messages (docs/features/email-and-notifications.md "Slack"). */
+  SLACK_BOT_TOKEN: unsetIfEmpty(
+    z
+      .string()
+      .regex(/^xoxb-[A-Za-z0-9-]+$/, 'must be a bot token (xoxb-…)')
+      .optional(),
+  ),
+  /** The Slack app's signing secret: `POST /slack/interactions` believes only requests signed with it; required with SLACK_BOT_TOKEN where real keys are required. */
+  SLACK_SIGNING_SECRET: unsetIfEmpty(z.string().min(16, "must be the Slack app's signing secret (Basic Information, App Credentials)").optional()),
+  /** The Slack Web API's base URL; unset: https://slack.com/api/. Development and tests point it at a local stub (plain http only on the embedded stack). */
+  SLACK_API_URL: unsetIfEmpty(z.string().url().optional()),
   LEAD_CONFIG: z.string().optional(),
   ENRICHMENT_API_KEY: z.string().optional(),
   /** Keys of the payload codec (codec/payload-codec.ts), newest first; `npm start` generates a development one. */
@@ -278,18 +289,19 @@ export const developmentWebhookSecret = `whsec_${Buffer.from('lead-orchestration
 export const developmentUnsubscribeSecret = 'lead-orchestration development unsubscribe secret';
 export const developmentLeadIdSecret = 'lead-orchestration development lead id secret';
 export const developmentActionLinkSecret = 'lead-orchestration development action link secret';
+export const developmentSlackSigningSecret = 'lead-orchestration development slack signing secret';
 
 /**
  * The key of the one-click action links in rep alerts (domain/action-links.ts), the same rule as
  * UNSUBSCRIBE_SECRET's: where real keys are required the development key is never used, and if
- * alerts go out (SMTP_URL set and not `off`, or NOTIFY_WEBHOOK_URL set) a real one must be given,
+ * alerts go out (SMTP_URL set and not `off`, NOTIFY_WEBHOOK_URL or SLACK_BOT_TOKEN set) a real one must be given,
  * since a link is a rep's credential for a lead. Undefined: alerts carry no links, `/act` answers 404.
  */
 export function actionLinkSecretFrom(env: Env, options: { startingEmbedded?: boolean } = {}): string | undefined {
   const because = realKeysRequiredBecause(env, options);
   if (!because) return env.ACTION_LINK_SECRET ?? developmentActionLinkSecret;
   const real = env.ACTION_LINK_SECRET && env.ACTION_LINK_SECRET !== developmentActionLinkSecret ? env.ACTION_LINK_SECRET : undefined;
-  const alertsGoOut = (env.SMTP_URL !== undefined && env.SMTP_URL !== 'off') || env.NOTIFY_WEBHOOK_URL !== undefined;
+  const alertsGoOut = (env.SMTP_URL !== undefined && env.SMTP_URL !== 'off') || env.NOTIFY_WEBHOOK_URL !== undefined || env.SLACK_BOT_TOKEN !== undefined;
   if (alertsGoOut && !real) {
     throw new Error(
       `ACTION_LINK_SECRET must be set (not the development secret) because ${because} and alerts go out: set it to \`openssl rand -base64 32\` (rep alerts carry links signed with it)`,
@@ -365,5 +377,38 @@ export function emailSettingsFrom(env: Env, options: { startingEmbedded?: boolea
       because && env.UNSUBSCRIBE_SECRET === developmentUnsubscribeSecret
         ? undefined
         : (env.UNSUBSCRIBE_SECRET ?? (because ? undefined : developmentUnsubscribeSecret)),
+  };
+}
+
+/** The Slack app (docs/features/email-and-notifications.md "Slack"): its bot token, signing secret and the Web API's base URL. */
+export interface SlackSettings {
+  botToken: string;
+  signingSecret: string;
+  /** With its trailing slash, as WebClient's `slackApiUrl` takes it. */
+  apiUrl: string;
+}
+
+export const defaultSlackApiUrl = 'https://slack.com/api/';
+
+/**
+ * The Slack app's settings, or undefined when SLACK_BOT_TOKEN is unset (no Slack alerts; the
+ * interactivity endpoint answers 404). Where real keys are required, a bot token needs its app's
+ * signing secret (not the development one), and SLACK_API_URL, which receives the bot token, must
+ * be https; the embedded stack has a development signing secret, for a local Slack stub.
+ */
+export function slackSettingsFrom(env: Env, options: { startingEmbedded?: boolean } = {}): SlackSettings | undefined {
+  if (!env.SLACK_BOT_TOKEN) return undefined;
+  const because = realKeysRequiredBecause(env, options);
+  if (because && (!env.SLACK_SIGNING_SECRET || env.SLACK_SIGNING_SECRET === developmentSlackSigningSecret)) {
+    throw new Error(
+      `SLACK_SIGNING_SECRET must be set (not the development secret) with SLACK_BOT_TOKEN because ${because}: copy the Slack app's signing secret (Basic Information, App Credentials)`,
+    );
+  }
+  const apiUrl = env.SLACK_API_URL ?? defaultSlackApiUrl;
+  if (because && !apiUrl.startsWith('https://')) throw new Error(`SLACK_API_URL must be https:// because ${because} (it receives the bot token)`);
+  return {
+    botToken: env.SLACK_BOT_TOKEN,
+    signingSecret: env.SLACK_SIGNING_SECRET ?? developmentSlackSigningSecret,
+    apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
   };
 }

@@ -9,3 +9,9 @@ export const badDataFailureType = 'BadData';
  * "Outbound calls"): not retried; the delivery is recorded as rejected and ops are alerted.
  */
 export const refusedUrlFailureType = 'RefusedUrl';
+
+/**
+ * The failure type of a workflow start or update whose payload was not encrypted with the service's
+ * keys, on a worker that refuses those (docs/operations/security.md "Unencrypted payloads").
+ */
+export const unencryptedPayloadFailureType = 'UnencryptedPayload';

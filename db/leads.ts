@@ -267,27 +267,38 @@ export async function listLeads(sql: Sql, filter: LeadFilter): Promise<{ leads: 
   return { leads: page.map(storedLeadFromRow), next: rows.length > filter.limit && last ? [last.cursor_at, last.lead_id] : null };
 }
 
-/**
- * Every lead captured in [from, to), handed over `batchSize` at a time from a server-side cursor
- * (one query, never the whole table in memory), in capture order: what a re-score reads (profile,
- * engagement, status, score, times). Consent, the score's breakdown and the cadence are left
- * empty: reading and parsing them for every lead was a third of a 100,000-lead backtest.
- */
-export async function forEachLeadCaptured(
-  sql: Sql,
-  window: { from: string; to: string },
-  onBatch: (leads: StoredLead[]) => void | Promise<void>,
-  batchSize = 2000,
-): Promise<void> {
+/** Leads captured in [from, to) now: what a backtest job's progress counts towards. */
+export async function countLeadsCaptured(sql: Sql, window: { from: string; to: string }): Promise<number> {
   // The bounds go in as text, as in listLeads: through a JS Date they would lose their microseconds.
-  await sql<LeadRow[]>`
+  const [row] = await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM leads
+    WHERE created_at >= ${window.from}::text::timestamptz AND created_at < ${window.to}::text::timestamptz`;
+  return row?.n ?? 0;
+}
+
+/**
+ * The next `limit` leads captured in [from, to) after `after`, in capture order (created_at, then
+ * lead id): keyset pagination on leads_created_idx, so each page is one short statement however
+ * large the window (docs/operations/security.md "Bounded calls"). `next` is null on the last page.
+ * What a re-score reads (profile, engagement, status, score, times): consent, the score's breakdown
+ * and the cadence are left empty, since reading and parsing them for every lead was a third of a
+ * 100,000-lead backtest.
+ */
+export async function leadsCapturedPage(
+  sql: Sql,
+  page: { from: string; to: string; after: LeadPosition | null; limit: number },
+): Promise<{ leads: StoredLead[]; next: LeadPosition | null }> {
+  const { after } = page;
+  const rows = await sql<(LeadRow & { cursor_at: string })[]>`
     SELECT lead_id, identity_key, status, status_reason, owner_id, email, first_name, last_name, company, title, phone, country,
       employees, industry, tech_stack, funding_stage, source, source_detail, '{}'::jsonb AS consent, engagement, enrichment,
       score, grade, '[]'::jsonb AS score_breakdown, score_model_version, team_id, priority, routing_reason, assigned_at,
-      sla_due_at, sla_breaches, responded_at, response_ms, NULL::jsonb AS cadence, created_at, updated_at
+      sla_due_at, sla_breaches, responded_at, response_ms, NULL::jsonb AS cadence, created_at, updated_at, created_at::text AS cursor_at
     FROM leads
-    WHERE created_at >= ${window.from}::text::timestamptz AND created_at < ${window.to}::text::timestamptz
-    ORDER BY created_at`.cursor(batchSize, async (rows) => {
-    await onBatch(rows.map(storedLeadFromRow));
-  });
+    WHERE created_at >= ${page.from}::text::timestamptz AND created_at < ${page.to}::text::timestamptz
+      ${after ? sql`AND (created_at, lead_id) > (${after[0]}::text::timestamptz, ${after[1]})` : sql``}
+    ORDER BY created_at, lead_id
+    LIMIT ${page.limit}`;
+  const last = rows.at(-1);
+  return { leads: rows.map(storedLeadFromRow), next: rows.length === page.limit && last ? [last.cursor_at, last.lead_id] : null };
 }

@@ -2,8 +2,8 @@ import { crmPushesFor } from '../domain/crm';
 import type { OutboxNotification, TimelineEvent } from '../domain/lead-record';
 import type { Db, Sql } from './client';
 
-/** How an outbox entry is delivered (migrations 0014, 0023): a push to a CRM is an entry on the `crm` channel. */
-export type DeliveryChannel = 'webhook' | 'email' | 'crm';
+/** How an outbox entry is delivered (migrations 0014, 0025, 0026): a push to a CRM is an entry on the `crm` channel. */
+export type DeliveryChannel = 'webhook' | 'email' | 'slack' | 'crm';
 
 /**
  * Email to the lead itself: outreach (a cadence step, a re-engagement), sent on the step's channel,
@@ -17,6 +17,8 @@ const outreachKinds: ReadonlySet<string> = new Set(['cadence_step', 'reengagemen
  * goes out by email to the lead (before issue 16 it went to the webhook). An alert to a rep (or a
  * manager, who is a rep) also goes to the rep by email, as a second entry (`<key>:email`) right
  * after it; the rep's address is looked up when it is sent, so it is never copied into the outbox.
+ * A rep with a Slack member id also gets it in Slack, a third entry (`<key>:slack`), whose member
+ * id is likewise read when it is sent (docs/features/email-and-notifications.md "Slack").
  */
 export function insertNotifications(db: Db, leadId: string | null, notifications: OutboxNotification[]) {
   const rows = notifications.map((n) => {
@@ -34,6 +36,8 @@ export function insertNotifications(db: Db, leadId: string | null, notifications
       SELECT n.key AS dedupe_key, n.recipient, n.channel, 0 AS copy
       UNION ALL
       SELECT n.key || ':email', r.id, 'email', 1 FROM reps r WHERE NOT n.outreach AND r.id = n.recipient AND r.email <> ''
+      UNION ALL
+      SELECT n.key || ':slack', r.id, 'slack', 2 FROM reps r WHERE NOT n.outreach AND r.id = n.recipient AND r.slack_user_id IS NOT NULL
     ) entry
     ORDER BY n.i, entry.copy
     ON CONFLICT (dedupe_key) DO NOTHING`;
@@ -94,6 +98,21 @@ export function claimDue(sql: Sql, limit: number, { crm }: { crm: boolean }): Pr
 
 export async function markSent(sql: Sql, id: string): Promise<void> {
   await sql`UPDATE notifications SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = ${id}`;
+}
+
+/** A Slack message posted for an entry (its conversation and timestamp, what `chat.update` takes), in the same statement that marks it sent. */
+export async function markSentToSlack(sql: Sql, id: string, message: { channel: string; ts: string }): Promise<void> {
+  await sql`
+    UPDATE notifications SET status = 'sent', sent_at = now(), last_error = NULL, slack_channel = ${message.channel}, slack_ts = ${message.ts}
+    WHERE id = ${id}`;
+}
+
+/** The Slack messages posted about a lead to a rep, oldest first: what a click on one of them updates. */
+export function slackMessagesOf(sql: Sql, leadId: string, repId: string): Promise<{ kind: string; message: string; channel: string; ts: string }[]> {
+  return sql<{ kind: string; message: string; channel: string; ts: string }[]>`
+    SELECT kind, message, slack_channel AS channel, slack_ts AS ts FROM notifications
+    WHERE lead_id = ${leadId} AND recipient = ${repId} AND slack_ts IS NOT NULL
+    ORDER BY id`;
 }
 
 /** Never delivered, on purpose (e.g. nowhere to deliver to). */

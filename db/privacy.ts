@@ -35,19 +35,24 @@ export interface Erasure {
   erasedAt: string;
   erasedBy: string;
   reason: string;
+  /** Temporal workflows deleted with the lead's own (its Meta lead fetches). */
+  workflowIds: string[];
 }
 
-const erasureFromRow = (r: { lead_id: string; erased_at: Date; erased_by: string; reason: string }): Erasure => ({
+type ErasureRow = { lead_id: string; erased_at: Date; erased_by: string; reason: string; workflow_ids: string[] };
+
+const erasureFromRow = (r: ErasureRow): Erasure => ({
   leadId: r.lead_id,
   erasedAt: r.erased_at.toISOString(),
   erasedBy: r.erased_by,
   reason: r.reason,
+  workflowIds: r.workflow_ids,
 });
 
 /** The latest erasure of the lead id, if it was ever erased. */
 export async function lastErasure(sql: Sql, leadId: string): Promise<Erasure | undefined> {
-  const [row] = await sql<{ lead_id: string; erased_at: Date; erased_by: string; reason: string }[]>`
-    SELECT lead_id, erased_at, erased_by, reason FROM erasures WHERE lead_id = ${leadId} ORDER BY erased_at DESC, id DESC LIMIT 1`;
+  const [row] = await sql<ErasureRow[]>`
+    SELECT lead_id, erased_at, erased_by, reason, workflow_ids FROM erasures WHERE lead_id = ${leadId} ORDER BY erased_at DESC, id DESC LIMIT 1`;
   return row && erasureFromRow(row);
 }
 
@@ -56,7 +61,7 @@ export async function lastErasure(sql: Sql, leadId: string): Promise<Erasure | u
  * answers are found by the lead id in the stored answer (captures answer it, actions answer the
  * whole lead); their request hashes alone cannot be read back.
  */
-export async function eraseLeadRows(sql: Sql, erasure: Omit<Erasure, 'erasedAt'>): Promise<Erasure> {
+export async function eraseLeadRows(sql: Sql, erasure: Omit<Erasure, 'erasedAt' | 'workflowIds'> & { workflowIds?: string[] }): Promise<Erasure> {
   const { leadId } = erasure;
   return sql.begin(async (tx) => {
     // Its marks for the report's next fold (migration 0019) first: a fold under way takes the marks,
@@ -72,9 +77,16 @@ export async function eraseLeadRows(sql: Sql, erasure: Omit<Erasure, 'erasedAt'>
     // Its lead_milestones row goes with it (ON DELETE CASCADE), and 0017's delete trigger takes its
     // counts out of the report's sums at once.
     await tx`DELETE FROM leads WHERE lead_id = ${leadId}`;
-    const [row] = await tx<{ lead_id: string; erased_at: Date; erased_by: string; reason: string }[]>`
-      INSERT INTO erasures (lead_id, erased_by, reason) VALUES (${leadId}, ${erasure.erasedBy}, ${erasure.reason})
-      RETURNING lead_id, erased_at, erased_by, reason`;
+    const [row] = await tx<ErasureRow[]>`
+      INSERT INTO erasures (lead_id, erased_by, reason, workflow_ids) VALUES (${leadId}, ${erasure.erasedBy}, ${erasure.reason}, ${erasure.workflowIds ?? []})
+      RETURNING lead_id, erased_at, erased_by, reason, workflow_ids`;
     return erasureFromRow(row!);
   });
+}
+
+/** The Meta lead fetches of the lead's form submissions (source id and Meta's leadgen id), from the delivery records. */
+export async function metaFetchesOfLead(sql: Sql, leadId: string): Promise<{ sourceId: string; leadgenId: string }[]> {
+  return sql<{ sourceId: string; leadgenId: string }[]>`
+    SELECT d.source_id AS "sourceId", d.event_id AS "leadgenId" FROM source_deliveries d JOIN sources s ON s.id = d.source_id
+    WHERE d.lead_id = ${leadId} AND s.vendor = 'meta_lead_ads' ORDER BY d.received_at`;
 }

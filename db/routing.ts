@@ -23,13 +23,14 @@ export interface TeamRow {
   assignments: number;
 }
 
+/** A rep as routing reads it; `open_leads` is what counts against capacity (migration 0023). */
 export type RoutableRep = Pick<
   RepRow,
-  'id' | 'team_id' | 'weight' | 'capacity' | 'active' | 'out_of_office_until' | 'manager_id' | 'virtual_time' | 'last_assignment'
-> & {
-  /** Leads the rep owns that are `sql` or `accepted`: what counts against capacity. */
-  open_leads: number;
-};
+  'id' | 'team_id' | 'weight' | 'capacity' | 'active' | 'out_of_office_until' | 'manager_id' | 'virtual_time' | 'last_assignment' | 'open_leads'
+>;
+
+/** The columns of `RoutableRep`. */
+const routableRep = 'id, team_id, weight, capacity, active, out_of_office_until, manager_id, virtual_time, last_assignment, open_leads';
 
 /** What a routing decision starts from, read in one statement. */
 export interface RoutingContext {
@@ -79,39 +80,28 @@ export async function lockLead(tx: Tx, leadId: string): Promise<boolean> {
 
 /**
  * A team and its reps, locked (the team first, as every routing does: its round-robin clock is about
- * to move), with the reps' open-lead counts; no team when there is none of that id.
+ * to move), with the reps' open-lead counts; no team when there is none of that id. The counts are
+ * the locked rows' own (kept by migration 0023's trigger), so they are the newest committed, also
+ * when this statement waited for the lock: concurrent routing never takes a rep past capacity.
  */
 export async function lockTeam(tx: Tx, teamId: string): Promise<{ team: TeamRow | undefined; reps: RoutableRep[] }> {
   // The reps' condition reads the locked team, so the team is locked before any rep.
-  const rows = await tx<(Omit<RoutableRep, 'open_leads' | 'id'> & { id: string | null; team: TeamRow | null })[]>`
+  const rows = await tx<(Omit<RoutableRep, 'id'> & { id: string | null; team: TeamRow | null })[]>`
     WITH team AS (
       SELECT id, name, countries, segments, business_hours, manager_id, virtual_time, assignments FROM teams WHERE id = ${teamId} FOR UPDATE)
     SELECT (SELECT to_json(team) FROM team) AS team, r.*
     FROM (SELECT) one LEFT JOIN (
-      SELECT id, team_id, weight, capacity, active, out_of_office_until, manager_id, virtual_time, last_assignment FROM reps
-      WHERE team_id = (SELECT id FROM team) ORDER BY id FOR UPDATE) r ON true
+      SELECT ${tx.unsafe(routableRep)} FROM reps WHERE team_id = (SELECT id FROM team) ORDER BY id FOR UPDATE) r ON true
     ORDER BY r.id`;
   const team = rows[0]?.team ?? undefined;
   const reps = rows.filter((r): r is typeof r & { id: string } => r.id !== null).map(({ team: _, ...rep }) => rep);
-  return { team, reps: await withOpenLeads(tx, reps) };
+  return { team, reps };
 }
 
 /** One rep, locked, with its open-lead count (none for an unknown rep): an account owner outside any team. */
 export async function lockOwner(tx: Tx, repId: string): Promise<RoutableRep | undefined> {
-  const rows = await tx<Omit<RoutableRep, 'open_leads'>[]>`
-    SELECT id, team_id, weight, capacity, active, out_of_office_until, manager_id, virtual_time, last_assignment FROM reps
-    WHERE id = ${repId} FOR UPDATE`;
-  return (await withOpenLeads(tx, rows))[0];
-}
-
-/** Open-lead counts of reps locked by an earlier statement: under the locks, so concurrent routing never takes one past capacity. */
-async function withOpenLeads(tx: Tx, reps: Omit<RoutableRep, 'open_leads'>[]): Promise<RoutableRep[]> {
-  if (reps.length === 0) return [];
-  const counts = await tx<{ owner_id: string; n: number }[]>`
-    SELECT owner_id, count(*)::int AS n FROM leads
-    WHERE owner_id IN ${tx(reps.map((r) => r.id))} AND status IN ('sql', 'accepted') GROUP BY owner_id`;
-  const open = new Map(counts.map((c) => [c.owner_id, c.n]));
-  return reps.map((r) => ({ ...r, open_leads: open.get(r.id) ?? 0 }));
+  const [rep] = await tx<RoutableRep[]>`SELECT ${tx.unsafe(routableRep)} FROM reps WHERE id = ${repId} FOR UPDATE`;
+  return rep;
 }
 
 /** A rep, locked, for an assignment by name (whatever the rep's load), or undefined for an unknown rep. */

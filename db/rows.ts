@@ -22,6 +22,8 @@ export interface RepRow {
   virtual_time: number;
   /** bigint: postgres.js returns it as a string. */
   last_assignment: string;
+  /** Leads the rep owns that are `sql` or `accepted`, kept by a trigger (migration 0023). */
+  open_leads: number;
   created_at: Date;
 }
 

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { resolveLeadConfig } from '../config/load';
-import { aucOfCounts, backtestLead, BacktestTally, decileOf, type BacktestLead } from './backtest';
+import {
+  aucOfCounts,
+  backtestFigures,
+  backtestJobIdOf,
+  backtestLead,
+  BacktestTally,
+  backtestWorkflowIdOf,
+  decileOf,
+  mergeBacktestCounts,
+  parseBacktestJobId,
+  type BacktestLead,
+} from './backtest';
 import type { LeadRecord } from './lead-record';
 import type { Band } from './qualification';
 import { configuredModel, modelRules, scoringModelBodySchema } from './scoring-model';
@@ -73,6 +84,29 @@ describe('backtest figures', () => {
     expect(figures.baseline.deciles).toHaveLength(10);
     expect(figures.baseline.deciles[2]).toEqual({ min: 20, max: 29, leads: 0, converted: 0, conversionRate: null });
     expect(figures.candidate.deciles.map((d) => d.leads)).toEqual([1, 0, 0, 2, 0, 0, 1, 0, 2, 0]);
+  });
+
+  it('counts merged batch by batch give the figures of reading every lead at once (a job reads in batches)', () => {
+    const tallyOf = (leads: BacktestLead[]) => {
+      const tally = new BacktestTally();
+      for (const l of leads) tally.add(l);
+      return tally.counts();
+    };
+    const merged = [sixLeads.slice(2, 5), sixLeads.slice(5)].reduce(
+      (counts, batch) => mergeBacktestCounts(counts, tallyOf(batch)),
+      tallyOf(sixLeads.slice(0, 2)),
+    );
+    expect(backtestFigures(merged)).toEqual(figures);
+    // Plain data: what a workflow carries survives a JSON round trip unchanged.
+    expect(backtestFigures(JSON.parse(JSON.stringify(merged)))).toEqual(figures);
+  });
+
+  it("a job's id names its workflow (one per key) and its run, and nothing else parses as one", () => {
+    const runId = '0f8c2a4e-1b3d-4c5e-8f90-a1b2c3d4e5f6';
+    const id = backtestJobIdOf(backtestWorkflowIdOf('0123456789abcdef'), runId);
+    expect(id).toBe(`scoring-backtest-0123456789abcdef-${runId}`);
+    expect(parseBacktestJobId(id)).toEqual({ workflowId: 'scoring-backtest-0123456789abcdef', runId });
+    for (const other of ['scoring-rollout-2', 'scoring-backtest-0123456789abcdef', `lead-${runId}`, `${id}x`]) expect(parseBacktestJobId(other)).toBeNull();
   });
 
   it('deciles: 0–9 … 80–89, and 90–100 with 100 in it', () => {

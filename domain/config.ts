@@ -223,6 +223,13 @@ export const leadConfigSchema = z
       slowRetryFirst: isoDuration(),
       slowRetryMax: isoDuration(),
     }),
+    /** Backtests as jobs (docs/features/scoring-models.md "Backtest"). */
+    backtest: z.strictObject({
+      /** Leads a job reads and re-scores per activity: one short statement each (keyset pagination). */
+      batchSize: z.number().int().min(1).max(10_000),
+      /** How long `POST /scoring-models/backtest` waits for its job before it answers 202 with the job instead of the figures. */
+      answerWithin: isoDuration('PT1M'),
+    }),
     /** Rolling a published scoring model out to the open leads (`POST /scoring-models` with `rollout: "open_leads"`). */
     scoringRollout: z.strictObject({
       /** The bound on the rate: leads signaled per second (the request may ask for less or more). */

@@ -18,6 +18,7 @@ import {
   notifyWebhookSecretFrom,
   payloadKeysFrom,
   realKeysRequiredBecause,
+  slackSettingsFrom,
 } from '../config/env';
 import { loadLeadConfig } from '../config/load';
 import { migrate } from '../db/migrate';
@@ -96,6 +97,7 @@ async function main() {
   notifyWebhookSecretFrom({ ...env, ...marker }, { startingEmbedded: embedded });
   leadIdSecretFrom({ ...env, ...marker }, { startingEmbedded: embedded });
   actionLinkSecretFrom({ ...env, ...marker }, { startingEmbedded: embedded });
+  slackSettingsFrom({ ...env, ...marker }, { startingEmbedded: embedded });
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 

@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadLeadConfig } from '../config/load';
 import {
@@ -9,9 +11,12 @@ import {
   loadEnv,
   notifyWebhookSecretFrom,
   payloadKeysFrom,
+  realKeysRequiredBecause,
+  slackSettingsFrom,
   temporalConnectionOptions,
 } from '../config/env';
-import { EncryptionCodec } from '../codec/payload-codec';
+import { slackClient } from '../config/slack';
+import { EncryptionCodec, PlaintextRefusingCodec } from '../codec/payload-codec';
 import { createSql } from '../db/client';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
 import { temporalLogger } from '../observability/temporal-logger';
@@ -21,8 +26,10 @@ import { startDaySumsFolding } from './day-sums';
 import { startRetention } from './retention';
 import { actionLinksFor, startNotifier } from './notifier';
 import { emailDelivery } from './email';
+import { slackDelivery } from './slack';
 import { crmDelivery } from './crm';
 import { createLeadWorker } from './worker';
+import { bundleInChildProcess } from './workflow-code';
 import { enrichmentProviderFrom } from '../activities/enrichment';
 
 let log: Logger | undefined;
@@ -37,6 +44,7 @@ async function main() {
   const leadIdSecret = leadIdSecretFrom(env);
   const extraVendorOrigins = extraVendorOriginsFrom(env);
   const actionLinkSecret = actionLinkSecretFrom(env);
+  const slackSettings = slackSettingsFrom(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it for the embedded stack)');
   // Before any connection: the SDK's runtime is made once per process. Core serves its own metrics
   // on a loopback port that only our /metrics reads, so a worker is one scrape target.
@@ -57,6 +65,7 @@ async function main() {
   });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const graceMs = env.SHUTDOWN_GRACE_SECONDS * 1000;
+  const workflowBundle = await bundleInChildProcess((line) => log?.info(line));
   const worker = await createLeadWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -67,12 +76,19 @@ async function main() {
     extraVendorOrigins,
     enrichment: enrichmentProviderFrom(config.enrichment, env.ENRICHMENT_API_KEY),
     maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
-    payloadCodecs: [codec],
+    // In production a payload the service did not encrypt is refused (docs/operations/security.md,
+    // "Unencrypted payloads"); the embedded stack lets the dev server's UI send plain ones.
+    payloadCodecs: realKeysRequiredBecause(env)
+      ? [codec, new PlaintextRefusingCodec((encoding) => log?.warn({ encoding: encoding ?? 'none' }, 'an unencrypted payload was refused'))]
+      : [codec],
     metrics,
     shutdownGraceTime: graceMs,
     // An activity that ignores its cancellation must not keep the process up for ever.
     shutdownForceTime: graceMs + 10_000,
+    workflowBundle,
   });
+  // Worker.create has read it.
+  await rm(dirname(workflowBundle.codePath), { recursive: true, force: true });
   const http = await startWorkerHttp({
     port: env.WORKER_HTTP_PORT,
     hostname: env.WORKER_HTTP_HOST,
@@ -101,12 +117,17 @@ async function main() {
   }
   const { smtpUrl, from, publicBaseUrl, unsubscribeSecret } = emailSettings;
   const email = smtpUrl && unsubscribeSecret ? emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSecret }) : undefined;
+  const slack = slackSettings
+    ? slackDelivery({ sql, client: slackClient(slackSettings), actionLinkSecret, publicBaseUrl, validFor: config.notify.actionLinksValidFor })
+    : undefined;
   const notifier = startNotifier({
     sql,
     webhookUrl: env.NOTIFY_WEBHOOK_URL,
     webhookSecret,
     email,
     emailDisabledBecause: emailSettings.disabledBecause,
+    slack,
+    slackBotToken: slackSettings?.botToken,
     // Pushes to the CRM connections ops registered (docs/features/crm.md); the note links the lead's timeline.
     crm: crmDelivery({ sql, codec, publicBaseUrl }),
     deadAfter: config.notify.deadAfter,

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import ky, { HTTPError } from 'ky';
 import { Webhook } from 'standardwebhooks';
 import type { Sql } from '../db/client';
-import { claimDue, markFailed, markSent, markSkipped, type OutboxEntry } from '../db/outbox';
+import { claimDue, markFailed, markSent, markSentToSlack, markSkipped, type OutboxEntry } from '../db/outbox';
 import { alertLinks, linkLabels, linkRecipient } from '../domain/action-links';
 import { durationMs } from '../domain/duration';
 import { CrmFailure, type CrmDelivery } from './crm';
 import { EmailFailure, type EmailDelivery } from './email';
 import { repeat } from './repeat';
+import { SlackFailure, type SlackDelivery } from './slack';
 
 /** Slack's link markup (`<url|label>`), joined by middle dots; a label's own `<`, `>` and `|` are left out. */
 const slackLinks = (links: Record<string, string>) =>
@@ -41,6 +42,10 @@ export interface NotifierOptions {
   /** SMTP delivery of entries on the `email` channel; without it they are marked skipped with `emailDisabledBecause`. */
   email?: EmailDelivery;
   emailDisabledBecause?: string;
+  /** Slack delivery of entries on the `slack` channel (worker/slack.ts); without it they are marked skipped. */
+  slack?: SlackDelivery;
+  /** The bot token, kept out of every message that is logged or stored. */
+  slackBotToken?: string;
   /** Pushes of the `crm` channel (worker/crm.ts); without it they are marked skipped. */
   crm?: CrmDelivery;
   /** `notify.deadAfter`: an entry still failing this long (ISO-8601) after it was queued is dead-lettered. */
@@ -78,9 +83,10 @@ export function webhookScrubber(webhookUrl: string): (text: string) => string {
   return (text) => forms.reduce((scrubbed, form) => scrubbed.replaceAll(form, '<webhook URL>'), text);
 }
 
-/** Why an attempt failed, in words for ops, whether retrying could help, and when the receiver asked to be tried again (429 `Retry-After`). */
+/** Why an attempt failed, in words for ops, whether retrying could help, and how long the receiver asked us to wait. */
 async function describeFailure(error: unknown): Promise<{ reason: string; permanent: boolean; retryAfterSeconds?: number; code?: string }> {
   if (error instanceof EmailFailure) return { reason: error.message, permanent: error.permanent };
+  if (error instanceof SlackFailure) return { reason: error.message, permanent: error.permanent, retryAfterSeconds: error.retryAfterSeconds };
   if (error instanceof CrmFailure) return { reason: error.message, permanent: error.permanent, retryAfterSeconds: error.retryAfterSeconds, code: error.code };
   if (error instanceof HTTPError) {
     const { status, statusText } = error.response;
@@ -100,8 +106,8 @@ async function describeFailure(error: unknown): Promise<{ reason: string; perman
 
 /**
  * Delivers the notifications outbox at least once: claims due rows with SKIP LOCKED (several
- * workers can run), posts each to the webhook with its de-duplication key, and backs off on
- * failure. A claimed row that is never answered (crash) becomes due again when its lease ends.
+ * workers can run), posts each to the webhook with its de-duplication key (or sends it by email,
+ * or posts it to Slack, by its channel), and backs off on failure. A claimed row that is never answered (crash) becomes due again when its lease ends.
  * A permanent failure, or one past `deadAfter`, dead-letters the entry with its reason.
  */
 export function startNotifier(options: NotifierOptions) {
@@ -111,6 +117,8 @@ export function startNotifier(options: NotifierOptions) {
     webhookSecret,
     email,
     emailDisabledBecause = 'email is not configured',
+    slack,
+    slackBotToken,
     crm,
     deadAfter,
     pollMs = 500,
@@ -121,7 +129,8 @@ export function startNotifier(options: NotifierOptions) {
   } = options;
   // The webhook URL and the SMTP URL (its password) are credentials that error messages may quote.
   const scrubbers = [webhookUrl, email?.smtpUrl].filter((url): url is string => !!url).map(webhookScrubber);
-  const scrub = (text: string) => scrubbers.reduce((scrubbed, scrubber) => scrubber(scrubbed), text);
+  const scrub = (text: string) =>
+    scrubbers.reduce((scrubbed, scrubber) => scrubber(scrubbed), slackBotToken ? text.replaceAll(slackBotToken, '<Slack bot token>') : text);
   const deadAfterSeconds = durationMs(deadAfter) / 1000;
   const signer = webhookSecret ? new Webhook(webhookSecret) : undefined;
 
@@ -139,6 +148,7 @@ export function startNotifier(options: NotifierOptions) {
 
   const skipReasons = {
     email: () => (email ? undefined : emailDisabledBecause),
+    slack: () => (slack ? undefined : 'SLACK_BOT_TOKEN is not set'),
     crm: () => (crm ? undefined : 'CRM delivery is not configured'),
     webhook: () => (webhookUrl ? undefined : 'NOTIFY_WEBHOOK_URL is not set'),
   } satisfies Record<OutboxEntry['channel'], () => string | undefined>;
@@ -158,15 +168,26 @@ export function startNotifier(options: NotifierOptions) {
           onOutcome('skipped', n);
           return;
         }
+      } else if (n.channel === 'slack') {
+        const outcome = await slack!.deliver(n);
+        if ('skipped' in outcome) {
+          await markSkipped(sql, n.id, outcome.skipped);
+          onOutcome('skipped', n);
+          return;
+        }
+        await markSentToSlack(sql, n.id, outcome.posted);
+        onOutcome('sent', n);
+        return;
       } else {
         await post(webhookUrl!, n);
       }
       await markSent(sql, n.id);
       onOutcome('sent', n);
     } catch (error) {
-      const { reason, permanent, retryAfterSeconds, code } = await describeFailure(error);
+      const { reason, permanent, retryAfterSeconds = 0, code } = await describeFailure(error);
       const message = scrub(reason);
-      const retryInSeconds = retryAfterSeconds ?? backoffSeconds(n.attempts);
+      // A rate limit's Retry-After (Slack, a CRM) is honoured: the next attempt comes no earlier.
+      const retryInSeconds = Math.max(backoffSeconds(n.attempts), retryAfterSeconds);
       const status = await markFailed(sql, n.id, { error: message, permanent, retryInSeconds, deadAfterSeconds });
       onOutcome(status === 'dead' ? 'dead' : 'retrying', n);
       const fields = n.lead_id ? { leadId: n.lead_id } : {};

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -7,8 +6,9 @@ import type { EnrichmentProvider } from '../activities/enrichment';
 import type { Sql } from '../db/client';
 import type { LeadConfig } from '../domain/config';
 import type { WorkerMetrics } from './metrics';
+import { workflowInterceptorModules, workflowsPath } from './workflow-code';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export { workflowInterceptorModules, workflowsPath };
 
 export interface LeadWorkerOptions {
   connection: NativeConnection;
@@ -29,11 +29,15 @@ export interface LeadWorkerOptions {
    */
   maxCachedWorkflows?: number;
   /**
-   * The payload codecs (codec/payload-codec.ts): the service's worker always encrypts. Only the
-   * history recorder passes none, so that committed histories replay without a key.
+   * The payload codecs (codec/payload-codec.ts): the service's worker always encrypts, and in
+   * production also refuses unencrypted payloads (`PlaintextRefusingCodec` after the encryption).
+   * Only the history recorder passes none, so that committed histories replay without a key.
    */
   payloadCodecs: PayloadCodec[];
-  /** A pre-built bundle (tests bundle once per file); otherwise the worker bundles `workflows/` at start. */
+  /**
+   * A pre-built bundle (the worker process bundles in a child, tests once per file, both with
+   * `workflowInterceptorModules`); otherwise the SDK bundles `workflows/` here.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The worker's metrics (worker/metrics.ts): fed by stored timeline events and activity retries. */
   metrics?: Pick<WorkerMetrics, 'eventsWritten' | 'activityRetries'>;
@@ -70,8 +74,11 @@ export function createLeadWorker({
       ...createActivities({ sql, config, enrichment, eventsWritten: metrics?.eventsWritten }),
       ...sourceActivities({ sql, config, codec: payloadCodecs[0], leadIdSecret, extraVendorOrigins }),
     },
+    interceptors: {
+      ...(metrics ? { activity: [metrics.activityRetries] } : {}),
+      ...(workflowBundle ? {} : { workflowModules: workflowInterceptorModules }),
+    },
     // Only when given: an explicit undefined would override the SDK's defaults (and fails its validation for durations).
-    ...(metrics ? { interceptors: { activity: [metrics.activityRetries] } } : {}),
     ...(shutdownGraceTime === undefined ? {} : { shutdownGraceTime }),
     ...(shutdownForceTime === undefined ? {} : { shutdownForceTime }),
     maxCachedWorkflows,

@@ -18,9 +18,9 @@ const notificationSchema = z
     kind: z.string().meta({ example: 'sla_breach' }),
     recipient: z.string().meta({ description: 'a rep id, "ops", a CRM connection id, or a lead address for cadence steps' }),
     leadId: z.string().nullable(),
-    channel: z.enum(['webhook', 'email', 'crm']).meta({
+    channel: z.enum(['webhook', 'email', 'slack', 'crm']).meta({
       description:
-        '"webhook": NOTIFY_WEBHOOK_URL; "email": SMTP, to the lead (outreach) or to the rep (a copy of an alert); "crm": a push to the CRM connection named by recipient',
+        '"webhook": NOTIFY_WEBHOOK_URL; "email": SMTP, to the lead (outreach) or to the rep (a copy of an alert); "slack": a direct message from the Slack app to the rep (a copy of an alert); "crm": a push to the CRM connection named by recipient',
     }),
     status: z.enum(notificationStatuses),
     attempts: z.number().int(),

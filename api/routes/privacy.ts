@@ -1,7 +1,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { findLead, findLeadState } from '../../db/leads';
-import { eraseLeadRows, lastErasure, notificationsOfLead } from '../../db/privacy';
+import { metaLeadWorkflowId } from '../../capture/deliveries';
+import { eraseLeadRows, lastErasure, metaFetchesOfLead, notificationsOfLead, type Erasure } from '../../db/privacy';
 import { readTimeline } from '../../db/timeline';
 import { text } from '../../domain/input';
 import { requireRole } from '../auth';
@@ -44,8 +45,17 @@ const exportSchema = z
   .meta({ id: 'LeadExport' });
 
 const erasureSchema = z
-  .object({ leadId: z.string(), erasedAt: z.string(), erasedBy: z.string(), reason: z.string() })
-  .meta({ id: 'Erasure', description: 'the tombstone kept of an erased lead' });
+  .object({
+    leadId: z.string(),
+    erasedAt: z.string(),
+    erasedBy: z.string(),
+    reason: z.string(),
+    engineDeletion: z.object({ done: z.boolean(), runsLeft: z.number().int() }).meta({
+      description:
+        "Temporal's deletion of the erased workflow runs (the lead's and its Meta lead fetches'), which it does asynchronously: done once none of them is left",
+    }),
+  })
+  .meta({ id: 'Erasure', description: 'the tombstone kept of an erased lead, and how far the engine has got' });
 
 const exportRoute = createRoute({
   method: 'get',
@@ -78,38 +88,69 @@ const eraseRoute = createRoute({
   },
 });
 
+const erasureRoute = createRoute({
+  method: 'get',
+  path: '/erasures/{id}',
+  tags: ['privacy'],
+  summary: "An erasure's tombstone, and whether Temporal has deleted every run it erased",
+  security: [{ apiKey: [] }],
+  middleware: [requireRole('ops')] as const,
+  request: { params: leadIdParam },
+  responses: {
+    200: { description: 'the tombstone', content: { 'application/json': { schema: erasureSchema } } },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
 const grpcNotFound = 5;
 const notFound = (error: unknown) => error instanceof WorkflowNotFoundError || (isGrpcServiceError(error) && error.code === grpcNotFound);
 
-/** The run ids of the lead's workflow: its current run (read from the history store) and every run visibility knows. */
-async function runsOf(temporal: Client, leadId: string): Promise<Set<string>> {
+/** Workflow ids the service makes (lead ids, Meta lead fetches): safe inside a visibility query. */
+const queryableId = /^[A-Za-z0-9_.:-]+$/;
+
+/**
+ * The run ids of a workflow: its current run (read from the history store) and every run visibility
+ * knows; with `startedBefore`, only the runs started before then (a lead erased and captured again
+ * has new runs under the same id).
+ */
+async function runsOf(temporal: Client, workflowId: string, startedBefore?: Date): Promise<Set<string>> {
+  if (!queryableId.test(workflowId)) throw new Error(`not a workflow id of the service: ${JSON.stringify(workflowId)}`);
   const runIds = new Set<string>();
   try {
-    runIds.add((await temporal.workflow.getHandle(leadId).describe()).runId);
+    const current = await temporal.workflow.getHandle(workflowId).describe();
+    if (!startedBefore || current.startTime < startedBefore) runIds.add(current.runId);
   } catch (error) {
     if (!notFound(error)) throw error;
   }
-  // The lead id is `lead-` and hex digits (checked by the route): safe inside the query.
-  for await (const run of temporal.workflow.list({ query: `WorkflowId = '${leadId}'` })) runIds.add(run.runId);
+  const query = `WorkflowId = '${workflowId}'${startedBefore ? ` AND StartTime < '${startedBefore.toISOString()}'` : ''}`;
+  for await (const run of temporal.workflow.list({ query })) runIds.add(run.runId);
   return runIds;
 }
 
-/** Ends the lead's workflow, then deletes every run of it (history and visibility records; Temporal does it asynchronously). */
-async function deleteWorkflowRuns(temporal: Client, namespace: string, leadId: string, runIds: Set<string>): Promise<void> {
+/** Ends the workflow, then deletes every run of it (history and visibility records; Temporal does it asynchronously). */
+async function deleteWorkflowRuns(temporal: Client, namespace: string, workflowId: string, runIds = new Set<string>()): Promise<void> {
   try {
     // No personal data in the reason: it stays in visibility until the deletion is done.
-    await temporal.workflow.getHandle(leadId).terminate('erasure requested');
+    await temporal.workflow.getHandle(workflowId).terminate('erasure requested');
   } catch (error) {
     if (!notFound(error)) throw error;
   }
-  for (const runId of await runsOf(temporal, leadId)) runIds.add(runId);
+  for (const runId of await runsOf(temporal, workflowId)) runIds.add(runId);
   for (const runId of runIds) {
     try {
-      await temporal.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId: leadId, runId } });
+      await temporal.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, runId } });
     } catch (error) {
       if (!notFound(error)) throw error;
     }
   }
+}
+
+/** The tombstone as answered: with the runs of the erased workflows Temporal has still to delete. */
+async function erasureView(temporal: Client, { workflowIds, ...tombstone }: Erasure) {
+  const erasedAt = new Date(tombstone.erasedAt);
+  const left = await Promise.all([tombstone.leadId, ...workflowIds].map((id) => runsOf(temporal, id, erasedAt)));
+  const runsLeft = left.reduce((sum, runs) => sum + runs.size, 0);
+  return { ...tombstone, engineDeletion: { done: runsLeft === 0, runsLeft } };
 }
 
 export function privacyRoutes({ sql, temporal, namespace, temporalUiUrl }: ApiDeps) {
@@ -134,18 +175,27 @@ export function privacyRoutes({ sql, temporal, namespace, temporalUiUrl }: ApiDe
     .openapi(eraseRoute, async (c) => {
       const { id } = c.req.valid('param');
       const { reason } = c.req.valid('json');
-      const [stored, runIds] = await Promise.all([findLeadState(sql, id), runsOf(temporal, id)]);
+      const [stored, runIds, fetches] = await Promise.all([findLeadState(sql, id), runsOf(temporal, id), metaFetchesOfLead(sql, id)]);
       if (!stored && runIds.size === 0) {
         // Nothing left: an erasure asked again answers the tombstone it left.
         const erased = await lastErasure(sql, id);
         if (!erased) throw leadNotFound(id);
-        return c.json(erased, 200);
+        return c.json(await erasureView(temporal, erased), 200);
       }
-      // Temporal first: a workflow still running would write the lead back to Postgres.
+      // Temporal first: a workflow still running would write the lead back to Postgres. The Meta lead
+      // fetches hold the person's submission in their histories too.
       await deleteWorkflowRuns(temporal, namespace, id, runIds);
+      const workflowIds = fetches.map(({ sourceId, leadgenId }) => metaLeadWorkflowId(sourceId, leadgenId));
+      for (const workflowId of workflowIds) await deleteWorkflowRuns(temporal, namespace, workflowId);
       const principal = c.get('principal');
       // Who, without the key: the first digits of its hash tell ops keys apart.
       const erasedBy = principal.repId ? `rep ${principal.repId}` : `${principal.role} key ${c.get('apiKeyHash').slice(0, 12)}`;
-      return c.json(await eraseLeadRows(sql, { leadId: id, erasedBy, reason }), 200);
+      return c.json(await erasureView(temporal, await eraseLeadRows(sql, { leadId: id, erasedBy, reason, workflowIds })), 200);
+    })
+    .openapi(erasureRoute, async (c) => {
+      const { id } = c.req.valid('param');
+      const erased = await lastErasure(sql, id);
+      if (!erased) throw leadNotFound(id);
+      return c.json(await erasureView(temporal, erased), 200);
     });
 }

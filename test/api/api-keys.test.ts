@@ -130,6 +130,26 @@ describe('start-up of the API outside the embedded stack', () => {
     expect(worker.stderr).toContain('LEAD_ID_SECRET must be set (not the development secret) because NODE_ENV is production');
   });
 
+  it('exits non-zero in production with a Slack bot token but no signing secret, saying what to set', async () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://leads@127.0.0.1:1/leads',
+      API_KEYS: 'real-ops-key=ops',
+      LEAD_PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 9).toString('base64')}`,
+      LEAD_ID_SECRET: 'l'.repeat(40),
+      ACTION_LINK_SECRET: 'a'.repeat(40),
+      SMTP_URL: 'off',
+      SLACK_BOT_TOKEN: 'xoxb-1-2-production',
+    };
+    for (const entry of ['api/main.ts', 'worker/main.ts']) {
+      const { code, stderr } = await startApi(production, entry);
+      expect(code).not.toBe(0);
+      expect(code).not.toBeNull();
+      expect(stderr).toContain('SLACK_SIGNING_SECRET must be set (not the development secret) with SLACK_BOT_TOKEN because NODE_ENV is production');
+      expect(stderr).not.toContain('xoxb-1-2-production');
+    }
+  });
+
   it('exits non-zero when given a development key against an external Postgres', async () => {
     const { code, stderr } = await startApi({ DATABASE_URL: 'postgres://leads@db.example:5432/leads', API_KEYS: 'my-key=capture,ops-dev=ops' });
     expect(code).not.toBe(0);

@@ -219,6 +219,16 @@ describe('operations endpoints', () => {
     expect(body.paths['/leads'].post.responses).toHaveProperty('202');
   });
 
+  it('answer 404 at the Slack interactivity URL when no Slack app is configured, signed or not', async () => {
+    const answer = await service.request('POST', '/slack/interactions', {
+      rawBody: 'payload=%7B%7D',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      key: null,
+    });
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.message).toMatch(/SLACK_BOT_TOKEN/);
+  });
+
   it('serve interactive docs from the app itself, with no URL to another host (they work offline)', async () => {
     const { status, body, headers } = await service.request('GET', '/docs', { key: null });
     expect(status).toBe(200);

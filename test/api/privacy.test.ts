@@ -321,6 +321,7 @@ describe('export and erasure', () => {
       erasedAt: expect.any(String),
       erasedBy: expect.stringMatching(/^ops key [0-9a-f]{12}$/),
       reason: 'data subject request #1',
+      engineDeletion: { done: expect.any(Boolean), runsLeft: expect.any(Number) },
     });
 
     for (const secret of [who.email, who.firstName, who.lastName, who.phone, who.company]) expect(await rowsContaining(secret)).toEqual([]);
@@ -339,11 +340,14 @@ describe('export and erasure', () => {
       { timeout: 90_000, interval: 250 },
     );
     expect((await service.request('GET', `/leads/${leadId}`, ops)).status).toBe(404);
+    const { engineDeletion: _, ...tombstone } = erased.body;
+    const done = { ...tombstone, engineDeletion: { done: true, runsLeft: 0 } };
+    await eventually(async () => expect((await service.request('GET', `/erasures/${leadId}`, ops)).body).toEqual(done));
 
     // Asked again: the same tombstone, nothing else happens.
     const again = await service.request('DELETE', `/leads/${leadId}`, { ...ops, body: { reason: 'asked twice' } });
     expect(again.status).toBe(200);
-    expect(again.body).toEqual(erased.body);
+    expect(again.body).toEqual(done);
 
     // The same person captured again: a new lead with nothing of the old one.
     const fresh = await service.request('POST', '/leads', { body: { email: who.email, source: 'newsletter', country: 'XE' } });
@@ -359,6 +363,8 @@ describe('export and erasure', () => {
       return found;
     });
     expect(await historyText(histories[0], testCodec)).not.toContain(who.firstName);
+    // The new lead's run is not one the erasure has left to delete.
+    expect((await service.request('GET', `/erasures/${leadId}`, ops)).body).toEqual(done);
     await plain.workflow.getHandle(leadId).terminate('test over');
   });
 

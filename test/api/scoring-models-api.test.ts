@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forEachLeadCaptured, writeLead } from '../../db/leads';
-import type { EngagementType } from '../../domain/engagement';
-import { leadIdFor } from '../support/lead-ids';
-import type { LeadStatus } from '../../domain/lead';
-import type { LeadRecord } from '../../domain/lead-record';
+import { leadsCapturedPage, type LeadPosition } from '../../db/leads';
 import { configuredModel } from '../../domain/scoring-model';
-import { scoreLead } from '../../domain/scoring';
 import { resolveLeadConfig } from '../../config/load';
 import { freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
+import { seedScoredLead, type ScoredLeadSeed } from '../support/seed-leads';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
@@ -107,33 +103,7 @@ describe('publishing scoring models', () => {
   });
 });
 
-/** A lead written straight to the read model, captured at `createdAt`, last updated at `updatedAt`, scored by version 1 then. */
-async function seedLead(options: {
-  createdAt: string;
-  updatedAt?: string;
-  seen: EngagementType[];
-  lastEngagementAt?: string;
-  title?: string;
-  status: LeadStatus;
-}) {
-  const email = `${randomUUID().slice(0, 12)}@backtest.example`;
-  const updatedAt = options.updatedAt ?? options.createdAt;
-  const engagement = { seen: options.seen, openedEmails: 0, lastEngagementAt: options.lastEngagementAt ?? updatedAt };
-  const profile = { email, source: 'newsletter' as const, ...(options.title ? { title: options.title } : {}) };
-  const lead: LeadRecord = {
-    leadId: leadIdFor(email),
-    status: options.status,
-    profile,
-    consent: {},
-    engagement,
-    enrichment: 'not_found',
-    score: scoreLead(profile, engagement, new Date(updatedAt), config),
-  };
-  await service.sql.begin((tx) => writeLead(tx, { lead, events: [] }));
-  // The capture and last update times are the test's to choose (decay and the window depend on them).
-  await service.sql`UPDATE leads SET created_at = ${options.createdAt}::timestamptz, updated_at = ${updatedAt}::timestamptz WHERE lead_id = ${lead.leadId}`;
-  return lead;
-}
+const seedLead = (options: ScoredLeadSeed) => seedScoredLead(service.sql, options);
 
 describe('POST /scoring-models/backtest', () => {
   // A window of its own, long past: no lead another test file captures falls in it.
@@ -219,9 +189,14 @@ describe('POST /scoring-models/backtest', () => {
     expect(result.body.candidate.deciles[9]).toEqual({ min: 90, max: 100, leads: 1, converted: 1, conversionRate: 1 });
   });
 
-  it('reads the window through the cursor a batch at a time, in capture order', async () => {
+  it('reads the window a batch at a time, in capture order, each batch one keyset query', async () => {
     const batches: string[][] = [];
-    await forEachLeadCaptured(service.sql, { from, to }, (leads) => void batches.push(leads.map((l) => l.createdAt)), 4);
+    let after: LeadPosition | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof leadsCapturedPage>> = await leadsCapturedPage(service.sql, { from, to, after, limit: 4 });
+      batches.push(page.leads.map((l) => l.createdAt));
+      after = page.next;
+    } while (after);
     expect(batches.map((b) => b.length)).toEqual([4, 2]);
     expect(batches.flat()).toEqual([from, day(1), day(2), day(3), day(4), day(5)]);
   });

@@ -93,6 +93,37 @@ describe('routing in Postgres', () => {
     expect(results.find((r) => r.ownerId === null)!.reason).toMatch(/nobody eligible \(.*at capacity.*\): unassigned queue/);
   });
 
+  it("keeps each rep's open-lead count exact through assignment, accept, reassignment, close, erasure and a rep's clock", async () => {
+    const teamId = await team('XO');
+    const [a, b] = [await rep(teamId), await rep(teamId)];
+    const counted = async () => {
+      const rows = await sql<{ id: string; open_leads: number; counted: number }[]>`
+        SELECT r.id, r.open_leads, (SELECT count(*)::int FROM leads l WHERE l.owner_id = r.id AND l.status IN ('sql', 'accepted')) AS counted
+        FROM reps r WHERE r.id IN ${sql([a, b])}`;
+      for (const row of rows) expect(row.open_leads, row.id).toBe(row.counted);
+      return Object.fromEntries(rows.map((r) => [r.id, r.open_leads]));
+    };
+    const ids = await leads(6);
+    for (const leadId of ids) await route(leadId, { country: 'XO' });
+    expect(await counted()).toEqual({ [a]: 3, [b]: 3 });
+    // The round robin's clock moved in the same statement as the count: both kept.
+    expect((await sql`SELECT count(DISTINCT last_assignment)::int AS n FROM reps WHERE id IN ${sql([a, b])}`)[0]!.n).toBe(2);
+
+    const ownerOf = async (id: string) => (await sql<{ owner_id: string }[]>`SELECT owner_id FROM leads WHERE lead_id = ${id}`)[0]!.owner_id;
+    const [accepted, reassigned, converted, erased, recycled] = ids;
+    await sql`UPDATE leads SET status = 'accepted' WHERE lead_id = ${accepted!}`;
+    const from = await ownerOf(reassigned!);
+    await route(reassigned!, { country: 'XO', exclude: [from] });
+    expect(await ownerOf(reassigned!)).not.toBe(from);
+    await sql`UPDATE leads SET status = 'converted' WHERE lead_id = ${converted!}`;
+    await sql`DELETE FROM leads WHERE lead_id = ${erased!}`;
+    await sql`UPDATE leads SET status = 'recycled', owner_id = NULL WHERE lead_id = ${recycled!}`;
+    const after = await counted();
+    expect(after[a]! + after[b]!).toBe(3);
+    // A rep is created with the leads it already owns counted in: none.
+    expect((await sql`SELECT open_leads FROM reps WHERE id = ${await rep(teamId)}`)[0]!.open_leads).toBe(0);
+  });
+
   it('routes to the account owner first, and to the owner’s team when the owner is away', async () => {
     const teamId = await team('XD');
     const owner = await rep(teamId);

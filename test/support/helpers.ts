@@ -12,6 +12,8 @@ import { createApp } from '../../api/app';
 import { parseApiKeys } from '../../api/auth';
 import { createWakeUps, type WakeUps } from '../../api/wake-ups';
 import { resolveLeadConfig } from '../../config/load';
+import type { SlackSettings } from '../../config/env';
+import { slackClient, slackResponseOrigins } from '../../config/slack';
 import type { EnrichmentProvider } from '../../activities/enrichment';
 import { createSql, type Sql } from '../../db/client';
 import { migrate } from '../../db/migrate';
@@ -104,6 +106,8 @@ export interface ServiceOptions {
   extraVendorOrigins?: readonly string[];
   /** The key of action links (`/act/{token}`); unset: the route answers 404. */
   actionLinkSecret?: string;
+  /** The Slack app (a local Web API stub's URL as `apiUrl`); unset: `/slack/interactions` answers 404. */
+  slack?: SlackSettings;
 }
 
 export async function startService(options: ServiceOptions = {}): Promise<ServiceUnderTest> {
@@ -131,6 +135,11 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
       codec,
       unsubscribeSecret: options.unsubscribeSecret,
       actionLinkSecret: options.actionLinkSecret,
+      slack: options.slack && {
+        signingSecret: options.slack.signingSecret,
+        client: slackClient(options.slack),
+        responseOrigins: slackResponseOrigins(options.slack),
+      },
       leadIdSecret,
       extraVendorOrigins,
       wakeUps,

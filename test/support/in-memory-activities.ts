@@ -13,7 +13,8 @@ import { matchTeam, pickRep, segmentOf, unavailability, type Segment } from '../
 import { slaTerms, withinBusinessHours, type BusinessHours } from '../../domain/sla';
 
 /** The activity interface the lead workflow proxies: the in-memory one must match it exactly. */
-export type LeadActivities = ReturnType<typeof createActivities>;
+/** The activities the lead and rollout workflows call (a backtest job reads Postgres: test/api/backtest-jobs.test.ts). */
+export type LeadActivities = Omit<ReturnType<typeof createActivities>, 'countBacktestLeads' | 'backtestPage'>;
 
 export interface MemoryTeam {
   id: string;

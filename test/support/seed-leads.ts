@@ -5,6 +5,11 @@ import { leadIdFor } from './lead-ids';
 import type { LeadSource, LeadStatus } from '../../domain/lead';
 import type { LeadRecord } from '../../domain/lead-record';
 import type { Priority } from '../../domain/sla';
+import type { EngagementType } from '../../domain/engagement';
+import { scoreLead } from '../../domain/scoring';
+import { resolveLeadConfig } from '../../config/load';
+
+const defaultConfig = resolveLeadConfig({});
 
 export interface LeadSeed {
   /** Capture time, ms since the epoch. */
@@ -54,4 +59,39 @@ export async function seedLead(sql: Sql, s: LeadSeed): Promise<string> {
       RETURNING lead_id)
     INSERT INTO lead_changes (lead_id) SELECT lead_id FROM seeded`;
   return lead.leadId;
+}
+
+export interface ScoredLeadSeed {
+  /** Capture time (ISO). */
+  createdAt: string;
+  /** Last update (ISO; default: the capture time): when a backtest re-scores the lead. */
+  updatedAt?: string;
+  seen: EngagementType[];
+  lastEngagementAt?: string;
+  title?: string;
+  status: LeadStatus;
+}
+
+/**
+ * A lead for the backtests, written straight to the read model: captured at `createdAt`, last
+ * updated at `updatedAt`, scored by the configured model (version 1) then. Answers the lead as written.
+ */
+export async function seedScoredLead(sql: Sql, options: ScoredLeadSeed): Promise<LeadRecord> {
+  const email = `${randomUUID().slice(0, 12)}@backtest.example`;
+  const updatedAt = options.updatedAt ?? options.createdAt;
+  const engagement = { seen: options.seen, openedEmails: 0, lastEngagementAt: options.lastEngagementAt ?? updatedAt };
+  const profile = { email, source: 'newsletter' as const, ...(options.title ? { title: options.title } : {}) };
+  const lead: LeadRecord = {
+    leadId: leadIdFor(email),
+    status: options.status,
+    profile,
+    consent: {},
+    engagement,
+    enrichment: 'not_found',
+    score: scoreLead(profile, engagement, new Date(updatedAt), defaultConfig),
+  };
+  await sql.begin((tx) => writeLead(tx, { lead, events: [] }));
+  // The capture and last update times are the test's to choose (decay and the window depend on them).
+  await sql`UPDATE leads SET created_at = ${options.createdAt}::timestamptz, updated_at = ${updatedAt}::timestamptz WHERE lead_id = ${lead.leadId}`;
+  return lead;
 }

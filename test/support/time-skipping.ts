@@ -12,7 +12,7 @@ import type { Sql } from '../../db/client';
 import type { LeadConfig } from '../../domain/config';
 import { testServerExecutable } from '../../stack/engine';
 import { ensureSearchAttributes } from '../../stack/search-attributes';
-import { createLeadWorker, workflowsPath, type LeadWorkerOptions } from '../../worker/worker';
+import { createLeadWorker, workflowInterceptorModules, workflowsPath, type LeadWorkerOptions } from '../../worker/worker';
 
 /**
  * The lead service on Temporal's time-skipping test server, where months pass in seconds: for
@@ -22,7 +22,7 @@ import { createLeadWorker, workflowsPath, type LeadWorkerOptions } from '../../w
 const silent = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };
 
 /** The workflow code bundled once, without the bundler's chatter. */
-export const quietWorkflowBundle = () => bundleWorkflowCode({ workflowsPath, logger: silent });
+export const quietWorkflowBundle = () => bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: silent });
 
 /**
  * The Java time-skipping server (`path`, or the engine cache's, or the SDK's download) with our

@@ -20,11 +20,11 @@ ALTER TABLE reps ADD COLUMN crm_user_id text CHECK (crm_user_id ~ '^[A-Za-z0-9]{
 -- A push to a CRM is an outbox entry on the 'crm' channel, delivered by the worker's notifier
 -- with its retries, backoff and dead-lettering (recipient: the connection id).
 ALTER TABLE notifications DROP CONSTRAINT notifications_channel_check;
-ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('webhook', 'email', 'crm'));
+ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('webhook', 'email', 'slack', 'crm'));
 
 -- Down Migration
 DELETE FROM notifications WHERE channel = 'crm';
 ALTER TABLE notifications DROP CONSTRAINT notifications_channel_check;
-ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('webhook', 'email'));
+ALTER TABLE notifications ADD CONSTRAINT notifications_channel_check CHECK (channel IN ('webhook', 'email', 'slack'));
 ALTER TABLE reps DROP COLUMN crm_user_id;
 DROP TABLE crm_connections;
