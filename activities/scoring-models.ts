@@ -1,10 +1,10 @@
 import type { Sql } from '../db/client';
 import { countLeadsCaptured, leadsCapturedPage } from '../db/leads';
 import type { BacktestCursor } from '../contracts/backtest';
-import { backtestLead, BacktestTally, type BacktestCounts } from '../domain/backtest';
+import { BacktestTally, type BacktestCounts } from '../domain/backtest';
 import { countRolloutLeads, rolloutLeadsPage, type ScoringModelStore } from '../db/scoring-models';
 import type { LeadRecord } from '../domain/lead-record';
-import { publishedRules, type ScoringModelRules } from '../domain/scoring-model';
+import { backtestLead, publishedRules, type ScoringModelRules } from '../domain/scoring-model';
 import { loadLeadBefore } from './leads';
 
 /** Scoring models as data: the model a new run scores by, and the paging of a rollout. */

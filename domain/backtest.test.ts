@@ -4,7 +4,6 @@ import {
   aucOfCounts,
   backtestFigures,
   backtestJobIdOf,
-  backtestLead,
   BacktestTally,
   backtestWorkflowIdOf,
   decileOf,
@@ -14,7 +13,7 @@ import {
 } from './backtest';
 import type { LeadRecord } from './lead-record';
 import type { Band } from './qualification';
-import { configuredModel, modelRules, scoringModelBodySchema } from './scoring-model';
+import { configuredModel, modelRules, scoringModelBodySchema, backtestLead } from './scoring-model';
 
 const lead = (baseline: [number, Band], candidate: [number, Band], converted: boolean): BacktestLead => ({
   baseline: { score: baseline[0], band: baseline[1] },

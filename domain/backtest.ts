@@ -1,6 +1,4 @@
-import type { LeadRecord } from './lead-record';
 import { bands, type Band } from './qualification';
-import { scoreUnder, type ScoringModelRules } from './scoring-model';
 
 export { bands };
 
@@ -253,16 +251,4 @@ export const backtestJobIdOf = (workflowId: string, runId: string) => `${workflo
 export function parseBacktestJobId(id: string): { workflowId: string; runId: string } | null {
   const match = backtestJobIdPattern.exec(id);
   return match ? { workflowId: match[1]!, runId: match[2]! } : null;
-}
-
-/**
- * A lead re-scored by both models at `at`, as the workflow scores it (`scoreLead` on its profile and
- * engagement), and whether it converted.
- */
-export function backtestLead(lead: LeadRecord, at: Date, baseline: ScoringModelRules, candidate: ScoringModelRules): BacktestLead {
-  return {
-    baseline: scoreUnder(lead.profile, lead.engagement, at, baseline),
-    candidate: scoreUnder(lead.profile, lead.engagement, at, candidate),
-    converted: lead.status === 'converted',
-  };
 }

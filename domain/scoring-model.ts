@@ -3,6 +3,8 @@ import { icpSchema, qualificationSchema, scoringModelIssues, scoringSchema, type
 import { bandOf, type Band } from './qualification';
 import { scoreLead, type LeadFacts, type Score } from './scoring';
 import type { Engagement } from './engagement';
+import type { BacktestLead } from './backtest';
+import type { LeadRecord } from './lead-record';
 
 /**
  * `POST /scoring-models`: exactly the `scoring`, `qualification` and `icp` sections of
@@ -53,4 +55,17 @@ export function configuredModel(config: LeadConfig): ScoringModelBody {
 export function scoreUnder(facts: LeadFacts, engagement: Engagement, at: Date, model: ScoringModelRules): Score & { band: Band } {
   const score = scoreLead(facts, engagement, at, model);
   return { ...score, band: bandOf(score.score, model.qualification) };
+}
+
+/**
+ * A lead re-scored by both models at `at` (for the backtest: here, not in backtest.ts, which the
+ * backtest workflow imports and which must stay free of this module's zod schemas), as the workflow scores it (`scoreLead` on its profile and
+ * engagement), and whether it converted.
+ */
+export function backtestLead(lead: LeadRecord, at: Date, baseline: ScoringModelRules, candidate: ScoringModelRules): BacktestLead {
+  return {
+    baseline: scoreUnder(lead.profile, lead.engagement, at, baseline),
+    candidate: scoreUnder(lead.profile, lead.engagement, at, candidate),
+    converted: lead.status === 'converted',
+  };
 }

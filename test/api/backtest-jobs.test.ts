@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveLeadConfig } from '../../config/load';
-import { backtestAnswer, backtestLead, BacktestTally, parseBacktestJobId, type BacktestAnswer, type BacktestJobProgress } from '../../domain/backtest';
+import { backtestAnswer, BacktestTally, parseBacktestJobId, type BacktestAnswer, type BacktestJobProgress } from '../../domain/backtest';
 import type { EngagementType } from '../../domain/engagement';
 import type { LeadStatus } from '../../domain/lead';
-import { configuredModel, modelRules } from '../../domain/scoring-model';
+import { backtestLead, configuredModel, modelRules } from '../../domain/scoring-model';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 import { seedScoredLead } from '../support/seed-leads';
 
