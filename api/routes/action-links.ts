@@ -100,6 +100,10 @@ const timeLeft = (dueAt: string, now: number) => {
   return minutes >= 0 ? `${span} left` : `overdue by ${span}`;
 };
 
+/** How long the rep took to respond, in the unit that reads best. */
+const responseTime = (ms: number) =>
+  ms < 120_000 ? `${Math.round(ms / 1000)} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3_600_000)} h`;
+
 /** A timeline event in a few words: its type and the plain values that say what happened (no ids of people). */
 const eventWords = (event: { type: string; data: Record<string, unknown> }) => {
   const details = ['source', 'type', 'channel', 'reason', 'how', 'status']
@@ -192,7 +196,9 @@ export function actionLinkRoutes(deps: ApiDeps) {
           <dt>Score</dt>
           <dd>${explanation}</dd>
           <dt>SLA</dt>
-          <dd>${lead.sla?.respondedAt ? 'responded' : lead.sla?.dueAt ? `due ${lead.sla.dueAt} (${timeLeft(lead.sla.dueAt, now)})` : 'no SLA clock'}</dd>
+          <dd>
+            ${lead.sla?.respondedAt ? `responded${lead.sla.responseMs === null ? '' : ` in ${responseTime(lead.sla.responseMs)}`}` : lead.sla?.dueAt ? `due ${lead.sla.dueAt} (${timeLeft(lead.sla.dueAt, now)})` : 'no SLA clock'}
+          </dd>
         </dl>
         ${forms}
         <h2>What the lead did</h2>
