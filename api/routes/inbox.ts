@@ -33,7 +33,7 @@ const countdownScript = `
 const left = (dueAt) => {
   const seconds = Math.round((Date.parse(dueAt) - Date.now()) / 1000);
   const abs = Math.abs(seconds);
-  const span = abs >= 7200 ? Math.round(abs / 3600) + ' h' : abs >= 120 ? Math.floor(abs / 60) + ' min' : Math.floor(abs / 60) + ' min ' + (abs % 60) + ' s';
+  const span = abs >= 3600 ? Math.floor(abs / 3600) + ' h ' + Math.floor((abs % 3600) / 60) + ' min' : Math.floor(abs / 60) + ' min ' + (abs % 60) + ' s';
   return seconds >= 0 ? span + ' left' : 'overdue by ' + span;
 };
 const tick = () => document.querySelectorAll('[data-due]').forEach((el) => { el.textContent = left(el.dataset.due); });
