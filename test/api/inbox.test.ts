@@ -45,7 +45,12 @@ const csrfIn = (text: string) => /name="csrf" value="([^"]+)"/.exec(text)?.[1];
 
 beforeAll(async () => {
   // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
-  service = await startService({ databaseUrl: await freshDatabase('inbox'), actionLinkSecret: secret, config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  service = await startService({
+    databaseUrl: await freshDatabase('inbox'),
+    actionLinkSecret: secret,
+    // A small limit of failed authentications per address, reached by the flood test alone.
+    config: { qualification: { sqlAt: 40, mqlAt: 20 }, unauthenticated: { perAddress: { requests: 12, per: 'PT1M' } } },
+  });
   mail = await startAlertMail(service, secret);
   for (const [name, country] of [
     ['a', 'XA'],
@@ -270,6 +275,19 @@ describe('/inbox for a signed-in rep', () => {
     const page = await browse('/inbox', { cookie });
     expect(page.text).toContain('Sign in to your leads');
     expect((await browse('/inbox/sign-in', { form: { key: reps.b.apiKey } })).status).toBe(401);
+  });
+});
+
+describe('/inbox sign-in floods', () => {
+  // Last of the file's sign-ins: the address stays limited for the rest of the minute.
+  it('wrong keys from one address are cut off with 429 and Retry-After', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i++) statuses.push((await browse('/inbox/sign-in', { form: { key: `guess-${i}` } })).status);
+    expect(statuses).toContain(429);
+    expect(statuses.slice(statuses.indexOf(429)).every((status) => status === 429)).toBe(true);
+    const limited = await browse('/inbox/sign-in', { form: { key: reps.a.apiKey } });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });
 
