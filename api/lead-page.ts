@@ -104,7 +104,8 @@ const responseTime = (ms: number) =>
 export function slaWords(sla: LeadView['sla'], now = Date.now()) {
   if (sla?.respondedAt) return `responded${sla.responseMs === null ? '' : ` in ${responseTime(sla.responseMs)}`}`;
   if (!sla?.dueAt) return 'no SLA clock';
-  return html`due ${sla.dueAt} (<span data-due="${sla.dueAt}">${timeLeft(sla.dueAt, now)}</span>)`;
+  const due = `${sla.dueAt.slice(0, 10)} ${sla.dueAt.slice(11, 16)} UTC`;
+  return html`due <time datetime="${sla.dueAt}">${due}</time> (<span data-due="${sla.dueAt}">${timeLeft(sla.dueAt, now)}</span>)`;
 }
 
 /** A timeline event in a few words: its type and the plain values that say what happened (no ids of people). */

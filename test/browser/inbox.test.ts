@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlertMail } from '../support/alert-mail';
@@ -12,6 +14,8 @@ import { eventually, freshDatabase, startService, type ServiceUnderTest } from '
  * a lead reassigned away or another rep's lead is not there.
  */
 
+/** Screenshots a person can look at after the run (gitignored). */
+const artifacts = join(import.meta.dirname, '..', 'artifacts');
 const secret = `inbox-secret-${randomUUID()}`;
 const ops = { key: 'ops-dev' };
 const suffix = randomUUID().slice(0, 6);
@@ -143,8 +147,8 @@ describe('/inbox in Chromium', () => {
     await context.close();
   });
 
-  it('signs in by key and out again; a wrong key is refused on the page', async () => {
-    const context = await browser.newContext();
+  it('works without JavaScript: signs in by key (a wrong one refused on the page), accepts and logs a call, signs out', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto(`${service.baseUrl}/inbox`);
     await page.fill('input[name=key]', 'not-a-key');
@@ -154,8 +158,27 @@ describe('/inbox in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in with my key' }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Your leads');
     expect((await listed(page)).sort()).toEqual([leads.a2, leads.b1].sort());
+    // Without the script the time left stays as rendered.
+    expect(await page.locator(`tr[data-lead="${leads.b1}"] [data-due]`).textContent()).toMatch(/^\d+ (min|h) left$/);
     const [cookie] = await context.cookies();
-    expect(cookie).toMatchObject({ name: 'inbox_session', httpOnly: true, sameSite: 'Strict', path: '/inbox' });
+    expect(cookie).toMatchObject({ name: 'inbox_session', httpOnly: true, sameSite: 'Strict', path: '/inbox', secure: false });
+
+    await page.getByRole('link', { name: 'Company 3' }).click();
+    await page.getByRole('button', { name: 'Accept' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Accepted');
+    await page.getByRole('link', { name: 'Back to the lead' }).click();
+    await page.fill('input[name=note] >> nth=0', 'left a voicemail');
+    await page.getByRole('button', { name: 'Log call' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Call logged');
+    expect((await lead(leads.b1)).status).toBe('accepted');
+    await eventually(async () => {
+      const events = (await service.request('GET', `/leads/${leads.b1}/timeline`, ops)).body.events as { type: string; data: Record<string, unknown> }[];
+      expect(events.filter((e) => e.type === 'touch').map((e) => e.data.note)).toEqual(['left a voicemail']);
+    });
+
+    mkdirSync(artifacts, { recursive: true });
+    await page.goto(`${service.baseUrl}/inbox`);
+    await page.screenshot({ path: join(artifacts, 'inbox.png'), fullPage: true });
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Sign in to your leads');
     expect(await context.cookies()).toEqual([]);
