@@ -18,7 +18,7 @@ export async function enqueueSignInEmail(sql: Sql, email: string, requestId: str
     WHERE lower(r.email) = lower(${email}) AND r.email <> '' AND r.active
       AND NOT EXISTS (
         SELECT 1 FROM notifications n
-        -- The kind written out: the partial index notifications_sign_in_idx (migration 0026) is on it.
+        -- The kind written out: the partial index notifications_sign_in_idx (migration 0027) is on it.
         WHERE n.kind = 'inbox_sign_in' AND n.recipient = r.id AND n.created_at > now() - ${`${signInEmailEveryMs} milliseconds`}::interval
       )
     LIMIT 1
