@@ -25,6 +25,7 @@ import { codecGuard, codecRoutes } from './routes/codec';
 import { privacyRoutes } from './routes/privacy';
 import { reportRoutes } from './routes/reports';
 import { dashboardRoutes } from './routes/dashboard';
+import { inboxRoutes } from './routes/inbox';
 import { sourceRoutes } from './routes/sources';
 import { crmConnectionRoutes } from './routes/crm-connections';
 import { hookRoutes } from './routes/hooks';
@@ -176,6 +177,15 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   // Bad signatures count against the address with the hooks' (docs/operations/security.md "Floods").
   app.use('/slack/*', limits.hooksPerAddress, bodyLimit({ maxSize: maxBodyBytes, onError: tooLarge(maxBodyBytes) }));
   app.route('/', slackRoutes(deps));
+  // The rep inbox: its own session cookie, small form bodies; a wrong key at sign-in counts as a
+  // failed authentication (401), limited per address as the API's keys are.
+  app.use('/inbox/*', bodyLimit({ maxSize: 8 * 1024, onError: tooLarge(8 * 1024) }));
+  app.use('/inbox/sign-in', limits.keysPerAddress);
+  const repOfKey = async (keyHash: string) => {
+    const principal = apiKeys.get(keyHash) ?? (await lookupRepKey(keyHash));
+    return principal?.role === 'rep' ? principal.repId : undefined;
+  };
+  app.route('/', inboxRoutes(deps, { repOfKey }));
   app.route('/', templateRoutes(deps));
   app.route('/', codecRoutes(deps));
   app.route('/', leadRoutes(deps));

@@ -25,7 +25,7 @@ export interface ApiDeps {
   extraVendorOrigins?: readonly string[];
   /** HMAC key of unsubscribe links (`emailSettingsFrom`); without it `/unsubscribe/{token}` refuses every link. */
   unsubscribeSecret?: string;
-  /** HMAC key of the action links in rep alerts (`actionLinkSecretFrom`); without it `/act/{token}` answers 404. */
+  /** HMAC key of the action links in rep alerts and of the rep inbox's tokens (`actionLinkSecretFrom`); without it `/act/{token}` and `/inbox` answer 404. */
   actionLinkSecret?: string;
   /** The API's address as recipients reach it (`emailSettingsFrom`): the action-link page's forms post to fresh links under it. */
   publicBaseUrl?: string;

@@ -295,7 +295,9 @@ export const developmentSlackSigningSecret = 'lead-orchestration development sla
  * The key of the one-click action links in rep alerts (domain/action-links.ts), the same rule as
  * UNSUBSCRIBE_SECRET's: where real keys are required the development key is never used, and if
  * alerts go out (SMTP_URL set and not `off`, NOTIFY_WEBHOOK_URL or SLACK_BOT_TOKEN set) a real one must be given,
- * since a link is a rep's credential for a lead. Undefined: alerts carry no links, `/act` answers 404.
+ * since a link is a rep's credential for a lead. It also signs the rep inbox's
+ * sign-in links and sessions (domain/inbox.ts, other token kinds). Undefined: alerts carry no
+ * links, `/act` and `/inbox` answer 404.
  */
 export function actionLinkSecretFrom(env: Env, options: { startingEmbedded?: boolean } = {}): string | undefined {
   const because = realKeysRequiredBecause(env, options);

@@ -231,7 +231,8 @@ export async function findLeadState(sql: Sql, leadId: string): Promise<{ status:
 }
 
 export interface LeadFilter {
-  status?: LeadStatus;
+  /** One status, or any of several (the rep inbox's open leads: sql and accepted). */
+  status?: LeadStatus | readonly LeadStatus[];
   ownerId?: string;
   source?: LeadSource;
   cadence?: { name: string; version?: number };
@@ -252,7 +253,7 @@ export async function listLeads(sql: Sql, filter: LeadFilter): Promise<{ leads: 
   const rows = await sql<(LeadRow & { cursor_at: string })[]>`
     SELECT *, created_at::text AS cursor_at FROM leads
     WHERE true
-      ${filter.status ? sql`AND status = ${filter.status}` : sql``}
+      ${typeof filter.status === 'string' ? sql`AND status = ${filter.status}` : filter.status ? sql`AND status IN ${sql(filter.status)}` : sql``}
       ${filter.ownerId ? sql`AND owner_id = ${filter.ownerId}` : sql``}
       ${filter.source ? sql`AND source = ${filter.source}` : sql``}
       ${cadence ? sql`AND cadence->>'name' = ${cadence.name}` : sql``}

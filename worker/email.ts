@@ -6,6 +6,7 @@ import type { OutboxEntry } from '../db/outbox';
 import { templateStore } from '../db/templates';
 import { linkLabels } from '../domain/action-links';
 import { renderTemplate, type RenderedEmail } from '../domain/email-template';
+import { signInEmailKind } from '../domain/inbox';
 import { confirmationLinkValidForDays, consentConfirmationToken, unsubscribeLinkValidForDays, unsubscribeToken } from '../domain/unsubscribe';
 
 /** Why an email could not be sent now, and whether trying again could help. */
@@ -108,6 +109,24 @@ export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSe
     return { sent: true };
   }
 
+  /**
+   * The rep inbox's sign-in email (docs/features/rep-inbox.md): fixed words and the link the
+   * notifier minted at delivery. Without a link (no ACTION_LINK_SECRET in the worker) there is
+   * nothing to send.
+   */
+  async function signIn(entry: OutboxEntry, links?: Record<string, string>): Promise<EmailOutcome> {
+    const to = await repEmail(sql, entry.recipient);
+    if (!to) return { skipped: `rep ${entry.recipient} has no email address` };
+    if (!links?.signIn) return { skipped: 'ACTION_LINK_SECRET is not set: no sign-in link to send' };
+    await send(entry, to, {
+      subject: 'Sign in to your lead inbox',
+      text:
+        `Open this link within 15 minutes to sign in to your lead inbox (it works once):\n\n${links.signIn}\n\n` +
+        'If you did not ask to sign in, ignore this email: nobody can sign in without the link.\n',
+    });
+    return { sent: true };
+  }
+
   async function alert(entry: OutboxEntry, links?: Record<string, string>): Promise<EmailOutcome> {
     const to = await repEmail(sql, entry.recipient);
     if (!to) return { skipped: `rep ${entry.recipient} has no email address` };
@@ -131,6 +150,7 @@ export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSe
     /** Sends the email an outbox entry on the `email` channel stands for. */
     deliver(entry: OutboxEntry, links?: Record<string, string>): Promise<EmailOutcome> {
       if (entry.kind === 'consent_confirmation') return confirmation(entry);
+      if (entry.kind === signInEmailKind) return signIn(entry, links);
       return entry.kind === 'cadence_step' || entry.kind === 'reengagement' ? outreach(entry) : alert(entry, links);
     },
     close() {

@@ -5,6 +5,7 @@ import type { Sql } from '../db/client';
 import { claimDue, markFailed, markSent, markSentToSlack, markSkipped, type OutboxEntry } from '../db/outbox';
 import { alertLinks, linkLabels, linkRecipient } from '../domain/action-links';
 import { durationMs } from '../domain/duration';
+import { signInEmailKind, signInToken, signInValidForMs } from '../domain/inbox';
 import { CrmFailure, type CrmDelivery } from './crm';
 import { EmailFailure, type EmailDelivery } from './email';
 import { repeat } from './repeat';
@@ -19,11 +20,16 @@ const slackLinks = (links: Record<string, string>) =>
 /**
  * The notifier's `links`: action links (domain/action-links.ts) on the alerts that carry them,
  * bound to their recipient, valid for `validFor` (ISO-8601) from the moment of delivery, with a
- * fresh nonce each time.
+ * fresh nonce each time; and the rep inbox's sign-in link (domain/inbox.ts) on its email, valid for
+ * 15 minutes from delivery.
  */
 export function actionLinksFor({ publicBaseUrl, secret, validFor }: { publicBaseUrl: string; secret: string; validFor: string }) {
   const validForMs = durationMs(validFor);
   return (entry: OutboxEntry): Record<string, string> | undefined => {
+    if (entry.kind === signInEmailKind) {
+      const link = { repId: entry.recipient, nonce: randomBytes(16).toString('base64url') };
+      return { signIn: `${publicBaseUrl}/inbox/sign-in/${signInToken(secret, link, new Date(Date.now() + signInValidForMs))}` };
+    }
     const repId = linkRecipient({ kind: entry.kind, recipient: entry.recipient, leadId: entry.lead_id });
     if (!repId || !entry.lead_id) return undefined;
     return alertLinks(publicBaseUrl, secret, { leadId: entry.lead_id, repId, validForMs, now: new Date(), nonce: randomBytes(9).toString('base64url') });

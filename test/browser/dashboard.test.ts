@@ -1,14 +1,13 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { cspRefusals, launchChromium } from '../support/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashKey } from '../../api/auth';
 import { freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 import { seedLead } from '../support/seed-leads';
 import { weekdaysNineToFive } from '../support/fixtures';
 
-/** Debian's Chromium (installed by .ci/run); CHROMIUM_PATH points elsewhere. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Screenshots a person can look at after the run (gitignored). */
 const artifacts = join(import.meta.dirname, '..', 'artifacts');
 
@@ -18,23 +17,9 @@ const min = 60_000;
 const dayMs = 24 * 60 * min;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`no Chromium at ${chromiumPath}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
-  }
   // A database of its own, so that the page's figures are those of the leads seeded here.
   service = await startService({ databaseUrl: await freshDatabase('dashboard') });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 
   const hours = weekdaysNineToFive;
   await service.sql`INSERT INTO teams (id, name, countries, business_hours) VALUES ('team-d', 'Dashboard team', '{XQ}', ${service.sql.json(hours)})`;
@@ -96,8 +81,7 @@ describe('/dashboard', () => {
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
     // The page runs under its Content-Security-Policy without one refusal (docs/operations/security.md).
-    const refused: string[] = [];
-    page.on('console', (message) => message.text().includes('Content Security Policy') && refused.push(message.text()));
+    const refused = cspRefusals(page);
     await page.goto(`${service.baseUrl}/dashboard`);
     await expect.poll(() => page.locator('#key-form').isVisible()).toBe(true);
     await page.fill('#key', 'ops-dev');

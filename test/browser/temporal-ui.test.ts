@@ -1,36 +1,18 @@
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { cspRefusals, launchChromium } from '../support/browser';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { historyText } from '../support/codec';
 import { startService, uniqueEmail, type ServiceUnderTest, eventually } from '../support/helpers';
 
-/** Debian's Chromium (installed by .ci/run); CHROMIUM_PATH points elsewhere. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 let service: ServiceUnderTest;
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`no Chromium at ${chromiumPath}: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH`);
-  }
   // On the port the dev server's UI was given as its codec endpoint (test/global-setup.ts).
   service = await startService({ port: inject('codecPort') });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    // The machine has no internet: keep Chromium from calling home.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -83,8 +65,7 @@ describe('API reference', () => {
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
     // Swagger UI runs under the page's Content-Security-Policy without one refusal (docs/operations/security.md).
-    const refused: string[] = [];
-    page.on('console', (message) => message.text().includes('Content Security Policy') && refused.push(message.text()));
+    const refused = cspRefusals(page);
     await page.goto(`${service.baseUrl}/docs`);
     const capture = page.locator('.opblock-post', { has: page.locator('[data-path="/leads"]') });
     await expect.poll(() => capture.first().isVisible(), { timeout: 30_000 }).toBe(true);
