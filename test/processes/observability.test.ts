@@ -1,0 +1,166 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { alwaysOpen as hours } from '../support/fixtures';
+import { eventually, requestTo } from '../support/helpers';
+import { startProcesses } from '../support/processes';
+
+const rulesFile = 'observability/prometheus/alerts.yml';
+const rulesTestFile = 'observability/prometheus/alerts.test.yml';
+
+interface Rule {
+  alert: string;
+  expr: string;
+  annotations: Record<string, string>;
+}
+const rules = (): Rule[] => (parse(readFileSync(rulesFile, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+
+/** promtool (Debian's `prometheus` package, which .ci/run installs): a test that needs it fails without it, rather than passing unchecked. */
+function promtool(...args: string[]): string {
+  try {
+    return execFileSync('promtool', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code?: string; stdout?: string; stderr?: string };
+    if (code === 'ENOENT') throw new Error('promtool is missing: apt-get install prometheus (.ci/run does)');
+    throw new Error(`promtool ${args.join(' ')} failed:\n${stdout}${stderr}`);
+  }
+}
+
+/** A selector's metric name and the label names its matchers use. */
+interface Selector {
+  name: string;
+  labels: string[];
+}
+
+/**
+ * The selectors of a PromQL expression: every identifier that is not a function, a keyword or
+ * inside a label list, with the labels of its `{…}` (Grafana's `$__rate_interval` sits in a range).
+ */
+export function selectors(expr: string): Selector[] {
+  const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
+  const code = expr
+    .replace(/\[[^\]]*\]/g, ' ') // ranges
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ') // label lists
+    .replace(/\boffset\s+\S+/g, ' ');
+  const found: Selector[] = [];
+  for (const match of code.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\(|\{([^}]*)\})?/g)) {
+    const [, name, after, matchers] = match;
+    if (after === '(' || keywords.has(name!.toLowerCase())) continue;
+    // Label names of the matchers; the values are strings, skipped by matching whole pairs.
+    const labels = [...(matchers ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"/g)].map((m) => m[1]!);
+    found.push({ name: name!, labels });
+  }
+  return found;
+}
+
+/**
+ * Sample names of an exposition with the label names seen on each (histograms give `_bucket`,
+ * `_sum`, `_count`), and the families declared without a sample yet (a labelled counter nothing
+ * has counted, such as retries): Prometheus has no series of those until then, so a rule on one
+ * stays quiet, rightly. Their labels are unknown (null).
+ */
+function exposed(text: string): Map<string, Set<string> | null> {
+  const names = new Map<string, Set<string> | null>();
+  for (const [, family] of text.matchAll(/^# TYPE (\S+) /gm)) names.set(family!, null);
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? /.exec(line);
+    if (!match) continue;
+    const labels = names.get(match[1]!) ?? new Set<string>();
+    for (const pair of (match[2] ?? '').matchAll(/(\w+)="/g)) labels.add(pair[1]!);
+    names.set(match[1]!, labels);
+  }
+  return names;
+}
+
+/**
+ * Labels Prometheus adds to every series it scrapes (the jobs of observability/prometheus/prometheus.yml),
+ * and the series it makes itself for each target.
+ */
+const targetLabels = ['job', 'instance'];
+const prometheusSeries = ['up'];
+
+describe('the alert rules (observability/prometheus/alerts.yml)', () => {
+  it('pass promtool check rules', () => {
+    expect(promtool('check', 'rules', rulesFile)).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  it('each says why its threshold, and fires on its unit test (promtool test rules) and not on a normal day', () => {
+    const all = rules();
+    expect(all.map((r) => r.alert)).toEqual([
+      'LeadWorkflowTaskScheduleToStartSlow',
+      'LeadCapturesUnavailable',
+      'LeadOutboxOldestPendingLate',
+      'LeadOutboxDeadLetters',
+      'LeadSlaBreachRateUp',
+      'LeadDataAccessStalled',
+      'LeadWorkerNotPolling',
+    ]);
+    for (const rule of all) {
+      expect(rule.annotations.summary, rule.alert).toBeTruthy();
+      expect(rule.annotations.description?.length ?? 0, rule.alert).toBeGreaterThan(150);
+    }
+    const tests = readFileSync(rulesTestFile, 'utf8');
+    for (const rule of all) expect(tests, `a unit test of ${rule.alert}`).toContain(`alertname: ${rule.alert}`);
+    // The unit tests compare every annotation: they run on a copy without the descriptions (prose, checked above).
+    const dir = mkdtempSync(join(tmpdir(), 'lead-alerts-'));
+    const parsed = parse(readFileSync(rulesFile, 'utf8')) as { groups: { rules: Rule[] }[] };
+    for (const rule of parsed.groups.flatMap((g) => g.rules)) delete rule.annotations.description;
+    writeFileSync(join(dir, 'alerts.yml'), stringify(parsed));
+    cpSync(rulesTestFile, join(dir, 'alerts.test.yml'));
+    expect(promtool('test', 'rules', join(dir, 'alerts.test.yml'))).toContain('SUCCESS');
+  });
+});
+
+describe('the metrics the rules and the dashboard query, in the real processes', () => {
+  let stack: Awaited<ReturnType<typeof startProcesses>>;
+  beforeAll(async () => {
+    stack = await startProcesses({ config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('exist in /metrics of the API or the worker after a lead is captured, routed and accepted, with the labels they match on', async () => {
+    // A lead through capture, routing and acceptance: what makes the SDK's lazily-created series appear.
+    const request = requestTo(stack.apiUrl);
+    const ops = { key: 'ops-dev' };
+    const suffix = randomUUID().slice(0, 6);
+    const country = 'QB'; // a made-up country no other test's team covers
+    const team = await request('POST', '/teams', {
+      ...ops,
+      body: { id: `team-o-${suffix}`, name: 'Observability', countries: [country], businessHours: hours },
+    });
+    expect(team.status).toBe(201);
+    const rep = await request('POST', '/reps', {
+      ...ops,
+      body: { id: `rep-o-${suffix}`, name: 'Observability rep', email: `rep-${suffix}@example.com`, teamId: team.body.id },
+    });
+    expect(rep.status).toBe(201);
+    const captured = await request('POST', '/leads', { body: { email: `buyer.${suffix}@prospect-${suffix}.com`, source: 'demo_request', country } });
+    expect(captured.status).toBe(202);
+    const { leadId } = captured.body;
+    await eventually(async () => expect((await request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ status: 'sql', ownerId: rep.body.id }));
+    expect((await request('POST', `/leads/${leadId}/accept`, { body: {}, key: rep.body.apiKey })).status).toBe(200);
+
+    const scrape = async (url: string, key?: string) => (await fetch(`${url}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {})).text();
+    const queries = [...rules().map((r) => ({ where: r.alert, expr: r.expr }))];
+    const uses = queries.flatMap(({ where, expr }) => {
+      const found = selectors(expr);
+      expect(found, `${where}: ${expr}`).not.toEqual([]);
+      return found.map((selector) => ({ where, ...selector }));
+    });
+    await eventually(async () => {
+      const series = exposed(`${await scrape(stack.workerUrl)}\n${await scrape(stack.apiUrl, 'metrics-dev')}`);
+      const missing = uses.filter(({ name }) => !series.has(name) && !prometheusSeries.includes(name));
+      expect(missing.map((u) => `${u.where}: ${u.name}`)).toEqual([]);
+      const unknownLabels = uses.flatMap(({ where, name, labels }) =>
+        labels.filter((l) => !targetLabels.includes(l) && series.get(name) !== null && !series.get(name)?.has(l)).map((l) => `${where}: ${name}{${l}}`),
+      );
+      expect(unknownLabels).toEqual([]);
+    });
+  });
+});
