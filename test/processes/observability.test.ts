@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { eventually, requestTo } from '../support/helpers';
 import { startProcesses } from '../support/processes';
 
 const rulesFile = 'observability/prometheus/alerts.yml';
+const dashboardFile = 'observability/grafana/lead-service.json';
 const rulesTestFile = 'observability/prometheus/alerts.test.yml';
 
 interface Rule {
@@ -28,6 +29,22 @@ function promtool(...args: string[]): string {
     if (code === 'ENOENT') throw new Error('promtool is missing: apt-get install prometheus (.ci/run does)');
     throw new Error(`promtool ${args.join(' ')} failed:\n${stdout}${stderr}`);
   }
+}
+
+interface Dashboard {
+  uid: string;
+  panels: { type: string; title: string; description?: string; targets?: { expr: string }[] }[];
+}
+const dashboard = (): Dashboard => JSON.parse(readFileSync(dashboardFile, 'utf8')) as Dashboard;
+
+/** The label names an expression aggregates or matches on (`by (…)`, `without (…)`, `on (…)`…). */
+function groupingLabels(expr: string): string[] {
+  return [...expr.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)].flatMap((m) =>
+    m[1]!
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
 }
 
 /** A selector's metric name and the label names its matchers use. */
@@ -115,6 +132,87 @@ describe('the alert rules (observability/prometheus/alerts.yml)', () => {
   });
 });
 
+describe('the Grafana dashboard (observability/grafana/lead-service.json)', () => {
+  it('has the panels operators look for, each described, on the provisioned Prometheus data source', () => {
+    const { uid, panels } = dashboard();
+    expect(uid).toBe('lead-service');
+    const titles = panels.map((p) => p.title);
+    for (const title of [
+      'Capture rate by answer',
+      'Capture answer latency',
+      'Speed-to-lead',
+      'Leads by status',
+      'SLA reminders, breaches, escalations',
+      'Outbox backlog',
+      'Oldest pending alert',
+      'Rejected inputs',
+      'Activity retries',
+      'Report fold backlog',
+      'Workflow task schedule-to-start (p95)',
+      'Workflow task execution latency',
+      'Task slots available',
+      'Sticky cache size',
+    ]) {
+      expect(titles).toContain(title);
+    }
+    for (const panel of panels.filter((p) => p.type !== 'row')) {
+      expect(panel.description, panel.title).toBeTruthy();
+      expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
+    }
+    expect(new Set(panels.map((p) => (p as { id?: number }).id)).size).toBe(panels.length);
+  });
+});
+
+describe('Prometheus and Grafana in docker-compose.yml', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
+    services: Record<string, { ports?: string[]; volumes?: string[]; environment?: Record<string, string>; tmpfs?: string[]; command?: string[] }>;
+  };
+  const prometheus = parse(readFileSync('observability/prometheus/prometheus.yml', 'utf8')) as {
+    rule_files: string[];
+    scrape_configs: { job_name: string; authorization?: { credentials_file: string }; dns_sd_configs: { names: string[]; port: number }[] }[];
+  };
+  const job = (name: string) => prometheus.scrape_configs.find((c) => c.job_name === name)!;
+
+  it('scrape every API (with a metrics key) and every worker on the ports they listen on, for the jobs the rules name', () => {
+    const { api, worker } = compose.services;
+    expect(job('lead-api').dns_sd_configs).toEqual([{ names: ['api'], type: 'A', port: Number(api!.environment!.PORT) }]);
+    expect(job('lead-worker').dns_sd_configs).toEqual([{ names: ['worker'], type: 'A', port: Number(worker!.environment!.WORKER_HTTP_PORT) }]);
+    expect(worker!.environment!.WORKER_HTTP_HOST).toBe('0.0.0.0');
+    for (const name of new Set([...readFileSync(rulesFile, 'utf8').matchAll(/job="([^"]+)"/g)].map((m) => m[1]!))) expect(job(name), name).toBeDefined();
+    // The key: from METRICS_KEY into the file the API job reads, in memory.
+    const keyFile = job('lead-api').authorization!.credentials_file;
+    const service = compose.services.prometheus!;
+    expect(service.environment!.METRICS_KEY).toBe('${METRICS_KEY:-}');
+    expect(service.tmpfs).toContain(keyFile.slice(0, keyFile.lastIndexOf('/')));
+    expect(service.command!.join('\n')).toContain(`printf %s "$$METRICS_KEY" > ${keyFile}`);
+    expect(job('lead-worker').authorization).toBeUndefined();
+  });
+
+  it('publish only the API on every interface; Prometheus, Grafana and the Temporal UI on loopback', () => {
+    const published = Object.entries(compose.services).flatMap(([name, s]) => (s.ports ?? []).map((port) => ({ name, port })));
+    expect(published.filter(({ port }) => !port.startsWith('127.0.0.1:'))).toEqual([{ name: 'api', port: '3000:3000' }]);
+    expect(published.map((p) => p.name).sort()).toEqual(['api', 'grafana', 'prometheus', 'temporal-ui']);
+  });
+
+  it('mount files that exist, and the config passes promtool check config with its rules', () => {
+    for (const name of ['prometheus', 'grafana']) {
+      for (const volume of compose.services[name]!.volumes!.filter((v) => v.startsWith('./'))) expect(existsSync(volume.split(':')[0]!), volume).toBe(true);
+    }
+    const datasources = parse(readFileSync('observability/grafana/provisioning/datasources/prometheus.yml', 'utf8')) as { datasources: { url: string }[] };
+    expect(datasources.datasources.map((d) => d.url)).toEqual(['http://prometheus:9090']);
+    // promtool checks that the key file exists: a copy of the config reads one in a temporary directory.
+    const dir = mkdtempSync(join(tmpdir(), 'lead-prometheus-'));
+    writeFileSync(join(dir, 'metrics-key'), 'a-key');
+    const config = readFileSync('observability/prometheus/prometheus.yml', 'utf8').replace(
+      job('lead-api').authorization!.credentials_file,
+      join(dir, 'metrics-key'),
+    );
+    writeFileSync(join(dir, 'prometheus.yml'), config);
+    cpSync(rulesFile, join(dir, 'alerts.yml'));
+    expect(promtool('check', 'config', join(dir, 'prometheus.yml'))).toMatch(/SUCCESS: 7 rules found/);
+  });
+});
+
 describe('the metrics the rules and the dashboard query, in the real processes', () => {
   let stack: Awaited<ReturnType<typeof startProcesses>>;
   beforeAll(async () => {
@@ -147,7 +245,11 @@ describe('the metrics the rules and the dashboard query, in the real processes',
     expect((await request('POST', `/leads/${leadId}/accept`, { body: {}, key: rep.body.apiKey })).status).toBe(200);
 
     const scrape = async (url: string, key?: string) => (await fetch(`${url}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {})).text();
-    const queries = [...rules().map((r) => ({ where: r.alert, expr: r.expr }))];
+    const panels = dashboard().panels.filter((p) => p.type !== 'row');
+    const queries = [
+      ...rules().map((r) => ({ where: r.alert, expr: r.expr })),
+      ...panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr }))),
+    ];
     const uses = queries.flatMap(({ where, expr }) => {
       const found = selectors(expr);
       expect(found, `${where}: ${expr}`).not.toEqual([]);
@@ -161,6 +263,15 @@ describe('the metrics the rules and the dashboard query, in the real processes',
         labels.filter((l) => !targetLabels.includes(l) && series.get(name) !== null && !series.get(name)?.has(l)).map((l) => `${where}: ${name}{${l}}`),
       );
       expect(unknownLabels).toEqual([]);
+      // What an aggregation groups by is on one of the expression's series (a histogram's `le` on its buckets).
+      const ungrouped = queries.flatMap(({ where, expr }) => {
+        if (selectors(expr).some(({ name }) => series.get(name) === null)) return []; // labels unknown until counted
+        const known = new Set([...targetLabels, ...selectors(expr).flatMap(({ name }) => [...(series.get(name) ?? [])])]);
+        return groupingLabels(expr)
+          .filter((l) => !known.has(l))
+          .map((l) => `${where}: by ${l}`);
+      });
+      expect(ungrouped).toEqual([]);
     });
   });
 });
