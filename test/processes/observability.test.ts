@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { freePort } from '../../worker/http';
 import { alwaysOpen as hours } from '../support/fixtures';
 import { eventually, requestTo } from '../support/helpers';
 import { startProcesses } from '../support/processes';
@@ -273,5 +274,71 @@ describe('the metrics the rules and the dashboard query, in the real processes',
       });
       expect(ungrouped).toEqual([]);
     });
+  });
+  it("evaluate in a real Prometheus scraping both processes: every rule's health is ok and every panel's query answers", async () => {
+    // Debian's prometheus server (the package promtool comes with), scraping each second.
+    const dir = mkdtempSync(join(tmpdir(), 'lead-prometheus-'));
+    writeFileSync(join(dir, 'metrics-key'), 'metrics-dev');
+    cpSync(rulesFile, join(dir, 'alerts.yml'));
+    const target = (url: string) => new URL(url).host;
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      stringify({
+        global: { scrape_interval: '1s', evaluation_interval: '1s' },
+        rule_files: ['alerts.yml'],
+        scrape_configs: [
+          { job_name: 'lead-api', authorization: { credentials_file: join(dir, 'metrics-key') }, static_configs: [{ targets: [target(stack.apiUrl)] }] },
+          { job_name: 'lead-worker', static_configs: [{ targets: [target(stack.workerUrl)] }] },
+        ],
+      }),
+    );
+    const port = await freePort();
+    const server = spawn(
+      'prometheus',
+      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: 'ignore' },
+    );
+    const spawned = new Promise<void>((resolve, reject) => server.once('spawn', resolve).once('error', reject));
+    try {
+      await spawned;
+      const api = async (path: string) => {
+        const response = await fetch(`http://127.0.0.1:${port}/api/v1/${path}`, { signal: AbortSignal.timeout(5000) });
+        const body = (await response.json()) as { status: string; data: any; error?: string };
+        expect(body.error ?? '', path).toBe('');
+        return body.data;
+      };
+      await eventually(async () => {
+        const { activeTargets } = await api('targets');
+        expect(activeTargets.map((t: { labels: { job: string }; health: string }) => `${t.labels.job} ${t.health}`).sort()).toEqual([
+          'lead-api up',
+          'lead-worker up',
+        ]);
+      });
+      // A capture while Prometheus watches; a few scrapes later, rate() sees it.
+      const suffix = randomUUID().slice(0, 6);
+      const captured = await requestTo(stack.apiUrl)('POST', '/leads', { body: { email: `watched.${suffix}@prospect-${suffix}.com`, source: 'webinar' } });
+      expect(captured.status).toBe(202);
+      await eventually(async () => {
+        const rules = (await api('rules')).groups.flatMap((g: { rules: unknown[] }) => g.rules) as { name: string; health: string; lastError?: string }[];
+        expect(rules).toHaveLength(7);
+        expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`)).toEqual([]);
+        const [captures] = (
+          await api(`query?query=${encodeURIComponent('sum(rate(lead_http_requests_total{method="POST",route="/leads",status="202"}[1m]))')}`)
+        ).result;
+        expect(Number(captures?.value[1] ?? 0)).toBeGreaterThan(0);
+      });
+      // Nothing is wrong, and no alert fires or is pending.
+      const { alerts } = await api('alerts');
+      expect(alerts.map((a: { labels: { alertname: string } }) => a.labels.alertname)).toEqual([]);
+      for (const panel of dashboard().panels.filter((p) => p.type !== 'row')) {
+        for (const { expr } of panel.targets ?? []) {
+          const data = await api(`query?query=${encodeURIComponent(expr.replaceAll('$__rate_interval', '1m'))}`);
+          expect(data.resultType, `panel "${panel.title}": ${expr}`).toBe('vector');
+        }
+      }
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => (server.exitCode === null ? server.once('exit', resolve) : resolve(null)));
+    }
   });
 });
