@@ -276,6 +276,14 @@ describe('the metrics the rules and the dashboard query, in the real processes',
     });
   });
   it("evaluate in a real Prometheus scraping both processes: every rule's health is ok and every panel's query answers", async () => {
+    // A capture before Prometheus starts, so that the capture series exists before the one it watches
+    // (rate() sees no increase in a series that first appears at 1).
+    const capture = async () => {
+      const suffix = randomUUID().slice(0, 6);
+      const captured = await requestTo(stack.apiUrl)('POST', '/leads', { body: { email: `watched.${suffix}@prospect-${suffix}.com`, source: 'webinar' } });
+      expect(captured.status).toBe(202);
+    };
+    await capture();
     // Debian's prometheus server (the package promtool comes with), scraping each second.
     const dir = mkdtempSync(join(tmpdir(), 'lead-prometheus-'));
     writeFileSync(join(dir, 'metrics-key'), 'metrics-dev');
@@ -315,9 +323,7 @@ describe('the metrics the rules and the dashboard query, in the real processes',
         ]);
       });
       // A capture while Prometheus watches; a few scrapes later, rate() sees it.
-      const suffix = randomUUID().slice(0, 6);
-      const captured = await requestTo(stack.apiUrl)('POST', '/leads', { body: { email: `watched.${suffix}@prospect-${suffix}.com`, source: 'webinar' } });
-      expect(captured.status).toBe(202);
+      await capture();
       await eventually(async () => {
         const rules = (await api('rules')).groups.flatMap((g: { rules: unknown[] }) => g.rules) as { name: string; health: string; lastError?: string }[];
         expect(rules).toHaveLength(7);
@@ -327,9 +333,16 @@ describe('the metrics the rules and the dashboard query, in the real processes',
         ).result;
         expect(Number(captures?.value[1] ?? 0)).toBeGreaterThan(0);
       });
-      // Nothing is wrong, and no alert fires or is pending.
-      const { alerts } = await api('alerts');
-      expect(alerts.map((a: { labels: { alertname: string } }) => a.labels.alertname)).toEqual([]);
+      // Nothing is wrong with these processes: none of the alerts about them fires or is even
+      // pending, once the rules have been evaluated on both targets' scrapes (before the worker's
+      // first scrape, `absent(up{job="lead-worker"})` rightly holds). Left out: schedule-to-start (a
+      // loaded test machine may well hold a task for a second), the outbox's oldest entry (read from
+      // the database the other test files share) and breaches (silent without last week's data).
+      const ours = ['LeadCapturesUnavailable', 'LeadOutboxDeadLetters', 'LeadDataAccessStalled', 'LeadWorkerNotPolling'];
+      await eventually(async () => {
+        const { alerts } = (await api('alerts')) as { alerts: { labels: { alertname: string }; state: string }[] };
+        expect(alerts.filter((a) => ours.includes(a.labels.alertname) || a.state === 'firing')).toEqual([]);
+      });
       for (const panel of dashboard().panels.filter((p) => p.type !== 'row')) {
         for (const { expr } of panel.targets ?? []) {
           const data = await api(`query?query=${encodeURIComponent(expr.replaceAll('$__rate_interval', '1m'))}`);
