@@ -94,7 +94,7 @@ describe('routing in Postgres', () => {
   });
 
   it("keeps each rep's open-lead count exact through assignment, accept, reassignment, close, erasure and a rep's clock", async () => {
-    const teamId = await team('XO');
+    const teamId = await team('XJ');
     const [a, b] = [await rep(teamId), await rep(teamId)];
     const counted = async () => {
       const rows = await sql<{ id: string; open_leads: number; counted: number }[]>`
@@ -104,7 +104,7 @@ describe('routing in Postgres', () => {
       return Object.fromEntries(rows.map((r) => [r.id, r.open_leads]));
     };
     const ids = await leads(6);
-    for (const leadId of ids) await route(leadId, { country: 'XO' });
+    for (const leadId of ids) await route(leadId, { country: 'XJ' });
     expect(await counted()).toEqual({ [a]: 3, [b]: 3 });
     // The round robin's clock moved in the same statement as the count: both kept.
     expect((await sql`SELECT count(DISTINCT last_assignment)::int AS n FROM reps WHERE id IN ${sql([a, b])}`)[0]!.n).toBe(2);
@@ -113,7 +113,7 @@ describe('routing in Postgres', () => {
     const [accepted, reassigned, converted, erased, recycled] = ids;
     await sql`UPDATE leads SET status = 'accepted' WHERE lead_id = ${accepted!}`;
     const from = await ownerOf(reassigned!);
-    await route(reassigned!, { country: 'XO', exclude: [from] });
+    await route(reassigned!, { country: 'XJ', exclude: [from] });
     expect(await ownerOf(reassigned!)).not.toBe(from);
     await sql`UPDATE leads SET status = 'converted' WHERE lead_id = ${converted!}`;
     await sql`DELETE FROM leads WHERE lead_id = ${erased!}`;
