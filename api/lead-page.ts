@@ -130,33 +130,26 @@ export async function leadPageBody(deps: Pick<ApiDeps, 'sql'>, lead: LeadView, {
   const explanation = `${lead.score ?? 'no score'}${lead.scoreBreakdown.length ? ` = ${lead.scoreBreakdown.map((l) => `${l.reason} ${l.points > 0 ? '+' : ''}${l.points}`).join(', ')}` : ''}`;
   const options = (values: readonly string[]) => values.map((value) => html`<option value="${value}">${value.replaceAll('_', ' ')}</option>`);
   const fields = Object.entries(hidden).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`);
+  const noteForm = (name: 'call' | 'email', label: string, button: string) =>
+    html`<form method="post" action="${action(name)}">
+      ${fields}<label>${label} <input name="note" maxlength="2000" /></label> <button type="submit">${button}</button>
+    </form>`;
+  // Disqualify and recycle: a standard reason, and a note that `other` needs.
+  const reasonForm = (name: 'disqualify' | 'recycle', reasons: readonly string[], button: string) =>
+    html`<form method="post" action="${action(name)}">
+      ${fields}<label
+        >Reason
+        <select name="reason">
+          ${options(reasons)}
+        </select></label
+      >
+      <label>Note (needed for other) <input name="note" maxlength="2000" /></label> <button type="submit">${button}</button>
+    </form>`;
   const forms = open
     ? html`<h2>Act</h2>
         ${lead.status === 'sql' ? html`<form method="post" action="${action('accept')}">${fields}<button type="submit">Accept</button></form>` : ''}
-        <form method="post" action="${action('call')}">
-          ${fields}<label>Call note <input name="note" maxlength="2000" /></label> <button type="submit">Log call</button>
-        </form>
-        <form method="post" action="${action('email')}">
-          ${fields}<label>Email note <input name="note" maxlength="2000" /></label> <button type="submit">Log email</button>
-        </form>
-        <form method="post" action="${action('disqualify')}">
-          ${fields}<label
-            >Reason
-            <select name="reason">
-              ${options(disqualificationReasons)}
-            </select></label
-          >
-          <label>Note (needed for other) <input name="note" maxlength="2000" /></label> <button type="submit">Disqualify</button>
-        </form>
-        <form method="post" action="${action('recycle')}">
-          ${fields}<label
-            >Reason
-            <select name="reason">
-              ${options(recycleReasons)}
-            </select></label
-          >
-          <label>Note (needed for other) <input name="note" maxlength="2000" /></label> <button type="submit">Recycle</button>
-        </form>
+        ${noteForm('call', 'Call note', 'Log call')} ${noteForm('email', 'Email note', 'Log email')}
+        ${reasonForm('disqualify', disqualificationReasons, 'Disqualify')} ${reasonForm('recycle', recycleReasons, 'Recycle')}
         <form method="post" action="${action('convert')}">
           ${fields}<label>Opportunity <input name="name" maxlength="300" /></label> <label>Amount <input name="amount" inputmode="decimal" /></label>
           <button type="submit">Convert</button>
