@@ -5,7 +5,7 @@ import { createSql } from '../../db/client';
 import { eventually, requestTo } from '../support/helpers';
 import { postgresProxy } from '../support/postgres-proxy';
 import { startProcesses } from '../support/processes';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { captureRouteAndAccept } from '../support/one-lead';
 
 /** A sample's value in a Prometheus text exposition (summed over the series matching every label given), or undefined when none is there. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -77,19 +77,7 @@ describe('Prometheus metrics of the API and the worker, through the real process
     const workerBefore = await scrape(stack.workerUrl);
     const apiBefore = await scrape(stack.apiUrl);
 
-    const suffix = randomUUID().slice(0, 6);
-    const team = await request('POST', '/teams', { ...ops, body: { id: `team-m-${suffix}`, name: 'Metrics', countries: [country], businessHours: hours } });
-    expect(team.status).toBe(201);
-    const rep = await request('POST', '/reps', {
-      ...ops,
-      body: { id: `rep-m-${suffix}`, name: 'Metrics rep', email: `rep-${suffix}@example.com`, teamId: team.body.id },
-    });
-    expect(rep.status).toBe(201);
-    const captured = await request('POST', '/leads', { body: { email: `buyer.${suffix}@prospect-${suffix}.com`, source: 'demo_request', country } });
-    expect(captured.status).toBe(202);
-    const { leadId } = captured.body;
-    await eventually(async () => expect((await request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ status: 'sql', ownerId: rep.body.id }));
-    expect((await request('POST', `/leads/${leadId}/accept`, { body: {}, key: rep.body.apiKey })).status).toBe(200);
+    const { leadId } = await captureRouteAndAccept(stack.apiUrl, { country, tag: 'm' });
     await eventually(async () => expect((await request('GET', `/leads/${leadId}`, ops)).body.status).toBe('accepted'));
 
     // Worker: our counters moved (by at least this lead: other files' leads are on other task queues, but the gauges read the shared database).

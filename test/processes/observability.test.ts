@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../../worker/http';
-import { alwaysOpen as hours } from '../support/fixtures';
 import { eventually, requestTo } from '../support/helpers';
 import { startProcesses } from '../support/processes';
+import { captureRouteAndAccept } from '../support/one-lead';
 
 const rulesFile = 'observability/prometheus/alerts.yml';
 const dashboardFile = 'observability/grafana/lead-service.json';
@@ -225,25 +225,7 @@ describe('the metrics the rules and the dashboard query, in the real processes',
 
   it('exist in /metrics of the API or the worker after a lead is captured, routed and accepted, with the labels they match on', async () => {
     // A lead through capture, routing and acceptance: what makes the SDK's lazily-created series appear.
-    const request = requestTo(stack.apiUrl);
-    const ops = { key: 'ops-dev' };
-    const suffix = randomUUID().slice(0, 6);
-    const country = 'QB'; // a made-up country no other test's team covers
-    const team = await request('POST', '/teams', {
-      ...ops,
-      body: { id: `team-o-${suffix}`, name: 'Observability', countries: [country], businessHours: hours },
-    });
-    expect(team.status).toBe(201);
-    const rep = await request('POST', '/reps', {
-      ...ops,
-      body: { id: `rep-o-${suffix}`, name: 'Observability rep', email: `rep-${suffix}@example.com`, teamId: team.body.id },
-    });
-    expect(rep.status).toBe(201);
-    const captured = await request('POST', '/leads', { body: { email: `buyer.${suffix}@prospect-${suffix}.com`, source: 'demo_request', country } });
-    expect(captured.status).toBe(202);
-    const { leadId } = captured.body;
-    await eventually(async () => expect((await request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ status: 'sql', ownerId: rep.body.id }));
-    expect((await request('POST', `/leads/${leadId}/accept`, { body: {}, key: rep.body.apiKey })).status).toBe(200);
+    await captureRouteAndAccept(stack.apiUrl, { country: 'QB', tag: 'o' }); // a made-up country no other test's team covers
 
     const scrape = async (url: string, key?: string) => (await fetch(`${url}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {})).text();
     const panels = dashboard().panels.filter((p) => p.type !== 'row');
