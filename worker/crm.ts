@@ -135,7 +135,7 @@ async function pushToHubspot(
     const properties = hubspotDealProperties(lead, {
       handoffId: push.handoffId,
       opportunity: push.opportunity,
-      placement: { pipeline, dealStage },
+      placement: { pipeline: pipeline ?? 'default', dealStage },
       timelineUrl: publicBaseUrl ? `${publicBaseUrl.replace(/\/+$/, '')}/leads/${lead.lead.leadId}/timeline` : undefined,
     });
     const dealId = upserted(
