@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  crmPushesFor,
-  handoffNote,
-  hubspotContactProperties,
-  retryAfterSeconds,
-  salesforceLeadFields,
-  salesforceOpportunityFields,
-  type CrmLead,
-} from './crm';
+import { crmPushesFor, handoffNote, hubspotContactProperties, retryAfterSeconds, salesforceLeadFields, salesforceOpportunityFields, type CrmLead } from './crm';
 import type { TimelineEvent } from './lead-record';
 
 const event = (type: string, data: Record<string, unknown> = {}, key = `run:${type}`): TimelineEvent => ({

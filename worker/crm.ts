@@ -174,7 +174,11 @@ function salesforceFailure(error: unknown): CrmFailure {
   const message = error instanceof Error ? error.message : String(error);
   const refresh = message.indexOf(refreshFailed);
   if (refresh >= 0) {
-    const code = message.slice(refresh + refreshFailed.length).trim().split(/\s/)[0] || 'UNKNOWN';
+    const code =
+      message
+        .slice(refresh + refreshFailed.length)
+        .trim()
+        .split(/\s/)[0] || 'UNKNOWN';
     const transient = code === 'UNREACHABLE' || code === 'TIMEOUT' || /^ERROR_HTTP_(5\d\d|408|429)$/.test(code);
     return new CrmFailure(`salesforce token refresh failed: ${code}`, !transient, code);
   }

@@ -31,9 +31,12 @@ const createSchema = z
     refreshToken: opaqueKey(1000)
       .optional()
       .meta({ description: 'salesforce (required): a refresh token of the integration user (scopes api refresh_token); sealed, never answered' }),
-    apiBaseUrl: z.url({ protocol: /^https?$/ }).optional().meta({
-      description: `hubspot: the API base URL (default ${defaultHubspotApiUrl}), https on ${vendorApiHosts.hubspot.join(', ')} only; salesforce (required): the org's instance URL, https on ${vendorApiHosts.salesforce.join(', ')}`,
-    }),
+    apiBaseUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .meta({
+        description: `hubspot: the API base URL (default ${defaultHubspotApiUrl}), https on ${vendorApiHosts.hubspot.join(', ')} only; salesforce (required): the org's instance URL, https on ${vendorApiHosts.salesforce.join(', ')}`,
+      }),
     pipeline: text(100).optional().meta({ description: 'hubspot: the pipeline of converted leads’ deals (default "default")' }),
     dealStage: text(100)
       .optional()

@@ -96,7 +96,13 @@ describe('a Salesforce connection', () => {
   it('is registered by ops with its instance URL, connected app and refresh token, and never shows them again', async () => {
     const incomplete = await service.request('POST', '/crm-connections', { ...ops, body: { kind: 'salesforce', name: 'Org', accessToken: 'pat-x' } });
     expect(incomplete.status).toBe(400);
-    expect(incomplete.body.error.details.map((d: { path: string }) => d.path)).toEqual(['clientId', 'clientSecret', 'refreshToken', 'apiBaseUrl', 'accessToken']);
+    expect(incomplete.body.error.details.map((d: { path: string }) => d.path)).toEqual([
+      'clientId',
+      'clientSecret',
+      'refreshToken',
+      'apiBaseUrl',
+      'accessToken',
+    ]);
     const elsewhere = await service.request('POST', '/crm-connections', {
       ...ops,
       body: { kind: 'salesforce', name: 'Org', ...credentials, apiBaseUrl: 'https://acme.my.salesforce.com.evil.example' },
@@ -183,7 +189,12 @@ describe('the handoff to Salesforce', () => {
     const accepted = await service.request('POST', `/leads/${leadId}/accept`, { ...ops, body: {} });
     expect(accepted.status).toBe(200);
     await eventually(() => expect(salesforce.lead(leadId)?.fields).toMatchObject({ LO_Status__c: 'accepted', Status: 'Working - Contacted' }));
-    expect(salesforce.callsTo('Lead', leadId).map((c) => c.status).slice(-2)).toEqual([401, 200]);
+    expect(
+      salesforce
+        .callsTo('Lead', leadId)
+        .map((c) => c.status)
+        .slice(-2),
+    ).toEqual([401, 200]);
     expect(salesforce.callsTo('token')).toHaveLength(refreshesBefore + 1);
     // The rep responded: the SLA is cleared.
     expect(salesforce.lead(leadId)!.fields.LO_SLA_Due__c).toBeNull();
@@ -235,7 +246,12 @@ describe('the handoff to Salesforce', () => {
         SELECT count(*) FILTER (WHERE status <> 'sent')::int AS pending FROM notifications WHERE lead_id = ${leadId} AND channel = 'crm'`;
       expect(row!.pending).toBe(0);
     });
-    expect(salesforce.callsTo('Opportunity').slice(before).map((c) => c.status)).toEqual([200]);
+    expect(
+      salesforce
+        .callsTo('Opportunity')
+        .slice(before)
+        .map((c) => c.status),
+    ).toEqual([200]);
     expect(salesforce.records.Lead.filter((r) => r.externalId.value === leadId)).toHaveLength(1);
     expect(salesforce.records.Opportunity).toHaveLength(1);
     // The Opportunity's external id is the conversion's push: the same on every delivery.
@@ -244,7 +260,7 @@ describe('the handoff to Salesforce', () => {
     expect(salesforce.records.Opportunity[0]!.externalId.value).toBe(salesforceHandoffId(deal!.dedupe_key));
   });
 
-  it("quarantines a Lead Salesforce refuses (400 REQUIRED_FIELD_MISSING): dead-lettered at once, on the timeline and told to ops, with no personal data", async () => {
+  it('quarantines a Lead Salesforce refuses (400 REQUIRED_FIELD_MISSING): dead-lettered at once, on the timeline and told to ops, with no personal data', async () => {
     const refusedEmail = `refused.${suffix}@prospect-${suffix}.com`;
     salesforce.fail('Lead', { status: 400, errorCode: 'REQUIRED_FIELD_MISSING' });
     const refusedLead = await routedLead(refusedEmail);
@@ -285,7 +301,12 @@ describe('the handoff to Salesforce', () => {
       return event!;
     });
     expect(failed.data).toMatchObject({ code: 'invalid_grant', attempts: 1 });
-    expect(salesforce.callsTo('token').slice(refreshesBefore).map((c) => c.status)).toEqual([400]);
+    expect(
+      salesforce
+        .callsTo('token')
+        .slice(refreshesBefore)
+        .map((c) => c.status),
+    ).toEqual([400]);
     await eventually(() => expect(alerts.some((a) => a.kind === 'crm_sync_failed' && a.text.includes(lockedOut))).toBe(true));
   });
 });

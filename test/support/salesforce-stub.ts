@@ -100,7 +100,17 @@ export class SalesforceStub {
     const externalId = upsert ? decodeURIComponent(upsert[3]!) : undefined;
     const body = endpoint === 'token' ? Object.fromEntries(new URLSearchParams(raw)) : raw ? JSON.parse(raw) : undefined;
     const answer = (status: number, payload: unknown) => {
-      if (endpoint) this.calls.push({ endpoint, method: request.method ?? '', path, externalId, authorization: request.headers.authorization, body, at: Date.now(), status });
+      if (endpoint)
+        this.calls.push({
+          endpoint,
+          method: request.method ?? '',
+          path,
+          externalId,
+          authorization: request.headers.authorization,
+          body,
+          at: Date.now(),
+          status,
+        });
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(payload));
     };
@@ -145,7 +155,11 @@ export class SalesforceStub {
     let record = store.find((r) => r.externalId.field === field && r.externalId.value === externalId);
     const created = !record;
     if (!record) {
-      record = { Id: `${endpoint === 'Lead' ? '00Q' : '006'}xx${String(this.nextId++).padStart(10, '0')}AAA`, externalId: { field, value: externalId! }, fields: {} };
+      record = {
+        Id: `${endpoint === 'Lead' ? '00Q' : '006'}xx${String(this.nextId++).padStart(10, '0')}AAA`,
+        externalId: { field, value: externalId! },
+        fields: {},
+      };
       store.push(record);
     }
     Object.assign(record.fields, body);
