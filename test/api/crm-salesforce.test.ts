@@ -290,6 +290,33 @@ describe('the handoff to Salesforce', () => {
     }
   });
 
+  it('gives up on a call Salesforce does not answer (the timeout) and syncs the lead after', async () => {
+    const laterEmail = `later.${suffix}@prospect-${suffix}.com`;
+    salesforce.fail('Lead', { status: 0, hang: true });
+    const laterLead = await routedLead(laterEmail);
+    await eventually(() => expect(salesforce.lead(laterLead)).toBeDefined());
+    const [hung, answered] = salesforce.callsTo('Lead', laterLead);
+    expect(hung!.status).toBe(0);
+    expect(answered!.status).toBe(201);
+    // Given up after the 1.5 s timeout here, then retried with the outbox's backoff.
+    expect(answered!.at - hung!.at).toBeGreaterThanOrEqual(1500);
+    await eventually(async () => expect(await syncedEvents(laterLead)).toHaveLength(1));
+  });
+
+  it('quarantines a push still refused right after a refresh (401 again), without refreshing in a loop', async () => {
+    salesforce.fail('Lead', { status: 401 }, 2);
+    const refreshesBefore = salesforce.callsTo('token').length;
+    const noAccess = await routedLead(`noaccess.${suffix}@prospect-${suffix}.com`);
+    const failed = await eventually(async () => {
+      const event = (await timeline(noAccess)).find((e) => e.type === 'crm_sync_failed');
+      expect(event).toBeDefined();
+      return event!;
+    });
+    expect(failed.data).toMatchObject({ code: 'INVALID_SESSION_ID', attempts: 1 });
+    expect(salesforce.callsTo('Lead', noAccess).map((c) => c.status)).toEqual([401, 401]);
+    expect(salesforce.callsTo('token')).toHaveLength(refreshesBefore + 1);
+  });
+
   it('quarantines the pushes once the refresh token is revoked (invalid_grant), without looping on the token endpoint', async () => {
     salesforce.revokeRefreshToken();
     salesforce.fail('Lead', { status: 401 });

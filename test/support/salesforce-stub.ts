@@ -11,6 +11,8 @@ export interface SalesforceFailure {
   errorCode?: string;
   /** Only upserts of this external id fail (default: any call to the endpoint). */
   externalId?: string;
+  /** Never answer (an org behind a load balancer that accepts the connection); `status` is then only recorded. */
+  hang?: boolean;
 }
 
 export interface SalesforceRecord {
@@ -37,7 +39,7 @@ export interface SalesforceCall {
  * token) and `PATCH /services/data/vXX.X/sobjects/<Lead|Opportunity>/<field>/<value>`, an upsert by
  * external id (201 created, 200 updated), with a Bearer token it issued. It records every call with
  * its status and fails on demand: `fail('Lead', { status: 401 })` expires the access token once
- * (INVALID_SESSION_ID), `{ status: 500 }` answers UNKNOWN_EXCEPTION, `{ status: 400, errorCode:
+ * (INVALID_SESSION_ID), `hang` never answers, `{ status: 500 }` answers UNKNOWN_EXCEPTION, `{ status: 400, errorCode:
  * 'REQUIRED_FIELD_MISSING' }` a validation error whose message quotes the lead's email, as Salesforce's does.
  */
 export class SalesforceStub {
@@ -119,6 +121,19 @@ export class SalesforceStub {
     const failure = this.failures.find((f) => f.endpoint === endpoint && f.times > 0 && (!f.externalId || f.externalId === externalId));
     if (failure) {
       failure.times -= 1;
+      if (failure.hang) {
+        this.calls.push({
+          endpoint,
+          method: request.method ?? '',
+          path,
+          externalId,
+          authorization: request.headers.authorization,
+          body,
+          at: Date.now(),
+          status: 0,
+        });
+        return;
+      }
       if (endpoint === 'token') return answer(failure.status, { error: failure.errorCode ?? 'server_error', error_description: 'failed on demand' });
       if (failure.status === 401) {
         this.tokens.clear();
