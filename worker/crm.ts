@@ -211,9 +211,13 @@ function oauthCode(error: unknown): string {
 /** The external id of a conversion's Opportunity: a digest of the entry's key (which holds `:`), so it is safe in the upsert's URL. */
 export const salesforceHandoffId = (handoffId: string) => createHash('sha256').update(handoffId).digest('hex').slice(0, 40);
 
-/** A connection's access token, kept between pushes; jsforce replaces it when Salesforce says it expired. */
+/**
+ * A connection's access token, kept between pushes, and the refresh under way: pushes delivered
+ * together (a batch of 50) that all find the token expired share one call to the token endpoint.
+ */
 interface SalesforceSession {
   accessToken?: string;
+  refreshing?: Promise<string>;
 }
 
 async function pushToSalesforce(
@@ -239,11 +243,13 @@ async function pushToSalesforce(
     refreshFn: (c, callback) => {
       refreshes += 1;
       if (refreshes > 1) return void callback(new Error(`${refreshFailed} INVALID_SESSION_ID after a refresh`));
-      within(c.oauth2.refreshToken(credentials.refreshToken), timeoutMs).then(
-        (token) => {
-          session.accessToken = token.access_token;
-          callback(undefined, token.access_token, token);
-        },
+      // Another push got a new token since this one's call went out: use it.
+      if (session.accessToken && session.accessToken !== c.accessToken) return void callback(undefined, session.accessToken);
+      session.refreshing ??= within(c.oauth2.refreshToken(credentials.refreshToken), timeoutMs)
+        .then((token) => (session.accessToken = token.access_token))
+        .finally(() => (session.refreshing = undefined));
+      session.refreshing.then(
+        (accessToken) => callback(undefined, accessToken),
         (error: unknown) => callback(new Error(`${refreshFailed} ${oauthCode(error)}`)),
       );
     },
