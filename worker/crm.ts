@@ -245,15 +245,19 @@ async function pushToSalesforce(
       if (refreshes > 1) return void callback(new Error(`${refreshFailed} INVALID_SESSION_ID after a refresh`));
       // Another push got a new token since this one's call went out: use it.
       if (session.accessToken && session.accessToken !== c.accessToken) return void callback(undefined, session.accessToken);
-      session.refreshing ??= within(c.oauth2.refreshToken(credentials.refreshToken), timeoutMs)
-        .then((token) => (session.accessToken = token.access_token))
-        .finally(() => (session.refreshing = undefined));
-      session.refreshing.then(
-        (accessToken) => callback(undefined, accessToken),
-        (error: unknown) => callback(new Error(`${refreshFailed} ${oauthCode(error)}`)),
-      );
+      sharedRefresh(c).then((accessToken) => callback(undefined, accessToken), callback);
     },
   });
+  // One call to the token endpoint at a time per connection, whichever push asks.
+  function sharedRefresh(c: Connection): Promise<string> {
+    session.refreshing ??= within(c.oauth2.refreshToken(credentials.refreshToken), timeoutMs)
+      .then((token) => (session.accessToken = token.access_token))
+      .catch((error: unknown) => Promise.reject(new Error(`${refreshFailed} ${oauthCode(error)}`)))
+      .finally(() => (session.refreshing = undefined));
+    return session.refreshing;
+  }
+  // No token yet (the worker just started): get one first rather than have every push of the batch answered 401.
+  if (!session.accessToken) conn.accessToken = await sharedRefresh(conn).catch((error: unknown) => Promise.reject(salesforceFailure(error)));
   // conn.request rather than sobject().upsert(): it takes a timeout (the upsert helper sets none:
   // jsforce's default is 30 minutes). The external-id field is in the URL, its value URL-safe.
   const upsert = async (sobject: 'Lead' | 'Opportunity', field: string, id: string, fields: Record<string, unknown>) => {
