@@ -8,11 +8,28 @@ import { insertEvents } from './timeline';
 // CRM connections and the pushes to them (docs/features/crm.md). The credential is stored sealed
 // (capture/secrets.ts); `CrmConnectionView` is what may leave the service and holds none.
 
-/** What is not secret about a connection: where its API is and where deals go. */
+/**
+ * What is not secret about a connection: where its API is (Salesforce: the org's instance URL) and
+ * where deals go (Salesforce: the Opportunity's StageName, `dealStage`).
+ */
 export interface CrmSettings {
   apiBaseUrl: string;
-  pipeline: string;
+  /** hubspot only. */
+  pipeline?: string;
   dealStage: string;
+  /** salesforce: the Lead's external-id field holding our lead id. */
+  leadIdField?: string;
+  /** salesforce: the Opportunity's external-id field holding the handoff id. */
+  handoffIdField?: string;
+  /** salesforce: the Opportunity's CloseDate, in days after the conversion. */
+  closeInDays?: number;
+}
+
+/** A Salesforce connection's sealed secret, as JSON: its connected app and the integration user's refresh token. */
+export interface SalesforceCredentials {
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
 }
 
 /** A connection as the API shows it: no secret. */

@@ -80,6 +80,8 @@ export interface OutboxEntry {
   channel: DeliveryChannel;
   /** Including this one. */
   attempts: number;
+  /** When it was queued: the time of the save that queued it (a CRM Opportunity's close date counts from it). */
+  created_at: Date;
 }
 
 /**
@@ -93,7 +95,7 @@ export function claimDue(sql: Sql, limit: number, { crm }: { crm: boolean }): Pr
     UPDATE notifications SET attempts = attempts + 1, last_attempt_at = now(), next_attempt_at = now() + interval '60 seconds'
     WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= now() AND (channel = 'crm') = ${crm}
                  ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-    RETURNING id, dedupe_key, lead_id, kind, recipient, message, data, channel, attempts`;
+    RETURNING id, dedupe_key, lead_id, kind, recipient, message, data, channel, attempts, created_at`;
 }
 
 export async function markSent(sql: Sql, id: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crmPushesFor, handoffNote, hubspotContactProperties, retryAfterSeconds, type CrmLead } from './crm';
+import { crmPushesFor, handoffNote, hubspotContactProperties, retryAfterSeconds, salesforceLeadFields, salesforceOpportunityFields, type CrmLead } from './crm';
 import type { TimelineEvent } from './lead-record';
 
 const event = (type: string, data: Record<string, unknown> = {}, key = `run:${type}`): TimelineEvent => ({
@@ -77,6 +77,50 @@ describe('hubspotContactProperties', () => {
     });
     expect(properties.lo_score_explanation).toBe('70 = requested a demo +50');
     expect(hubspotContactProperties(crmLead({ ownerCrmUserId: null }))).not.toHaveProperty('hubspot_owner_id');
+  });
+});
+
+describe('salesforceLeadFields', () => {
+  it("writes the owner, Salesforce's standard status and our score; fills the required fields the lead lacks; clears the SLA", () => {
+    const fields = salesforceLeadFields(crmLead({ dueAt: null }));
+    expect(fields).toMatchObject({
+      OwnerId: '123',
+      Email: 'ana@acme.test',
+      Company: 'Acme',
+      LastName: '[not provided]',
+      Status: 'Working - Contacted',
+      LO_Status__c: 'accepted',
+      LO_Score__c: 70,
+      LO_Grade__c: 'B',
+      LO_Source__c: 'demo_request',
+      LO_Priority__c: 'P1',
+      LO_SLA_Due__c: null,
+    });
+    expect(fields).not.toHaveProperty('FirstName');
+    const converted = salesforceLeadFields(crmLead({ lead: { ...crmLead().lead, status: 'converted' } }));
+    // Only Salesforce's own conversion sets a converted status: ours is in LO_Status__c alone.
+    expect(converted).not.toHaveProperty('Status');
+    expect(converted.LO_Status__c).toBe('converted');
+  });
+});
+
+describe('salesforceOpportunityFields', () => {
+  it('names and prices the conversion, closes it days after the conversion whenever pushed, and carries the note', () => {
+    const fields = salesforceOpportunityFields(crmLead(), {
+      opportunity: { name: 'Pilot', amount: 1200 },
+      placement: { stageName: 'Prospecting', closeInDays: 30 },
+      convertedAt: '2026-12-01T23:30:00.000Z',
+    });
+    expect(fields).toMatchObject({ Name: 'Pilot', Amount: 1200, StageName: 'Prospecting', CloseDate: '2026-12-31', OwnerId: '123' });
+    expect(fields.Description).toContain('Handoff of lead lead_abc (Acme).');
+    const unnamed = salesforceOpportunityFields(crmLead({ ownerCrmUserId: null }), {
+      opportunity: null,
+      placement: { stageName: 'Prospecting', closeInDays: 0 },
+      convertedAt: '2026-12-01T10:00:00.000Z',
+    });
+    expect(unnamed).toMatchObject({ Name: 'Acme: handoff', CloseDate: '2026-12-01' });
+    expect(unnamed).not.toHaveProperty('Amount');
+    expect(unnamed).not.toHaveProperty('OwnerId');
   });
 });
 

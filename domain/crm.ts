@@ -153,6 +153,96 @@ export function hubspotDealProperties(
   });
 }
 
+/** Salesforce's standard Lead `Status` picklist (its default values) for ours; a converted lead's is set only by Salesforce's own conversion. */
+const salesforceLeadStatus: Partial<Record<LeadStatus, string>> = {
+  sql: 'Open - Not Contacted',
+  accepted: 'Working - Contacted',
+  recycled: 'Closed - Not Converted',
+  disqualified: 'Closed - Not Converted',
+};
+
+/** Our custom Lead fields, to be created in Salesforce (docs/features/crm.md "Salesforce"), with the external-id field the connection names. */
+export const salesforceLeadFieldNames = [
+  'LO_Status__c',
+  'LO_Status_Reason__c',
+  'LO_Score__c',
+  'LO_Grade__c',
+  'LO_Score_Explanation__c',
+  'LO_Source__c',
+  'LO_Source_Detail__c',
+  'LO_Priority__c',
+  'LO_SLA_Due__c',
+] as const;
+
+/** What Salesforce requires of a new Lead and the lead may not have: its Web-to-Lead placeholder. */
+const notProvided = '[not provided]';
+
+/**
+ * The Salesforce Lead of a lead, upserted by the external-id field holding our lead id (the field
+ * itself is in the URL, not in these fields). A field the lead does not have is not sent, except
+ * `LastName` and `Company`, which Salesforce requires.
+ */
+export function salesforceLeadFields({ lead, ownerCrmUserId, priority, dueAt }: CrmLead): Record<string, string | number | null> {
+  const p = lead.profile;
+  return {
+    ...dropEmpty({
+      FirstName: p.firstName,
+      LastName: p.lastName ?? notProvided,
+      Company: p.company ?? notProvided,
+      Email: p.email,
+      Title: p.title,
+      Phone: p.phone,
+      Country: p.country,
+      OwnerId: ownerCrmUserId,
+      Status: salesforceLeadStatus[lead.status],
+      LO_Status__c: lead.status,
+      LO_Status_Reason__c: lead.statusReason,
+      LO_Grade__c: lead.score?.grade,
+      LO_Score_Explanation__c: lead.score ? explain(lead.score) : undefined,
+      LO_Source__c: p.source,
+      LO_Source_Detail__c: p.sourceDetail,
+      LO_Priority__c: priority,
+    }),
+    ...(lead.score ? { LO_Score__c: lead.score.score } : {}),
+    // Cleared (null) once the rep has responded: there is no SLA due any more.
+    LO_SLA_Due__c: dueAt,
+  };
+}
+
+/** Where a conversion's Opportunity starts (connection settings) and how far off its close date is. */
+export interface OpportunityPlacement {
+  stageName: string;
+  closeInDays: number;
+}
+
+/**
+ * The Salesforce Opportunity of a conversion, upserted by the external-id field holding `handoffId`
+ * (the conversion's event), with the handoff note as its Description. `convertedAt` is the
+ * conversion's time: the close date is counted from it, so a retried push writes the same one.
+ */
+export function salesforceOpportunityFields(
+  crmLead: CrmLead,
+  {
+    opportunity,
+    placement,
+    convertedAt,
+    timelineUrl,
+  }: { opportunity: Opportunity | null; placement: OpportunityPlacement; convertedAt: string; timelineUrl?: string },
+): Record<string, string | number> {
+  const { lead, ownerCrmUserId } = crmLead;
+  const closeDate = new Date(Date.parse(convertedAt) + placement.closeInDays * 86_400_000).toISOString().slice(0, 10);
+  return {
+    ...dropEmpty({
+      Name: (opportunity?.name ?? `${lead.profile.company ?? 'Lead'}: handoff`).slice(0, 120),
+      StageName: placement.stageName,
+      CloseDate: closeDate,
+      OwnerId: ownerCrmUserId,
+      Description: handoffNote(crmLead, timelineUrl),
+    }),
+    ...(opportunity?.amount === undefined ? {} : { Amount: opportunity.amount }),
+  };
+}
+
 /** A deal description holds 65,536 characters; the note stays well within it. */
 const noteLimit = 8000;
 const day = (at: string) => at.slice(0, 10);

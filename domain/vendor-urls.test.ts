@@ -29,6 +29,16 @@ describe('vendorUrlRefusal', () => {
     expect(vendorUrlRefusal(url, meta)).toContain(reason);
   });
 
+  it("accepts any subdomain of a vendor's `*.` host, and neither the bare domain nor a look-alike", () => {
+    const salesforce = { hosts: vendorApiHosts.salesforce };
+    expect(vendorUrlRefusal('https://acme.my.salesforce.com', salesforce)).toBeUndefined();
+    expect(vendorUrlRefusal('https://acme--uat.sandbox.my.salesforce.com', salesforce)).toBeUndefined();
+    expect(vendorUrlRefusal('https://na1.salesforce.com', salesforce)).toBeUndefined();
+    expect(vendorUrlRefusal('https://salesforce.com', salesforce)).toContain("vendor's host");
+    expect(vendorUrlRefusal('https://acme.my.salesforce.com.evil.example', salesforce)).toContain("vendor's host");
+    expect(vendorUrlRefusal('https://evilsalesforce.com', salesforce)).toContain("vendor's host");
+  });
+
   it('takes an extra origin as it is (plain http on loopback: tests and development), and only that origin', () => {
     const policy = { ...meta, extraOrigins: ['http://127.0.0.1:4010'] };
     expect(vendorUrlRefusal('http://127.0.0.1:4010/v21.0', policy)).toBeUndefined();

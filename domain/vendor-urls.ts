@@ -13,6 +13,8 @@ export const vendorApiHosts = {
   meta_lead_ads: ['graph.facebook.com'],
   /** HubSpot's CRM API (developers.hubspot.com/docs/api/crm: every call goes to api.hubapi.com). */
   hubspot: ['api.hubapi.com'],
+  /** A Salesforce org's instance (My Domain: `<org>.my.salesforce.com`, sandboxes included); `*.` is any subdomain. */
+  salesforce: ['*.my.salesforce.com', '*.salesforce.com'],
 } as const satisfies Record<string, readonly string[]>;
 
 export interface VendorUrlPolicy {
@@ -36,9 +38,12 @@ export function vendorUrlRefusal(value: string, { hosts, extraOrigins = [] }: Ve
   // new URL() drops the default port: any port left is another service on the vendor's host.
   if (url.port) return 'must use the default https port';
   if (isIpLiteral(url.hostname)) return `must name the vendor's host (${hosts.join(', ')}), not an address`;
-  if (!hosts.includes(url.hostname.toLowerCase())) return `must be on the vendor's host (${hosts.join(', ')})`;
+  if (!hosts.some((host) => hostMatches(url.hostname.toLowerCase(), host))) return `must be on the vendor's host (${hosts.join(', ')})`;
   return undefined;
 }
+
+/** `host` is the hostname itself, or `*.domain`: any subdomain of it (not the domain alone). */
+const hostMatches = (hostname: string, host: string) => (host.startsWith('*.') ? hostname.endsWith(host.slice(1)) : hostname === host);
 
 const isIpLiteral = (host: string) => /^\d+(\.\d+){0,3}$/.test(host) || host.startsWith('[') || /^0x/i.test(host);
 

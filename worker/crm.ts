@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { Client, DEFAULT_LIMITER_OPTIONS } from '@hubspot/api-client';
 import type { PayloadCodec } from '@temporalio/common';
+import { Connection } from 'jsforce';
 import { publicOnlyLookup } from '../activities/vendor-fetch';
 import { openSecret } from '../capture/secrets';
-import { crmLead, findCrmConnection, recordCrmOutcome, type StoredCrmConnection } from '../db/crm';
+import { crmLead, findCrmConnection, recordCrmOutcome, type SalesforceCredentials, type StoredCrmConnection } from '../db/crm';
 import type { Sql } from '../db/client';
 import type { OutboxEntry } from '../db/outbox';
 import {
@@ -13,6 +15,8 @@ import {
   hubspotDealProperties,
   hubspotHandoffIdProperty,
   retryAfterSeconds,
+  salesforceLeadFields,
+  salesforceOpportunityFields,
   type CrmLead,
   type CrmPush,
   type Opportunity,
@@ -20,10 +24,11 @@ import {
 
 /**
  * Pushes to the CRMs (docs/features/crm.md), as the notifier delivers the outbox's `crm` entries:
- * at least once, so every push is idempotent by a key of ours. A contact is upserted by email
- * (HubSpot's unique contact key), a deal by `lo_handoff_id` (the conversion's event), and the
- * association is a PUT: a retry, or a worker that died after HubSpot answered, finds the same
- * records. What a push came to is written on the lead's timeline.
+ * at least once, so every push is idempotent by a key of ours. HubSpot: a contact is upserted by
+ * email (HubSpot's unique contact key), a deal by `lo_handoff_id` (the conversion's event), and the
+ * association is a PUT. Salesforce: a Lead is upserted by the external-id field holding our lead id,
+ * an Opportunity by the one holding the handoff id. A retry, or a worker that died after the CRM
+ * answered, finds the same records. What a push came to is written on the lead's timeline.
  */
 
 /** A push that failed: why (no personal data: HubSpot's messages quote property values), and whether retrying can help. */
@@ -31,7 +36,7 @@ export class CrmFailure extends Error {
   constructor(
     message: string,
     readonly permanent: boolean,
-    /** The CRM's error category (HubSpot: VALIDATION_ERROR, …) or HTTP_<status>, or UNREACHABLE. */
+    /** The CRM's error code (HubSpot's category: VALIDATION_ERROR; Salesforce's errorCode: REQUIRED_FIELD_MISSING; an OAuth error: invalid_grant), HTTP_<status>, or UNREACHABLE. */
     readonly code: string,
     readonly retryAfterSeconds?: number,
   ) {
@@ -135,7 +140,7 @@ async function pushToHubspot(
     const properties = hubspotDealProperties(lead, {
       handoffId: push.handoffId,
       opportunity: push.opportunity,
-      placement: { pipeline, dealStage },
+      placement: { pipeline: pipeline ?? 'default', dealStage },
       timelineUrl: publicBaseUrl ? `${publicBaseUrl.replace(/\/+$/, '')}/leads/${lead.lead.leadId}/timeline` : undefined,
     });
     const dealId = upserted(
@@ -145,6 +150,142 @@ async function pushToHubspot(
     return { object: 'deal', recordId: dealId, contactId };
   } catch (error) {
     throw error instanceof CrmFailure ? error : hubspotFailure(error);
+  }
+}
+
+/** The REST API version of the Salesforce pushes: from 46.0 an upsert that updates answers the record's id. */
+const salesforceApiVersion = '62.0';
+
+/** Salesforce error codes that say "later", not "never": its 5xx, lock contention and API limits. */
+const salesforceTransientCodes: ReadonlySet<string> = new Set(['UNKNOWN_EXCEPTION', 'SERVER_UNAVAILABLE', 'UNABLE_TO_LOCK_ROW', 'REQUEST_LIMIT_EXCEEDED']);
+/** Salesforce sends no `Retry-After` with REQUEST_LIMIT_EXCEEDED (its API limits, docs/features/crm.md): at least a minute. */
+const salesforceLimitBackoffSeconds = 60;
+/** How our refresh function tells its failure through jsforce (which keeps only the message of a refresh's error). */
+const refreshFailed = 'salesforce token refresh failed:';
+
+/**
+ * What ops may read of a Salesforce failure: its errorCode, never its message (it quotes the
+ * lead's values). jsforce's errors carry Salesforce's `errorCode` (`ERROR_HTTP_<status>` when the
+ * body has none) but not the status, so the code decides: a known transient one, a 5xx, 408 or 429
+ * is retried; any other code is the request itself refused (REQUIRED_FIELD_MISSING, INVALID_FIELD).
+ * A refresh refused by the token endpoint (invalid_grant: the refresh token was revoked) is permanent too.
+ */
+function salesforceFailure(error: unknown): CrmFailure {
+  const message = error instanceof Error ? error.message : String(error);
+  const refresh = message.indexOf(refreshFailed);
+  if (refresh >= 0) {
+    const code =
+      message
+        .slice(refresh + refreshFailed.length)
+        .trim()
+        .split(/\s/)[0] || 'UNKNOWN';
+    const transient = code === 'UNREACHABLE' || code === 'TIMEOUT' || /^ERROR_HTTP_(5\d\d|408|429)$/.test(code);
+    return new CrmFailure(`salesforce token refresh failed: ${code}`, !transient, code);
+  }
+  const code = (error as { errorCode?: unknown } | null)?.errorCode;
+  if (typeof code === 'string' && /^[A-Za-z0-9_]{1,80}$/.test(code) && (error as Error).name !== 'FetchError') {
+    const limited = code === 'REQUEST_LIMIT_EXCEEDED' || code === 'ERROR_HTTP_429';
+    const transient = limited || salesforceTransientCodes.has(code) || /^ERROR_HTTP_(5\d\d|408)$/.test(code);
+    return new CrmFailure(`salesforce answered ${code}`, !transient, code, limited ? salesforceLimitBackoffSeconds : undefined);
+  }
+  const name = error instanceof Error ? error.name : 'Error';
+  const detail = error instanceof Error ? ((error as { code?: string; type?: string }).code ?? (error as { type?: string }).type ?? 'no answer') : 'no answer';
+  return new CrmFailure(`salesforce unreachable: ${name}: ${detail}`, false, 'UNREACHABLE');
+}
+
+/** `promise`, or a rejection after `ms`: jsforce's token refresh takes no timeout of its own. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('TIMEOUT')), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The OAuth error of a failed refresh, as a code: the token endpoint's `error`, ERROR_HTTP_<status>, or UNREACHABLE / TIMEOUT. */
+function oauthCode(error: unknown): string {
+  if (!(error instanceof Error)) return 'UNREACHABLE';
+  if (error.message === 'TIMEOUT') return 'TIMEOUT';
+  if (error.name === 'FetchError' || error.name === 'AbortError' || error.name === 'Error') return 'UNREACHABLE';
+  return /^[A-Za-z0-9_]{1,80}$/.test(error.name) ? error.name : 'UNKNOWN';
+}
+
+/** The external id of a conversion's Opportunity: a digest of the entry's key (which holds `:`), so it is safe in the upsert's URL. */
+export const salesforceHandoffId = (handoffId: string) => createHash('sha256').update(handoffId).digest('hex').slice(0, 40);
+
+/**
+ * A connection's access token, kept between pushes, and the refresh under way: pushes delivered
+ * together (a batch of 50) that all find the token expired share one call to the token endpoint.
+ */
+interface SalesforceSession {
+  accessToken?: string;
+  refreshing?: Promise<string>;
+}
+
+async function pushToSalesforce(
+  connection: StoredCrmConnection,
+  credentials: SalesforceCredentials,
+  session: SalesforceSession,
+  lead: CrmLead,
+  push: { push: CrmPush; handoffId: string; opportunity: Opportunity | null; convertedAt: string },
+  { publicBaseUrl, timeoutMs }: HubspotOptions & { timeoutMs: number },
+): Promise<CrmRecord> {
+  const { apiBaseUrl, leadIdField, handoffIdField, dealStage, closeInDays } = connection.settings;
+  // A connection per push: its refresh function counts this push's refreshes. jsforce refreshes on a
+  // 401 and calls again; a second 401 right after a refresh is not an expired token (the user lost
+  // access), and would otherwise loop.
+  let refreshes = 0;
+  const conn = new Connection({
+    version: salesforceApiVersion,
+    instanceUrl: apiBaseUrl,
+    loginUrl: apiBaseUrl,
+    accessToken: session.accessToken,
+    refreshToken: credentials.refreshToken,
+    oauth2: { clientId: credentials.clientId, clientSecret: credentials.clientSecret, loginUrl: apiBaseUrl },
+    refreshFn: (c, callback) => {
+      refreshes += 1;
+      if (refreshes > 1) return void callback(new Error(`${refreshFailed} INVALID_SESSION_ID after a refresh`));
+      // Another push got a new token since this one's call went out: use it.
+      if (session.accessToken && session.accessToken !== c.accessToken) return void callback(undefined, session.accessToken);
+      sharedRefresh(c).then((accessToken) => callback(undefined, accessToken), callback);
+    },
+  });
+  // One call to the token endpoint at a time per connection, whichever push asks.
+  function sharedRefresh(c: Connection): Promise<string> {
+    session.refreshing ??= within(c.oauth2.refreshToken(credentials.refreshToken), timeoutMs)
+      .then((token) => (session.accessToken = token.access_token))
+      .catch((error: unknown) => Promise.reject(new Error(`${refreshFailed} ${oauthCode(error)}`)))
+      .finally(() => (session.refreshing = undefined));
+    return session.refreshing;
+  }
+  // No token yet (the worker just started): get one first rather than have every push of the batch answered 401.
+  if (!session.accessToken) conn.accessToken = await sharedRefresh(conn).catch((error: unknown) => Promise.reject(salesforceFailure(error)));
+  // conn.request rather than sobject().upsert(): it takes a timeout (the upsert helper sets none:
+  // jsforce's default is 30 minutes). The external-id field is in the URL, its value URL-safe.
+  const upsert = async (sobject: 'Lead' | 'Opportunity', field: string, id: string, fields: Record<string, unknown>) => {
+    const result = await conn.request<{ id?: string }>(
+      {
+        method: 'PATCH',
+        url: `/sobjects/${sobject}/${field}/${encodeURIComponent(id)}`,
+        body: JSON.stringify(fields),
+        headers: { 'content-type': 'application/json' },
+      },
+      { timeout: timeoutMs, noContentResponse: {} },
+    );
+    if (!result?.id) throw new CrmFailure(`salesforce answered no ${sobject} id`, true, 'NO_RESULT');
+    return result.id;
+  };
+  try {
+    const leadRecordId = await upsert('Lead', leadIdField!, lead.lead.leadId, salesforceLeadFields(lead));
+    if (push.push === 'contact') return { object: 'contact', recordId: leadRecordId, contactId: leadRecordId };
+    const fields = salesforceOpportunityFields(lead, {
+      opportunity: push.opportunity,
+      placement: { stageName: dealStage, closeInDays: closeInDays ?? 30 },
+      convertedAt: push.convertedAt,
+      timelineUrl: publicBaseUrl ? `${publicBaseUrl.replace(/\/+$/, '')}/leads/${lead.lead.leadId}/timeline` : undefined,
+    });
+    const opportunityId = await upsert('Opportunity', handoffIdField!, salesforceHandoffId(push.handoffId), fields);
+    return { object: 'deal', recordId: opportunityId, contactId: leadRecordId };
+  } catch (error) {
+    throw error instanceof CrmFailure ? error : salesforceFailure(error);
   }
 }
 
@@ -177,11 +318,23 @@ export function crmDelivery({ sql, codec, publicBaseUrl, timeoutMs = 10_000 }: C
     }
     return client;
   };
+  // Salesforce: the connection's credentials (sealed) and its access token, kept between pushes.
+  const salesforce = new Map<string, Promise<{ credentials: SalesforceCredentials; session: SalesforceSession }>>();
+  const salesforceFor = (connection: StoredCrmConnection) => {
+    let opened = salesforce.get(connection.id);
+    if (!opened) {
+      opened = openSecret(codec, connection.secret).then((secret) => ({ credentials: JSON.parse(secret) as SalesforceCredentials, session: {} }));
+      opened.catch(() => salesforce.delete(connection.id));
+      salesforce.set(connection.id, opened);
+    }
+    return opened;
+  };
   const pushOf = (entry: OutboxEntry) => ({
     push: entry.data.push as CrmPush,
     // The entry's key holds the connection and the event: the deal is this conversion's in this portal.
     handoffId: entry.dedupe_key,
     opportunity: (entry.data.opportunity as Opportunity | null) ?? null,
+    convertedAt: entry.created_at.toISOString(),
   });
 
   return {
@@ -191,7 +344,13 @@ export function crmDelivery({ sql, codec, publicBaseUrl, timeoutMs = 10_000 }: C
       const lead = entry.lead_id ? await crmLead(sql, entry.lead_id) : undefined;
       if (!lead) return { skipped: 'the lead is gone (erased)' };
       const push = pushOf(entry);
-      const record = await pushToHubspot(await clientFor(connection), connection, lead, push, { publicBaseUrl });
+      let record: CrmRecord;
+      if (connection.kind === 'salesforce') {
+        const { credentials, session } = await salesforceFor(connection);
+        record = await pushToSalesforce(connection, credentials, session, lead, push, { publicBaseUrl, timeoutMs });
+      } else {
+        record = await pushToHubspot(await clientFor(connection), connection, lead, push, { publicBaseUrl });
+      }
       await recordCrmOutcome(sql, lead.lead.leadId, {
         key: `crm_synced:${entry.dedupe_key}`,
         at: new Date().toISOString(),
