@@ -219,6 +219,26 @@ describe('operations endpoints', () => {
     expect(body.paths['/leads'].post.responses).toHaveProperty('202');
   });
 
+  it('answer 401 without a key on every operation the OpenAPI document says needs one', async () => {
+    // The key check is mounted per path prefix (api/app.ts): a route outside the prefixes would get none.
+    // The codec answers the dev server's UI without a key on the embedded stack, as this one is
+    // (docs/operations/security.md, "Unauthenticated on purpose"); api-keys.test.ts covers it elsewhere.
+    const { body } = await service.request('GET', '/openapi.json', { key: null });
+    const secured = Object.entries(body.paths as Record<string, Record<string, { security?: unknown[] }>>).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => (operation.security ?? []).length > 0 && !path.startsWith('/codec/'))
+        .map(([method, operation]) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'lead-0123456789abcdef01234567'), operation })),
+    );
+    expect(secured.length).toBeGreaterThan(40);
+    const answers = await Promise.all(
+      secured.map(async ({ method, path }) => {
+        const answer = await service.request(method as 'GET', path, { key: null, ...(method === 'GET' ? {} : { body: {} }) });
+        return `${method} ${path} ${answer.status}`;
+      }),
+    );
+    expect(answers.filter((line) => !line.endsWith(' 401'))).toEqual([]);
+  });
+
   it('answer 404 at the Slack interactivity URL when no Slack app is configured, signed or not', async () => {
     const answer = await service.request('POST', '/slack/interactions', {
       rawBody: 'payload=%7B%7D',
