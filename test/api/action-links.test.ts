@@ -2,13 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLeadConfig } from '../../config/load';
 import { actionLinkToken, type LinkAction } from '../../domain/action-links';
-import { emailDelivery } from '../../worker/email';
-import { actionLinksFor, startNotifier } from '../../worker/notifier';
 import { alwaysOpen as hours } from '../support/fixtures';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
-import { Mailbox } from '../support/mailbox';
+import { startAlertMail } from '../support/alert-mail';
+import type { Mailbox } from '../support/mailbox';
 
 /**
  * Action links in rep alerts, end to end: the assignment email (a real SMTP server in this
@@ -17,12 +15,11 @@ import { Mailbox } from '../support/mailbox';
  */
 
 const secret = `action-link-secret-${randomUUID()}`;
-const { deadAfter, actionLinksValidFor } = loadLeadConfig('').notify;
 const ops = { key: 'ops-dev' };
 
 let service: ServiceUnderTest;
 let mailbox: Mailbox;
-let notifier: ReturnType<typeof startNotifier>;
+let alertMail: Awaited<ReturnType<typeof startAlertMail>>;
 let reps: { id: string; email: string }[];
 let lead: { leadId: string; ownerId: string };
 let links: Record<string, string>;
@@ -30,7 +27,6 @@ let webhook: Server;
 const posted: { text: string; kind: string; recipient: string; leadId: string; links?: Record<string, string> }[] = [];
 
 beforeAll(async () => {
-  mailbox = await new Mailbox().start();
   webhook = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => (body += chunk));
@@ -46,20 +42,8 @@ beforeAll(async () => {
     actionLinkSecret: secret,
     config: { qualification: { sqlAt: 40, mqlAt: 20 } },
   });
-  notifier = startNotifier({
-    sql: service.sql,
-    email: emailDelivery({
-      sql: service.sql,
-      smtpUrl: mailbox.url,
-      from: 'Leads <leads@acme.test>',
-      publicBaseUrl: service.baseUrl,
-      unsubscribeSecret: secret,
-    }),
-    webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
-    links: actionLinksFor({ publicBaseUrl: service.baseUrl, secret, validFor: actionLinksValidFor }),
-    deadAfter,
-    pollMs: 100,
-  });
+  alertMail = await startAlertMail(service, secret, { webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook` });
+  mailbox = alertMail.mailbox;
   const suffix = randomUUID().slice(0, 6);
   const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'Links', countries: ['XL'], businessHours: hours } });
   expect(team.status).toBe(201);
@@ -95,9 +79,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await notifier?.stop();
+  await alertMail?.stop();
   await service?.close();
-  await mailbox?.stop();
   await new Promise((resolve) => webhook?.close(resolve));
 });
 

@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLeadConfig } from '../../config/load';
-import { crmDelivery, salesforceHandoffId } from '../../worker/crm';
-import { startNotifier } from '../../worker/notifier';
-import { testCodec } from '../support/codec';
-import { alwaysOpen as hours } from '../support/fixtures';
-import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
+import { salesforceHandoffId } from '../../worker/crm';
+import { startCrmHarness, type OpsAlert } from '../support/crm-harness';
+import { eventually, type ServiceUnderTest } from '../support/helpers';
 import { SalesforceStub } from '../support/salesforce-stub';
 
 /**
@@ -19,61 +14,29 @@ import { SalesforceStub } from '../support/salesforce-stub';
  * of its own.
  */
 
-const { deadAfter } = loadLeadConfig('').notify;
 const ops = { key: 'ops-dev' };
 const credentials = { clientId: `3MVG9stub${randomUUID()}`, clientSecret: `secret-${randomUUID()}`, refreshToken: `5Aep861${randomUUID()}` };
 const ownerId = '005xx000001Sv6AAAS';
 
+let crm: Awaited<ReturnType<typeof startCrmHarness>>;
 let service: ServiceUnderTest;
 let salesforce: SalesforceStub;
-let notifier: ReturnType<typeof startNotifier>;
-let webhook: Server;
 let connectionId: string;
 let repId: string;
-const alerts: { kind: string; recipient: string; leadId: string | null; text: string }[] = [];
-const logLines: string[] = [];
+let alerts: OpsAlert[];
+let logLines: string[];
 const suffix = randomUUID().slice(0, 6);
 
 beforeAll(async () => {
   salesforce = await new SalesforceStub({ ...credentials }).start();
-  webhook = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      alerts.push(JSON.parse(body));
-      response.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
-  service = await startService({
-    databaseUrl: await freshDatabase('crm_salesforce'),
-    extraVendorOrigins: [salesforce.origin],
-    config: { qualification: { sqlAt: 40, mqlAt: 20 } },
-  });
-  notifier = startNotifier({
-    sql: service.sql,
-    webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
-    crm: crmDelivery({ sql: service.sql, codec: testCodec, publicBaseUrl: service.baseUrl, timeoutMs: 1500 }),
-    deadAfter,
-    pollMs: 100,
-    log: (line) => logLines.push(line),
-  });
-  const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'SF', countries: ['XC'], businessHours: hours } });
-  expect(team.status).toBe(201);
-  const rep = await service.request('POST', '/reps', {
-    ...ops,
-    body: { name: 'Ana', email: `ana-${suffix}@example.com`, teamId: team.body.id, crmUserId: ownerId },
-  });
-  expect(rep.status).toBe(201);
-  repId = rep.body.id;
+  crm = await startCrmHarness({ database: 'crm_salesforce', vendorOrigin: salesforce.origin, crmUserId: ownerId });
+  ({ service, alerts, logLines } = crm);
+  repId = crm.rep.id;
 }, 120_000);
 
 afterAll(async () => {
-  await notifier?.stop();
-  await service?.close();
+  await crm?.stop();
   await salesforce?.stop();
-  await new Promise((resolve) => webhook?.close(resolve));
 });
 
 const timeline = async (leadId: string) =>

@@ -1,14 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLeadConfig } from '../../config/load';
-import { crmDelivery } from '../../worker/crm';
-import { startNotifier } from '../../worker/notifier';
-import { testCodec } from '../support/codec';
-import { alwaysOpen as hours } from '../support/fixtures';
-import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
+import { startCrmHarness, type OpsAlert } from '../support/crm-harness';
+import { eventually, type ServiceUnderTest } from '../support/helpers';
 import { HubspotStub } from '../support/hubspot-stub';
 
 /**
@@ -18,62 +12,30 @@ import { HubspotStub } from '../support/hubspot-stub';
  * database of its own (the notifier here delivers every due entry in it).
  */
 
-const { deadAfter } = loadLeadConfig('').notify;
 const ops = { key: 'ops-dev' };
 const token = `pat-na1-${randomUUID()}`;
 const ownerId = '12345678';
 
+let crm: Awaited<ReturnType<typeof startCrmHarness>>;
 let service: ServiceUnderTest;
 let hubspot: HubspotStub;
-let notifier: ReturnType<typeof startNotifier>;
-let webhook: Server;
 let connectionId: string;
 let repId: string;
-const alerts: { kind: string; recipient: string; leadId: string | null; text: string; at: number }[] = [];
-const logLines: string[] = [];
+let alerts: OpsAlert[];
+let logLines: string[];
 const suffix = randomUUID().slice(0, 6);
 
 beforeAll(async () => {
   hubspot = await new HubspotStub().start();
-  webhook = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      alerts.push({ ...JSON.parse(body), at: Date.now() });
-      response.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
-  service = await startService({
-    databaseUrl: await freshDatabase('crm'),
-    extraVendorOrigins: [hubspot.origin],
-    config: { qualification: { sqlAt: 40, mqlAt: 20 } },
-  });
-  notifier = startNotifier({
-    sql: service.sql,
-    webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
-    crm: crmDelivery({ sql: service.sql, codec: testCodec, publicBaseUrl: service.baseUrl, timeoutMs: 1500 }),
-    deadAfter,
-    pollMs: 100,
-    log: (line) => logLines.push(line),
-  });
-  const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'CRM', countries: ['XC'], businessHours: hours } });
-  expect(team.status).toBe(201);
-  const rep = await service.request('POST', '/reps', {
-    ...ops,
-    body: { name: 'Ana', email: `ana-${suffix}@example.com`, teamId: team.body.id, crmUserId: ownerId },
-  });
-  expect(rep.status).toBe(201);
-  expect(rep.body.crmUserId).toBe(ownerId);
-  repId = rep.body.id;
+  crm = await startCrmHarness({ database: 'crm', vendorOrigin: hubspot.origin, crmUserId: ownerId });
+  ({ service, alerts, logLines } = crm);
+  expect(crm.rep.crmUserId).toBe(ownerId);
+  repId = crm.rep.id;
 }, 120_000);
 
 afterAll(async () => {
-  await notifier?.stop();
-  await service?.close();
+  await crm?.stop();
   await hubspot?.stop();
-  await new Promise((resolve) => webhook?.close(resolve));
 });
 
 const timeline = async (leadId: string) =>

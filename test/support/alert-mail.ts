@@ -8,9 +8,9 @@ import { Mailbox } from './mailbox';
 /**
  * The notifier delivering a service's email entries to an SMTP server in this process (the
  * database should be the test's own: the notifier delivers every due entry in it), with action
- * links signed under `secret`.
+ * links signed under `secret`; alerts also go to `webhookUrl` when given.
  */
-export async function startAlertMail(service: ServiceUnderTest, secret: string) {
+export async function startAlertMail(service: ServiceUnderTest, secret: string, { webhookUrl }: { webhookUrl?: string } = {}) {
   const mailbox = await new Mailbox().start();
   const { deadAfter, actionLinksValidFor } = loadLeadConfig('').notify;
   const notifier = startNotifier({
@@ -22,6 +22,7 @@ export async function startAlertMail(service: ServiceUnderTest, secret: string) 
       publicBaseUrl: service.baseUrl,
       unsubscribeSecret: secret,
     }),
+    webhookUrl,
     links: actionLinksFor({ publicBaseUrl: service.baseUrl, secret, validFor: actionLinksValidFor }),
     deadAfter,
     pollMs: 100,

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StubServer } from './stub-server';
 
 /** The HubSpot CRM endpoints the stub serves. */
 export type HubspotEndpoint = 'contacts' | 'deals' | 'associations';
@@ -37,20 +37,14 @@ export interface HubspotCall {
  * demand: `fail('contacts', { status: 429, retryAfter: 3 })` fails the next matching call once
  * (`hang` never answers it). A 400 carries HubSpot's validation message, which quotes the lead's values, as HubSpot's does.
  */
-export class HubspotStub {
+export class HubspotStub extends StubServer {
   readonly calls: HubspotCall[] = [];
   readonly contacts: HubspotRecord[] = [];
   readonly deals: HubspotRecord[] = [];
   /** `dealId→contactId`. */
   readonly associations = new Set<string>();
   private readonly failures: (HubspotFailure & { endpoint: HubspotEndpoint; times: number })[] = [];
-  private server?: Server;
   private nextId = 1000;
-  url = '';
-  get origin(): string {
-    return new URL(this.url).origin;
-  }
-
   /** The next `times` calls to `endpoint` (about `failure.email`, if given) fail as told. */
   fail(endpoint: HubspotEndpoint, failure: HubspotFailure, times = 1): this {
     this.failures.push({ ...failure, endpoint, times });
@@ -65,21 +59,7 @@ export class HubspotStub {
     return this.contacts.find((c) => c.properties.email === email);
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-
-  private async handle(request: IncomingMessage, response: ServerResponse) {
-    let raw = '';
-    for await (const chunk of request) raw += chunk;
+  protected async handle(request: IncomingMessage, response: ServerResponse, raw: string) {
     const body = raw ? JSON.parse(raw) : undefined;
     const path = new URL(request.url ?? '/', 'http://stub').pathname;
     const association = /^\/crm\/v4\/objects\/deals\/([^/]+)\/associations\/default\/contacts\/([^/]+)$/.exec(path);

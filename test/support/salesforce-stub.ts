@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StubServer } from './stub-server';
 
 /** The Salesforce endpoints the stub serves: the OAuth token endpoint and upserts by external id. */
 export type SalesforceEndpoint = 'token' | 'Lead' | 'Opportunity';
@@ -42,19 +42,15 @@ export interface SalesforceCall {
  * (INVALID_SESSION_ID), `hang` never answers, `{ status: 500 }` answers UNKNOWN_EXCEPTION, `{ status: 400, errorCode:
  * 'REQUIRED_FIELD_MISSING' }` a validation error whose message quotes the lead's email, as Salesforce's does.
  */
-export class SalesforceStub {
+export class SalesforceStub extends StubServer {
   readonly calls: SalesforceCall[] = [];
   readonly records: Record<'Lead' | 'Opportunity', SalesforceRecord[]> = { Lead: [], Opportunity: [] };
   private readonly failures: (SalesforceFailure & { endpoint: SalesforceEndpoint; times: number })[] = [];
   private readonly tokens = new Set<string>();
-  private server?: Server;
   private nextId = 1;
-  url = '';
 
-  constructor(readonly client: { clientId: string; clientSecret: string; refreshToken: string }) {}
-
-  get origin(): string {
-    return new URL(this.url).origin;
+  constructor(readonly client: { clientId: string; clientSecret: string; refreshToken: string }) {
+    super();
   }
 
   /** The next `times` calls to `endpoint` (about `failure.externalId`, if given) fail as told. */
@@ -76,21 +72,7 @@ export class SalesforceStub {
     return this.records.Lead.find((r) => r.externalId.value === leadId);
   }
 
-  async start(): Promise<this> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-
-  private async handle(request: IncomingMessage, response: ServerResponse) {
-    let raw = '';
-    for await (const chunk of request) raw += chunk;
+  protected async handle(request: IncomingMessage, response: ServerResponse, raw: string) {
     const path = new URL(request.url ?? '/', 'http://stub').pathname;
     const upsert = /^\/services\/data\/v\d+\.\d\/sobjects\/(Lead|Opportunity)\/([A-Za-z0-9_]+__c)\/([^/]+)$/.exec(path);
     const endpoint: SalesforceEndpoint | undefined =
@@ -101,18 +83,19 @@ export class SalesforceStub {
           : undefined;
     const externalId = upsert ? decodeURIComponent(upsert[3]!) : undefined;
     const body = endpoint === 'token' ? Object.fromEntries(new URLSearchParams(raw)) : raw ? JSON.parse(raw) : undefined;
+    const recordCall = (status: number) =>
+      this.calls.push({
+        endpoint: endpoint!,
+        method: request.method ?? '',
+        path,
+        externalId,
+        authorization: request.headers.authorization,
+        body,
+        at: Date.now(),
+        status,
+      });
     const answer = (status: number, payload: unknown) => {
-      if (endpoint)
-        this.calls.push({
-          endpoint,
-          method: request.method ?? '',
-          path,
-          externalId,
-          authorization: request.headers.authorization,
-          body,
-          at: Date.now(),
-          status,
-        });
+      if (endpoint) recordCall(status);
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(payload));
     };
@@ -122,16 +105,7 @@ export class SalesforceStub {
     if (failure) {
       failure.times -= 1;
       if (failure.hang) {
-        this.calls.push({
-          endpoint,
-          method: request.method ?? '',
-          path,
-          externalId,
-          authorization: request.headers.authorization,
-          body,
-          at: Date.now(),
-          status: 0,
-        });
+        recordCall(0);
         return;
       }
       if (endpoint === 'token') return answer(failure.status, { error: failure.errorCode ?? 'server_error', error_description: 'failed on demand' });

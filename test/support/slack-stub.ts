@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StubServer } from './stub-server';
 
 /** One Web API call as the stub received it: the method, the bearer token, and the arguments (JSON-valued ones parsed). */
 export interface SlackCall {
@@ -19,31 +19,17 @@ export type SlackFailure = { rateLimitedFor: number } | { error: string };
  * id lands in a `D…` conversation), every call is recorded, and a method fails on demand. It also
  * takes the `response_url` posts of interactions, under `/actions/…`.
  */
-export class SlackStub {
+export class SlackStub extends StubServer {
   readonly calls: SlackCall[] = [];
   /** JSON bodies posted to response URLs, with the path they were posted to. */
   readonly responses: { path: string; body: Record<string, any> }[] = [];
   private readonly failures: { method: string; match: (args: Record<string, any>) => boolean; failure: SlackFailure }[] = [];
-  private server?: Server;
   private seq = 0;
-  /** The Web API's base URL (`…/api/`), as SLACK_API_URL. */
-  url = '';
-  get origin(): string {
-    return new URL(this.url).origin;
-  }
 
-  async start(): Promise<this> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
-    return this;
+  /** `url` is the Web API's base URL (`…/api/`), as SLACK_API_URL. */
+  constructor() {
+    super('/api/');
   }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-
   /** The next calls of `method` whose arguments `match` fail, one per failure given, in order. */
   failNext(method: string, match: (args: Record<string, any>) => boolean, ...failures: SlackFailure[]): this {
     this.failures.push(...failures.map((failure) => ({ method, match, failure })));
@@ -59,9 +45,7 @@ export class SlackStub {
     return this.calls.filter((call) => call.method === method && where(call.args));
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse) {
-    let raw = '';
-    for await (const chunk of request) raw += chunk;
+  protected async handle(request: IncomingMessage, response: ServerResponse, raw: string) {
     const url = new URL(request.url ?? '/', 'http://stub');
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       response.writeHead(status, { 'content-type': 'application/json', ...headers });
