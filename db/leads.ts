@@ -159,8 +159,8 @@ export interface LeadSave {
  * The lead's row, its new timeline events and its outbox entries (with the CRM pushes its events
  * call for), in one statement (atomic without a transaction, or inside the caller's); answers the
  * events not written before. The statement also marks the lead changed (`lead_changes`, migration
- * 0019) for the funnel report, which works out its milestones afresh from the row and the timeline:
- * no trigger runs in a save.
+ * 0019) for the funnel report, which works out its milestones afresh from the row and the timeline.
+ * Every save runs the erasure guard (migration 0028), a trigger on the saving run: `runId` must be that run.
  */
 export async function writeLead(db: Db, { lead, events, notifications = [], runId }: LeadSave): Promise<TimelineEvent[]> {
   const leadId = lead.leadId;

@@ -59,11 +59,18 @@ export async function lastErasure(sql: Sql, leadId: string): Promise<Erasure | u
 /**
  * Deletes every row about the lead and records the tombstone, in one transaction. Idempotency
  * answers are found by the lead id in the stored answer (captures answer it, actions answer the
- * whole lead); their request hashes alone cannot be read back.
+ * whole lead); their request hashes alone cannot be read back. `runIds` are the erased workflow
+ * runs of the lead: a save one of them still sends is refused (migration 0028).
  */
-export async function eraseLeadRows(sql: Sql, erasure: Omit<Erasure, 'erasedAt' | 'workflowIds'> & { workflowIds?: string[] }): Promise<Erasure> {
+export async function eraseLeadRows(
+  sql: Sql,
+  erasure: Omit<Erasure, 'erasedAt' | 'workflowIds'> & { workflowIds?: string[]; runIds?: string[] },
+): Promise<Erasure> {
   const { leadId } = erasure;
   return sql.begin(async (tx) => {
+    // Alone, against the saves that share the lock: one already under way commits first and is
+    // deleted below; one that begins now waits, then finds its run in the tombstone.
+    await tx`SELECT pg_advisory_xact_lock(lead_lock_key(${leadId}))`;
     // Its marks for the report's next fold (migration 0019) first: a fold under way takes the marks,
     // then a key share lock on the lead. Deleting them after the lead would wait for that fold while
     // holding the lead's row, for which the fold waits.
@@ -78,7 +85,8 @@ export async function eraseLeadRows(sql: Sql, erasure: Omit<Erasure, 'erasedAt' 
     // counts out of the report's sums at once.
     await tx`DELETE FROM leads WHERE lead_id = ${leadId}`;
     const [row] = await tx<ErasureRow[]>`
-      INSERT INTO erasures (lead_id, erased_by, reason, workflow_ids) VALUES (${leadId}, ${erasure.erasedBy}, ${erasure.reason}, ${erasure.workflowIds ?? []})
+      INSERT INTO erasures (lead_id, erased_by, reason, workflow_ids, run_ids)
+      VALUES (${leadId}, ${erasure.erasedBy}, ${erasure.reason}, ${erasure.workflowIds ?? []}, ${erasure.runIds ?? []})
       RETURNING lead_id, erased_at, erased_by, reason, workflow_ids`;
     return erasureFromRow(row!);
   });

@@ -190,7 +190,7 @@ export function privacyRoutes({ sql, temporal, namespace, temporalUiUrl }: ApiDe
       const principal = c.get('principal');
       // Who, without the key: the first digits of its hash tell ops keys apart.
       const erasedBy = principal.repId ? `rep ${principal.repId}` : `${principal.role} key ${c.get('apiKeyHash').slice(0, 12)}`;
-      return c.json(await erasureView(temporal, await eraseLeadRows(sql, { leadId: id, erasedBy, reason, workflowIds })), 200);
+      return c.json(await erasureView(temporal, await eraseLeadRows(sql, { leadId: id, erasedBy, reason, workflowIds, runIds: [...runIds] })), 200);
     })
     .openapi(erasureRoute, async (c) => {
       const { id } = c.req.valid('param');

@@ -5,6 +5,7 @@ import { EncryptionCodec, PayloadDecryptionError, encryptedEncoding } from '../.
 import { eventually, freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 import { historyText, keyIdsIn, testCodec, testPayloadKeys } from '../support/codec';
 import { alwaysOpen as hours } from '../support/fixtures';
+import { findLead, writeLead } from '../../db/leads';
 
 /**
  * Issue 14: personal data encrypted in Temporal's history, alerts without contact details, export
@@ -311,6 +312,10 @@ describe('export and erasure', () => {
     await eventOf(leadId, 'reactivated');
     await eventually(async () => expect(await allHistories(plain, leadId)).toHaveLength(2));
     expect(await rowsContaining(who.email)).not.toEqual([]);
+    const runIds: string[] = [];
+    for await (const run of plain.workflow.list({ query: `WorkflowId = '${leadId}'` })) runIds.push(run.runId);
+    expect(runIds).toHaveLength(2);
+    const lastSave = (await findLead(service.sql, leadId))!.lead;
 
     expect((await service.request('DELETE', `/leads/${leadId}`, { ...ops, body: {} })).status).toBe(400);
     expect((await service.request('DELETE', `/leads/${leadId}`, { key: 'marketing-dev', body: { reason: 'request by email' } })).status).toBe(403);
@@ -331,6 +336,11 @@ describe('export and erasure', () => {
     const [read, timeline] = await Promise.all([service.request('GET', `/leads/${leadId}`, ops), service.request('GET', `/leads/${leadId}/timeline`, ops)]);
     expect([read.status, timeline.status]).toEqual([404, 404]);
     expect(JSON.stringify(read.body) + JSON.stringify(timeline.body)).not.toContain(who.email);
+    // A save either erased run still sends (a local activity under way when it was terminated) is refused.
+    for (const runId of runIds) {
+      await expect(writeLead(service.sql, { lead: lastSave, events: [], runId })).rejects.toMatchObject({ code: 'LO001' });
+    }
+    expect(await rowsContaining(who.email)).toEqual([]);
     // Temporal deletes asynchronously, once the runs' closing is recorded in visibility: slow on a loaded machine.
     await vi.waitFor(
       async () => {
