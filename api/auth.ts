@@ -20,6 +20,14 @@ export const developmentKeys: Record<string, Principal> = {
   'metrics-dev': { role: 'metrics' },
 };
 
+/** What a start-up banner says of the keys: the development keys and their roles, or that `API_KEYS` has them. */
+export function apiKeysBanner(apiKeys: string | undefined): string {
+  if (apiKeys) return 'from API_KEYS';
+  return Object.entries(developmentKeys)
+    .map(([key, { role }]) => `${key} (${role})`)
+    .join(', ');
+}
+
 export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }

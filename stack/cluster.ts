@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { developmentKeys, parseApiKeys } from '../api/auth';
+import { apiKeysBanner, parseApiKeys } from '../api/auth';
 import { writeEmbeddedStackProof } from '../config/embedded-stack';
 import { loadEnv, payloadKeysFrom, realKeysRequiredBecause } from '../config/env';
 import { loadLeadConfig } from '../config/load';
@@ -455,11 +455,7 @@ async function main() {
       void stop(1);
     });
   }
-  const keys = env.API_KEYS
-    ? 'from API_KEYS'
-    : Object.entries(developmentKeys)
-        .map(([key, { role }]) => `${key} (${role})`)
-        .join(', ');
+  const keys = apiKeysBanner(env.API_KEYS);
   console.log(`
   Production topology is up (${((Date.now() - started) / 1000).toFixed(1)} s)
     APIs           ${cluster.apiUrls.join('  ')}

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { developmentKeys, parseApiKeys } from '../api/auth';
+import { apiKeysBanner, parseApiKeys } from '../api/auth';
 import { writeEmbeddedStackProof } from '../config/embedded-stack';
 import {
   actionLinkSecretFrom,
@@ -150,11 +150,7 @@ async function main() {
   runChild('api', 'api/main.ts', childEnv);
 
   const port = env.PORT;
-  const keys = env.API_KEYS
-    ? 'from API_KEYS'
-    : Object.entries(developmentKeys)
-        .map(([key, { role }]) => `${key} (${role})`)
-        .join(', ');
+  const keys = apiKeysBanner(env.API_KEYS);
   console.log(`
   Lead orchestration service is starting (${((Date.now() - started) / 1000).toFixed(1)} s so far)
     API            http://localhost:${port}      docs: http://localhost:${port}/docs

@@ -6,22 +6,21 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newPayloadKey } from '../../codec/payload-codec';
 import { developmentPayloadKeyPrefix } from '../../config/env';
 import { freePortRange, startCluster, type RunningCluster } from '../../stack/cluster';
 import { temporalCliExecutable } from '../../stack/engine';
+import { launchChromium } from '../support/browser';
 import { uniqueEmail } from '../support/helpers';
 import { alwaysOpen as hours } from '../support/fixtures';
-
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The alerts webhook (Slack-compatible), a local stub: what each delivery's Idempotency-Key was. */
 const delivered: string[] = [];
@@ -146,7 +145,6 @@ describe('the production topology: Temporal server on Postgres, two workers, two
   });
 
   it("shows a lead's history in the Temporal Web UI (ui-server), its capture decoded through the API's codec server", async () => {
-    if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: install Debian's chromium or set CHROMIUM_PATH`);
     const email = uniqueEmail('cluster-ui');
     const captured = await call(0, 'POST', '/leads', { body: { email, source: 'chat' } });
     expect(captured.status).toBe(202);
@@ -158,18 +156,7 @@ describe('the production topology: Temporal server on Postgres, two workers, two
     expect(lead.temporalUiUrl).toBe(`${cluster.uiUrl}/namespaces/default/workflows/${lead.leadId}`);
     let browser: Browser | undefined;
     try {
-      browser = await chromium.launch({
-        executablePath: chromiumPath,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
       const connection = await Connection.connect({ address: cluster.address });
       const { runId } = await new Client({ connection }).workflow.getHandle(lead.leadId).describe();
       await connection.close();
