@@ -17,7 +17,7 @@ import { engagementRoutes } from './routes/engagement';
 import { peopleRoutes } from './routes/people';
 import { leadRoutes } from './routes/leads';
 import { cadenceRoutes } from './routes/cadences';
-import { scoringModelRoutes } from './routes/scoring-models';
+import { scoringModelRoutes } from './routes/scoring-models/index';
 import { captureRateLimit, unauthenticatedRateLimits } from './rate-limit';
 import { docsRoutes } from './routes/docs';
 import { notificationRoutes } from './routes/notifications';
