@@ -14,7 +14,7 @@ const outreachKinds: ReadonlySet<string> = new Set(['cadence_step', 'reengagemen
 /**
  * The INSERT that queues alerts for delivery, as a fragment for the statement that saves the lead
  * (db/leads.ts); one already queued (same key) is not queued again. Outreach on the `email` channel
- * goes out by email to the lead (before issue 16 it went to the webhook). An alert to a rep (or a
+ * goes out by email to the lead. An alert to a rep (or a
  * manager, who is a rep) also goes to the rep by email, as a second entry (`<key>:email`) right
  * after it; the rep's address is looked up when it is sent, so it is never copied into the outbox.
  * A rep with a Slack member id also gets it in Slack, a third entry (`<key>:slack`), whose member

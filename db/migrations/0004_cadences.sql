@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Nurture cadences (DESIGN.md, "Nurture cadences"): named, versioned lists of steps. A published
+-- Nurture cadences (docs/design.md, "Nurture cadences"): named, versioned lists of steps. A published
 -- version is never changed: leads enrolled on it are pinned to it.
 CREATE TABLE cadences (
   name          text NOT NULL,

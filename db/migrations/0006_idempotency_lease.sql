@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Idempotency keys (issue 13): a claim whose process died before answering is taken over after a
+-- Idempotency keys (docs/api.md, "Conventions"): a claim whose process died before answering is taken over after a
 -- lease, and keys expire. `claim` identifies who holds the key, so that a process that was taken
 -- over cannot store its late answer or free the key of the one that took it over; `claimed_at`
 -- starts the lease, `created_at` (kept across take-overs) the expiry.

@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Dead letters (issue 15): a delivery that fails permanently (a 4xx other than 408/429) or keeps
+-- Dead letters (docs/features/email-and-notifications.md): a delivery that fails permanently (a 4xx other than 408/429) or keeps
 -- failing past `notify.deadAfter` leaves the retry loop as status 'dead' with its reason in
 -- `last_error`, instead of being retried every ten minutes forever. Ops list the outbox by status,
 -- newest first (GET /notifications), and see when each entry was last tried.

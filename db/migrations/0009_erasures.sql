@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Erasure on request (issue 14): what is left of an erased lead. Only the pseudonymous lead id,
+-- Erasure on request (docs/features/privacy.md): what is left of an erased lead. Only the pseudonymous lead id,
 -- when, who and why: no personal data. A person captured again after an erasure is a new lead
 -- under the same id, which can be erased again: hence a row per erasure.
 CREATE TABLE erasures (

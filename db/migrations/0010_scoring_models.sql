@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Scoring models as data (issue 18): each version holds the `scoring` (without `modelVersion`:
+-- Scoring models as data (docs/features/scoring-models.md): each version holds the `scoring` (without `modelVersion`:
 -- the version is the number), `qualification` and `icp` sections of the configuration. Version 1
 -- is the configured model, published on first read (db/scoring-models.ts). A score names the version
 -- that made it (`leads.score_model_version`), so a published version is never changed or removed.

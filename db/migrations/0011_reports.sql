@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Reports (issue 15): one narrow row per lead with what the funnel report reads, so that it scans
+-- Reports (docs/features/reports.md): one narrow row per lead with what the funnel report reads, so that it scans
 -- this table alone and fast (100,000 leads well under 200 ms) instead of the wide lead rows joined
 -- to every timeline event with JSON lookups. Two triggers keep it: one copies the lead's status,
 -- source, team, owner, priority and breaches from `leads` when they change; one keeps the

@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Capture sources (issue 16): a form tool's webhook registered by ops, posting to
+-- Capture sources (docs/features/capture.md): a form tool's webhook registered by ops, posting to
 -- `/hooks/{id}`. Secrets the vendor's signature needs in the clear (HMAC keys, HubSpot's client
 -- secret, Meta's app secret and page access token) are sealed with the payload keys
 -- (LEAD_PAYLOAD_KEYS, AES-256-GCM, capture/secrets.ts): bytea, never returned after creation.

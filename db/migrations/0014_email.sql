@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Email templates as data (issue 16): marketing publishes immutable, numbered versions of a named
+-- Email templates as data (docs/features/email-and-notifications.md): marketing publishes immutable, numbered versions of a named
 -- template (the name a cadence step or re-engagement gives as `template`); an email is rendered
 -- from the newest version when it is sent. Like cadences and scoring models, a published version
 -- is never changed, so what a lead was sent can always be read back.

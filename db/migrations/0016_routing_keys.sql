@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Routing decisions by routing key (issue 17). Routing runs as a local activity: if the worker dies
+-- Routing decisions by routing key (docs/features/routing.md). Routing runs as a local activity: if the worker dies
 -- after its transaction committed but before the workflow task completed, the task runs again on
 -- another worker and calls routing again. The workflow gives each routing decision a key that is
 -- the same in every attempt of that task; routing answers a key it has seen with the assignment it

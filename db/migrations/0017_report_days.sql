@@ -1,6 +1,6 @@
 -- Up Migration
 
--- The funnel report's counts summed per capture day (issue 15: a year of 100,000 leads under 200 ms).
+-- The funnel report's counts summed per capture day (docs/features/reports.md: a year of 100,000 leads under 200 ms).
 -- Scanning every lead of a year window cost ~300 ms on two cores whatever the indexes; a year is 366
 -- rows per facet here. Each lead_milestones row counts once in every facet it belongs to:
 --   all           (value '')           every figure of the funnel and the SLA

@@ -4,7 +4,7 @@ import { leadIdFor } from '../support/lead-ids';
 import { eventually, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 
 /**
- * Issue 13: no input can lose or freeze a lead. A corpus generated from two tables (every field of
+ * No input can lose or freeze a lead (docs/guarantees.md). A corpus generated from two tables (every field of
  * every POST/PATCH body × hostile values) is sent through the real API: each case is answered 4xx
  * naming the field, or, where the value is legal for the field, stored intact and read back equal.
  * After every capture or engagement case the lead still takes a normal engagement event (its score

@@ -4,7 +4,7 @@ import { eventually, startService, storedTimeline, type ServiceUnderTest } from 
 import { postgresProxy } from '../support/postgres-proxy';
 
 /**
- * Issue 12: the API answers captures from the lead's workflow, not from the read model. After a 202
+ * The API answers captures from the lead's workflow, not from the read model. After a 202
  * the capture is the workflow's: an event sent next is applied to the lead, a read finds it, and
  * neither depends on Postgres having caught up (or being up).
  */

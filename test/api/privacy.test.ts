@@ -8,7 +8,7 @@ import { alwaysOpen as hours } from '../support/fixtures';
 import { findLead, writeLead } from '../../db/leads';
 
 /**
- * Issue 14: personal data encrypted in Temporal's history, alerts without contact details, export
+ * Privacy (docs/features/privacy.md): personal data encrypted in Temporal's history, alerts without contact details, export
  * and erasure. A database of its own, so that the cadence below is the one published and every
  * table can be searched for a person.
  */
