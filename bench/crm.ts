@@ -26,7 +26,12 @@ export interface CrmFigures {
 }
 
 /** Routes `leads` sales-ready leads at once (`inFlight` captures at a time): each lead's capture → assigned, in ms. */
-async function routeAtOnce(bench: Bench, prefix: string, leads: number, inFlight: number): Promise<{ latencies: number[]; ids: string[]; firstSentAt: number }> {
+async function routeAtOnce(
+  bench: Bench,
+  prefix: string,
+  leads: number,
+  inFlight: number,
+): Promise<{ latencies: number[]; ids: string[]; firstSentAt: number }> {
   const deliver = captureClient({ api: bench.api });
   const deliveries: Delivery[] = [];
   const run = randomUUID().slice(0, 8);
@@ -77,7 +82,11 @@ export async function measureCrm(
   const withSummary = summary(withCrm.latencies);
   log(`  ${withCrm.latencies.length}/${leads} routed, capture → assigned ${msText(withSummary)}; waiting for the contacts…`);
 
-  const upserted = () => hubspot.callsTo('contacts').slice(before).filter((c) => c.status === 200);
+  const upserted = () =>
+    hubspot
+      .callsTo('contacts')
+      .slice(before)
+      .filter((c) => c.status === 200);
   const deadline = Date.now() + pushTimeoutMs;
   let lastLogged = 0;
   while (upserted().length < withCrm.ids.length && Date.now() < deadline) {

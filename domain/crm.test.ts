@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { accountByWebsiteQuery, crmPushesFor, handoffNote, leadConversionQuery, hubspotContactProperties, retryAfterSeconds, salesforceLeadFields, salesforceOpportunityFields, type CrmLead } from './crm';
+import {
+  accountByWebsiteQuery,
+  crmPushesFor,
+  handoffNote,
+  leadConversionQuery,
+  hubspotContactProperties,
+  retryAfterSeconds,
+  salesforceLeadFields,
+  salesforceOpportunityFields,
+  type CrmLead,
+} from './crm';
 import type { TimelineEvent } from './lead-record';
 
 const event = (type: string, data: Record<string, unknown> = {}, key = `run:${type}`): TimelineEvent => ({

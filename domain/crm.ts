@@ -253,7 +253,10 @@ export const soqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').re
  * "Converting the Lead").
  */
 export function accountWebsites(domain: string): string[] {
-  const host = domain.trim().toLowerCase().replace(/^www\./, '');
+  const host = domain
+    .trim()
+    .toLowerCase()
+    .replace(/^www\./, '');
   return [host, `www.${host}`].flatMap((h) => [h, `${h}/`, `http://${h}`, `http://${h}/`, `https://${h}`, `https://${h}/`]);
 }
 

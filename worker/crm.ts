@@ -315,7 +315,9 @@ async function pushToSalesforce(
       { leadConverts: [leadConvert] },
       { result: [ApiSchemas.LeadConvertResult] },
       ApiSchemas,
-    ) as Promise<{ result: { success: boolean; accountId?: string | null; contactId?: string | null; opportunityId?: string | null; errors: { statusCode?: string }[] }[] }>;
+    ) as Promise<{
+      result: { success: boolean; accountId?: string | null; contactId?: string | null; opportunityId?: string | null; errors: { statusCode?: string }[] }[];
+    }>;
 
   /**
    * The conversion, exactly once (docs/features/crm.md "Converting the Lead"): convertLead is no
@@ -353,7 +355,8 @@ async function pushToSalesforce(
     if (!conversion.contactId || !conversion.accountId) throw new CrmFailure('salesforce answered no converted Contact or Account', true, 'NO_RESULT');
     // Converted in Salesforce without an Opportunity (by hand, before this push): this conversion's, with the Account.
     const opportunityId =
-      conversion.opportunityId ?? (await upsert('Opportunity', handoffIdField!, salesforceHandoffId(push.handoffId), { ...fields, AccountId: conversion.accountId }));
+      conversion.opportunityId ??
+      (await upsert('Opportunity', handoffIdField!, salesforceHandoffId(push.handoffId), { ...fields, AccountId: conversion.accountId }));
     return { opportunityId, contactId: conversion.contactId, accountId: conversion.accountId };
   }
   try {

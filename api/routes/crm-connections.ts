@@ -65,7 +65,10 @@ const createSchema = z
 
 /** The fields each kind requires, and those it does not take. */
 const kindFields = {
-  hubspot: { required: ['accessToken'], refused: ['clientId', 'clientSecret', 'refreshToken', 'leadIdField', 'handoffIdField', 'closeInDays', 'convertLeads', 'convertedStatus'] },
+  hubspot: {
+    required: ['accessToken'],
+    refused: ['clientId', 'clientSecret', 'refreshToken', 'leadIdField', 'handoffIdField', 'closeInDays', 'convertLeads', 'convertedStatus'],
+  },
   salesforce: { required: ['clientId', 'clientSecret', 'refreshToken', 'apiBaseUrl'], refused: ['accessToken', 'pipeline'] },
 } as const satisfies Record<CrmKind, { required: readonly string[]; refused: readonly string[] }>;
 

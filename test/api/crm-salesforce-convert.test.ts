@@ -163,7 +163,12 @@ describe('converting the Lead in Salesforce', () => {
     expect(salesforce.records.Opportunity).toHaveLength(1);
     expect(salesforce.records.Account).toHaveLength(accounts);
     // The contact pushes found the Lead converted (Salesforce refuses to edit it): done, not refused.
-    expect(salesforce.callsTo('Lead').slice(-2).map((c) => c.status)).toEqual([400, 400]);
+    expect(
+      salesforce
+        .callsTo('Lead')
+        .slice(-2)
+        .map((c) => c.status),
+    ).toEqual([400, 400]);
     expect((await timeline(leadId)).filter((e) => e.type === 'crm_sync_failed')).toEqual([]);
     expect(alerts.filter((a) => a.kind === 'crm_sync_failed')).toEqual([]);
   });
@@ -184,7 +189,11 @@ describe('converting the Lead in Salesforce', () => {
     expect(salesforce.records.Account).toHaveLength(accounts + 1);
     const opportunity = salesforce.records.Opportunity.find((o) => o.Id === conversions[0]!.opportunityId)!;
     expect(salesforce.records.Opportunity.filter((o) => o.fields.AccountId === conversions[0]!.accountId)).toEqual([opportunity]);
-    expect(opportunity.fields).toMatchObject({ Name: 'Globex rollout', Amount: 9000, Lead_Orchestration_Handoff_Id__c: salesforceHandoffId(await dealKey(id)) });
+    expect(opportunity.fields).toMatchObject({
+      Name: 'Globex rollout',
+      Amount: 9000,
+      Lead_Orchestration_Handoff_Id__c: salesforceHandoffId(await dealKey(id)),
+    });
     expect(String(opportunity.fields.Description)).toContain(`Handoff of lead ${id}`);
     expect(synced.data).toMatchObject({ recordId: opportunity.Id, contactId: conversions[0]!.contactId, accountId: conversions[0]!.accountId });
     // The lost answer was retried, not quarantined.
@@ -198,7 +207,12 @@ describe('converting the Lead in Salesforce', () => {
     salesforce.fail('convertLead', { status: 0, hang: true });
     const synced = await convertedLead(id, { name: 'Initech seats', amount: 1200 });
     const leadRecordId = salesforce.lead(id)!.Id;
-    expect(salesforce.callsTo('convertLead').filter((c) => c.body.leadId === leadRecordId).map((c) => c.status)).toEqual([0, 200]);
+    expect(
+      salesforce
+        .callsTo('convertLead')
+        .filter((c) => c.body.leadId === leadRecordId)
+        .map((c) => c.status),
+    ).toEqual([0, 200]);
     const conversions = salesforce.conversions.filter((c) => c.leadId === leadRecordId);
     expect(conversions).toHaveLength(1);
     expect(synced.data.recordId).toBe(conversions[0]!.opportunityId);

@@ -102,7 +102,14 @@ export class SalesforceStub extends StubServer {
       const [value] = strings(lead[3]!);
       const record = this.records.Lead.find((r) => r.externalId.field === lead[2] && r.externalId.value === value);
       if (!record) return [];
-      const row: Record<string, unknown> = { Id: record.Id, IsConverted: false, ConvertedOpportunityId: null, ConvertedContactId: null, ConvertedAccountId: null, ...record.fields };
+      const row: Record<string, unknown> = {
+        Id: record.Id,
+        IsConverted: false,
+        ConvertedOpportunityId: null,
+        ConvertedContactId: null,
+        ConvertedAccountId: null,
+        ...record.fields,
+      };
       return [Object.fromEntries(lead[1]!.split(',').map((f) => [f.trim(), row[f.trim()] ?? null]))];
     }
     const accounts = /^SELECT Id FROM Account WHERE Website IN \((.*)\) LIMIT (\d+)$/.exec(soql);
@@ -124,8 +131,18 @@ export class SalesforceStub extends StubServer {
     if (request.accountId && !this.records.Account.some((a) => a.Id === request.accountId)) return refused('INVALID_CROSS_REFERENCE_KEY', 'invalid account id');
     const ownerId = request.ownerId ?? lead.fields.OwnerId;
     const accountId = request.accountId ?? this.made('Account', { Name: lead.fields.Company, OwnerId: ownerId }).Id;
-    const contactId = this.made('Contact', { FirstName: lead.fields.FirstName, LastName: lead.fields.LastName, Email: lead.fields.Email, AccountId: accountId, OwnerId: ownerId }).Id;
-    const opportunityId = this.made('Opportunity', { Name: request.opportunityName ?? `${String(lead.fields.Company)}-`, AccountId: accountId, OwnerId: ownerId }).Id;
+    const contactId = this.made('Contact', {
+      FirstName: lead.fields.FirstName,
+      LastName: lead.fields.LastName,
+      Email: lead.fields.Email,
+      AccountId: accountId,
+      OwnerId: ownerId,
+    }).Id;
+    const opportunityId = this.made('Opportunity', {
+      Name: request.opportunityName ?? `${String(lead.fields.Company)}-`,
+      AccountId: accountId,
+      OwnerId: ownerId,
+    }).Id;
     Object.assign(lead.fields, {
       IsConverted: true,
       Status: request.convertedStatus,
@@ -154,7 +171,8 @@ export class SalesforceStub extends StubServer {
               ? 'convertLead'
               : undefined;
     const externalId = upsert ? decodeURIComponent(upsert[3]!) : undefined;
-    const leadConvert = endpoint === 'convertLead' ? Object.fromEntries([...raw.matchAll(/<(\w+)>([^<]*)<\/\1>/g)].map((m) => [m[1]!, unescapeXml(m[2]!)])) : undefined;
+    const leadConvert =
+      endpoint === 'convertLead' ? Object.fromEntries([...raw.matchAll(/<(\w+)>([^<]*)<\/\1>/g)].map((m) => [m[1]!, unescapeXml(m[2]!)])) : undefined;
     const body =
       endpoint === 'token'
         ? Object.fromEntries(new URLSearchParams(raw))
@@ -272,4 +290,9 @@ export class SalesforceStub extends StubServer {
 }
 
 const unescapeXml = (text: string) =>
-  text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
