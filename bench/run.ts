@@ -7,7 +7,8 @@
  * bench/results/. Sizes: BENCH_RATE (captures/s, 20), BENCH_DURATION (s, 60), BENCH_BURST (1000),
  * BENCH_STORM_WAITING (500), BENCH_STORM_EDITS (50), BENCH_STORM_RATE (2/s), BENCH_TIMERS (10000),
  * BENCH_NOOP (2000), BENCH_THROUGHPUT_LEADS (1000), BENCH_SCALE_LEADS (100000: the reports and the
- * backtest at scale, bench/at-scale.ts).
+ * backtest at scale, bench/at-scale.ts), BENCH_CRM_LEADS (1000: the CRM handoff, bench/crm.ts).
+ * BENCH_ONLY=crm runs the CRM handoff alone on the stack.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -30,6 +31,7 @@ import { spawnService } from '../stack/processes';
 import { startDevServer } from '../stack/temporal';
 import { measureAtScale } from './at-scale';
 import { measureBurst } from './burst';
+import { measureCrm, type CrmFigures } from './crm';
 import { assignedAt, sleep, waitAssigned, type Bench } from './context';
 import { problemsText } from './histories';
 import { measureLongRuns } from './long-run';
@@ -37,6 +39,7 @@ import { measureNewLead, statementsAvailable } from './new-lead';
 import { msText, pool, rssMiB, summary } from './stats';
 import { measureStorm } from './storm';
 import { countWorkerWarnings, warningText } from './worker-log';
+import { HubspotStub } from '../test/support/hubspot-stub';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** The bench's knobs (docs/benchmarks.md); the service's own variables are validated by config/env.ts. */
@@ -53,6 +56,9 @@ const benchEnv = parseEnv(
     BENCH_STORM_RATE: z.coerce.number().positive().default(2),
     BENCH_LONG_RUN_MONTHS: positiveInt.default(12),
     BENCH_SCALE_LEADS: positiveInt.default(100_000),
+    BENCH_CRM_LEADS: positiveInt.default(1000),
+    // crm: only the CRM handoff (bench/crm.ts), after the stack's warm-up.
+    BENCH_ONLY: z.enum(['crm']).optional(),
     // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker.
     BENCH_WORKER_NODE_OPTIONS: z.string().optional(),
     // 1 (or `npm run bench -- --cluster`): the Temporal server on Postgres of `npm run start:cluster` instead of the dev server.
@@ -70,6 +76,8 @@ const options = {
   stormEdits: benchEnv.BENCH_STORM_EDITS,
   stormRate: benchEnv.BENCH_STORM_RATE,
   longRunMonths: benchEnv.BENCH_LONG_RUN_MONTHS,
+  crmLeads: benchEnv.BENCH_CRM_LEADS,
+  only: benchEnv.BENCH_ONLY,
 };
 const onCluster = benchEnv.BENCH_CLUSTER === '1' || process.argv.includes('--cluster');
 const topology = onCluster ? 'Temporal server 1.29.1 on Postgres (npm run start:cluster)' : 'embedded dev stack';
@@ -93,6 +101,8 @@ async function main() {
   const configFile = join(dataDir, 'bench-config.json');
   writeFileSync(configFile, JSON.stringify(benchConfig));
   const children: ChildProcess[] = [];
+  // HubSpot's stand-in for the CRM handoff: the worker and the API accept its origin as a CRM's (EXTRA_VENDOR_ORIGINS).
+  const hubspot = await new HubspotStub().start();
 
   log(`starting ${topology}…`);
   const [temporal, postgres] = onCluster
@@ -126,6 +136,7 @@ async function main() {
     // Any free port for the worker's /metrics and /healthz: the bench may run beside `npm start`.
     WORKER_HTTP_PORT: '0',
     LEAD_PAYLOAD_KEYS: `${payloadKey.id}:${payloadKey.key.toString('base64')}`,
+    EXTRA_VENDOR_ORIGINS: [callerEnv.EXTRA_VENDOR_ORIGINS, hubspot.origin].filter(Boolean).join(','),
   };
   const quiet: ['ignore', 'ignore', 'inherit'] = ['ignore', 'ignore', 'inherit'];
   // The worker's log lines (stdout) are read, not printed, to count its workflow-task warnings
@@ -152,6 +163,7 @@ async function main() {
     await sql.end({ timeout: 5 });
     await postgres.stop();
     await temporal.stop();
+    await hubspot.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
 
@@ -189,6 +201,29 @@ async function main() {
     // Warm up: the worker bundles workflows at start; first captures pay for JIT and pools.
     await Promise.all(Array.from({ length: 20 }, (_, i) => post('/leads', { email: `warmup-${i}@acme.io`, source: 'demo_request' })));
     await sleep(3000);
+    const resultsDir = join(root, 'bench', 'results');
+    const writeResults = (results: { at: string }, name: string) => {
+      mkdirSync(resultsDir, { recursive: true });
+      const file = join(resultsDir, `${results.at.replace(/[:.]/g, '-')}${name}.json`);
+      writeFileSync(file, JSON.stringify(results, null, 2));
+      return file;
+    };
+    const machine = { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+    const printTable = (rows: [string, string, string][]) => {
+      const width = Math.max(...rows.map((r) => r[0].length));
+      console.log(`\nLead orchestration benchmark — ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${process.version}, ${topology}`);
+      for (const [what, figure, goal] of rows) console.log(`  ${what.padEnd(width)}  ${figure}${goal ? `   [${goal}]` : ''}`);
+    };
+
+    if (options.only === 'crm') {
+      log(`CRM handoff alone (BENCH_ONLY=crm): ${options.crmLeads} leads routed at once without, then with, a HubSpot connection…`);
+      const crm = await measureCrm(bench, hubspot, { leads: options.crmLeads });
+      const results = { at: new Date().toISOString(), machine, options, topology, crm, seconds: Math.round((Date.now() - started) / 1000) };
+      const file = writeResults(results, '-crm');
+      printTable(crmRows(crm));
+      console.log(`\nfigures: ${file} (${results.seconds} s)`);
+      return;
+    }
 
     // 1. Speed-to-lead under a sustained open-loop rate (requests go out on schedule, whatever the answers).
     const total = options.rate * options.duration;
@@ -382,9 +417,13 @@ async function main() {
       benchEnv.BENCH_SCALE_LEADS,
     );
 
+    // Last: once a CRM is connected, every later routing queues a push (there is no DELETE of a connection).
+    log(`CRM handoff: ${options.crmLeads} leads routed at once without, then with, a HubSpot connection (local stub)…`);
+    const crm = await measureCrm(bench, hubspot, { leads: options.crmLeads });
+
     const results = {
       at: new Date().toISOString(),
-      machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      machine,
       options,
       topology,
       speedToLead,
@@ -397,18 +436,15 @@ async function main() {
       history,
       memory,
       atScale,
+      crm,
       /** The worker's workflow-task warnings over the whole run (bench/worker-log.ts). */
       workerWarnings: workerLog.now(),
       seconds: Math.round((Date.now() - started) / 1000),
     };
-    const resultsDir = join(root, 'bench', 'results');
-    mkdirSync(resultsDir, { recursive: true });
-    const file = join(resultsDir, `${results.at.replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify(results, null, 2));
+    const file = writeResults(results, '');
     writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(results, null, 2));
 
     const ms = (v: number) => `${Math.round(v)} ms`;
-    const target = (ok: boolean) => (ok ? 'met' : 'MISSED');
     const rows: [string, string, string][] = [
       [
         `speed-to-lead at ${options.rate}/s for ${options.duration} s (capture → owner assigned)`,
@@ -501,16 +537,34 @@ async function main() {
         `p50 ${ms(atScale.backtest.p50)}, max ${ms(atScale.backtest.max)}`,
         `< 10 s: ${target(atScale.backtest.max < 10_000)}`,
       ],
+      ...crmRows(crm),
       ["worker's workflow-task warnings, whole run", warningText(results.workerWarnings), ''],
     ];
-    const width = Math.max(...rows.map((r) => r[0].length));
-    console.log(`\nLead orchestration benchmark — ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, Node ${process.version}, ${topology}`);
-    for (const [what, figure, goal] of rows) console.log(`  ${what.padEnd(width)}  ${figure}${goal ? `   [${goal}]` : ''}`);
+    printTable(rows);
     console.log(`\nfigures: ${file} (${results.seconds} s)`);
   } finally {
     await stop();
   }
 }
+
+/** The CRM handoff's rows of the table (bench/crm.ts). */
+function crmRows(crm: CrmFigures): [string, string, string][] {
+  const { pushes, ratio } = crm;
+  return [
+    [
+      `CRM: ${crm.leads} leads routed at once, contacts pushed to HubSpot (stub)`,
+      `${pushes.contacts} upserted, ${pushes.perSecond.toFixed(1)} pushes/s; all ${pushes.allSeconds === null ? 'not within the wait' : `${pushes.allSeconds.toFixed(1)} s after the first capture`}; ${pushes.failedCalls} failed calls`,
+      `all ${crm.leads}: ${target(pushes.contacts === crm.leads && pushes.allSeconds !== null)}`,
+    ],
+    [
+      `CRM: speed-to-lead of ${crm.leads} at once, without → with HubSpot connected`,
+      `${msText(crm.without)} → ${msText(crm.with)} (p50 ×${ratio.p50.toFixed(2)}, p99 ×${ratio.p99.toFixed(2)})`,
+      `unchanged (×≤1.2): ${target(ratio.p50 <= 1.2 && ratio.p99 <= 1.2)}`,
+    ],
+  ];
+}
+
+const target = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 main().then(
   () => process.exit(0),

@@ -23,6 +23,10 @@ export interface CrmSettings {
   handoffIdField?: string;
   /** salesforce: the Opportunity's CloseDate, in days after the conversion. */
   closeInDays?: number;
+  /** salesforce: a conversion converts the Lead (convertLead) rather than upsert an Opportunity alone. */
+  convertLeads?: boolean;
+  /** salesforce, with convertLeads: the org's converted Lead Status. */
+  convertedStatus?: string;
 }
 
 /** A Salesforce connection's sealed secret, as JSON: its connected app and the integration user's refresh token. */

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { crmPushesFor, handoffNote, hubspotContactProperties, retryAfterSeconds, salesforceLeadFields, salesforceOpportunityFields, type CrmLead } from './crm';
+import {
+  accountByWebsiteQuery,
+  crmPushesFor,
+  handoffNote,
+  leadConversionQuery,
+  hubspotContactProperties,
+  retryAfterSeconds,
+  salesforceLeadFields,
+  salesforceOpportunityFields,
+  type CrmLead,
+} from './crm';
 import type { TimelineEvent } from './lead-record';
 
 const event = (type: string, data: Record<string, unknown> = {}, key = `run:${type}`): TimelineEvent => ({
@@ -141,5 +151,21 @@ describe('handoffNote', () => {
     expect(note).toContain('Timeline: https://leads.acme.test/leads/lead_abc/timeline');
     const long = Array.from({ length: 500 }, () => ({ ...event('touch', { channel: 'email', note: 'x'.repeat(100) }), actor: 'ops' }));
     expect(handoffNote(crmLead({ story: long })).length).toBeLessThanOrEqual(8000);
+  });
+});
+
+describe('the Salesforce conversion queries', () => {
+  it("find a Lead's conversion by our lead id, quoted as a SOQL string", () => {
+    expect(leadConversionQuery('Lead_Orchestration_Id__c', 'lead_ab12')).toBe(
+      "SELECT Id, IsConverted, ConvertedOpportunityId, ConvertedContactId, ConvertedAccountId FROM Lead WHERE Lead_Orchestration_Id__c = 'lead_ab12' LIMIT 1",
+    );
+    expect(leadConversionQuery('X__c', "a'b\\c")).toContain("X__c = 'a\\'b\\\\c'");
+  });
+
+  it("match the company's Account by its Website as orgs write it, never a longer domain", () => {
+    const query = accountByWebsiteQuery('WWW.Acme.io');
+    for (const website of ["'acme.io'", "'www.acme.io'", "'https://acme.io'", "'https://www.acme.io/'", "'http://acme.io/'"]) expect(query).toContain(website);
+    expect(query).not.toContain('%');
+    expect(query).toMatch(/^SELECT Id FROM Account WHERE Website IN \(.*\) LIMIT 2$/);
   });
 });

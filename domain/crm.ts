@@ -243,6 +243,31 @@ export function salesforceOpportunityFields(
   };
 }
 
+/** A SOQL string literal: backslashes and single quotes escaped (SOQL reference, "Quoted String Escape Sequences"). */
+export const soqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * The `Website` values an Account of the company at `domain` may hold, as orgs write them (bare,
+ * `www.`, `http(s)://`, a trailing slash): a lead converted with that company's Account matches
+ * one of them exactly. A `LIKE '%acme.io%'` would also match `notacme.io` (docs/features/crm.md
+ * "Converting the Lead").
+ */
+export function accountWebsites(domain: string): string[] {
+  const host = domain
+    .trim()
+    .toLowerCase()
+    .replace(/^www\./, '');
+  return [host, `www.${host}`].flatMap((h) => [h, `${h}/`, `http://${h}`, `http://${h}/`, `https://${h}`, `https://${h}/`]);
+}
+
+/** The SOQL query of the Accounts whose Website is the company's at `domain` (two at most: more than one is no match). */
+export const accountByWebsiteQuery = (domain: string) =>
+  `SELECT Id FROM Account WHERE Website IN (${accountWebsites(domain).map(soqlString).join(', ')}) LIMIT 2`;
+
+/** The SOQL query of a Lead's conversion, by the external-id field holding our lead id: what makes converting it exactly once. */
+export const leadConversionQuery = (leadIdField: string, leadId: string) =>
+  `SELECT Id, IsConverted, ConvertedOpportunityId, ConvertedContactId, ConvertedAccountId FROM Lead WHERE ${leadIdField} = ${soqlString(leadId)} LIMIT 1`;
+
 /** A deal description holds 65,536 characters; the note stays well within it. */
 const noteLimit = 8000;
 const day = (at: string) => at.slice(0, 10);

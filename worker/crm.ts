@@ -5,15 +5,20 @@ import type { Socket } from 'node:net';
 import { Client, DEFAULT_LIMITER_OPTIONS } from '@hubspot/api-client';
 import type { PayloadCodec } from '@temporalio/common';
 import { Connection } from 'jsforce';
+import { ApiSchemas } from 'jsforce/lib/api/soap/schema';
+import { SOAP, type SOAPOptions } from 'jsforce/lib/soap';
 import { publicOnlyLookup } from '../activities/vendor-fetch';
 import { openSecret } from '../capture/secrets';
 import { crmLead, findCrmConnection, recordCrmOutcome, type SalesforceCredentials, type StoredCrmConnection } from '../db/crm';
 import type { Sql } from '../db/client';
+import { emailDomainOf } from '../domain/scoring';
 import type { OutboxEntry } from '../db/outbox';
 import {
+  accountByWebsiteQuery,
   hubspotContactProperties,
   hubspotDealProperties,
   hubspotHandoffIdProperty,
+  leadConversionQuery,
   retryAfterSeconds,
   salesforceLeadFields,
   salesforceOpportunityFields,
@@ -49,7 +54,10 @@ export class CrmFailure extends Error {
 export interface CrmRecord {
   object: 'contact' | 'deal';
   recordId: string;
+  /** HubSpot's contact; Salesforce's Lead, or the Contact a converted Lead became. */
   contactId: string;
+  /** Salesforce, a converted Lead: its Account. */
+  accountId?: string;
 }
 
 export interface CrmDelivery {
@@ -121,6 +129,21 @@ interface HubspotOptions {
   publicBaseUrl?: string;
 }
 
+interface SalesforceOptions extends HubspotOptions {
+  timeoutMs: number;
+  /** Email domains that name no company (the ICP's `personalDomains`): a converted Lead of one is matched to no Account. */
+  personalDomains: readonly string[];
+}
+
+/** What `leadConversionQuery` answers of a Lead. */
+interface LeadConversion {
+  Id: string;
+  IsConverted: boolean;
+  ConvertedOpportunityId: string | null;
+  ConvertedContactId: string | null;
+  ConvertedAccountId: string | null;
+}
+
 async function pushToHubspot(
   client: Client,
   connection: StoredCrmConnection,
@@ -182,7 +205,9 @@ function salesforceFailure(error: unknown): CrmFailure {
     const transient = code === 'UNREACHABLE' || code === 'TIMEOUT' || /^ERROR_HTTP_(5\d\d|408|429)$/.test(code);
     return new CrmFailure(`salesforce token refresh failed: ${code}`, !transient, code);
   }
-  const code = (error as { errorCode?: unknown } | null)?.errorCode;
+  // A SOAP fault's code is qualified (sf:INVALID_FIELD, soapenv:Client): its name is what the REST API would answer.
+  const errorCode = (error as { errorCode?: unknown } | null)?.errorCode;
+  const code = typeof errorCode === 'string' ? errorCode.replace(/^[A-Za-z]+:/, '') : errorCode;
   if (typeof code === 'string' && /^[A-Za-z0-9_]{1,80}$/.test(code) && (error as Error).name !== 'FetchError') {
     const limited = code === 'REQUEST_LIMIT_EXCEEDED' || code === 'ERROR_HTTP_429';
     const transient = limited || salesforceTransientCodes.has(code) || /^ERROR_HTTP_(5\d\d|408)$/.test(code);
@@ -226,9 +251,9 @@ async function pushToSalesforce(
   session: SalesforceSession,
   lead: CrmLead,
   push: { push: CrmPush; handoffId: string; opportunity: Opportunity | null; convertedAt: string },
-  { publicBaseUrl, timeoutMs }: HubspotOptions & { timeoutMs: number },
+  { publicBaseUrl, timeoutMs, personalDomains }: SalesforceOptions,
 ): Promise<CrmRecord> {
-  const { apiBaseUrl, leadIdField, handoffIdField, dealStage, closeInDays } = connection.settings;
+  const { apiBaseUrl, leadIdField, handoffIdField, dealStage, closeInDays, convertLeads, convertedStatus } = connection.settings;
   // A connection per push: its refresh function counts this push's refreshes. jsforce refreshes on a
   // 401 and calls again; a second 401 right after a refresh is not an expired token (the user lost
   // access), and would otherwise loop.
@@ -273,16 +298,95 @@ async function pushToSalesforce(
     if (!result?.id) throw new CrmFailure(`salesforce answered no ${sobject} id`, true, 'NO_RESULT');
     return result.id;
   };
+  const query = async <T>(soql: string) =>
+    (await conn.request<{ records: T[] }>({ method: 'GET', url: `/query?q=${encodeURIComponent(soql)}` }, { timeout: timeoutMs })).records;
+  const update = (sobject: 'Opportunity', id: string, fields: Record<string, unknown>) =>
+    conn.request(
+      { method: 'PATCH', url: `/sobjects/${sobject}/${id}`, body: JSON.stringify(fields), headers: { 'content-type': 'application/json' } },
+      { timeout: timeoutMs, noContentResponse: {} },
+    );
+  // What conn.soap.convertLead sends (the partner API's convertLead), on a SOAP endpoint given our
+  // timeout: jsforce's own sets none (its default is 30 minutes). The endpoint hands its options to
+  // the transport with each request (lib/http-api.js `request`), which takes `timeout`; SOAPOptions does not declare it.
+  const soapOptions = { xmlns: 'urn:partner.soap.sforce.com', endpointUrl: `${conn.instanceUrl}/services/Soap/u/${conn.version}`, timeout: timeoutMs };
+  const convertLead = (leadConvert: Record<string, unknown>) =>
+    new SOAP(conn, soapOptions as SOAPOptions).invoke(
+      'convertLead',
+      { leadConverts: [leadConvert] },
+      { result: [ApiSchemas.LeadConvertResult] },
+      ApiSchemas,
+    ) as Promise<{
+      result: { success: boolean; accountId?: string | null; contactId?: string | null; opportunityId?: string | null; errors: { statusCode?: string }[] }[];
+    }>;
+
+  /**
+   * The conversion, exactly once (docs/features/crm.md "Converting the Lead"): convertLead is no
+   * upsert, so the Lead is read first by our lead id; one a retry finds converted (the worker died
+   * after Salesforce answered, or the answer was lost) is not converted again, its records are taken.
+   * A company's Account is matched by its Website, when exactly one has the lead's email domain.
+   */
+  async function converted(fields: Record<string, unknown>): Promise<{ opportunityId: string; contactId: string; accountId: string }> {
+    const [found] = await query<LeadConversion>(leadConversionQuery(leadIdField!, lead.lead.leadId));
+    let conversion: { accountId?: string | null; contactId?: string | null; opportunityId?: string | null };
+    if (found?.IsConverted) {
+      conversion = { accountId: found.ConvertedAccountId, contactId: found.ConvertedContactId, opportunityId: found.ConvertedOpportunityId };
+    } else {
+      const leadRecordId = await upsert('Lead', leadIdField!, lead.lead.leadId, salesforceLeadFields(lead));
+      const domain = emailDomainOf(lead.lead.profile.email);
+      const accounts = personalDomains.includes(domain) ? [] : await query<{ Id: string }>(accountByWebsiteQuery(domain));
+      const {
+        result: [result],
+      } = await convertLead({
+        leadId: leadRecordId,
+        convertedStatus: convertedStatus ?? 'Closed - Converted',
+        ...(accounts.length === 1 ? { accountId: accounts[0]!.Id } : {}),
+        ...(lead.ownerCrmUserId ? { ownerId: lead.ownerCrmUserId } : {}),
+        opportunityName: fields.Name,
+        doNotCreateOpportunity: false,
+        overwriteLeadSource: false,
+        sendNotificationEmail: false,
+      });
+      if (!result?.success) {
+        const code = result?.errors?.[0]?.statusCode ?? 'NO_RESULT';
+        throw new CrmFailure(`salesforce refused the conversion: ${code}`, !salesforceTransientCodes.has(code), code);
+      }
+      conversion = result;
+    }
+    if (!conversion.contactId || !conversion.accountId) throw new CrmFailure('salesforce answered no converted Contact or Account', true, 'NO_RESULT');
+    // Converted in Salesforce without an Opportunity (by hand, before this push): this conversion's, with the Account.
+    const opportunityId =
+      conversion.opportunityId ??
+      (await upsert('Opportunity', handoffIdField!, salesforceHandoffId(push.handoffId), { ...fields, AccountId: conversion.accountId }));
+    return { opportunityId, contactId: conversion.contactId, accountId: conversion.accountId };
+  }
   try {
-    const leadRecordId = await upsert('Lead', leadIdField!, lead.lead.leadId, salesforceLeadFields(lead));
+    const fields = () =>
+      salesforceOpportunityFields(lead, {
+        opportunity: push.opportunity,
+        placement: { stageName: dealStage, closeInDays: closeInDays ?? 30 },
+        convertedAt: push.convertedAt,
+        timelineUrl: publicBaseUrl ? `${publicBaseUrl.replace(/\/+$/, '')}/leads/${lead.lead.leadId}/timeline` : undefined,
+      });
+    // Converting upserts the Lead itself, and only while it is not converted: Salesforce refuses to edit a converted Lead.
+    if (push.push === 'deal' && convertLeads) {
+      const { opportunityId, contactId, accountId } = await converted(fields());
+      // The converted Opportunity gets the amount, the note and our handoff id (by its Id: it has no handoff id yet).
+      await update('Opportunity', opportunityId, { ...fields(), [handoffIdField!]: salesforceHandoffId(push.handoffId) });
+      return { object: 'deal', recordId: opportunityId, contactId, accountId };
+    }
+    let leadRecordId: string;
+    try {
+      leadRecordId = await upsert('Lead', leadIdField!, lead.lead.leadId, salesforceLeadFields(lead));
+    } catch (error) {
+      // Converted (by our conversion, delivered before this push, or by a rep in Salesforce): the Lead
+      // takes no more edits, its Contact is the person's record now. Nothing to push, nothing refused.
+      if (salesforceFailure(error).code !== 'CANNOT_UPDATE_CONVERTED_LEAD') throw error;
+      const [found] = await query<LeadConversion>(leadConversionQuery(leadIdField!, lead.lead.leadId));
+      if (push.push !== 'contact' || !found?.IsConverted) throw error;
+      return { object: 'contact', recordId: found.Id, contactId: found.ConvertedContactId ?? found.Id };
+    }
     if (push.push === 'contact') return { object: 'contact', recordId: leadRecordId, contactId: leadRecordId };
-    const fields = salesforceOpportunityFields(lead, {
-      opportunity: push.opportunity,
-      placement: { stageName: dealStage, closeInDays: closeInDays ?? 30 },
-      convertedAt: push.convertedAt,
-      timelineUrl: publicBaseUrl ? `${publicBaseUrl.replace(/\/+$/, '')}/leads/${lead.lead.leadId}/timeline` : undefined,
-    });
-    const opportunityId = await upsert('Opportunity', handoffIdField!, salesforceHandoffId(push.handoffId), fields);
+    const opportunityId = await upsert('Opportunity', handoffIdField!, salesforceHandoffId(push.handoffId), fields());
     return { object: 'deal', recordId: opportunityId, contactId: leadRecordId };
   } catch (error) {
     throw error instanceof CrmFailure ? error : salesforceFailure(error);
@@ -295,9 +399,11 @@ export interface CrmDeliveryOptions extends HubspotOptions {
   codec: PayloadCodec;
   /** A call without a byte of answer for this long fails (and is retried). */
   timeoutMs?: number;
+  /** Email domains that name no company (the ICP's `personalDomains`): no Account is matched by them. */
+  personalDomains?: readonly string[];
 }
 
-export function crmDelivery({ sql, codec, publicBaseUrl, timeoutMs = 10_000 }: CrmDeliveryOptions): CrmDelivery {
+export function crmDelivery({ sql, codec, publicBaseUrl, timeoutMs = 10_000, personalDomains = [] }: CrmDeliveryOptions): CrmDelivery {
   // One client per connection: its limiter (HubSpot's default pace, about 9 calls a second, 6 at a
   // time) then spans every push to that portal. Connections never change once made.
   const clients = new Map<string, Promise<Client>>();
@@ -347,7 +453,7 @@ export function crmDelivery({ sql, codec, publicBaseUrl, timeoutMs = 10_000 }: C
       let record: CrmRecord;
       if (connection.kind === 'salesforce') {
         const { credentials, session } = await salesforceFor(connection);
-        record = await pushToSalesforce(connection, credentials, session, lead, push, { publicBaseUrl, timeoutMs });
+        record = await pushToSalesforce(connection, credentials, session, lead, push, { publicBaseUrl, timeoutMs, personalDomains });
       } else {
         record = await pushToHubspot(await clientFor(connection), connection, lead, push, { publicBaseUrl });
       }

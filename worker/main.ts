@@ -129,7 +129,7 @@ async function main() {
     slack,
     slackBotToken: slackSettings?.botToken,
     // Pushes to the CRM connections ops registered (docs/features/crm.md); the note links the lead's timeline.
-    crm: crmDelivery({ sql, codec, publicBaseUrl }),
+    crm: crmDelivery({ sql, codec, publicBaseUrl, personalDomains: config.icp.personalDomains }),
     deadAfter: config.notify.deadAfter,
     links: actionLinkSecret ? actionLinksFor({ publicBaseUrl, secret: actionLinkSecret, validFor: config.notify.actionLinksValidFor }) : undefined,
     log: (line, fields) => log?.warn(fields ?? {}, line),

@@ -13,6 +13,8 @@ import { ApiError, errorResponses } from '../errors';
 export const defaultHubspotApiUrl = 'https://api.hubapi.com';
 /** The Salesforce external-id fields when the connection names none (docs/features/crm.md "Connecting Salesforce"). */
 const defaultLeadIdField = 'Lead_Orchestration_Id__c';
+/** The converted Lead Status of an org's default Lead Status picklist. */
+const defaultConvertedStatus = 'Closed - Converted';
 const defaultHandoffIdField = 'Lead_Orchestration_Handoff_Id__c';
 
 /** A Salesforce custom field's API name: it goes into the upsert's URL. */
@@ -51,12 +53,22 @@ const createSchema = z
       .max(3650)
       .optional()
       .meta({ description: "salesforce: the Opportunity's CloseDate, in days after the conversion (default 30)" }),
+    convertLeads: z.boolean().optional().meta({
+      description:
+        'salesforce: on conversion, convert the Lead (convertLead: an Account, a Contact and the Opportunity) rather than upsert an Opportunity alone (default false; docs/features/crm.md)',
+    }),
+    convertedStatus: text(100)
+      .optional()
+      .meta({ description: 'salesforce, with convertLeads: the converted Lead Status of the org (default "Closed - Converted")' }),
   })
   .meta({ id: 'CrmConnectionCreate' });
 
 /** The fields each kind requires, and those it does not take. */
 const kindFields = {
-  hubspot: { required: ['accessToken'], refused: ['clientId', 'clientSecret', 'refreshToken', 'leadIdField', 'handoffIdField', 'closeInDays'] },
+  hubspot: {
+    required: ['accessToken'],
+    refused: ['clientId', 'clientSecret', 'refreshToken', 'leadIdField', 'handoffIdField', 'closeInDays', 'convertLeads', 'convertedStatus'],
+  },
   salesforce: { required: ['clientId', 'clientSecret', 'refreshToken', 'apiBaseUrl'], refused: ['accessToken', 'pipeline'] },
 } as const satisfies Record<CrmKind, { required: readonly string[]; refused: readonly string[] }>;
 
@@ -72,6 +84,8 @@ const connectionSchema = z
       leadIdField: z.string().optional(),
       handoffIdField: z.string().optional(),
       closeInDays: z.int().optional(),
+      convertLeads: z.boolean().optional(),
+      convertedStatus: z.string().optional(),
     }),
     createdAt: z.string(),
     createdBy: z.string(),
@@ -117,6 +131,7 @@ export function crmConnectionRoutes({ sql, codec, extraVendorOrigins = [] }: Api
         ...required.filter((field) => body[field] === undefined).map((path) => ({ path, message: `is required for ${body.kind}` })),
         ...refused.filter((field) => body[field] !== undefined).map((path) => ({ path, message: `is not taken by ${body.kind}` })),
         ...(urlRefusal ? [{ path: 'apiBaseUrl', message: urlRefusal }] : []),
+        ...(body.convertedStatus !== undefined && !body.convertLeads ? [{ path: 'convertedStatus', message: 'is taken with convertLeads only' }] : []),
       ];
       if (refusals.length) throw new ApiError(400, 'validation_failed', `invalid body: ${refusals.map((m) => m.path).join(', ')}`, refusals);
       const apiBaseUrl = (body.apiBaseUrl ?? defaultHubspotApiUrl).replace(/\/+$/, '');
@@ -129,6 +144,7 @@ export function crmConnectionRoutes({ sql, codec, extraVendorOrigins = [] }: Api
               leadIdField: body.leadIdField ?? defaultLeadIdField,
               handoffIdField: body.handoffIdField ?? defaultHandoffIdField,
               closeInDays: body.closeInDays ?? 30,
+              ...(body.convertLeads ? { convertLeads: true, convertedStatus: body.convertedStatus ?? defaultConvertedStatus } : {}),
             };
       // One sealed secret per connection: HubSpot's token, or Salesforce's OAuth client and refresh token.
       const secret =

@@ -20,10 +20,20 @@ export interface OpsAlert {
 /**
  * What the CRM handoff tests run on (docs/features/crm.md): the service on a database of its own
  * (so the notifier here delivers every due entry in it), the worker's notifier pushing the `crm`
- * channel to a CRM stub at `vendorOrigin` and alerts to a local webhook, and a team in country XC
- * with one rep mapped to the CRM user `crmUserId`.
+ * channel to a CRM stub at `vendorOrigin` and alerts to a local webhook, and a team in `country`
+ * (XC by default) with one rep mapped to the CRM user `crmUserId`.
  */
-export async function startCrmHarness({ database, vendorOrigin, crmUserId }: { database: string; vendorOrigin: string; crmUserId: string }) {
+export async function startCrmHarness({
+  database,
+  vendorOrigin,
+  crmUserId,
+  country = 'XC',
+}: {
+  database: string;
+  vendorOrigin: string;
+  crmUserId: string;
+  country?: string;
+}) {
   const ops = { key: 'ops-dev' };
   const suffix = randomUUID().slice(0, 6);
   const alerts: OpsAlert[] = [];
@@ -46,12 +56,18 @@ export async function startCrmHarness({ database, vendorOrigin, crmUserId }: { d
   const notifier = startNotifier({
     sql: service.sql,
     webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
-    crm: crmDelivery({ sql: service.sql, codec: testCodec, publicBaseUrl: service.baseUrl, timeoutMs: 1500 }),
+    crm: crmDelivery({
+      sql: service.sql,
+      codec: testCodec,
+      publicBaseUrl: service.baseUrl,
+      timeoutMs: 1500,
+      personalDomains: loadLeadConfig('').icp.personalDomains,
+    }),
     deadAfter: loadLeadConfig('').notify.deadAfter,
     pollMs: 100,
     log: (line) => logLines.push(line),
   });
-  const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'CRM', countries: ['XC'], businessHours: hours } });
+  const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'CRM', countries: [country], businessHours: hours } });
   expect(team.status).toBe(201);
   const rep = await service.request('POST', '/reps', {
     ...ops,
