@@ -1,5 +1,6 @@
 import type { Assignment } from '../domain/lead-record';
 import type { Segment, TerritoryTeam } from '../domain/routing';
+import type { RoundRobinMove, RoutingOutcome, RoutingReads, RoutingRep, RoutingRequest, RoutingStep, RoutingTeam } from '../domain/routing-decision';
 import type { BusinessHours } from '../domain/sla';
 import type { Db, Tx } from './client';
 import type { RepRow } from './rows';
@@ -42,6 +43,23 @@ export interface RoutingContext {
   teams: { id: string; countries: string[]; segments: Segment[] }[];
 }
 
+/** The decision's request (domain/routing-decision.ts) from its context and the lead's profile. */
+export function routingRequest(
+  { account, teams }: RoutingContext,
+  lead: Pick<RoutingRequest, 'country' | 'employees' | 'source' | 'sla' | 'now'> & { domain: string; exclude?: string[] },
+): RoutingRequest {
+  return {
+    account: account && { name: account.name, domain: lead.domain, ownerId: account.owner_id, ownerTeamId: account.owner_team_id },
+    teams,
+    country: lead.country,
+    employees: lead.employees,
+    source: lead.source,
+    sla: lead.sla,
+    exclude: lead.exclude ?? [],
+    now: lead.now,
+  };
+}
+
 /** The routing order of teams (the order they were added): `routingContext` reads it so too. */
 const teamOrder = 'created_at, id';
 
@@ -78,30 +96,64 @@ export async function lockLead(tx: Tx, leadId: string): Promise<boolean> {
   return lead !== undefined;
 }
 
-/**
- * A team and its reps, locked (the team first, as every routing does: its round-robin clock is about
- * to move), with the reps' open-lead counts; no team when there is none of that id. The counts are
- * the locked rows' own (kept by migration 0023's trigger), so they are the newest committed, also
- * when this statement waited for the lock: concurrent routing never takes a rep past capacity.
- */
-export async function lockTeam(tx: Tx, teamId: string): Promise<{ team: TeamRow | undefined; reps: RoutableRep[] }> {
-  // The reps' condition reads the locked team, so the team is locked before any rep.
-  const rows = await tx<(Omit<RoutableRep, 'id'> & { id: string | null; team: TeamRow | null })[]>`
-    WITH team AS (
-      SELECT id, name, countries, segments, business_hours, manager_id, virtual_time, assignments FROM teams WHERE id = ${teamId} FOR UPDATE)
-    SELECT (SELECT to_json(team) FROM team) AS team, r.*
-    FROM (SELECT) one LEFT JOIN (
-      SELECT ${tx.unsafe(routableRep)} FROM reps WHERE team_id = (SELECT id FROM team) ORDER BY id FOR UPDATE) r ON true
-    ORDER BY r.id`;
-  const team = rows[0]?.team ?? undefined;
-  const reps = rows.filter((r): r is typeof r & { id: string } => r.id !== null).map(({ team: _, ...rep }) => rep);
-  return { team, reps };
-}
+/** The columns of `TeamRow`. */
+const teamColumns = 'id, name, countries, segments, business_hours, manager_id, virtual_time, assignments';
 
-/** One rep, locked, with its open-lead count (none for an unknown rep): an account owner outside any team. */
-export async function lockOwner(tx: Tx, repId: string): Promise<RoutableRep | undefined> {
-  const [rep] = await tx<RoutableRep[]>`SELECT ${tx.unsafe(routableRep)} FROM reps WHERE id = ${repId} FOR UPDATE`;
-  return rep;
+const routingRep = (rep: RoutableRep): RoutingRep => ({
+  id: rep.id,
+  teamId: rep.team_id,
+  managerId: rep.manager_id,
+  weight: rep.weight,
+  active: rep.active,
+  outOfOfficeUntil: rep.out_of_office_until,
+  openLeads: rep.open_leads,
+  capacity: rep.capacity,
+  virtualTime: rep.virtual_time,
+  lastAssignment: Number(rep.last_assignment),
+});
+
+const routingTeam = (team: TeamRow): RoutingTeam => ({
+  id: team.id,
+  name: team.name,
+  countries: team.countries,
+  segments: team.segments,
+  businessHours: team.business_hours,
+  managerId: team.manager_id,
+  virtualTime: team.virtual_time,
+  assignments: Number(team.assignments),
+});
+
+/**
+ * The teams and reps a routing decision reads (domain/routing-decision.ts), in the caller's
+ * transaction. `lock`: the real routing, which locks what it reads (`FOR UPDATE`) until its
+ * transaction ends; without it (the preview, in a read-only transaction) the same statements read
+ * without locking, so a preview neither waits for a routing nor holds one up.
+ *
+ * A team is read with its reps, the team first, as every routing does (its round-robin clock is
+ * about to move), with the reps' open-lead counts. The counts are the locked rows' own (kept by
+ * migration 0023's trigger), so they are the newest committed, also when the statement waited for
+ * the lock: concurrent routing never takes a rep past capacity.
+ */
+export function routingReads(tx: Tx, { lock }: { lock: boolean }): RoutingReads {
+  const forUpdate = tx.unsafe(lock ? 'FOR UPDATE' : '');
+  return {
+    async team(teamId) {
+      // The reps' condition reads the (locked) team, so the team is locked before any rep.
+      const rows = await tx<(Omit<RoutableRep, 'id'> & { id: string | null; team: TeamRow | null })[]>`
+        WITH team AS (SELECT ${tx.unsafe(teamColumns)} FROM teams WHERE id = ${teamId} ${forUpdate})
+        SELECT (SELECT to_json(team) FROM team) AS team, r.*
+        FROM (SELECT) one LEFT JOIN (
+          SELECT ${tx.unsafe(routableRep)} FROM reps WHERE team_id = (SELECT id FROM team) ORDER BY id ${forUpdate}) r ON true
+        ORDER BY r.id`;
+      const team = rows[0]?.team ?? undefined;
+      const reps = rows.filter((r): r is typeof r & { id: string } => r.id !== null).map(({ team: _, ...rep }) => routingRep(rep));
+      return { team: team && routingTeam(team), reps };
+    },
+    async owner(repId) {
+      const [rep] = await tx<RoutableRep[]>`SELECT ${tx.unsafe(routableRep)} FROM reps WHERE id = ${repId} ${forUpdate}`;
+      return rep && routingRep(rep);
+    },
+  };
 }
 
 /** A rep, locked, for an assignment by name (whatever the rep's load), or undefined for an unknown rep. */
@@ -110,13 +162,12 @@ export async function lockRep(tx: Tx, repId: string): Promise<{ manager_id: stri
   return rep;
 }
 
-/** A round-robin pick: the rep's and the team's virtual time after it, and the team's pick number. */
-export interface RoundRobinStep {
-  teamId: string;
-  repId: string;
-  repVirtualTime: number;
-  teamVirtualTime: number;
-  assignment: number;
+/** A decision as remembered under its routing key, and as the routing log shows it (migration 0028). */
+export interface RecordedDecision {
+  routingKey: string;
+  assignment: Assignment;
+  outcome: RoutingOutcome;
+  path: RoutingStep[];
 }
 
 /**
@@ -130,7 +181,7 @@ export async function assignLead(
   tx: Tx,
   leadId: string,
   owner: { ownerId: string | null; teamId: string | null; reason: string },
-  also: { pick?: RoundRobinStep; decision?: { routingKey: string; assignment: Assignment } } = {},
+  also: { pick?: RoundRobinMove; decision?: RecordedDecision } = {},
 ): Promise<void> {
   const { pick, decision } = also;
   await tx`
@@ -148,8 +199,9 @@ export async function assignLead(
     }
     ${
       decision
-        ? tx`, remembered AS (INSERT INTO routing_decisions (lead_id, routing_key, assignment)
-                             VALUES (${leadId}, ${decision.routingKey}, ${tx.json(decision.assignment as never)}))`
+        ? tx`, remembered AS (INSERT INTO routing_decisions (lead_id, routing_key, assignment, rep_id, team_id, outcome, path)
+                             VALUES (${leadId}, ${decision.routingKey}, ${tx.json(decision.assignment as never)}, ${decision.assignment.ownerId},
+                                     ${decision.assignment.teamId}, ${decision.outcome}, ${tx.json(decision.path as never)}))`
         : tx``
     }
     SELECT 1`;

@@ -32,9 +32,9 @@ describe('eligibility', () => {
   it('excludes inactive, out-of-office and full reps, and says why', () => {
     expect(unavailability(rep, now)).toBeUndefined();
     expect(unavailability({ ...rep, active: false }, now)).toBe('inactive');
-    expect(unavailability({ ...rep, outOfOfficeUntil: new Date('2026-11-23T00:00:00Z') }, now)).toBe('out of office');
+    expect(unavailability({ ...rep, outOfOfficeUntil: new Date('2026-11-23T00:00:00Z') }, now)).toBe('out_of_office');
     expect(unavailability({ ...rep, outOfOfficeUntil: new Date('2026-11-21T00:00:00Z') }, now)).toBeUndefined();
-    expect(unavailability({ ...rep, openLeads: 10 }, now)).toBe('at capacity');
+    expect(unavailability({ ...rep, openLeads: 10 }, now)).toBe('at_capacity');
   });
 });
 

@@ -17,13 +17,19 @@ export interface TerritoryTeam {
   segments: Segment[];
 }
 
+/** Why a team does not take a lead: its countries or its segments leave the lead out. */
+export type TeamMismatch = 'not_in_territory' | 'not_in_segment';
+
+/** Why `team` does not cover the lead, or undefined when it does. */
+export function teamMismatch(team: TerritoryTeam, country: string | undefined, segment: Segment): TeamMismatch | undefined {
+  if (team.countries.length > 0 && (country === undefined || !team.countries.includes(country))) return 'not_in_territory';
+  if (team.segments.length > 0 && !team.segments.includes(segment)) return 'not_in_segment';
+  return undefined;
+}
+
 /** The first team, in the given order, whose territory and segments cover the lead. */
 export function matchTeam<T extends TerritoryTeam>(teams: T[], country: string | undefined, segment: Segment): T | undefined {
-  return teams.find(
-    (team) =>
-      (team.countries.length === 0 || (country !== undefined && team.countries.includes(country))) &&
-      (team.segments.length === 0 || team.segments.includes(segment)),
-  );
+  return teams.find((team) => teamMismatch(team, country, segment) === undefined);
 }
 
 export interface RepAvailability {
@@ -33,11 +39,27 @@ export interface RepAvailability {
   capacity: number;
 }
 
+export type Unavailability = 'inactive' | 'out_of_office' | 'at_capacity';
+
+/** Why a rep is passed over: unavailable, just breached the SLA on this lead (the caller excludes it), or no rep of that id. */
+export type RepSkip = Unavailability | 'breached_sla' | 'unknown';
+
+const skipWords: Record<RepSkip, string> = {
+  inactive: 'inactive',
+  out_of_office: 'out of office',
+  at_capacity: 'at capacity',
+  breached_sla: 'just breached the SLA',
+  unknown: 'unknown',
+};
+
+/** A skip as the routing reason words it (`rep-a out of office`). */
+export const skipText = (why: RepSkip): string => skipWords[why];
+
 /** Why a rep cannot take a lead now, or undefined when it can. */
-export function unavailability(rep: RepAvailability, now: Date): string | undefined {
+export function unavailability(rep: RepAvailability, now: Date): Unavailability | undefined {
   if (!rep.active) return 'inactive';
-  if (rep.outOfOfficeUntil && rep.outOfOfficeUntil > now) return 'out of office';
-  if (rep.openLeads >= rep.capacity) return 'at capacity';
+  if (rep.outOfOfficeUntil && rep.outOfOfficeUntil > now) return 'out_of_office';
+  if (rep.openLeads >= rep.capacity) return 'at_capacity';
   return undefined;
 }
 

@@ -9,7 +9,7 @@ import { closedStatuses } from '../../domain/lead';
 import { modelRules, type ScoringModelBody, type ScoringModelRules } from '../../domain/scoring-model';
 import type { Assignment, LeadRecord, OutboxNotification, TimelineEvent } from '../../domain/lead-record';
 import type { Firmographics } from '../../domain/profile';
-import { matchTeam, pickRep, segmentOf, unavailability, type Segment } from '../../domain/routing';
+import { matchTeam, pickRep, segmentOf, skipText, unavailability, type Segment } from '../../domain/routing';
 import { slaTerms, withinBusinessHours, type BusinessHours } from '../../domain/sla';
 
 /** The activity interface the lead workflow proxies: the in-memory one must match it exactly. */
@@ -164,7 +164,8 @@ export class InMemoryLeadStore {
 
   private eligibility(rep: MemoryRep, exclude: string[], now: Date): string | undefined {
     if (exclude.includes(rep.id)) return 'just breached the SLA';
-    return unavailability({ active: rep.active ?? true, outOfOfficeUntil: null, openLeads: this.openLeadsOf(rep.id), capacity: rep.capacity ?? 1_000 }, now);
+    const why = unavailability({ active: rep.active ?? true, outOfOfficeUntil: null, openLeads: this.openLeadsOf(rep.id), capacity: rep.capacity ?? 1_000 }, now);
+    return why && skipText(why);
   }
 
   /** Territory and segment, then weighted round robin (no account owners: a scripted answer covers those). */
