@@ -3,6 +3,7 @@ import { writeLead, type LeadSave } from '../db/leads';
 import { assignLead, lockLead, lockRep, routingContext, routingReads, routingRequest } from '../db/routing';
 import type { LeadConfig } from '../domain/config';
 import type { LeadSource } from '../domain/lead';
+import { segmentOf } from '../domain/routing';
 import { decideRouting } from '../domain/routing-decision';
 import { emailDomainOf } from '../domain/scoring';
 import type { Assignment } from '../domain/lead-record';
@@ -48,7 +49,10 @@ export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () =>
       return taken;
     }
     // What the decision reads it locks, so concurrent routings of one team queue up (db/routing.ts).
-    const decision = await decideRouting(routingRequest(context, { ...request, domain, now: new Date(request.at) }), routingReads(tx, { lock: true }));
+    const decision = await decideRouting(
+      routingRequest(context, { ...request, segment: segmentOf(request.employees), domain, now: new Date(request.at) }),
+      routingReads(tx, { lock: true }),
+    );
     const { assignment, move, outcome, path } = decision;
     await assignLead(
       tx,

@@ -15,6 +15,7 @@ import { idempotency } from './idempotency';
 import { actionRoutes } from './routes/actions';
 import { engagementRoutes } from './routes/engagement';
 import { peopleRoutes } from './routes/people';
+import { routingRoutes } from './routes/routing';
 import { leadRoutes } from './routes/leads';
 import { cadenceRoutes } from './routes/cadences';
 import { scoringModelRoutes } from './routes/scoring-models/index';
@@ -144,6 +145,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
     '/crm-connections/*',
     '/templates/*',
     '/reports/*',
+    '/routing/*',
   ]) {
     app.use(
       path,
@@ -193,6 +195,7 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   app.route('/', engagementRoutes(deps));
   app.route('/', actionRoutes(deps));
   app.route('/', peopleRoutes(deps, { repKeysChanged: () => repKeyMisses.clear() }));
+  app.route('/', routingRoutes(deps));
   app.route('/', cadenceRoutes(deps));
   app.route('/', scoringModelRoutes(deps));
   app.route('/', notificationRoutes(deps));

@@ -108,6 +108,9 @@ export function assertMayRead(principal: Principal, ownerId: string | null, id: 
 }
 
 type Links = { temporalUiUrl: string; namespace: string };
+
+/** The lead's workflow in the Temporal Web UI. */
+export const temporalUiLink = (links: Links, leadId: string) => `${links.temporalUiUrl}/namespaces/${encodeURIComponent(links.namespace)}/workflows/${leadId}`;
 /** Where a lead is read from: the read model, and the lead's workflow for what the read model does not have yet. */
 export type LeadSources = { sql: Sql; temporal: Client };
 
@@ -262,6 +265,6 @@ function leadView({ lead, routing, createdAt, updatedAt }: StoredLead, links: Li
     sourceDetail: p.sourceDetail ?? null,
     createdAt,
     updatedAt,
-    temporalUiUrl: `${links.temporalUiUrl}/namespaces/${encodeURIComponent(links.namespace)}/workflows/${lead.leadId}`,
+    temporalUiUrl: temporalUiLink(links, lead.leadId),
   };
 }

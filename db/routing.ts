@@ -1,8 +1,17 @@
 import type { Assignment } from '../domain/lead-record';
 import type { Segment, TerritoryTeam } from '../domain/routing';
-import type { RoundRobinMove, RoutingOutcome, RoutingReads, RoutingRep, RoutingRequest, RoutingStep, RoutingTeam } from '../domain/routing-decision';
+import {
+  decideRouting,
+  type RoundRobinMove,
+  RoutingOutcome,
+  RoutingReads,
+  RoutingRep,
+  RoutingRequest,
+  RoutingStep,
+  RoutingTeam,
+} from '../domain/routing-decision';
 import type { BusinessHours } from '../domain/sla';
-import type { Db, Tx } from './client';
+import type { Db, Sql, Tx } from './client';
 import type { RepRow } from './rows';
 
 // The reads and writes of one routing decision, each inside the caller's transaction. What is
@@ -40,19 +49,19 @@ export interface RoutingContext {
   /** The account of the lead's email domain, with its owner's team (null: none, or an unknown owner). */
   account: { name: string; owner_id: string | null; owner_team_id: string | null } | null;
   /** Every team in routing order (the order they were added), with what territory matching reads. */
-  teams: { id: string; countries: string[]; segments: Segment[] }[];
+  teams: (TerritoryTeam & { name: string })[];
 }
 
 /** The decision's request (domain/routing-decision.ts) from its context and the lead's profile. */
 export function routingRequest(
   { account, teams }: RoutingContext,
-  lead: Pick<RoutingRequest, 'country' | 'employees' | 'source' | 'sla' | 'now'> & { domain: string; exclude?: string[] },
+  lead: Pick<RoutingRequest, 'country' | 'segment' | 'source' | 'sla' | 'now'> & { domain: string; exclude?: string[] },
 ): RoutingRequest {
   return {
     account: account && { name: account.name, domain: lead.domain, ownerId: account.owner_id, ownerTeamId: account.owner_team_id },
     teams,
     country: lead.country,
-    employees: lead.employees,
+    segment: lead.segment,
     source: lead.source,
     sla: lead.sla,
     exclude: lead.exclude ?? [],
@@ -73,14 +82,14 @@ export function teamsInOrder(db: Db): Promise<TerritoryTeam[]> {
  * in routing order, in one statement. The caller holds the lead's row lock (`lockLead`, or the save
  * just made), so the decision read here is what an attempt that held the lock before committed.
  */
-export async function routingContext(tx: Tx, request: { leadId: string; routingKey?: string; domain: string }): Promise<RoutingContext> {
+export async function routingContext(tx: Tx, request: { leadId?: string; routingKey?: string; domain: string }): Promise<RoutingContext> {
   const { leadId, routingKey, domain } = request;
   const [row] = await tx<RoutingContext[]>`
     SELECT
-      ${routingKey === undefined ? tx`NULL::jsonb` : tx`(SELECT assignment FROM routing_decisions WHERE lead_id = ${leadId} AND routing_key = ${routingKey})`} AS taken,
+      ${routingKey === undefined || leadId === undefined ? tx`NULL::jsonb` : tx`(SELECT assignment FROM routing_decisions WHERE lead_id = ${leadId} AND routing_key = ${routingKey})`} AS taken,
       (SELECT json_build_object('name', a.name, 'owner_id', a.owner_id, 'owner_team_id', r.team_id)
        FROM accounts a LEFT JOIN reps r ON r.id = a.owner_id WHERE a.domain = ${domain}) AS account,
-      (SELECT COALESCE(json_agg(json_build_object('id', id, 'countries', countries, 'segments', segments) ORDER BY ${tx.unsafe(teamOrder)}), '[]')
+      (SELECT COALESCE(json_agg(json_build_object('id', id, 'name', name, 'countries', countries, 'segments', segments) ORDER BY ${tx.unsafe(teamOrder)}), '[]')
        FROM teams) AS teams`;
   return row!;
 }
@@ -205,4 +214,77 @@ export async function assignLead(
         : tx``
     }
     SELECT 1`;
+}
+
+/**
+ * What routing would decide now for a lead of this profile (docs/features/routing.md, "Preview"):
+ * the same context and reads as the real routing, in one read-only transaction that locks nothing
+ * and writes nothing, so no round-robin clock moves and no routing waits for it. Repeatable read,
+ * so that the account, the teams and the reps read are one snapshot.
+ */
+export async function previewRouting(
+  sql: Sql,
+  lead: Parameters<typeof routingRequest>[1],
+): Promise<{ context: RoutingContext; decision: Awaited<ReturnType<typeof decideRouting>> }> {
+  return sql.begin('isolation level repeatable read read only', async (tx) => {
+    const context = await routingContext(tx, { domain: lead.domain });
+    return { context, decision: await decideRouting(routingRequest(context, lead), routingReads(tx, { lock: false })) };
+  });
+}
+
+/** A page position of the routing log: decided_at (as text, microseconds kept), lead id, routing key. */
+export type DecisionPosition = [string, string, string];
+
+export interface DecisionFilter {
+  leadId?: string;
+  repId?: string;
+  teamId?: string;
+  outcome?: RoutingOutcome;
+  /** [from, to): decided at or after `from`, before `to`. */
+  from: string;
+  to: string;
+  after?: DecisionPosition;
+  limit: number;
+}
+
+export interface LoggedDecision {
+  leadId: string;
+  decidedAt: string;
+  outcome: RoutingOutcome;
+  repId: string | null;
+  teamId: string | null;
+  assignment: Assignment;
+  /** Null for decisions from before migration 0028. */
+  path: RoutingStep[] | null;
+}
+
+/**
+ * The routing log, newest first, a page at a time (keyset pagination on decided_at, then lead and
+ * routing key): through routing_decisions_rep_idx or _team_idx for a rep or a team, the primary key
+ * for a lead, routing_decisions_decided_idx otherwise. `next` is null on the last page.
+ */
+export async function listRoutingDecisions(sql: Sql, filter: DecisionFilter): Promise<{ decisions: LoggedDecision[]; next: DecisionPosition | null }> {
+  const { after } = filter;
+  // Times go in and out as text: through a JS Date they would lose their microseconds (db/leads.ts listLeads).
+  const rows = await sql<(Omit<LoggedDecision, 'leadId' | 'decidedAt'> & { lead_id: string; decided_at: Date; cursor_at: string; routing_key: string })[]>`
+    SELECT lead_id, routing_key, decided_at, decided_at::text AS cursor_at, outcome, rep_id AS "repId", team_id AS "teamId", assignment, path
+    FROM routing_decisions
+    WHERE decided_at >= ${filter.from}::text::timestamptz AND decided_at < ${filter.to}::text::timestamptz
+      ${filter.leadId ? sql`AND lead_id = ${filter.leadId}` : sql``}
+      ${filter.repId ? sql`AND rep_id = ${filter.repId}` : sql``}
+      ${filter.teamId ? sql`AND team_id = ${filter.teamId}` : sql``}
+      ${filter.outcome ? sql`AND outcome = ${filter.outcome}` : sql``}
+      ${after ? sql`AND (decided_at, lead_id, routing_key) < (${after[0]}::text::timestamptz, ${after[1]}, ${after[2]})` : sql``}
+    ORDER BY decided_at DESC, lead_id DESC, routing_key DESC
+    LIMIT ${filter.limit + 1}`;
+  const page = rows.slice(0, filter.limit);
+  const last = page.at(-1);
+  return {
+    decisions: page.map(({ lead_id, decided_at, cursor_at: _at, routing_key: _key, ...row }) => ({
+      leadId: lead_id,
+      decidedAt: decided_at.toISOString(),
+      ...row,
+    })),
+    next: rows.length > filter.limit && last ? [last.cursor_at, last.lead_id, last.routing_key] : null,
+  };
 }

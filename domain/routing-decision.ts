@@ -4,7 +4,6 @@ import type { Assignment } from './lead-record';
 import {
   pickRep,
   matchTeam,
-  segmentOf,
   skipText,
   unavailability,
   type RepAvailability,
@@ -58,7 +57,7 @@ export interface RoutingRequest {
   /** Every team in routing order, with what territory matching reads. */
   teams: TerritoryTeam[];
   country?: string;
-  employees?: number;
+  segment: Segment;
   source: LeadSource;
   sla: LeadConfig['sla'];
   /** Reps not to pick (the owner who just breached the SLA). */
@@ -102,7 +101,6 @@ export interface RoundRobinMove extends RoundRobinPick {
 export interface RoutingDecision {
   outcome: RoutingOutcome;
   path: RoutingStep[];
-  segment: Segment;
   /** The team whose round robin or business hours count (null: none). */
   team: RoutingTeam | undefined;
   /** Set when the round robin picked. */
@@ -142,8 +140,7 @@ export function reasonOf(path: RoutingStep[]): string {
 
 /** Decides who gets the lead, reading the teams and reps it needs through `reads`. Moves nothing: the caller writes `move`. */
 export async function decideRouting(request: RoutingRequest, reads: RoutingReads): Promise<RoutingDecision> {
-  const { account, exclude, now } = request;
-  const segment = segmentOf(request.employees);
+  const { account, exclude, now, segment } = request;
   const path: RoutingStep[] = [];
   let team: RoutingTeam | undefined;
   let reps: RoutingRep[] = [];
@@ -161,7 +158,15 @@ export async function decideRouting(request: RoutingRequest, reads: RoutingReads
       owner = rep;
       outcome = 'account_owner';
     }
-    path.push({ step: 'account', account: account.name, domain: account.domain, ownerId: account.ownerId, skipped, teamId: team?.id ?? null, teamName: team?.name ?? null });
+    path.push({
+      step: 'account',
+      account: account.name,
+      domain: account.domain,
+      ownerId: account.ownerId,
+      skipped,
+      teamId: team?.id ?? null,
+      teamName: team?.name ?? null,
+    });
   }
   if (!owner && !team) {
     const matched = matchTeam(request.teams, request.country, segment);
@@ -188,7 +193,6 @@ export async function decideRouting(request: RoutingRequest, reads: RoutingReads
   return {
     outcome,
     path,
-    segment,
     team,
     move,
     assignment: {

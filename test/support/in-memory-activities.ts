@@ -164,7 +164,10 @@ export class InMemoryLeadStore {
 
   private eligibility(rep: MemoryRep, exclude: string[], now: Date): string | undefined {
     if (exclude.includes(rep.id)) return 'just breached the SLA';
-    const why = unavailability({ active: rep.active ?? true, outOfOfficeUntil: null, openLeads: this.openLeadsOf(rep.id), capacity: rep.capacity ?? 1_000 }, now);
+    const why = unavailability(
+      { active: rep.active ?? true, outOfOfficeUntil: null, openLeads: this.openLeadsOf(rep.id), capacity: rep.capacity ?? 1_000 },
+      now,
+    );
     return why && skipText(why);
   }
 
