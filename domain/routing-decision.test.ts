@@ -70,7 +70,9 @@ describe('a routing decision', () => {
       source,
     );
     expect(decision).toMatchObject({ outcome: 'account_owner', move: undefined, assignment: { ownerId: 'owner', teamId: 'emea', teamManagerId: 'mgr-emea' } });
-    expect(decision.path).toEqual([{ step: 'account', account: 'Acme', domain: 'acme.io', ownerId: 'owner', skipped: null, teamId: 'emea', teamName: 'Team emea' }]);
+    expect(decision.path).toEqual([
+      { step: 'account', account: 'Acme', domain: 'acme.io', ownerId: 'owner', skipped: null, teamId: 'emea', teamName: 'Team emea' },
+    ]);
     expect(decision.assignment.reason).toBe('account Acme (acme.io) is owned by owner');
     expect(source.read).toEqual(['team emea']);
   });
@@ -139,7 +141,10 @@ describe('a routing decision', () => {
 
   it('gets the SLA terms of its source, segment and team hours', async () => {
     const closed = team('closed', { businessHours: { ...allWeek, days: [6, 7] } });
-    const decision = await decideRouting(request({ teams: [closed], segment: 'enterprise', source: 'content_download' }), reads([closed], [rep('r', 'closed')]));
+    const decision = await decideRouting(
+      request({ teams: [closed], segment: 'enterprise', source: 'content_download' }),
+      reads([closed], [rep('r', 'closed')]),
+    );
     expect(decision.assignment.slaReason).toContain('enterprise moves it up');
     expect(decision.assignment.slaReason).toContain('outside business hours');
   });

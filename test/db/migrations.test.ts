@@ -5,6 +5,7 @@ import { createSql } from '../../db/client';
 import { writeLead } from '../../db/leads';
 import { migrate, migrationsDir } from '../../db/migrate';
 import { funnelReport } from '../../db/reports';
+import { listRoutingDecisions } from '../../db/routing';
 import { emptyDatabase } from '../support/helpers';
 
 // Each test gets an empty database of its own on the run's Postgres, so it starts from nothing.
@@ -98,6 +99,37 @@ describe('migration runner', () => {
       expect(saved.aging.map((a) => a.status)).toEqual(['accepted']);
       await sql`SELECT lead_reports_fold()`;
       expect(await funnelReport(sql, window)).toEqual(saved);
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('gives the routing decisions taken before the log (0028) their rep, team and outcome, and the log lists them', async () => {
+    const url = await emptyDatabase('migrations');
+    await runner({
+      databaseUrl: url,
+      dir: migrationsDir,
+      direction: 'up',
+      migrationsTable: 'schema_migrations',
+      count: migrationFiles.indexOf('0028_routing_log.sql'),
+      log: quiet,
+      logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    });
+    const sql = createSql(url, { max: 2 });
+    try {
+      const assignment = (ownerId: string | null, reason: string) => ({ ownerId, teamId: 'team-a', reason, priority: 'P1', sla: 'PT5M' });
+      await sql`INSERT INTO leads (lead_id, identity_key, email, source, status) VALUES ('lead-a', 'a', 'a@example.com', 'chat', 'sql')`;
+      await sql`INSERT INTO routing_decisions (lead_id, routing_key, assignment, decided_at) VALUES
+        ('lead-a', 'run:1', ${sql.json(assignment('rep-1', 'account Acme (acme.io) is owned by rep-1'))}, now() - interval '3 minutes'),
+        ('lead-a', 'run:2', ${sql.json(assignment('rep-2', 'territory: team A covers DE, smb; weighted round robin → rep-2'))}, now() - interval '2 minutes'),
+        ('lead-a', 'run:3', ${sql.json(assignment(null, 'territory: team A covers DE, smb; nobody eligible: unassigned queue'))}, now() - interval '1 minute')`;
+      expect(await migrate(url, quiet)).toContain('0028_routing_log');
+      const { decisions } = await listRoutingDecisions(sql, { teamId: 'team-a', from: '2000-01-01T00:00:00Z', to: new Date().toISOString(), limit: 10 });
+      expect(decisions.map(({ outcome, repId, teamId, path }) => ({ outcome, repId, teamId, path }))).toEqual([
+        { outcome: 'unassigned', repId: null, teamId: 'team-a', path: null },
+        { outcome: 'round_robin', repId: 'rep-2', teamId: 'team-a', path: null },
+        { outcome: 'account_owner', repId: 'rep-1', teamId: 'team-a', path: null },
+      ]);
     } finally {
       await sql.end();
     }

@@ -62,8 +62,10 @@ describe('retention', () => {
       ('src', 'delivery-old', 'captured', ${daysAgo(100)}), ('src', 'delivery-new', 'rejected', ${daysAgo(10)})`;
     await sql`INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES
       ('s', 'key-old', 'h', ${daysAgo(2)}), ('s', 'key-new', 'h', ${new Date(Date.now() - 3_600_000).toISOString()})`;
-    await sql`INSERT INTO routing_decisions (lead_id, routing_key, assignment, decided_at) VALUES
-      ('open-old', 'decision-old', '{}', ${daysAgo(40)}), ('open-old', 'decision-new', '{}', ${daysAgo(1)})`;
+    // Kept 90 days by default: the routing log shows them until then.
+    await sql`INSERT INTO routing_decisions (lead_id, routing_key, assignment, outcome, decided_at) VALUES
+      ('open-old', 'decision-old', '{}', 'unassigned', ${daysAgo(100)}), ('open-old', 'decision-mid', '{}', 'unassigned', ${daysAgo(40)}),
+      ('open-old', 'decision-new', '{}', 'unassigned', ${daysAgo(1)})`;
 
     const metrics = createWorkerMetrics(sql, { webhookConfigured: false });
     const pruned = await pruneOnce({
@@ -81,7 +83,7 @@ describe('retention', () => {
     expect(await keys('notifications')).toEqual(['dead-recent', 'pending-old', 'sent-late', 'sent-new']);
     expect((await sql`SELECT event_id FROM source_deliveries`).map((r) => r.event_id)).toEqual(['delivery-new']);
     expect(await keys('idempotency_keys')).toEqual(['key-new']);
-    expect((await sql`SELECT routing_key FROM routing_decisions`).map((r) => r.routing_key)).toEqual(['decision-new']);
+    expect((await sql`SELECT routing_key FROM routing_decisions ORDER BY decided_at`).map((r) => r.routing_key)).toEqual(['decision-mid', 'decision-new']);
 
     const counted = await metrics.registry.getSingleMetric('lead_retention_pruned_rows_total')!.get();
     const byTable = Object.fromEntries(counted.values.map((v) => [v.labels.table, v.value]));
@@ -115,6 +117,6 @@ describe('retention', () => {
 
   it('refuses a retention shorter than a day, naming the key', () => {
     expect(() => resolveLeadConfig({ retention: { notifications: 'PT1H' } })).toThrow(/retention\.notifications: must be at least P1D/);
-    expect(config.retention).toMatchObject({ timelineAfterClose: 'P730D', notifications: 'P30D', batchSize: 1000 });
+    expect(config.retention).toMatchObject({ timelineAfterClose: 'P730D', notifications: 'P30D', routingDecisions: 'P90D', batchSize: 1000 });
   });
 });
