@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startService, type ServiceUnderTest } from '../support/helpers';
+import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 import { alwaysOpen as businessHours } from '../support/fixtures';
 
-// Routing preview and the routing log through the real API, worker, Temporal and Postgres. The
-// teams here cover made-up countries of this file's own (XR, XS), so no other test's lead meets them.
+// Routing preview and the routing log through the real API, worker, Temporal and Postgres. On a
+// database of its own: what the preview must not write is counted across the whole database, and
+// the teams here cover made-up countries (XR, XS) that no other test's team then comes before.
 let service: ServiceUnderTest;
 // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
 beforeAll(async () => {
-  service = await startService({ config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  service = await startService({ databaseUrl: await freshDatabase('routing_preview'), config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
 });
 afterAll(async () => {
   await service?.close();
@@ -52,12 +53,13 @@ async function capture(body: Record<string, unknown>) {
   });
 }
 
-/** What routing writes: its decisions, the round robin's clocks and the reps' open-lead counts. */
-async function routingState(teamId: string) {
-  const [decisions] = await service.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM routing_decisions WHERE team_id = ${teamId}`;
-  const [clock] = await service.sql`SELECT virtual_time, assignments FROM teams WHERE id = ${teamId}`;
-  const reps = await service.sql`SELECT id, virtual_time, last_assignment, open_leads FROM reps WHERE team_id = ${teamId} ORDER BY id`;
-  return { decisions: decisions!.n, clock, reps };
+/** What routing writes: its decisions, the leads' owners, the round robin's clocks and the reps' open-lead counts. */
+async function routingState() {
+  const [decisions] = await service.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM routing_decisions`;
+  const leads = await service.sql`SELECT lead_id, owner_id, team_id, routing_reason FROM leads ORDER BY lead_id`;
+  const clocks = await service.sql`SELECT id, virtual_time, assignments FROM teams ORDER BY id`;
+  const reps = await service.sql`SELECT id, virtual_time, last_assignment, open_leads FROM reps ORDER BY id`;
+  return { decisions: decisions!.n, leads, clocks, reps };
 }
 
 const preview = (body: unknown, key = ops.key) => service.request('POST', '/routing/preview', { key, body });
@@ -74,7 +76,7 @@ describe('routing preview', () => {
     const earlier = await capture({ email: `a@${buyerDomain()}`, country: 'XR', employees: 40 });
     const next = earlier.ownerId === first ? second : first;
 
-    const before = await routingState(teamId);
+    const before = await routingState();
     const { status, body } = await preview({ lead: { emailDomain: buyerDomain(), source: 'demo_request', country: 'xr', employees: 40 } });
     expect(status).toBe(200);
     expect(body).toMatchObject({
@@ -107,7 +109,7 @@ describe('routing preview', () => {
     expect(Date.parse(body.dueAt) - Date.parse(body.at)).toBe(5 * 60_000);
 
     // Nothing written: no decision, no round-robin clock moved, no open lead counted.
-    expect(await routingState(teamId)).toEqual(before);
+    expect(await routingState()).toEqual(before);
 
     // The real routing takes the rep the preview named, along the same path.
     const lead = await capture({ email: `b@${buyerDomain()}`, country: 'XR', employees: 40 });
@@ -120,8 +122,10 @@ describe('routing preview', () => {
     ]);
     expect(log.body.decisions[0].links.lead).toBe(`/leads/${lead.leadId}`);
 
-    // An existing lead is previewed from its stored profile.
+    // An existing lead is previewed from its stored profile, and that writes nothing either.
+    const routed = await routingState();
     const existing = await preview({ leadId: lead.leadId });
+    expect(await routingState()).toEqual(routed);
     expect(existing.status).toBe(200);
     expect(existing.body.lead).toMatchObject({ leadId: lead.leadId, status: 'sql', country: 'XR', segment: 'smb' });
     expect(existing.body.path[1]).toMatchObject({ step: 'round_robin', teamId });

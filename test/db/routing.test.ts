@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { routingActivities, type RouteRequest } from '../../activities/routing';
 import type { Assignment } from '../../domain/lead-record';
@@ -210,5 +211,42 @@ describe('routing in Postgres', () => {
     expect(reassigned.ownerId).toBe(one.ownerId);
     expect(await ownerOf(leadId!)).toBe(one.ownerId);
     expect(Number((await clocks()).team!.assignments)).toBe(4);
+  });
+
+  it('routes a keyed decision in four statements, its log row written by the statement that assigns', async () => {
+    const teamId = await team('XI');
+    const owner = await rep(teamId);
+    const [leadId] = await leads(1);
+    const statements: string[] = [];
+    const counting = postgres(inject('databaseUrl'), { max: 1, onnotice: () => {}, debug: (_connection, query) => statements.push(query) });
+    try {
+      // A new connection first reads Postgres's array types: not routing's.
+      await counting`SELECT 1`;
+      statements.length = 0;
+      const assignment: Assignment = await env.run(routingActivities(counting).routeLead, {
+        leadId: leadId!,
+        email: `${leadId}@example.com`,
+        source: 'demo_request' as const,
+        sla,
+        at,
+        country: 'XI',
+        routingKey: 'run-x:1',
+      });
+      expect(assignment.ownerId).toBe(owner);
+    } finally {
+      await counting.end({ timeout: 5 });
+    }
+    // The lead's lock, the context (taken decision, account, teams), the team with its reps, the assignment with its decision.
+    expect(statements.filter((q) => !/^\s*(begin|commit)\b/i.test(q))).toHaveLength(4);
+    const [logged] = await sql`SELECT rep_id, team_id, outcome, path FROM routing_decisions WHERE lead_id = ${leadId!}`;
+    expect(logged).toMatchObject({
+      rep_id: owner,
+      team_id: teamId,
+      outcome: 'round_robin',
+      path: [
+        { step: 'territory', teamId },
+        { step: 'round_robin', pick: owner },
+      ],
+    });
   });
 });
