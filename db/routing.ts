@@ -3,12 +3,13 @@ import type { Segment, TerritoryTeam } from '../domain/routing';
 import {
   decideRouting,
   type RoundRobinMove,
-  RoutingOutcome,
-  RoutingReads,
-  RoutingRep,
-  RoutingRequest,
-  RoutingStep,
-  RoutingTeam,
+  type RoutingDecision,
+  type RoutingOutcome,
+  type RoutingReads,
+  type RoutingRep,
+  type RoutingRequest,
+  type RoutingStep,
+  type RoutingTeam,
 } from '../domain/routing-decision';
 import type { BusinessHours } from '../domain/sla';
 import type { Db, Sql, Tx } from './client';
@@ -48,7 +49,7 @@ export interface RoutingContext {
   taken: Assignment | null;
   /** The account of the lead's email domain, with its owner's team (null: none, or an unknown owner). */
   account: { name: string; owner_id: string | null; owner_team_id: string | null } | null;
-  /** Every team in routing order (the order they were added), with what territory matching reads. */
+  /** Every team in routing order (the order they were added), with what territory matching reads and its name (for a preview). */
   teams: (TerritoryTeam & { name: string })[];
 }
 
@@ -222,10 +223,7 @@ export async function assignLead(
  * and writes nothing, so no round-robin clock moves and no routing waits for it. Repeatable read,
  * so that the account, the teams and the reps read are one snapshot.
  */
-export async function previewRouting(
-  sql: Sql,
-  lead: Parameters<typeof routingRequest>[1],
-): Promise<{ context: RoutingContext; decision: Awaited<ReturnType<typeof decideRouting>> }> {
+export async function previewRouting(sql: Sql, lead: Parameters<typeof routingRequest>[1]): Promise<{ context: RoutingContext; decision: RoutingDecision }> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const context = await routingContext(tx, { domain: lead.domain });
     return { context, decision: await decideRouting(routingRequest(context, lead), routingReads(tx, { lock: false })) };

@@ -1,9 +1,10 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { findLead } from '../../db/leads';
-import { listRoutingDecisions, previewRouting, type DecisionPosition } from '../../db/routing';
+import type { Sql } from '../../db/client';
+import { listRoutingDecisions, previewRouting, type DecisionPosition, type RoutingContext } from '../../db/routing';
 import { email, identifier, integer, isBoundedWindow, isInWindow, maxWindowDays, opaqueKey, timestamp } from '../../domain/input';
 import { leadSources, leadStatuses } from '../../domain/lead';
-import { segmentOf, segments, teamMismatch, type Segment } from '../../domain/routing';
+import { segmentOf, segments, teamMismatch } from '../../domain/routing';
 import { routingOutcomes, type RoutingStep } from '../../domain/routing-decision';
 import { emailDomainOf } from '../../domain/scoring';
 import { priorities, slaClock } from '../../domain/sla';
@@ -167,6 +168,44 @@ const cursor = keysetCursor<DecisionPosition>(
   (value) => value.length === 3 && isInWindow(value[0]!) && leadIdPattern.test(value[1]!) && value[2]!.length > 0 && value[2]!.length <= 200,
 );
 
+/** The lead a preview routes: an existing lead's stored profile, or the profile given. */
+async function profileToPreview(sql: Sql, body: z.infer<typeof previewBodySchema>): Promise<PreviewedLead> {
+  if (body.leadId === undefined) {
+    const p = body.lead!;
+    const emailDomain = p.emailDomain ?? (p.email ? emailDomainOf(p.email) : null);
+    return { leadId: null, status: null, emailDomain, country: p.country, segment: p.segment ?? segmentOf(p.employees), source: p.source };
+  }
+  const stored = await findLead(sql, body.leadId);
+  if (!stored) throw leadNotFound(body.leadId);
+  const { profile, status } = stored.lead;
+  return {
+    leadId: body.leadId,
+    status,
+    emailDomain: emailDomainOf(profile.email),
+    country: profile.country,
+    segment: segmentOf(profile.employees),
+    source: profile.source,
+  };
+}
+
+type PreviewedLead = Omit<z.infer<typeof previewSchema>['lead'], 'country'> & { country?: string };
+
+/** How territory matching went: the teams of the lead's country in routing order up to the match, and how many others came before it. */
+function territoriesOf(teams: RoutingContext['teams'], territory: Extract<RoutingStep, { step: 'territory' }>, lead: PreviewedLead) {
+  const matchedAt = teams.findIndex((t) => t.id === territory.teamId);
+  const passed = (matchedAt === -1 ? teams : teams.slice(0, matchedAt + 1)).map((team) => ({ team, why: teamMismatch(team, lead.country, lead.segment) }));
+  const inCountry = passed.filter(({ why }) => why !== 'not_in_territory');
+  return {
+    teams: inCountry.slice(0, maxTerritories).map(({ team, why }) => ({
+      teamId: team.id,
+      name: team.name,
+      matched: why === undefined,
+      why: why === 'not_in_segment' ? why : null,
+    })),
+    otherCountries: passed.length - inCountry.length,
+  };
+}
+
 export function routingRoutes({ sql, config, temporalUiUrl, namespace }: ApiDeps) {
   return new OpenAPIHono<AppEnv>()
     .openapi(
@@ -184,58 +223,17 @@ export function routingRoutes({ sql, config, temporalUiUrl, namespace }: ApiDeps
         },
       }),
       async (c) => {
-        const body = c.req.valid('json');
-        let lead: {
-          leadId: string | null;
-          status: (typeof leadStatuses)[number] | null;
-          emailDomain: string | null;
-          country?: string;
-          segment: Segment;
-          source: (typeof leadSources)[number];
-        };
-        if (body.leadId !== undefined) {
-          const stored = await findLead(sql, body.leadId);
-          if (!stored) throw leadNotFound(body.leadId);
-          const { profile, status } = stored.lead;
-          lead = {
-            leadId: body.leadId,
-            status,
-            emailDomain: emailDomainOf(profile.email),
-            country: profile.country,
-            segment: segmentOf(profile.employees),
-            source: profile.source,
-          };
-        } else {
-          const p = body.lead!;
-          const emailDomain = p.emailDomain ?? (p.email ? emailDomainOf(p.email) : null);
-          lead = { leadId: null, status: null, emailDomain, country: p.country, segment: p.segment ?? segmentOf(p.employees), source: p.source };
-        }
+        const lead = await profileToPreview(sql, c.req.valid('json'));
         const now = new Date();
         const { context, decision } = await previewRouting(sql, { ...lead, domain: lead.emailDomain ?? '', sla: config.sla, now });
         const { assignment, path, outcome } = decision;
         const territory = path.find((s): s is Extract<RoutingStep, { step: 'territory' }> => s.step === 'territory');
-        const matchedAt = context.teams.findIndex((t) => t.id === territory?.teamId);
-        const passed = (matchedAt === -1 ? context.teams : context.teams.slice(0, matchedAt + 1)).map((team) => ({
-          team,
-          why: teamMismatch(team, lead.country, lead.segment),
-        }));
-        const inCountry = passed.filter(({ why }) => why !== 'not_in_territory');
         return c.json(
           {
             at: now.toISOString(),
             lead: { ...lead, country: lead.country ?? null },
             account: context.account && lead.emailDomain ? { domain: lead.emailDomain, name: context.account.name, ownerId: context.account.owner_id } : null,
-            territories: territory
-              ? {
-                  teams: inCountry.slice(0, maxTerritories).map(({ team, why }) => ({
-                    teamId: team.id,
-                    name: team.name,
-                    matched: why === undefined,
-                    why: why === 'not_in_segment' ? why : null,
-                  })),
-                  otherCountries: passed.length - inCountry.length,
-                }
-              : null,
+            territories: territory ? territoriesOf(context.teams, territory, lead) : null,
             path,
             outcome,
             ownerId: assignment.ownerId,
