@@ -172,7 +172,7 @@ export async function lockRep(tx: Tx, repId: string): Promise<{ manager_id: stri
   return rep;
 }
 
-/** A decision as remembered under its routing key, and as the routing log shows it (migration 0028). */
+/** A decision as remembered under its routing key, and as the routing log shows it (migration 0029). */
 export interface RecordedDecision {
   routingKey: string;
   assignment: Assignment;
@@ -252,7 +252,7 @@ export interface LoggedDecision {
   repId: string | null;
   teamId: string | null;
   assignment: Assignment;
-  /** Null for decisions from before migration 0028. */
+  /** Null for decisions from before migration 0029. */
   path: RoutingStep[] | null;
 }
 

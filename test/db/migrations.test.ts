@@ -104,14 +104,14 @@ describe('migration runner', () => {
     }
   });
 
-  it('gives the routing decisions taken before the log (0028) their rep, team and outcome, and the log lists them', async () => {
+  it('gives the routing decisions taken before the log (0029) their rep, team and outcome, and the log lists them', async () => {
     const url = await emptyDatabase('migrations');
     await runner({
       databaseUrl: url,
       dir: migrationsDir,
       direction: 'up',
       migrationsTable: 'schema_migrations',
-      count: migrationFiles.indexOf('0028_routing_log.sql'),
+      count: migrationFiles.indexOf('0029_routing_log.sql'),
       log: quiet,
       logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
     });
@@ -123,7 +123,7 @@ describe('migration runner', () => {
         ('lead-a', 'run:1', ${sql.json(assignment('rep-1', 'account Acme (acme.io) is owned by rep-1'))}, now() - interval '3 minutes'),
         ('lead-a', 'run:2', ${sql.json(assignment('rep-2', 'territory: team A covers DE, smb; weighted round robin → rep-2'))}, now() - interval '2 minutes'),
         ('lead-a', 'run:3', ${sql.json(assignment(null, 'territory: team A covers DE, smb; nobody eligible: unassigned queue'))}, now() - interval '1 minute')`;
-      expect(await migrate(url, quiet)).toContain('0028_routing_log');
+      expect(await migrate(url, quiet)).toContain('0029_routing_log');
       const { decisions } = await listRoutingDecisions(sql, { teamId: 'team-a', from: '2000-01-01T00:00:00Z', to: new Date().toISOString(), limit: 10 });
       expect(decisions.map(({ outcome, repId, teamId, path }) => ({ outcome, repId, teamId, path }))).toEqual([
         { outcome: 'unassigned', repId: null, teamId: 'team-a', path: null },
