@@ -93,6 +93,11 @@ export function consoleRoutes(deps: ApiDeps, { appFetch, roleOfKey }: { appFetch
 
   return new Hono<ConsoleEnv>()
     .get(consoleScriptUrl, (c) => c.body(consoleScript, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }))
+    // Every page holds what the session may see, and some a secret shown once: never cached.
+    .use('/console/*', async (c, next) => {
+      await next();
+      c.header('Cache-Control', 'no-store');
+    })
     .get('/console', async (c) => {
       const session = await sessions.read(c);
       if (!session) return render(c, 'Sign in to the console', <SignIn />);
