@@ -24,7 +24,7 @@ describe('console session tokens', () => {
     expect(checkConsoleSessionToken(secret, [kind, iv, flipped.toString('base64url')].join('.'), now)).toBeUndefined();
     expect(checkConsoleSessionToken('another-secret', token, now)).toBeUndefined();
     expect(checkConsoleSessionToken(secret, sessionToken(secret, { repId: 'rep-1', sessionId: 's' }, later), now)).toBeUndefined();
-    expect(checkConsoleSessionToken(secret, 'c1.x.y', now)).toBeUndefined();
+    expect(checkConsoleSessionToken(secret, 'k1.x.y', now)).toBeUndefined();
   });
 
   it('shows marketing no rep management and ops no templates', () => {

@@ -5,10 +5,10 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
  * API, so its session carries the API key the user signed in with, and every page calls the API
  * with it. The key must not be readable from the cookie, so the token is sealed (AES-256-GCM,
  * which also authenticates it) under a key derived from `ACTION_LINK_SECRET`, with its kind as
- * associated data: `c1.<iv>.<sealed>`, the sealed JSON holding role, session id, API key and expiry.
+ * associated data: `k1.<iv>.<sealed>`, the sealed JSON holding role, session id, API key and expiry.
  * An inbox session (domain/inbox.ts) or an action link is not one.
  */
-export const consoleSessionKind = 'c1';
+export const consoleSessionKind = 'k1';
 
 /** A working day, as the inbox's. */
 export const consoleSessionValidForMs = 12 * 3600_000;

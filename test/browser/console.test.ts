@@ -161,6 +161,11 @@ describe('/console in Chromium', () => {
     await console_.goto(`${service.baseUrl}/console/sources`);
     expect(await console_.locator('[data-secret]').count()).toBe(0);
 
+    // A form without the session's CSRF token (another page posting with the cookie) does nothing.
+    const forged = await console_.request.post(`${service.baseUrl}/console/teams`, { form: { name: 'Forged', countries: 'XK', timeZone: 'UTC', days: '1', start: '09:00', end: '17:00' } });
+    expect(forged.status()).toBe(403);
+    expect(((await service.request('GET', '/teams', ops)).body.teams as any[]).map((t) => t.name)).not.toContain('Forged');
+
     expect(refused).toEqual([]);
     await opsContext.close();
   });
@@ -174,6 +179,13 @@ describe('/console in Chromium', () => {
       expect(await heading(page)).toBe('Not for your role');
       expect(await page.locator('body').textContent()).not.toContain('Add a rep');
     }
+    // Nor can it post to them, with a valid CSRF token of its own session.
+    await page.goto(`${service.baseUrl}/console/templates`);
+    const csrf = await page.locator('input[name=csrf]').first().inputValue();
+    const before = ((await service.request('GET', '/reps', ops)).body.reps as any[]).length;
+    const posted = await page.request.post(`${service.baseUrl}/console/reps`, { form: { csrf, name: 'Sneaky', email: `sneaky-${suffix}@example.com` } });
+    expect(posted.status()).toBe(403);
+    expect((await service.request('GET', '/reps', ops)).body.reps).toHaveLength(before);
 
     await page.goto(`${service.baseUrl}/console/templates`);
     await page.getByRole('link', { name: 'New template' }).click();
@@ -200,6 +212,22 @@ describe('/console in Chromium', () => {
     await page.getByRole('link', { name: 'All templates' }).click();
     expect(await page.locator(`tr[data-template="${name}"]`).textContent()).toContain('1');
     await shoot(page, 'templates');
+
+    // The HTML part renders in a sandboxed frame, escaped variables and all.
+    await page.goto(`${service.baseUrl}/console/templates/edit?name=${encodeURIComponent(name)}`);
+    await page.fill('textarea[name=html]', '<p id="hi">Hi {{ lead.firstName }} of {{ lead.company }}</p>');
+    await expect.poll(() => page.frameLocator('#preview-html').locator('#hi').textContent()).toBe('Hi Jane of Acme');
+
+    // Without JavaScript the Preview button renders the same preview by a full page.
+    const noScript = await browser.newContext({ javaScriptEnabled: false });
+    await noScript.addCookies(await context.cookies());
+    const plain = await noScript.newPage();
+    await plain.goto(`${service.baseUrl}/console/templates/edit?name=${encodeURIComponent(name)}`);
+    await plain.fill('input[name=subject]', 'Welcome, {{ lead.lastName }}');
+    await plain.getByRole('button', { name: 'Preview' }).click();
+    await expect.poll(() => plain.locator('#preview-subject').textContent()).toBe('Welcome, Doe');
+    expect((await service.request('GET', `/templates?name=${name}`, ops)).body.templates).toHaveLength(1);
+    await noScript.close();
 
     await page.getByRole('link', { name: 'Cadences' }).click();
     await shoot(page, 'cadences');
