@@ -50,7 +50,11 @@ export function accountPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
     .get('/console/accounts', (c) => show(c))
     .post('/console/accounts', async (c) => {
       const form = (await c.req.parseBody({ all: true })) as FormFields;
-      const answer = await api(c)('POST', '/accounts', { domain: one(form, 'domain') ?? '', name: one(form, 'name') ?? '', ownerId: one(form, 'ownerId') ?? null });
+      const answer = await api(c)('POST', '/accounts', {
+        domain: one(form, 'domain') ?? '',
+        name: one(form, 'name') ?? '',
+        ownerId: one(form, 'ownerId') ?? null,
+      });
       if (answer.status < 300) return c.redirect(`/console/accounts?saved=${encodeURIComponent(answer.body.domain)}`, 303);
       return show(c, form, refusalOf(answer));
     });

@@ -106,6 +106,12 @@ export function cadencePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
       if (steps.problem) return edit(c, name, { form, refusal: { status: 400, message: 'the steps are not JSON', fields: { steps: steps.problem } } });
       const answer = await api(c)('POST', `/cadences/${encodeURIComponent(name)}/versions`, { steps: steps.value, migrate: one(form, 'migrate') ?? 'pinned' });
       if (answer.status !== 201) return edit(c, name, { form, refusal: refusalOf(answer) });
-      return edit(c, name, { note: <p role="status">Published {name} version {answer.body.version}.</p> });
+      return edit(c, name, {
+        note: (
+          <p role="status">
+            Published {name} version {answer.body.version}.
+          </p>
+        ),
+      });
     });
 }

@@ -12,7 +12,7 @@ import {
   type ConsoleSession,
 } from '../../domain/console-session';
 import { hashKey, type Role } from '../auth';
-import type { ApiDeps, AppEnv } from '../context';
+import type { ApiDeps } from '../context';
 import { ApiError } from '../errors';
 import { PageRefusal } from '../lead-page';
 import { pageSessions } from '../page-session';
@@ -91,34 +91,36 @@ export function consoleRoutes(deps: ApiDeps, { appFetch, roleOfKey }: { appFetch
   const pages = new Hono<ConsoleEnv>();
   for (const module of [teamPages, repPages, accountPages, sourcePages, templatePages, cadencePages, scoringModelPages]) pages.route('/', module(api));
 
-  return new Hono<ConsoleEnv>()
-    .get(consoleScriptUrl, (c) => c.body(consoleScript, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }))
-    // Every page holds what the session may see, and some a secret shown once: never cached.
-    .use('/console/*', async (c, next) => {
-      await next();
-      c.header('Cache-Control', 'no-store');
-    })
-    .get('/console', async (c) => {
-      const session = await sessions.read(c);
-      if (!session) return render(c, 'Sign in to the console', <SignIn />);
-      return c.redirect(`/console/${consolePages[session.role][0]}`, 303);
-    })
-    .post('/console/sign-in', async (c) => {
-      secret();
-      const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-      const key = typeof form.key === 'string' ? form.key.trim() : '';
-      const role = consoleRole(key);
-      if (!role) return render(c, 'Not signed in', <SignIn message="That key is not an ops or marketing key." />, 401);
-      sessions.start(c, { role, sessionId: randomBytes(16).toString('base64url'), apiKey: key });
-      return c.redirect(`/console/${consolePages[role][0]}`, 303);
-    })
-    .post('/console/sign-out', async (c) => {
-      const session = await sessions.read(c);
-      const form = await c.req.parseBody().catch(() => ({}));
-      if (session && !sessions.csrfMatches(session, form)) return refusalPage(c, forged);
-      sessions.end(c);
-      return c.redirect('/console', 303);
-    })
-    .use('/console/*', signedIn)
-    .route('/', pages);
+  return (
+    new Hono<ConsoleEnv>()
+      .get(consoleScriptUrl, (c) => c.body(consoleScript, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }))
+      // Without the secret no console (404); every page holds what the session may see, and some a secret shown once: never cached.
+      .use('/console/*', async (c, next) => {
+        secret();
+        await next();
+        c.header('Cache-Control', 'no-store');
+      })
+      .get('/console', async (c) => {
+        const session = await sessions.read(c);
+        if (!session) return render(c, 'Sign in to the console', <SignIn />);
+        return c.redirect(`/console/${consolePages[session.role][0]}`, 303);
+      })
+      .post('/console/sign-in', async (c) => {
+        const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+        const key = typeof form.key === 'string' ? form.key.trim() : '';
+        const role = consoleRole(key);
+        if (!role) return render(c, 'Not signed in', <SignIn message="That key is not an ops or marketing key." />, 401);
+        sessions.start(c, { role, sessionId: randomBytes(16).toString('base64url'), apiKey: key });
+        return c.redirect(`/console/${consolePages[role][0]}`, 303);
+      })
+      .post('/console/sign-out', async (c) => {
+        const session = await sessions.read(c);
+        const form = await c.req.parseBody().catch(() => ({}));
+        if (session && !sessions.csrfMatches(session, form)) return refusalPage(c, forged);
+        sessions.end(c);
+        return c.redirect('/console', 303);
+      })
+      .use('/console/*', signedIn)
+      .route('/', pages)
+  );
 }

@@ -79,7 +79,10 @@ export function repPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
     const [reps, teams] = await Promise.all([call('GET', '/reps'), call('GET', '/teams')]);
     return { reps: reps.body.reps as Rep[], teams: teams.body.teams as { id: string; name: string }[] };
   };
-  const list = async (c: Context<ConsoleEnv>, { form = {}, refusal, created }: { form?: FormFields; refusal?: ApiRefusal; created?: Rep & { apiKey: string } } = {}) => {
+  const list = async (
+    c: Context<ConsoleEnv>,
+    { form = {}, refusal, created }: { form?: FormFields; refusal?: ApiRefusal; created?: Rep & { apiKey: string } } = {},
+  ) => {
     const { reps, teams } = await lists(c);
     return render(
       c,

@@ -29,7 +29,9 @@ const share = (n: number | null) => (n === null ? '—' : `${(n * 100).toFixed(1
 function modelOf(form: FormFields): { body?: Record<string, unknown>; refusal?: ApiRefusal } {
   const rules = jsonOf(untrimmed(form, 'rules'));
   if (rules.problem || typeof rules.value !== 'object' || rules.value === null) {
-    return { refusal: { status: 400, message: 'the rules are not a JSON object', fields: { rules: rules.problem ?? 'must be an object with scoring and icp' } } };
+    return {
+      refusal: { status: 400, message: 'the rules are not a JSON object', fields: { rules: rules.problem ?? 'must be an object with scoring and icp' } },
+    };
   }
   return { body: { ...(rules.value as object), qualification: { sqlAt: numberOf(one(form, 'sqlAt')), mqlAt: numberOf(one(form, 'mqlAt')) } } };
 }
@@ -61,7 +63,10 @@ const Matrix = ({ id, transitions, rows, columns }: { id: string; transitions: R
 
 const FiguresTable = ({ baseline, candidate }: { baseline: Figures; candidate: Figures }) => (
   <>
-    <Table id="backtest-figures" head={['', `baseline (v${baseline.version})`, candidate.version === null ? 'candidate (unpublished)' : `candidate (v${candidate.version})`]}>
+    <Table
+      id="backtest-figures"
+      head={['', `baseline (v${baseline.version})`, candidate.version === null ? 'candidate (unpublished)' : `candidate (v${candidate.version})`]}
+    >
       {(['auc', 'recall', 'precision'] as const).map((name) => (
         <tr data-figure={name}>
           <th style="text-align:left">{name === 'auc' ? 'AUC' : name}</th>
@@ -216,7 +221,11 @@ export function scoringModelPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
       if (refusal) return show(c, form, refusal);
       const rollout = one(form, 'rollout') === 'open_leads';
       const leadsPerSecond = numberOf(one(form, 'leadsPerSecond'));
-      const answer = await api(c)('POST', '/scoring-models', { ...body, ...(rollout && { rollout: 'open_leads' }), ...(leadsPerSecond !== undefined && { leadsPerSecond }) });
+      const answer = await api(c)('POST', '/scoring-models', {
+        ...body,
+        ...(rollout && { rollout: 'open_leads' }),
+        ...(leadsPerSecond !== undefined && { leadsPerSecond }),
+      });
       if (answer.status !== 201) return show(c, form, refusalOf(answer));
       if (answer.body.rollout) return c.redirect(`/console/scoring-models/rollouts/${encodeURIComponent(answer.body.rollout.id)}`, 303);
       return c.redirect('/console/scoring-models', 303);

@@ -97,7 +97,8 @@ export function teamPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
               <td>{team.countries.join(', ') || 'any'}</td>
               <td>{team.segments.join(', ') || 'any'}</td>
               <td>
-                {team.businessHours.days.map((d) => weekdays[d - 1]).join(' ')} {team.businessHours.start}–{team.businessHours.end} {team.businessHours.timeZone}
+                {team.businessHours.days.map((d) => weekdays[d - 1]).join(' ')} {team.businessHours.start}–{team.businessHours.end}{' '}
+                {team.businessHours.timeZone}
               </td>
               <td>{team.managerId ?? '—'}</td>
             </tr>

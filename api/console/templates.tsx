@@ -28,7 +28,9 @@ async function preview(form: FormFields): Promise<{ email?: RenderedEmail; probl
 
 const Preview = ({ email, problems }: Awaited<ReturnType<typeof preview>>) => (
   <section id="preview" aria-label="preview" style="border:1px solid #ccc;padding:.5rem 1rem;margin:1rem 0">
-    <h2>Preview (sample lead: {sampleVariables.lead.firstName} {sampleVariables.lead.lastName}, {sampleVariables.lead.company})</h2>
+    <h2>
+      Preview (sample lead: {sampleVariables.lead.firstName} {sampleVariables.lead.lastName}, {sampleVariables.lead.company})
+    </h2>
     {problems.length ? (
       <ul role="alert">
         {problems.map((p) => (
@@ -46,7 +48,9 @@ const Preview = ({ email, problems }: Awaited<ReturnType<typeof preview>>) => (
           {email.text}
         </pre>
         {/* The HTML part in a sandbox: no script, no form, no navigation; the page's CSP still holds. */}
-        {email.html ? <iframe id="preview-html" title="HTML part" sandbox="" srcdoc={email.html} style="width:100%;height:16rem;border:1px solid #ddd" /> : null}
+        {email.html ? (
+          <iframe id="preview-html" title="HTML part" sandbox="" srcdoc={email.html} style="width:100%;height:16rem;border:1px solid #ddd" />
+        ) : null}
       </>
     ) : null}
   </section>

@@ -5,14 +5,7 @@ import { html } from 'hono/html';
 import { enqueueSignInEmail, repIsActive, spendSignInNonce } from '../../db/inbox';
 import { listLeads } from '../../db/leads';
 import { linkActions } from '../../domain/action-links';
-import {
-  checkSessionToken,
-  checkSignInToken,
-  inboxOrder,
-  sessionToken,
-  sessionValidForMs,
-  type InboxSession,
-} from '../../domain/inbox';
+import { checkSessionToken, checkSignInToken, inboxOrder, sessionToken, sessionValidForMs, type InboxSession } from '../../domain/inbox';
 import { hashKey } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';

@@ -102,7 +102,11 @@ describe('/console in Chromium', () => {
     expect(await console_.locator(`tr[data-team="${teamId}"]`).textContent()).toContain('Mon Tue Wed Thu Fri 09:00–17:00 Europe/Belgrade');
     await shoot(console_, 'teams');
     const team = ((await service.request('GET', '/teams', ops)).body.teams as any[]).find((t) => t.id === teamId);
-    expect(team).toMatchObject({ countries: ['XK'], segments: ['smb'], businessHours: { timeZone: 'Europe/Belgrade', days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' } });
+    expect(team).toMatchObject({
+      countries: ['XK'],
+      segments: ['smb'],
+      businessHours: { timeZone: 'Europe/Belgrade', days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' },
+    });
 
     // Two reps on the team; each key shown once.
     await console_.getByRole('link', { name: 'Reps' }).click();
@@ -162,7 +166,9 @@ describe('/console in Chromium', () => {
     expect(await console_.locator('[data-secret]').count()).toBe(0);
 
     // A form without the session's CSRF token (another page posting with the cookie) does nothing.
-    const forged = await console_.request.post(`${service.baseUrl}/console/teams`, { form: { name: 'Forged', countries: 'XK', timeZone: 'UTC', days: '1', start: '09:00', end: '17:00' } });
+    const forged = await console_.request.post(`${service.baseUrl}/console/teams`, {
+      form: { name: 'Forged', countries: 'XK', timeZone: 'UTC', days: '1', start: '09:00', end: '17:00' },
+    });
     expect(forged.status()).toBe(403);
     expect(((await service.request('GET', '/teams', ops)).body.teams as any[]).map((t) => t.name)).not.toContain('Forged');
 
@@ -246,7 +252,9 @@ describe('/console in Chromium', () => {
     await shoot(page, 'scoring-models');
     await page.getByRole('button', { name: 'Run backtest' }).click();
     await expect.poll(() => page.locator('#backtest-state').getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
-    const cells = await page.locator('#band-matrix td[data-from]').evaluateAll((tds) => tds.map((td) => [td.getAttribute('data-from'), td.getAttribute('data-to'), Number(td.textContent)]));
+    const cells = await page
+      .locator('#band-matrix td[data-from]')
+      .evaluateAll((tds) => tds.map((td) => [td.getAttribute('data-from'), td.getAttribute('data-to'), Number(td.textContent)]));
     const total = cells.reduce((sum, [, , n]) => sum + (n as number), 0);
     expect(total).toBe(3);
     expect(cells.filter(([, to, n]) => to !== 'not_ready' && (n as number) > 0)).toEqual([]);
