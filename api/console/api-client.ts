@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 
 /** The app's own `fetch` (api/app.ts hands it over): the console's one way to the data. */
@@ -24,11 +25,13 @@ export interface ApiRefusal {
  * the routes' handler functions: a console form can then do exactly what its key can do over
  * HTTP and nothing else, answers with the same errors, and no handler needs a second calling
  * convention. The original request's `env` is passed on, so the API's per-address limits see the
- * browser's address.
+ * browser's address. `formKey` (the posted form's id) makes each POST's Idempotency-Key.
  */
-export function apiCaller(appFetch: AppFetch, c: Context, apiKey: string) {
+export function apiCaller(appFetch: AppFetch, c: Context, apiKey: string, formKey?: string) {
   return async (method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<ApiAnswer> => {
     const headers: Record<string, string> = { authorization: `Bearer ${apiKey}` };
+    if (formKey && method === 'POST')
+      headers['idempotency-key'] = `console-${createHash('sha256').update(`${formKey}.${path}`).digest('base64url').slice(0, 32)}`;
     const forwarded = c.req.header('x-forwarded-for');
     if (forwarded) headers['x-forwarded-for'] = forwarded;
     if (body !== undefined) headers['content-type'] = 'application/json';

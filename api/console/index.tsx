@@ -71,7 +71,7 @@ export function consoleRoutes(deps: ApiDeps, { appFetch, roleOfKey }: { appFetch
       return session && consoleRole(session.apiKey) === session.role ? session : undefined;
     },
   });
-  const api = (c: Context<ConsoleEnv>) => apiCaller(appFetch, c, c.get('consoleSession').apiKey);
+  const api = (c: Context<ConsoleEnv>) => apiCaller(appFetch, c, c.get('consoleSession').apiKey, c.get('formKey'));
 
   /** Every page but sign-in: a session of a role the page is for, and on a POST the session's CSRF token. */
   const signedIn = createMiddleware<ConsoleEnv>(async (c, next) => {
@@ -84,6 +84,10 @@ export function consoleRoutes(deps: ApiDeps, { appFetch, roleOfKey }: { appFetch
     if (c.req.method === 'POST') {
       const form = await c.req.parseBody({ all: true }).catch(() => ({}));
       if (!sessions.csrfMatches(session, form)) return refusalPage(c, forged);
+      // One write per rendered form: the same form sent twice (a double click, a reload of the
+      // answer) is one Idempotency-Key to the API, which answers the first result again.
+      const formId = (form as Record<string, unknown>).form;
+      if (typeof formId === 'string' && formId.length <= 40) c.set('formKey', `${session.sessionId}.${c.req.path}.${formId}`);
     }
     await next();
   });

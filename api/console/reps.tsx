@@ -61,14 +61,23 @@ const CommonFields = ({ form, rep, teams, refusal }: { form: FormFields; rep?: R
   </>
 );
 
-const KeyOnce = ({ repId, apiKey }: { repId: string; apiKey: string }) => (
+/** A new key, shown once; a form sent again is answered by the API without it (the replay keeps no secret). */
+const KeyOnce = ({ repId, apiKey }: { repId: string; apiKey: string | null }) => (
   <div role="status" id="api-key">
-    <p>
-      The API key of <code>{repId}</code>, shown this once (the service keeps only its hash):
-    </p>
-    <p>
-      <code data-secret>{apiKey}</code>
-    </p>
+    {apiKey ? (
+      <>
+        <p>
+          The API key of <code>{repId}</code>, shown this once (the service keeps only its hash):
+        </p>
+        <p>
+          <code data-secret>{apiKey}</code>
+        </p>
+      </>
+    ) : (
+      <p>
+        This form was sent before: <code>{repId}</code> exists, and its key was shown then. Rotate the key if it was not kept.
+      </p>
+    )}
   </div>
 );
 
@@ -81,7 +90,7 @@ export function repPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
   };
   const list = async (
     c: Context<ConsoleEnv>,
-    { form = {}, refusal, created }: { form?: FormFields; refusal?: ApiRefusal; created?: Rep & { apiKey: string } } = {},
+    { form = {}, refusal, created }: { form?: FormFields; refusal?: ApiRefusal; created?: Rep & { apiKey: string | null } } = {},
   ) => {
     const { reps, teams } = await lists(c);
     return render(

@@ -36,6 +36,7 @@ export function sourcePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
                 Its secret, shown this once: <code data-secret>{created.secret}</code>
               </p>
             ) : null}
+            {created.secretOmitted ? <p>This form was sent before: its secret was shown then.</p> : null}
             {created.verifyToken ? (
               <p>
                 Its verify token, shown this once: <code data-secret>{created.verifyToken}</code>

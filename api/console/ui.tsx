@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Child, PropsWithChildren } from 'hono/jsx';
@@ -9,7 +10,10 @@ import type { ApiRefusal } from './api-client';
 /** The console's one script, a file of the app's own (the CSP allows no inline script): the templates' live preview. */
 export const consoleScriptUrl = '/console/assets/console.js';
 
-export type ConsoleEnv = AppEnv & { Variables: AppEnv['Variables'] & { consoleSession: ConsoleSession; csrf: string } };
+export type ConsoleEnv = AppEnv & {
+  /** formKey: the posted form's own id within the session (index.tsx), the API's Idempotency-Key is made of. */
+  Variables: AppEnv['Variables'] & { consoleSession: ConsoleSession; csrf: string; formKey?: string };
+};
 
 export const pageTitles: Record<ConsolePage, string> = {
   teams: 'Teams and territories',
@@ -57,7 +61,13 @@ export const refusalPage = (c: Context<ConsoleEnv>, refusal: PageRefusal, body?:
     refusal.status,
   );
 
-export const Csrf = ({ token }: { token: string }) => <input type="hidden" name="csrf" value={token} />;
+/** Every form's hidden fields: the session's CSRF token, and an id of this rendering of the form. */
+export const Csrf = ({ token }: { token: string }) => (
+  <>
+    <input type="hidden" name="csrf" value={token} />
+    <input type="hidden" name="form" value={randomBytes(9).toString('base64url')} />
+  </>
+);
 
 /** The API's refusal above the form: its message, and each field it names. */
 export const Refused = ({ refusal }: { refusal?: ApiRefusal }) =>

@@ -128,6 +128,19 @@ describe('/console in Chromium', () => {
     expect(keys.every((k) => k.startsWith('rk_'))).toBe(true);
     await console_.goto(`${service.baseUrl}/console/reps`);
     expect(await console_.locator('#api-key').count()).toBe(0);
+    // The same rendered form sent twice (a double click) adds one rep; the second answer has no key.
+    const twice = {
+      csrf: await console_.inputValue('#rep-form input[name=csrf]'),
+      form: await console_.inputValue('#rep-form input[name=form]'),
+      name: 'Twice',
+      email: `twice-${suffix}@example.com`,
+    };
+    const first = await console_.request.post(`${service.baseUrl}/console/reps`, { form: twice });
+    const second = await console_.request.post(`${service.baseUrl}/console/reps`, { form: twice });
+    expect([first.status(), second.status()]).toEqual([201, 201]);
+    expect(await first.text()).toContain('rk_');
+    expect(await second.text()).toContain('This form was sent before');
+    expect(((await service.request('GET', '/reps', ops)).body.reps as any[]).filter((r) => r.name === 'Twice')).toHaveLength(1);
     await shoot(console_, 'reps');
 
     // Out of office with a date, a new weight, a Slack id; then a bad Slack id refused by name.
