@@ -189,7 +189,7 @@ describe('/console in Chromium', () => {
     await opsContext.close();
   });
 
-  it('marketing sees no rep management, edits a template with a live preview and publishes it', async () => {
+  it('marketing sees no rep management, edits a template with a live preview, publishes it and a cadence of it', async () => {
     const { context, page, refused } = await signedIn('marketing-dev');
     expect(await navLinks(page)).toEqual(['Email templates', 'Cadences', 'Scoring models']);
     for (const path of ['/console/reps', '/console/teams', `/console/reps/rep-x`]) {
@@ -248,7 +248,25 @@ describe('/console in Chromium', () => {
     expect((await service.request('GET', `/templates?name=${name}`, ops)).body.templates).toHaveLength(1);
     await noScript.close();
 
+    // A cadence of that template: a bad step named by its path, then published migrating at the next step.
     await page.getByRole('link', { name: 'Cadences' }).click();
+    const cadence = `console-${suffix}`;
+    await page.fill('input[name=name]', cadence);
+    await page.getByRole('button', { name: 'Open' }).click();
+    await expect.poll(() => heading(page)).toBe(`Cadence ${cadence}`);
+    await page.fill('textarea[name=steps]', JSON.stringify([{ after: 'soon', channel: 'email', template: name }]));
+    await page.check('input[name=migrate][value=next_step]');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await expect.poll(() => page.locator('#refused [data-field="steps.0.after"]').count()).toBe(1);
+    expect(await page.isChecked('input[name=migrate][value=next_step]')).toBe(true);
+    await page.fill('textarea[name=steps]', JSON.stringify([{ after: 'P1D', channel: 'email', template: name }]));
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await expect.poll(() => page.locator('[role=status]').textContent()).toBe(`Published ${cadence} version 1.`);
+    const { versions } = (await service.request('GET', `/cadences/${cadence}`, ops)).body;
+    expect(versions).toEqual([expect.objectContaining({ version: 1, migrate: 'next_step', steps: [{ after: 'P1D', channel: 'email', template: name }] })]);
+    await shoot(page, 'cadence');
+    await page.getByRole('link', { name: 'All cadences' }).click();
+    expect(await page.locator(`tr[data-cadence="${cadence}"]`).count()).toBe(1);
     await shoot(page, 'cadences');
     expect(refused).toEqual([]);
     await context.close();
