@@ -14,7 +14,7 @@ interface Team {
 }
 const weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
-/** A team as `POST /teams` takes it, from the form. */
+/** A team as `POST /teams` takes it, from the form (`PATCH /teams/{id}` takes the same without the id, an empty manager clearing it). */
 const teamBody = (form: FormFields) => ({
   ...(one(form, 'id') && { id: one(form, 'id') }),
   name: one(form, 'name') ?? '',
@@ -24,17 +24,31 @@ const teamBody = (form: FormFields) => ({
   ...(one(form, 'managerId') && { managerId: one(form, 'managerId') }),
 });
 
-const TeamForm = ({ csrf, form, refusal }: { csrf: string; form: FormFields; refusal?: ApiRefusal }) => {
+/** A stored team as the form's fields, to edit it. */
+const formOf = (team: Team): FormFields => ({
+  name: team.name,
+  countries: team.countries.join(', '),
+  segments: team.segments,
+  timeZone: team.businessHours.timeZone,
+  days: team.businessHours.days.map(String),
+  start: team.businessHours.start,
+  end: team.businessHours.end,
+  managerId: team.managerId ?? '',
+});
+
+const TeamForm = ({ csrf, form, refusal, editing }: { csrf: string; form: FormFields; refusal?: ApiRefusal; editing?: string }) => {
   const days = many(form, 'days');
   const chosen = many(form, 'segments');
   return (
-    <form method="post" action="/console/teams" id="team-form">
-      <h2>Add a team</h2>
+    <form method="post" action={editing ? `/console/teams/${editing}` : '/console/teams'} id="team-form">
+      <h2>{editing ? `Change ${editing}` : 'Add a team'}</h2>
       <Refused refusal={refusal} />
       <Csrf token={csrf} />
-      <Field label="Id" name="id" refusal={refusal}>
-        <input name="id" value={one(form, 'id') ?? ''} placeholder="chosen by the server when empty" maxlength={100} />
-      </Field>
+      {editing ? null : (
+        <Field label="Id" name="id" refusal={refusal}>
+          <input name="id" value={one(form, 'id') ?? ''} placeholder="chosen by the server when empty" maxlength={100} />
+        </Field>
+      )}
       <Field label="Name" name="name" refusal={refusal}>
         <input name="name" value={one(form, 'name') ?? ''} required maxlength={200} />
       </Field>
@@ -71,15 +85,12 @@ const TeamForm = ({ csrf, form, refusal }: { csrf: string; form: FormFields; ref
       <Field label="Manager (rep id)" name="managerId" refusal={refusal}>
         <input name="managerId" value={one(form, 'managerId') ?? ''} />
       </Field>
-      <button type="submit">Add team</button>
+      <button type="submit">{editing ? 'Save team' : 'Add team'}</button>
     </form>
   );
 };
 
-/**
- * Teams and territories (ops): the routing order's list and a form to add a team. The API has no
- * way to change a team once added (`POST /teams` only), so neither has the console.
- */
+/** Teams and territories (ops): the routing order's list, a form to add a team, and each team's page to change it. */
 export function teamPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
   const show = async (c: Context<ConsoleEnv>, form: FormFields = {}, refusal?: ApiRefusal) => {
     const { body } = await api(c)('GET', '/teams');
@@ -92,7 +103,9 @@ export function teamPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
         <Table id="teams" head={['Id', 'Name', 'Countries', 'Segments', 'Business hours', 'Manager']}>
           {teams.map((team) => (
             <tr data-team={team.id}>
-              <td>{team.id}</td>
+              <td>
+                <a href={`/console/teams/${team.id}`}>{team.id}</a>
+              </td>
               <td>{team.name}</td>
               <td>{team.countries.join(', ') || 'any'}</td>
               <td>{team.segments.join(', ') || 'any'}</td>
@@ -109,8 +122,33 @@ export function teamPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
       refusal ? (refusal.status as ContentfulStatusCode) : 200,
     );
   };
+  const edit = async (c: Context<ConsoleEnv>, id: string, { form, refusal, note }: { form?: FormFields; refusal?: ApiRefusal; note?: unknown } = {}) => {
+    const team = ((await api(c)('GET', '/teams')).body.teams as Team[]).find((t) => t.id === id);
+    if (!team) return render(c, 'No such team', <p role="alert">There is no team {id}.</p>, 404);
+    return render(
+      c,
+      team.name,
+      <>
+        {note}
+        <p>
+          <a href="/console/teams">All teams</a>
+        </p>
+        <TeamForm csrf={c.get('csrf')} form={form ?? formOf(team)} refusal={refusal} editing={team.id} />
+      </>,
+      refusal ? (refusal.status as ContentfulStatusCode) : 200,
+    );
+  };
   return new Hono<ConsoleEnv>()
     .get('/console/teams', (c) => show(c))
+    .get('/console/teams/:id', (c) => edit(c, c.req.param('id')))
+    .post('/console/teams/:id', async (c) => {
+      const id = c.req.param('id');
+      const form = (await c.req.parseBody({ all: true })) as FormFields;
+      const { id: _, ...patch } = teamBody(form);
+      const answer = await api(c)('PATCH', `/teams/${encodeURIComponent(id)}`, { ...patch, managerId: one(form, 'managerId') ?? null });
+      if (answer.status === 200) return edit(c, id, { note: <p role="status">Saved.</p> });
+      return edit(c, id, { form, refusal: refusalOf(answer) });
+    })
     .post('/console/teams', async (c) => {
       const form = (await c.req.parseBody({ all: true })) as FormFields;
       const answer = await api(c)('POST', '/teams', teamBody(form));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleSessionToken } from '../../domain/console-session';
 import { sessionToken } from '../../domain/inbox';
+import { alwaysOpen as hours } from '../support/fixtures';
 import { freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 
 /**
@@ -11,6 +12,7 @@ import { freshDatabase, startService, type ServiceUnderTest } from '../support/h
  */
 const secret = `console-api-${randomUUID()}`;
 let service: ServiceUnderTest;
+const ops = { key: 'ops-dev' };
 const later = () => new Date(Date.now() + 3600_000);
 
 beforeAll(async () => {
@@ -96,6 +98,37 @@ describe('/console over HTTP', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 15; i++) statuses.push((await signIn(`wrong-${i}`)).answer.status);
     expect(statuses).toContain(429);
+  });
+
+  // The API route the console's team edit calls; here, on this file's own database, where no other test's leads look for a team in XK or XL.
+  it('PATCH /teams/{id} changes exactly the fields it names, keeps the routing order, and names bad fields', async () => {
+    const suffix = randomUUID().slice(0, 6);
+    const made = await service.request('POST', '/teams', {
+      ...ops,
+      body: { id: `team-patch-${suffix}`, name: 'Patch', countries: ['xk'], businessHours: hours },
+    });
+    expect(made.status).toBe(201);
+    const order = async () => ((await service.request('GET', '/teams', ops)).body.teams as { id: string }[]).map((t) => t.id);
+    const before = await order();
+
+    const widened = await service.request('PATCH', `/teams/${made.body.id}`, { ...ops, body: { countries: ['xk', 'xl'], segments: ['enterprise'] } });
+    expect(widened.status).toBe(200);
+    expect(widened.body).toEqual({ ...made.body, countries: ['XK', 'XL'], segments: ['enterprise'] });
+    const hoursChanged = await service.request('PATCH', `/teams/${made.body.id}`, {
+      ...ops,
+      body: { businessHours: { timeZone: 'Europe/Belgrade', days: [1, 2], start: '08:00', end: '16:00' } },
+    });
+    expect(hoursChanged.body).toEqual({ ...widened.body, businessHours: { timeZone: 'Europe/Belgrade', days: [1, 2], start: '08:00', end: '16:00' } });
+    expect(await order()).toEqual(before);
+
+    const bad = await service.request('PATCH', `/teams/${made.body.id}`, { ...ops, body: { countries: ['Kosovo'], managerId: 'rep-missing' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(['countries.0']);
+    const noManager = await service.request('PATCH', `/teams/${made.body.id}`, { ...ops, body: { managerId: 'rep-missing' } });
+    expect(noManager.body.error.details).toEqual([{ path: 'managerId', message: 'no rep with id rep-missing' }]);
+    expect((await service.request('PATCH', '/teams/team-none', { ...ops, body: { name: 'X' } })).status).toBe(404);
+    expect((await service.request('PATCH', `/teams/${made.body.id}`, { key: 'marketing-dev', body: { name: 'X' } })).status).toBe(403);
+    expect((await service.request('GET', '/teams', ops)).body.teams).toContainEqual(hoursChanged.body);
   });
 
   it('is not in use without ACTION_LINK_SECRET: 404', async () => {

@@ -70,7 +70,7 @@ afterAll(async () => {
 });
 
 describe('/console in Chromium', () => {
-  it('ops signs in and creates a team with two reps, edits one, sees the API’s error on the form', async () => {
+  it('ops signs in, creates and changes a team, adds two reps to it, edits one, sees the API’s error on the form', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`${service.baseUrl}/console`);
@@ -107,6 +107,18 @@ describe('/console in Chromium', () => {
       segments: ['smb'],
       businessHours: { timeZone: 'Europe/Belgrade', days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' },
     });
+
+    // The territory widened and the hours changed from the team's page.
+    await console_.getByRole('link', { name: teamId }).click();
+    expect(await console_.inputValue('#team-form input[name=countries]')).toBe('XK');
+    await console_.fill('#team-form input[name=countries]', 'XK, xl');
+    await console_.fill('#team-form input[name=end]', '18:30');
+    await console_.check('#team-form input[name=days][value="6"]');
+    await console_.getByRole('button', { name: 'Save team' }).click();
+    await expect.poll(() => console_.locator('[role=status]').textContent()).toBe('Saved.');
+    await shoot(console_, 'team');
+    const changed = ((await service.request('GET', '/teams', ops)).body.teams as any[]).find((t) => t.id === teamId);
+    expect(changed).toMatchObject({ countries: ['XK', 'XL'], segments: ['smb'], businessHours: { days: [1, 2, 3, 4, 5, 6], start: '09:00', end: '18:30' } });
 
     // Two reps on the team; each key shown once.
     await console_.getByRole('link', { name: 'Reps' }).click();
