@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { Csrf, Field, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
+import { FormTokens, Field, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
 
 interface Account {
   domain: string;
@@ -30,7 +30,7 @@ export function accountPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
         <form method="post" action="/console/accounts" id="account-form">
           <h2>Add or replace an account</h2>
           <Refused refusal={refusal} />
-          <Csrf token={c.get('csrf')} />
+          <FormTokens token={c.get('csrf')} />
           <Field label="Domain" name="domain" refusal={refusal}>
             <input name="domain" value={one(form, 'domain') ?? ''} required placeholder="acme.io" />
           </Field>

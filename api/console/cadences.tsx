@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { cadenceMigrations } from '../../domain/cadence';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { Csrf, Field, jsonOf, one, Refused, render, Table, untrimmed, type ConsoleEnv, type FormFields } from './ui';
+import { FormTokens, Field, jsonOf, one, Refused, render, Table, untrimmed, type ConsoleEnv, type FormFields } from './ui';
 
 interface CadenceVersion {
   name: string;
@@ -49,7 +49,7 @@ export function cadencePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
         <form method="post" action={`/console/cadences/${encodeURIComponent(name)}`} id="cadence-form">
           <h2>Publish version {(newest?.version ?? 0) + 1}</h2>
           <Refused refusal={refusal} />
-          <Csrf token={c.get('csrf')} />
+          <FormTokens token={c.get('csrf')} />
           <Field label="Steps (JSON)" name="steps" refusal={refusal}>
             <textarea name="steps" rows={16} cols={90} spellcheck={false}>
               {untrimmed(form ?? {}, 'steps') ?? JSON.stringify(newest?.steps ?? [], null, 2)}

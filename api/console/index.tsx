@@ -110,6 +110,10 @@ export function consoleRoutes(deps: ApiDeps, { appFetch, roleOfKey }: { appFetch
         return c.redirect(`/console/${consolePages[session.role][0]}`, 303);
       })
       .post('/console/sign-in', async (c) => {
+        // Sign-in has no session to take a CSRF token from: a form of another site (signing the
+        // browser in as someone else) is told apart by the browser's own Sec-Fetch-Site. Not by
+        // Origin, which a TLS-terminating proxy makes differ from the URL the app sees.
+        if (c.req.header('sec-fetch-site') === 'cross-site') return refusalPage(c, forged);
         const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
         const key = typeof form.key === 'string' ? form.key.trim() : '';
         const role = consoleRole(key);

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { Csrf, Field, numberOf, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
+import { FormTokens, Field, numberOf, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
 
 interface Rep {
   id: string;
@@ -118,7 +118,7 @@ export function repPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
         <form method="post" action="/console/reps" id="rep-form">
           <h2>Add a rep</h2>
           <Refused refusal={refusal} />
-          <Csrf token={c.get('csrf')} />
+          <FormTokens token={c.get('csrf')} />
           <Field label="Name" name="name" refusal={refusal}>
             <input name="name" value={one(form, 'name') ?? ''} required maxlength={200} />
           </Field>
@@ -132,7 +132,11 @@ export function repPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
       refusal ? (refusal.status as ContentfulStatusCode) : created ? 201 : 200,
     );
   };
-  const one_ = async (c: Context<ConsoleEnv>, id: string, { form = {}, refusal, note }: { form?: FormFields; refusal?: ApiRefusal; note?: unknown } = {}) => {
+  const repPage = async (
+    c: Context<ConsoleEnv>,
+    id: string,
+    { form = {}, refusal, note }: { form?: FormFields; refusal?: ApiRefusal; note?: unknown } = {},
+  ) => {
     const { reps, teams } = await lists(c);
     const rep = reps.find((r) => r.id === id);
     if (!rep) return render(c, 'No such rep', <p role="alert">There is no rep {id}.</p>, 404);
@@ -147,7 +151,7 @@ export function repPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
         </p>
         <form method="post" action={`/console/reps/${rep.id}`} id="rep-edit">
           <Refused refusal={refusal} />
-          <Csrf token={c.get('csrf')} />
+          <FormTokens token={c.get('csrf')} />
           <CommonFields form={form} rep={rep} teams={teams} refusal={refusal} />
           <Field label="Out of office until (UTC; empty: in office)" name="outOfOfficeUntil" refusal={refusal}>
             <input name="outOfOfficeUntil" type="datetime-local" value={one(form, 'outOfOfficeUntil') ?? toLocal(rep.outOfOfficeUntil)} />
@@ -164,7 +168,7 @@ export function repPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
           <button type="submit">Save</button>
         </form>
         <form method="post" action={`/console/reps/${rep.id}/api-key`}>
-          <Csrf token={c.get('csrf')} />
+          <FormTokens token={c.get('csrf')} />
           <button type="submit">Rotate API key</button> (the old key stops working at once)
         </form>
       </>,
@@ -179,7 +183,7 @@ export function repPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
       if (answer.status === 201) return list(c, { created: answer.body });
       return list(c, { form, refusal: refusalOf(answer) });
     })
-    .get('/console/reps/:id', (c) => one_(c, c.req.param('id')))
+    .get('/console/reps/:id', (c) => repPage(c, c.req.param('id')))
     .post('/console/reps/:id', async (c) => {
       const id = c.req.param('id');
       const form = (await c.req.parseBody({ all: true })) as FormFields;
@@ -189,13 +193,13 @@ export function repPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
         outOfOfficeUntil: fromLocal(one(form, 'outOfOfficeUntil')),
         managerId: one(form, 'managerId') ?? null,
       });
-      if (answer.status < 300) return one_(c, id, { note: <p role="status">Saved.</p> });
-      return one_(c, id, { form, refusal: refusalOf(answer) });
+      if (answer.status < 300) return repPage(c, id, { note: <p role="status">Saved.</p> });
+      return repPage(c, id, { form, refusal: refusalOf(answer) });
     })
     .post('/console/reps/:id/api-key', async (c) => {
       const id = c.req.param('id');
       const answer = await api(c)('POST', `/reps/${encodeURIComponent(id)}/api-key`, {});
-      if (answer.status < 300) return one_(c, id, { note: <KeyOnce repId={id} apiKey={answer.body.apiKey} /> });
-      return one_(c, id, { refusal: refusalOf(answer) });
+      if (answer.status < 300) return repPage(c, id, { note: <KeyOnce repId={id} apiKey={answer.body.apiKey} /> });
+      return repPage(c, id, { refusal: refusalOf(answer) });
     });
 }

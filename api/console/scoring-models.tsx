@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { bands, type Band } from '../../domain/qualification';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { Csrf, Field, jsonOf, numberOf, one, Refused, render, Table, untrimmed, type ConsoleEnv, type FormFields } from './ui';
+import { FormTokens, Field, jsonOf, numberOf, one, Refused, render, Table, untrimmed, type ConsoleEnv, type FormFields } from './ui';
 
 interface Model {
   version: number;
@@ -132,7 +132,7 @@ export function scoringModelPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
         <form method="post" action="/console/scoring-models/backtests" id="model-form">
           <h2>Edit (from version {newest.version})</h2>
           <Refused refusal={refusal} />
-          <Csrf token={c.get('csrf')} />
+          <FormTokens token={c.get('csrf')} />
           <Field label="SQL at (score)" name="sqlAt" field="qualification.sqlAt" refusal={refusal}>
             <input name="sqlAt" type="number" value={one(form ?? {}, 'sqlAt') ?? String(newest.qualification.sqlAt)} />
           </Field>

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { vendors } from '../../contracts/vendors';
 import { leadSources } from '../../domain/lead';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { Csrf, Field, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
+import { FormTokens, Field, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
 
 interface Source {
   id: string;
@@ -63,7 +63,7 @@ export function sourcePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
         <form method="post" action="/console/sources" id="source-form">
           <h2>Register a source</h2>
           <Refused refusal={refusal} />
-          <Csrf token={c.get('csrf')} />
+          <FormTokens token={c.get('csrf')} />
           <Field label="Vendor" name="vendor" refusal={refusal}>
             <select name="vendor">
               {vendors.map((vendor) => (

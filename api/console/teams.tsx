@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { segments } from '../../domain/routing';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { Csrf, Field, listOf, many, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
+import { FormTokens, Field, listOf, many, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
 
 interface Team {
   id: string;
@@ -43,7 +43,7 @@ const TeamForm = ({ csrf, form, refusal, editing }: { csrf: string; form: FormFi
     <form method="post" action={editing ? `/console/teams/${editing}` : '/console/teams'} id="team-form">
       <h2>{editing ? `Change ${editing}` : 'Add a team'}</h2>
       <Refused refusal={refusal} />
-      <Csrf token={csrf} />
+      <FormTokens token={csrf} />
       {editing ? null : (
         <Field label="Id" name="id" refusal={refusal}>
           <input name="id" value={one(form, 'id') ?? ''} placeholder="chosen by the server when empty" maxlength={100} />

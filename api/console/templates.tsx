@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { renderTemplate, sampleVariables, templateProblems, type RenderedEmail } from '../../domain/email-template';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { Csrf, Field, one, Refused, render, Table, untrimmed, type ConsoleEnv, type FormFields } from './ui';
+import { FormTokens, Field, one, Refused, render, Table, untrimmed, type ConsoleEnv, type FormFields } from './ui';
 
 interface Template {
   name: string;
@@ -69,7 +69,7 @@ export function templatePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
         </p>
         <form method="post" action="/console/templates" id="template-form" data-live-preview="/console/templates/preview">
           <Refused refusal={refusal} />
-          <Csrf token={c.get('csrf')} />
+          <FormTokens token={c.get('csrf')} />
           <Field label="Name" name="name" refusal={refusal}>
             <input name="name" value={one(form, 'name') ?? ''} required placeholder="mql-nurture/01-welcome" size={40} />
           </Field>

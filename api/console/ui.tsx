@@ -62,7 +62,7 @@ export const refusalPage = (c: Context<ConsoleEnv>, refusal: PageRefusal, body?:
   );
 
 /** Every form's hidden fields: the session's CSRF token, and an id of this rendering of the form. */
-export const Csrf = ({ token }: { token: string }) => (
+export const FormTokens = ({ token }: { token: string }) => (
   <>
     <input type="hidden" name="csrf" value={token} />
     <input type="hidden" name="form" value={randomBytes(9).toString('base64url')} />

@@ -47,6 +47,15 @@ describe('/console over HTTP', () => {
     expect(cookie).not.toContain('ops-dev');
     expect((await get('/console/teams', cookie)).status).toBe(200);
     expect((await signIn('marketing-dev')).answer.headers.get('location')).toBe('/console/templates');
+    // Another site's form posting a key of its own (to sign the browser in as someone else): refused.
+    const crossSite = await fetch(`${service.baseUrl}/console/sign-in`, {
+      method: 'POST',
+      body: new URLSearchParams({ key: 'ops-dev' }),
+      headers: { 'sec-fetch-site': 'cross-site' },
+      redirect: 'manual',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.get('set-cookie')).toBeNull();
   });
 
   it('takes no cookie but its own: tampered, expired, another secret, an inbox session', async () => {
