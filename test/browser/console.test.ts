@@ -315,6 +315,8 @@ describe('/console in Chromium', () => {
     await page.getByRole('button', { name: 'Publish' }).click();
     await expect.poll(() => heading(page)).toBe(`Rollout of version ${newest.version + 1}`);
     await expect.poll(() => page.locator('#rollout-state').getAttribute('data-status'), { timeout: 60_000 }).toBe('completed');
+    // The three open leads re-scored under the new version (the same thresholds: no band changed).
+    expect(await page.locator('#rollout-state').textContent()).toMatch(/^completed: 3 of 3 done \(3 re-scored.*0 changed band/);
     expect((await service.request('GET', '/scoring-models', ops)).body.models).toHaveLength(models.length + 1);
     await shoot(page, 'rollout');
     expect(refused).toEqual([]);
