@@ -27,6 +27,7 @@ import { privacyRoutes } from './routes/privacy';
 import { reportRoutes } from './routes/reports';
 import { dashboardRoutes } from './routes/dashboard';
 import { inboxRoutes } from './routes/inbox';
+import { consoleRoutes } from './console';
 import { sourceRoutes } from './routes/sources';
 import { crmConnectionRoutes } from './routes/crm-connections';
 import { hookRoutes } from './routes/hooks';
@@ -188,6 +189,12 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
     return principal?.role === 'rep' ? principal.repId : undefined;
   };
   app.route('/', inboxRoutes(deps, { repOfKey }));
+  // The console (docs/features/console.md): its own session cookie, form bodies (a template's text
+  // is up to 50 000 characters), a wrong key at sign-in limited per address as the inbox's. Its
+  // pages call the API through `app.fetch`, so every write passes the API's own middleware.
+  app.use('/console/*', bodyLimit({ maxSize: maxBodyBytes * 2, onError: tooLarge(maxBodyBytes * 2) }));
+  app.use('/console/sign-in', limits.keysPerAddress);
+  app.route('/', consoleRoutes(deps, { appFetch: (request, env) => app.fetch(request, env), roleOfKey: (keyHash) => apiKeys.get(keyHash)?.role }));
   app.route('/', templateRoutes(deps));
   app.route('/', codecRoutes(deps));
   app.route('/', leadRoutes(deps));

@@ -26,8 +26,11 @@ export const privatePage = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no
 
 type Body = HtmlEscapedString | Promise<HtmlEscapedString> | string;
 
-/** Every value is escaped by `html`; no inline script (the CSP in app.ts allows none), only a file of the app's own. */
-export const page = (title: string, body: Body, { script }: { script?: string } = {}) =>
+/**
+ * Every value is escaped by `html`; no inline script (the CSP in app.ts allows none), only a file of
+ * the app's own. The console (api/console/) adds its nav above the title and a wider column for its tables.
+ */
+export const page = (title: string, body: Body, { script, nav, wide }: { script?: string; nav?: Body; wide?: boolean } = {}) =>
   html`<!doctype html>
     <html lang="en">
       <head>
@@ -36,7 +39,8 @@ export const page = (title: string, body: Body, { script }: { script?: string } 
         <title>${title}</title>
         ${script ? html`<script src="${script}" defer></script>` : ''}
       </head>
-      <body style="font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem">
+      <body style="font-family:system-ui,sans-serif;max-width:${wide ? '72rem' : '40rem'};margin:3rem auto;padding:0 1rem">
+        ${nav ?? ''}
         <h1>${title}</h1>
         ${body}
       </body>

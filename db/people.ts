@@ -117,14 +117,39 @@ export async function updateRep(sql: Sql, id: string, patch: RepPatch): Promise<
 
 /** Every team in routing order: the order they were added. */
 export async function listTeams(sql: Sql): Promise<Team[]> {
-  const rows = await sql<{ id: string; name: string; countries: string[]; segments: Segment[]; business_hours: BusinessHours; manager_id: string | null }[]>`
-    SELECT id, name, countries, segments, business_hours, manager_id FROM teams ORDER BY created_at, id`;
-  return rows.map((t) => ({ id: t.id, name: t.name, countries: t.countries, segments: t.segments, businessHours: t.business_hours, managerId: t.manager_id }));
+  const rows = await sql<TeamRow[]>`SELECT id, name, countries, segments, business_hours, manager_id FROM teams ORDER BY created_at, id`;
+  return rows.map(teamFromRow);
 }
 
 export async function teamExists(sql: Sql, id: string): Promise<boolean> {
   const [row] = await sql`SELECT 1 FROM teams WHERE id = ${id}`;
   return row !== undefined;
+}
+
+type TeamRow = { id: string; name: string; countries: string[]; segments: Segment[]; business_hours: BusinessHours; manager_id: string | null };
+const teamFromRow = (t: TeamRow): Team => ({
+  id: t.id,
+  name: t.name,
+  countries: t.countries,
+  segments: t.segments,
+  businessHours: t.business_hours,
+  managerId: t.manager_id,
+});
+
+/** Writes exactly the columns the patch names, as `updateRep`; undefined when there is no such team. */
+export async function updateTeam(sql: Sql, id: string, patch: Partial<Omit<Team, 'id'>>): Promise<Team | undefined> {
+  const columns = {
+    name: patch.name,
+    countries: patch.countries,
+    segments: patch.segments,
+    business_hours: patch.businessHours && sql.json(patch.businessHours as never),
+    manager_id: patch.managerId,
+  };
+  const changed = Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
+  const [row] = Object.keys(changed).length
+    ? await sql<TeamRow[]>`UPDATE teams SET ${sql(changed)} WHERE id = ${id} RETURNING id, name, countries, segments, business_hours, manager_id`
+    : await sql<TeamRow[]>`SELECT id, name, countries, segments, business_hours, manager_id FROM teams WHERE id = ${id}`;
+  return row && teamFromRow(row);
 }
 
 /** Adds a team; false when the id is taken. */

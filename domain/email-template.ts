@@ -65,8 +65,8 @@ export interface TemplateVariables {
   links?: Record<string, string>;
 }
 
-/** Every variable filled, for the strict check at publishing. */
-const sampleVariables: TemplateVariables = {
+/** Every variable filled, for the strict check at publishing and the console's preview (docs/features/console.md). */
+export const sampleVariables: TemplateVariables = {
   lead: {
     id: 'lead-sample',
     email: 'jane@example.com',

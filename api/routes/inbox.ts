@@ -1,26 +1,17 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import { enqueueSignInEmail, repIsActive, spendSignInNonce } from '../../db/inbox';
 import { listLeads } from '../../db/leads';
 import { linkActions } from '../../domain/action-links';
-import {
-  checkSessionToken,
-  checkSignInToken,
-  csrfMatches,
-  csrfToken,
-  inboxOrder,
-  sessionToken,
-  sessionValidForMs,
-  type InboxSession,
-} from '../../domain/inbox';
+import { checkSessionToken, checkSignInToken, inboxOrder, sessionToken, sessionValidForMs, type InboxSession } from '../../domain/inbox';
 import { hashKey } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError } from '../errors';
 import { actOnLead, leadPageBody, page, PageRefusal, privatePage, slaWords, type PageAction } from '../lead-page';
 import { leadIdParam, readLead } from '../lead-view';
+import { pageSessions } from '../page-session';
 
 /** The inbox's one script, a file rather than inline (the CSP allows no inline script): the SLA countdown. */
 export const inboxScriptUrl = '/inbox/assets/inbox.js';
@@ -93,36 +84,32 @@ export function inboxRoutes(deps: ApiDeps, { repOfKey }: { repOfKey: (keyHash: s
     );
   };
 
+  const sessions = pageSessions<InboxSession>(deps, secret, {
+    cookie: cookieName,
+    path: '/inbox',
+    validForMs: sessionValidForMs,
+    token: sessionToken,
+    // A rep deactivated since signing in has no session.
+    check: async (key, token) => {
+      const session = checkSessionToken(key, token);
+      return 'problem' in session || !(await repIsActive(deps.sql, session.repId)) ? undefined : session;
+    },
+  });
   const signIn = async (c: Context<AppEnv>, repId: string) => {
-    const session = { repId, sessionId: randomBytes(16).toString('base64url') };
-    const secure = new URL(c.req.url).protocol === 'https:' || Boolean(deps.publicBaseUrl?.startsWith('https:'));
-    setCookie(c, cookieName, sessionToken(secret(), session, new Date(Date.now() + sessionValidForMs)), {
-      path: '/inbox',
-      httpOnly: true,
-      secure,
-      sameSite: 'Strict',
-      maxAge: sessionValidForMs / 1000,
-    });
-    c.header('Cache-Control', 'no-store');
+    sessions.start(c, { repId, sessionId: randomBytes(16).toString('base64url') });
     return c.redirect('/inbox', 303);
   };
   /** The signed-in rep, or undefined: no cookie, a bad or expired one, or a rep deactivated since. */
-  const sessionOf = async (c: Context<AppEnv>): Promise<InboxSession | undefined> => {
-    const token = getCookie(c, cookieName);
-    if (!token) return undefined;
-    const session = checkSessionToken(secret(), token);
-    if ('problem' in session || !(await repIsActive(deps.sql, session.repId))) return undefined;
-    return session;
-  };
+  const sessionOf = (c: Context<AppEnv>) => sessions.read(c);
   const requireSession = async (c: Context<AppEnv>) => {
     const session = await sessionOf(c);
     if (!session) throw signedOut;
     return session;
   };
   const requireCsrf = (session: InboxSession, form: Record<string, unknown>) => {
-    if (!csrfMatches(secret(), session.sessionId, form.csrf)) throw forged;
+    if (!sessions.csrfMatches(session, form)) throw forged;
   };
-  const formFields = (session: InboxSession) => ({ csrf: csrfToken(secret(), session.sessionId), form: randomBytes(9).toString('base64url') });
+  const formFields = (session: InboxSession) => ({ csrf: sessions.csrf(session), form: randomBytes(9).toString('base64url') });
 
   const signInForms = (message?: string) =>
     html`${message ? html`<p role="alert">${message}</p>` : ''}
@@ -284,7 +271,7 @@ export function inboxRoutes(deps: ApiDeps, { repOfKey }: { repOfKey: (keyHash: s
         try {
           const session = await requireSession(c);
           requireCsrf(session, await c.req.parseBody().catch(() => ({})));
-          deleteCookie(c, cookieName, { path: '/inbox' });
+          sessions.end(c);
           return c.redirect('/inbox', 303);
         } catch (error) {
           return refused(c, error);

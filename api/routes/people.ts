@@ -1,7 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Sql } from '../../db/client';
-import { insertRep, insertTeam, listAccounts, listReps, listTeams, repExists, rotateRepKey, teamExists, updateRep, upsertAccount } from '../../db/people';
+import {
+  insertRep,
+  insertTeam,
+  listAccounts,
+  listReps,
+  listTeams,
+  repExists,
+  rotateRepKey,
+  teamExists,
+  updateRep,
+  updateTeam,
+  upsertAccount,
+} from '../../db/people';
 import { boundedArray, email, futureTimestamp, identifier, integer, text } from '../../domain/input';
 import { segments } from '../../domain/routing';
 import { hashKey, requireRole } from '../auth';
@@ -79,29 +91,34 @@ const repSchema = z
   })
   .meta({ id: 'Rep' });
 
+const teamFields = {
+  name: text(200),
+  countries: boundedArray(
+    z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'must be ISO 3166-1 alpha-2')
+      .transform((c) => c.toUpperCase()),
+    250,
+  ),
+  segments: boundedArray(z.enum(segments), segments.length),
+  businessHours: z.strictObject({
+    timeZone: z.string().max(100).refine(validTimeZone, 'must be an IANA time zone such as America/New_York'),
+    days: boundedArray(integer(1, 7), 7, 1).meta({ description: 'ISO weekdays, Monday = 1' }),
+    start: clock,
+    end: clock,
+  }),
+  managerId: id.nullable().optional(),
+};
 export const teamInputSchema = z
   .strictObject({
     id: id.optional(),
-    name: text(200),
-    countries: boundedArray(
-      z
-        .string()
-        .regex(/^[A-Za-z]{2}$/, 'must be ISO 3166-1 alpha-2')
-        .transform((c) => c.toUpperCase()),
-      250,
-    )
-      .default([])
-      .meta({ description: 'empty: any country' }),
-    segments: boundedArray(z.enum(segments), segments.length).default([]).meta({ description: 'empty: any segment' }),
-    businessHours: z.strictObject({
-      timeZone: z.string().max(100).refine(validTimeZone, 'must be an IANA time zone such as America/New_York'),
-      days: boundedArray(integer(1, 7), 7, 1).meta({ description: 'ISO weekdays, Monday = 1' }),
-      start: clock,
-      end: clock,
-    }),
-    managerId: id.nullable().optional(),
+    ...teamFields,
+    countries: teamFields.countries.default([]).meta({ description: 'empty: any country' }),
+    segments: teamFields.segments.default([]).meta({ description: 'empty: any segment' }),
   })
   .meta({ id: 'TeamInput' });
+/** As the rep patch: the fields without their defaults, so a patch changes exactly what it names; `managerId: null` clears the manager. */
+const teamPatchSchema = z.strictObject(teamFields).partial().meta({ id: 'TeamPatch' });
 const teamSchema = teamInputSchema.required({ id: true }).extend({ managerId: z.string().nullable() }).meta({ id: 'Team' });
 
 export const accountInputSchema = z
@@ -271,6 +288,28 @@ export function peopleRoutes(deps: ApiDeps, { repKeysChanged = () => {} }: { rep
         if (!(await insertTeam(sql, { ...input, id: teamId, managerId: input.managerId ?? null }))) throw conflict(`team ${teamId}`);
         wakeUps.changed({ teams: [teamId] });
         return c.json({ ...input, id: teamId, managerId: input.managerId ?? null }, 201);
+      },
+    )
+    .openapi(
+      createRoute({
+        method: 'patch',
+        path: '/teams/{id}',
+        tags: ['routing data'],
+        summary: 'Change a team (name, countries, segments, business hours, manager); its place in the routing order stays',
+        security: [{ apiKey: [] }],
+        middleware: opsOnly,
+        request: { params: z.object({ id }), body: { required: true, ...json(teamPatchSchema) } },
+        responses: { 200: { description: 'the team', ...json(teamSchema) }, ...errorResponses(400, 401, 403, 404, 413, 415) },
+      }),
+      async (c) => {
+        const { id: teamId } = c.req.valid('param');
+        const patch = c.req.valid('json');
+        await assertExists(sql, 'rep', patch.managerId, 'managerId');
+        const team = await updateTeam(sql, teamId, patch);
+        if (!team) throw new ApiError(404, 'not_found', `no team with id ${teamId}`);
+        // A wider territory or longer hours may serve leads that wait unassigned.
+        wakeUps.changed({ teams: [teamId] });
+        return c.json(team, 200);
       },
     )
     .openapi(
