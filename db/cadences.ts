@@ -54,6 +54,17 @@ export function cadenceStore(sql: Sql, defaults: CadenceDefaults) {
       return (await sql<CadenceRow[]>`SELECT * FROM cadences WHERE name = ${name} ORDER BY version`).map(fromRow);
     },
 
+    /**
+     * How many leads are enrolled on each version of the cadence now (a lead leaves its cadence when
+     * its status moves on, workflows/lead/nurture.ts): read through `leads_cadence_idx`.
+     */
+    async enrolledByVersion(name: string): Promise<Map<number, number>> {
+      const rows = await sql<{ version: number; leads: number }[]>`
+        SELECT (cadence->>'version')::int AS version, count(*)::int AS leads FROM leads
+        WHERE cadence IS NOT NULL AND cadence->>'name' = ${name} GROUP BY 1`;
+      return new Map(rows.map((row) => [row.version, row.leads]));
+    },
+
     /** The version leads are enrolled on from now: the newest. */
     async current(name: string): Promise<CadenceVersion | undefined> {
       await seed();

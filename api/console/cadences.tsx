@@ -11,6 +11,8 @@ interface CadenceVersion {
   migrate: (typeof cadenceMigrations)[number];
   publishedAt: string;
   versions?: number;
+  /** `GET /cadences/{name}` only. */
+  enrolledLeads?: number;
 }
 
 const migrationWords = { pinned: 'pinned: enrolled leads finish on their version', next_step: 'migrate: enrolled leads switch at their next step' };
@@ -18,8 +20,7 @@ const migrationWords = { pinned: 'pinned: enrolled leads finish on their version
 /**
  * Cadences (marketing): each cadence's newest version, and a page per cadence with its versions and
  * an editor of the steps (JSON, as `POST /cadences/{name}/versions` takes them) that publishes the
- * next version, pinned or migrating. The API does not count the leads on each version, so neither
- * does the page.
+ * next version, pinned or migrating, with the leads enrolled on each version.
  */
 export function cadencePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
   const edit = async (c: Context<ConsoleEnv>, name: string, { form, refusal, note }: { form?: FormFields; refusal?: ApiRefusal; note?: unknown } = {}) => {
@@ -36,12 +37,13 @@ export function cadencePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
         <p>
           <a href="/console/cadences">All cadences</a>
         </p>
-        <Table id="versions" head={['Version', 'Published', 'Steps', 'Leads on older versions']}>
+        <Table id="versions" head={['Version', 'Published', 'Steps', 'Leads enrolled', 'Leads on older versions']}>
           {versions.map((v) => (
             <tr data-version={v.version}>
               <td>{v.version}</td>
               <td>{v.publishedAt}</td>
               <td>{v.steps.length}</td>
+              <td>{v.enrolledLeads ?? 0}</td>
               <td>{migrationWords[v.migrate]}</td>
             </tr>
           ))}

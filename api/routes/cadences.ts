@@ -24,7 +24,12 @@ const cadenceSummarySchema = cadenceVersionSchema
   .extend({ versions: z.number().int().meta({ description: 'how many versions are published' }) })
   .meta({ id: 'CadenceSummary', description: 'the newest version of a cadence' });
 const cadenceHistorySchema = z
-  .object({ name: z.string(), versions: z.array(cadenceVersionSchema).meta({ description: 'oldest first' }) })
+  .object({
+    name: z.string(),
+    versions: z
+      .array(cadenceVersionSchema.extend({ enrolledLeads: z.number().int().meta({ description: 'leads enrolled on this version now' }) }))
+      .meta({ description: 'oldest first' }),
+  })
   .meta({ id: 'CadenceHistory' });
 const publishedSchema = z.object({ name: z.string(), version: z.number().int(), publishedAt: z.string() }).meta({ id: 'CadencePublished' });
 
@@ -53,7 +58,7 @@ export function cadenceRoutes(deps: ApiDeps) {
         method: 'get',
         path: '/cadences/{name}',
         tags: ['cadences'],
-        summary: 'Every published version of a cadence, oldest first',
+        summary: 'Every published version of a cadence, oldest first, with the leads enrolled on each',
         security: [{ apiKey: [] }],
         middleware: readers,
         request: { params: cadenceNameParam },
@@ -61,9 +66,9 @@ export function cadenceRoutes(deps: ApiDeps) {
       }),
       async (c) => {
         const { name } = c.req.valid('param');
-        const versions = await store.versions(name);
+        const [versions, enrolled] = await Promise.all([store.versions(name), store.enrolledByVersion(name)]);
         if (!versions.length) throw new ApiError(404, 'not_found', `no cadence named ${name}`);
-        return c.json({ name, versions }, 200);
+        return c.json({ name, versions: versions.map((v) => ({ ...v, enrolledLeads: enrolled.get(v.version) ?? 0 })) }, 200);
       },
     )
     .openapi(

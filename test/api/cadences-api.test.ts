@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService, type ServiceUnderTest } from '../support/helpers';
+import { eventually, freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
@@ -74,8 +74,8 @@ describe('publishing versions', () => {
     expect(history.body).toEqual({
       name,
       versions: [
-        { name, version: 1, steps, migrate: 'pinned', publishedAt: first.body.publishedAt },
-        { name, version: 2, steps: secondSteps, migrate: 'next_step', publishedAt: second.body.publishedAt },
+        { name, version: 1, steps, migrate: 'pinned', publishedAt: first.body.publishedAt, enrolledLeads: 0 },
+        { name, version: 2, steps: secondSteps, migrate: 'next_step', publishedAt: second.body.publishedAt, enrolledLeads: 0 },
       ],
     });
 
@@ -190,5 +190,48 @@ describe('errors', () => {
       expect(response.body.error.code).toBe('validation_failed');
       expect(response.body.error.details).toContainEqual({ path: 'name', message: expect.any(String) });
     });
+  });
+});
+
+describe('GET /cadences/{name}: leads enrolled on each version', () => {
+  let own: ServiceUnderTest;
+  beforeAll(async () => {
+    // A database of its own: every other test file enrols leads in the same cadences.
+    own = await startService({ databaseUrl: await freshDatabase('cadence-enrolled'), config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  });
+  afterAll(async () => {
+    await own?.close();
+  });
+  const enrolled = async () =>
+    ((await own.request('GET', '/cadences/mql-nurture', asMarketing)).body.versions as { version: number; enrolledLeads: number }[]).map(
+      ({ version, enrolledLeads }) => [version, enrolledLeads],
+    );
+
+  it('counts the leads on each version, and a lead that moves on leaves the count', async () => {
+    expect(await enrolled()).toEqual([[1, 0]]);
+    // A webinar from a made-up country scores 20: an mql lead, enrolled in mql-nurture's current version.
+    const capture = () => own.request('POST', '/leads', { body: { email: uniqueEmail('enrolled'), source: 'webinar', country: 'XK' } });
+    const [first, second] = [(await capture()).body.leadId as string, (await capture()).body.leadId as string];
+    await eventually(async () => expect(await enrolled()).toEqual([[1, 2]]));
+
+    // A pinned version 2: the two stay on version 1, a lead captured now is enrolled on 2.
+    expect((await own.request('POST', '/cadences/mql-nurture/versions', { ...asMarketing, body: { steps, migrate: 'pinned' } })).status).toBe(201);
+    await capture();
+    await eventually(async () =>
+      expect(await enrolled()).toEqual([
+        [1, 2],
+        [2, 1],
+      ]),
+    );
+
+    // Disqualified: out of nurture, out of the count.
+    expect((await own.request('POST', `/leads/${first}/disqualify`, { ...asOps, body: { reason: 'no_budget' } })).status).toBe(200);
+    await eventually(async () =>
+      expect(await enrolled()).toEqual([
+        [1, 1],
+        [2, 1],
+      ]),
+    );
+    expect((await own.request('GET', `/leads/${second}`, asOps)).body.cadence).toMatchObject({ name: 'mql-nurture', version: 1 });
   });
 });
