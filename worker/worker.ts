@@ -5,8 +5,9 @@ import { sourceActivities } from '../activities/sources';
 import type { EnrichmentProvider } from '../activities/enrichment';
 import type { Sql } from '../db/client';
 import type { LeadConfig } from '../domain/config';
+import type { Tracing } from '../observability/tracing';
 import type { WorkerMetrics } from './metrics';
-import { workflowInterceptorModules, workflowsPath } from './workflow-code';
+import { interceptorModules, workflowInterceptorModules, workflowsPath } from './workflow-code';
 
 export { workflowInterceptorModules, workflowsPath };
 
@@ -47,6 +48,12 @@ export interface LeadWorkerOptions {
    */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   shutdownForceTime?: WorkerOptions['shutdownForceTime'];
+  /**
+   * Tracing (observability/tracing.ts), when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: its activity
+   * interceptors and the sink of the workflow spans. A pre-built bundle must then have been made
+   * with the tracing modules (worker/workflow-code.ts `interceptorModules`).
+   */
+  tracing?: Pick<Tracing, 'activityInterceptors' | 'workflowSinks'>;
 }
 
 /** The worker that runs lead workflows and their activities. */
@@ -65,6 +72,7 @@ export function createLeadWorker({
   metrics,
   shutdownGraceTime,
   shutdownForceTime,
+  tracing,
 }: LeadWorkerOptions) {
   return Worker.create({
     connection,
@@ -75,9 +83,10 @@ export function createLeadWorker({
       ...sourceActivities({ sql, config, codec: payloadCodecs[0], leadIdSecret, extraVendorOrigins }),
     },
     interceptors: {
-      ...(metrics ? { activity: [metrics.activityRetries] } : {}),
-      ...(workflowBundle ? {} : { workflowModules: workflowInterceptorModules }),
+      activity: [...(metrics ? [metrics.activityRetries] : []), ...(tracing?.activityInterceptors ?? [])],
+      ...(workflowBundle ? {} : { workflowModules: interceptorModules({ tracing: Boolean(tracing) }) }),
     },
+    ...(tracing ? { sinks: tracing.workflowSinks } : {}),
     // Only when given: an explicit undefined would override the SDK's defaults (and fails its validation for durations).
     ...(shutdownGraceTime === undefined ? {} : { shutdownGraceTime }),
     ...(shutdownForceTime === undefined ? {} : { shutdownForceTime }),
