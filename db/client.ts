@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import {
   ATTR_DB_COLLECTION_NAME,
   ATTR_DB_NAMESPACE,
@@ -55,7 +55,7 @@ let statementsTraced = false;
 
 /**
  * A span per statement (docs/operations/observability.md "Traces"), named by its operation and
- * table, child of the span that awaits it. The postgres library has no OpenTelemetry
+ * table, child of the span that awaits it (a request's, an activity's); none outside a span. The postgres library has no OpenTelemetry
  * instrumentation: the query class that every statement of every pool of the process goes through
  * (the pools' tagged templates, `unsafe`, transactions' own) is wrapped once, when tracing is on.
  */
@@ -65,7 +65,8 @@ export function traceStatements(sql: Sql, tracer: Tracer, database: string): voi
   const query = Object.getPrototypeOf(sql`SELECT 1`) as PendingQuery;
   const handle = query.handle;
   query.handle = function (this: PendingQuery) {
-    if (this.executed) return handle.call(this);
+    // Outside a span (the notifier's and the metrics' polls) a statement makes none: no trace per poll.
+    if (this.executed || !trace.getSpan(context.active())) return handle.call(this);
     const { operation, table } = statementSummary(this.strings);
     const span = tracer.startSpan(table ? `${operation} ${table}` : operation, {
       kind: SpanKind.CLIENT,

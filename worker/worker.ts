@@ -7,9 +7,9 @@ import type { Sql } from '../db/client';
 import type { LeadConfig } from '../domain/config';
 import type { Tracing } from '../observability/tracing';
 import type { WorkerMetrics } from './metrics';
-import { interceptorModules, workflowInterceptorModules, workflowsPath } from './workflow-code';
+import { interceptorModules, workflowsPath } from './workflow-code';
 
-export { workflowInterceptorModules, workflowsPath };
+export { interceptorModules, workflowsPath };
 
 export interface LeadWorkerOptions {
   connection: NativeConnection;
@@ -37,7 +37,7 @@ export interface LeadWorkerOptions {
   payloadCodecs: PayloadCodec[];
   /**
    * A pre-built bundle (the worker process bundles in a child, tests once per file, both with
-   * `workflowInterceptorModules`); otherwise the SDK bundles `workflows/` here.
+   * `interceptorModules`); otherwise the SDK bundles `workflows/` here.
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The worker's metrics (worker/metrics.ts): fed by stored timeline events and activity retries. */
