@@ -34,7 +34,9 @@ export async function bundleInChildProcess(progress: (line: string) => void, { t
   progress('bundling the workflows (in a child process)…');
   await new Promise<void>((resolve, reject) => {
     // Its stdout is not the worker's log (webpack's chatter is not JSON); its errors are shown.
-    const child = spawn(process.execPath, [...process.execArgv, bundler, codePath, ...(tracing ? ['--tracing'] : [])], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...process.execArgv, bundler, codePath, ...(tracing ? ['--tracing'] : [])], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.once('error', reject);
     child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`bundling the workflows failed (${signal ?? `exit code ${code}`})`))));
   });
