@@ -50,10 +50,11 @@ export interface LeadWorkerOptions {
   shutdownForceTime?: WorkerOptions['shutdownForceTime'];
   /**
    * Tracing (observability/tracing.ts), when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: its activity
-   * interceptors and the sink of the workflow spans. A pre-built bundle must then have been made
+   * interceptors, the sink of the workflow spans, and the client interceptors of the activities'
+   * client (Meta's lead fetch takes captures with it). A pre-built bundle must then have been made
    * with the tracing modules (worker/workflow-code.ts `interceptorModules`).
    */
-  tracing?: Pick<Tracing, 'activityInterceptors' | 'workflowSinks'>;
+  tracing?: Pick<Tracing, 'activityInterceptors' | 'workflowSinks' | 'clientInterceptors'>;
 }
 
 /** The worker that runs lead workflows and their activities. */
@@ -85,6 +86,7 @@ export function createLeadWorker({
     interceptors: {
       activity: [...(metrics ? [metrics.activityRetries] : []), ...(tracing?.activityInterceptors ?? [])],
       ...(workflowBundle ? {} : { workflowModules: interceptorModules({ tracing: Boolean(tracing) }) }),
+      ...(tracing ? { client: tracing.clientInterceptors } : {}),
     },
     ...(tracing ? { sinks: tracing.workflowSinks } : {}),
     // Only when given: an explicit undefined would override the SDK's defaults (and fails its validation for durations).
