@@ -51,8 +51,9 @@ function endWhenSettled<T>(span: Span, promise: Promise<T>): Promise<T> {
  * the spans of the lead's first task (its activities, their statements) would hang from a parent
  * no collector ever gets. This one ends at once, a mark of the start, and stays the parent of what
  * the run does. Its id is the same on every replay (the sandbox's ids come from its seeded random),
- * so a lead replayed by another worker goes on under the same span. Signals, updates and queries
- * pass through untraced (their spans would need the package's extra awaits).
+ * so a lead replayed by another worker goes on under the same span. A signal's and an update's
+ * handler get a span each, child of the client's call (a repeat capture is one trace too); update
+ * validators and queries pass through untraced.
  */
 class RunSpan extends OpenTelemetryInboundInterceptor {
   override execute(input: WorkflowExecuteInput, next: Next<WorkflowInboundCallsInterceptor, 'execute'>): Promise<unknown> {
@@ -61,11 +62,17 @@ class RunSpan extends OpenTelemetryInboundInterceptor {
     span.end();
     return context.with(trace.setSpan(parent, span), () => next(input));
   }
+  /** A span for a handler, child of the client's call: the same promise as `next`'s, no await added. */
+  private handled<T>(name: string, headers: WorkflowExecuteInput['headers'], run: () => Promise<T>): Promise<T> {
+    const parent = extractContextFromHeaders(headers) ?? context.active();
+    const span = this.tracer.startSpan(name, {}, parent);
+    return context.with(trace.setSpan(parent, span), () => endWhenSettled(span, run()));
+  }
   override handleSignal(input: SignalInput, next: Next<WorkflowInboundCallsInterceptor, 'handleSignal'>): Promise<void> {
-    return next(input);
+    return this.handled(`${SpanName.WORKFLOW_HANDLE_SIGNAL}${SPAN_DELIMITER}${input.signalName}`, input.headers, () => next(input));
   }
   override handleUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'handleUpdate'>): Promise<unknown> {
-    return next(input);
+    return this.handled(`${SpanName.WORKFLOW_HANDLE_UPDATE}${SPAN_DELIMITER}${input.name}`, input.headers, () => next(input));
   }
   override validateUpdate(input: UpdateInput, next: Next<WorkflowInboundCallsInterceptor, 'validateUpdate'>): void {
     next(input);

@@ -51,6 +51,20 @@ const attribute = (span: ReceivedSpan, key: string) => {
   return value && Object.values(value)[0];
 };
 
+/** Every span of `trace` but `root` has its parent in `trace`, and following parents leads to `root`. */
+function expectTreeUnder(root: ReceivedSpan, trace: ReceivedSpan[]) {
+  const byId = new Map(trace.map((s) => [s.spanId, s]));
+  for (const span of trace) {
+    let at = span;
+    for (let depth = 0; at !== root; depth++) {
+      expect(at.parentSpanId, `${span.name}: its parent ${at.parentSpanId} is in the trace`).toBeTruthy();
+      expect(byId.has(at.parentSpanId!), `${span.name}: parent of ${at.name} was exported`).toBe(true);
+      expect(depth).toBeLessThan(trace.length);
+      at = byId.get(at.parentSpanId!)!;
+    }
+  }
+}
+
 const collector = startCollector();
 let stack: Awaited<ReturnType<typeof startProcesses>>;
 
@@ -110,16 +124,7 @@ describe('traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => 
     expect(attribute(run, 'workflowId')).toBe(leadId);
 
     // The parent links form one tree rooted at the request: every other span's parent is in the trace, and leads up to it.
-    const byId = new Map(trace.map((s) => [s.spanId, s]));
-    for (const span of trace) {
-      let at = span;
-      for (let depth = 0; at !== root; depth++) {
-        expect(at.parentSpanId, `${span.name}: its parent ${at.parentSpanId} is in the trace`).toBeTruthy();
-        expect(byId.has(at.parentSpanId!), `${span.name}: parent of ${at.name} was exported`).toBe(true);
-        expect(depth).toBeLessThan(trace.length);
-        at = byId.get(at.parentSpanId!)!;
-      }
-    }
+    expectTreeUnder(root, trace);
     // A statement is named by its operation and table, never its text.
     const statements = trace.filter((s) => attribute(s, 'db.system.name') === 'postgresql');
     for (const s of statements) expect(s.name).toMatch(/^[A-Z]+( [a-z_]+)?$/);
@@ -129,6 +134,21 @@ describe('traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => 
 
     // The request's log line carries the trace's id (the SDK's own lines about activities are written outside their spans: leadId only).
     expect(await stack.api!.line((l) => l.msg === 'request' && l.route === '/leads' && l.traceId === root.traceId)).toMatchObject({ status: 202 });
+
+    // A repeat capture (an update the running lead answers) is one trace too: the request, the client's update, the workflow's handler.
+    const again = await request('POST', '/leads', { body: { email, source: 'webinar', country } });
+    expect(again.body).toMatchObject({ leadId, duplicate: true });
+    const repeat = await eventually(() => {
+      const handled = collector.spans.find((s) => s.name === 'HandleUpdate:takeCapture' && s.traceId !== root.traceId);
+      expect(handled).toBeDefined();
+      const spans = collector.spans.filter((s) => s.traceId === handled!.traceId);
+      expect(spans.map((s) => s.name)).toEqual(expect.arrayContaining(['POST /leads', 'StartWorkflowUpdate:takeCapture']));
+      return spans;
+    });
+    expectTreeUnder(
+      repeat.find((s) => s.name === 'POST /leads')!,
+      repeat,
+    );
 
     // No personal data in any span sent: not the address, its local part or the lead's name (attributes and names alike).
     for (const body of collector.bodies)
