@@ -36,7 +36,7 @@ import { consentConfirmationRoutes, unsubscribeRoutes } from './routes/unsubscri
 import { actionLinkRoutes } from './routes/action-links';
 import { slackRoutes } from './routes/slack';
 import { metricsRoutes } from './routes/metrics';
-import { httpMetrics, requestLogging } from './request-log';
+import { httpMetrics, requestLogging, requestSpans } from './request-log';
 import { createLogger } from '../observability/logger';
 
 export const maxBodyBytes = 64 * 1024;
@@ -93,6 +93,8 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
 
   // First, so that every answer (errors included) is logged with its request id and measured.
   const metrics = httpMetrics();
+  // Outermost when tracing is on: what the request causes (its log lines too) is inside its span.
+  if (deps.tracer) app.use('*', requestSpans(deps.tracer));
   app.use('*', ...requestLogging(deps.log ?? createLogger({ name: 'api', level: 'warn', format: 'json' })), metrics.registerMetrics);
   app.use('*', pageSecurityHeaders);
   app.route('/', healthRoutes(deps));

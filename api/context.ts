@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { WebClient } from '@slack/web-api';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   slack?: { signingSecret: string; client: WebClient; responseOrigins: readonly string[] };
   /** The process's logger (observability/logger.ts); default: JSON lines at info on stdout. */
   log?: Logger;
+  /** When tracing is on (observability/tracing.ts): a server span per request (api/request-log.ts `requestSpans`); absent, none. */
+  tracer?: Tracer;
   /**
    * The unassigned queue's wake-ups (api/wake-ups.ts), for the process to stop at shutdown;
    * default: one of the app's own, never stopped (it holds nothing while idle).

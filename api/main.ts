@@ -13,21 +13,26 @@ import {
   slackSettingsFrom,
   temporalConnectionOptions,
   temporalUiUrl,
+  tracingOptionsFrom,
 } from '../config/env';
 import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec';
 import { loadLeadConfig } from '../config/load';
 import { slackClient, slackResponseOrigins } from '../config/slack';
-import { createSql } from '../db/client';
+import { createSql, traceStatements } from '../db/client';
 import { createApp } from './app';
 import { parseApiKeys } from './auth';
 import { createWakeUps } from './wake-ups';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
+import { startTracing } from '../observability/tracing';
 
 let log: Logger | undefined;
 
 async function main() {
   const env = loadEnv();
-  log = createLogger({ name: 'api', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
+  const tracingOptions = tracingOptionsFrom(env, 'api');
+  log = createLogger({ name: 'api', level: env.LOG_LEVEL, format: env.LOG_FORMAT, traceIds: Boolean(tracingOptions) });
+  // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set: then nothing of it is installed (docs/operations/observability.md "Traces").
+  const tracing = tracingOptions && startTracing(tracingOptions);
   const config = loadLeadConfig(env.LEAD_CONFIG);
   // Before DATABASE_URL: a production deployment missing both should hear about the keys first.
   const apiKeys = parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause(env) });
@@ -42,8 +47,14 @@ async function main() {
     log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev, marketing-dev and metrics-dev');
   }
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env), statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS });
+  if (tracing) traceStatements(sql, tracing.tracer, new URL(env.DATABASE_URL).pathname.slice(1));
   const connection = await Connection.connect(temporalConnectionOptions(env));
-  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter: encryptingDataConverter(codec) });
+  const temporal = new Client({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    dataConverter: encryptingDataConverter(codec),
+    ...(tracing ? { interceptors: tracing.clientInterceptors } : {}),
+  });
   const wakeUps = createWakeUps({ sql, temporal, log });
   const app = createApp(
     {
@@ -66,6 +77,7 @@ async function main() {
       extraVendorOrigins,
       log,
       wakeUps,
+      tracer: tracing?.tracer,
     },
     apiKeys,
   );
@@ -97,6 +109,7 @@ async function main() {
       await wakeUps.stop();
       await connection.close();
       await sql.end({ timeout: 5 });
+      await tracing?.shutdown();
       log?.info('stopped');
       process.exit(0);
     });

@@ -1,8 +1,11 @@
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import { prometheus } from '@hono/prometheus';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { Logger } from '../observability/logger';
+import { ATTR_LEAD_ID } from '../observability/tracing';
 import type { AppEnv } from './context';
 import { leadIdPattern } from './lead-view';
 
@@ -34,6 +37,34 @@ export function requestLogging(log: Logger) {
     else requestLog.info(fields, 'request');
   });
   return [requestId(), logRequest] as const;
+}
+
+/**
+ * A server span per request (docs/operations/observability.md "Traces"), named by method and route
+ * pattern (`POST /leads`, `GET /leads/:id`), never the raw path; the lead id when the path names
+ * one. What the request causes (the Temporal client's calls, statements, log lines) is its child. A
+ * caller's `traceparent` is not taken: the API is where a lead's trace begins.
+ */
+export function requestSpans(tracer: Tracer) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const method = c.req.method;
+    const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: method } });
+    try {
+      await context.with(trace.setSpan(context.active(), span), next);
+    } finally {
+      // After next(): the pattern of the route that answered (as the request line's `route`).
+      const route = c.req.routePath;
+      const id = c.req.param('id');
+      span.updateName(`${method} ${route}`);
+      span.setAttributes({
+        [ATTR_HTTP_ROUTE]: route,
+        [ATTR_HTTP_RESPONSE_STATUS_CODE]: c.res.status,
+        ...(id && leadIdPattern.test(id) ? { [ATTR_LEAD_ID]: id } : {}),
+      });
+      if (c.res.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+  });
 }
 
 /**

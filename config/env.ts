@@ -136,6 +136,10 @@ const envSchema = z.object({
   /** Operations (docs/operations/observability.md): the least level logged, and JSON lines or human-readable (unset: human-readable in a terminal). */
   LOG_LEVEL: unsetIfEmpty(z.enum(logLevels).default('info')),
   LOG_FORMAT: unsetIfEmpty(z.enum(['json', 'pretty']).optional()),
+  /** The collector's OTLP/HTTP base URL (spans go to `<url>/v1/traces`); unset: no tracing at all (docs/operations/observability.md "Traces"). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: unsetIfEmpty(z.string().url().optional()),
+  /** `service.name` of the spans; unset: `lead-orchestration-api` or `lead-orchestration-worker`. */
+  OTEL_SERVICE_NAME: unsetIfEmpty(z.string().min(1).optional()),
   /** The worker's own HTTP port: `/metrics` and `/healthz` (0: any free port). */
   WORKER_HTTP_PORT: unsetIfEmpty(port.default(3001)),
   /** Where that port listens: loopback unless told otherwise (a scraper on another host: `0.0.0.0`, behind your network's rules). */
@@ -413,4 +417,10 @@ export function slackSettingsFrom(env: Env, options: { startingEmbedded?: boolea
     signingSecret: env.SLACK_SIGNING_SECRET ?? developmentSlackSigningSecret,
     apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
   };
+}
+
+/** Tracing's settings for the process (`api` or `worker`), or undefined when OTEL_EXPORTER_OTLP_ENDPOINT is unset: tracing off. */
+export function tracingOptionsFrom(env: Env, process: 'api' | 'worker'): { endpoint: string; serviceName: string } | undefined {
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+  return { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME ?? `lead-orchestration-${process}` };
 }

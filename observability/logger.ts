@@ -1,3 +1,4 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -15,6 +16,14 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Where lines go (tests); default stdout. */
   destination?: pino.DestinationStream;
+  /** Tracing is on (observability/tracing.ts): a line written inside a span carries its `traceId` and `spanId`. */
+  traceIds?: boolean;
+}
+
+/** The current span's ids: none outside a span. */
+function currentTraceIds(): { traceId: string; spanId: string } | Record<string, never> {
+  const span = trace.getSpan(context.active())?.spanContext();
+  return span && isSpanContextValid(span) ? { traceId: span.traceId, spanId: span.spanId } : {};
 }
 
 /**
@@ -24,7 +33,7 @@ export interface LoggerOptions {
 const redactedKeys = ['email', 'firstName', 'lastName', 'phone', 'authorization', 'webhookUrl', 'apiKey'];
 
 /** The process's logger: JSON lines (level as a word, ISO time) or pino-pretty for a person at a terminal. */
-export function createLogger({ name, level = 'info', format, destination }: LoggerOptions): Logger {
+export function createLogger({ name, level = 'info', format, destination, traceIds = false }: LoggerOptions): Logger {
   const human = (format ?? (process.stdout.isTTY ? 'pretty' : 'json')) === 'pretty';
   const options: pino.LoggerOptions = {
     name,
@@ -33,6 +42,7 @@ export function createLogger({ name, level = 'info', format, destination }: Logg
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: redactedKeys.flatMap((key) => [key, `*.${key}`]), censor: '[redacted]' },
+    ...(traceIds ? { mixin: currentTraceIds } : {}),
   };
   if (human) return pino(options, pretty({ colorize: Boolean(process.stdout.isTTY), sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   return destination ? pino(options, destination) : pino(options);

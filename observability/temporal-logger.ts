@@ -14,7 +14,9 @@ const levels: Record<TemporalLogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'er
  * and with it the payload codec's keys; the task token is an opaque blob; the rest is the same on
  * every line of the process.
  */
-const dropped = new Set(['options', 'taskToken', 'namespace', 'taskQueue']);
+const dropped = new Set(['options', 'taskToken', 'namespace', 'taskQueue', 'trace_flags']);
+/** Named as on the process's own lines (observability/logger.ts `traceIds`): @temporalio/interceptors-opentelemetry adds them to workflow and activity lines. */
+const renamed: Record<string, string> = { workflowId: 'leadId', sdkComponent: 'component', trace_id: 'traceId', span_id: 'spanId' };
 
 /**
  * The SDK's logger (Runtime.install `logger`): the SDK's own lines, Core's forwarded ones, and the
@@ -27,8 +29,7 @@ export function temporalLogger(log: Logger): TemporalLogger {
     // Object.entries skips the SDK's symbol keys (its own timestamp).
     for (const [key, value] of Object.entries(meta)) {
       if (dropped.has(key) || value === undefined) continue;
-      if (key === 'workflowId') fields.leadId = value;
-      else if (key === 'sdkComponent') fields.component = value;
+      if (Object.hasOwn(renamed, key)) fields[renamed[key]!] = value;
       else if (value instanceof Error) Object.assign(fields, errorFields(value));
       else fields[key] = value;
     }

@@ -14,12 +14,14 @@ import {
   realKeysRequiredBecause,
   slackSettingsFrom,
   temporalConnectionOptions,
+  tracingOptionsFrom,
 } from '../config/env';
 import { slackClient } from '../config/slack';
 import { EncryptionCodec, PlaintextRefusingCodec } from '../codec/payload-codec';
-import { createSql } from '../db/client';
+import { createSql, traceStatements } from '../db/client';
 import { createLogger, errorFields, type Logger } from '../observability/logger';
 import { temporalLogger } from '../observability/temporal-logger';
+import { startTracing } from '../observability/tracing';
 import { freePort, startWorkerHttp } from './http';
 import { createWorkerMetrics } from './metrics';
 import { startDaySumsFolding } from './day-sums';
@@ -36,7 +38,10 @@ let log: Logger | undefined;
 
 async function main() {
   const env = loadEnv();
-  log = createLogger({ name: 'worker', level: env.LOG_LEVEL, format: env.LOG_FORMAT });
+  const tracingOptions = tracingOptionsFrom(env, 'worker');
+  log = createLogger({ name: 'worker', level: env.LOG_LEVEL, format: env.LOG_FORMAT, traceIds: Boolean(tracingOptions) });
+  // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set: then the workflow bundle has no tracing interceptors either (docs/operations/observability.md "Traces").
+  const tracing = tracingOptions && startTracing(tracingOptions);
   const config = loadLeadConfig(env.LEAD_CONFIG); // fail fast on a bad configuration, naming the key
   const codec = new EncryptionCodec(payloadKeysFrom(env));
   const webhookSecret = notifyWebhookSecretFrom(env);
@@ -59,13 +64,14 @@ async function main() {
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env), statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS });
+  if (tracing) traceStatements(sql, tracing.tracer, new URL(env.DATABASE_URL).pathname.slice(1));
   const metrics = createWorkerMetrics(sql, {
     webhookConfigured: Boolean(env.NOTIFY_WEBHOOK_URL),
     onReadError: (error) => log?.warn(errorFields(error), 'a metric could not be read from Postgres'),
   });
   const connection = await NativeConnection.connect(temporalConnectionOptions(env));
   const graceMs = env.SHUTDOWN_GRACE_SECONDS * 1000;
-  const workflowBundle = await bundleInChildProcess((line) => log?.info(line));
+  const workflowBundle = await bundleInChildProcess((line) => log?.info(line), { tracing: Boolean(tracing) });
   const worker = await createLeadWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -86,6 +92,7 @@ async function main() {
     // An activity that ignores its cancellation must not keep the process up for ever.
     shutdownForceTime: graceMs + 10_000,
     workflowBundle,
+    tracing,
   });
   // Worker.create has read it.
   await rm(dirname(workflowBundle.codePath), { recursive: true, force: true });
@@ -152,6 +159,7 @@ async function main() {
   await http.close();
   await connection.close();
   await sql.end({ timeout: 5 });
+  await tracing?.shutdown();
   log.info('stopped');
 }
 

@@ -5,10 +5,11 @@ import { sourceActivities } from '../activities/sources';
 import type { EnrichmentProvider } from '../activities/enrichment';
 import type { Sql } from '../db/client';
 import type { LeadConfig } from '../domain/config';
+import type { Tracing } from '../observability/tracing';
 import type { WorkerMetrics } from './metrics';
-import { workflowInterceptorModules, workflowsPath } from './workflow-code';
+import { interceptorModules, workflowsPath } from './workflow-code';
 
-export { workflowInterceptorModules, workflowsPath };
+export { interceptorModules, workflowsPath };
 
 export interface LeadWorkerOptions {
   connection: NativeConnection;
@@ -36,7 +37,7 @@ export interface LeadWorkerOptions {
   payloadCodecs: PayloadCodec[];
   /**
    * A pre-built bundle (the worker process bundles in a child, tests once per file, both with
-   * `workflowInterceptorModules`); otherwise the SDK bundles `workflows/` here.
+   * `interceptorModules`); otherwise the SDK bundles `workflows/` here.
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The worker's metrics (worker/metrics.ts): fed by stored timeline events and activity retries. */
@@ -47,6 +48,13 @@ export interface LeadWorkerOptions {
    */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   shutdownForceTime?: WorkerOptions['shutdownForceTime'];
+  /**
+   * Tracing (observability/tracing.ts), when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: its activity
+   * interceptors, the sink of the workflow spans, and the client interceptors of the activities'
+   * client (Meta's lead fetch takes captures with it). A pre-built bundle must then have been made
+   * with the tracing modules (worker/workflow-code.ts `interceptorModules`).
+   */
+  tracing?: Pick<Tracing, 'activityInterceptors' | 'workflowSinks' | 'clientInterceptors'>;
 }
 
 /** The worker that runs lead workflows and their activities. */
@@ -65,6 +73,7 @@ export function createLeadWorker({
   metrics,
   shutdownGraceTime,
   shutdownForceTime,
+  tracing,
 }: LeadWorkerOptions) {
   return Worker.create({
     connection,
@@ -75,9 +84,11 @@ export function createLeadWorker({
       ...sourceActivities({ sql, config, codec: payloadCodecs[0], leadIdSecret, extraVendorOrigins }),
     },
     interceptors: {
-      ...(metrics ? { activity: [metrics.activityRetries] } : {}),
-      ...(workflowBundle ? {} : { workflowModules: workflowInterceptorModules }),
+      activity: [...(metrics ? [metrics.activityRetries] : []), ...(tracing?.activityInterceptors ?? [])],
+      ...(workflowBundle ? {} : { workflowModules: interceptorModules({ tracing: Boolean(tracing) }) }),
+      ...(tracing ? { client: tracing.clientInterceptors } : {}),
     },
+    ...(tracing ? { sinks: tracing.workflowSinks } : {}),
     // Only when given: an explicit undefined would override the SDK's defaults (and fails its validation for durations).
     ...(shutdownGraceTime === undefined ? {} : { shutdownGraceTime }),
     ...(shutdownForceTime === undefined ? {} : { shutdownForceTime }),

@@ -8,6 +8,16 @@ import { fileURLToPath } from 'node:url';
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 /** Bundled with every workflow (a pre-built bundle must be made with them too): workflows/interceptors.ts. */
 export const workflowInterceptorModules = [fileURLToPath(new URL('../workflows/interceptors.ts', import.meta.url))];
+/**
+ * Added to those when tracing is on (workflows/tracing.ts): off, the bundle has no tracing code and
+ * a workflow task makes no span (docs/operations/observability.md "Traces").
+ */
+export const tracingInterceptorModules = [fileURLToPath(new URL('../workflows/tracing.ts', import.meta.url))];
+
+/** The workflow interceptor modules of a worker with or without tracing. */
+export function interceptorModules({ tracing }: { tracing: boolean }): string[] {
+  return tracing ? [...workflowInterceptorModules, ...tracingInterceptorModules] : workflowInterceptorModules;
+}
 
 const bundler = fileURLToPath(new URL('./bundle-workflows.ts', import.meta.url));
 
@@ -18,13 +28,15 @@ const bundler = fileURLToPath(new URL('./bundle-workflows.ts', import.meta.url))
  * bundler on this code); a child gives it back when it exits. The child runs under the worker's
  * own Node options (the TypeScript loader among them).
  */
-export async function bundleInChildProcess(progress: (line: string) => void): Promise<{ codePath: string }> {
+export async function bundleInChildProcess(progress: (line: string) => void, { tracing = false } = {}): Promise<{ codePath: string }> {
   const codePath = join(await mkdtemp(join(tmpdir(), 'lead-workflows-')), 'workflow-bundle.js');
   const started = performance.now();
   progress('bundling the workflows (in a child process)…');
   await new Promise<void>((resolve, reject) => {
     // Its stdout is not the worker's log (webpack's chatter is not JSON); its errors are shown.
-    const child = spawn(process.execPath, [...process.execArgv, bundler, codePath], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...process.execArgv, bundler, codePath, ...(tracing ? ['--tracing'] : [])], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     child.once('error', reject);
     child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`bundling the workflows failed (${signal ?? `exit code ${code}`})`))));
   });

@@ -12,7 +12,7 @@ import type { Sql } from '../../db/client';
 import type { LeadConfig } from '../../domain/config';
 import { testServerExecutable } from '../../stack/engine';
 import { ensureSearchAttributes } from '../../stack/search-attributes';
-import { createLeadWorker, workflowInterceptorModules, workflowsPath, type LeadWorkerOptions } from '../../worker/worker';
+import { createLeadWorker, interceptorModules, workflowsPath, type LeadWorkerOptions } from '../../worker/worker';
 
 /**
  * The lead service on Temporal's time-skipping test server, where months pass in seconds: for
@@ -21,8 +21,9 @@ import { createLeadWorker, workflowInterceptorModules, workflowsPath, type LeadW
 
 const silent = { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} };
 
-/** The workflow code bundled once, without the bundler's chatter. */
-export const quietWorkflowBundle = () => bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: silent });
+/** The workflow code bundled, without the bundler's chatter; with the tracing interceptors when asked (worker/workflow-code.ts `interceptorModules`). */
+export const quietWorkflowBundle = ({ tracing = false } = {}) =>
+  bundleWorkflowCode({ workflowsPath, workflowInterceptorModules: interceptorModules({ tracing }), logger: silent });
 
 /**
  * The Java time-skipping server (`path`, or the engine cache's, or the SDK's download) with our
