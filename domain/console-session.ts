@@ -17,7 +17,7 @@ export const consoleSessionValidForMs = 12 * 3600_000;
 export const consoleRoles = ['ops', 'marketing'] as const;
 export type ConsoleRole = (typeof consoleRoles)[number];
 export const consolePages = {
-  ops: ['teams', 'reps', 'accounts', 'sources'],
+  ops: ['teams', 'reps', 'accounts', 'sources', 'routing-preview', 'routing-log'],
   marketing: ['templates', 'cadences', 'scoring-models'],
 } as const satisfies Record<ConsoleRole, readonly string[]>;
 export type ConsolePage = (typeof consolePages)[ConsoleRole][number];

@@ -26,6 +26,8 @@ import { sourcePages } from './sources';
 import { templatePages } from './templates';
 import { cadencePages } from './cadences';
 import { scoringModelPages } from './scoring-models';
+import { routingPreviewPages } from './routing-preview';
+import { routingLogPages } from './routing-log';
 
 const signedOut = new PageRefusal(401, 'Signed out', 'Your session ended: sign in again.');
 const notYours = new PageRefusal(403, 'Not for your role', 'This page is not one of your role’s.');
@@ -93,7 +95,8 @@ export function consoleRoutes(deps: ApiDeps, { appFetch, roleOfKey }: { appFetch
   });
 
   const pages = new Hono<ConsoleEnv>();
-  for (const module of [teamPages, repPages, accountPages, sourcePages, templatePages, cadencePages, scoringModelPages]) pages.route('/', module(api));
+  for (const module of [teamPages, repPages, accountPages, sourcePages, routingPreviewPages, routingLogPages, templatePages, cadencePages, scoringModelPages])
+    pages.route('/', module(api));
 
   return (
     new Hono<ConsoleEnv>()

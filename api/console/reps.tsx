@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { FormTokens, Field, numberOf, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
+import { FormTokens, Field, fromLocal, numberOf, one, Refused, render, Table, toLocal, type ConsoleEnv, type FormFields } from './ui';
 
 interface Rep {
   id: string;
@@ -16,10 +16,6 @@ interface Rep {
   slackUserId: string | null;
   crmUserId: string | null;
 }
-
-/** `datetime-local` is the browser's wall clock without a zone: the console reads and writes it as UTC, and says so. */
-const fromLocal = (text: string | undefined) => (text ? (Number.isNaN(Date.parse(`${text}Z`)) ? text : new Date(`${text}Z`).toISOString()) : null);
-const toLocal = (iso: string | null) => (iso ? iso.slice(0, 16) : '');
 
 /** The fields a rep's form and `POST /reps` / `PATCH /reps/{id}` share; an empty optional field clears it (null). */
 const repBody = (form: FormFields) => ({

@@ -20,6 +20,8 @@ export const pageTitles: Record<ConsolePage, string> = {
   reps: 'Reps',
   accounts: 'Accounts',
   sources: 'Sources',
+  'routing-preview': 'Routing preview',
+  'routing-log': 'Routing log',
   templates: 'Email templates',
   cadences: 'Cadences',
   'scoring-models': 'Scoring models',
@@ -61,10 +63,13 @@ export const refusalPage = (c: Context<ConsoleEnv>, refusal: PageRefusal, body?:
     refusal.status,
   );
 
+/** The session's CSRF token alone: a form that writes nothing, so has no id to make an Idempotency-Key of (index.tsx). */
+export const CsrfToken = ({ token }: { token: string }) => <input type="hidden" name="csrf" value={token} />;
+
 /** Every form's hidden fields: the session's CSRF token, and an id of this rendering of the form. */
 export const FormTokens = ({ token }: { token: string }) => (
   <>
-    <input type="hidden" name="csrf" value={token} />
+    <CsrfToken token={token} />
     <input type="hidden" name="form" value={randomBytes(9).toString('base64url')} />
   </>
 );
@@ -136,6 +141,9 @@ export const many = (form: FormFields, name: string): string[] => {
 };
 /** A number field: the number, or the text as typed so that the API names the field. */
 export const numberOf = (text: string | undefined) => (text === undefined ? undefined : Number.isFinite(Number(text)) ? Number(text) : text);
+/** `datetime-local` is the browser's wall clock without a zone: the console reads and writes it as UTC, and says so. */
+export const fromLocal = (text: string | undefined) => (text ? (Number.isNaN(Date.parse(`${text}Z`)) ? text : new Date(`${text}Z`).toISOString()) : null);
+export const toLocal = (iso: string | null) => (iso ? iso.slice(0, 16) : '');
 /** A comma- or space-separated list. */
 export const listOf = (text: string | undefined) => (text ? text.split(/[\s,]+/).filter(Boolean) : []);
 /** A JSON field: the value, or undefined with the reason. */
