@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cspRefusals, launchChromium } from '../support/browser';
+import { alwaysOpen } from '../support/fixtures';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 
 /**
  * The console in headless Chromium, on a database of its own: ops signs in and builds a team of two
  * reps from forms; marketing publishes a template after its live preview, runs a backtest and sees
- * its band matrix, publishes a model with a rollout; a marketing key never sees rep management;
+ * its band matrix, publishes a model with a rollout; ops previews a lead's routing (nothing written),
+ * captures it and finds its decision in the routing log; a marketing key never sees rep management;
  * every page carries the CSP and loads nothing from another origin.
  */
 
@@ -81,7 +83,7 @@ describe('/console in Chromium', () => {
 
     const { context: opsContext, page: console_, refused } = await signedIn('ops-dev');
     expect(await heading(console_)).toBe('Teams and territories');
-    expect(await navLinks(console_)).toEqual(['Teams and territories', 'Reps', 'Accounts', 'Sources']);
+    expect(await navLinks(console_)).toEqual(['Teams and territories', 'Reps', 'Accounts', 'Sources', 'Routing preview', 'Routing log']);
     const [cookie] = await opsContext.cookies();
     expect(cookie).toMatchObject({ name: 'console_session', httpOnly: true, sameSite: 'Strict', path: '/console' });
     expect(cookie!.value).not.toContain('ops-dev');
@@ -323,8 +325,98 @@ describe('/console in Chromium', () => {
     await context.close();
   });
 
+  // After the backtest and the rollout, whose counts this test's lead would change.
+  it('ops previews a lead for a team of two reps (the pick shown, nothing written), captures it, and finds its decision in the routing log', async () => {
+    // A team in XW, a country of this test only: one rep free, one at capacity.
+    const teamId = `team-xw-${suffix}`;
+    const teamBody = { id: teamId, name: 'XW inside sales', countries: ['XW'], segments: [], businessHours: alwaysOpen };
+    expect((await service.request('POST', '/teams', { ...ops, body: teamBody })).status).toBe(201);
+    const [free, full] = [`rep-xw-free-${suffix}`, `rep-xw-full-${suffix}`];
+    for (const [id, capacity] of [
+      [free, 10],
+      [full, 0],
+    ] as const) {
+      const body = { id, name: id, email: `${id}@example.com`, teamId, capacity };
+      expect((await service.request('POST', '/reps', { ...ops, body })).status).toBe(201);
+    }
+    const openLeads = () => Promise.all([free, full].map(async (id) => (await service.request('GET', `/leads?ownerId=${id}`, ops)).body.leads.length));
+    const domain = `prospect-xw-${suffix}.com`;
+
+    const { context, page, refused } = await signedIn('ops-dev');
+    await page.getByRole('link', { name: 'Routing preview' }).click();
+    expect(await heading(page)).toBe('Routing preview');
+    // A bad country: the API's 400 names it, shown beside the field, the form kept as typed.
+    await page.fill('#preview-form input[name=emailDomain]', domain);
+    await page.selectOption('#preview-form select[name=source]', 'demo_request');
+    await page.fill('#preview-form input[name=country]', 'X1');
+    await page.fill('#preview-form input[name=employees]', '100');
+    await page.getByRole('button', { name: 'Preview routing' }).click();
+    await expect.poll(() => page.locator('[data-error-for="lead.country"]').textContent()).toContain('ISO 3166-1');
+    expect(await page.inputValue('#preview-form input[name=emailDomain]')).toBe(domain);
+    await page.fill('#preview-form input[name=country]', 'xw');
+    await page.getByRole('button', { name: 'Preview routing' }).click();
+    await expect.poll(() => page.locator('#preview-answer').getAttribute('data-outcome')).toBe('round_robin');
+    expect(await page.locator('#preview-account').textContent()).toBe('No account for the lead’s email domain.');
+    expect(await page.locator(`#preview-territories tr[data-team="${teamId}"]`).textContent()).toContain('yes');
+    expect(await page.locator('#preview-path [data-step=territory]').textContent()).toContain(`segment mid_market → team XW inside sales (${teamId})`);
+    expect(await page.locator(`#preview-path [data-skipped="${full}"]`).textContent()).toBe(`${full} skipped: at capacity`);
+    expect(await page.locator('#preview-pick').getAttribute('data-owner')).toBe(free);
+    expect(await page.locator('#preview-sla').textContent()).toMatch(/^Priority P1 \(demo_request is P1\), SLA PT5M, due \d{4}-\d\d-\d\dT/);
+    await shoot(page, 'routing-preview');
+    // Nothing committed: no decision for the team, no rep's open leads moved.
+    expect((await service.request('GET', `/routing/decisions?teamId=${teamId}`, ops)).body.decisions).toEqual([]);
+    expect(await openLeads()).toEqual([0, 0]);
+
+    // Captured for real, the lead goes to the rep the preview named.
+    const captured = await service.request('POST', '/leads', {
+      body: {
+        email: `buyer.${suffix}@${domain}`,
+        source: 'demo_request',
+        country: 'XW',
+        employees: 100,
+        company: 'XW Buyer',
+        title: 'CTO',
+        industry: 'software',
+      },
+    });
+    expect(captured.status).toBe(202);
+    const leadId = captured.body.leadId as string;
+    await eventually(async () => expect((await service.request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ ownerId: free, teamId }));
+    expect(await openLeads()).toEqual([1, 0]);
+
+    // Its decision in the log, searched by team; a bad window named beside its field first.
+    await page.getByRole('link', { name: 'Routing log' }).click();
+    await page.fill('#log-form input[name=from]', '2026-06-02T00:00');
+    await page.fill('#log-form input[name=to]', '2026-06-01T00:00');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('[data-error-for=to]').textContent()).toContain('must be after from');
+    await page.fill('#log-form input[name=from]', '');
+    await page.fill('#log-form input[name=to]', '');
+    await page.fill('#log-form input[name=teamId]', teamId);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('#decisions tbody tr').count()).toBe(1);
+    const row = page.locator(`#decisions tr[data-lead="${leadId}"]`);
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(1, 5)).toEqual([leadId, 'round_robin', free, teamId]);
+    expect(cells[5]).toContain(`weighted round robin → ${free}`);
+    const [decision] = (await service.request('GET', `/routing/decisions?teamId=${teamId}`, ops)).body.decisions;
+    expect(cells[0]).toBe(decision.decidedAt);
+    // The lead's link is the API's lead (the console has no lead page); the other its Temporal history.
+    const leadHref = (await row.locator('a[data-link=lead]').getAttribute('href'))!;
+    expect(leadHref).toBe(`/leads/${leadId}`);
+    expect((await service.request('GET', leadHref, ops)).body.leadId).toBe(leadId);
+    expect(await row.locator('a[data-link=temporal]').getAttribute('href')).toBe(decision.links.temporalUiUrl);
+    expect(decision.links.temporalUiUrl).toMatch(new RegExp(`/workflows/${leadId}$`));
+    expect(await page.locator('#next-page').count()).toBe(0);
+    await shoot(page, 'routing-log');
+    expect(refused).toEqual([]);
+    await context.close();
+  });
+
   it('answers every console page with the CSP, frame-ancestors none and nosniff, and nothing left the origin', () => {
     expect(documents.length).toBeGreaterThan(15);
+    const paths = documents.map(({ url }) => new URL(url).pathname);
+    expect(paths).toEqual(expect.arrayContaining(['/console/routing-preview', '/console/routing-log']));
     for (const { url, headers } of documents) {
       expect({ url, csp: headers['content-security-policy'] }).toEqual({ url, csp: expect.stringContaining("frame-ancestors 'none'") });
       expect(headers['content-security-policy']).toContain("script-src 'self'");
