@@ -151,7 +151,7 @@ const Answer = ({ preview }: { preview: Preview }) => (
             </tr>
           ))}
         </Table>
-        <p>{preview.territories.otherCountries} teams before it cover other countries.</p>
+        <p>Teams before it that cover other countries: {preview.territories.otherCountries}.</p>
       </>
     ) : null}
     <h3>Reason path</h3>

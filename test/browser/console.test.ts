@@ -206,7 +206,7 @@ describe('/console in Chromium', () => {
   it('marketing sees no rep management, edits a template with a live preview, publishes it and a cadence of it', async () => {
     const { context, page, refused } = await signedIn('marketing-dev');
     expect(await navLinks(page)).toEqual(['Email templates', 'Cadences', 'Scoring models']);
-    for (const path of ['/console/reps', '/console/teams', `/console/reps/rep-x`]) {
+    for (const path of ['/console/reps', '/console/teams', `/console/reps/rep-x`, '/console/routing-preview', '/console/routing-log']) {
       const answer = await page.goto(`${service.baseUrl}${path}`);
       expect(answer!.status()).toBe(403);
       expect(await heading(page)).toBe('Not for your role');
@@ -409,6 +409,18 @@ describe('/console in Chromium', () => {
     expect(decision.links.temporalUiUrl).toMatch(new RegExp(`/workflows/${leadId}$`));
     expect(await page.locator('#next-page').count()).toBe(0);
     await shoot(page, 'routing-log');
+
+    // 50 earlier decisions of the team (copies of this one, as re-routings would leave): a page of 50, then the next page by the API's cursor.
+    await service.sql`INSERT INTO routing_decisions (lead_id, routing_key, assignment, decided_at, rep_id, team_id, outcome, path)
+      SELECT lead_id, 'earlier:' || n, assignment, decided_at - n * interval '1 minute', rep_id, team_id, outcome, path
+      FROM routing_decisions, generate_series(1, 50) AS n WHERE team_id = ${teamId}`;
+    await page.reload();
+    expect(await page.locator('#decisions tbody tr').count()).toBe(50);
+    expect(await page.locator('#decisions tbody tr td:first-child').first().textContent()).toBe(decision.decidedAt);
+    await page.getByRole('link', { name: 'Next page' }).click();
+    expect(await page.locator('#decisions tbody tr').count()).toBe(1);
+    expect(await page.inputValue('#log-form input[name=teamId]')).toBe(teamId);
+    expect(await page.locator('#next-page').count()).toBe(0);
     expect(refused).toEqual([]);
     await context.close();
   });
