@@ -383,6 +383,13 @@ describe('/console in Chromium', () => {
     const leadId = captured.body.leadId as string;
     await eventually(async () => expect((await service.request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ ownerId: free, teamId }));
     expect(await openLeads()).toEqual([1, 0]);
+    // The stored lead previewed by its id: its status shown, the same pick, still nothing written.
+    await page.getByRole('link', { name: 'Routing preview' }).click();
+    await page.fill('#preview-form input[name=leadId]', leadId);
+    await page.getByRole('button', { name: 'Preview routing' }).click();
+    await expect.poll(() => page.locator('#preview-pick').getAttribute('data-owner')).toBe(free);
+    expect(await page.locator('#preview-answer').textContent()).toContain(`lead ${leadId} (sql), demo_request, country XW`);
+    expect(await openLeads()).toEqual([1, 0]);
 
     // Its decision in the log, searched by team; a bad window named beside its field first.
     await page.getByRole('link', { name: 'Routing log' }).click();
