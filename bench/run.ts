@@ -186,7 +186,7 @@ async function main() {
     // One team covering the US with eight reps, so capacity never limits the run.
     await post(
       '/teams',
-      { id: 'bench', name: 'Bench', countries: ['US'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' } },
+      { id: 'bench', name: 'Bench', countries: ['US'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' } },
       'ops-dev',
     );
     const repKeys = new Map<string, string>();

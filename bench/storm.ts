@@ -129,7 +129,7 @@ export async function measureStorm(bench: Bench, options: StormOptions): Promise
     id: team,
     name: `Storm ${country}`,
     countries: [country],
-    businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' },
+    businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' },
   }).then((r) => r.text());
   await call(bench, 'POST', '/reps', { id: `${team}-rep`, name: 'Storm rep', email: `${team}@example.com`, teamId: team, capacity: 10_000 }).then((r) =>
     r.text(),

@@ -132,6 +132,12 @@ describe('speed-to-lead SLA (docs/design.md table)', () => {
     expect(withinBusinessHours(ny, new Date('2026-11-22T15:00:00Z'))).toBe(false); // Sunday
   });
 
+  it('keeps a team open all day when its hours end at 24:00, and one ending at 23:59 closed for the last minute', () => {
+    const allDay = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
+    for (const at of ['2026-11-23T00:00:00Z', '2026-11-23T12:00:00Z', '2026-11-23T23:59:30Z']) expect(withinBusinessHours(allDay, new Date(at))).toBe(true);
+    expect(withinBusinessHours({ ...allDay, end: '23:59' }, new Date('2026-11-23T23:59:30Z'))).toBe(false);
+  });
+
   it('reminds at half the SLA and is due at the end', () => {
     expect(slaClock(new Date('2026-11-23T14:00:00Z'), 'PT5M', 0.5)).toEqual({
       assignedAt: '2026-11-23T14:00:00.000Z',

@@ -31,6 +31,8 @@ const validTimeZone = (tz: string) => {
   }
 };
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM');
+/** The end of business hours may also be 24:00, the end of the day: a team open all day has no closed minute. */
+const closingClock = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/, 'must be HH:MM (or 24:00, the end of the day)');
 
 const repFields = {
   name: text(200),
@@ -105,7 +107,7 @@ const teamFields = {
     timeZone: z.string().max(100).refine(validTimeZone, 'must be an IANA time zone such as America/New_York'),
     days: boundedArray(integer(1, 7), 7, 1).meta({ description: 'ISO weekdays, Monday = 1' }),
     start: clock,
-    end: clock,
+    end: closingClock,
   }),
   managerId: id.nullable().optional(),
 };

@@ -317,6 +317,16 @@ describe('reps, teams and accounts (ops)', () => {
       'businessHours.start',
       'businessHours.timeZone',
     ]);
+    // 24:00 ends a day that has no closed minute; nothing later does, and no day starts at 24:00.
+    const hours = (start: string, end: string) => ({ name: 'T', countries: ['AQ'], businessHours: { timeZone: 'UTC', days: [1], start, end } });
+    expect((await service.request('POST', '/teams', { ...ops, body: hours('00:00', '24:00') })).status).toBe(201);
+    for (const [start, end, path] of [
+      ['00:00', '24:01', 'businessHours.end'],
+      ['24:00', '24:00', 'businessHours.start'],
+    ]) {
+      const refused = await service.request('POST', '/teams', { ...ops, body: hours(start!, end!) });
+      expect(refused.body.error.details.map((d: { path: string }) => d.path)).toEqual([path]);
+    }
     const badAccount = await service.request('POST', '/accounts', { ...ops, body: { domain: 'not a domain', name: 'X', ownerId: 'rep-missing' } });
     expect(badAccount.body.error.details).toContainEqual({ path: 'domain', message: expect.any(String) });
     const account = await service.request('POST', '/accounts', { ...ops, body: { domain: 'Globex.COM', name: 'Globex' } });

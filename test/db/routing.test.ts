@@ -14,7 +14,7 @@ let activities: ReturnType<typeof routingActivities>;
 const env = new MockActivityEnvironment();
 const { sla } = resolveLeadConfig({});
 const at = '2026-11-23T15:00:00.000Z'; // a Monday, 10:00 in New York
-const allWeek = { timeZone: 'America/New_York', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
+const allWeek = { timeZone: 'America/New_York', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
 
 beforeAll(() => {
   sql = createSql(inject('databaseUrl'), { max: 20 });

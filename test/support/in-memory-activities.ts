@@ -46,7 +46,7 @@ export interface StoredNotification extends OutboxNotification {
   leadId: string;
 }
 
-const alwaysOpen: BusinessHours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' };
+const alwaysOpen: BusinessHours = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
 /** What counts against a rep's capacity, as in the real routing (`status IN ('sql', 'accepted')`). */
 const openStatuses = new Set(['sql', 'accepted']);
 const copy = <T>(value: T): T => structuredClone(value);

@@ -175,7 +175,7 @@ describe('bounded history: continue-as-new carries the lead intact', () => {
     expect(state.lead).toMatchObject({ status: 'sql', score: { score: 60 }, routing: { ownerId: null, reason: 'no team covers XH, smb' } });
     // Still retrying after the hand-overs, and still answering: a team now picks it up.
     const suffix = randomUUID().slice(0, 6);
-    await suite.sql`INSERT INTO teams (id, name, countries, business_hours) VALUES (${`team-${suffix}`}, 'Late team', ${['XH']}, ${suite.sql.json({ timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' })})`;
+    await suite.sql`INSERT INTO teams (id, name, countries, business_hours) VALUES (${`team-${suffix}`}, 'Late team', ${['XH']}, ${suite.sql.json({ timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' })})`;
     await suite.sql`INSERT INTO reps (id, name, email, team_id) VALUES (${`rep-${suffix}`}, 'Late', 'late@example.com', ${`team-${suffix}`})`;
     await suite.sleep('5 hours');
     await expect.poll(async () => (await suite.sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBe(`rep-${suffix}`);

@@ -91,7 +91,7 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
     await call(
       'POST',
       '/teams',
-      { id: `team-${suffix}`, name: 'US', countries: ['US'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' } },
+      { id: `team-${suffix}`, name: 'US', countries: ['US'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' } },
       'ops-dev',
     );
     const rep = await call('POST', '/reps', { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}` }, 'ops-dev');
@@ -230,7 +230,7 @@ describe('accepted leads: 30 days without logged activity escalate and recycle',
         id: `team-${suffix}`,
         name: 'Accepted',
         countries: ['XQ'],
-        businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' },
+        businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' },
       },
       'ops-dev',
     );

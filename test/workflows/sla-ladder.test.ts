@@ -18,7 +18,7 @@ async function setUpTeam(country: string, days: number[] = [1, 2, 3, 4, 5, 6, 7]
       name: `Team ${country}`,
       countries: [country],
       managerId: manager.id,
-      businessHours: { timeZone: 'UTC', days, start: '00:00', end: '23:59' },
+      businessHours: { timeZone: 'UTC', days, start: '00:00', end: '24:00' },
     })
   ).body;
   const reps = [];

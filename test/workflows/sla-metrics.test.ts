@@ -32,7 +32,7 @@ describe('SLA metrics', () => {
         name: 'Metrics ladder',
         countries: [country],
         managerId: manager.id,
-        businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '23:59' },
+        businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' },
       })
     ).body;
     for (const name of ['a', 'b']) {
