@@ -47,7 +47,7 @@ async function main() {
     log.info('API_KEYS is unset: accepting the development keys capture-dev, ops-dev, marketing-dev and metrics-dev');
   }
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env), statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS });
-  if (tracing) traceStatements(sql, tracing.tracer, new URL(env.DATABASE_URL).pathname.slice(1));
+  if (tracing) traceStatements(sql, tracing.tracer, env.DATABASE_URL);
   const connection = await Connection.connect(temporalConnectionOptions(env));
   const temporal = new Client({
     connection,

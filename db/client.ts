@@ -59,7 +59,8 @@ let statementsTraced = false;
  * instrumentation: the query class that every statement of every pool of the process goes through
  * (the pools' tagged templates, `unsafe`, transactions' own) is wrapped once, when tracing is on.
  */
-export function traceStatements(sql: Sql, tracer: Tracer, database: string): void {
+export function traceStatements(sql: Sql, tracer: Tracer, databaseUrl: string): void {
+  const database = new URL(databaseUrl).pathname.slice(1);
   if (statementsTraced) return;
   statementsTraced = true;
   const query = Object.getPrototypeOf(sql`SELECT 1`) as PendingQuery;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { anyText, email, integer, optionalLine, timestamp } from './input';
+import { anyText, countryCode, email, integer, optionalLine, timestamp } from './input';
 import { consentStates, leadSources } from './lead';
 
 /** The validation schemas of captures (docs/api.md, "Capture"). Kept apart from `lead.ts` so workflow code never bundles zod. */
@@ -23,12 +23,7 @@ export const captureSchema = z
     company: optionalLine(300),
     title: optionalLine(300),
     phone: optionalLine(50),
-    country: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code')
-      .transform((c) => c.toUpperCase())
-      .optional(),
+    country: countryCode().optional(),
     employees: integer(1, 10_000_000).optional(),
     industry: optionalLine(200),
     sourceDetail: optionalLine(500),

@@ -61,6 +61,14 @@ export const identifier = (max = 64) =>
 export const opaqueKey = (max: number) => storable().min(1).max(max);
 
 /** An email address as captured or given for a rep: trimmed, at most 320 characters (RFC 5321). */
+/** A country as captures and routing take it: two letters, upper-cased. */
+export const countryCode = () =>
+  z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code')
+    .transform((c) => c.toUpperCase());
+
 export const email = () => z.string().trim().pipe(z.email().max(320));
 
 /** The earliest instant accepted: no lead, consent or absence predates the service's data. */

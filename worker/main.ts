@@ -64,7 +64,7 @@ async function main() {
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
   const sql = createSql(env.DATABASE_URL, { applicationName: applicationName(env), statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS });
-  if (tracing) traceStatements(sql, tracing.tracer, new URL(env.DATABASE_URL).pathname.slice(1));
+  if (tracing) traceStatements(sql, tracing.tracer, env.DATABASE_URL);
   const metrics = createWorkerMetrics(sql, {
     webhookConfigured: Boolean(env.NOTIFY_WEBHOOK_URL),
     onReadError: (error) => log?.warn(errorFields(error), 'a metric could not be read from Postgres'),

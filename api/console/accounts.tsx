@@ -2,12 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
 import { FormTokens, Field, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
-
-interface Account {
-  domain: string;
-  name: string;
-  ownerId?: string | null;
-}
+import type { Account } from '../../db/people';
 
 /** Accounts (ops): domain → owner; a lead of the domain goes to its owner. `POST /accounts` adds or replaces one. */
 export function accountPages(api: (c: Context<ConsoleEnv>) => ApiCall) {

@@ -3,17 +3,10 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { cadenceMigrations } from '../../domain/cadence';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
 import { FormTokens, Field, jsonOf, one, Refused, render, Table, untrimmed, type ConsoleEnv, type FormFields } from './ui';
+import type { CadenceVersion as Cadence } from '../../domain/cadence';
 
-interface CadenceVersion {
-  name: string;
-  version: number;
-  steps: unknown[];
-  migrate: (typeof cadenceMigrations)[number];
-  publishedAt: string;
-  versions?: number;
-  /** `GET /cadences/{name}` only. */
-  enrolledLeads?: number;
-}
+/** A version as `GET /cadences` (with the count of versions) or `GET /cadences/{name}` (with its enrolled leads) answers it. */
+type CadenceVersion = Cadence & { versions?: number; enrolledLeads?: number };
 
 const migrationWords = { pinned: 'pinned: enrolled leads finish on their version', next_step: 'migrate: enrolled leads switch at their next step' };
 

@@ -2,20 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
 import { FormTokens, Field, fromLocal, numberOf, one, Refused, render, Table, toLocal, type ConsoleEnv, type FormFields } from './ui';
-
-interface Rep {
-  id: string;
-  name: string;
-  email: string;
-  teamId: string | null;
-  weight: number;
-  capacity: number;
-  active: boolean;
-  outOfOfficeUntil: string | null;
-  managerId: string | null;
-  slackUserId: string | null;
-  crmUserId: string | null;
-}
+import type { Rep } from '../../db/people';
 
 /** The fields a rep's form and `POST /reps` / `PATCH /reps/{id}` share; an empty optional field clears it (null). */
 const repBody = (form: FormFields) => ({

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { routingOutcomes } from '../../domain/routing-decision';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { Field, fromLocal, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
+import { Choice, Field, fromLocal, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
 
 /** A row of `GET /routing/decisions` (docs/api.md, "Routing preview and the routing log"). */
 interface Decision {
@@ -45,12 +45,7 @@ const SearchForm = ({ form, refusal }: { form: FormFields; refusal?: ApiRefusal 
       <input name="teamId" value={one(form, 'teamId') ?? ''} />
     </Field>
     <Field label="Outcome" name="outcome" refusal={refusal}>
-      <select name="outcome">
-        <option value="">any</option>
-        {routingOutcomes.map((outcome) => (
-          <option selected={one(form, 'outcome') === outcome}>{outcome}</option>
-        ))}
-      </select>
+      <Choice name="outcome" options={routingOutcomes} form={form} none="any" />
     </Field>
     <Field label="From (UTC; empty: 90 days before to)" name="from" refusal={refusal}>
       <input name="from" type="datetime-local" value={one(form, 'from') ?? ''} />

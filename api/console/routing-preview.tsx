@@ -4,7 +4,7 @@ import { leadSources } from '../../domain/lead';
 import { segments, skipText, type RepSkip } from '../../domain/routing';
 import type { RoutingStep } from '../../domain/routing-decision';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { CsrfToken, Field, numberOf, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
+import { Choice, CsrfToken, Field, numberOf, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
 
 /** `POST /routing/preview`'s answer (docs/api.md, "Routing preview and the routing log"). */
 interface Preview {
@@ -53,12 +53,7 @@ const PreviewForm = ({ csrf, form, refusal }: { csrf: string; form: FormFields; 
         <input name="emailDomain" value={one(form, 'emailDomain') ?? ''} placeholder="acme.io" />
       </Field>
       <Field label="Source" name="source" field="lead.source" refusal={refusal}>
-        <select name="source">
-          <option value="">—</option>
-          {leadSources.map((source) => (
-            <option selected={one(form, 'source') === source}>{source}</option>
-          ))}
-        </select>
+        <Choice name="source" options={leadSources} form={form} none="—" />
       </Field>
       <Field label="Country (ISO code)" name="country" field="lead.country" refusal={refusal}>
         <input name="country" value={one(form, 'country') ?? ''} maxlength={10} />
@@ -67,12 +62,7 @@ const PreviewForm = ({ csrf, form, refusal }: { csrf: string; form: FormFields; 
         <input name="employees" value={one(form, 'employees') ?? ''} inputmode="numeric" />
       </Field>
       <Field label="Or segment" name="segment" field="lead.segment" refusal={refusal}>
-        <select name="segment">
-          <option value="">—</option>
-          {segments.map((segment) => (
-            <option selected={one(form, 'segment') === segment}>{segment}</option>
-          ))}
-        </select>
+        <Choice name="segment" options={segments} form={form} none="—" />
       </Field>
     </fieldset>
     <button type="submit">Preview routing</button>

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { vendors } from '../../contracts/vendors';
 import { leadSources } from '../../domain/lead';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
-import { FormTokens, Field, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
+import { Choice, FormTokens, Field, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
 
 interface Source {
   id: string;
@@ -65,21 +65,13 @@ export function sourcePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
           <Refused refusal={refusal} />
           <FormTokens token={c.get('csrf')} />
           <Field label="Vendor" name="vendor" refusal={refusal}>
-            <select name="vendor">
-              {vendors.map((vendor) => (
-                <option selected={one(form, 'vendor') === vendor}>{vendor}</option>
-              ))}
-            </select>
+            <Choice name="vendor" options={vendors} form={form} />
           </Field>
           <Field label="Name" name="name" refusal={refusal}>
             <input name="name" value={one(form, 'name') ?? ''} required />
           </Field>
           <Field label="Lead source" name="leadSource" refusal={refusal}>
-            <select name="leadSource">
-              {leadSources.map((source) => (
-                <option selected={one(form, 'leadSource') === source}>{source}</option>
-              ))}
-            </select>
+            <Choice name="leadSource" options={leadSources} form={form} />
           </Field>
           <Field label="Vendor's secret (hubspot, webflow, meta_lead_ads; made for the others when empty)" name="secret" refusal={refusal}>
             <input name="secret" type="password" autocomplete="off" />

@@ -3,15 +3,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { segments } from '../../domain/routing';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
 import { FormTokens, Field, listOf, many, one, Refused, render, Table, type ConsoleEnv, type FormFields } from './ui';
+import type { Team } from '../../db/people';
 
-interface Team {
-  id: string;
-  name: string;
-  countries: string[];
-  segments: string[];
-  businessHours: { timeZone: string; days: number[]; start: string; end: string };
-  managerId: string | null;
-}
 const weekdays = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
 /** A team as `POST /teams` takes it, from the form (`PATCH /teams/{id}` takes the same without the id, an empty manager clearing it). */

@@ -3,16 +3,10 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { renderTemplate, sampleVariables, templateProblems, type RenderedEmail } from '../../domain/email-template';
 import { refusalOf, type ApiCall, type ApiRefusal } from './api-client';
 import { FormTokens, Field, one, Refused, render, Table, untrimmed, type ConsoleEnv, type FormFields } from './ui';
+import type { EmailTemplate } from '../../domain/email-template';
 
-interface Template {
-  name: string;
-  version: number;
-  subject: string;
-  text: string;
-  html: string | null;
-  publishedAt: string;
-  versions?: number;
-}
+/** A version as `GET /templates` answers it (with the count of versions) or `GET /templates/{name}` does. */
+type Template = EmailTemplate & { versions?: number };
 
 /**
  * The preview: the template rendered by the notifier's own engine and checks (domain/email-template.ts)

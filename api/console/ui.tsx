@@ -130,6 +130,16 @@ export const Table = ({ id, head, children }: PropsWithChildren<{ id: string; he
 
 /** A form's fields: each a string (the last given), empty ones absent. */
 export type FormFields = Record<string, string | string[]>;
+/** A select of `options`, keeping the one the form sent; `none` labels an empty first choice. */
+export const Choice = ({ name, options, form, none }: { name: string; options: readonly string[]; form: FormFields; none?: string }) => (
+  <select name={name}>
+    {none !== undefined && <option value="">{none}</option>}
+    {options.map((option) => (
+      <option selected={one(form, name) === option}>{option}</option>
+    ))}
+  </select>
+);
+
 export const one = (form: FormFields, name: string): string | undefined => {
   const value = form[name];
   const last = Array.isArray(value) ? value.at(-1) : value;

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { findLead } from '../../db/leads';
 import type { Sql } from '../../db/client';
 import { listRoutingDecisions, previewRouting, type DecisionPosition, type RoutingContext } from '../../db/routing';
-import { email, identifier, integer, isBoundedWindow, isInWindow, maxWindowDays, opaqueKey, timestamp } from '../../domain/input';
+import { countryCode, email, identifier, integer, isBoundedWindow, isInWindow, maxWindowDays, opaqueKey, timestamp } from '../../domain/input';
 import { leadSources, leadStatuses } from '../../domain/lead';
 import { segmentOf, segments, teamMismatch } from '../../domain/routing';
 import { routingOutcomes, type RoutingStep } from '../../domain/routing-decision';
@@ -34,12 +34,7 @@ const previewProfileSchema = z
     email: email().optional().meta({ description: 'the account is matched by its domain', example: 'jane@acme.io' }),
     emailDomain: domainSchema.optional().meta({ description: 'instead of email', example: 'acme.io' }),
     source: z.enum(leadSources).meta({ description: 'the SLA priority comes from it', example: 'demo_request' }),
-    country: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code')
-      .transform((c) => c.toUpperCase())
-      .optional(),
+    country: countryCode().optional(),
     employees: integer(1, 10_000_000).optional().meta({ description: 'company size: the segment comes from it' }),
     segment: z.enum(segments).optional().meta({ description: 'instead of employees' }),
   })
