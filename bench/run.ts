@@ -8,7 +8,7 @@
  * BENCH_STORM_WAITING (500), BENCH_STORM_EDITS (50), BENCH_STORM_RATE (2/s), BENCH_TIMERS (10000),
  * BENCH_NOOP (2000), BENCH_THROUGHPUT_LEADS (1000), BENCH_SCALE_LEADS (100000: the reports and the
  * backtest at scale, bench/at-scale.ts), BENCH_CRM_LEADS (1000: the CRM handoff, bench/crm.ts).
- * BENCH_ONLY=crm runs the CRM handoff alone on the stack.
+ * BENCH_ONLY=crm runs the CRM handoff alone on the stack, BENCH_ONLY=throughput the throughput section.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -18,7 +18,6 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import getPort from 'get-port';
 import { z } from 'zod';
 import { EncryptionCodec, encryptingDataConverter } from '../codec/payload-codec';
@@ -36,6 +35,7 @@ import { assignedAt, sleep, waitAssigned, type Bench } from './context';
 import { problemsText } from './histories';
 import { measureLongRuns } from './long-run';
 import { measureNewLead, statementsAvailable } from './new-lead';
+import { measureThroughput, type ThroughputFigures } from './throughput';
 import { msText, pool, rssMiB, summary } from './stats';
 import { measureStorm } from './storm';
 import { countWorkerWarnings, warningText } from './worker-log';
@@ -57,8 +57,8 @@ const benchEnv = parseEnv(
     BENCH_LONG_RUN_MONTHS: positiveInt.default(12),
     BENCH_SCALE_LEADS: positiveInt.default(100_000),
     BENCH_CRM_LEADS: positiveInt.default(1000),
-    // crm: only the CRM handoff (bench/crm.ts), after the stack's warm-up.
-    BENCH_ONLY: z.enum(['crm']).optional(),
+    // crm: only the CRM handoff (bench/crm.ts); throughput: only the no-op baseline and the lead pipeline (bench/throughput.ts).
+    BENCH_ONLY: z.enum(['crm', 'throughput']).optional(),
     // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker.
     BENCH_WORKER_NODE_OPTIONS: z.string().optional(),
     // 1 (or `npm run bench -- --cluster`): the Temporal server on Postgres of `npm run start:cluster` instead of the dev server.
@@ -215,6 +215,16 @@ async function main() {
       for (const [what, figure, goal] of rows) console.log(`  ${what.padEnd(width)}  ${figure}${goal ? `   [${goal}]` : ''}`);
     };
 
+    const throughputOptions = { noop: options.noop, leads: options.throughputLeads, temporalAddress: temporal.address, codec };
+    if (options.only === 'throughput') {
+      log('throughput alone (BENCH_ONLY=throughput): the no-op baseline, then the lead pipeline…');
+      const throughput = await measureThroughput(bench, throughputOptions);
+      const results = { at: new Date().toISOString(), machine, options, topology, throughput, seconds: Math.round((Date.now() - started) / 1000) };
+      const file = writeResults(results, '-throughput');
+      printTable(throughputRows(throughput));
+      console.log(`\nfigures: ${file} (${results.seconds} s)`);
+      return;
+    }
     if (options.only === 'crm') {
       log(`CRM handoff alone (BENCH_ONLY=crm): ${options.crmLeads} leads routed at once without, then with, a HubSpot connection…`);
       const crm = await measureCrm(bench, hubspot, { leads: options.crmLeads });
@@ -269,60 +279,7 @@ async function main() {
     );
 
     // 2. Throughput: the engine's no-op limit, then the lead pipeline, both closed-loop.
-    log(`2/8 no-op baseline: ${options.noop} workflows started and completed through the client…`);
-    const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-    const noopWorker = await Worker.create({
-      connection: nativeConnection,
-      taskQueue: 'bench-noop',
-      dataConverter: encryptingDataConverter(codec), // as the lead worker, so the baseline pays for encryption too
-      workflowBundle: await bundleWorkflowCode({
-        workflowsPath: fileURLToPath(new URL('./noop-workflow.ts', import.meta.url)),
-        logger: { log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} },
-      }),
-    });
-    const noopRun = noopWorker.run();
-    const noopStart = performance.now();
-    await pool(
-      Array.from({ length: options.noop }, (_, i) => i),
-      100,
-      async (i) => {
-        await client.workflow.execute('noopWorkflow', { taskQueue: 'bench-noop', workflowId: `noop-${i}-${randomUUID()}` });
-      },
-    );
-    const noopPerSecond = options.noop / ((performance.now() - noopStart) / 1000);
-    noopWorker.shutdown();
-    await noopRun;
-    await nativeConnection.close();
-    log(`  ${noopPerSecond.toFixed(1)} no-op workflows/s`);
-
-    log(`   lead pipeline: ${options.throughputLeads} captures to owner assigned, 100 in flight…`);
-    const pipelineIds: string[] = [];
-    const pipelineSent = new Map<string, number>();
-    const pipelineStartedAt = Date.now();
-    await pool(
-      Array.from({ length: options.throughputLeads }, (_, i) => i),
-      100,
-      async (i) => {
-        const sentAt = Date.now();
-        const r = await post('/leads', { email: `tp-${i}-${randomUUID().slice(0, 6)}@acme.io`, source: 'demo_request' });
-        if (r.status === 202) {
-          const { leadId } = (await r.json()) as { leadId: string };
-          pipelineIds.push(leadId);
-          pipelineSent.set(leadId, sentAt);
-        }
-      },
-    );
-    await waitAssigned(sql, pipelineIds, 120_000);
-    const done = [...(await assignedAt(sql, pipelineIds)).entries()].flatMap(([id, at]) => (at ? [[id, at.getTime()] as const] : []));
-    const finishTimes = done.map(([, at]) => at - pipelineStartedAt).sort((a, b) => a - b);
-    const pipelineSeconds = finishTimes.at(-1)! / 1000;
-    const leadsPerSecond = done.length / pipelineSeconds;
-    const pipelineLatency = summary(done.map(([id, at]) => at - pipelineSent.get(id)!));
-    log(
-      `  ${leadsPerSecond.toFixed(1)} leads/s captured → scored → routed (${((leadsPerSecond / noopPerSecond) * 100).toFixed(0)}% of no-op); ` +
-        `95% done at ${(finishTimes[Math.floor(finishTimes.length * 0.95)]! / 1000).toFixed(1)} s, all at ${pipelineSeconds.toFixed(1)} s; ` +
-        `capture → assigned p50 ${pipelineLatency.p50} ms, p99 ${pipelineLatency.p99} ms, max ${pipelineLatency.max} ms`,
-    );
+    const throughput = await measureThroughput(bench, throughputOptions);
 
     // 3. A burst of registrants from a webinar tool, retrying with its Idempotency-Keys.
     log(`3/8 burst: ${options.burst} sales-ready registrants, 100 in flight, each with an Idempotency-Key, retried after 429/503…`);
@@ -443,7 +400,7 @@ async function main() {
       topology,
       speedToLead,
       captureAnswer,
-      throughput: { noopPerSecond, leadsPerSecond, ratio: leadsPerSecond / noopPerSecond, latencyAt100InFlight: pipelineLatency },
+      throughput,
       burst,
       storm,
       newLead,
@@ -471,12 +428,7 @@ async function main() {
         `p50 ${ms(captureAnswer.p50)}, p95 ${ms(captureAnswer.p95)}, p99 ${ms(captureAnswer.p99)}, max ${ms(captureAnswer.max)}`,
         `p99 ≤ 50 ms: ${target(captureAnswer.p99 <= 50)}`,
       ],
-      ['no-op workflow throughput (engine limit)', `${noopPerSecond.toFixed(1)}/s`, ''],
-      [
-        'lead pipeline throughput (capture → owner assigned)',
-        `${leadsPerSecond.toFixed(1)}/s = ${(results.throughput.ratio * 100).toFixed(0)}% of no-op`,
-        `≥ 70%: ${target(results.throughput.ratio >= 0.7)}`,
-      ],
+      ...throughputRows(throughput),
       [
         `burst: ${burst.registrants} registrants, ${burst.inFlight} in flight (first send → 202, per registrant)`,
         `${msText(burst.delivery.endToEnd)}; per attempt ${msText(burst.delivery.perAttempt)}; ${burst.delivery.answers503} answered 503, ${burst.delivery.failed} given up`,
@@ -560,6 +512,18 @@ async function main() {
   } finally {
     await stop();
   }
+}
+
+/** The throughput section's rows of the table (bench/throughput.ts). */
+function throughputRows(throughput: ThroughputFigures): [string, string, string][] {
+  return [
+    ['no-op workflow throughput (engine limit)', `${throughput.noopPerSecond.toFixed(1)}/s`, ''],
+    [
+      'lead pipeline throughput (capture → owner assigned)',
+      `${throughput.leadsPerSecond.toFixed(1)}/s = ${(throughput.ratio * 100).toFixed(0)}% of no-op`,
+      `≥ 70%: ${target(throughput.ratio >= 0.7)}`,
+    ],
+  ];
 }
 
 /** The CRM handoff's rows of the table (bench/crm.ts). */
