@@ -37,6 +37,21 @@ export function captureRateLimit({ requests, per }: LeadConfig['capture']['rateL
   });
 }
 
+/**
+ * Test emails of draft templates (`POST /templates/test-email`): counted per API key, like the
+ * capture limit, so one marketer's key cannot turn the service into a mail cannon.
+ */
+export function testEmailRateLimit({ requests, per }: LeadConfig['notify']['testEmails']) {
+  const windowMs = durationMs(per);
+  return rateLimiter<AppEnv>({
+    windowMs,
+    limit: requests,
+    standardHeaders: 'draft-6',
+    keyGenerator: (c) => c.get('apiKeyHash'),
+    handler: tooMany(windowMs, (seconds) => `this key sent ${requests} test emails in ${per}: retry in ${seconds} s`),
+  });
+}
+
 /** The source id a `/hooks/{sourceId}` path names (any text after /hooks/: an unknown one is counted too). */
 const hookSourceId = (path: string) => /^\/hooks\/([^/]{1,100})/.exec(path)?.[1];
 

@@ -1,5 +1,6 @@
 import { signInEmailKind } from '../domain/inbox';
 import type { Sql } from './client';
+import { activeTraceParent } from './outbox';
 
 /** At most one sign-in email per rep in this long: a flood of requests for one address sends one. */
 const signInEmailEveryMs = 60_000;
@@ -12,8 +13,8 @@ const signInEmailEveryMs = 60_000;
  */
 export async function enqueueSignInEmail(sql: Sql, email: string, requestId: string): Promise<void> {
   await sql`
-    INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel)
-    SELECT ${`${signInEmailKind}:${requestId}`}, NULL, ${signInEmailKind}, r.id, 'Sign in to your lead inbox', '{}'::jsonb, 'email'
+    INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel, trace_parent)
+    SELECT ${`${signInEmailKind}:${requestId}`}, NULL, ${signInEmailKind}, r.id, 'Sign in to your lead inbox', '{}'::jsonb, 'email', ${activeTraceParent()}::text
     FROM reps r
     WHERE lower(r.email) = lower(${email}) AND r.email <> '' AND r.active
       AND NOT EXISTS (

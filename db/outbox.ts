@@ -1,4 +1,6 @@
+import { context, propagation } from '@opentelemetry/api';
 import { crmPushesFor } from '../domain/crm';
+import { testEmailKind, type RenderedEmail } from '../domain/email-template';
 import type { OutboxNotification, TimelineEvent } from '../domain/lead-record';
 import type { Db, Sql } from './client';
 
@@ -10,6 +12,17 @@ export type DeliveryChannel = 'webhook' | 'email' | 'slack' | 'crm';
  * and the consent confirmation a capture's opt-in after an opt-out asks for, always by email.
  */
 const outreachKinds: ReadonlySet<string> = new Set(['cadence_step', 'reengagement', 'consent_confirmation']);
+
+/**
+ * The W3C `traceparent` of the span the statement is built in (the routing activity's, the
+ * request's), stored with the entries it queues so that their delivery continues its trace
+ * (worker/notifier.ts); null when tracing is off (no propagator is installed, nothing is injected).
+ */
+export function activeTraceParent(): string | null {
+  const carrier: { traceparent?: string } = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ?? null;
+}
 
 /**
  * The INSERT that queues alerts for delivery, as a fragment for the statement that saves the lead
@@ -27,8 +40,8 @@ export function insertNotifications(db: Db, leadId: string | null, notifications
     return { key: n.key, kind: n.kind, recipient: n.recipient, message: n.message, data: n.data, channel, outreach };
   });
   return db`
-    INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel)
-    SELECT entry.dedupe_key, ${leadId}, n.kind, entry.recipient, n.message, n.data, entry.channel
+    INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel, trace_parent)
+    SELECT entry.dedupe_key, ${leadId}, n.kind, entry.recipient, n.message, n.data, entry.channel, ${activeTraceParent()}::text
     FROM ROWS FROM (jsonb_to_recordset(${db.json(rows as never)}::jsonb)
                     AS (key text, kind text, recipient text, message text, data jsonb, channel text, outreach boolean))
       WITH ORDINALITY AS n (key, kind, recipient, message, data, channel, outreach, i)
@@ -55,11 +68,24 @@ export function insertCrmPushes(db: Db, leadId: string, events: TimelineEvent[])
   const pushes = crmPushesFor(events);
   if (pushes.length === 0) return undefined;
   return db`
-    INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel)
+    INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel, trace_parent)
     SELECT 'crm:' || c.id || ':' || p.key, ${leadId}, 'crm_sync', c.id, 'CRM ' || p.push || ' push',
-           jsonb_build_object('push', p.push, 'event', p.event, 'opportunity', p.opportunity), 'crm'
+           jsonb_build_object('push', p.push, 'event', p.event, 'opportunity', p.opportunity), 'crm', ${activeTraceParent()}::text
     FROM jsonb_to_recordset(${db.json(pushes as never)}::jsonb) AS p (key text, push text, event text, opportunity jsonb)
     CROSS JOIN crm_connections c
+    ON CONFLICT (dedupe_key) DO NOTHING`;
+}
+
+/**
+ * Queues a test email of a draft template (domain/email-template.ts `renderTestEmail`), rendered
+ * already, to the address given: the one entry whose address is in the outbox, in its `data`
+ * (never in `recipient`, which ops list, nor in its key, which logs name). `recipient` says who sent it.
+ */
+export async function enqueueTestEmail(sql: Sql, entry: { key: string; sender: string; label: string; to: string; email: RenderedEmail }): Promise<void> {
+  const { key, sender, label, to, email } = entry;
+  await sql`
+    INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel, trace_parent)
+    VALUES (${key}, NULL, ${testEmailKind}, ${sender}, ${label}, ${sql.json({ to, ...email } as never)}, 'email', ${activeTraceParent()}::text)
     ON CONFLICT (dedupe_key) DO NOTHING`;
 }
 
@@ -82,6 +108,8 @@ export interface OutboxEntry {
   attempts: number;
   /** When it was queued: the time of the save that queued it (a CRM Opportunity's close date counts from it). */
   created_at: Date;
+  /** The trace it was queued in (`activeTraceParent`), which its delivery continues; null when tracing was off. */
+  trace_parent: string | null;
 }
 
 /**
@@ -95,7 +123,7 @@ export function claimDue(sql: Sql, limit: number, { crm }: { crm: boolean }): Pr
     UPDATE notifications SET attempts = attempts + 1, last_attempt_at = now(), next_attempt_at = now() + interval '60 seconds'
     WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= now() AND (channel = 'crm') = ${crm}
                  ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-    RETURNING id, dedupe_key, lead_id, kind, recipient, message, data, channel, attempts, created_at`;
+    RETURNING id, dedupe_key, lead_id, kind, recipient, message, data, channel, attempts, created_at, trace_parent`;
 }
 
 export async function markSent(sql: Sql, id: string): Promise<void> {

@@ -147,6 +147,8 @@ export const leadConfigSchema = z
       includeContact: z.boolean(),
       /** How long the one-click action links in a rep's alert work (domain/action-links.ts). */
       actionLinksValidFor: isoDuration(),
+      /** Test emails of a draft template (`POST /templates/test-email`) an API key may send per window (per API process): an SMTP relay is not to be flooded from the console. */
+      testEmails: z.strictObject({ requests: z.number().int().min(1), per: isoDuration() }),
     }),
     /**
      * How long rows that only grow are kept (db/retention.ts, docs/operations/retention.md); the

@@ -1,6 +1,6 @@
 import { Liquid, type Template } from 'liquidjs';
 import { z } from 'zod';
-import { text } from './input';
+import { email, text } from './input';
 
 /**
  * Email templates: marketing publishes them as data (`POST /templates`), rendered with
@@ -138,6 +138,27 @@ export interface RenderedEmail {
   subject: string;
   text: string;
   html?: string;
+}
+
+/**
+ * `POST /templates/test-email`: a draft (published or not) and the address its test email goes to
+ * (docs/features/email-and-notifications.md "Test emails"). The name is only a label.
+ */
+export const testEmailSchema = publishTemplateSchema
+  .extend({
+    name: templateNameSchema.optional(),
+    to: email().meta({ description: 'where the test email goes; kept with the queued email only, never logged', example: 'jo@marketing.example' }),
+  })
+  .meta({ id: 'EmailTemplateTestEmail' });
+export type TestEmail = z.infer<typeof testEmailSchema>;
+
+/** The outbox kind of a test email: delivered by email to its own address, as rendered here. */
+export const testEmailKind = 'template_test';
+
+/** A draft's test email: rendered like the preview, on the sample lead, its subject marked as a test. */
+export async function renderTestEmail(template: Pick<TestEmail, 'subject' | 'text' | 'html'>): Promise<RenderedEmail> {
+  const rendered = await renderTemplate({ ...template, html: template.html ?? null }, sampleVariables);
+  return { ...rendered, subject: `[Test] ${rendered.subject}` };
 }
 
 /** Renders a published template for one email. */

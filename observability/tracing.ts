@@ -26,6 +26,10 @@ import type { ActivityInterceptorsFactory, InjectedSinks } from '@temporalio/wor
 
 /** A lead's id on a span of ours that names one (the API's request span, a statement's span has none). */
 export const ATTR_LEAD_ID = 'lead.id';
+/** An outbox entry's delivery (worker/notifier.ts): its kind (`assignment`, `sla_reminder`…) and channel, and what the attempt came to (`sent`, `retrying`…). */
+export const ATTR_NOTIFY_KIND = 'notify.kind';
+export const ATTR_NOTIFY_CHANNEL = 'notify.channel';
+export const ATTR_NOTIFY_OUTCOME = 'notify.outcome';
 
 /**
  * The only attributes exported; any other is dropped at export (docs/operations/observability.md
@@ -43,6 +47,9 @@ const exportedAttributes: ReadonlySet<string> = new Set([
   ATTR_DB_OPERATION_NAME,
   ATTR_DB_COLLECTION_NAME,
   ATTR_LEAD_ID,
+  ATTR_NOTIFY_KIND,
+  ATTR_NOTIFY_CHANNEL,
+  ATTR_NOTIFY_OUTCOME,
   // @temporalio/interceptors-opentelemetry's own (lib/instrumentation.js) and the workflow info's.
   'temporalWorkflowId',
   'temporalActivityId',

@@ -5,7 +5,7 @@ import { emailLead, repEmail } from '../db/email';
 import type { OutboxEntry } from '../db/outbox';
 import { templateStore } from '../db/templates';
 import { linkLabels } from '../domain/action-links';
-import { renderTemplate, type RenderedEmail } from '../domain/email-template';
+import { renderTemplate, testEmailKind, type RenderedEmail } from '../domain/email-template';
 import { signInEmailKind } from '../domain/inbox';
 import { confirmationLinkValidForDays, consentConfirmationToken, unsubscribeLinkValidForDays, unsubscribeToken } from '../domain/unsubscribe';
 
@@ -145,12 +145,21 @@ export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSe
     return { sent: true };
   }
 
+  /** A test email of a draft template: rendered when it was queued (api/routes/templates.ts), sent as it is to the address it names. */
+  async function test(entry: OutboxEntry): Promise<EmailOutcome> {
+    const { to, subject, text, html } = entry.data as { to?: string; subject?: string; text?: string; html?: string };
+    if (!to || subject === undefined || text === undefined) return { skipped: 'the test email has no address or content' };
+    await send(entry, to, { subject, text, ...(html !== undefined && { html }) });
+    return { sent: true };
+  }
+
   return {
     smtpUrl,
     /** Sends the email an outbox entry on the `email` channel stands for. */
     deliver(entry: OutboxEntry, links?: Record<string, string>): Promise<EmailOutcome> {
       if (entry.kind === 'consent_confirmation') return confirmation(entry);
       if (entry.kind === signInEmailKind) return signIn(entry, links);
+      if (entry.kind === testEmailKind) return test(entry);
       return entry.kind === 'cadence_step' || entry.kind === 'reengagement' ? outreach(entry) : alert(entry, links);
     },
     close() {

@@ -141,6 +141,7 @@ async function main() {
     links: actionLinkSecret ? actionLinksFor({ publicBaseUrl, secret: actionLinkSecret, validFor: config.notify.actionLinksValidFor }) : undefined,
     log: (line, fields) => log?.warn(fields ?? {}, line),
     onOutcome: (outcome) => metrics.deliveryOutcome(outcome),
+    tracer: tracing?.tracer,
   });
   const daySums = startDaySumsFolding({ sql, log: (line) => log?.warn(line) });
   const retention = startRetention({

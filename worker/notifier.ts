@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import ky, { HTTPError } from 'ky';
 import { Webhook } from 'standardwebhooks';
 import type { Sql } from '../db/client';
@@ -6,6 +7,7 @@ import { claimDue, markFailed, markSent, markSentToSlack, markSkipped, type Outb
 import { alertLinks, linkLabels, linkRecipient } from '../domain/action-links';
 import { durationMs } from '../domain/duration';
 import { signInEmailKind, signInToken, signInValidForMs } from '../domain/inbox';
+import { ATTR_LEAD_ID, ATTR_NOTIFY_CHANNEL, ATTR_NOTIFY_KIND, ATTR_NOTIFY_OUTCOME } from '../observability/tracing';
 import { CrmFailure, type CrmDelivery } from './crm';
 import { EmailFailure, type EmailDelivery } from './email';
 import { repeat } from './repeat';
@@ -67,6 +69,11 @@ export interface NotifierOptions {
   links?: (entry: OutboxEntry) => Record<string, string> | undefined;
   /** Called once per attempt: the hook for delivery metrics (counters by outcome). */
   onOutcome?: (outcome: DeliveryOutcome, entry: OutboxEntry) => void;
+  /**
+   * With tracing on: each attempt at an entry queued in a trace continues it (`notify <kind>`, and
+   * `deliver <channel>` around the call to the email server, Slack, the webhook or the CRM).
+   */
+  tracer?: Tracer;
 }
 
 /** Seconds to wait before attempt n+1: 2, 4, 8 … up to 10 minutes. */
@@ -132,6 +139,7 @@ export function startNotifier(options: NotifierOptions) {
     log = () => {},
     onOutcome = () => {},
     links = () => undefined,
+    tracer,
   } = options;
   // The webhook URL and the SMTP URL (its password) are credentials that error messages may quote.
   const scrubbers = [webhookUrl, email?.smtpUrl].filter((url): url is string => !!url).map(webhookScrubber);
@@ -159,43 +167,54 @@ export function startNotifier(options: NotifierOptions) {
     webhook: () => (webhookUrl ? undefined : 'NOTIFY_WEBHOOK_URL is not set'),
   } satisfies Record<OutboxEntry['channel'], () => string | undefined>;
 
-  async function deliver(n: OutboxEntry) {
+  /** The call to the email server, Slack, the webhook or the CRM, as a `deliver <channel>` span of the attempt's when it is traced. */
+  function send<T>(n: OutboxEntry, traced: boolean, call: () => Promise<T>): Promise<T> {
+    if (!tracer || !traced) return call();
+    return tracer.startActiveSpan(`deliver ${n.channel}`, { kind: SpanKind.CLIENT, attributes: { [ATTR_NOTIFY_CHANNEL]: n.channel } }, (span) =>
+      call().then(
+        (value) => (span.end(), value),
+        (error: unknown) => {
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          span.end();
+          throw error;
+        },
+      ),
+    );
+  }
+
+  /** One attempt at an entry; answers what became of it. */
+  async function attempt(n: OutboxEntry, traced: boolean): Promise<DeliveryOutcome> {
     const skipBecause = skipReasons[n.channel]();
     if (skipBecause) {
       await markSkipped(sql, n.id, skipBecause);
-      onOutcome('skipped', n);
-      return;
+      return 'skipped';
     }
     try {
       if (n.channel === 'email' || n.channel === 'crm') {
-        const outcome = n.channel === 'email' ? await email!.deliver(n, links(n)) : await crm!.deliver(n);
+        const outcome = await send<{ skipped: string } | object>(n, traced, () => (n.channel === 'email' ? email!.deliver(n, links(n)) : crm!.deliver(n)));
         if ('skipped' in outcome) {
           await markSkipped(sql, n.id, outcome.skipped);
-          onOutcome('skipped', n);
-          return;
+          return 'skipped';
         }
       } else if (n.channel === 'slack') {
-        const outcome = await slack!.deliver(n);
+        const outcome = await send(n, traced, () => slack!.deliver(n));
         if ('skipped' in outcome) {
           await markSkipped(sql, n.id, outcome.skipped);
-          onOutcome('skipped', n);
-          return;
+          return 'skipped';
         }
         await markSentToSlack(sql, n.id, outcome.posted);
-        onOutcome('sent', n);
-        return;
+        return 'sent';
       } else {
-        await post(webhookUrl!, n);
+        await send(n, traced, () => post(webhookUrl!, n));
       }
       await markSent(sql, n.id);
-      onOutcome('sent', n);
+      return 'sent';
     } catch (error) {
       const { reason, permanent, retryAfterSeconds = 0, code } = await describeFailure(error);
       const message = scrub(reason);
       // A rate limit's Retry-After (Slack, a CRM) is honoured: the next attempt comes no earlier.
       const retryInSeconds = Math.max(backoffSeconds(n.attempts), retryAfterSeconds);
       const status = await markFailed(sql, n.id, { error: message, permanent, retryInSeconds, deadAfterSeconds });
-      onOutcome(status === 'dead' ? 'dead' : 'retrying', n);
       const fields = n.lead_id ? { leadId: n.lead_id } : {};
       log(
         status === 'dead'
@@ -209,7 +228,38 @@ export function startNotifier(options: NotifierOptions) {
           .deadLettered(n, code ?? 'UNKNOWN')
           .catch((e: unknown) => log(`notifier: quarantining ${n.dedupe_key} failed: ${e instanceof Error ? e.message : e}`, fields));
       }
+      return status === 'dead' ? 'dead' : 'retrying';
     }
+  }
+
+  /**
+   * Attempts an entry; one queued in a trace (`trace_parent`, db/outbox.ts) is attempted in a
+   * `notify <kind>` span of it, so a capture's trace goes on to its rep's alert: each attempt is a
+   * span of the trace, later than the capture by the outbox's wait.
+   */
+  async function deliver(n: OutboxEntry) {
+    const parent = tracer && n.trace_parent ? propagation.extract(ROOT_CONTEXT, { traceparent: n.trace_parent }) : undefined;
+    const outcome = parent
+      ? await tracer!.startActiveSpan(
+          `notify ${n.kind}`,
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: { [ATTR_NOTIFY_KIND]: n.kind, [ATTR_NOTIFY_CHANNEL]: n.channel, ...(n.lead_id && { [ATTR_LEAD_ID]: n.lead_id }) },
+          },
+          parent,
+          async (span: Span) => {
+            try {
+              const outcome = await attempt(n, true);
+              span.setAttribute(ATTR_NOTIFY_OUTCOME, outcome);
+              if (outcome === 'retrying' || outcome === 'dead') span.setStatus({ code: SpanStatusCode.ERROR });
+              return outcome;
+            } finally {
+              span.end();
+            }
+          },
+        )
+      : await attempt(n, false);
+    onOutcome(outcome, n);
   }
 
   /** One pass over what is due (alerts and outreach, or CRM pushes); returns how many were attempted. */

@@ -84,6 +84,15 @@ export function templatePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
             Preview
           </button>{' '}
           <button type="submit">Publish as the next version</button>
+          <fieldset style="margin-top:1rem">
+            <legend>Test email</legend>
+            <Field label="Send to" name="to" refusal={refusal}>
+              <input name="to" type="email" value={one(form, 'to') ?? ''} size={40} placeholder="you@example.com" autocomplete="email" />
+            </Field>
+            <button type="submit" formaction="/console/templates/test-email">
+              Send a test email
+            </button>
+          </fieldset>
         </form>
         <Preview {...await preview(form)} />
       </>,
@@ -95,53 +104,76 @@ export function templatePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
   };
   const formOf = (t: Template): FormFields => ({ name: t.name, subject: t.subject, text: t.text, html: t.html ?? '' });
 
-  return new Hono<ConsoleEnv>()
-    .get('/console/templates', async (c) => {
-      const { body } = await api(c)('GET', '/templates');
-      return render(
-        c,
-        'Email templates',
-        <>
-          <p>
-            <a href="/console/templates/edit">New template</a>
-          </p>
-          <Table id="templates" head={['Name', 'Newest version', 'Published', 'Subject']}>
-            {(body.templates as Template[]).map((t) => (
-              <tr data-template={t.name}>
-                <td>
-                  <a href={`/console/templates/edit?name=${encodeURIComponent(t.name)}`}>{t.name}</a>
-                </td>
-                <td>{t.version}</td>
-                <td>{t.publishedAt}</td>
-                <td>{t.subject}</td>
-              </tr>
-            ))}
-          </Table>
-        </>,
-      );
-    })
-    .get('/console/templates/edit', async (c) => {
-      const name = c.req.query('name');
-      const template = name ? await newest(c, name) : undefined;
-      return editor(c, template ? formOf(template) : {}, template ? { note: <p>Editing version {template.version}.</p> } : {});
-    })
-    .post('/console/templates/preview', async (c) => editor(c, (await c.req.parseBody({ all: true })) as FormFields))
-    .post('/console/templates', async (c) => {
-      const form = (await c.req.parseBody({ all: true })) as FormFields;
-      const html = untrimmed(form, 'html');
-      const answer = await api(c)('POST', '/templates', {
-        name: one(form, 'name') ?? '',
-        subject: one(form, 'subject') ?? '',
-        text: untrimmed(form, 'text') ?? '',
-        ...(html && { html }),
-      });
-      if (answer.status !== 201) return editor(c, form, { refusal: refusalOf(answer) });
-      return editor(c, form, {
-        note: (
-          <p role="status" id="published">
-            Published {answer.body.name} version {answer.body.version}.
-          </p>
-        ),
-      });
-    });
+  return (
+    new Hono<ConsoleEnv>()
+      .get('/console/templates', async (c) => {
+        const { body } = await api(c)('GET', '/templates');
+        return render(
+          c,
+          'Email templates',
+          <>
+            <p>
+              <a href="/console/templates/edit">New template</a>
+            </p>
+            <Table id="templates" head={['Name', 'Newest version', 'Published', 'Subject']}>
+              {(body.templates as Template[]).map((t) => (
+                <tr data-template={t.name}>
+                  <td>
+                    <a href={`/console/templates/edit?name=${encodeURIComponent(t.name)}`}>{t.name}</a>
+                  </td>
+                  <td>{t.version}</td>
+                  <td>{t.publishedAt}</td>
+                  <td>{t.subject}</td>
+                </tr>
+              ))}
+            </Table>
+          </>,
+        );
+      })
+      .get('/console/templates/edit', async (c) => {
+        const name = c.req.query('name');
+        const template = name ? await newest(c, name) : undefined;
+        return editor(c, template ? formOf(template) : {}, template ? { note: <p>Editing version {template.version}.</p> } : {});
+      })
+      .post('/console/templates/preview', async (c) => editor(c, (await c.req.parseBody({ all: true })) as FormFields))
+      // The draft as it stands, rendered on the sample lead and sent to one address; nothing is published.
+      .post('/console/templates/test-email', async (c) => {
+        const form = (await c.req.parseBody({ all: true })) as FormFields;
+        const html = untrimmed(form, 'html');
+        const name = one(form, 'name');
+        const answer = await api(c)('POST', '/templates/test-email', {
+          ...(name && { name }),
+          subject: one(form, 'subject') ?? '',
+          text: untrimmed(form, 'text') ?? '',
+          ...(html && { html }),
+          to: one(form, 'to') ?? '',
+        });
+        if (answer.status !== 202) return editor(c, form, { refusal: refusalOf(answer) });
+        return editor(c, form, {
+          note: (
+            <p role="status" id="test-email-queued">
+              Test email "{answer.body.subject}" queued to {one(form, 'to')}.
+            </p>
+          ),
+        });
+      })
+      .post('/console/templates', async (c) => {
+        const form = (await c.req.parseBody({ all: true })) as FormFields;
+        const html = untrimmed(form, 'html');
+        const answer = await api(c)('POST', '/templates', {
+          name: one(form, 'name') ?? '',
+          subject: one(form, 'subject') ?? '',
+          text: untrimmed(form, 'text') ?? '',
+          ...(html && { html }),
+        });
+        if (answer.status !== 201) return editor(c, form, { refusal: refusalOf(answer) });
+        return editor(c, form, {
+          note: (
+            <p role="status" id="published">
+              Published {answer.body.name} version {answer.body.version}.
+            </p>
+          ),
+        });
+      })
+  );
 }

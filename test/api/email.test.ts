@@ -39,6 +39,7 @@ beforeAll(async () => {
     databaseUrl: await freshDatabase('email'),
     unsubscribeSecret: secret,
     config: {
+      notify: { testEmails: { requests: 5, per: 'PT1H' } },
       cadences: {
         'mql-nurture': [
           { after: 'PT2S', channel: 'email', template: 'test/welcome' },
@@ -168,8 +169,64 @@ describe('templates API', () => {
 
   it('lists the new endpoints in the OpenAPI document', async () => {
     const { body } = await service.request('GET', '/openapi.json', { key: null });
-    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/templates', '/unsubscribe/{token}']));
+    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/templates', '/templates/test-email', '/unsubscribe/{token}']));
     expect(body.paths['/unsubscribe/{token}'].post.security).toBeUndefined();
+  });
+});
+
+describe('test emails of a draft template', () => {
+  const draft = {
+    name: 'test/draft-welcome',
+    subject: 'Hello {{ lead.firstName }} of {{ lead.company }}',
+    text: 'Hi {{ lead.firstName }},\nthanks for your interest.\nUnsubscribe: {{ unsubscribeUrl }}\n',
+    html: '<p>Hi {{ lead.firstName }} of {{ lead.company }}</p>',
+  };
+
+  it('sends the draft rendered on the sample lead to one address, marked as a test, publishing nothing', async () => {
+    const to = uniqueEmail('marketer');
+    const answer = await service.request('POST', '/templates/test-email', { ...marketing, body: { ...draft, to } });
+    expect(answer).toMatchObject({ status: 202, body: { queued: true, subject: '[Test] Hello Jane of Acme' } });
+    const mail = await eventually(() => {
+      const received = mailbox.to(to);
+      expect(received).toHaveLength(1);
+      return received[0]!;
+    });
+    expect(mail.subject).toBe('[Test] Hello Jane of Acme');
+    expect(mail.from?.value[0]?.address).toBe('marketing@acme.test');
+    expect(mail.text).toContain('Hi Jane,\nthanks for your interest.');
+    expect(mail.html).toContain('<p>Hi Jane of Acme</p>');
+    // A draft stays a draft.
+    expect((await service.request('GET', `/templates?name=${draft.name}`, marketing)).status).toBe(404);
+    // Ops see it in the outbox as sent, by marketing; the address is in no field they list.
+    const listed = await service.request('GET', '/notifications?limit=200', { key: 'ops-dev' });
+    const entry = (listed.body.notifications as any[]).find((n) => n.kind === 'template_test' && n.status === 'sent');
+    expect(entry).toMatchObject({ recipient: 'marketing', channel: 'email', leadId: null });
+    expect(JSON.stringify(listed.body)).not.toContain(to);
+  });
+
+  it('answers 400 naming `to` for a bad address and the part for a bad draft, and 403 to other roles', async () => {
+    const bad = async (body: unknown) => {
+      const answer = await service.request('POST', '/templates/test-email', { ...marketing, body });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.code).toBe('validation_failed');
+      return answer.body.error.details.map((d: any) => d.path);
+    };
+    expect(await bad({ ...draft, to: 'not-an-address' })).toEqual(['to']);
+    expect(await bad({ ...draft, to: uniqueEmail('m'), subject: 'Hi {{ lead.frstName }}' })).toEqual(['subject']);
+    const other = await service.request('POST', '/templates/test-email', { key: 'capture-dev', body: { ...draft, to: uniqueEmail('c') } });
+    expect(other.status).toBe(403);
+  });
+
+  it('limits the test emails of each key (notify.testEmails), answering 429 with Retry-After, other keys unaffected', async () => {
+    const to = uniqueEmail('ops-tests');
+    const send = (key: string) => service.request('POST', '/templates/test-email', { key, body: { ...draft, to } });
+    for (let i = 0; i < 5; i++) expect((await send('ops-dev')).status).toBe(202);
+    const limited = await send('ops-dev');
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await send('marketing-dev')).status).toBe(202);
+    await eventually(() => expect(mailbox.to(to)).toHaveLength(6));
   });
 });
 

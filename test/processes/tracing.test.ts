@@ -8,6 +8,7 @@ import { encryptingDataConverter } from '../../codec/payload-codec';
 import { testCodec } from '../support/codec';
 import { alwaysOpen as hours } from '../support/fixtures';
 import { eventually, requestTo } from '../support/helpers';
+import { Mailbox } from '../support/mailbox';
 import { startProcesses } from '../support/processes';
 import { quietWorkflowBundle } from '../support/time-skipping';
 
@@ -66,15 +67,22 @@ function expectTreeUnder(root: ReceivedSpan, trace: ReceivedSpan[]) {
 }
 
 const collector = startCollector();
+// The rep's alert goes out by email to a real SMTP server in this process.
+const mailbox = new Mailbox();
 let stack: Awaited<ReturnType<typeof startProcesses>>;
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => collector.server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(collector.server.address() as AddressInfo).port}`;
-  stack = await startProcesses({ config: { qualification: { sqlAt: 40, mqlAt: 20 } }, env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, LOG_LEVEL: 'debug' } });
+  await mailbox.start();
+  stack = await startProcesses({
+    config: { qualification: { sqlAt: 40, mqlAt: 20 } },
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, LOG_LEVEL: 'debug', SMTP_URL: mailbox.url },
+  });
 });
 afterAll(async () => {
   await stack?.stop();
+  await mailbox.stop();
   collector.server.closeAllConnections();
   await new Promise((resolve) => collector.server.close(resolve));
 });
@@ -128,9 +136,29 @@ describe('traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => 
     // A statement is named by its operation and table, never its text.
     const statements = trace.filter((s) => attribute(s, 'db.system.name') === 'postgresql');
     for (const s of statements) expect(s.name).toMatch(/^[A-Z]+( [a-z_]+)?$/);
-    // The transaction that routes the lead and queues its rep's alert in the outbox (db/leads.ts) is the routing activity's.
+    // The transaction that routes the lead (db/leads.ts) is the routing activity's.
     const routing = trace.find((s) => s.name === 'RunActivity:saveAndRouteLead')!;
     expect(statements.filter((s) => s.parentSpanId === routing.spanId).map((s) => s.name)).toEqual(expect.arrayContaining(['BEGIN', 'COMMIT']));
+
+    // The trace goes on to the rep's alert: the notifier's attempt at the assignment email is a span of
+    // the capture's trace, under the activity that saved the routed lead and queued it, and the call
+    // to the SMTP server a span of the attempt, which carries its outcome.
+    await eventually(() => expect(mailbox.to(`rep.t.${suffix}@example.com`)).toHaveLength(1));
+    const alerted = await eventually(() => {
+      const spans = collector.spans.filter((s) => s.traceId === root.traceId);
+      const notify = spans.find((s) => s.name === 'notify assignment' && attribute(s, 'notify.channel') === 'email');
+      expect(notify).toBeDefined();
+      const delivered = spans.find((s) => s.name === 'deliver email' && s.parentSpanId === notify!.spanId);
+      expect(delivered).toBeDefined();
+      return { spans, notify: notify!, delivered: delivered! };
+    });
+    expect(alerted.notify.service).toBe('lead-orchestration-worker');
+    expect(alerted.spans.find((s) => s.spanId === alerted.notify.parentSpanId)?.name).toBe('RunActivity:saveLead');
+    expect(attribute(alerted.notify, 'notify.outcome')).toBe('sent');
+    expect(attribute(alerted.notify, 'lead.id')).toBe(leadId);
+    // Marking it sent is a statement of the attempt's.
+    expect(alerted.spans.some((s) => s.name === 'UPDATE notifications' && s.parentSpanId === alerted.notify.spanId)).toBe(true);
+    expectTreeUnder(root, alerted.spans);
 
     // The request's log line carries the trace's id (the SDK's own lines about activities are written outside their spans: leadId only).
     expect(await stack.api!.line((l) => l.msg === 'request' && l.route === '/leads' && l.traceId === root.traceId)).toMatchObject({ status: 202 });
