@@ -21,35 +21,36 @@ function tooMany(windowMs: number, message: (seconds: number) => string) {
   };
 }
 
-/**
- * docs/api.md: a capture key over its rate gets 429 with Retry-After. Counted per key in a fixed window
- * in this API process (each API instance keeps its own count). Other roles are not limited.
- */
-export function captureRateLimit({ requests, per }: LeadConfig['capture']['rateLimit']) {
+/** A fixed-window limit per API key in this API process (each API instance keeps its own count), answered 429 with Retry-After. */
+function perKeyLimit(
+  { requests, per }: { requests: number; per: string },
+  { skip, message }: { skip?: (c: Context<AppEnv>) => boolean; message: (seconds: number) => string },
+) {
   const windowMs = durationMs(per);
   return rateLimiter<AppEnv>({
     windowMs,
     limit: requests,
     standardHeaders: 'draft-6',
     keyGenerator: (c) => c.get('apiKeyHash'),
+    ...(skip && { skip }),
+    handler: tooMany(windowMs, message),
+  });
+}
+
+/** docs/api.md: a capture key over its rate gets 429 with Retry-After. Other roles are not limited. */
+export function captureRateLimit(limit: LeadConfig['capture']['rateLimit']) {
+  return perKeyLimit(limit, {
     skip: (c) => c.get('principal').role !== 'capture',
-    handler: tooMany(windowMs, (seconds) => `this capture key sent more than ${requests} requests in ${per}: retry in ${seconds} s`),
+    message: (seconds) => `this capture key sent more than ${limit.requests} requests in ${limit.per}: retry in ${seconds} s`,
   });
 }
 
 /**
- * Test emails of draft templates (`POST /templates/test-email`): counted per API key, like the
- * capture limit, so one marketer's key cannot turn the service into a mail cannon.
+ * Test emails of draft templates (`POST /templates/test-email`), per API key like the capture
+ * limit, so that no key can turn the service into a mail cannon.
  */
-export function testEmailRateLimit({ requests, per }: LeadConfig['notify']['testEmails']) {
-  const windowMs = durationMs(per);
-  return rateLimiter<AppEnv>({
-    windowMs,
-    limit: requests,
-    standardHeaders: 'draft-6',
-    keyGenerator: (c) => c.get('apiKeyHash'),
-    handler: tooMany(windowMs, (seconds) => `this key sent ${requests} test emails in ${per}: retry in ${seconds} s`),
-  });
+export function testEmailRateLimit(limit: LeadConfig['notify']['testEmails']) {
+  return perKeyLimit(limit, { message: (seconds) => `this key sent ${limit.requests} test emails in ${limit.per}: retry in ${seconds} s` });
 }
 
 /** The source id a `/hooks/{sourceId}` path names (any text after /hooks/: an unknown one is counted too). */
