@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionLinkToken, type LinkAction } from '../../domain/action-links';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 import { startAlertMail } from '../support/alert-mail';
 import type { Mailbox } from '../support/mailbox';
@@ -40,7 +40,7 @@ beforeAll(async () => {
   service = await startService({
     databaseUrl: await freshDatabase('action_links'),
     actionLinkSecret: secret,
-    config: { qualification: { sqlAt: 40, mqlAt: 20 } },
+    config: salesReadyDemoRequests,
   });
   alertMail = await startAlertMail(service, secret, { webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook` });
   mailbox = alertMail.mailbox;

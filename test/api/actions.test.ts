@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionName } from '../../domain/actions';
 import { eventually, startService, type ServiceUnderTest } from '../support/helpers';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 
 let service: ServiceUnderTest;
 // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
 beforeAll(async () => {
-  service = await startService({ config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  service = await startService({ config: salesReadyDemoRequests });
 });
 afterAll(async () => {
   await service?.close();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
+import { salesReadyDemoRequests } from '../support/fixtures';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
@@ -197,7 +198,7 @@ describe('GET /cadences/{name}: leads enrolled on each version', () => {
   let own: ServiceUnderTest;
   beforeAll(async () => {
     // A database of its own: every other test file enrols leads in the same cadences.
-    own = await startService({ databaseUrl: await freshDatabase('cadence-enrolled'), config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+    own = await startService({ databaseUrl: await freshDatabase('cadence-enrolled'), config: salesReadyDemoRequests });
   });
   afterAll(async () => {
     await own?.close();

@@ -4,6 +4,7 @@ import { takeCapture } from '../../capture/take';
 import { leadIdFor, leadIdSecret } from '../support/lead-ids';
 import { retryRoutingSignal } from '../../contracts/lead';
 import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
+import { salesReadyDemoRequests } from '../support/fixtures';
 
 // The capture path (capture/take.ts) against the real dev server, worker and Postgres: a new lead
 // is a workflow start with the capture in its input, answered once the server has it; a repeat
@@ -12,7 +13,7 @@ import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnde
 let service: ServiceUnderTest;
 beforeAll(async () => {
   // A demo request (+50) from a country outside the target region (−10) is sales-ready.
-  service = await startService({ config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  service = await startService({ config: salesReadyDemoRequests });
 });
 afterAll(async () => {
   await service?.close();

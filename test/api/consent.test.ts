@@ -8,6 +8,7 @@ import { consentConfirmationToken, unsubscribeToken } from '../../domain/unsubsc
 import { emailDelivery } from '../../worker/email';
 import { startNotifier } from '../../worker/notifier';
 import { eventually, freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
+import { captureLead } from '../support/fixtures';
 
 /**
  * Consent ordering end to end (docs/operations/security.md, "Consent"): the real API, worker,
@@ -67,11 +68,8 @@ const timeline = async (leadId: string) =>
   (await service.request('GET', `/leads/${leadId}/timeline`, { key: 'ops-dev' })).body.events as { type: string; actor: string; data: any }[];
 const storedConsent = async (leadId: string) =>
   (await service.sql<{ status: string | null }[]>`SELECT consent->'email'->>'status' AS status FROM leads WHERE lead_id = ${leadId}`)[0]?.status;
-const capture = async (email: string, extra: Record<string, unknown>) => {
-  const answer = await service.request('POST', '/leads', { body: { email, source: 'demo_request', country: 'US', employees: 250, ...extra } });
-  expect(answer.status).toBe(202);
-  return answer.body.leadId as string;
-};
+const capture = async (email: string, extra: Record<string, unknown>) =>
+  (await captureLead(service, { email, source: 'demo_request', country: 'US', employees: 250, ...extra })).leadId;
 
 describe('an unsubscribe stays until the person confirms', () => {
   it('refuses re-subscription by captures dated 2001 and dated now, sends one confirmation, and re-subscribes on the confirmed link', async () => {

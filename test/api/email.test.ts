@@ -14,6 +14,7 @@ import { emailDelivery } from '../../worker/email';
 import { startNotifier } from '../../worker/notifier';
 import { Mailbox } from '../support/mailbox';
 import { eventually, freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
+import { captureLead } from '../support/fixtures';
 
 /**
  * Email out: a real SMTP server in this process receives what the notifier sends, and
@@ -77,20 +78,17 @@ const template = {
 
 async function captureMql(extra: Record<string, unknown> = {}) {
   const email = uniqueEmail('mail');
-  const { status, body } = await service.request('POST', '/leads', {
-    body: {
-      email,
-      source: 'demo_request',
-      country: 'US',
-      employees: 250,
-      firstName: 'Jane',
-      company: 'Fish & <Chips>',
-      consent: { email: 'opted_in' },
-      ...extra,
-    },
+  const { leadId } = await captureLead(service, {
+    email,
+    source: 'demo_request',
+    country: 'US',
+    employees: 250,
+    firstName: 'Jane',
+    company: 'Fish & <Chips>',
+    consent: { email: 'opted_in' },
+    ...extra,
   });
-  expect(status).toBe(202);
-  return { email, leadId: body.leadId as string };
+  return { email, leadId };
 }
 
 const timeline = async (leadId: string) =>

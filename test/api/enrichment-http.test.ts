@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpProvider } from '../../activities/enrichment/http';
 import { InvalidEnrichmentResponse } from '../../activities/enrichment/provider';
 import { EnrichmentStub } from '../support/enrichment-stub';
-import { startService, type ServiceUnderTest, eventually } from '../support/helpers';
+import { startService, type ServiceUnderTest } from '../support/helpers';
+import { captureUntil } from '../support/fixtures';
 
 const acme = { companyName: 'Acme', employees: 250, industry: 'Software', country: 'us', techStack: ['Salesforce'], fundingStage: 'series_b' };
 let stub: EnrichmentStub;
@@ -68,16 +69,7 @@ describe('a lead whose enrichment fails', () => {
     await service?.close();
   });
 
-  const capture = async (email: string) => {
-    const response = await service.request('POST', '/leads', { body: { email, source: 'demo_request', title: 'CTO', country: 'US' } });
-    expect(response.status).toBe(202);
-    return eventually(async () => {
-      const lead = await service.request('GET', `/leads/${response.body.leadId}`, { key: 'ops-dev' });
-      expect(lead.status).toBe(200);
-      expect(lead.body.score).toEqual(expect.any(Number));
-      return lead.body;
-    });
-  };
+  const capture = (email: string) => captureUntil<any>(service, { email, source: 'demo_request', title: 'CTO', country: 'US' }, { score: expect.any(Number) });
 
   it.each([
     ['the vendor is down', 'down.test' as const, { kind: 'fail', status: 503 } as const],

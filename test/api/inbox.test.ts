@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionToken, signInToken } from '../../domain/inbox';
 import { startAlertMail } from '../support/alert-mail';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests, captureLead } from '../support/fixtures';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 
 /**
@@ -19,13 +19,8 @@ let mail: Awaited<ReturnType<typeof startAlertMail>>;
 const reps: Record<'a' | 'b', { id: string; email: string; apiKey: string }> = {} as never;
 const leads: Record<'a1' | 'a2' | 'b1', string> = {} as never;
 
-async function capture(country: string, source: string, n: number) {
-  const captured = await service.request('POST', '/leads', {
-    body: { email: `buyer${n}.${suffix}@prospect-${suffix}.com`, source, country, company: `Company ${n} & <Co>`, title: 'CTO' },
-  });
-  expect(captured.status).toBe(202);
-  return captured.body.leadId as string;
-}
+const capture = async (country: string, source: string, n: number) =>
+  (await captureLead(service, { email: `buyer${n}.${suffix}@prospect-${suffix}.com`, source, country, company: `Company ${n} & <Co>`, title: 'CTO' })).leadId;
 const lead = async (id: string) => (await service.request('GET', `/leads/${id}`, ops)).body;
 const timeline = async (id: string) => (await service.request('GET', `/leads/${id}/timeline`, ops)).body.events as unknown[];
 
@@ -49,7 +44,7 @@ beforeAll(async () => {
     databaseUrl: await freshDatabase('inbox'),
     actionLinkSecret: secret,
     // A small limit of failed authentications per address, reached by the flood test alone.
-    config: { qualification: { sqlAt: 40, mqlAt: 20 }, unauthenticated: { perAddress: { requests: 12, per: 'PT1M' } } },
+    config: { ...salesReadyDemoRequests, unauthenticated: { perAddress: { requests: 12, per: 'PT1M' } } },
   });
   mail = await startAlertMail(service, secret);
   for (const [name, country] of [

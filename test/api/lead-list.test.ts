@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startService, type ServiceUnderTest } from '../support/helpers';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 
 // GET /leads: the list view, from Postgres (not Temporal visibility).
 let service: ServiceUnderTest;
@@ -12,7 +12,7 @@ let nurtured: string;
 
 beforeAll(async () => {
   // Demo requests from a made-up country score 40: sales-ready with this threshold, routed to the only rep covering it.
-  service = await startService({ config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  service = await startService({ config: salesReadyDemoRequests });
   const suffix = randomUUID().slice(0, 6);
   await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'List', countries: ['XK'], businessHours: hours } });
   rep = (

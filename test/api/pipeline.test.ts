@@ -4,6 +4,7 @@ import type { EngagementType } from '../../domain/engagement';
 import { leadIdFor } from '../support/lead-ids';
 import type { LeadSource } from '../../domain/lead';
 import { eventually, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
+import { captureLead } from '../support/fixtures';
 
 let service: ServiceUnderTest;
 beforeAll(async () => {
@@ -18,11 +19,7 @@ const getLead = async (leadId: string) => (await service.request('GET', `/leads/
 const timeline = async (leadId: string) =>
   (await service.request('GET', `/leads/${leadId}/timeline`, asOps)).body.events as { type: string; actor: string; at: string; data: any }[];
 
-async function capture(body: Record<string, unknown>, headers?: Record<string, string>) {
-  const response = await service.request('POST', '/leads', { body, headers });
-  expect(response.status).toBe(202);
-  return response.body as { leadId: string; duplicate: boolean; status: string };
-}
+const capture = (body: Record<string, unknown>, headers?: Record<string, string>) => captureLead(service, body, headers);
 
 /**
  * Waits until the workflow has applied everything (the timeline holds `count` events of `type`, and

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, inject, vi } from 'vitest';
 import { EncryptionCodec, PayloadDecryptionError, encryptedEncoding } from '../../codec/payload-codec';
 import { eventually, freshDatabase, startService, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 import { historyText, keyIdsIn, testCodec, testPayloadKeys } from '../support/codec';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests, captureLead } from '../support/fixtures';
 import { findLead, writeLead } from '../../db/leads';
 
 /**
@@ -14,7 +14,7 @@ import { findLead, writeLead } from '../../db/leads';
  */
 const config = {
   // Made-up countries score −10: a webinar (+30) is an mql lead, a demo request (+50) a sales-ready one.
-  qualification: { sqlAt: 40, mqlAt: 20 },
+  ...salesReadyDemoRequests,
   cadences: {
     'mql-nurture': [
       { after: 'PT1S', channel: 'email', template: 'privacy/01-welcome' },
@@ -56,11 +56,7 @@ function person(overrides: Record<string, unknown> = {}) {
   };
 }
 
-async function capture(body: Record<string, unknown>, target = service) {
-  const answer = await target.request('POST', '/leads', { body });
-  expect(answer.status).toBe(202);
-  return answer.body.leadId as string;
-}
+const capture = async (body: Record<string, unknown>, target = service) => (await captureLead(target, body)).leadId;
 
 /** Waits until the lead's timeline has an event of `type`. */
 function eventOf(leadId: string, type: string, target = service) {

@@ -6,6 +6,7 @@ import { actionUpdates, captureSignal, engagementSignal } from '../../contracts/
 import type { leadWorkflow } from '../../workflows/lead/workflow';
 import { eventually, startService, storedTimeline, uniqueEmail, type ServiceUnderTest } from '../support/helpers';
 import { postgresProxy } from '../support/postgres-proxy';
+import { captureLead } from '../support/fixtures';
 
 /**
  * Defence in depth behind the API's validation: inputs that reach a lead's workflow
@@ -26,10 +27,9 @@ const scoreOf = async (leadId: string) => (await service.request('GET', `/leads/
 
 async function capturedLead(source = 'webinar') {
   const email = uniqueEmail('quarantine');
-  const { status, body } = await service.request('POST', '/leads', { body: { email, source, firstName: 'Jane', country: 'XQ' } });
-  expect(status).toBe(202);
-  await eventually(async () => expect(await scoreOf(body.leadId)).toEqual(expect.any(Number)));
-  return { leadId: body.leadId as string, email };
+  const { leadId } = await captureLead(service, { email, source, firstName: 'Jane', country: 'XQ' });
+  await eventually(async () => expect(await scoreOf(leadId)).toEqual(expect.any(Number)));
+  return { leadId, email };
 }
 
 const engagement = (type: string, extra: object = {}) => ({

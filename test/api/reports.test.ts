@@ -4,13 +4,13 @@ import { hashKey } from '../../api/auth';
 import type { LeadStatus } from '../../domain/lead';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 import { seedLead, type LeadSeed } from '../support/seed-leads';
-import { alwaysOpen as hours, weekdaysNineToFive } from '../support/fixtures';
+import { alwaysOpen as hours, weekdaysNineToFive, salesReadyDemoRequests } from '../support/fixtures';
 
 // A database of its own: aging, rep load and the unassigned queue describe every lead there is.
 let service: ServiceUnderTest;
 beforeAll(async () => {
   // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
-  service = await startService({ databaseUrl: await freshDatabase('reports'), config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  service = await startService({ databaseUrl: await freshDatabase('reports'), config: salesReadyDemoRequests });
 });
 afterAll(async () => {
   await service?.close();

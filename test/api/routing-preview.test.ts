@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
-import { alwaysOpen as businessHours } from '../support/fixtures';
+import { freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
+import { alwaysOpen as businessHours, salesReadyDemoRequests, captureUntil } from '../support/fixtures';
 
 // Routing preview and the routing log through the real API, worker, Temporal and Postgres. On a
 // database of its own: what the preview must not write is counted across the whole database, and
@@ -9,7 +9,7 @@ import { alwaysOpen as businessHours } from '../support/fixtures';
 let service: ServiceUnderTest;
 // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
 beforeAll(async () => {
-  service = await startService({ databaseUrl: await freshDatabase('routing_preview'), config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  service = await startService({ databaseUrl: await freshDatabase('routing_preview'), config: salesReadyDemoRequests });
 });
 afterAll(async () => {
   await service?.close();
@@ -43,15 +43,12 @@ async function rep(teamId: string, name: string, fields: Record<string, unknown>
 }
 
 /** Captures a sales-ready lead and waits until it is routed. */
-async function capture(body: Record<string, unknown>) {
-  const { status, body: accepted } = await service.request('POST', '/leads', { body: { source: 'demo_request', ...body } });
-  expect(status).toBe(202);
-  return eventually(async () => {
-    const view = await service.request('GET', `/leads/${accepted.leadId}`, ops);
-    expect(view.body).toMatchObject({ status: 'sql', routingReason: expect.any(String) });
-    return view.body as { leadId: string; ownerId: string | null; teamId: string | null; routingReason: string; priority: string };
-  });
-}
+const capture = (body: Record<string, unknown>) =>
+  captureUntil<{ ownerId: string | null; teamId: string | null; routingReason: string; priority: string }>(
+    service,
+    { source: 'demo_request', ...body },
+    { status: 'sql', routingReason: expect.any(String) },
+  );
 
 /** What routing writes: its decisions, the leads' owners, the round robin's clocks and the reps' open-lead counts. */
 async function routingState() {

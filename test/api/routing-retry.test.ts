@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RouteRequest } from '../../activities/routing';
 import type { LeadSave } from '../../db/leads';
-import { eventually, startService, storedTimeline, type ServiceUnderTest } from '../support/helpers';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { startService, storedTimeline, type ServiceUnderTest } from '../support/helpers';
+import { alwaysOpen as hours, salesReadyDemoRequests, captureUntil } from '../support/fixtures';
 
 // Routing that committed but whose answer never reached the workflow: the worker's
 // connection drops after the routing transaction commits, as when a worker dies before its workflow
@@ -31,7 +31,7 @@ vi.mock('../../activities/routing', async (importOriginal) => {
 let service: ServiceUnderTest;
 // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
 beforeAll(async () => {
-  service = await startService({ config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  service = await startService({ config: salesReadyDemoRequests });
 });
 afterAll(async () => {
   await service?.close();
@@ -39,15 +39,8 @@ afterAll(async () => {
 
 const ops = { key: 'ops-dev' };
 
-async function capture(email: string) {
-  const { status, body } = await service.request('POST', '/leads', { body: { email, source: 'demo_request', country: 'QS' } });
-  expect(status).toBe(202);
-  return eventually(async () => {
-    const view = await service.request('GET', `/leads/${body.leadId}`, ops);
-    expect(view.body).toMatchObject({ status: 'sql', ownerId: expect.any(String) });
-    return view.body as { leadId: string; ownerId: string };
-  });
-}
+const capture = (email: string) =>
+  captureUntil<{ ownerId: string }>(service, { email, source: 'demo_request', country: 'QS' }, { status: 'sql', ownerId: expect.any(String) });
 
 describe('routing asked again for the same decision', () => {
   it('keeps the owner it took the first time and moves the round robin once', async () => {

@@ -6,7 +6,7 @@ import { slackClient } from '../../config/slack';
 import { enqueueNotifications } from '../../db/outbox';
 import { startNotifier } from '../../worker/notifier';
 import { slackDelivery } from '../../worker/slack';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 import { SlackStub, type SlackCall } from '../support/slack-stub';
 
@@ -39,7 +39,7 @@ beforeAll(async () => {
     databaseUrl: await freshDatabase('slack_app'),
     actionLinkSecret: secret,
     slack,
-    config: { qualification: { sqlAt: 40, mqlAt: 20 }, escalation: { reminderAt: 0.02 } },
+    config: { ...salesReadyDemoRequests, escalation: { reminderAt: 0.02 } },
   });
   notifier = startNotifier({
     sql: service.sql,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameLeadAfterMs } from '../../api/wake-ups';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 
 // The unassigned queue's wake-ups against the real worker, Temporal dev server and Postgres: a change
 // to reps, teams or accounts signals `retryRouting` only to the waiting leads it could serve, in
@@ -12,7 +12,7 @@ import { alwaysOpen as hours } from '../support/fixtures';
 let service: ServiceUnderTest;
 // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
 beforeAll(async () => {
-  service = await startService({ databaseUrl: await freshDatabase('wake_ups'), config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+  service = await startService({ databaseUrl: await freshDatabase('wake_ups'), config: salesReadyDemoRequests });
 });
 afterAll(async () => {
   await service?.close();

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlertMail, linksIn } from '../support/alert-mail';
 import { cspRefusals, launchChromium } from '../support/browser';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 
 /**
@@ -23,7 +23,7 @@ beforeAll(async () => {
   service = await startService({
     databaseUrl: await freshDatabase('action_link_browser'),
     actionLinkSecret: secret,
-    config: { qualification: { sqlAt: 40, mqlAt: 20 } },
+    config: salesReadyDemoRequests,
   });
   mail = await startAlertMail(service, secret);
   browser = await launchChromium();

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAlertMail } from '../support/alert-mail';
 import { cspRefusals, launchChromium } from '../support/browser';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 
 /**
@@ -31,7 +31,7 @@ beforeAll(async () => {
   service = await startService({
     databaseUrl: await freshDatabase('inbox_browser'),
     actionLinkSecret: secret,
-    config: { qualification: { sqlAt: 40, mqlAt: 20 } },
+    config: salesReadyDemoRequests,
   });
   mail = await startAlertMail(service, secret);
   browser = await launchChromium();

@@ -20,7 +20,7 @@ import { freePortRange, startCluster, type RunningCluster } from '../../stack/cl
 import { temporalCliExecutable } from '../../stack/engine';
 import { launchChromium } from '../support/browser';
 import { uniqueEmail } from '../support/helpers';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 
 /** The alerts webhook (Slack-compatible), a local stub: what each delivery's Idempotency-Key was. */
 const delivered: string[] = [];
@@ -61,7 +61,7 @@ beforeAll(async () => {
   chmodSync(dataDir, 0o755); // as root, Postgres runs as the postgres user and must enter it
   // Made-up email domains are not enriched: a demo request from the US (65 with the defaults' region bonus) is sales-ready here.
   const configFile = join(dataDir, 'config.json');
-  writeFileSync(configFile, JSON.stringify({ qualification: { sqlAt: 40, mqlAt: 20 } }));
+  writeFileSync(configFile, JSON.stringify(salesReadyDemoRequests));
   const { API_KEYS: _keys, NODE_ENV: _nodeEnv, ...rest } = process.env;
   process.env = rest; // the development keys, on a stack of the test's own
   webhook = createHttpServer((request, response) => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPayloadKeys } from '../support/codec';
 import { eventually, requestTo } from '../support/helpers';
 import { startProcesses, type LogLine } from '../support/processes';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 
 // A made-up country no other test's team covers; with sqlAt 40 a demo request is sales-ready and routed.
 const country = 'QP';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
   const webhookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/services/${hookToken}`;
   // Debug: the SDK's own lines about each workflow task and activity are logged too.
-  stack = await startProcesses({ config: { qualification: { sqlAt: 40, mqlAt: 20 } }, env: { LOG_LEVEL: 'debug', NOTIFY_WEBHOOK_URL: webhookUrl } });
+  stack = await startProcesses({ config: salesReadyDemoRequests, env: { LOG_LEVEL: 'debug', NOTIFY_WEBHOOK_URL: webhookUrl } });
 });
 afterAll(async () => {
   await stack?.stop();

@@ -6,6 +6,7 @@ import { eventually, requestTo } from '../support/helpers';
 import { postgresProxy } from '../support/postgres-proxy';
 import { startProcesses } from '../support/processes';
 import { captureRouteAndAccept } from '../support/one-lead';
+import { salesReadyDemoRequests } from '../support/fixtures';
 
 /** A sample's value in a Prometheus text exposition (summed over the series matching every label given), or undefined when none is there. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -38,7 +39,7 @@ let proxy: Awaited<ReturnType<typeof postgresProxy>>;
 beforeAll(async () => {
   // Postgres through a proxy the last test cuts, as an outage would.
   proxy = await postgresProxy();
-  stack = await startProcesses({ config: { qualification: { sqlAt: 40, mqlAt: 20 } }, env: { DATABASE_URL: proxy.url } });
+  stack = await startProcesses({ config: salesReadyDemoRequests, env: { DATABASE_URL: proxy.url } });
 });
 afterAll(async () => {
   await stack?.stop();

@@ -9,6 +9,7 @@ import { freePort } from '../../worker/http';
 import { eventually, requestTo } from '../support/helpers';
 import { startProcesses } from '../support/processes';
 import { captureRouteAndAccept } from '../support/one-lead';
+import { salesReadyDemoRequests } from '../support/fixtures';
 
 const rulesFile = 'observability/prometheus/alerts.yml';
 const dashboardFile = 'observability/grafana/lead-service.json';
@@ -217,7 +218,7 @@ describe('Prometheus and Grafana in docker-compose.yml', () => {
 describe('the metrics the rules and the dashboard query, in the real processes', () => {
   let stack: Awaited<ReturnType<typeof startProcesses>>;
   beforeAll(async () => {
-    stack = await startProcesses({ config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+    stack = await startProcesses({ config: salesReadyDemoRequests });
   });
   afterAll(async () => {
     await stack?.stop();

@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { encryptingDataConverter } from '../../codec/payload-codec';
 import { testCodec } from '../support/codec';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 import { eventually, requestTo } from '../support/helpers';
 import { Mailbox } from '../support/mailbox';
 import { startProcesses } from '../support/processes';
@@ -76,7 +76,7 @@ beforeAll(async () => {
   const endpoint = `http://127.0.0.1:${(collector.server.address() as AddressInfo).port}`;
   await mailbox.start();
   stack = await startProcesses({
-    config: { qualification: { sqlAt: 40, mqlAt: 20 } },
+    config: salesReadyDemoRequests,
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, LOG_LEVEL: 'debug', SMTP_URL: mailbox.url },
   });
 });

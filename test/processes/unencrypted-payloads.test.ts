@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { unencryptedPayloadFailureType } from '../../contracts/failures';
 import { eventually, requestTo } from '../support/helpers';
 import { startProcesses } from '../support/processes';
+import { salesReadyDemoRequests } from '../support/fixtures';
 
 // The worker and the API as a deployment runs them (no embedded stack, real keys), on the tests'
 // Temporal server, which anyone who reaches it can write to without the payload keys.
@@ -14,7 +15,7 @@ let plain: Client;
 
 beforeAll(async () => {
   stack = await startProcesses({
-    config: { qualification: { sqlAt: 40, mqlAt: 20 } },
+    config: salesReadyDemoRequests,
     env: {
       NODE_ENV: 'production',
       LEAD_EMBEDDED_STACK: undefined,

@@ -25,7 +25,7 @@ import { migrate } from '../../db/migrate';
 import { testServerExecutable } from '../../stack/engine';
 import { startEmbeddedPostgres } from '../../stack/postgres';
 import { leadStackOn, skipTime, startTimeSkippingServer, terminateWhenQuiet, whenQuiet } from '../support/time-skipping';
-import { alwaysOpen as hours } from '../support/fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from '../support/fixtures';
 
 const label = process.argv[2];
 if (!label || !/^[a-z0-9-]+$/.test(label)) {
@@ -47,7 +47,7 @@ const env = await startTimeSkippingServer(null, executable.type === 'existing-pa
 try {
   await migrate(postgres.url, log);
   // Made-up countries score "outside the target region" (−10): a webinar (+30) is an mql lead, a demo request (+50) a sales-ready one.
-  const config = resolveLeadConfig({ qualification: { sqlAt: 40, mqlAt: 20 } });
+  const config = resolveLeadConfig(salesReadyDemoRequests);
   log('bundling the workflow code');
   const { worker, request, taskQueue } = await leadStackOn(env, { sql, config, name: 'histories', codec: null });
   const call = async (path: string, body: unknown, key: string) => {

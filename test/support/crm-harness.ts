@@ -6,7 +6,7 @@ import { loadLeadConfig } from '../../config/load';
 import { crmDelivery } from '../../worker/crm';
 import { startNotifier } from '../../worker/notifier';
 import { testCodec } from './codec';
-import { alwaysOpen as hours } from './fixtures';
+import { alwaysOpen as hours, salesReadyDemoRequests } from './fixtures';
 import { freshDatabase, startService, type ServiceUnderTest } from './helpers';
 
 export interface OpsAlert {
@@ -51,7 +51,7 @@ export async function startCrmHarness({
   const service: ServiceUnderTest = await startService({
     databaseUrl: await freshDatabase(database),
     extraVendorOrigins: [vendorOrigin],
-    config: { qualification: { sqlAt: 40, mqlAt: 20 } },
+    config: salesReadyDemoRequests,
   });
   const notifier = startNotifier({
     sql: service.sql,

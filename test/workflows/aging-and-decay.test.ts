@@ -4,6 +4,7 @@ import { httpProvider } from '../../activities/enrichment/http';
 import type { leadWorkflow } from '../../workflows/lead/workflow';
 import { EnrichmentStub } from '../support/enrichment-stub';
 import { serviceOn, storedTimeline, timeSkippingSuite, uniqueEmail, type InProcessService } from '../support/helpers';
+import { salesReadyDemoRequests } from '../support/fixtures';
 
 // Months pass in seconds on the time-skipping test server; skipped time is global to it, so these run serially.
 // Sales-ready leads here may wait months in the unassigned queue: a daily retry keeps that cheap.
@@ -157,7 +158,7 @@ describe('bounded history: continue-as-new carries the lead intact', () => {
     // Leads from this made-up country find no team: they wait in the unassigned queue, retrying every few hours.
     const small = await suite.serviceFor('history', {
       history: { maxEventsPerRun: 60 },
-      qualification: { sqlAt: 40, mqlAt: 20 },
+      ...salesReadyDemoRequests,
       routing: { unassignedRetryMax: 'PT4H' },
     });
     const email = `long.${randomUUID().slice(0, 8)}@waiting-${randomUUID().slice(0, 6)}.com`;

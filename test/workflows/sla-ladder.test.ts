@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { storedTimeline, timeSkippingSuite } from '../support/helpers';
+import { salesReadyDemoRequests } from '../support/fixtures';
 
 // The speed-to-lead ladder on the time-skipping server: minutes and hours pass in milliseconds.
 // Leads from made-up countries score "outside the target region" (−10): a demo request (+50) is 40, sales-ready here.
-const suite = timeSkippingSuite('ladder', { config: { qualification: { sqlAt: 40, mqlAt: 20 } } });
+const suite = timeSkippingSuite('ladder', { config: salesReadyDemoRequests });
 
 const call = (method: string, path: string, body: unknown, key = 'ops-dev') => suite.service.request(method, path, body, key);
 

@@ -3,13 +3,14 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createSql } from '../../db/client';
 import { createWorkerMetrics } from '../../worker/metrics';
 import { storedTimeline, timeSkippingSuite } from '../support/helpers';
+import { salesReadyDemoRequests } from '../support/fixtures';
 
 // The SLA counters through the real workflow on the time-skipping server (minutes pass in milliseconds):
 // the worker's metrics count the ladder's steps as the workflow stores them.
 const sql = createSql(inject('databaseUrl'), { max: 1 });
 const metrics = createWorkerMetrics(sql, { webhookConfigured: false });
 // Made-up countries score −10 (outside the target region): a demo request (+50) is 40, sales-ready here.
-const suite = timeSkippingSuite('metrics-sla', { config: { qualification: { sqlAt: 40, mqlAt: 20 } }, metrics });
+const suite = timeSkippingSuite('metrics-sla', { config: salesReadyDemoRequests, metrics });
 afterAll(async () => {
   await sql.end({ timeout: 5 });
 });
