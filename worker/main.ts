@@ -127,6 +127,8 @@ async function main() {
   const slack = slackSettings
     ? slackDelivery({ sql, client: slackClient(slackSettings), actionLinkSecret, publicBaseUrl, validFor: config.notify.actionLinksValidFor })
     : undefined;
+  /** In-flight lead work at which the worker counts as saturated (a few per core; one lead's first task is one activation and its local activities in turn). */
+  const busyInFlight = 4;
   const notifier = startNotifier({
     sql,
     webhookUrl: env.NOTIFY_WEBHOOK_URL,
@@ -142,6 +144,12 @@ async function main() {
     log: (line, fields) => log?.warn(fields ?? {}, line),
     onOutcome: (outcome) => metrics.deliveryOutcome(outcome),
     tracer: tracing?.tracer,
+    // Saturated: more workflow activations and local activities in flight than the worker's two
+    // cores run at once, so they queue; then CRM pushes wait (docs/features/crm.md "When pushes run").
+    busy: () => {
+      const status = worker.getStatus();
+      return status.numInFlightWorkflowActivations + status.numInFlightLocalActivities >= busyInFlight;
+    },
   });
   const daySums = startDaySumsFolding({ sql, log: (line) => log?.warn(line) });
   const retention = startRetention({

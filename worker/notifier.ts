@@ -70,6 +70,15 @@ export interface NotifierOptions {
   /** Called once per attempt: the hook for delivery metrics (counters by outcome). */
   onOutcome?: (outcome: DeliveryOutcome, entry: OutboxEntry) => void;
   /**
+   * Whether the worker is saturated with lead work now (workflow tasks and local activities
+   * queuing on its cores): while it is, CRM pushes wait, for at most `crmYieldMs` at a stretch, so
+   * that routing and the rep's alert come first and the CRM record follows seconds later. Alerts
+   * never wait. Undefined: never.
+   */
+  busy?: () => boolean;
+  /** The longest stretch CRM pushes wait for a busy worker before a pass runs anyway (default 30 s). */
+  crmYieldMs?: number;
+  /**
    * With tracing on: each attempt at an entry queued in a trace continues it (`notify <kind>`, and
    * `deliver <channel>` around the call to the email server, Slack, the webhook or the CRM).
    */
@@ -140,6 +149,8 @@ export function startNotifier(options: NotifierOptions) {
     onOutcome = () => {},
     links = () => undefined,
     tracer,
+    busy = () => false,
+    crmYieldMs = 30_000,
   } = options;
   // The webhook URL and the SMTP URL (its password) are credentials that error messages may quote.
   const scrubbers = [webhookUrl, email?.smtpUrl].filter((url): url is string => !!url).map(webhookScrubber);
@@ -269,9 +280,21 @@ export function startNotifier(options: NotifierOptions) {
     return due.length;
   };
 
+  /** CRM pushes: a pass is skipped while the worker is busy, until it has waited `crmYieldMs`. */
+  let yieldingSince: number | undefined;
+  const dispatchCrm = dispatch(true);
+  const crmPass = async (): Promise<number> => {
+    if (busy()) {
+      yieldingSince ??= Date.now();
+      if (Date.now() - yieldingSince < crmYieldMs) return 0;
+    }
+    yieldingSince = undefined;
+    return dispatchCrm();
+  };
+
   // Two loops: a CRM's pace (or its timeouts) never delays the next pass over the alerts.
   const onError = (error: unknown) => log(scrub(`notifier: ${error instanceof Error ? error.message : error}`));
-  const loops = [repeat(dispatch(false), pollMs, onError), repeat(dispatch(true), pollMs, onError)];
+  const loops = [repeat(dispatch(false), pollMs, onError), repeat(crmPass, pollMs, onError)];
 
   return {
     async stop() {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { loadLeadConfig } from '../../config/load';
 import { createSql, type Sql } from '../../db/client';
 import { startNotifier } from '../../worker/notifier';
-import { eventually, startService, type ServiceUnderTest } from '../support/helpers';
+import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
 
 /**
  * A local stand-in for a Slack-compatible webhook: it fails the first `failFirst` deliveries of
@@ -250,6 +250,50 @@ describe('GET /notifications', () => {
       const { status, body } = await service.request('GET', `/notifications?${query}`, { key: 'ops-dev' });
       expect(status).toBe(400);
       expect(body.error.details.map((d: any) => d.path)).toEqual([path]);
+    }
+  });
+});
+
+describe('CRM pushes on a busy worker', () => {
+  it('wait while the worker is saturated, for at most crmYieldMs at a stretch, while alerts go out at once', async () => {
+    // A database of its own: this notifier claims every CRM push in it.
+    const own = createSql(await freshDatabase('crm_yield'), { max: 5 });
+    const receiver = await new Receiver(0).start();
+    const pushed: { key: string; at: number }[] = [];
+    // The CRM side as the notifier calls it (worker/crm.ts `CrmDelivery`): the push itself is tested against the HubSpot and Salesforce stubs (crm*.test.ts).
+    const crm = {
+      deliver: async (entry: { dedupe_key: string }) => {
+        pushed.push({ key: entry.dedupe_key, at: Date.now() });
+        return { synced: { connectionId: 'c', kind: 'hubspot' as const, object: 'contact' as const, recordId: '1', contactId: '1' } };
+      },
+      deadLettered: async () => {},
+    };
+    let busy = true;
+    const notifier = startNotifier({ sql: own, webhookUrl: receiver.url, crm, deadAfter, pollMs: 100, busy: () => busy, crmYieldMs: 1500 });
+    try {
+      const push = async (key: string) =>
+        own`INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel)
+            VALUES (${key}, 'lead-test', 'crm_sync', 'c', 'CRM push', '{}'::jsonb, 'crm')`;
+      const queuedAt = Date.now();
+      await push('crm:c:first');
+      await own`INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message) VALUES ('alert-while-busy', 'lead-test', 'assignment', 'rep-0', 'New P1 lead')`;
+      // The rep's alert does not wait for the worker.
+      await eventually(() => expect(receiver.deliveries('alert-while-busy')).toHaveLength(1));
+      expect(pushed).toEqual([]);
+      // The push waits out the stretch, then goes anyway, the worker still busy.
+      await eventually(() => expect(pushed.map((p) => p.key)).toEqual(['crm:c:first']));
+      expect(pushed[0]!.at - queuedAt).toBeGreaterThanOrEqual(1400);
+      // Once the worker is not busy, a push goes at the next pass.
+      busy = false;
+      const idleAt = Date.now();
+      await push('crm:c:second');
+      await eventually(() => expect(pushed.map((p) => p.key)).toEqual(['crm:c:first', 'crm:c:second']));
+      expect(pushed[1]!.at - idleAt).toBeLessThan(1400);
+      expect((await own`SELECT status FROM notifications WHERE channel = 'crm' ORDER BY id`).map((r) => r.status)).toEqual(['sent', 'sent']);
+    } finally {
+      await notifier.stop();
+      await receiver.stop();
+      await own.end({ timeout: 5 });
     }
   });
 });
