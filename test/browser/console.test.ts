@@ -5,11 +5,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cspRefusals, launchChromium } from '../support/browser';
 import { alwaysOpen } from '../support/fixtures';
-import { loadLeadConfig } from '../../config/load';
-import { emailDelivery } from '../../worker/email';
-import { startNotifier } from '../../worker/notifier';
 import { eventually, freshDatabase, startService, type ServiceUnderTest } from '../support/helpers';
-import { Mailbox } from '../support/mailbox';
+import { startAlertMail } from '../support/alert-mail';
 
 /**
  * The console in headless Chromium, on a database of its own: ops signs in and builds a team of two
@@ -27,8 +24,7 @@ const suffix = randomUUID().slice(0, 6);
 let service: ServiceUnderTest;
 let browser: Browser;
 // Test emails from the template editor go out through the notifier to a real SMTP server in this process.
-let mailbox: Mailbox;
-let notifier: ReturnType<typeof startNotifier>;
+let alertMail: Awaited<ReturnType<typeof startAlertMail>>;
 let origin: string;
 
 /** Every console page's answer headers, and every request any page made. */
@@ -58,19 +54,7 @@ const shoot = (page: Page, name: string) => page.screenshot({ path: join(artifac
 beforeAll(async () => {
   service = await startService({ databaseUrl: await freshDatabase('console_browser'), actionLinkSecret: secret });
   origin = new URL(service.baseUrl).origin;
-  mailbox = await new Mailbox().start();
-  notifier = startNotifier({
-    sql: service.sql,
-    email: emailDelivery({
-      sql: service.sql,
-      smtpUrl: mailbox.url,
-      from: 'Console <console@acme.test>',
-      publicBaseUrl: service.baseUrl,
-      unsubscribeSecret: secret,
-    }),
-    deadAfter: loadLeadConfig('').notify.deadAfter,
-    pollMs: 100,
-  });
+  alertMail = await startAlertMail(service, secret);
   browser = await launchChromium();
   mkdirSync(artifacts, { recursive: true });
   // Leads for the backtest, in a country no team serves (they wait unassigned): a demo request and a newsletter sign-up.
@@ -88,9 +72,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
-  await notifier?.stop();
+  await alertMail?.stop();
   await service?.close();
-  await mailbox?.stop();
 });
 
 describe('/console in Chromium', () => {
@@ -274,7 +257,7 @@ describe('/console in Chromium', () => {
     await page.getByRole('button', { name: 'Send a test email' }).click();
     await expect.poll(() => page.locator('#test-email-queued').textContent()).toBe(`Test email "[Test] Draft for Acme" queued to ${tester}.`);
     const [testEmail] = await eventually(() => {
-      const received = mailbox.to(tester);
+      const received = alertMail.mailbox.to(tester);
       expect(received).toHaveLength(1);
       return received;
     });
