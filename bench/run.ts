@@ -156,16 +156,27 @@ async function main() {
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, dataConverter: encryptingDataConverter(codec) });
 
-  const stop = async () => {
-    for (const child of children) child.kill('SIGTERM');
-    await sleep(1500);
-    await connection.close();
-    await sql.end({ timeout: 5 });
-    await postgres.stop();
-    await temporal.stop();
-    await hubspot.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const child of children) child.kill('SIGTERM');
+      await sleep(1500);
+      await connection.close();
+      await sql.end({ timeout: 5 });
+      await postgres.stop();
+      await temporal.stop();
+      await hubspot.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    })());
+  // A bench stopped by a signal (Ctrl-C, \`timeout\`, \`kill\`) takes its stack with it: the worker,
+  // the API, the Temporal dev server and Postgres are processes of their own that would run on,
+  // and go on working the bench's leads under whatever is measured next.
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the bench's worker, API, Temporal server and Postgres…`);
+    void stop().finally(() => process.exit(130));
   };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
   try {
     log('waiting for the worker and the API…');
