@@ -50,6 +50,12 @@ const Preview = ({ email, problems }: Awaited<ReturnType<typeof preview>>) => (
   </section>
 );
 
+/** The editor's template as the templates API takes it (`POST /templates`, `/templates/test-email`): an empty HTML part is none. */
+function draftOf(form: FormFields) {
+  const html = untrimmed(form, 'html');
+  return { name: one(form, 'name') ?? '', subject: one(form, 'subject') ?? '', text: untrimmed(form, 'text') ?? '', ...(html && { html }) };
+}
+
 /** Email templates (marketing): the newest versions, and an editor with a live preview that publishes the next version. */
 export function templatePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
   const editor = async (c: Context<ConsoleEnv>, form: FormFields, { refusal, note }: { refusal?: ApiRefusal; note?: unknown } = {}) =>
@@ -139,15 +145,8 @@ export function templatePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
       // The draft as it stands, rendered on the sample lead and sent to one address; nothing is published.
       .post('/console/templates/test-email', async (c) => {
         const form = (await c.req.parseBody({ all: true })) as FormFields;
-        const html = untrimmed(form, 'html');
-        const name = one(form, 'name');
-        const answer = await api(c)('POST', '/templates/test-email', {
-          ...(name && { name }),
-          subject: one(form, 'subject') ?? '',
-          text: untrimmed(form, 'text') ?? '',
-          ...(html && { html }),
-          to: one(form, 'to') ?? '',
-        });
+        const { name, ...draft } = draftOf(form);
+        const answer = await api(c)('POST', '/templates/test-email', { ...(name && { name }), ...draft, to: one(form, 'to') ?? '' });
         if (answer.status !== 202) return editor(c, form, { refusal: refusalOf(answer) });
         return editor(c, form, {
           note: (
@@ -159,13 +158,7 @@ export function templatePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
       })
       .post('/console/templates', async (c) => {
         const form = (await c.req.parseBody({ all: true })) as FormFields;
-        const html = untrimmed(form, 'html');
-        const answer = await api(c)('POST', '/templates', {
-          name: one(form, 'name') ?? '',
-          subject: one(form, 'subject') ?? '',
-          text: untrimmed(form, 'text') ?? '',
-          ...(html && { html }),
-        });
+        const answer = await api(c)('POST', '/templates', draftOf(form));
         if (answer.status !== 201) return editor(c, form, { refusal: refusalOf(answer) });
         return editor(c, form, {
           note: (

@@ -69,6 +69,13 @@ afterAll(async () => {
 });
 
 const marketing = { key: 'marketing-dev' };
+/** Posts `body` as marketing, expects a 400 validation_failed, and answers the fields it names. */
+async function refusedFields(path: string, body: unknown): Promise<string[]> {
+  const answer = await service.request('POST', path, { ...marketing, body });
+  expect(answer.status).toBe(400);
+  expect(answer.body.error.code).toBe('validation_failed');
+  return answer.body.error.details.map((d: any) => d.path);
+}
 const template = {
   name: 'test/welcome',
   subject: 'Welcome, {{ lead.firstName | default: "there" }}',
@@ -144,12 +151,7 @@ describe('templates API', () => {
   });
 
   it('answers 400 naming the field for bad input, Liquid syntax errors and unknown variables', async () => {
-    const bad = async (body: unknown) => {
-      const answer = await service.request('POST', '/templates', { ...marketing, body });
-      expect(answer.status).toBe(400);
-      expect(answer.body.error.code).toBe('validation_failed');
-      return answer.body.error.details.map((d: any) => d.path);
-    };
+    const bad = (body: unknown) => refusedFields('/templates', body);
     expect(await bad({ name: 'test/x', text: 'hi' })).toEqual(['subject']);
     expect(await bad({ ...template, name: 'Not A Name' })).toEqual(['name']);
     expect(await bad({ ...template, extra: 1 })).toEqual(['extra']);
@@ -203,12 +205,7 @@ describe('test emails of a draft template', () => {
   });
 
   it('answers 400 naming `to` for a bad address and the part for a bad draft, and 403 to other roles', async () => {
-    const bad = async (body: unknown) => {
-      const answer = await service.request('POST', '/templates/test-email', { ...marketing, body });
-      expect(answer.status).toBe(400);
-      expect(answer.body.error.code).toBe('validation_failed');
-      return answer.body.error.details.map((d: any) => d.path);
-    };
+    const bad = (body: unknown) => refusedFields('/templates/test-email', body);
     expect(await bad({ ...draft, to: 'not-an-address' })).toEqual(['to']);
     expect(await bad({ ...draft, to: uniqueEmail('m'), subject: 'Hi {{ lead.frstName }}' })).toEqual(['subject']);
     const other = await service.request('POST', '/templates/test-email', { key: 'capture-dev', body: { ...draft, to: uniqueEmail('c') } });
