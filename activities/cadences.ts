@@ -1,8 +1,8 @@
-import type { CadenceStore } from '../db/cadences';
+import type { LeadStore } from '../db/lead-store';
 import type { CadenceVersion } from '../domain/cadence';
 
 /** What lead workflows ask of cadences. */
-export function cadenceActivities(store: CadenceStore) {
+export function cadenceActivities(store: LeadStore['cadences']) {
   return {
     /** The version a lead entering `name` is enrolled on. */
     async currentCadence(name: string): Promise<CadenceVersion> {

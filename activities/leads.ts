@@ -1,6 +1,5 @@
-import type { Sql } from '../db/client';
-import { startLead, writeLead, type LeadSave } from '../db/leads';
-import { enqueueNotifications } from '../db/outbox';
+import type { LeadStore } from '../db/lead-store';
+import type { LeadSave } from '../db/leads';
 import type { LeadRecord, OutboxNotification, TimelineEvent } from '../domain/lead-record';
 
 /** Told the timeline events a save wrote for the first time, once committed (the worker's metrics). */
@@ -12,25 +11,25 @@ export type EventsWritten = (events: TimelineEvent[]) => void;
  * It carries the lead's data, not its process: the new run routes and enrols the lead afresh, so
  * the saved routing and cadence are left behind.
  */
-export async function loadLeadBefore(sql: Sql, { leadId, runId }: { leadId: string; runId: string }): Promise<LeadRecord | null> {
-  const stored = await startLead(sql, leadId, runId);
+export async function loadLeadBefore(store: LeadStore, { leadId, runId }: { leadId: string; runId: string }): Promise<LeadRecord | null> {
+  const stored = await store.leadBefore(leadId, runId);
   return stored ? { ...stored.lead, cadence: undefined } : null;
 }
 
 /** Data access for leads and their timelines. Every write is idempotent on (lead id, event key). */
-export function leadActivities(sql: Sql, eventsWritten: EventsWritten = () => {}) {
+export function leadActivities(store: LeadStore, eventsWritten: EventsWritten = () => {}) {
   return {
     /**
      * Writes the lead as the workflow now knows it, its new timeline events and the alerts they
      * cause (the outbox), in one statement: atomic, with no BEGIN and COMMIT round trips.
      */
     async saveLead(save: LeadSave): Promise<void> {
-      eventsWritten(await writeLead(sql, save));
+      eventsWritten(await store.saveLead(save));
     },
 
     /** An alert about a lead that may have no row to save it with (its first capture was refused). */
     async queueAlert({ leadId, notification }: { leadId: string; notification: OutboxNotification }): Promise<void> {
-      await enqueueNotifications(sql, leadId, [notification]);
+      await store.enqueueNotifications(leadId, [notification]);
     },
   };
 }

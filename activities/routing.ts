@@ -1,6 +1,6 @@
-import type { Sql, Tx } from '../db/client';
-import { writeLead, type LeadSave } from '../db/leads';
-import { assignLead, lockLead, lockRep, routingContext, routingReads, routingRequest } from '../db/routing';
+import type { LeadStore, RoutingTransaction } from '../db/lead-store';
+import type { LeadSave } from '../db/leads';
+import { routingRequest } from '../db/routing';
 import type { LeadConfig } from '../domain/config';
 import type { LeadSource } from '../domain/lead';
 import { segmentOf } from '../domain/routing';
@@ -28,8 +28,8 @@ export interface RouteRequest {
   routingKey?: string;
 }
 
-/** Routing in Postgres (docs/design.md, "Routing"): account owner, then territory and segment, then weighted round robin. */
-export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () => {}) {
+/** Routing over the lead store, in Postgres in every process (docs/design.md, "Routing"): account owner, then territory and segment, then weighted round robin. */
+export function routingActivities(store: LeadStore, eventsWritten: EventsWritten = () => {}) {
   /**
    * The routing decision and the assignment, inside the caller's transaction, once per routing key:
    * another attempt of the same decision (its workflow task ran again after a worker died, or the
@@ -37,25 +37,24 @@ export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () =>
    * time, written again over what the attempt saved before it, and the round robin does not move.
    * `leadLocked`: the transaction already holds the lead's row (it has just saved it).
    */
-  async function route(tx: Tx, request: RouteRequest, { leadLocked = false } = {}): Promise<Assignment> {
+  async function route(tx: RoutingTransaction, request: RouteRequest, { leadLocked = false } = {}): Promise<Assignment> {
     const { leadId, routingKey } = request;
     // No row for the lead (nothing to assign either): nothing to look up or remember under the key.
-    const keyed = routingKey !== undefined && (leadLocked || (await lockLead(tx, leadId)));
+    const keyed = routingKey !== undefined && (leadLocked || (await tx.lockLead(leadId)));
     const domain = emailDomainOf(request.email);
-    const context = await routingContext(tx, { leadId, routingKey: keyed ? routingKey : undefined, domain });
+    const context = await tx.context({ leadId, routingKey: keyed ? routingKey : undefined, domain });
     if (context.taken) {
       const { taken } = context;
-      await assignLead(tx, leadId, { ownerId: taken.ownerId, teamId: taken.teamId, reason: taken.reason });
+      await tx.assignLead(leadId, { ownerId: taken.ownerId, teamId: taken.teamId, reason: taken.reason });
       return taken;
     }
     // What the decision reads it locks, so concurrent routings of one team queue up (db/routing.ts).
     const decision = await decideRouting(
       routingRequest(context, { ...request, segment: segmentOf(request.employees), domain, now: new Date(request.at) }),
-      routingReads(tx, { lock: true }),
+      tx.reads,
     );
     const { assignment, move, outcome, path } = decision;
-    await assignLead(
-      tx,
+    await tx.assignLead(
       leadId,
       { ownerId: assignment.ownerId, teamId: assignment.teamId, reason: assignment.reason },
       { pick: move, decision: keyed ? { routingKey, assignment, outcome, path } : undefined },
@@ -66,7 +65,7 @@ export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () =>
   return {
     /** Chooses the owner and takes the assignment in one transaction; the SLA terms come with it. */
     async routeLead(request: RouteRequest): Promise<Assignment> {
-      return sql.begin((tx) => route(tx, request));
+      return store.routing((tx) => route(tx, request));
     },
 
     /**
@@ -74,8 +73,8 @@ export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () =>
      * fewer at capture). The save locks the lead's row (its upsert does), as routing would.
      */
     async saveAndRouteLead({ save, route: request }: { save: LeadSave; route: RouteRequest }): Promise<Assignment> {
-      const { written, assignment } = await sql.begin(async (tx) => {
-        const written = await writeLead(tx, save);
+      const { written, assignment } = await store.routing(async (tx) => {
+        const written = await tx.saveLead(save);
         return { written, assignment: await route(tx, request, { leadLocked: true }) };
       });
       eventsWritten(written);
@@ -92,11 +91,11 @@ export function routingActivities(sql: Sql, eventsWritten: EventsWritten = () =>
       repId: string;
       reason: string;
     }): Promise<{ ownerManagerId: string | null; teamId: string | null } | null> {
-      return sql.begin(async (tx) => {
-        const rep = await lockRep(tx, repId);
+      return store.routing(async (tx) => {
+        const rep = await tx.lockRep(repId);
         if (!rep) return null;
-        await assignLead(tx, leadId, { ownerId: repId, teamId: rep.team_id, reason });
-        return { ownerManagerId: rep.manager_id, teamId: rep.team_id };
+        await tx.assignLead(leadId, { ownerId: repId, teamId: rep.teamId, reason });
+        return { ownerManagerId: rep.managerId, teamId: rep.teamId };
       });
     },
   };

@@ -6,19 +6,21 @@ import { routingActivities, type RouteRequest } from '../../activities/routing';
 import type { Assignment } from '../../domain/lead-record';
 import { resolveLeadConfig } from '../../config/load';
 import { createSql, type Sql } from '../../db/client';
+import { leadStore } from '../../db/lead-store';
 
 // Routing against real Postgres, through the activity the workflow calls. Each test has teams
 // of its own in a user-assigned country code (X…), so tests running beside it never meet them.
 let sql: Sql;
 let activities: ReturnType<typeof routingActivities>;
 const env = new MockActivityEnvironment();
-const { sla } = resolveLeadConfig({});
+const config = resolveLeadConfig({});
+const { sla } = config;
 const at = '2026-11-23T15:00:00.000Z'; // a Monday, 10:00 in New York
 const allWeek = { timeZone: 'America/New_York', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
 
 beforeAll(() => {
   sql = createSql(inject('databaseUrl'), { max: 20 });
-  activities = routingActivities(sql);
+  activities = routingActivities(leadStore(sql, config));
 });
 afterAll(async () => {
   await sql?.end({ timeout: 5 });
@@ -223,7 +225,7 @@ describe('routing in Postgres', () => {
       // A new connection first reads Postgres's array types: not routing's.
       await counting`SELECT 1`;
       statements.length = 0;
-      const assignment: Assignment = await env.run(routingActivities(counting).routeLead, {
+      const assignment: Assignment = await env.run(routingActivities(leadStore(counting, config)).routeLead, {
         leadId: leadId!,
         email: `${leadId}@example.com`,
         source: 'demo_request' as const,

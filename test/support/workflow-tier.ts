@@ -13,14 +13,16 @@ import { takeCapture } from '../../capture/take';
 import { actionUpdates, engagementSignal, type ActionRequest, type ActionResult } from '../../contracts/lead';
 import type { leadWorkflow } from '../../workflows/index';
 
-export type LeadOutcome = Awaited<ReturnType<typeof leadWorkflow>>;
-import { InMemoryLeadStore } from './in-memory-activities';
+import { MemoryLeadStore } from './memory-store';
 import { testCodec } from './codec';
 import { encryptingDataConverter } from '../../codec/payload-codec';
+import { leadStoreActivities } from '../../activities';
+
+export type LeadOutcome = Awaited<ReturnType<typeof leadWorkflow>>;
 
 /**
- * The workflow tier: the real `leadWorkflow` on the time-skipping test server, against the
- * in-memory activities (no Postgres, no HTTP). One server and one workflow bundle per test file;
+ * The workflow tier: the real `leadWorkflow` on the time-skipping test server, running the real
+ * activities (with the local enrichment provider) over a lead store in memory (no Postgres, no HTTP). One server and one workflow bundle per test file;
  * each test gets a fresh in-memory store and a worker of its own on its own task queue.
  *
  * Like the time-skipping suite of the end-to-end tests, it touches leads only when they are quiet
@@ -32,7 +34,7 @@ export interface WorkflowTier {
   config: LeadConfig;
   policy: LeadPolicy;
   /** This test's system of record. */
-  store: InMemoryLeadStore;
+  store: MemoryLeadStore;
   taskQueue: string;
   /** The test server's time, in ms since the epoch. */
   now(): Promise<number>;
@@ -103,14 +105,14 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
     bundle = await quietWorkflowBundle();
   });
   beforeEach(async () => {
-    tier.store = new InMemoryLeadStore(config);
+    tier.store = new MemoryLeadStore(config);
     tier.taskQueue = `workflow-tier-${randomUUID()}`;
     worker = await Worker.create({
       connection: tier.env.nativeConnection,
       namespace: 'default',
       taskQueue: tier.taskQueue,
       workflowBundle: bundle,
-      activities: tier.store.activities,
+      activities: leadStoreActivities({ store: tier.store }),
       dataConverter: encryptingDataConverter(testCodec),
     });
     running = worker.run();

@@ -7,7 +7,7 @@ import { whenQuiet } from '../support/time-skipping';
 import { workflowTier } from '../support/workflow-tier';
 
 // A scoring model rolled out to running leads on the workflow tier: the real lead and rollout
-// workflows on the time-skipping server, their activities in memory.
+// workflows on the time-skipping server, their real activities over a lead store in memory.
 const tier = workflowTier();
 
 const email = () => `reader.${randomUUID().slice(0, 8)}@prospect-${randomUUID().slice(0, 6)}.com`;

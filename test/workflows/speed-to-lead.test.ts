@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { actionFailureTypes } from '../../contracts/failures';
 import { workflowTier } from '../support/workflow-tier';
 
-// Speed-to-lead on the workflow tier: the real lead workflow on the time-skipping server, its
-// activities in memory. A demo request (+50) from a US (+15) CEO (+20) scores 85: sales-ready.
+// Speed-to-lead on the workflow tier: the real lead workflow on the time-skipping server, the real
+// activities over a lead store in memory. A demo request (+50) from a US (+15) CEO (+20) scores 85: sales-ready.
 const tier = workflowTier();
 
 const email = () => `buyer.${randomUUID().slice(0, 8)}@prospect-${randomUUID().slice(0, 6)}.com`;
@@ -38,6 +38,28 @@ async function rejection(action: Promise<unknown>): Promise<{ type: string | und
 }
 
 describe('capture, scoring, routing and the SLA ladder', () => {
+  it('routes by the real decision: the account owner first, then the round robin, which skips a rep at capacity', async () => {
+    tier.store
+      .addTeam({ id: 'team-us', countries: ['US'] })
+      .addRep({ id: 'rep-a', teamId: 'team-us', capacity: 1 })
+      .addRep({ id: 'rep-b', teamId: 'team-us' })
+      .addRep({ id: 'owner', teamId: null })
+      .addAccount({ domain: 'acme.example', name: 'Acme', ownerId: 'owner' });
+    const owners: [string | null | undefined, string | undefined][] = [];
+    for (const address of [`cto.${randomUUID().slice(0, 8)}@acme.example`, email(), email(), email()]) {
+      const leadId = await tier.capture({ ...salesReady(), email: address });
+      const routing = tier.store.lead(leadId)!.routing;
+      owners.push([routing?.ownerId, routing?.reason]);
+    }
+    expect(owners).toEqual([
+      ['owner', 'account Acme (acme.example) is owned by owner'],
+      ['rep-a', 'territory: team team-us covers US, smb; weighted round robin → rep-a'],
+      // rep-a now holds one open lead, its capacity: the round robin passes it over.
+      ['rep-b', 'territory: team team-us covers US, smb; weighted round robin → rep-b (skipped rep-a at capacity)'],
+      ['rep-b', 'territory: team team-us covers US, smb; weighted round robin → rep-b (skipped rep-a at capacity)'],
+    ]);
+  });
+
   it('scores a captured lead sales-ready, routes it, reminds at 50%, reassigns at the breach and escalates at the next', async () => {
     usTeam();
     const start = await tier.now();
