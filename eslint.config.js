@@ -7,10 +7,23 @@ import tseslint from 'typescript-eslint';
 /** What workflow code must not import (the layers themselves are checked by .dependency-cruiser.cjs). */
 const builtinsNotInWorkflows = builtinModules
   .flatMap((name) => [name, `node:${name}`])
-  .map((name) => ({ name, message: 'Node built-ins are not in the workflow sandbox (https://docs.temporal.io/develop/typescript/workflows/basics).' }));
+  .map((name) => ({
+    name,
+    message: 'Node built-ins are not in the workflow sandbox (https://docs.temporal.io/develop/typescript/workflows/basics).',
+  }));
 const notInWorkflows = [
   {
-    group: ['postgres', 'pg', 'hono', 'hono/*', '@hono/*', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '@temporalio/testing'],
+    group: [
+      'postgres',
+      'pg',
+      'hono',
+      'hono/*',
+      '@hono/*',
+      '@temporalio/client',
+      '@temporalio/worker',
+      '@temporalio/activity',
+      '@temporalio/testing',
+    ],
     message: 'Workflow code does no I/O: it calls activities.',
   },
   {
@@ -35,7 +48,13 @@ export default tseslint.config(
       // A leading underscore marks what is left out on purpose (`const { policy: _, ...carried } = state`).
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          caughtErrorsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
       ],
       // A `let` that a closure declared above its one assignment reads (a shutdown handler) stays a `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],

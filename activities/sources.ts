@@ -60,7 +60,10 @@ export function sourceActivities({
     async captureMetaLead({ sourceId, leadgenId }: MetaLeadInput): Promise<SubmissionOutcome> {
       const source = await findSource(sql, sourceId);
       if (!source || source.vendor !== 'meta_lead_ads' || !source.accessToken || !source.graphApiUrl) {
-        throw ApplicationFailure.nonRetryable(`source ${sourceId} is not a Meta Lead Ads source with a Graph API URL and access token`, 'SourceMissing');
+        throw ApplicationFailure.nonRetryable(
+          `source ${sourceId} is not a Meta Lead Ads source with a Graph API URL and access token`,
+          'SourceMissing',
+        );
       }
       if (!codec) throw new Error('the worker has no payload codec to open the access token with');
       const token = await openSecret(codec, source.accessToken);

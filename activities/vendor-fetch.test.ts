@@ -19,7 +19,8 @@ beforeAll(async () => {
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
 const meta = { hosts: vendorApiHosts.meta_lead_ads };
-const get = (base: string, extraOrigins: string[] = []) => vendorGet(base, '1?fields=id', { policy: { ...meta, extraOrigins }, headers: {}, timeoutMs: 2000 });
+const get = (base: string, extraOrigins: string[] = []) =>
+  vendorGet(base, '1?fields=id', { policy: { ...meta, extraOrigins }, headers: {}, timeoutMs: 2000 });
 
 describe('vendorGet', () => {
   it('refuses a loopback URL before connecting, unless its origin is an extra one', async () => {
@@ -32,7 +33,9 @@ describe('vendorGet', () => {
 
 describe('publicOnlyLookup', () => {
   it('fails for a name that resolves to loopback', async () => {
-    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => publicOnlyLookup('localhost', {}, (failure) => resolve(failure)));
+    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) =>
+      publicOnlyLookup('localhost', {}, (failure) => resolve(failure)),
+    );
     expect(error).toBeInstanceOf(RefusedUrl);
     expect(error).toMatchObject({
       code: 'EREFUSEDADDRESS',

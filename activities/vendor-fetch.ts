@@ -32,7 +32,9 @@ export function publicOnlyLookup(hostname: string, options: LookupOptions, callb
     const refused = addresses.find(({ address }) => isPrivateAddress(address));
     if (refused || addresses.length === 0) {
       const failure: NodeJS.ErrnoException = new RefusedUrl(
-        refused ? `names ${hostname}, which resolves to ${refused.address}, not a public address` : `names ${hostname}, which resolves to no address`,
+        refused
+          ? `names ${hostname}, which resolves to ${refused.address}, not a public address`
+          : `names ${hostname}, which resolves to no address`,
       );
       failure.code = 'EREFUSEDADDRESS';
       return callback(failure, []);
@@ -76,7 +78,9 @@ export function vendorGet(
           else chunks.push(chunk);
         });
         res.on('error', reject);
-        res.on('end', () => resolve({ status, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
       },
     );
     // A lookup refused by publicOnlyLookup arrives here as the RefusedUrl it made.

@@ -128,7 +128,9 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
     misses(),
     () => metrics.lookups.inc({ kind: 'source' }),
   );
-  const limits = unauthenticatedRateLimits(unauthenticated, { configuredKey: (c) => apiKeys.has(bearerKeyHash(c.req.header('authorization'))) });
+  const limits = unauthenticatedRateLimits(unauthenticated, {
+    configuredKey: (c) => apiKeys.has(bearerKeyHash(c.req.header('authorization'))),
+  });
   const auth = authenticate(apiKeys, lookupRepKey);
   // The API's port is public: its metrics need a scraper's key (role metrics) or an ops key.
   app.use('/metrics', limits.keysPerAddress, auth);
@@ -196,7 +198,10 @@ export function createApp(deps: ApiDeps, apiKeys: Map<string, Principal>) {
   // pages call the API through `app.fetch`, so every write passes the API's own middleware.
   app.use('/console/*', bodyLimit({ maxSize: maxBodyBytes * 2, onError: tooLarge(maxBodyBytes * 2) }));
   app.use('/console/sign-in', limits.keysPerAddress);
-  app.route('/', consoleRoutes(deps, { appFetch: (request, env) => app.fetch(request, env), roleOfKey: (keyHash) => apiKeys.get(keyHash)?.role }));
+  app.route(
+    '/',
+    consoleRoutes(deps, { appFetch: (request, env) => app.fetch(request, env), roleOfKey: (keyHash) => apiKeys.get(keyHash)?.role }),
+  );
   app.route('/', templateRoutes(deps));
   app.route('/', codecRoutes(deps));
   app.route('/', leadRoutes(deps));

@@ -55,7 +55,9 @@ describe('API keys outside the embedded development stack', () => {
     expect(reason({ ...local, ...proof, NODE_ENV: 'production' })).toBe('NODE_ENV is production');
     expect(reason({ ...local, ...proof, NODE_ENV: 'Production' })).toBe('NODE_ENV is "Production", not development or test');
     // The variable alone, a wrong token, or other services than the ones the stack started: no relaxation.
-    expect(reason({ ...external, LEAD_EMBEDDED_STACK: '1' })).toMatch(/^the embedded stack is not proven \(LEAD_EMBEDDED_STACK is set without LEAD_DATA_DIR\)/);
+    expect(reason({ ...external, LEAD_EMBEDDED_STACK: '1' })).toMatch(
+      /^the embedded stack is not proven \(LEAD_EMBEDDED_STACK is set without LEAD_DATA_DIR\)/,
+    );
     expect(reason({ ...local, ...proof, LEAD_EMBEDDED_STACK: 'copied' })).toMatch(/does not match the token/);
     expect(reason({ ...external, ...proof })).toMatch(/is not the embedded stack that was started/);
   });
@@ -79,7 +81,9 @@ describe('API keys outside the embedded development stack', () => {
 
   it('never accepts a development key, whatever role API_KEYS gives it', () => {
     const production = { realKeysRequiredBecause: 'DATABASE_URL points at external services' };
-    expect(() => parseApiKeys('k1=capture,ops-dev=ops', production)).toThrow(/development keys \(ops-dev\) are not accepted because DATABASE_URL/);
+    expect(() => parseApiKeys('k1=capture,ops-dev=ops', production)).toThrow(
+      /development keys \(ops-dev\) are not accepted because DATABASE_URL/,
+    );
     expect(() => parseApiKeys('capture-dev=marketing', production)).toThrow(/capture-dev/);
     const keys = parseApiKeys('k1=capture,k2=ops', production);
     expect([...keys.keys()].sort()).toEqual([hashKey('k1'), hashKey('k2')].sort());
@@ -108,7 +112,9 @@ describe('payload keys (LEAD_PAYLOAD_KEYS)', () => {
 
   it('are required everywhere; development keys (dev-…) only on the embedded stack', () => {
     expect(() => payloadKeysFrom(loadEnv({}))).toThrow(/LEAD_PAYLOAD_KEYS is not set \(`npm start` generates a development key/);
-    expect(() => payloadKeysFrom(loadEnv({ NODE_ENV: 'production' }))).toThrow(/LEAD_PAYLOAD_KEYS must be set because NODE_ENV is production/);
+    expect(() => payloadKeysFrom(loadEnv({ NODE_ENV: 'production' }))).toThrow(
+      /LEAD_PAYLOAD_KEYS must be set because NODE_ENV is production/,
+    );
     expect(keys(`dev-2026-11-25:${key(1)}`)).toHaveLength(1);
     expect(() => keys(`k2:${key(2)},dev-2026-11-25:${key(1)}`, { DATABASE_URL: 'postgres://leads@db.example:5432/leads' })).toThrow(
       'LEAD_PAYLOAD_KEYS: the development keys (dev-2026-11-25) are not accepted because DATABASE_URL points at external services',

@@ -38,7 +38,10 @@ export function hashKey(key: string): string {
  * stack, see config/env.ts) `API_KEYS` must be set and must not contain a development key, whose
  * names are published in the README.
  */
-export function parseApiKeys(value: string | undefined, { realKeysRequiredBecause }: { realKeysRequiredBecause?: string } = {}): Map<string, Principal> {
+export function parseApiKeys(
+  value: string | undefined,
+  { realKeysRequiredBecause }: { realKeysRequiredBecause?: string } = {},
+): Map<string, Principal> {
   const devKeyNames = Object.keys(developmentKeys).join(', ');
   if (realKeysRequiredBecause && !value?.trim()) {
     throw new Error(
@@ -55,14 +58,18 @@ export function parseApiKeys(value: string | undefined, { realKeysRequiredBecaus
           const [key, spec] = [item.slice(0, item.lastIndexOf('=')), item.slice(item.lastIndexOf('=') + 1)];
           const [role, repId] = spec.split(':') as [string, string | undefined];
           if (!key || !(roles as readonly string[]).includes(role) || (role === 'rep') !== Boolean(repId)) {
-            throw new Error(`API_KEYS: "${item.replace(key, '***')}" is not key=role (roles: ${roles.join(', ')}; rep keys as key=rep:<repId>)`);
+            throw new Error(
+              `API_KEYS: "${item.replace(key, '***')}" is not key=role (roles: ${roles.join(', ')}; rep keys as key=rep:<repId>)`,
+            );
           }
           return [key, { role: role as Role, ...(repId ? { repId } : {}) }];
         })
     : Object.entries(developmentKeys);
   const devKeysGiven = entries.filter(([key]) => Object.hasOwn(developmentKeys, key)).map(([key]) => key);
   if (realKeysRequiredBecause && devKeysGiven.length) {
-    throw new Error(`API_KEYS: the development keys (${devKeysGiven.join(', ')}) are not accepted because ${realKeysRequiredBecause}: choose keys of your own`);
+    throw new Error(
+      `API_KEYS: the development keys (${devKeysGiven.join(', ')}) are not accepted because ${realKeysRequiredBecause}: choose keys of your own`,
+    );
   }
   return new Map(entries.map(([key, principal]) => [hashKey(key), principal]));
 }
@@ -86,9 +93,15 @@ export function authenticate(keys: Map<string, Principal>, lookup?: (keyHash: st
     const match = keyHash !== '';
     const principal = keys.get(keyHash) ?? (match && lookup ? await lookup(keyHash) : undefined);
     if (!principal) {
-      throw new ApiError(401, 'unauthorized', match ? 'the API key is not valid' : 'missing API key: send Authorization: Bearer <key>', undefined, {
-        'WWW-Authenticate': 'Bearer',
-      });
+      throw new ApiError(
+        401,
+        'unauthorized',
+        match ? 'the API key is not valid' : 'missing API key: send Authorization: Bearer <key>',
+        undefined,
+        {
+          'WWW-Authenticate': 'Bearer',
+        },
+      );
     }
     c.set('principal', principal);
     c.set('apiKeyHash', keyHash);

@@ -14,7 +14,9 @@ export function keysetCursor<P extends string[]>(isPosition: (value: string[]) =
       } catch {
         // not ours: answered below
       }
-      throw new ApiError(400, 'validation_failed', 'invalid query: cursor', [{ path: 'cursor', message: 'must be the nextCursor of a previous page' }]);
+      throw new ApiError(400, 'validation_failed', 'invalid query: cursor', [
+        { path: 'cursor', message: 'must be the nextCursor of a previous page' },
+      ]);
     },
   };
 }

@@ -19,7 +19,9 @@ export const errorSchema = z
 
 /** OpenAPI responses for the error statuses a route may answer. */
 export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((status) => [status, { description: 'error', content: { 'application/json': { schema: errorSchema } } }]));
+  Object.fromEntries(
+    statuses.map((status) => [status, { description: 'error', content: { 'application/json': { schema: errorSchema } } }]),
+  );
 
 export interface ErrorDetail {
   path: string;
@@ -104,7 +106,9 @@ export const onError: ErrorHandler = (error, c) => {
     requestLog(c).warn({ method: c.req.method, route: c.req.routePath, ...errorFields(error) }, 'a dependency is unavailable');
     return errorResponse(
       c,
-      new ApiError(503, 'unavailable', 'a service the API depends on is unavailable for now: retry shortly', undefined, { 'Retry-After': '5' }),
+      new ApiError(503, 'unavailable', 'a service the API depends on is unavailable for now: retry shortly', undefined, {
+        'Retry-After': '5',
+      }),
     );
   }
   if (error instanceof HTTPException) {

@@ -44,7 +44,9 @@ export function idempotency(sql: Sql, { lease, expireAfter }: LeadConfig['idempo
     if (c.req.method !== 'POST' || key === undefined) return next();
     const checked = idempotencyKeySchema.safeParse(key);
     if (!checked.success) {
-      throw new ApiError(400, 'validation_failed', 'invalid Idempotency-Key header', [{ path: 'Idempotency-Key', message: checked.error.issues[0]!.message }]);
+      throw new ApiError(400, 'validation_failed', 'invalid Idempotency-Key header', [
+        { path: 'Idempotency-Key', message: checked.error.issues[0]!.message },
+      ]);
     }
     const scope = c.get('apiKeyHash');
     const hash = requestHash(c.req.method, c.req.path, await c.req.text());
@@ -55,7 +57,9 @@ export function idempotency(sql: Sql, { lease, expireAfter }: LeadConfig['idempo
         throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different request');
       }
       if (!first || first.status === null) {
-        throw new ApiError(409, 'idempotency_key_in_use', 'a request with this Idempotency-Key is still being answered', undefined, { 'Retry-After': '1' });
+        throw new ApiError(409, 'idempotency_key_in_use', 'a request with this Idempotency-Key is still being answered', undefined, {
+          'Retry-After': '1',
+        });
       }
       return c.json(first.response, first.status as ContentfulStatusCode, { 'Idempotent-Replayed': 'true' });
     }

@@ -36,9 +36,10 @@ export async function takeAction(
       throw new ApiError(400, 'validation_failed', 'invalid body: ownerId', [{ path: 'ownerId', message: `no rep with id ${ownerId}` }]);
   }
   try {
-    await temporal.workflow
-      .getHandle(leadId)
-      .executeUpdate(actionUpdates[name] as typeof actionUpdates.accept, { args: [{ ...body, actor, at: new Date().toISOString() }], updateId });
+    await temporal.workflow.getHandle(leadId).executeUpdate(actionUpdates[name] as typeof actionUpdates.accept, {
+      args: [{ ...body, actor, at: new Date().toISOString() }],
+      updateId,
+    });
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) {
       if (!lead) throw leadNotFound(leadId);

@@ -132,7 +132,8 @@ export async function leadPageBody(deps: Pick<ApiDeps, 'sql'>, lead: LeadView, {
   const timeline = (await readTimeline(deps.sql, lead.leadId)).slice(-20).reverse();
   const open = !closedStatuses.includes(lead.status);
   const explanation = `${lead.score ?? 'no score'}${lead.scoreBreakdown.length ? ` = ${lead.scoreBreakdown.map((l) => `${l.reason} ${l.points > 0 ? '+' : ''}${l.points}`).join(', ')}` : ''}`;
-  const options = (values: readonly string[]) => values.map((value) => html`<option value="${value}">${value.replaceAll('_', ' ')}</option>`);
+  const options = (values: readonly string[]) =>
+    values.map((value) => html`<option value="${value}">${value.replaceAll('_', ' ')}</option>`);
   const fields = Object.entries(hidden).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`);
   const noteForm = (name: 'call' | 'email', label: string, button: string) =>
     html`<form method="post" action="${action(name)}">
@@ -155,7 +156,8 @@ export async function leadPageBody(deps: Pick<ApiDeps, 'sql'>, lead: LeadView, {
         ${noteForm('call', 'Call note', 'Log call')} ${noteForm('email', 'Email note', 'Log email')}
         ${reasonForm('disqualify', disqualificationReasons, 'Disqualify')} ${reasonForm('recycle', recycleReasons, 'Recycle')}
         <form method="post" action="${action('convert')}">
-          ${fields}<label>Opportunity <input name="name" maxlength="300" /></label> <label>Amount <input name="amount" inputmode="decimal" /></label>
+          ${fields}<label>Opportunity <input name="name" maxlength="300" /></label>
+          <label>Amount <input name="amount" inputmode="decimal" /></label>
           <button type="submit">Convert</button>
         </form>`
     : html`<p>This lead is closed and takes no more actions.</p>`;
@@ -205,7 +207,8 @@ export async function actOnLead(
     if (error.status === 409) {
       const state = await findLeadState(deps.sql, leadId);
       const status = state?.status as LeadStatus | undefined;
-      if (status && closedStatuses.includes(status)) throw new PageRefusal(409, 'This lead is closed', `It is ${status} and takes no more actions.`);
+      if (status && closedStatuses.includes(status))
+        throw new PageRefusal(409, 'This lead is closed', `It is ${status} and takes no more actions.`);
       if (action === 'accept' && status === 'accepted') throw new PageRefusal(409, 'Already accepted', 'This lead is already accepted.');
       throw new PageRefusal(409, 'Not possible now', `${error.message}.`);
     }

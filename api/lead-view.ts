@@ -91,7 +91,9 @@ export const leadViewSchema = z
         }),
       )
       .optional()
-      .meta({ description: '`GET /leads/{id}` only: the CRM records the lead was pushed to, the latest push of each (docs/features/crm.md)' }),
+      .meta({
+        description: '`GET /leads/{id}` only: the CRM records the lead was pushed to, the latest push of each (docs/features/crm.md)',
+      }),
   })
   .meta({ id: 'Lead' });
 export type LeadView = z.infer<typeof leadViewSchema>;
@@ -110,7 +112,8 @@ export function assertMayRead(principal: Principal, ownerId: string | null, id: 
 type Links = { temporalUiUrl: string; namespace: string };
 
 /** The lead's workflow in the Temporal Web UI. */
-export const temporalUiLink = (links: Links, leadId: string) => `${links.temporalUiUrl}/namespaces/${encodeURIComponent(links.namespace)}/workflows/${leadId}`;
+export const temporalUiLink = (links: Links, leadId: string) =>
+  `${links.temporalUiUrl}/namespaces/${encodeURIComponent(links.namespace)}/workflows/${leadId}`;
 /** Where a lead is read from: the read model, and the lead's workflow for what the read model does not have yet. */
 export type LeadSources = { sql: Sql; temporal: Client };
 
@@ -175,7 +178,11 @@ export async function readLead({ sql, temporal }: LeadSources, id: string, princ
  * taken but not stored yet. Like the lead itself, never a mix of the two: a lead and its timeline
  * read one after the other agree, or the later one is newer.
  */
-export async function readLeadTimeline({ sql, temporal }: LeadSources, id: string, principal: Principal): Promise<Omit<TimelineEvent, 'key'>[]> {
+export async function readLeadTimeline(
+  { sql, temporal }: LeadSources,
+  id: string,
+  principal: Principal,
+): Promise<Omit<TimelineEvent, 'key'>[]> {
   const row = await findLeadState(sql, id);
   if (row) {
     assertMayRead(principal, row.ownerId, id);
@@ -214,7 +221,8 @@ const cursor = keysetCursor<LeadPosition>((value) => value.length === 2 && isInW
 export async function listLeads(sql: Sql, query: LeadListQuery, principal: Principal, links: Links) {
   let ownerId = query.ownerId;
   if (principal.role === 'rep') {
-    if (ownerId && ownerId !== principal.repId) throw new ApiError(403, 'forbidden', `a rep key lists only its own leads (${principal.repId})`);
+    if (ownerId && ownerId !== principal.repId)
+      throw new ApiError(403, 'forbidden', `a rep key lists only its own leads (${principal.repId})`);
     ownerId = principal.repId!;
   }
   const [cadenceName, cadenceVersion] = query.cadence ? query.cadence.split('@') : [];
@@ -258,8 +266,12 @@ function leadView({ lead, routing, createdAt, updatedAt }: StoredLead, links: Li
     routingReason: routing.reason,
     // null until routed: routing always records its reason.
     sla:
-      routing.reason === null ? null : { dueAt: routing.dueAt, breaches: routing.breaches, respondedAt: routing.respondedAt, responseMs: routing.responseMs },
-    cadence: lead.cadence ? { name: lead.cadence.name, version: lead.cadence.version, step: lead.cadence.step, nextStepAt: lead.cadence.nextStepAt } : null,
+      routing.reason === null
+        ? null
+        : { dueAt: routing.dueAt, breaches: routing.breaches, respondedAt: routing.respondedAt, responseMs: routing.responseMs },
+    cadence: lead.cadence
+      ? { name: lead.cadence.name, version: lead.cadence.version, step: lead.cadence.step, nextStepAt: lead.cadence.nextStepAt }
+      : null,
     consent: Object.fromEntries(Object.entries(lead.consent).map(([channel, record]) => [channel, record!.status])),
     source: p.source,
     sourceDetail: p.sourceDetail ?? null,

@@ -20,7 +20,11 @@ export interface PageSessionSpec<S extends { sessionId: string }> {
   check: (secret: string, token: string) => S | undefined | Promise<S | undefined>;
 }
 
-export function pageSessions<S extends { sessionId: string }>(deps: Pick<ApiDeps, 'publicBaseUrl'>, secret: () => string, spec: PageSessionSpec<S>) {
+export function pageSessions<S extends { sessionId: string }>(
+  deps: Pick<ApiDeps, 'publicBaseUrl'>,
+  secret: () => string,
+  spec: PageSessionSpec<S>,
+) {
   return {
     /** Sets the cookie; the caller redirects. */
     start(c: Context, session: S) {

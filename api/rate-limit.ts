@@ -95,7 +95,11 @@ export function unauthenticatedRateLimits(
       skip,
       skipSuccessfulRequests: true,
       requestWasSuccessful: (c) => !failed.has(c.res.status),
-      handler: (c) => tooMany(windowMs, (seconds) => `${who(c)} had more than ${requests} requests fail authentication in ${per}: retry in ${seconds} s`)(c),
+      handler: (c) =>
+        tooMany(
+          windowMs,
+          (seconds) => `${who(c)} had more than ${requests} requests fail authentication in ${per}: retry in ${seconds} s`,
+        )(c),
     });
   };
   return {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { slackRequestRefusal } from './slack-signature';
 
 /** Signs the way Slack documents it (https://docs.slack.dev/authentication/verifying-requests-from-slack). */
-const sign = (secret: string, timestamp: string, body: string) => `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+const sign = (secret: string, timestamp: string, body: string) =>
+  `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 
 const secret = '8f742231b10e8888abcd99yyyzzz85a5';
 const now = Date.parse('2026-12-04T10:02:00Z');

@@ -124,7 +124,10 @@ export function createWakeUps(
       sent.set(leadId, at);
     }
     if (failures.length && !stopped)
-      log?.warn({ failed: failures.length, of: batch.length, ...errorFields(failures[0]) }, 'wake-up signals failed (those leads keep their own backoff)');
+      log?.warn(
+        { failed: failures.length, of: batch.length, ...errorFields(failures[0]) },
+        'wake-up signals failed (those leads keep their own backoff)',
+      );
   }
 
   async function run() {

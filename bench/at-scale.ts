@@ -196,7 +196,9 @@ export async function seedAtScale(sql: Sql, log: (line: string) => void, leads: 
   log(`  vacuum and statistics: ${((performance.now() - vacuumStarted) / 1000).toFixed(1)} s`);
   const [{ total, events, milestones }] = (await sql`
     SELECT (SELECT count(*)::int FROM leads) AS total, (SELECT count(*)::int FROM lead_events) AS events,
-           (SELECT count(*)::int FROM lead_milestones) AS milestones`) as unknown as [{ total: number; events: number; milestones: number }];
+           (SELECT count(*)::int FROM lead_milestones) AS milestones`) as unknown as [
+    { total: number; events: number; milestones: number },
+  ];
   const seedSeconds = (performance.now() - seedStarted) / 1000;
   log(
     `  ${total.toLocaleString('en-US')} leads, ${events.toLocaleString('en-US')} timeline events, ${milestones.toLocaleString('en-US')} milestone rows in ${seedSeconds.toFixed(1)} s`,
@@ -205,7 +207,13 @@ export async function seedAtScale(sql: Sql, log: (line: string) => void, leads: 
 }
 
 /** Seeds `leads` leads, then times the report and the backtest. */
-export async function measureAtScale(sql: Sql, call: Call, log: (line: string) => void, leads = 100_000, inProcess = false): Promise<AtScaleFigures> {
+export async function measureAtScale(
+  sql: Sql,
+  call: Call,
+  log: (line: string) => void,
+  leads = 100_000,
+  inProcess = false,
+): Promise<AtScaleFigures> {
   const { total, events, seedSeconds } = await seedAtScale(sql, log, leads);
 
   const time = async (what: string, calls: number, path: string, method: 'GET' | 'POST' = 'GET', body?: unknown) => {
@@ -219,7 +227,9 @@ export async function measureAtScale(sql: Sql, call: Call, log: (line: string) =
       if (answer.status !== 200) throw new Error(`${what} answered ${answer.status}`);
     }
     const figures = summary(times);
-    log(`  ${what}: p50 ${figures.p50.toFixed(0)} ms, p99 ${figures.p99.toFixed(0)} ms, max ${figures.max.toFixed(0)} ms over ${calls} calls`);
+    log(
+      `  ${what}: p50 ${figures.p50.toFixed(0)} ms, p99 ${figures.p99.toFixed(0)} ms, max ${figures.max.toFixed(0)} ms over ${calls} calls`,
+    );
     return { figures, answer: warm.body };
   };
 
@@ -252,7 +262,8 @@ export async function measureAtScale(sql: Sql, call: Call, log: (line: string) =
   const backtestJob = async () => {
     const started = performance.now();
     const job = await call('POST', '/scoring-models/backtests', { candidate: { version: 1 }, from: yearAgo, to });
-    if (job.status !== 202) throw new Error(`POST /scoring-models/backtests answered ${job.status}: ${JSON.stringify(job.body).slice(0, 500)}`);
+    if (job.status !== 202)
+      throw new Error(`POST /scoring-models/backtests answered ${job.status}: ${JSON.stringify(job.body).slice(0, 500)}`);
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       const read = await call('GET', job.body.href);

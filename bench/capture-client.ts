@@ -42,7 +42,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * network errors or attempts past `attemptTimeoutMs` (1 s), up to `maxAttempts` attempts.
  */
 export function captureClient({ api, key = 'capture-dev', maxAttempts = 8, attemptTimeoutMs = 30_000 }: CaptureClientOptions) {
-  return async function deliver(body: { email: string } & Record<string, unknown>, idempotencyKey: string = randomUUID()): Promise<Delivery> {
+  return async function deliver(
+    body: { email: string } & Record<string, unknown>,
+    idempotencyKey: string = randomUUID(),
+  ): Promise<Delivery> {
     const payload = JSON.stringify(body);
     const attempts: Attempt[] = [];
     const firstSentAt = Date.now();
@@ -71,7 +74,14 @@ export function captureClient({ api, key = 'capture-dev', maxAttempts = 8, attem
       attempts.push({ status, ms: performance.now() - sent });
       const retryable = status === null || status === 429 || status === 503 || (status === 409 && waitMs >= 0);
       if (!retryable || attempts.length >= maxAttempts) {
-        return { leadId: leadIdFor(body.email, developmentLeadIdSecret), firstSentAt, totalMs: performance.now() - first, attempts, status, replayed };
+        return {
+          leadId: leadIdFor(body.email, developmentLeadIdSecret),
+          firstSentAt,
+          totalMs: performance.now() - first,
+          attempts,
+          status,
+          replayed,
+        };
       }
       await sleep(waitMs);
     }

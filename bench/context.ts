@@ -20,7 +20,11 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /** A call with an API key (`ops-dev` by default) and a JSON body. */
 export function call(bench: Pick<Bench, 'api'>, method: 'POST' | 'PATCH', path: string, body: unknown, key = 'ops-dev') {
-  return fetch(bench.api + path, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(bench.api + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 /** A sales-ready capture (demo request, CEO: past `qualification.sqlAt`), its email unique to this run. */
@@ -34,7 +38,9 @@ export const salesReady = (prefix: string, i: number, country?: string) => ({
 /** When each lead was given its owner (`leads.assigned_at`; null: not yet). */
 export async function assignedAt(sql: Sql, ids: string[]): Promise<Map<string, Date | null>> {
   if (ids.length === 0) return new Map();
-  const rows = await sql<{ lead_id: string; assigned_at: Date | null }[]>`SELECT lead_id, assigned_at FROM leads WHERE lead_id IN ${sql(ids)}`;
+  const rows = await sql<
+    { lead_id: string; assigned_at: Date | null }[]
+  >`SELECT lead_id, assigned_at FROM leads WHERE lead_id IN ${sql(ids)}`;
   return new Map(rows.map((r) => [r.lead_id, r.assigned_at]));
 }
 
@@ -43,7 +49,10 @@ export async function waitAssigned(sql: Sql, ids: string[], timeoutMs: number): 
   if (ids.length === 0) return 0;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const [{ n }] = (await sql`SELECT count(*)::int AS n FROM leads WHERE lead_id IN ${sql(ids)} AND assigned_at IS NOT NULL`) as unknown as [{ n: number }];
+    const [{ n }] =
+      (await sql`SELECT count(*)::int AS n FROM leads WHERE lead_id IN ${sql(ids)} AND assigned_at IS NOT NULL`) as unknown as [
+        { n: number },
+      ];
     if (n === ids.length || Date.now() > deadline) return n;
     await sleep(200);
   }

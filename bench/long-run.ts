@@ -49,7 +49,9 @@ export async function measureLongRuns(sql: Sql, codec: PayloadCodec, log: (line:
 
     return await worker.runUntil(async () => {
       // Newsletter, outside the target region: score 0, not ready, nurtured in marketing-pool.
-      const nurtured = (await call('/leads', { email: email('nurtured'), source: 'newsletter', country: 'XN', consent: { email: 'opted_in' } })).leadId;
+      const nurtured = (
+        await call('/leads', { email: email('nurtured'), source: 'newsletter', country: 'XN', consent: { email: 'opted_in' } })
+      ).leadId;
       const weeks = Math.round((months * 365) / 12 / 7);
       for (let week = 1; week <= weeks; week++) {
         await skipTime(env, '7 days', [nurtured]);

@@ -86,7 +86,11 @@ export async function measureNewLead(bench: Bench, { countStatements }: { countS
   const { leadId } = (await r.json()) as { leadId: string };
   const handle = client.workflow.getHandle(leadId);
   let length = 0;
-  for (let stableSince = performance.now(); performance.now() - stableSince < 2000 && performance.now() - windowStart < 60_000; await sleep(200)) {
+  for (
+    let stableSince = performance.now();
+    performance.now() - stableSince < 2000 && performance.now() - windowStart < 60_000;
+    await sleep(200)
+  ) {
     const now = (await handle.describe()).historyLength;
     if (now !== length) [length, stableSince] = [now, performance.now()];
   }
@@ -95,7 +99,9 @@ export async function measureNewLead(bench: Bench, { countStatements }: { countS
   const after = countStatements ? await quietWindow(sql, windowMs) : undefined;
 
   await waitAssigned(sql, [leadId], 30_000);
-  const [row] = (await sql`SELECT assigned_at FROM leads WHERE lead_id = ${leadId}`) as unknown as [{ assigned_at: Date | null } | undefined];
+  const [row] = (await sql`SELECT assigned_at FROM leads WHERE lead_id = ${leadId}`) as unknown as [
+    { assigned_at: Date | null } | undefined,
+  ];
   const events = (await handle.fetchHistory()).events ?? [];
   const figures: NewLeadFigures = {
     leadId,

@@ -88,7 +88,12 @@ const benchConfig = {
   qualification: { sqlAt: 60, mqlAt: 30 },
   // Only the timer sample (trial signups) has a short SLA, so its escalations fire during the run; the
   // speed-to-lead and throughput leads (demo requests) and the bulk (newsletters, P3) wait a day or more.
-  sla: { intents: { demo_request: { priority: 'P1', sla: 'P1D', offHours: 'P1D' }, trial_signup: { priority: 'P1', sla: 'PT2M', offHours: 'PT2M' } } },
+  sla: {
+    intents: {
+      demo_request: { priority: 'P1', sla: 'P1D', offHours: 'P1D' },
+      trial_signup: { priority: 'P1', sla: 'PT2M', offHours: 'PT2M' },
+    },
+  },
   // One capture key drives the whole load: the bench measures the pipeline, not the per-key limit.
   capture: { rateLimit: { requests: 10_000_000, per: 'PT1M' } },
 };
@@ -192,18 +197,31 @@ async function main() {
       await sleep(500);
     }
     const post = (path: string, body: unknown, key = 'capture-dev') =>
-      fetch(api + path, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(api + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
 
     // One team covering the US with eight reps, so capacity never limits the run.
     await post(
       '/teams',
-      { id: 'bench', name: 'Bench', countries: ['US'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' } },
+      {
+        id: 'bench',
+        name: 'Bench',
+        countries: ['US'],
+        businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' },
+      },
       'ops-dev',
     );
     const repKeys = new Map<string, string>();
     for (let i = 0; i < 8; i++) {
       const rep = (await (
-        await post('/reps', { id: `rep-${i}`, name: `Rep ${i}`, email: `rep${i}@example.com`, teamId: 'bench', capacity: 10_000 }, 'ops-dev')
+        await post(
+          '/reps',
+          { id: `rep-${i}`, name: `Rep ${i}`, email: `rep${i}@example.com`, teamId: 'bench', capacity: 10_000 },
+          'ops-dev',
+        )
       ).json()) as { id: string; apiKey: string };
       repKeys.set(rep.id, rep.apiKey);
     }
@@ -222,7 +240,9 @@ async function main() {
     const machine = { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
     const printTable = (rows: [string, string, string][]) => {
       const width = Math.max(...rows.map((r) => r[0].length));
-      console.log(`\nLead orchestration benchmark — ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${process.version}, ${topology}`);
+      console.log(
+        `\nLead orchestration benchmark — ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${process.version}, ${topology}`,
+      );
       for (const [what, figure, goal] of rows) console.log(`  ${what.padEnd(width)}  ${figure}${goal ? `   [${goal}]` : ''}`);
     };
 
@@ -230,7 +250,14 @@ async function main() {
     if (options.only === 'throughput') {
       log('throughput alone (BENCH_ONLY=throughput): the no-op baseline, then the lead pipeline…');
       const throughput = await measureThroughput(bench, throughputOptions);
-      const results = { at: new Date().toISOString(), machine, options, topology, throughput, seconds: Math.round((Date.now() - started) / 1000) };
+      const results = {
+        at: new Date().toISOString(),
+        machine,
+        options,
+        topology,
+        throughput,
+        seconds: Math.round((Date.now() - started) / 1000),
+      };
       const file = writeResults(results, '-throughput');
       printTable(throughputRows(throughput));
       console.log(`\nfigures: ${file} (${results.seconds} s)`);
@@ -297,8 +324,15 @@ async function main() {
     const burst = await measureBurst(bench, { registrants: options.burst, inFlight: 100 });
 
     // 4. A storm of rep edits while the unassigned queue is full and captures keep arriving.
-    log(`4/8 storm: ${options.stormWaiting} leads in the unassigned queue, ${options.stormEdits} rep edits, captures at ${options.stormRate}/s meanwhile…`);
-    const storm = await measureStorm(bench, { waiting: options.stormWaiting, edits: options.stormEdits, rate: options.stormRate, tailSeconds: 10 });
+    log(
+      `4/8 storm: ${options.stormWaiting} leads in the unassigned queue, ${options.stormEdits} rep edits, captures at ${options.stormRate}/s meanwhile…`,
+    );
+    const storm = await measureStorm(bench, {
+      waiting: options.stormWaiting,
+      edits: options.stormEdits,
+      rate: options.stormRate,
+      tailSeconds: 10,
+    });
 
     // 5. One new lead up to routed, on the quiet system: history and SQL.
     log(
@@ -330,7 +364,9 @@ async function main() {
       },
     );
     await waitAssigned(sql, sampleIds, 120_000);
-    const [{ open }] = (await sql`SELECT count(*)::int AS open FROM leads WHERE status = 'sql' AND sla_due_at IS NOT NULL`) as unknown as [{ open: number }];
+    const [{ open }] = (await sql`SELECT count(*)::int AS open FROM leads WHERE status = 'sql' AND sla_due_at IS NOT NULL`) as unknown as [
+      { open: number },
+    ];
     log(`  ${open} leads with a pending SLA timer; waiting for the sample's breaches (~2 min)…`);
     // Read twice: at once, still holding the garbage of the captures just routed, and after the
     // quiet wait for the breaches, once V8's memory reducer has collected it (docs/benchmarks.md,
@@ -362,11 +398,15 @@ async function main() {
 
     // 7. History size of one lead's whole life: capture → sql → accepted → converted.
     log('7/8 history size of capture → sql → accepted → converted…');
-    const capture = (await (await post('/leads', { email: `history-${randomUUID().slice(0, 8)}@acme.io`, source: 'demo_request' })).json()) as {
+    const capture = (await (
+      await post('/leads', { email: `history-${randomUUID().slice(0, 8)}@acme.io`, source: 'demo_request' })
+    ).json()) as {
       leadId: string;
     };
     await waitAssigned(sql, [capture.leadId], 30_000);
-    const [{ owner_id: owner }] = (await sql`SELECT owner_id FROM leads WHERE lead_id = ${capture.leadId}`) as unknown as [{ owner_id: string }];
+    const [{ owner_id: owner }] = (await sql`SELECT owner_id FROM leads WHERE lead_id = ${capture.leadId}`) as unknown as [
+      { owner_id: string },
+    ];
     await post(`/leads/${capture.leadId}/accept`, {}, repKeys.get(owner));
     await post(`/leads/${capture.leadId}/convert`, { opportunity: { name: 'bench' } }, repKeys.get(owner));
     await client.workflow.getHandle(capture.leadId).result();
@@ -375,7 +415,9 @@ async function main() {
     const longRuns = await measureLongRuns(sql, codec, log, options.longRunMonths);
     const history = { convertedRun, ...longRuns };
     for (const [name, run] of Object.entries(longRuns)) {
-      log(`  ${name}: ${run.months} months, ${run.runs} runs, ${run.totalEvents} events in all, largest run ${run.largestRun} (limit ${run.limit})`);
+      log(
+        `  ${name}: ${run.months} months, ${run.runs} runs, ${run.totalEvents} events in all, largest run ${run.largestRun} (limit ${run.limit})`,
+      );
     }
 
     // 8. Memory was read in step 6, with every lead still open.
@@ -447,7 +489,9 @@ async function main() {
       ],
       [
         'burst: all routed (first send → last assigned_at)',
-        burst.allRoutedSeconds === null ? `${burst.routed}/${burst.registrants} routed within the wait` : `${burst.allRoutedSeconds.toFixed(1)} s`,
+        burst.allRoutedSeconds === null
+          ? `${burst.routed}/${burst.registrants} routed within the wait`
+          : `${burst.allRoutedSeconds.toFixed(1)} s`,
         `≤ 60 s: ${target(burst.allRoutedSeconds !== null && burst.allRoutedSeconds <= 60)}`,
       ],
       ['burst: registrants captured more than once', `${burst.capturedMoreThanOnce}`, `0: ${target(burst.capturedMoreThanOnce === 0)}`],
@@ -484,7 +528,11 @@ async function main() {
         `p50 ${ms(timers.p50)}, p99 ${ms(timers.p99)}, max ${ms(timers.max)} (${timers.count} breaches)`,
         `p99 < 1 s: ${target(timers.p99 < 1000)}`,
       ],
-      ['history: capture → sql → accepted → converted', `${history.convertedRun} events`, `≤ 10,000: ${target(history.convertedRun <= 10_000)}`],
+      [
+        'history: capture → sql → accepted → converted',
+        `${history.convertedRun} events`,
+        `≤ 10,000: ${target(history.convertedRun <= 10_000)}`,
+      ],
       [
         `history: ${history.nurture.months} months of nurture, weekly engagement`,
         `${history.nurture.runs} run(s), largest ${history.nurture.largestRun} events, ${history.nurture.totalEvents} in all`,

@@ -43,5 +43,10 @@ export const msOrSeconds = (v: number) => (Number.isNaN(v) ? '–' : v >= 10_000
 
 /** "p50 12 ms, p99 80 ms, max 95 ms" (with p95 when asked). */
 export function msText(s: Summary, withP95 = false): string {
-  return [`p50 ${msOrSeconds(s.p50)}`, ...(withP95 ? [`p95 ${msOrSeconds(s.p95)}`] : []), `p99 ${msOrSeconds(s.p99)}`, `max ${msOrSeconds(s.max)}`].join(', ');
+  return [
+    `p50 ${msOrSeconds(s.p50)}`,
+    ...(withP95 ? [`p95 ${msOrSeconds(s.p95)}`] : []),
+    `p99 ${msOrSeconds(s.p99)}`,
+    `max ${msOrSeconds(s.max)}`,
+  ].join(', ');
 }

@@ -65,9 +65,10 @@ export async function measureStorm(bench: Bench, options: StormOptions): Promise
   const waitingIds = [...new Set(queued.map((d) => d.leadId))];
   const deadline = Date.now() + 300_000;
   for (let n = 0; ; await sleep(500)) {
-    [{ n }] = (await sql`SELECT count(*)::int AS n FROM leads WHERE lead_id IN ${sql(waitingIds)} AND status = 'sql' AND owner_id IS NULL`) as unknown as [
-      { n: number },
-    ];
+    [{ n }] =
+      (await sql`SELECT count(*)::int AS n FROM leads WHERE lead_id IN ${sql(waitingIds)} AND status = 'sql' AND owner_id IS NULL`) as unknown as [
+        { n: number },
+      ];
     if (n === waitingIds.length) break;
     if (Date.now() > deadline) throw new Error(`storm: only ${n} of ${waitingIds.length} leads reached the unassigned queue in 5 minutes`);
   }
@@ -114,7 +115,9 @@ export async function measureStorm(bench: Bench, options: StormOptions): Promise
   await waitAssigned(sql, ids, 180_000);
   const settledSeconds = await allAssignedAfter(sql, ids, lastSent);
   const times = await assignedAt(sql, ids);
-  const captureToAssigned = summary(deliveries.flatMap((d) => (times.get(d.leadId) ? [times.get(d.leadId)!.getTime() - d.firstSentAt] : [])));
+  const captureToAssigned = summary(
+    deliveries.flatMap((d) => (times.get(d.leadId) ? [times.get(d.leadId)!.getTime() - d.firstSentAt] : [])),
+  );
   const workerWarnings = workerLog.since(warningsBefore);
   const histories = await workflowTaskProblems(client, [...ids, ...waitingIds], stormStart);
   log(
@@ -131,9 +134,13 @@ export async function measureStorm(bench: Bench, options: StormOptions): Promise
     countries: [country],
     businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' },
   }).then((r) => r.text());
-  await call(bench, 'POST', '/reps', { id: `${team}-rep`, name: 'Storm rep', email: `${team}@example.com`, teamId: team, capacity: 10_000 }).then((r) =>
-    r.text(),
-  );
+  await call(bench, 'POST', '/reps', {
+    id: `${team}-rep`,
+    name: 'Storm rep',
+    email: `${team}@example.com`,
+    teamId: team,
+    capacity: 10_000,
+  }).then((r) => r.text());
   await waitAssigned(sql, waitingIds, 300_000);
   const drainedSeconds = await allAssignedAfter(sql, waitingIds, drainStart);
   log(`  queue drained by a team for ${country}: ${drainedSeconds === null ? 'not within 5 minutes' : `${drainedSeconds.toFixed(1)} s`}`);

@@ -59,7 +59,13 @@ export async function measureThroughput(
     100,
     async (i) => {
       const sentAt = Date.now();
-      const r = await call(bench, 'POST', '/leads', { email: `tp-${i}-${randomUUID().slice(0, 6)}@acme.io`, source: 'demo_request' }, 'capture-dev');
+      const r = await call(
+        bench,
+        'POST',
+        '/leads',
+        { email: `tp-${i}-${randomUUID().slice(0, 6)}@acme.io`, source: 'demo_request' },
+        'capture-dev',
+      );
       if (r.status === 202) {
         const { leadId } = (await r.json()) as { leadId: string };
         ids.push(leadId);

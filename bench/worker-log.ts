@@ -30,8 +30,12 @@ export function countWorkerWarnings(stdout: Readable): WorkerLog {
   });
   return {
     now: () => ({ ...counts }),
-    since: (before) => ({ durationExceeded: counts.durationExceeded - before.durationExceeded, taskNotFound: counts.taskNotFound - before.taskNotFound }),
+    since: (before) => ({
+      durationExceeded: counts.durationExceeded - before.durationExceeded,
+      taskNotFound: counts.taskNotFound - before.taskNotFound,
+    }),
   };
 }
 
-export const warningText = (w: WarningCounts) => `${w.durationExceeded} "duration exceeded", ${w.taskNotFound} "task not found when completing"`;
+export const warningText = (w: WarningCounts) =>
+  `${w.durationExceeded} "duration exceeded", ${w.taskNotFound} "task not found when completing"`;

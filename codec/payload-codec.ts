@@ -77,7 +77,8 @@ export class EncryptionCodec implements PayloadCodec {
   private decrypt(payload: Payload): Payload {
     const id = Buffer.from(payload.metadata?.[keyIdMetadataKey] ?? []).toString();
     const key = this.byId.get(id);
-    if (!key) throw new PayloadDecryptionError(`payload encrypted with key "${id}", which is not among the configured keys (LEAD_PAYLOAD_KEYS)`);
+    if (!key)
+      throw new PayloadDecryptionError(`payload encrypted with key "${id}", which is not among the configured keys (LEAD_PAYLOAD_KEYS)`);
     const sealed = Buffer.from(payload.data ?? []);
     if (sealed.length < ivBytes + tagBytes) throw new PayloadDecryptionError(`encrypted payload too short (${sealed.length} bytes)`);
     try {

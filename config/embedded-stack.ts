@@ -18,7 +18,10 @@ export interface EmbeddedStackProof {
 const proofFile = (dataDir: string) => join(dataDir, 'embedded-stack.json');
 
 /** Writes a new proof (a new token per start) and answers the variables the children need. */
-export function writeEmbeddedStackProof(dataDir: string, started: EmbeddedStackProof): { LEAD_EMBEDDED_STACK: string; LEAD_DATA_DIR: string } {
+export function writeEmbeddedStackProof(
+  dataDir: string,
+  started: EmbeddedStackProof,
+): { LEAD_EMBEDDED_STACK: string; LEAD_DATA_DIR: string } {
   const token = randomBytes(32).toString('base64url');
   writeFileSync(proofFile(dataDir), JSON.stringify({ token, ...started }), { mode: 0o600 });
   return { LEAD_EMBEDDED_STACK: token, LEAD_DATA_DIR: dataDir };

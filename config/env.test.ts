@@ -43,8 +43,13 @@ describe('lead configuration', () => {
 
   it('leases unanswered Idempotency-Keys for 30 s and keeps keys a day, both configurable', () => {
     expect(loadLeadConfig('').idempotency).toEqual({ lease: 'PT30S', expireAfter: 'P1D' });
-    expect(loadLeadConfig(overrideFile({ idempotency: { expireAfter: 'PT1H' } })).idempotency).toEqual({ lease: 'PT30S', expireAfter: 'PT1H' });
-    expect(() => loadLeadConfig(overrideFile({ idempotency: { lease: '30s' } }))).toThrow(/idempotency\.lease: must be a positive ISO-8601 duration/);
+    expect(loadLeadConfig(overrideFile({ idempotency: { expireAfter: 'PT1H' } })).idempotency).toEqual({
+      lease: 'PT30S',
+      expireAfter: 'PT1H',
+    });
+    expect(() => loadLeadConfig(overrideFile({ idempotency: { lease: '30s' } }))).toThrow(
+      /idempotency\.lease: must be a positive ISO-8601 duration/,
+    );
   });
 
   it('limits failed authentication per address and per source by default, all configurable', () => {
@@ -54,7 +59,9 @@ describe('lead configuration', () => {
       missCache: { ttl: 'PT30S', maxEntries: 10_000 },
       trustedProxies: [],
     });
-    expect(loadLeadConfig(overrideFile({ unauthenticated: { trustedProxies: ['10.0.0.2'] } })).unauthenticated.trustedProxies).toEqual(['10.0.0.2']);
+    expect(loadLeadConfig(overrideFile({ unauthenticated: { trustedProxies: ['10.0.0.2'] } })).unauthenticated.trustedProxies).toEqual([
+      '10.0.0.2',
+    ]);
     expect(() => loadLeadConfig(overrideFile({ unauthenticated: { perSource: { requests: 0, per: 'PT1M' } } }))).toThrow(
       /unauthenticated\.perSource\.requests/,
     );
@@ -72,7 +79,9 @@ describe('lead configuration', () => {
     expect(defaults.aging.acceptedIdleAfter).toBe('P30D');
     expect(defaults.cadences['mql-nurture']!.reduce((days, step) => days + durationMs(step.after) / 86_400_000, 0)).toBe(180);
     expect(defaults.cadences['marketing-pool']).toHaveLength(12);
-    const quick = loadLeadConfig(overrideFile({ recycling: { reengagement: [{ at: 'PT1M', channel: 'email', template: 'quick' }], archiveAfter: 'PT2M' } }));
+    const quick = loadLeadConfig(
+      overrideFile({ recycling: { reengagement: [{ at: 'PT1M', channel: 'email', template: 'quick' }], archiveAfter: 'PT2M' } }),
+    );
     expect(quick.recycling).toEqual({ reengagement: [{ at: 'PT1M', channel: 'email', template: 'quick' }], archiveAfter: 'PT2M' });
   });
 
@@ -84,7 +93,9 @@ describe('lead configuration', () => {
       { at: 'P60D', channel: 'email', template: 'a' },
       { at: 'P30D', channel: 'email', template: 'b' },
     ];
-    expect(() => loadLeadConfig(overrideFile({ recycling: { reengagement: unordered } }))).toThrow(/recycling\.reengagement: must be in increasing order/);
+    expect(() => loadLeadConfig(overrideFile({ recycling: { reengagement: unordered } }))).toThrow(
+      /recycling\.reengagement: must be in increasing order/,
+    );
   });
 });
 
@@ -121,7 +132,9 @@ describe('environment', () => {
   });
 
   it.each(['0', '-5', '1.5', 'many', '1e3'])('refuses WORKER_MAX_CACHED_WORKFLOWS=%s, naming the variable and the value', (value) => {
-    expect(() => loadEnv({ WORKER_MAX_CACHED_WORKFLOWS: value })).toThrow(`WORKER_MAX_CACHED_WORKFLOWS: must be a positive integer, got "${value}"`);
+    expect(() => loadEnv({ WORKER_MAX_CACHED_WORKFLOWS: value })).toThrow(
+      `WORKER_MAX_CACHED_WORKFLOWS: must be a positive integer, got "${value}"`,
+    );
   });
 
   it('names every bad variable at once', () => {
@@ -142,7 +155,9 @@ describe('environment', () => {
   });
 
   it("provisions the engine whatever the service's variables hold", () => {
-    expect(loadEngineEnv({ PORT: 'http', LEAD_ENGINE_CACHE: '/var/cache/engine', XDG_CACHE_HOME: '' })).toEqual({ LEAD_ENGINE_CACHE: '/var/cache/engine' });
+    expect(loadEngineEnv({ PORT: 'http', LEAD_ENGINE_CACHE: '/var/cache/engine', XDG_CACHE_HOME: '' })).toEqual({
+      LEAD_ENGINE_CACHE: '/var/cache/engine',
+    });
   });
 
   it('takes ACTION_LINK_SECRET by the rule of UNSUBSCRIBE_SECRET: never the development one where real keys are required', () => {
@@ -152,10 +167,19 @@ describe('environment', () => {
     const production = { NODE_ENV: 'production' };
     // No alerts go out: no links, /act answers 404.
     expect(actionLinkSecretFrom(loadEnv({ ...production, SMTP_URL: 'off' }))).toBeUndefined();
-    expect(actionLinkSecretFrom(loadEnv({ ...production, SMTP_URL: 'off', ACTION_LINK_SECRET: developmentActionLinkSecret }))).toBeUndefined();
-    for (const alerts of [{ SMTP_URL: 'smtp://mail.example.com:587' }, { SMTP_URL: 'off', NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/x' }]) {
-      expect(() => actionLinkSecretFrom(loadEnv({ ...production, ...alerts }))).toThrow(/ACTION_LINK_SECRET must be set .*openssl rand -base64 32/);
-      expect(() => actionLinkSecretFrom(loadEnv({ ...production, ...alerts, ACTION_LINK_SECRET: developmentActionLinkSecret }))).toThrow(/ACTION_LINK_SECRET/);
+    expect(
+      actionLinkSecretFrom(loadEnv({ ...production, SMTP_URL: 'off', ACTION_LINK_SECRET: developmentActionLinkSecret })),
+    ).toBeUndefined();
+    for (const alerts of [
+      { SMTP_URL: 'smtp://mail.example.com:587' },
+      { SMTP_URL: 'off', NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/x' },
+    ]) {
+      expect(() => actionLinkSecretFrom(loadEnv({ ...production, ...alerts }))).toThrow(
+        /ACTION_LINK_SECRET must be set .*openssl rand -base64 32/,
+      );
+      expect(() => actionLinkSecretFrom(loadEnv({ ...production, ...alerts, ACTION_LINK_SECRET: developmentActionLinkSecret }))).toThrow(
+        /ACTION_LINK_SECRET/,
+      );
       expect(actionLinkSecretFrom(loadEnv({ ...production, ...alerts, ACTION_LINK_SECRET: real }))).toBe(real);
     }
     expect(() => loadEnv({ ACTION_LINK_SECRET: 'short' })).toThrow(/ACTION_LINK_SECRET: must be at least 32 characters/);
@@ -171,13 +195,17 @@ describe('environment', () => {
     });
     const production = { NODE_ENV: 'production', ...token };
     expect(() => slackSettingsFrom(loadEnv(production))).toThrow(/SLACK_SIGNING_SECRET must be set .* because NODE_ENV is production/);
-    expect(() => slackSettingsFrom(loadEnv({ ...production, SLACK_SIGNING_SECRET: developmentSlackSigningSecret }))).toThrow(/SLACK_SIGNING_SECRET/);
+    expect(() => slackSettingsFrom(loadEnv({ ...production, SLACK_SIGNING_SECRET: developmentSlackSigningSecret }))).toThrow(
+      /SLACK_SIGNING_SECRET/,
+    );
     const secret = { SLACK_SIGNING_SECRET: '8f742231b10e8888abcd99yyyzzz85a5' };
     expect(slackSettingsFrom(loadEnv({ ...production, ...secret }))).toMatchObject({
       signingSecret: secret.SLACK_SIGNING_SECRET,
       apiUrl: 'https://slack.com/api/',
     });
-    expect(() => slackSettingsFrom(loadEnv({ ...production, ...secret, SLACK_API_URL: 'http://stub.example/api/' }))).toThrow(/SLACK_API_URL must be https/);
+    expect(() => slackSettingsFrom(loadEnv({ ...production, ...secret, SLACK_API_URL: 'http://stub.example/api/' }))).toThrow(
+      /SLACK_API_URL must be https/,
+    );
     // The buttons are action-link tokens: with Slack on, production needs a real ACTION_LINK_SECRET too.
     expect(() => actionLinkSecretFrom(loadEnv({ ...production, ...secret, SMTP_URL: 'off' }))).toThrow(/ACTION_LINK_SECRET must be set/);
     expect(() => loadEnv({ SLACK_BOT_TOKEN: 'xoxp-user-token' })).toThrow(/SLACK_BOT_TOKEN: must be a bot token/);
@@ -201,7 +229,9 @@ describe('EXTRA_VENDOR_ORIGINS', () => {
       'EXTRA_VENDOR_ORIGINS is for development and tests only and is not accepted because NODE_ENV is production',
     );
     expect(() =>
-      extraVendorOriginsFrom(loadEnv({ EXTRA_VENDOR_ORIGINS: 'http://127.0.0.1:4010', DATABASE_URL: 'postgres://leads@db.example:5432/leads' })),
+      extraVendorOriginsFrom(
+        loadEnv({ EXTRA_VENDOR_ORIGINS: 'http://127.0.0.1:4010', DATABASE_URL: 'postgres://leads@db.example:5432/leads' }),
+      ),
     ).toThrow(/not accepted because DATABASE_URL points at external services/);
   });
 });

@@ -10,7 +10,9 @@ const unsetIfEmpty = <T extends z.ZodType>(schema: T) => z.preprocess((value) =>
 const integer = (what: string, ok: (n: number) => boolean) =>
   z
     .string()
-    .refine((value) => /^\d+$/.test(value.trim()) && ok(Number(value)), { error: (issue) => `must be ${what}, got ${JSON.stringify(issue.input)}` })
+    .refine((value) => /^\d+$/.test(value.trim()) && ok(Number(value)), {
+      error: (issue) => `must be ${what}, got ${JSON.stringify(issue.input)}`,
+    })
     .transform(Number);
 export const positiveInt = integer('a positive integer', (n) => n > 0);
 const port = integer('a port number (0-65535)', (n) => n <= 65535);
@@ -48,10 +50,14 @@ const payloadKeys = z.string().transform((value, ctx): PayloadKey[] => {
 });
 
 /** `whsec_` and the secret in base64 (Standard Webhooks); the error never shows the secret. */
-const webhookSecret = z.string().refine((value) => /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value.slice(6), 'base64').length >= 24, {
-  error: 'must be whsec_ followed by at least 24 random bytes in base64 (e.g. `whsec_$(openssl rand -base64 32)`)',
-});
-const smtpUrl = z.string().refine((value) => value === 'off' || /^smtps?:\/\/[^\s]+$/.test(value), { error: 'must be smtp://… or smtps://… (or off)' });
+const webhookSecret = z
+  .string()
+  .refine((value) => /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value.slice(6), 'base64').length >= 24, {
+    error: 'must be whsec_ followed by at least 24 random bytes in base64 (e.g. `whsec_$(openssl rand -base64 32)`)',
+  });
+const smtpUrl = z
+  .string()
+  .refine((value) => value === 'off' || /^smtps?:\/\/[^\s]+$/.test(value), { error: 'must be smtp://… or smtps://… (or off)' });
 
 /** What engine provisioning reads (`npm run engine`, also under the tests and the bench, which need none of the rest). */
 const engineEnvSchema = z.object({
@@ -121,7 +127,9 @@ const envSchema = z.object({
       .optional(),
   ),
   /** The Slack app's signing secret: `POST /slack/interactions` believes only requests signed with it; required with SLACK_BOT_TOKEN where real keys are required. */
-  SLACK_SIGNING_SECRET: unsetIfEmpty(z.string().min(16, "must be the Slack app's signing secret (Basic Information, App Credentials)").optional()),
+  SLACK_SIGNING_SECRET: unsetIfEmpty(
+    z.string().min(16, "must be the Slack app's signing secret (Basic Information, App Credentials)").optional(),
+  ),
   /** The Slack Web API's base URL; unset: https://slack.com/api/. Development and tests point it at a local stub (plain http only on the embedded stack). */
   SLACK_API_URL: unsetIfEmpty(z.string().url().optional()),
   LEAD_CONFIG: z.string().optional(),
@@ -186,7 +194,8 @@ export function applicationName(env: Env): string {
 export function realKeysRequiredBecause(env: Env, { startingEmbedded = false }: { startingEmbedded?: boolean } = {}): string | undefined {
   const nodeEnv = env.NODE_ENV?.trim();
   if (nodeEnv === 'production') return 'NODE_ENV is production';
-  if (nodeEnv && nodeEnv !== 'development' && nodeEnv !== 'test') return `NODE_ENV is ${JSON.stringify(env.NODE_ENV)}, not development or test`;
+  if (nodeEnv && nodeEnv !== 'development' && nodeEnv !== 'test')
+    return `NODE_ENV is ${JSON.stringify(env.NODE_ENV)}, not development or test`;
   if (startingEmbedded) return undefined;
   const unproven = embeddedStackUnproven(env);
   if (!unproven) return undefined;
@@ -204,7 +213,9 @@ export function extraVendorOriginsFrom(env: Env, options: { startingEmbedded?: b
   if (!env.EXTRA_VENDOR_ORIGINS) return [];
   const because = realKeysRequiredBecause(env, options);
   if (because) {
-    throw new Error(`EXTRA_VENDOR_ORIGINS is for development and tests only and is not accepted because ${because}: unset it (docs/operations/security.md)`);
+    throw new Error(
+      `EXTRA_VENDOR_ORIGINS is for development and tests only and is not accepted because ${because}: unset it (docs/operations/security.md)`,
+    );
   }
   return env.EXTRA_VENDOR_ORIGINS.split(',')
     .map((item) => item.trim())
@@ -307,7 +318,8 @@ export function actionLinkSecretFrom(env: Env, options: { startingEmbedded?: boo
   const because = realKeysRequiredBecause(env, options);
   if (!because) return env.ACTION_LINK_SECRET ?? developmentActionLinkSecret;
   const real = env.ACTION_LINK_SECRET && env.ACTION_LINK_SECRET !== developmentActionLinkSecret ? env.ACTION_LINK_SECRET : undefined;
-  const alertsGoOut = (env.SMTP_URL !== undefined && env.SMTP_URL !== 'off') || env.NOTIFY_WEBHOOK_URL !== undefined || env.SLACK_BOT_TOKEN !== undefined;
+  const alertsGoOut =
+    (env.SMTP_URL !== undefined && env.SMTP_URL !== 'off') || env.NOTIFY_WEBHOOK_URL !== undefined || env.SLACK_BOT_TOKEN !== undefined;
   if (alertsGoOut && !real) {
     throw new Error(
       `ACTION_LINK_SECRET must be set (not the development secret) because ${because} and alerts go out: set it to \`openssl rand -base64 32\` (rep alerts carry links signed with it)`,
@@ -337,7 +349,8 @@ export function leadIdSecretFrom(env: Env, options: { startingEmbedded?: boolean
  */
 export function notifyWebhookSecretFrom(env: Env, options: { startingEmbedded?: boolean } = {}): string {
   const because = realKeysRequiredBecause(env, options);
-  const howTo = 'set NOTIFY_WEBHOOK_SECRET to whsec_ and random bytes in base64 (`whsec_$(openssl rand -base64 32)`) and give it to the receiver';
+  const howTo =
+    'set NOTIFY_WEBHOOK_SECRET to whsec_ and random bytes in base64 (`whsec_$(openssl rand -base64 32)`) and give it to the receiver';
   if (because && env.NOTIFY_WEBHOOK_URL && (!env.NOTIFY_WEBHOOK_SECRET || env.NOTIFY_WEBHOOK_SECRET === developmentWebhookSecret)) {
     throw new Error(`NOTIFY_WEBHOOK_SECRET must be set (not the development secret) because ${because}: ${howTo}`);
   }
@@ -368,7 +381,8 @@ export function emailSettingsFrom(env: Env, options: { startingEmbedded?: boolea
     const missing = [
       !env.SMTP_URL && 'SMTP_URL (smtp://user:pass@host:587, or off to send no email)',
       !env.EMAIL_FROM && 'EMAIL_FROM (the sender address)',
-      !env.PUBLIC_BASE_URL?.startsWith('https://') && "PUBLIC_BASE_URL (the API's public https:// address, for unsubscribe links: RFC 8058 requires HTTPS)",
+      !env.PUBLIC_BASE_URL?.startsWith('https://') &&
+        "PUBLIC_BASE_URL (the API's public https:// address, for unsubscribe links: RFC 8058 requires HTTPS)",
       (!env.UNSUBSCRIBE_SECRET || env.UNSUBSCRIBE_SECRET === developmentUnsubscribeSecret) &&
         'UNSUBSCRIBE_SECRET (`openssl rand -base64 32`; not the development one)',
     ].filter(Boolean);
@@ -411,7 +425,8 @@ export function slackSettingsFrom(env: Env, options: { startingEmbedded?: boolea
     );
   }
   const apiUrl = env.SLACK_API_URL ?? defaultSlackApiUrl;
-  if (because && !apiUrl.startsWith('https://')) throw new Error(`SLACK_API_URL must be https:// because ${because} (it receives the bot token)`);
+  if (because && !apiUrl.startsWith('https://'))
+    throw new Error(`SLACK_API_URL must be https:// because ${because} (it receives the bot token)`);
   return {
     botToken: env.SLACK_BOT_TOKEN,
     signingSecret: env.SLACK_SIGNING_SECRET ?? developmentSlackSigningSecret,

@@ -3,7 +3,17 @@ export const vendors = ['typeform', 'hubspot', 'meta_lead_ads', 'webflow', 'cale
 export type Vendor = (typeof vendors)[number];
 
 /** The capture fields a form's own fields can be mapped to. `fullName` is split into first and last; `emailConsent` is a checkbox. */
-export const mappableFields = ['email', 'firstName', 'lastName', 'fullName', 'company', 'title', 'phone', 'country', 'emailConsent'] as const;
+export const mappableFields = [
+  'email',
+  'firstName',
+  'lastName',
+  'fullName',
+  'company',
+  'title',
+  'phone',
+  'country',
+  'emailConsent',
+] as const;
 export type MappableField = (typeof mappableFields)[number];
 
 /** Our field → the vendor's name for it (a Typeform `ref`, a Tally key or label, a Webflow label, a Jotform `q3_email`, a Meta question name...). */

@@ -137,7 +137,13 @@ export async function crmRecordsOfLead(sql: Sql, leadId: string): Promise<CrmRec
            data->>'connectionId' AS connection_id, data->>'kind' AS kind, data->>'object' AS object, data->>'recordId' AS record_id, at
     FROM lead_events WHERE lead_id = ${leadId} AND type = 'crm_synced'
     ORDER BY data->>'connectionId', data->>'object', at DESC, id DESC`;
-  return rows.map((r) => ({ connectionId: r.connection_id, kind: r.kind, object: r.object, recordId: r.record_id, syncedAt: r.at.toISOString() }));
+  return rows.map((r) => ({
+    connectionId: r.connection_id,
+    kind: r.kind,
+    object: r.object,
+    recordId: r.record_id,
+    syncedAt: r.at.toISOString(),
+  }));
 }
 
 /**

@@ -49,7 +49,12 @@ export async function repEmail(sql: Sql, repId: string): Promise<string | undefi
  * a `consent_changed` event, so that a later reactivation (which loads the lead from here) starts
  * opted out. Answers false when the lead is not closed (its workflow decides) or already opted out.
  */
-export async function withdrawEmailConsentOfClosedLead(sql: Sql, leadId: string, closedStatuses: readonly string[], eventKey: string): Promise<boolean> {
+export async function withdrawEmailConsentOfClosedLead(
+  sql: Sql,
+  leadId: string,
+  closedStatuses: readonly string[],
+  eventKey: string,
+): Promise<boolean> {
   return sql.begin(async (tx) => {
     const at = new Date().toISOString();
     const record = { status: 'opted_out', at, source: 'activity:unsubscribed' };

@@ -66,7 +66,14 @@ export async function findIdempotencyKey(
 }
 
 /** Keeps the answer, for replays of the same request; not when the claim was taken over meanwhile. */
-export async function completeIdempotencyKey(sql: Sql, scope: string, key: string, claim: string, status: number, response: unknown): Promise<void> {
+export async function completeIdempotencyKey(
+  sql: Sql,
+  scope: string,
+  key: string,
+  claim: string,
+  status: number,
+  response: unknown,
+): Promise<void> {
   await sql`UPDATE idempotency_keys SET status = ${status}, response = ${sql.json(response as never)}
             WHERE scope = ${scope} AND key = ${key} AND claim = ${claim}`;
 }

@@ -44,7 +44,10 @@ export interface LeadStore {
   leadBefore(leadId: string, runId: string): Promise<StoredLead | undefined>;
   /** The newest published scoring model. */
   currentScoringModel(): Promise<ScoringModel>;
-  cadences: { current(name: string): Promise<CadenceVersion | undefined>; migrationFrom(name: string, version: number): Promise<CadenceVersion | undefined> };
+  cadences: {
+    current(name: string): Promise<CadenceVersion | undefined>;
+    migrationFrom(name: string, version: number): Promise<CadenceVersion | undefined>;
+  };
   countRolloutLeads(version: number): Promise<number>;
   rolloutLeadsPage(page: { version: number; after: string | null; limit: number }): Promise<string[]>;
   /** Runs `work` in one transaction. */

@@ -63,13 +63,21 @@ function storedLeadFromRow(row: LeadRow): StoredLead {
       profile: JSON.parse(JSON.stringify(profile)), // drop undefined keys: Temporal payloads and equality stay clean
       consent: row.consent,
       engagement:
-        'lastEngagementAt' in row.engagement ? (row.engagement as Engagement) : { seen: [], openedEmails: 0, lastEngagementAt: new Date(0).toISOString() },
+        'lastEngagementAt' in row.engagement
+          ? (row.engagement as Engagement)
+          : { seen: [], openedEmails: 0, lastEngagementAt: new Date(0).toISOString() },
       enrichment: row.enrichment,
       // The grade and model version are saved with every score; fit points are not stored.
       score:
         row.score === null
           ? undefined
-          : { score: row.score, grade: row.grade ?? 'F', fitPoints: 0, breakdown: row.score_breakdown, modelVersion: row.score_model_version ?? 0 },
+          : {
+              score: row.score,
+              grade: row.grade ?? 'F',
+              fitPoints: 0,
+              breakdown: row.score_breakdown,
+              modelVersion: row.score_model_version ?? 0,
+            },
       cadence: orUndefined(row.cadence),
     },
     routing: {

@@ -10,7 +10,9 @@ export async function leadsByStatus(sql: Sql): Promise<{ status: string; leads: 
 
 /** Outbox entries by status, and the age in seconds of the oldest one still pending (0 when none is). */
 export async function outboxState(sql: Sql): Promise<{ byStatus: { status: string; entries: number }[]; oldestPendingSeconds: number }> {
-  const byStatus = await sql<{ status: string; entries: number }[]>`SELECT status, count(*)::int AS entries FROM notifications GROUP BY status`;
+  const byStatus = await sql<
+    { status: string; entries: number }[]
+  >`SELECT status, count(*)::int AS entries FROM notifications GROUP BY status`;
   const [oldest] = await sql<{ seconds: number | null }[]>`
     SELECT extract(epoch FROM now() - min(created_at))::float8 AS seconds FROM notifications WHERE status = 'pending'`;
   return { byStatus, oldestPendingSeconds: oldest?.seconds ?? 0 };

@@ -81,7 +81,10 @@ export function insertCrmPushes(db: Db, leadId: string, events: TimelineEvent[])
  * already, to the address given: the one entry whose address is in the outbox, in its `data`
  * (never in `recipient`, which ops list, nor in its key, which logs name). `recipient` says who sent it.
  */
-export async function enqueueTestEmail(sql: Sql, entry: { key: string; sender: string; label: string; to: string; email: RenderedEmail }): Promise<void> {
+export async function enqueueTestEmail(
+  sql: Sql,
+  entry: { key: string; sender: string; label: string; to: string; email: RenderedEmail },
+): Promise<void> {
   const { key, sender, label, to, email } = entry;
   await sql`
     INSERT INTO notifications (dedupe_key, lead_id, kind, recipient, message, data, channel, trace_parent)
@@ -138,7 +141,11 @@ export async function markSentToSlack(sql: Sql, id: string, message: { channel: 
 }
 
 /** The Slack messages posted about a lead to a rep, oldest first: what a click on one of them updates. */
-export function slackMessagesOf(sql: Sql, leadId: string, repId: string): Promise<{ kind: string; message: string; channel: string; ts: string }[]> {
+export function slackMessagesOf(
+  sql: Sql,
+  leadId: string,
+  repId: string,
+): Promise<{ kind: string; message: string; channel: string; ts: string }[]> {
   return sql<{ kind: string; message: string; channel: string; ts: string }[]>`
     SELECT kind, message, slack_channel AS channel, slack_ts AS ts FROM notifications
     WHERE lead_id = ${leadId} AND recipient = ${repId} AND slack_ts IS NOT NULL

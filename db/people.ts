@@ -126,7 +126,14 @@ export async function teamExists(sql: Sql, id: string): Promise<boolean> {
   return row !== undefined;
 }
 
-type TeamRow = { id: string; name: string; countries: string[]; segments: Segment[]; business_hours: BusinessHours; manager_id: string | null };
+type TeamRow = {
+  id: string;
+  name: string;
+  countries: string[];
+  segments: Segment[];
+  business_hours: BusinessHours;
+  manager_id: string | null;
+};
 const teamFromRow = (t: TeamRow): Team => ({
   id: t.id,
   name: t.name,
@@ -147,7 +154,9 @@ export async function updateTeam(sql: Sql, id: string, patch: Partial<Omit<Team,
   };
   const changed = Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
   const [row] = Object.keys(changed).length
-    ? await sql<TeamRow[]>`UPDATE teams SET ${sql(changed)} WHERE id = ${id} RETURNING id, name, countries, segments, business_hours, manager_id`
+    ? await sql<
+        TeamRow[]
+      >`UPDATE teams SET ${sql(changed)} WHERE id = ${id} RETURNING id, name, countries, segments, business_hours, manager_id`
     : await sql<TeamRow[]>`SELECT id, name, countries, segments, business_hours, manager_id FROM teams WHERE id = ${id}`;
   return row && teamFromRow(row);
 }
@@ -162,7 +171,9 @@ export async function insertTeam(sql: Sql, team: Team): Promise<boolean> {
 }
 
 export async function listAccounts(sql: Sql): Promise<Account[]> {
-  const rows = await sql<{ domain: string; name: string; owner_id: string | null }[]>`SELECT domain, name, owner_id FROM accounts ORDER BY domain`;
+  const rows = await sql<
+    { domain: string; name: string; owner_id: string | null }[]
+  >`SELECT domain, name, owner_id FROM accounts ORDER BY domain`;
   return rows.map((a) => ({ domain: a.domain, name: a.name, ownerId: a.owner_id }));
 }
 

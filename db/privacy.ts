@@ -16,7 +16,15 @@ export interface StoredNotification {
 /** Every notification about the lead (alerts to reps and ops) and to it (outreach), oldest first. */
 export async function notificationsOfLead(sql: Sql, leadId: string): Promise<StoredNotification[]> {
   const rows = await sql<
-    { kind: string; recipient: string; message: string; data: Record<string, unknown>; status: string; created_at: Date; sent_at: Date | null }[]
+    {
+      kind: string;
+      recipient: string;
+      message: string;
+      data: Record<string, unknown>;
+      status: string;
+      created_at: Date;
+      sent_at: Date | null;
+    }[]
   >`
     SELECT kind, recipient, message, data, status, created_at, sent_at FROM notifications WHERE lead_id = ${leadId} ORDER BY id`;
   return rows.map((r) => ({

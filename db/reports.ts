@@ -236,7 +236,12 @@ export async function funnelReport(sql: Sql, filter: FunnelFilter, options: { da
 /** Rows of the statement → the report: rates computed once here, every list present (empty, not null). */
 function shapeReport(row: Record<string, any>): FunnelReport {
   const rate = (part: number, whole: number) => (whole > 0 ? part / whole : null);
-  const percentiles = (r: any): Percentiles => ({ leads: r?.leads ?? 0, p50Ms: r?.p50 ?? null, p90Ms: r?.p90 ?? null, p99Ms: r?.p99 ?? null });
+  const percentiles = (r: any): Percentiles => ({
+    leads: r?.leads ?? 0,
+    p50Ms: r?.p50 ?? null,
+    p90Ms: r?.p90 ?? null,
+    p99Ms: r?.p99 ?? null,
+  });
   const response: any[] = row.response ?? [];
   const overall = response.find((r) => r.allPriorities === 1 && r.allTeams === 1);
   const rows: FacetRow[] = row.counts ?? [];
@@ -280,7 +285,9 @@ function shapeReport(row: Record<string, any>): FunnelReport {
       sqlToConvertedMedianMs: row.medians?.sqlToConverted ?? null,
     },
     aging: aging.sort((a, b) => leadStatuses.indexOf(a.status) - leadStatuses.indexOf(b.status)),
-    disqualificationReasons: dq.map((g) => ({ reason: g.value, leads: g.disqualified, share: g.disqualified / dqTotal })).sort(byLeadsThen((d) => d.reason)),
+    disqualificationReasons: dq
+      .map((g) => ({ reason: g.value, leads: g.disqualified, share: g.disqualified / dqTotal }))
+      .sort(byLeadsThen((d) => d.reason)),
     bySource: facet('source')
       .filter((g) => g.leads > 0)
       .map((g) => ({ source: g.value as LeadSource, leads: g.leads, conversions: g.converted, amount: g.amount }))

@@ -10,7 +10,13 @@ const ago = (sql: Sql, ms: number) => sql`now() - ${ms}::float8 * interval '1 mi
  * of open leads (and, of closed ones, those in `keptEventTypes`), pending outbox entries, and
  * idempotency keys still inside their replay window.
  */
-export async function pruneBatch(sql: Sql, table: RetentionTable, ages: RetentionAges, limit: number, closedStatuses: readonly string[]): Promise<number> {
+export async function pruneBatch(
+  sql: Sql,
+  table: RetentionTable,
+  ages: RetentionAges,
+  limit: number,
+  closedStatuses: readonly string[],
+): Promise<number> {
   switch (table) {
     case 'lead_events': {
       // Through leads_closed_changed_idx (migration 0022), then each lead's events through lead_events_lead_idx.

@@ -37,7 +37,16 @@ export interface TeamRow {
 /** A rep as routing reads it; `open_leads` is what counts against capacity (migration 0023). */
 export type RoutableRep = Pick<
   RepRow,
-  'id' | 'team_id' | 'weight' | 'capacity' | 'active' | 'out_of_office_until' | 'manager_id' | 'virtual_time' | 'last_assignment' | 'open_leads'
+  | 'id'
+  | 'team_id'
+  | 'weight'
+  | 'capacity'
+  | 'active'
+  | 'out_of_office_until'
+  | 'manager_id'
+  | 'virtual_time'
+  | 'last_assignment'
+  | 'open_leads'
 >;
 
 /** The columns of `RoutableRep`. */
@@ -168,7 +177,9 @@ export function routingReads(tx: Tx, { lock }: { lock: boolean }): RoutingReads 
 
 /** A rep, locked, for an assignment by name (whatever the rep's load), or undefined for an unknown rep. */
 export async function lockRep(tx: Tx, repId: string): Promise<{ manager_id: string | null; team_id: string | null } | undefined> {
-  const [rep] = await tx<{ manager_id: string | null; team_id: string | null }[]>`SELECT manager_id, team_id FROM reps WHERE id = ${repId} FOR UPDATE`;
+  const [rep] = await tx<
+    { manager_id: string | null; team_id: string | null }[]
+  >`SELECT manager_id, team_id FROM reps WHERE id = ${repId} FOR UPDATE`;
   return rep;
 }
 
@@ -223,7 +234,10 @@ export async function assignLead(
  * and writes nothing, so no round-robin clock moves and no routing waits for it. Repeatable read,
  * so that the account, the teams and the reps read are one snapshot.
  */
-export async function previewRouting(sql: Sql, lead: Parameters<typeof routingRequest>[1]): Promise<{ context: RoutingContext; decision: RoutingDecision }> {
+export async function previewRouting(
+  sql: Sql,
+  lead: Parameters<typeof routingRequest>[1],
+): Promise<{ context: RoutingContext; decision: RoutingDecision }> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const context = await routingContext(tx, { domain: lead.domain });
     return { context, decision: await decideRouting(routingRequest(context, lead), routingReads(tx, { lock: false })) };
@@ -261,10 +275,15 @@ export interface LoggedDecision {
  * routing key): through routing_decisions_rep_idx or _team_idx for a rep or a team, the primary key
  * for a lead, routing_decisions_decided_idx otherwise. `next` is null on the last page.
  */
-export async function listRoutingDecisions(sql: Sql, filter: DecisionFilter): Promise<{ decisions: LoggedDecision[]; next: DecisionPosition | null }> {
+export async function listRoutingDecisions(
+  sql: Sql,
+  filter: DecisionFilter,
+): Promise<{ decisions: LoggedDecision[]; next: DecisionPosition | null }> {
   const { after } = filter;
   // Times go in and out as text: through a JS Date they would lose their microseconds (db/leads.ts listLeads).
-  const rows = await sql<(Omit<LoggedDecision, 'leadId' | 'decidedAt'> & { lead_id: string; decided_at: Date; cursor_at: string; routing_key: string })[]>`
+  const rows = await sql<
+    (Omit<LoggedDecision, 'leadId' | 'decidedAt'> & { lead_id: string; decided_at: Date; cursor_at: string; routing_key: string })[]
+  >`
     SELECT lead_id, routing_key, decided_at, decided_at::text AS cursor_at, outcome, rep_id AS "repId", team_id AS "teamId", assignment, path
     FROM routing_decisions
     WHERE decided_at >= ${filter.from}::text::timestamptz AND decided_at < ${filter.to}::text::timestamptz

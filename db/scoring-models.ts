@@ -81,7 +81,10 @@ export async function countRolloutLeads(sql: Sql, version: number): Promise<numb
 }
 
 /** A page of the leads a rollout re-scores, in lead id order after `after` (keyset: each page is one index range scan). */
-export async function rolloutLeadsPage(sql: Sql, { version, after, limit }: { version: number; after: string | null; limit: number }): Promise<string[]> {
+export async function rolloutLeadsPage(
+  sql: Sql,
+  { version, after, limit }: { version: number; after: string | null; limit: number },
+): Promise<string[]> {
   const rows = await sql<{ lead_id: string }[]>`
     SELECT lead_id FROM leads
     WHERE ${rolloutLeads(sql, version)} ${after === null ? sql`` : sql`AND lead_id > ${after}`}

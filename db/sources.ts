@@ -96,9 +96,19 @@ export interface Delivery {
 
 /** The delivery of this vendor event, when one was recorded. */
 export async function findDelivery(sql: Sql, sourceId: string, eventId: string): Promise<Delivery | undefined> {
-  const [row] = await sql<{ event_id: string; outcome: DeliveryOutcome; lead_id: string | null; reason: string | null; received_at: Date }[]>`
+  const [row] = await sql<
+    { event_id: string; outcome: DeliveryOutcome; lead_id: string | null; reason: string | null; received_at: Date }[]
+  >`
     SELECT event_id, outcome, lead_id, reason, received_at FROM source_deliveries WHERE source_id = ${sourceId} AND event_id = ${eventId}`;
-  return row && { eventId: row.event_id, outcome: row.outcome, leadId: row.lead_id, reason: row.reason, receivedAt: row.received_at.toISOString() };
+  return (
+    row && {
+      eventId: row.event_id,
+      outcome: row.outcome,
+      leadId: row.lead_id,
+      reason: row.reason,
+      receivedAt: row.received_at.toISOString(),
+    }
+  );
 }
 
 /** Records what a delivery came to; the first record of an event id stays (a redelivery changes nothing). */

@@ -16,14 +16,25 @@ export interface WaitingLeadWithAccount extends WaitingLead {
  * countries, accounts owned by a changed rep or by a rep of a changed team, a changed domain): team
  * order and segments are left to the rule, which has `matchTeam` and `segmentOf` to hand.
  */
-export async function waitingLeadsFor(sql: Sql, changes: RoutingChanges, limit: number): Promise<{ leads: WaitingLeadWithAccount[]; teams: TerritoryTeam[] }> {
+export async function waitingLeadsFor(
+  sql: Sql,
+  changes: RoutingChanges,
+  limit: number,
+): Promise<{ leads: WaitingLeadWithAccount[]; teams: TerritoryTeam[] }> {
   const teams = await teamsInOrder(sql);
   const changedTeams = teams.filter((t) => changes.teams.has(t.id));
   const anyCountry = changedTeams.some((t) => t.countries.length === 0);
   const countries = [...new Set(changedTeams.flatMap((t) => t.countries))];
   // The email's domain as emailDomainOf (domain/scoring.ts) takes it: after the last '@', lower-cased.
   const rows = await sql<
-    { lead_id: string; email: string; country: string | null; employees: number | null; owner_id: string | null; owner_team_id: string | null }[]
+    {
+      lead_id: string;
+      email: string;
+      country: string | null;
+      employees: number | null;
+      owner_id: string | null;
+      owner_team_id: string | null;
+    }[]
   >`
     SELECT l.lead_id, l.email, l.country, l.employees, a.owner_id, r.team_id AS owner_team_id
     FROM leads l

@@ -5,7 +5,8 @@ import { disqualificationReasons } from './lead';
 
 const note = text(2000);
 const otherNeedsNote = (value: { reason: string; note?: string }, ctx: z.RefinementCtx) => {
-  if (value.reason === 'other' && !value.note) ctx.addIssue({ code: 'custom', path: ['note'], message: 'is required when reason is "other"' });
+  if (value.reason === 'other' && !value.note)
+    ctx.addIssue({ code: 'custom', path: ['note'], message: 'is required when reason is "other"' });
 };
 
 /** Bodies of the rep and ops actions (docs/api.md, "Rep and ops actions"). */

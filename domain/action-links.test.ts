@@ -10,7 +10,13 @@ const tokenOf = (url: string) => url.split('/act/')[1]!;
 
 describe('action links', () => {
   it('round trip: each alert link names its lead, rep and action', () => {
-    const links = alertLinks('https://leads.example.com', secret, { leadId: link.leadId, repId: 'rep-1', validForMs: 3600_000, now, nonce: 'n1' });
+    const links = alertLinks('https://leads.example.com', secret, {
+      leadId: link.leadId,
+      repId: 'rep-1',
+      validForMs: 3600_000,
+      now,
+      nonce: 'n1',
+    });
     expect(Object.keys(links)).toEqual(['open', 'accept', 'call', 'email']);
     for (const [action, url] of Object.entries(links)) {
       expect(url.startsWith('https://leads.example.com/act/a1.')).toBe(true);
@@ -40,7 +46,11 @@ describe('action links', () => {
   it('parts cannot be swapped between tokens (another lead, another rep, another action)', () => {
     const expiresAt = new Date(now.getTime() + 1000);
     const mine = actionLinkToken(secret, link, expiresAt).split('.');
-    const other = actionLinkToken(secret, { ...link, leadId: 'lead-ffffffffffffffffffffffff', repId: 'rep-2', action: 'call' }, expiresAt).split('.');
+    const other = actionLinkToken(
+      secret,
+      { ...link, leadId: 'lead-ffffffffffffffffffffffff', repId: 'rep-2', action: 'call' },
+      expiresAt,
+    ).split('.');
     for (const index of [1, 2, 3]) {
       const swapped = [...mine];
       swapped[index] = other[index]!;

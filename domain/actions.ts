@@ -35,7 +35,12 @@ export interface Actor {
 export type ActionRejection = { kind: 'not_owner' | 'invalid_state'; message: string };
 
 /** Why `actor` may not take `action` on a lead in `status` owned by `ownerId`, or undefined when it may. */
-export function rejectAction(action: ActionName, status: LeadStatus, ownerId: string | null | undefined, actor: Actor): ActionRejection | undefined {
+export function rejectAction(
+  action: ActionName,
+  status: LeadStatus,
+  ownerId: string | null | undefined,
+  actor: Actor,
+): ActionRejection | undefined {
   if (actor.role === 'rep' && actor.repId !== ownerId) {
     return {
       kind: 'not_owner',

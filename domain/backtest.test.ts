@@ -105,7 +105,8 @@ describe('backtest figures', () => {
     const id = backtestJobIdOf(backtestWorkflowIdOf('0123456789abcdef'), runId);
     expect(id).toBe(`scoring-backtest-0123456789abcdef-${runId}`);
     expect(parseBacktestJobId(id)).toEqual({ workflowId: 'scoring-backtest-0123456789abcdef', runId });
-    for (const other of ['scoring-rollout-2', 'scoring-backtest-0123456789abcdef', `lead-${runId}`, `${id}x`]) expect(parseBacktestJobId(other)).toBeNull();
+    for (const other of ['scoring-rollout-2', 'scoring-backtest-0123456789abcdef', `lead-${runId}`, `${id}x`])
+      expect(parseBacktestJobId(other)).toBeNull();
   });
 
   it('deciles: 0–9 … 80–89, and 90–100 with 100 in it', () => {
@@ -120,7 +121,8 @@ describe('backtest figures', () => {
   });
 
   it('AUC: 1 for a perfect ranking, 0 for a reversed one, ½ when every score ties (midranks)', () => {
-    const counts = (entries: [number, number, number][]) => new Map(entries.map(([s, positives, negatives]) => [s, { positives, negatives }]));
+    const counts = (entries: [number, number, number][]) =>
+      new Map(entries.map(([s, positives, negatives]) => [s, { positives, negatives }]));
     expect(
       aucOfCounts(
         counts([
@@ -167,7 +169,11 @@ describe('scoring model body', () => {
       icp: { ...defaults.icp, employees: { min: 10, max: 5 } },
     });
     expect(result.success).toBe(false);
-    expect(result.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['icp.employees.min', 'qualification.mqlAt', 'scoring.grades']);
+    expect(result.error!.issues.map((i) => i.path.join('.')).sort()).toEqual([
+      'icp.employees.min',
+      'qualification.mqlAt',
+      'scoring.grades',
+    ]);
   });
 
   it('refuses a version number in the body, a positive rule made negative, and text Postgres cannot store', () => {
@@ -183,7 +189,10 @@ describe('scoring model body', () => {
 describe('re-scoring a stored lead', () => {
   const defaults = configuredModel(resolveLeadConfig({}));
   const v1 = modelRules(defaults, 1);
-  const candidate = modelRules({ ...defaults, scoring: { ...defaults.scoring, rules: { ...defaults.scoring.rules, requested_demo: 70 } } }, 0);
+  const candidate = modelRules(
+    { ...defaults, scoring: { ...defaults.scoring, rules: { ...defaults.scoring.rules, requested_demo: 70 } } },
+    0,
+  );
   const stored = (status: LeadRecord['status']): LeadRecord => ({
     leadId: 'lead-000000000000000000000001',
     status,

@@ -119,14 +119,19 @@ export function mergeBacktestCounts(a: BacktestCounts, b: BacktestCounts): Backt
   return {
     leads: a.leads + b.leads,
     converted: a.converted + b.converted,
-    transitions: Object.fromEntries(bands.map((band) => [band, sumBands(a.transitions[band], b.transitions[band])])) as Record<Band, Record<Band, number>>,
+    transitions: Object.fromEntries(bands.map((band) => [band, sumBands(a.transitions[band], b.transitions[band])])) as Record<
+      Band,
+      Record<Band, number>
+    >,
     baseline: mergeModel(a.baseline, b.baseline),
     candidate: mergeModel(a.candidate, b.candidate),
   };
 }
 
 function modelFigures(counts: ModelCounts, converted: number): ModelFigures {
-  const byScore = new Map(Object.entries(counts.byScore).map(([score, [positives, negatives]]) => [Number(score), { positives, negatives }]));
+  const byScore = new Map(
+    Object.entries(counts.byScore).map(([score, [positives, negatives]]) => [Number(score), { positives, negatives }]),
+  );
   return {
     bands: { ...counts.bands },
     deciles: counts.deciles.map((d, i) => ({

@@ -4,7 +4,9 @@ import { consentChannels } from './consent';
 import { boundedArray, isoDuration, text } from './input';
 
 const cadenceName = /[a-z0-9][a-z0-9-]{0,62}/.source;
-export const cadenceNameSchema = z.string().regex(new RegExp(`^${cadenceName}$`), 'must be 1–63 lower-case letters, digits or "-", such as mql-nurture');
+export const cadenceNameSchema = z
+  .string()
+  .regex(new RegExp(`^${cadenceName}$`), 'must be 1–63 lower-case letters, digits or "-", such as mql-nurture');
 /** A cadence, or one version of it, as the `CadenceVersion` search attribute writes it: `mql-nurture` or `mql-nurture@2`. */
 export const cadenceLabelSchema = z
   .string()
@@ -12,7 +14,10 @@ export const cadenceLabelSchema = z
 
 export const cadenceStepSchema = z
   .strictObject({
-    after: isoDuration().meta({ description: 'ISO-8601 duration after the previous step (the first step: after enrolment)', example: 'P3D' }),
+    after: isoDuration().meta({
+      description: 'ISO-8601 duration after the previous step (the first step: after enrolment)',
+      example: 'P3D',
+    }),
     channel: z.enum(consentChannels).meta({ description: 'sent only where the lead has opted in on this channel' }),
     template: text(200),
   })

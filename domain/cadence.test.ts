@@ -24,7 +24,12 @@ const v2: CadenceVersion = {
 
 describe('cadence schedule', () => {
   it('enrols before the first step, due its `after` from enrolment', () => {
-    expect(enroll(v1, '2026-03-01T09:00:00.000Z')).toMatchObject({ name: 'mql-nurture', version: 1, step: 0, nextStepAt: '2026-03-04T09:00:00.000Z' });
+    expect(enroll(v1, '2026-03-01T09:00:00.000Z')).toMatchObject({
+      name: 'mql-nurture',
+      version: 1,
+      step: 0,
+      nextStepAt: '2026-03-04T09:00:00.000Z',
+    });
   });
 
   it('times each step from when the previous one was due, and ends after the last', () => {
@@ -58,7 +63,9 @@ describe('cadence schedule', () => {
   it('blocks a step unless the lead opted in on its channel', () => {
     const at = '2026-03-01T00:00:00.000Z';
     expect(stepBlocked({ channel: 'email' }, { email: { status: 'opted_in', at, source: 'form' } })).toBeUndefined();
-    expect(stepBlocked({ channel: 'email' }, { email: { status: 'opted_out', at, source: 'activity:unsubscribed' } })).toBe('email consent is opted_out');
+    expect(stepBlocked({ channel: 'email' }, { email: { status: 'opted_out', at, source: 'activity:unsubscribed' } })).toBe(
+      'email consent is opted_out',
+    );
     expect(stepBlocked({ channel: 'phone' }, { email: { status: 'opted_in', at, source: 'form' } })).toBe('phone consent is unknown');
   });
 });

@@ -61,7 +61,11 @@ export function enroll(cadence: CadenceVersion, at: string): Enrollment {
  * with `migrate: "next_step"` takes over at this boundary: the step sent is the new version's step
  * of the same number, and later steps follow the new version's timing.
  */
-export function reachStep(enrollment: Enrollment, at: string, switchTo?: CadenceVersion): { step: CadenceStep | undefined; enrollment: Enrollment } {
+export function reachStep(
+  enrollment: Enrollment,
+  at: string,
+  switchTo?: CadenceVersion,
+): { step: CadenceStep | undefined; enrollment: Enrollment } {
   const current = switchTo ? { ...enrollment, version: switchTo.version, steps: switchTo.steps } : enrollment;
   const step = current.steps[current.step];
   const reached = current.step + 1;

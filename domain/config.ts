@@ -178,7 +178,9 @@ export const leadConfigSchema = z
     }),
     recycling: z.strictObject({
       /** Re-engagement of a `recycled` lead, each `at` this long after it was recycled: re-score, outreach where consent allows, routing if sales-ready. */
-      reengagement: z.array(z.strictObject({ at: isoDuration(), channel: z.enum(consentChannels), template: z.string().trim().min(1) })).min(1),
+      reengagement: z
+        .array(z.strictObject({ at: isoDuration(), channel: z.enum(consentChannels), template: z.string().trim().min(1) }))
+        .min(1),
       /** A recycled lead with no engagement this long (since recycling or its last engagement) is archived as unresponsive. */
       archiveAfter: isoDuration(),
     }),
@@ -261,7 +263,8 @@ export const leadConfigSchema = z
   .superRefine((config, ctx) => {
     for (const issue of scoringModelIssues(config)) ctx.addIssue({ code: 'custom', ...issue });
     for (const name of Object.values(cadenceOfStatus)) {
-      if (!config.cadences[name]) ctx.addIssue({ code: 'custom', path: ['cadences', name], message: 'is required: the lifecycle enrols leads into it' });
+      if (!config.cadences[name])
+        ctx.addIssue({ code: 'custom', path: ['cadences', name], message: 'is required: the lifecycle enrols leads into it' });
     }
     const reengagement = config.recycling.reengagement.map((outreach) => durationMs(outreach.at));
     if (reengagement.some((at, i) => i > 0 && at <= reengagement[i - 1]!)) {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { applyConsent, confirmationRequestEveryMs, consentFromCapture, requestConfirmation, type Consent, type ConsentRecord } from './consent';
+import {
+  applyConsent,
+  confirmationRequestEveryMs,
+  consentFromCapture,
+  requestConfirmation,
+  type Consent,
+  type ConsentRecord,
+} from './consent';
 import { checkConsentConfirmationToken, checkUnsubscribeToken, consentConfirmationToken, unsubscribeToken } from './unsubscribe';
 
 const optedOut: ConsentRecord = { status: 'opted_out', at: '2026-11-20T10:00:00.000Z', source: 'activity:unsubscribed' };
@@ -24,11 +31,19 @@ describe('consent ordering: an opt-out stays until the person confirms a newer o
   });
 
   it('lets a confirmed opt-in taken after the opt-out lift it, and refuses one taken before it as stale', () => {
-    const confirmed = { status: 'opted_in' as const, at: '2026-11-21T10:00:00.000Z', source: 'confirmation_link', confirmed: true as const };
+    const confirmed = {
+      status: 'opted_in' as const,
+      at: '2026-11-21T10:00:00.000Z',
+      source: 'confirmation_link',
+      confirmed: true as const,
+    };
     const lifted = applyConsent(unsubscribed, 'email', confirmed);
     expect(lifted.change).toEqual({ channel: 'email', from: 'opted_out', record: confirmed });
     expect(lifted.consent.email).toEqual(confirmed);
-    expect(applyConsent(unsubscribed, 'email', { ...confirmed, at: '2026-11-20T10:00:00.000Z' })).toEqual({ consent: unsubscribed, refused: 'stale' });
+    expect(applyConsent(unsubscribed, 'email', { ...confirmed, at: '2026-11-20T10:00:00.000Z' })).toEqual({
+      consent: unsubscribed,
+      refused: 'stale',
+    });
     expect(applyConsent(unsubscribed, 'email', { ...confirmed, at: '2026-11-19T00:00:00.000Z' }).refused).toBe('stale');
     expect(applyConsent(unsubscribed, 'email', { ...confirmed, at: 'not a time' }).refused).toBe('stale');
   });
@@ -52,7 +67,12 @@ describe("the service's time orders consent, not the client's", () => {
       { email: 'a@b.co', source: 'chat', occurredAt: '2001-05-05T00:00:00Z', consent: { email: 'opted_in' } },
       '2026-11-22T00:00:00.000Z',
     );
-    expect(statement!.record).toEqual({ status: 'opted_in', at: '2026-11-22T00:00:00.000Z', statedAt: '2001-05-05T00:00:00Z', source: 'capture:chat' });
+    expect(statement!.record).toEqual({
+      status: 'opted_in',
+      at: '2026-11-22T00:00:00.000Z',
+      statedAt: '2001-05-05T00:00:00Z',
+      source: 'capture:chat',
+    });
   });
 });
 
@@ -69,7 +89,9 @@ describe('confirmation requests', () => {
 
   it('never asks a person who is not opted out', () => {
     expect(requestConfirmation({}, 'email', '2026-11-21T10:00:00Z').due).toBe(false);
-    expect(requestConfirmation({ email: { status: 'opted_in', at: '2026-11-21T10:00:00Z', source: 'x' } }, 'email', '2026-11-21T10:00:00Z').due).toBe(false);
+    expect(
+      requestConfirmation({ email: { status: 'opted_in', at: '2026-11-21T10:00:00Z', source: 'x' } }, 'email', '2026-11-21T10:00:00Z').due,
+    ).toBe(false);
   });
 });
 
@@ -87,7 +109,11 @@ describe('confirmation links', () => {
   });
 
   it('refuse another key and an expired link', () => {
-    expect(checkConsentConfirmationToken(secret, consentConfirmationToken('another', 'lead-abc', inAWeek))).toEqual({ problem: 'bad_signature' });
-    expect(checkConsentConfirmationToken(secret, consentConfirmationToken(secret, 'lead-abc', new Date(Date.now() - 1000)))).toEqual({ problem: 'expired' });
+    expect(checkConsentConfirmationToken(secret, consentConfirmationToken('another', 'lead-abc', inAWeek))).toEqual({
+      problem: 'bad_signature',
+    });
+    expect(checkConsentConfirmationToken(secret, consentConfirmationToken(secret, 'lead-abc', new Date(Date.now() - 1000)))).toEqual({
+      problem: 'expired',
+    });
   });
 });

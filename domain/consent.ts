@@ -91,7 +91,18 @@ export function consentFromCapture(capture: Capture, receivedAt: string): { chan
   return consentChannels.flatMap((channel) => {
     const status = given[channel];
     return status
-      ? [{ channel, record: { status, at: receivedAt, source, ...(given.text ? { text: given.text } : {}), ...(stated ? { statedAt: stated } : {}) } }]
+      ? [
+          {
+            channel,
+            record: {
+              status,
+              at: receivedAt,
+              source,
+              ...(given.text ? { text: given.text } : {}),
+              ...(stated ? { statedAt: stated } : {}),
+            },
+          },
+        ]
       : [];
   });
 }

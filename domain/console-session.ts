@@ -48,7 +48,8 @@ export function checkConsoleSessionToken(secret: string, token: string, now = ne
       .setAAD(Buffer.from(consoleSessionKind))
       .setAuthTag(bytes.subarray(-16));
     const plain = JSON.parse(Buffer.concat([decipher.update(bytes.subarray(0, -16)), decipher.final()]).toString());
-    if (typeof plain.e !== 'number' || plain.e <= now.getTime() || !(consoleRoles as readonly unknown[]).includes(plain.r)) return undefined;
+    if (typeof plain.e !== 'number' || plain.e <= now.getTime() || !(consoleRoles as readonly unknown[]).includes(plain.r))
+      return undefined;
     return { role: plain.r, sessionId: String(plain.s), apiKey: String(plain.k) };
   } catch {
     return undefined;

@@ -28,7 +28,13 @@ const crmLead = (overrides: Partial<CrmLead> = {}): CrmLead => ({
     consent: {},
     engagement: { seen: ['requested_demo'], openedEmails: 2, lastEngagementAt: '2026-12-01T10:00:00.000Z' },
     enrichment: 'enriched',
-    score: { score: 70, grade: 'B', fitPoints: 20, breakdown: [{ rule: 'requested_demo', points: 50, reason: 'requested a demo' }], modelVersion: 1 },
+    score: {
+      score: 70,
+      grade: 'B',
+      fitPoints: 20,
+      breakdown: [{ rule: 'requested_demo', points: 50, reason: 'requested a demo' }],
+      modelVersion: 1,
+    },
   },
   ownerId: 'rep-1',
   ownerCrmUserId: '123',
@@ -164,7 +170,8 @@ describe('the Salesforce conversion queries', () => {
 
   it("match the company's Account by its Website as orgs write it, never a longer domain", () => {
     const query = accountByWebsiteQuery('WWW.Acme.io');
-    for (const website of ["'acme.io'", "'www.acme.io'", "'https://acme.io'", "'https://www.acme.io/'", "'http://acme.io/'"]) expect(query).toContain(website);
+    for (const website of ["'acme.io'", "'www.acme.io'", "'https://acme.io'", "'https://www.acme.io/'", "'http://acme.io/'"])
+      expect(query).toContain(website);
     expect(query).not.toContain('%');
     expect(query).toMatch(/^SELECT Id FROM Account WHERE Website IN \(.*\) LIMIT 2$/);
   });

@@ -35,7 +35,8 @@ export function crmPushesFor(events: readonly TimelineEvent[]): PushRequest[] {
   return events.flatMap((e): PushRequest[] => {
     const contact: PushRequest = { key: e.key, push: 'contact', event: e.type, opportunity: null };
     if (e.type === 'assigned') return [contact];
-    if (e.type === 'status_changed' && followedStatuses.has(String(e.data.status)) && routedStatuses.has(String(e.data.previous))) return [contact];
+    if (e.type === 'status_changed' && followedStatuses.has(String(e.data.status)) && routedStatuses.has(String(e.data.previous)))
+      return [contact];
     // The opportunity (a name and an amount: no personal data) is kept with the push; the rest is read when it is delivered.
     if (e.type === 'converted') return [{ ...contact, push: 'deal', opportunity: (e.data.opportunity as Opportunity | null) ?? null }];
     return [];
@@ -139,7 +140,12 @@ export interface DealPlacement {
 /** The HubSpot deal of a conversion, keyed by `handoffId` (the conversion's event), with the handoff note as its description. */
 export function hubspotDealProperties(
   crmLead: CrmLead,
-  { handoffId, opportunity, placement, timelineUrl }: { handoffId: string; opportunity: Opportunity | null; placement: DealPlacement; timelineUrl?: string },
+  {
+    handoffId,
+    opportunity,
+    placement,
+    timelineUrl,
+  }: { handoffId: string; opportunity: Opportunity | null; placement: DealPlacement; timelineUrl?: string },
 ): Record<string, string> {
   const { lead, ownerCrmUserId } = crmLead;
   return dropEmpty({

@@ -70,7 +70,9 @@ describe('deadlines of an open lead', () => {
   it('wakes for the earliest of what is due', () => {
     const now = new Date(t0 + minute);
     // An mql lead in its cadence: the next step, before decay at 30 days and closing at 90.
-    const nurtured = lead({ cadence: { name: 'mql-nurture', version: 1, steps: [], step: 0, enrolledAt: iso(0), stepAt: iso(0), nextStepAt: iso(3 * day) } });
+    const nurtured = lead({
+      cadence: { name: 'mql-nurture', version: 1, steps: [], step: 0, enrolledAt: iso(0), stepAt: iso(0), nextStepAt: iso(3 * day) },
+    });
     expect(nextDeadline(nurtured, policy, run, now)).toBe(t0 + 3 * day);
     // Without a cadence step due, the first decay step.
     expect(nextDeadline(lead({}), policy, run, now)).toBe(t0 + 30 * day);
@@ -80,9 +82,14 @@ describe('deadlines of an open lead', () => {
     const queued = lead({ status: 'sql', routing: routing({ ownerId: null, dueAt: null, reminderAt: null }) });
     expect(nextDeadline(queued, policy, { ...run, routeRetryAt: t0 + 2 * minute }, now)).toBe(t0 + 2 * minute);
     // A routing retry is no deadline once the lead has an owner.
-    expect(nextDeadline(lead({ status: 'accepted', routing: routing({ respondedAt: iso(0) }) }), policy, { ...run, routeRetryAt: t0 + 2 * minute }, now)).toBe(
-      t0 + 30 * day,
-    );
+    expect(
+      nextDeadline(
+        lead({ status: 'accepted', routing: routing({ respondedAt: iso(0) }) }),
+        policy,
+        { ...run, routeRetryAt: t0 + 2 * minute },
+        now,
+      ),
+    ).toBe(t0 + 30 * day);
     // A failed enrichment: its retry.
     expect(nextDeadline(lead({}), policy, { ...run, enrichmentFailedAt: iso(0) }, now)).toBe(t0 + hour);
     // An accepted lead with nothing logged: the 30-day rule (same day as the first decay step).

@@ -147,7 +147,10 @@ export interface RenderedEmail {
 export const testEmailSchema = publishTemplateSchema
   .extend({
     name: templateNameSchema.optional(),
-    to: email().meta({ description: 'where the test email goes; kept with the queued email only, never logged', example: 'jo@marketing.example' }),
+    to: email().meta({
+      description: 'where the test email goes; kept with the queued email only, never logged',
+      example: 'jo@marketing.example',
+    }),
   })
   .meta({ id: 'EmailTemplateTestEmail' });
 export type TestEmail = z.infer<typeof testEmailSchema>;
@@ -162,7 +165,10 @@ export async function renderTestEmail(template: Pick<TestEmail, 'subject' | 'tex
 }
 
 /** Renders a published template for one email. */
-export async function renderTemplate(template: Pick<EmailTemplate, 'subject' | 'text' | 'html'>, variables: TemplateVariables): Promise<RenderedEmail> {
+export async function renderTemplate(
+  template: Pick<EmailTemplate, 'subject' | 'text' | 'html'>,
+  variables: TemplateVariables,
+): Promise<RenderedEmail> {
   const subject = (await plain.parseAndRender(template.subject, variables)).replace(/\s*[\r\n]+\s*/g, ' ').trim();
   const text = await plain.parseAndRender(template.text, variables);
   const rendered = template.html ? await html.parseAndRender(template.html, variables) : undefined;

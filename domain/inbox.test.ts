@@ -38,7 +38,11 @@ describe('inbox tokens', () => {
 });
 
 describe('inboxOrder', () => {
-  const lead = (id: string, createdAt: string, dueAt: string | null, respondedAt: string | null = null) => ({ id, createdAt, routing: { dueAt, respondedAt } });
+  const lead = (id: string, createdAt: string, dueAt: string | null, respondedAt: string | null = null) => ({
+    id,
+    createdAt,
+    routing: { dueAt, respondedAt },
+  });
   it('puts the SLA due soonest first, then leads without a running clock, oldest first among equals', () => {
     const ordered = inboxOrder([
       lead('responded', '2026-03-01T08:00:00Z', '2026-03-02T09:00:00Z', '2026-03-01T08:01:00Z'),

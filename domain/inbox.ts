@@ -42,9 +42,14 @@ export interface SignInLink {
   nonce: string;
 }
 
-export const signInToken = (secret: string, link: SignInLink, expiresAt: Date) => signToken(secret, signInKind, [link.repId, link.nonce], expiresAt);
+export const signInToken = (secret: string, link: SignInLink, expiresAt: Date) =>
+  signToken(secret, signInKind, [link.repId, link.nonce], expiresAt);
 
-export function checkSignInToken(secret: string, token: string, now = new Date()): (SignInLink & { expiresAt: Date }) | { problem: TokenProblem } {
+export function checkSignInToken(
+  secret: string,
+  token: string,
+  now = new Date(),
+): (SignInLink & { expiresAt: Date }) | { problem: TokenProblem } {
   const check = checkSignedToken(secret, signInKind, 2, token, now);
   if ('problem' in check) return check;
   const [repId, nonce] = check.parts as [string, string];
@@ -55,7 +60,8 @@ export function checkSignInToken(secret: string, token: string, now = new Date()
  * The CSRF token of a session, in every form of the inbox: derived from the session id, so it
  * needs no storage, and a page of another origin cannot read it (docs/operations/security.md).
  */
-export const csrfToken = (secret: string, sessionId: string) => createHmac('sha256', secret).update(`inbox-csrf.${sessionId}`).digest('base64url');
+export const csrfToken = (secret: string, sessionId: string) =>
+  createHmac('sha256', secret).update(`inbox-csrf.${sessionId}`).digest('base64url');
 
 export function csrfMatches(secret: string, sessionId: string, given: unknown): boolean {
   if (typeof given !== 'string') return false;
@@ -65,7 +71,9 @@ export function csrfMatches(secret: string, sessionId: string, given: unknown): 
 }
 
 /** The inbox's order: the SLA due soonest first, leads without an SLA clock after them, oldest first among equals. */
-export function inboxOrder<L extends { createdAt: string; routing: { dueAt: string | null; respondedAt: string | null } }>(leads: readonly L[]): L[] {
+export function inboxOrder<L extends { createdAt: string; routing: { dueAt: string | null; respondedAt: string | null } }>(
+  leads: readonly L[],
+): L[] {
   const due = (lead: L) => (lead.routing.dueAt && !lead.routing.respondedAt ? Date.parse(lead.routing.dueAt) : Number.POSITIVE_INFINITY);
   return [...leads].sort((a, b) => due(a) - due(b) || Date.parse(a.createdAt) - Date.parse(b.createdAt));
 }

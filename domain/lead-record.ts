@@ -37,7 +37,14 @@ export interface LeadRecord {
  * it, and the API shows it for a lead whose first capture the workflow has taken but not applied yet.
  */
 export function newLeadRecord(leadId: string, capture: Capture, at: string): LeadRecord {
-  return { leadId, status: 'new', profile: mergeCapture(undefined, capture), consent: {}, engagement: newEngagement(at), enrichment: 'pending' };
+  return {
+    leadId,
+    status: 'new',
+    profile: mergeCapture(undefined, capture),
+    consent: {},
+    engagement: newEngagement(at),
+    enrichment: 'pending',
+  };
 }
 
 export interface Recycle {
@@ -69,7 +76,10 @@ export interface Routing {
 }
 
 /** What routing decides: the owner (or the unassigned queue), why, and the SLA terms. */
-export type Assignment = Pick<Routing, 'ownerId' | 'teamId' | 'reason' | 'priority' | 'sla' | 'slaReason' | 'ownerManagerId' | 'teamManagerId'>;
+export type Assignment = Pick<
+  Routing,
+  'ownerId' | 'teamId' | 'reason' | 'priority' | 'sla' | 'slaReason' | 'ownerManagerId' | 'teamManagerId'
+>;
 
 /** A rep, manager or ops alert, written to the outbox with the lead's state and delivered at least once. */
 export interface OutboxNotification {

@@ -56,7 +56,10 @@ describe('consent', () => {
       '2026-11-22T00:00:00Z',
     );
     expect(statements).toEqual([
-      { channel: 'email', record: { status: 'opted_in', at: '2026-11-22T00:00:00Z', statedAt: '2026-11-21T09:00:00Z', source: 'capture:chat/widget' } },
+      {
+        channel: 'email',
+        record: { status: 'opted_in', at: '2026-11-22T00:00:00Z', statedAt: '2026-11-21T09:00:00Z', source: 'capture:chat/widget' },
+      },
     ]);
   });
 });

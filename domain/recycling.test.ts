@@ -35,13 +35,17 @@ describe('recycling and aging', () => {
       [100, 'r90', 3],
     ]);
     expect(at(3)).toBeUndefined();
-    expect(nextReengagementAt(lead({ status: 'mql', recycle: { at: iso(10), reason: 'timing', reengagements: 0 } }), policy)).toBeUndefined();
+    expect(
+      nextReengagementAt(lead({ status: 'mql', recycle: { at: iso(10), reason: 'timing', reengagements: 0 } }), policy),
+    ).toBeUndefined();
   });
 
   it('archives 90 days after recycling, or after the last engagement if that is later', () => {
     const recycle = { at: iso(10), reason: 'timing', reengagements: 0 };
     expect((archiveAt(lead({ recycle }), policy)! - t0) / day).toBe(100);
-    expect((archiveAt(lead({ recycle, engagement: { seen: [], openedEmails: 0, lastEngagementAt: iso(50) } }), policy)! - t0) / day).toBe(140);
+    expect((archiveAt(lead({ recycle, engagement: { seen: [], openedEmails: 0, lastEngagementAt: iso(50) } }), policy)! - t0) / day).toBe(
+      140,
+    );
     expect(archiveAt(lead({ status: 'accepted', recycle }), policy)).toBeUndefined();
   });
 

@@ -8,7 +8,8 @@ const ms = (iso: string | null | undefined) => (iso ? new Date(iso).getTime() : 
 const after = (from: number, iso: string) => from + durationMs(iso);
 
 /** The lead's last activity: its own engagement, its owner's response or logged touch, outreach (a cadence step) sent to it. */
-export const idleSince = (lead: LeadRecord): number => Math.max(ms(lead.engagement.lastEngagementAt), ms(lead.lastTouchAt), ms(lead.routing?.respondedAt));
+export const idleSince = (lead: LeadRecord): number =>
+  Math.max(ms(lead.engagement.lastEngagementAt), ms(lead.lastTouchAt), ms(lead.routing?.respondedAt));
 
 /** An `accepted` lead with no activity until then escalates to the manager and is recycled. */
 export const acceptedIdleUntil = (lead: LeadRecord, policy: Pick<LeadPolicy, 'acceptedIdleAfter'>): number | undefined =>

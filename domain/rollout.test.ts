@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { counted, finish, pagingDone, pauseAfterBatch, rolloutIdOf, rolloutIdPattern, startProgress, tallyReport, tallySignaled } from './rollout';
+import {
+  counted,
+  finish,
+  pagingDone,
+  pauseAfterBatch,
+  rolloutIdOf,
+  rolloutIdPattern,
+  startProgress,
+  tallyReport,
+  tallySignaled,
+} from './rollout';
 
-const start = () => counted(startProgress({ id: rolloutIdOf(2), version: 2, leadsPerSecond: 50, startedAt: '2026-11-25T00:00:00.000Z', total: 0 }), 5);
+const start = () =>
+  counted(startProgress({ id: rolloutIdOf(2), version: 2, leadsPerSecond: 50, startedAt: '2026-11-25T00:00:00.000Z', total: 0 }), 5);
 
 describe('rollout progress', () => {
   it('counts down from the open leads at the start: unsignaled plus unanswered', () => {

@@ -55,7 +55,13 @@ export interface RolloutProgress {
 const emptyTransitions = (): BandTransitions =>
   Object.fromEntries(bands.map((from) => [from, Object.fromEntries(bands.map((to) => [to, 0]))])) as BandTransitions;
 
-export function startProgress(start: { id: string; version: number; leadsPerSecond: number; startedAt: string; total: number }): RolloutProgress {
+export function startProgress(start: {
+  id: string;
+  version: number;
+  leadsPerSecond: number;
+  startedAt: string;
+  total: number;
+}): RolloutProgress {
   return {
     ...start,
     status: 'running',
@@ -87,7 +93,12 @@ export function counted(progress: RolloutProgress, total: number): RolloutProgre
 
 /** Leads signaled in a batch; those the signal could not reach (closed, no workflow) count as skipped. */
 export function tallySignaled(progress: RolloutProgress, signaled: number, unreachable: number): RolloutProgress {
-  return withRemaining({ ...progress, signaled: progress.signaled + signaled, skipped: progress.skipped + unreachable, done: progress.done + unreachable });
+  return withRemaining({
+    ...progress,
+    signaled: progress.signaled + signaled,
+    skipped: progress.skipped + unreachable,
+    done: progress.done + unreachable,
+  });
 }
 
 /** A lead's answer. */

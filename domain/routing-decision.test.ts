@@ -69,7 +69,11 @@ describe('a routing decision', () => {
       request({ account: { name: 'Acme', domain: 'acme.io', ownerId: 'owner', ownerTeamId: 'emea' }, teams: [emea] }),
       source,
     );
-    expect(decision).toMatchObject({ outcome: 'account_owner', move: undefined, assignment: { ownerId: 'owner', teamId: 'emea', teamManagerId: 'mgr-emea' } });
+    expect(decision).toMatchObject({
+      outcome: 'account_owner',
+      move: undefined,
+      assignment: { ownerId: 'owner', teamId: 'emea', teamManagerId: 'mgr-emea' },
+    });
     expect(decision.path).toEqual([
       { step: 'account', account: 'Acme', domain: 'acme.io', ownerId: 'owner', skipped: null, teamId: 'emea', teamName: 'Team emea' },
     ]);
@@ -86,12 +90,24 @@ describe('a routing decision', () => {
       rep('free', 'emea'),
     ];
     const decision = await decideRouting(
-      request({ account: { name: 'Acme', domain: 'acme.io', ownerId: 'owner', ownerTeamId: 'emea' }, teams: [emea], exclude: ['breached'] }),
+      request({
+        account: { name: 'Acme', domain: 'acme.io', ownerId: 'owner', ownerTeamId: 'emea' },
+        teams: [emea],
+        exclude: ['breached'],
+      }),
       reads([emea], reps),
     );
     expect(decision.outcome).toBe('round_robin');
     expect(decision.path).toEqual([
-      { step: 'account', account: 'Acme', domain: 'acme.io', ownerId: 'owner', skipped: 'out_of_office', teamId: 'emea', teamName: 'Team emea' },
+      {
+        step: 'account',
+        account: 'Acme',
+        domain: 'acme.io',
+        ownerId: 'owner',
+        skipped: 'out_of_office',
+        teamId: 'emea',
+        teamName: 'Team emea',
+      },
       {
         step: 'round_robin',
         teamId: 'emea',
@@ -117,7 +133,9 @@ describe('a routing decision', () => {
     const source = reads([enterprise, emea], [rep('only', 'emea', { openLeads: 10 })]);
     const decision = await decideRouting(request({ teams: [enterprise, emea] }), source);
     expect(decision).toMatchObject({ outcome: 'unassigned', move: undefined, assignment: { ownerId: null, teamId: 'emea' } });
-    expect(decision.assignment.reason).toBe('territory: team Team emea covers DE, smb; nobody eligible (only at capacity): unassigned queue');
+    expect(decision.assignment.reason).toBe(
+      'territory: team Team emea covers DE, smb; nobody eligible (only at capacity): unassigned queue',
+    );
     expect(source.read).toEqual(['team emea']);
 
     const nowhere = await decideRouting(request({ teams: [enterprise, emea], country: 'US' }), source);

@@ -7,7 +7,15 @@ const { sla } = resolveLeadConfig({});
 
 describe('segments', () => {
   it('are smb below 100 employees, mid_market to 999, enterprise from 1000; unknown is smb', () => {
-    expect([undefined, 1, 99, 100, 999, 1000, 50_000].map(segmentOf)).toEqual(['smb', 'smb', 'smb', 'mid_market', 'mid_market', 'enterprise', 'enterprise']);
+    expect([undefined, 1, 99, 100, 999, 1000, 50_000].map(segmentOf)).toEqual([
+      'smb',
+      'smb',
+      'smb',
+      'mid_market',
+      'mid_market',
+      'enterprise',
+      'enterprise',
+    ]);
   });
 });
 
@@ -118,7 +126,11 @@ describe('speed-to-lead SLA (docs/design.md table)', () => {
   });
 
   it('moves enterprise leads up one tier', () => {
-    expect(slaTerms('webinar', 'enterprise', true, sla)).toEqual({ priority: 'P1', sla: 'PT5M', reason: 'webinar is P2, enterprise moves it up to P1' });
+    expect(slaTerms('webinar', 'enterprise', true, sla)).toEqual({
+      priority: 'P1',
+      sla: 'PT5M',
+      reason: 'webinar is P2, enterprise moves it up to P1',
+    });
     expect(slaTerms('webinar', 'enterprise', false, sla)).toMatchObject({ priority: 'P1', sla: 'PT30M' });
     expect(slaTerms('newsletter', 'enterprise', true, sla)).toMatchObject({ priority: 'P2', sla: 'PT4H' });
     expect(slaTerms('demo_request', 'enterprise', true, sla)).toMatchObject({ priority: 'P1', sla: 'PT5M' });
@@ -134,7 +146,8 @@ describe('speed-to-lead SLA (docs/design.md table)', () => {
 
   it('keeps a team open all day when its hours end at 24:00, and one ending at 23:59 closed for the last minute', () => {
     const allDay = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
-    for (const at of ['2026-11-23T00:00:00Z', '2026-11-23T12:00:00Z', '2026-11-23T23:59:30Z']) expect(withinBusinessHours(allDay, new Date(at))).toBe(true);
+    for (const at of ['2026-11-23T00:00:00Z', '2026-11-23T12:00:00Z', '2026-11-23T23:59:30Z'])
+      expect(withinBusinessHours(allDay, new Date(at))).toBe(true);
     expect(withinBusinessHours({ ...allDay, end: '23:59' }, new Date('2026-11-23T23:59:30Z'))).toBe(false);
   });
 

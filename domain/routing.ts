@@ -92,7 +92,8 @@ export function pickRep(eligible: RoundRobinSlot[], teamVirtualTime: number): Ro
     if (
       !best ||
       start < best.start - 1e-12 ||
-      (Math.abs(start - best.start) <= 1e-12 && (rep.lastAssignment < best.lastAssignment || (rep.lastAssignment === best.lastAssignment && rep.id < best.id)))
+      (Math.abs(start - best.start) <= 1e-12 &&
+        (rep.lastAssignment < best.lastAssignment || (rep.lastAssignment === best.lastAssignment && rep.id < best.id)))
     ) {
       best = { ...rep, start };
     }

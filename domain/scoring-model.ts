@@ -20,7 +20,10 @@ export const scoringModelBodySchema = z
   .superRefine((model, ctx) => {
     for (const issue of scoringModelIssues(model)) ctx.addIssue({ code: 'custom', ...issue });
   })
-  .meta({ id: 'ScoringModelInput', description: 'the `scoring` (without `modelVersion`), `qualification` and `icp` sections of the configuration' });
+  .meta({
+    id: 'ScoringModelInput',
+    description: 'the `scoring` (without `modelVersion`), `qualification` and `icp` sections of the configuration',
+  });
 export type ScoringModelBody = z.infer<typeof scoringModelBodySchema>;
 
 /** What a model scores and qualifies by: the shape `scoreLead` and `bandOf` take. */

@@ -6,7 +6,8 @@ import { durationMs } from './duration';
 
 const config = resolveLeadConfig({});
 const now = new Date('2026-11-22T10:00:00Z');
-const engaged = (...types: EngagementType[]) => types.reduce((e, type) => recordEngagement(e, type, now.toISOString()), newEngagement(now.toISOString()));
+const engaged = (...types: EngagementType[]) =>
+  types.reduce((e, type) => recordEngagement(e, type, now.toISOString()), newEngagement(now.toISOString()));
 const business: LeadFacts = { email: 'jane@unknown-co.com' };
 const score = (facts: Partial<LeadFacts>, engagement = engaged()) => scoreLead({ ...business, ...facts }, engagement, now, config);
 const line = (facts: Partial<LeadFacts>, engagement = engaged()) => score(facts, engagement).breakdown;

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { checkActionLinkToken } from './action-links';
-import { maxActionIdChars, slackActionTokens, slackAlertMessage, slackDisqualifyReasons, slackTime, type SlackLeadSummary } from './slack-blocks';
+import {
+  maxActionIdChars,
+  slackActionTokens,
+  slackAlertMessage,
+  slackDisqualifyReasons,
+  slackTime,
+  type SlackLeadSummary,
+} from './slack-blocks';
 
 const secret = 'slack-blocks-test-secret-0123456789abcdef';
 const expiresAt = new Date('2026-12-18T10:00:00Z');
@@ -15,7 +22,9 @@ const lead: SlackLeadSummary = {
 };
 
 const actions = (blocks: unknown[]) =>
-  (blocks as { type: string; elements?: { type: string; text?: { text: string }; action_id: string }[] }[]).find((b) => b.type === 'actions');
+  (blocks as { type: string; elements?: { type: string; text?: { text: string }; action_id: string }[] }[]).find(
+    (b) => b.type === 'actions',
+  );
 
 describe('slackAlertMessage', () => {
   it('shows the lead with every captured value escaped for mrkdwn, in fields of their own', () => {
@@ -38,7 +47,12 @@ describe('slackAlertMessage', () => {
     const elements = actions(slackAlertMessage({ message: 'm', lead, tokens }).blocks)!.elements!;
     expect(elements.map((e) => e.text?.text)).toEqual(['Accept', 'Log call', 'Disqualify']);
     expect(elements.map((e) => checkActionLinkToken(secret, e.action_id, new Date('2026-12-04T10:00:00Z')))).toEqual(
-      ['accept', 'call', 'disqualify'].map((action) => ({ leadId: 'lead-0123456789abcdef01234567', repId: 'rep-ana', action, nonce: 'n0nce' })),
+      ['accept', 'call', 'disqualify'].map((action) => ({
+        leadId: 'lead-0123456789abcdef01234567',
+        repId: 'rep-ana',
+        action,
+        nonce: 'n0nce',
+      })),
     );
   });
 
@@ -60,19 +74,30 @@ describe('slackAlertMessage', () => {
   });
 
   it('after an action says who did what and when, without buttons; the rep name is escaped', () => {
-    const { blocks } = slackAlertMessage({ message: 'm', lead, tokens, done: { what: 'Accepted', by: 'Ana <Ops>', at: new Date('2026-12-04T10:02:30Z') } });
+    const { blocks } = slackAlertMessage({
+      message: 'm',
+      lead,
+      tokens,
+      done: { what: 'Accepted', by: 'Ana <Ops>', at: new Date('2026-12-04T10:02:30Z') },
+    });
     expect(actions(blocks)).toBeUndefined();
     expect(JSON.stringify(blocks)).toContain('*Accepted* by Ana &lt;Ops&gt; at <!date^1796378550^{time}|10:02 UTC>');
   });
 
   it('an alert about no stored lead is its words alone', () => {
-    expect(slackAlertMessage({ message: 'Lead <b> erased' }).blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: 'Lead &lt;b&gt; erased' } }]);
+    expect(slackAlertMessage({ message: 'Lead <b> erased' }).blocks).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: 'Lead &lt;b&gt; erased' } },
+    ]);
   });
 });
 
 describe('slackActionTokens', () => {
   it("fit Slack's action_id limit for the longest rep id the API takes (64 characters)", () => {
-    const longest = slackActionTokens(secret, { leadId: 'lead-0123456789abcdef01234567', repId: 'r'.repeat(64), nonce: 'AAAAAAAAAAAA' }, expiresAt);
+    const longest = slackActionTokens(
+      secret,
+      { leadId: 'lead-0123456789abcdef01234567', repId: 'r'.repeat(64), nonce: 'AAAAAAAAAAAA' },
+      expiresAt,
+    );
     for (const token of Object.values(longest)) expect(token.length).toBeLessThanOrEqual(maxActionIdChars);
   });
 });

@@ -30,7 +30,10 @@ export const maxActionIdChars = 255;
 
 /** The tokens of one alert's buttons: one nonce for all three, so each message's buttons are its own. */
 export function slackActionTokens(secret: string, link: Omit<ActionLink, 'action'>, expiresAt: Date): Record<SlackAction, string> {
-  return Object.fromEntries(slackActions.map((action) => [action, actionLinkToken(secret, { ...link, action }, expiresAt)])) as Record<SlackAction, string>;
+  return Object.fromEntries(slackActions.map((action) => [action, actionLinkToken(secret, { ...link, action }, expiresAt)])) as Record<
+    SlackAction,
+    string
+  >;
 }
 
 /** Disqualification reasons offered in Slack: all but `other`, which needs a note (the lead's page takes one). */
@@ -111,7 +114,8 @@ export function slackAlertMessage(alert: SlackAlert): SlackMessage {
     ];
     blocks.push({ type: 'actions', block_id: 'lead_actions', elements } satisfies ActionsBlock);
   }
-  if (alert.openUrl) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${alert.openUrl}|Open lead>` }] } satisfies ContextBlock);
+  if (alert.openUrl)
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${alert.openUrl}|Open lead>` }] } satisfies ContextBlock);
   return { text: message, blocks };
 }
 

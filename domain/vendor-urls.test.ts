@@ -76,10 +76,15 @@ describe('isPrivateAddress', () => {
     expect(isPrivateAddress(address)).toBe(true);
   });
 
-  it.each(['157.240.22.35', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2a03:2880:f12f:83:face:b00c:0:25de', '::ffff:157.240.22.35', '2001:4860::8888'])(
-    '%s is public',
-    (address) => {
-      expect(isPrivateAddress(address)).toBe(false);
-    },
-  );
+  it.each([
+    '157.240.22.35',
+    '8.8.8.8',
+    '172.32.0.1',
+    '100.128.0.1',
+    '2a03:2880:f12f:83:face:b00c:0:25de',
+    '::ffff:157.240.22.35',
+    '2001:4860::8888',
+  ])('%s is public', (address) => {
+    expect(isPrivateAddress(address)).toBe(false);
+  });
 });

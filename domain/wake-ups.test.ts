@@ -24,11 +24,17 @@ describe('where routing looks for a waiting lead', () => {
   });
 
   it('is the account owner, then the owner’s team rather than the territory', () => {
-    expect(routingTarget(lead('a@acme.io', 'DE'), teams, { ownerId: 'rep-us', ownerTeamId: 'us' })).toEqual({ accountOwnerId: 'rep-us', teamId: 'us' });
+    expect(routingTarget(lead('a@acme.io', 'DE'), teams, { ownerId: 'rep-us', ownerTeamId: 'us' })).toEqual({
+      accountOwnerId: 'rep-us',
+      teamId: 'us',
+    });
   });
 
   it('is the account owner, then the territory when the owner has no team', () => {
-    expect(routingTarget(lead('a@acme.io', 'CH'), teams, { ownerId: 'rep-solo', ownerTeamId: null })).toEqual({ accountOwnerId: 'rep-solo', teamId: 'dach' });
+    expect(routingTarget(lead('a@acme.io', 'CH'), teams, { ownerId: 'rep-solo', ownerTeamId: null })).toEqual({
+      accountOwnerId: 'rep-solo',
+      teamId: 'dach',
+    });
   });
 });
 

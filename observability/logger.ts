@@ -44,7 +44,11 @@ export function createLogger({ name, level = 'info', format, destination, traceI
     redact: { paths: redactedKeys.flatMap((key) => [key, `*.${key}`]), censor: '[redacted]' },
     ...(traceIds ? { mixin: currentTraceIds } : {}),
   };
-  if (human) return pino(options, pretty({ colorize: Boolean(process.stdout.isTTY), sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  if (human)
+    return pino(
+      options,
+      pretty({ colorize: Boolean(process.stdout.isTTY), sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
+    );
   return destination ? pino(options, destination) : pino(options);
 }
 

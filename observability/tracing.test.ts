@@ -25,7 +25,13 @@ describe('spans as exported', () => {
           'url.full': 'http://api/leads/jane@example.com',
           memo: 'jane@example.com',
         },
-        [{ name: 'exception', time: [0, 0], attributes: { 'exception.type': 'Error', 'exception.message': 'boom', 'exception.stacktrace': 'at …' } }],
+        [
+          {
+            name: 'exception',
+            time: [0, 0],
+            attributes: { 'exception.type': 'Error', 'exception.message': 'boom', 'exception.stacktrace': 'at …' },
+          },
+        ],
       ),
     );
     expect(view.attributes).toEqual({ 'http.route': '/leads', workflowId: 'lead-0123456789abcdef01234567' });

@@ -85,7 +85,12 @@ export interface PostgresAccess {
 
 export function postgresAccess(databaseUrl: string): PostgresAccess {
   const url = new URL(databaseUrl);
-  return { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  return {
+    host: url.hostname,
+    port: Number(url.port || 5432),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  };
 }
 
 /**
@@ -95,7 +100,14 @@ export function postgresAccess(databaseUrl: string): PostgresAccess {
  */
 export async function migrateTemporalSchemas(binaries: ClusterBinaries, db: PostgresAccess, log: Log): Promise<void> {
   // The password goes through the environment, not the command line (visible in `ps`).
-  const env = { ...process.env, SQL_PLUGIN: 'postgres12', SQL_HOST: db.host, SQL_PORT: String(db.port), SQL_USER: db.user, SQL_PASSWORD: db.password };
+  const env = {
+    ...process.env,
+    SQL_PLUGIN: 'postgres12',
+    SQL_HOST: db.host,
+    SQL_PORT: String(db.port),
+    SQL_USER: db.user,
+    SQL_PASSWORD: db.password,
+  };
   const tool = (database: string, args: string[]) => spawnSync(binaries.sqlTool, ['--db', database, ...args], { env, encoding: 'utf8' });
   for (const [database, schema] of [
     ['temporal', 'temporal'],
@@ -106,7 +118,10 @@ export async function migrateTemporalSchemas(binaries: ClusterBinaries, db: Post
     if (!fresh && !/already exists/.test(created.stderr + created.stdout)) {
       throw new Error(`temporal-sql-tool create-database ${database}: ${created.stderr || created.stdout}`);
     }
-    for (const args of [...(fresh ? [['setup-schema', '-v', '0.0']] : []), ['update-schema', '-d', join(binaries.schemaDir, schema, 'versioned')]]) {
+    for (const args of [
+      ...(fresh ? [['setup-schema', '-v', '0.0']] : []),
+      ['update-schema', '-d', join(binaries.schemaDir, schema, 'versioned')],
+    ]) {
       const result = tool(database, args);
       if (result.status !== 0) throw new Error(`temporal-sql-tool ${args[0]} ${database}: ${result.stderr || result.stdout}`);
     }
@@ -187,7 +202,13 @@ export async function pollers(address: string, namespace: string, taskQueue = 'l
 const tail = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').slice(-3000) : '');
 
 /** Waits for `check` to succeed while `child` runs; the child's log tells why it did not. */
-async function waitUntil(what: string, child: ChildProcess, logFile: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+async function waitUntil(
+  what: string,
+  child: ChildProcess,
+  logFile: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null)
@@ -319,13 +340,18 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
     const workers: ChildProcess[] = [];
     // Several workers on one machine: each takes a free port for its metrics and health (the default, 3001, fits one).
     const workerEnv: NodeJS.ProcessEnv = { WORKER_HTTP_PORT: '0', ...serviceEnv };
-    const startWorker = (index: number) => (workers[index] = spawnService('worker/main.ts', workerEnv, { stdio: output(`worker-${index + 1}`) }));
+    const startWorker = (index: number) =>
+      (workers[index] = spawnService('worker/main.ts', workerEnv, { stdio: output(`worker-${index + 1}`) }));
     for (let i = 0; i < (options.workers ?? 2); i++) startWorker(i);
-    const apis = apiPorts.map((port, i) => spawnService('api/main.ts', { ...serviceEnv, PORT: String(port) }, { stdio: output(`api-${i + 1}`) }));
+    const apis = apiPorts.map((port, i) =>
+      spawnService('api/main.ts', { ...serviceEnv, PORT: String(port) }, { stdio: output(`api-${i + 1}`) }),
+    );
     cleanups.push(() => Promise.all([...workers, ...apis].map((child) => stopProcess(child))).then(() => {}));
     const apiUrls = apiPorts.map((port) => `http://127.0.0.1:${port}`);
     await Promise.all([
-      ...apis.map((api, i) => waitUntil(`API ${i + 1}`, api, logFile(`api-${i + 1}`), 120_000, async () => (await fetch(`${apiUrls[i]}/readyz`)).ok)),
+      ...apis.map((api, i) =>
+        waitUntil(`API ${i + 1}`, api, logFile(`api-${i + 1}`), 120_000, async () => (await fetch(`${apiUrls[i]}/readyz`)).ok),
+      ),
       // Up means the workers poll (they bundle the workflows first): a capture before that waits, then answers 503.
       ...workers.map((worker, i) =>
         waitUntil(
@@ -415,7 +441,8 @@ async function main() {
   const log = (line: string) => console.log(`cluster: ${line}`);
   const env = loadEnv();
   loadLeadConfig(env.LEAD_CONFIG);
-  if (env.TEMPORAL_ADDRESS) throw new Error('TEMPORAL_ADDRESS is set: start:cluster runs its own Temporal server (unset it, or use `npm start` against yours)');
+  if (env.TEMPORAL_ADDRESS)
+    throw new Error('TEMPORAL_ADDRESS is set: start:cluster runs its own Temporal server (unset it, or use `npm start` against yours)');
   const embedded = !env.DATABASE_URL;
   const marker = { LEAD_EMBEDDED_STACK: undefined };
   parseApiKeys(env.API_KEYS, { realKeysRequiredBecause: realKeysRequiredBecause({ ...env, ...marker }, { startingEmbedded: embedded }) });

@@ -104,7 +104,9 @@ export async function goBuildCached(options: {
     );
   }
   const [proxy, sumdb] = spawnSync(go, ['env', 'GOPROXY', 'GOSUMDB'], { encoding: 'utf8' }).stdout.trim().split('\n');
-  options.log(`building ${options.module}@${options.version} with ${go} (GOPROXY=${proxy}, GOSUMDB=${sumdb}) into ${dir} (${options.expect})`);
+  options.log(
+    `building ${options.module}@${options.version} with ${go} (GOPROXY=${proxy}, GOSUMDB=${sumdb}) into ${dir} (${options.expect})`,
+  );
   mkdirSync(cacheDir, { recursive: true });
   const staging = `${dir}.staging-${process.pid}`;
   mkdirSync(join(staging, 'gobin'), { recursive: true });
@@ -209,13 +211,17 @@ export async function testServerExecutable(log: Log = defaultLog): Promise<Ephem
 `,
   );
   try {
-    await runWithProgress(mvn, ['-B', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${join(staging, 'lib')}`], {
-      cwd: staging,
-      what: 'fetching jars with Maven',
-      expect: 'usually under a minute',
-      show: /Downloaded from .*temporal|BUILD|ERROR/,
-      log,
-    });
+    await runWithProgress(
+      mvn,
+      ['-B', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${join(staging, 'lib')}`],
+      {
+        cwd: staging,
+        what: 'fetching jars with Maven',
+        expect: 'usually under a minute',
+        show: /Downloaded from .*temporal|BUILD|ERROR/,
+        log,
+      },
+    );
     const jars = readdirSync(join(staging, 'lib')).length;
     writeFileSync(
       join(staging, 'temporal-test-server'),

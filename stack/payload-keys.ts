@@ -17,6 +17,8 @@ export function developmentPayloadKeys(dataDir: string, log: (line: string) => v
   const keys = newPayloadKey(`${developmentPayloadKeyPrefix}${new Date().toISOString().slice(0, 10)}`);
   // Owner-only: the key is as sensitive as the histories it encrypts.
   writeFileSync(file, `${keys}\n`, { mode: 0o600, flag: 'wx' });
-  log(`payload encryption: generated a development key in ${file} (Temporal histories of this stack are encrypted with it; keep it with the data)`);
+  log(
+    `payload encryption: generated a development key in ${file} (Temporal histories of this stack are encrypted with it; keep it with the data)`,
+  );
   return keys;
 }

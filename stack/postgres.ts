@@ -50,7 +50,8 @@ export async function startEmbeddedPostgres(options: {
   }
   await pg.start().catch((error: unknown) => {
     throw new Error(
-      `embedded Postgres did not start on port ${port}${error ? `: ${error}` : ''} ` + `(is the port taken, or is a stale server still running on ${dataDir}?)`,
+      `embedded Postgres did not start on port ${port}${error ? `: ${error}` : ''} ` +
+        `(is the port taken, or is a stale server still running on ${dataDir}?)`,
     );
   });
   try {

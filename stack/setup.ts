@@ -22,7 +22,9 @@ export async function prepareTemporal(env = loadEnv()): Promise<void> {
     await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
     log(`search attributes registered in namespace ${env.TEMPORAL_NAMESPACE}`);
   } catch (error) {
-    log(`could not register the namespace or search attributes (${(error as Error).message}); on Temporal Cloud add them with tcld or the Cloud UI`);
+    log(
+      `could not register the namespace or search attributes (${(error as Error).message}); on Temporal Cloud add them with tcld or the Cloud UI`,
+    );
   } finally {
     await connection.close();
   }

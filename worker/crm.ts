@@ -167,7 +167,10 @@ async function pushToHubspot(
       timelineUrl: publicBaseUrl ? `${publicBaseUrl.replace(/\/+$/, '')}/leads/${lead.lead.leadId}/timeline` : undefined,
     });
     const dealId = upserted(
-      await client.crm.deals.batchApi.upsert({ inputs: [{ idProperty: hubspotHandoffIdProperty, id: push.handoffId, properties }] }, withConfiguredMiddleware),
+      await client.crm.deals.batchApi.upsert(
+        { inputs: [{ idProperty: hubspotHandoffIdProperty, id: push.handoffId, properties }] },
+        withConfiguredMiddleware,
+      ),
     );
     await client.crm.associations.v4.basicApi.createDefault('deals', dealId, 'contacts', contactId, withConfiguredMiddleware);
     return { object: 'deal', recordId: dealId, contactId };
@@ -180,7 +183,12 @@ async function pushToHubspot(
 const salesforceApiVersion = '62.0';
 
 /** Salesforce error codes that say "later", not "never": its 5xx, lock contention and API limits. */
-const salesforceTransientCodes: ReadonlySet<string> = new Set(['UNKNOWN_EXCEPTION', 'SERVER_UNAVAILABLE', 'UNABLE_TO_LOCK_ROW', 'REQUEST_LIMIT_EXCEEDED']);
+const salesforceTransientCodes: ReadonlySet<string> = new Set([
+  'UNKNOWN_EXCEPTION',
+  'SERVER_UNAVAILABLE',
+  'UNABLE_TO_LOCK_ROW',
+  'REQUEST_LIMIT_EXCEEDED',
+]);
 /** Salesforce sends no `Retry-After` with REQUEST_LIMIT_EXCEEDED (its API limits, docs/features/crm.md): at least a minute. */
 const salesforceLimitBackoffSeconds = 60;
 /** How our refresh function tells its failure through jsforce (which keeps only the message of a refresh's error). */
@@ -214,7 +222,10 @@ function salesforceFailure(error: unknown): CrmFailure {
     return new CrmFailure(`salesforce answered ${code}`, !transient, code, limited ? salesforceLimitBackoffSeconds : undefined);
   }
   const name = error instanceof Error ? error.name : 'Error';
-  const detail = error instanceof Error ? ((error as { code?: string; type?: string }).code ?? (error as { type?: string }).type ?? 'no answer') : 'no answer';
+  const detail =
+    error instanceof Error
+      ? ((error as { code?: string; type?: string }).code ?? (error as { type?: string }).type ?? 'no answer')
+      : 'no answer';
   return new CrmFailure(`salesforce unreachable: ${name}: ${detail}`, false, 'UNREACHABLE');
 }
 
@@ -282,7 +293,8 @@ async function pushToSalesforce(
     return session.refreshing;
   }
   // No token yet (the worker just started): get one first rather than have every push of the batch answered 401.
-  if (!session.accessToken) conn.accessToken = await sharedRefresh(conn).catch((error: unknown) => Promise.reject(salesforceFailure(error)));
+  if (!session.accessToken)
+    conn.accessToken = await sharedRefresh(conn).catch((error: unknown) => Promise.reject(salesforceFailure(error)));
   // conn.request rather than sobject().upsert(): it takes a timeout (the upsert helper sets none:
   // jsforce's default is 30 minutes). The external-id field is in the URL, its value URL-safe.
   const upsert = async (sobject: 'Lead' | 'Opportunity', field: string, id: string, fields: Record<string, unknown>) => {
@@ -308,7 +320,11 @@ async function pushToSalesforce(
   // What conn.soap.convertLead sends (the partner API's convertLead), on a SOAP endpoint given our
   // timeout: jsforce's own sets none (its default is 30 minutes). The endpoint hands its options to
   // the transport with each request (lib/http-api.js `request`), which takes `timeout`; SOAPOptions does not declare it.
-  const soapOptions = { xmlns: 'urn:partner.soap.sforce.com', endpointUrl: `${conn.instanceUrl}/services/Soap/u/${conn.version}`, timeout: timeoutMs };
+  const soapOptions = {
+    xmlns: 'urn:partner.soap.sforce.com',
+    endpointUrl: `${conn.instanceUrl}/services/Soap/u/${conn.version}`,
+    timeout: timeoutMs,
+  };
   const convertLead = (leadConvert: Record<string, unknown>) =>
     new SOAP(conn, soapOptions as SOAPOptions).invoke(
       'convertLead',
@@ -316,7 +332,13 @@ async function pushToSalesforce(
       { result: [ApiSchemas.LeadConvertResult] },
       ApiSchemas,
     ) as Promise<{
-      result: { success: boolean; accountId?: string | null; contactId?: string | null; opportunityId?: string | null; errors: { statusCode?: string }[] }[];
+      result: {
+        success: boolean;
+        accountId?: string | null;
+        contactId?: string | null;
+        opportunityId?: string | null;
+        errors: { statusCode?: string }[];
+      }[];
     }>;
 
   /**
@@ -329,7 +351,11 @@ async function pushToSalesforce(
     const [found] = await query<LeadConversion>(leadConversionQuery(leadIdField!, lead.lead.leadId));
     let conversion: { accountId?: string | null; contactId?: string | null; opportunityId?: string | null };
     if (found?.IsConverted) {
-      conversion = { accountId: found.ConvertedAccountId, contactId: found.ConvertedContactId, opportunityId: found.ConvertedOpportunityId };
+      conversion = {
+        accountId: found.ConvertedAccountId,
+        contactId: found.ConvertedContactId,
+        opportunityId: found.ConvertedOpportunityId,
+      };
     } else {
       const leadRecordId = await upsert('Lead', leadIdField!, lead.lead.leadId, salesforceLeadFields(lead));
       const domain = emailDomainOf(lead.lead.profile.email);
@@ -352,7 +378,8 @@ async function pushToSalesforce(
       }
       conversion = result;
     }
-    if (!conversion.contactId || !conversion.accountId) throw new CrmFailure('salesforce answered no converted Contact or Account', true, 'NO_RESULT');
+    if (!conversion.contactId || !conversion.accountId)
+      throw new CrmFailure('salesforce answered no converted Contact or Account', true, 'NO_RESULT');
     // Converted in Salesforce without an Opportunity (by hand, before this push): this conversion's, with the Account.
     const opportunityId =
       conversion.opportunityId ??
@@ -429,7 +456,10 @@ export function crmDelivery({ sql, codec, publicBaseUrl, timeoutMs = 10_000, per
   const salesforceFor = (connection: StoredCrmConnection) => {
     let opened = salesforce.get(connection.id);
     if (!opened) {
-      opened = openSecret(codec, connection.secret).then((secret) => ({ credentials: JSON.parse(secret) as SalesforceCredentials, session: {} }));
+      opened = openSecret(codec, connection.secret).then((secret) => ({
+        credentials: JSON.parse(secret) as SalesforceCredentials,
+        session: {},
+      }));
       opened.catch(() => salesforce.delete(connection.id));
       salesforce.set(connection.id, opened);
     }
@@ -469,11 +499,23 @@ export function crmDelivery({ sql, codec, publicBaseUrl, timeoutMs = 10_000, per
 
     async deadLettered(entry, code) {
       if (!entry.lead_id || !(await crmLead(sql, entry.lead_id))) return;
-      const data = { connectionId: entry.recipient, push: entry.data.push ?? null, event: entry.data.event ?? null, code, attempts: entry.attempts };
+      const data = {
+        connectionId: entry.recipient,
+        push: entry.data.push ?? null,
+        event: entry.data.event ?? null,
+        code,
+        attempts: entry.attempts,
+      };
       await recordCrmOutcome(
         sql,
         entry.lead_id,
-        { key: `crm_sync_failed:${entry.dedupe_key}`, at: new Date().toISOString(), type: 'crm_sync_failed', actor: `crm:${entry.recipient}`, data },
+        {
+          key: `crm_sync_failed:${entry.dedupe_key}`,
+          at: new Date().toISOString(),
+          type: 'crm_sync_failed',
+          actor: `crm:${entry.recipient}`,
+          data,
+        },
         {
           key: `crm_sync_failed:${entry.dedupe_key}`,
           kind: 'crm_sync_failed',

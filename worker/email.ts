@@ -7,7 +7,12 @@ import { templateStore } from '../db/templates';
 import { linkLabels } from '../domain/action-links';
 import { renderTemplate, testEmailKind, type RenderedEmail } from '../domain/email-template';
 import { signInEmailKind } from '../domain/inbox';
-import { confirmationLinkValidForDays, consentConfirmationToken, unsubscribeLinkValidForDays, unsubscribeToken } from '../domain/unsubscribe';
+import {
+  confirmationLinkValidForDays,
+  consentConfirmationToken,
+  unsubscribeLinkValidForDays,
+  unsubscribeToken,
+} from '../domain/unsubscribe';
 
 /** Why an email could not be sent now, and whether trying again could help. */
 export class EmailFailure extends Error {
@@ -60,7 +65,15 @@ export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSe
 
   async function send(entry: OutboxEntry, to: string, email: RenderedEmail, headers: Record<string, string> = {}) {
     try {
-      await transport.sendMail({ from, to, subject: email.subject, text: email.text, html: email.html, messageId: messageId(entry), headers });
+      await transport.sendMail({
+        from,
+        to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        messageId: messageId(entry),
+        headers,
+      });
     } catch (error) {
       const { message, responseCode } = error as { message?: string; responseCode?: number };
       // SMTP replies quote the recipient ("550 <jane@acme.io>: no such user"): no address goes into logs or last_error.
@@ -138,10 +151,17 @@ export function emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSe
     };
     const rendered = template
       ? await renderTemplate(template, variables)
-      : { subject: `Lead alert (${entry.kind.replaceAll('_', ' ')})${entry.lead_id ? `: ${entry.lead_id}` : ''}`, text: `${entry.message}\n` };
+      : {
+          subject: `Lead alert (${entry.kind.replaceAll('_', ' ')})${entry.lead_id ? `: ${entry.lead_id}` : ''}`,
+          text: `${entry.message}\n`,
+        };
     // The links go into the text body whether or not the template uses them: the rep can always act from the alert.
     const linkLines = links ? Object.entries(links).map(([action, url]) => `${linkLabels[action] ?? action}: ${url}`) : [];
-    await send(entry, to, linkLines.length ? { ...rendered, text: `${rendered.text.replace(/\n*$/, '')}\n\n${linkLines.join('\n')}\n` } : rendered);
+    await send(
+      entry,
+      to,
+      linkLines.length ? { ...rendered, text: `${rendered.text.replace(/\n*$/, '')}\n\n${linkLines.join('\n')}\n` } : rendered,
+    );
     return { sent: true };
   }
 

@@ -58,7 +58,14 @@ async function main() {
     logger: temporalLogger(log),
     telemetryOptions: {
       logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
-      metrics: { prometheus: { bindAddress: `127.0.0.1:${coreMetricsPort}`, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } },
+      metrics: {
+        prometheus: {
+          bindAddress: `127.0.0.1:${coreMetricsPort}`,
+          countersTotalSuffix: true,
+          unitSuffix: true,
+          useSecondsForDurations: true,
+        },
+      },
     },
     // The SDK drains the worker on these (shutdownGraceTime below); run() resolves once it has.
     shutdownSignals: ['SIGINT', 'SIGTERM'],
@@ -125,7 +132,13 @@ async function main() {
   const { smtpUrl, from, publicBaseUrl, unsubscribeSecret } = emailSettings;
   const email = smtpUrl && unsubscribeSecret ? emailDelivery({ sql, smtpUrl, from, publicBaseUrl, unsubscribeSecret }) : undefined;
   const slack = slackSettings
-    ? slackDelivery({ sql, client: slackClient(slackSettings), actionLinkSecret, publicBaseUrl, validFor: config.notify.actionLinksValidFor })
+    ? slackDelivery({
+        sql,
+        client: slackClient(slackSettings),
+        actionLinkSecret,
+        publicBaseUrl,
+        validFor: config.notify.actionLinksValidFor,
+      })
     : undefined;
   /** In-flight lead work at which the worker counts as saturated (a few per core; one lead's first task is one activation and its local activities in turn). */
   const busyInFlight = 4;
@@ -140,7 +153,9 @@ async function main() {
     // Pushes to the CRM connections ops registered (docs/features/crm.md); the note links the lead's timeline.
     crm: crmDelivery({ sql, codec, publicBaseUrl, personalDomains: config.icp.personalDomains }),
     deadAfter: config.notify.deadAfter,
-    links: actionLinkSecret ? actionLinksFor({ publicBaseUrl, secret: actionLinkSecret, validFor: config.notify.actionLinksValidFor }) : undefined,
+    links: actionLinkSecret
+      ? actionLinksFor({ publicBaseUrl, secret: actionLinkSecret, validFor: config.notify.actionLinksValidFor })
+      : undefined,
     log: (line, fields) => log?.warn(fields ?? {}, line),
     onOutcome: (outcome) => metrics.deliveryOutcome(outcome),
     tracer: tracing?.tracer,

@@ -22,7 +22,11 @@ export function createWorkerMetrics(sql: Sql, options: { webhookConfigured: bool
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  const captures = new Counter({ name: 'lead_captures_total', help: 'Captures stored (first captures and repeat captures of a lead).', registers });
+  const captures = new Counter({
+    name: 'lead_captures_total',
+    help: 'Captures stored (first captures and repeat captures of a lead).',
+    registers,
+  });
   const speedToLead = new Histogram({
     name: 'lead_speed_to_lead_seconds',
     help: "Time from a lead's assignment to its owner's first response (accept or touch).",
@@ -31,7 +35,11 @@ export function createWorkerMetrics(sql: Sql, options: { webhookConfigured: bool
     registers,
   });
   const reminders = new Counter({ name: 'lead_sla_reminders_total', help: 'SLA reminders sent to owners before the due time.', registers });
-  const breaches = new Counter({ name: 'lead_sla_breaches_total', help: 'SLA breaches (an owner did not respond by the due time).', registers });
+  const breaches = new Counter({
+    name: 'lead_sla_breaches_total',
+    help: 'SLA breaches (an owner did not respond by the due time).',
+    registers,
+  });
   const escalations = new Counter({
     name: 'lead_sla_escalations_total',
     help: 'Escalations to a manager or the unassigned queue (repeated breaches, idle accepted leads).',

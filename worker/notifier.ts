@@ -34,7 +34,13 @@ export function actionLinksFor({ publicBaseUrl, secret, validFor }: { publicBase
     }
     const repId = linkRecipient({ kind: entry.kind, recipient: entry.recipient, leadId: entry.lead_id });
     if (!repId || !entry.lead_id) return undefined;
-    return alertLinks(publicBaseUrl, secret, { leadId: entry.lead_id, repId, validForMs, now: new Date(), nonce: randomBytes(9).toString('base64url') });
+    return alertLinks(publicBaseUrl, secret, {
+      leadId: entry.lead_id,
+      repId,
+      validForMs,
+      now: new Date(),
+      nonce: randomBytes(9).toString('base64url'),
+    });
   };
 }
 
@@ -108,8 +114,10 @@ export function webhookScrubber(webhookUrl: string): (text: string) => string {
 /** Why an attempt failed, in words for ops, whether retrying could help, and how long the receiver asked us to wait. */
 async function describeFailure(error: unknown): Promise<{ reason: string; permanent: boolean; retryAfterSeconds?: number; code?: string }> {
   if (error instanceof EmailFailure) return { reason: error.message, permanent: error.permanent };
-  if (error instanceof SlackFailure) return { reason: error.message, permanent: error.permanent, retryAfterSeconds: error.retryAfterSeconds };
-  if (error instanceof CrmFailure) return { reason: error.message, permanent: error.permanent, retryAfterSeconds: error.retryAfterSeconds, code: error.code };
+  if (error instanceof SlackFailure)
+    return { reason: error.message, permanent: error.permanent, retryAfterSeconds: error.retryAfterSeconds };
+  if (error instanceof CrmFailure)
+    return { reason: error.message, permanent: error.permanent, retryAfterSeconds: error.retryAfterSeconds, code: error.code };
   if (error instanceof HTTPError) {
     const { status, statusText } = error.response;
     // The receiver's body usually says why (Slack: "invalid_token", "channel_not_found").
@@ -155,7 +163,10 @@ export function startNotifier(options: NotifierOptions) {
   // The webhook URL and the SMTP URL (its password) are credentials that error messages may quote.
   const scrubbers = [webhookUrl, email?.smtpUrl].filter((url): url is string => !!url).map(webhookScrubber);
   const scrub = (text: string) =>
-    scrubbers.reduce((scrubbed, scrubber) => scrubber(scrubbed), slackBotToken ? text.replaceAll(slackBotToken, '<Slack bot token>') : text);
+    scrubbers.reduce(
+      (scrubbed, scrubber) => scrubber(scrubbed),
+      slackBotToken ? text.replaceAll(slackBotToken, '<Slack bot token>') : text,
+    );
   const deadAfterSeconds = durationMs(deadAfter) / 1000;
   const signer = webhookSecret ? new Webhook(webhookSecret) : undefined;
 
@@ -163,12 +174,28 @@ export function startNotifier(options: NotifierOptions) {
   async function post(url: string, n: OutboxEntry) {
     const entryLinks = links(n);
     const text = `[${n.recipient}] ${n.message}${entryLinks ? ` ${slackLinks(entryLinks)}` : ''}`;
-    const body = JSON.stringify({ text, kind: n.kind, recipient: n.recipient, leadId: n.lead_id, data: n.data, ...(entryLinks && { links: entryLinks }) });
+    const body = JSON.stringify({
+      text,
+      kind: n.kind,
+      recipient: n.recipient,
+      leadId: n.lead_id,
+      data: n.data,
+      ...(entryLinks && { links: entryLinks }),
+    });
     const at = new Date();
     const signature = signer
-      ? { 'webhook-id': n.dedupe_key, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signer.sign(n.dedupe_key, at, body) }
+      ? {
+          'webhook-id': n.dedupe_key,
+          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+          'webhook-signature': signer.sign(n.dedupe_key, at, body),
+        }
       : {};
-    await ky.post(url, { body, headers: { 'content-type': 'application/json', 'idempotency-key': n.dedupe_key, ...signature }, timeout: 5000, retry: 0 });
+    await ky.post(url, {
+      body,
+      headers: { 'content-type': 'application/json', 'idempotency-key': n.dedupe_key, ...signature },
+      timeout: 5000,
+      retry: 0,
+    });
   }
 
   const skipReasons = {
@@ -181,15 +208,18 @@ export function startNotifier(options: NotifierOptions) {
   /** The call to the email server, Slack, the webhook or the CRM, as a `deliver <channel>` span of the attempt's when it is traced. */
   function send<T>(n: OutboxEntry, traced: boolean, call: () => Promise<T>): Promise<T> {
     if (!tracer || !traced) return call();
-    return tracer.startActiveSpan(`deliver ${n.channel}`, { kind: SpanKind.CLIENT, attributes: { [ATTR_NOTIFY_CHANNEL]: n.channel } }, (span) =>
-      call().then(
-        (value) => (span.end(), value),
-        (error: unknown) => {
-          span.setStatus({ code: SpanStatusCode.ERROR });
-          span.end();
-          throw error;
-        },
-      ),
+    return tracer.startActiveSpan(
+      `deliver ${n.channel}`,
+      { kind: SpanKind.CLIENT, attributes: { [ATTR_NOTIFY_CHANNEL]: n.channel } },
+      (span) =>
+        call().then(
+          (value) => (span.end(), value),
+          (error: unknown) => {
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            span.end();
+            throw error;
+          },
+        ),
     );
   }
 
@@ -202,7 +232,9 @@ export function startNotifier(options: NotifierOptions) {
     }
     try {
       if (n.channel === 'email' || n.channel === 'crm') {
-        const outcome = await send<{ skipped: string } | object>(n, traced, () => (n.channel === 'email' ? email!.deliver(n, links(n)) : crm!.deliver(n)));
+        const outcome = await send<{ skipped: string } | object>(n, traced, () =>
+          n.channel === 'email' ? email!.deliver(n, links(n)) : crm!.deliver(n),
+        );
         if ('skipped' in outcome) {
           await markSkipped(sql, n.id, outcome.skipped);
           return 'skipped';

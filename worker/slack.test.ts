@@ -6,7 +6,10 @@ import { slackFailure } from './slack';
 describe('slackFailure', () => {
   it('takes an error code about the request itself as permanent', () => {
     for (const code of ['invalid_auth', 'token_revoked', 'channel_not_found', 'user_not_found', 'missing_scope', 'invalid_blocks']) {
-      expect(slackFailure(new WebAPIPlatformError({ ok: false, error: code }))).toMatchObject({ message: `Slack answered ${code}`, permanent: true });
+      expect(slackFailure(new WebAPIPlatformError({ ok: false, error: code }))).toMatchObject({
+        message: `Slack answered ${code}`,
+        permanent: true,
+      });
     }
   });
 

@@ -25,18 +25,28 @@ export class SlackFailure extends Error {
  * itself is wrong (invalid_auth, token_revoked, channel_not_found, user_not_found, missing_scope,
  * invalid_blocks …) and retrying cannot help: https://docs.slack.dev/reference/methods/chat.postMessage#errors.
  */
-const transientSlackErrors: ReadonlySet<string> = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
+const transientSlackErrors: ReadonlySet<string> = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
 
 /** What a Web API failure means for the outbox entry (the same rules as the webhook's: a 4xx but 408 and 429 is for good). */
 export function slackFailure(error: unknown): SlackFailure {
-  if (error instanceof WebAPIRateLimitedError) return new SlackFailure(`Slack rate limit: retry after ${error.retryAfter} s`, false, error.retryAfter);
+  if (error instanceof WebAPIRateLimitedError)
+    return new SlackFailure(`Slack rate limit: retry after ${error.retryAfter} s`, false, error.retryAfter);
   if (error instanceof WebAPIPlatformError) {
     const code = error.data.error;
     return new SlackFailure(`Slack answered ${code}`, !transientSlackErrors.has(code));
   }
   if (error instanceof WebAPIHTTPError) {
     const { statusCode: status } = error;
-    return new SlackFailure(`Slack answered HTTP ${status} ${error.statusMessage}`, status >= 400 && status < 500 && status !== 408 && status !== 429);
+    return new SlackFailure(
+      `Slack answered HTTP ${status} ${error.statusMessage}`,
+      status >= 400 && status < 500 && status !== 408 && status !== 429,
+    );
   }
   if (error instanceof WebAPIRequestError) return new SlackFailure(`Slack request failed: ${error.original.message}`, false);
   return new SlackFailure(error instanceof Error ? `${error.name}: ${error.message}` : String(error), false);

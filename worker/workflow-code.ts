@@ -38,7 +38,9 @@ export async function bundleInChildProcess(progress: (line: string) => void, { t
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.once('error', reject);
-    child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`bundling the workflows failed (${signal ?? `exit code ${code}`})`))));
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`bundling the workflows failed (${signal ?? `exit code ${code}`})`)),
+    );
   });
   progress(`workflows bundled in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return { codePath };

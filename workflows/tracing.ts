@@ -90,12 +90,17 @@ class RunSpan extends OpenTelemetryInboundInterceptor {
 class ActivitySpans extends OpenTelemetryOutboundInterceptor {
   private start<T extends ActivityInput | LocalActivityInput>(input: T, next: (input: T) => Promise<unknown>): Promise<unknown> {
     const span = this.tracer.startSpan(`${SpanName.ACTIVITY_START}${SPAN_DELIMITER}${input.activityType}`);
-    return context.with(trace.setSpan(context.active(), span), () => endWhenSettled(span, next({ ...input, headers: headersWithContext(input.headers) })));
+    return context.with(trace.setSpan(context.active(), span), () =>
+      endWhenSettled(span, next({ ...input, headers: headersWithContext(input.headers) })),
+    );
   }
   override scheduleActivity(input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>): Promise<unknown> {
     return this.start(input, next);
   }
-  override scheduleLocalActivity(input: LocalActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>): Promise<unknown> {
+  override scheduleLocalActivity(
+    input: LocalActivityInput,
+    next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>,
+  ): Promise<unknown> {
     return this.start(input, next);
   }
   override startChildWorkflowExecution(

@@ -30,7 +30,10 @@ export function enrichmentActivities(provider: EnrichmentProvider) {
         return { provider: provider.name, firmographics: await provider.enrich(query, Context.current().cancellationSignal) };
       } catch (error) {
         if (error instanceof InvalidEnrichmentResponse || error instanceof SyntaxError) {
-          throw ApplicationFailure.nonRetryable(`${provider.name} enrichment answered garbage: ${error.message}`, 'InvalidEnrichmentResponse');
+          throw ApplicationFailure.nonRetryable(
+            `${provider.name} enrichment answered garbage: ${error.message}`,
+            'InvalidEnrichmentResponse',
+          );
         }
         throw error;
       }

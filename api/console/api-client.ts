@@ -45,7 +45,8 @@ export type ApiCall = ReturnType<typeof apiCaller>;
 
 /** A 4xx answer as a refusal to show on the form; anything else is not the form's fault and is thrown. */
 export function refusalOf(answer: ApiAnswer): ApiRefusal {
-  if (answer.status < 400 || answer.status >= 500) throw new Error(`the API answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
+  if (answer.status < 400 || answer.status >= 500)
+    throw new Error(`the API answered ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
   const error = answer.body?.error ?? {};
   const fields: Record<string, string> = {};
   for (const detail of (error.details ?? []) as { path: string; message: string }[]) fields[detail.path] ??= detail.message;

@@ -8,7 +8,10 @@ import type { CadenceVersion as Cadence } from '../../domain/cadence';
 /** A version as `GET /cadences` (with the count of versions) or `GET /cadences/{name}` (with its enrolled leads) answers it. */
 type CadenceVersion = Cadence & { versions?: number; enrolledLeads?: number };
 
-const migrationWords = { pinned: 'pinned: enrolled leads finish on their version', next_step: 'migrate: enrolled leads switch at their next step' };
+const migrationWords = {
+  pinned: 'pinned: enrolled leads finish on their version',
+  next_step: 'migrate: enrolled leads switch at their next step',
+};
 
 /**
  * Cadences (marketing): each cadence's newest version, and a page per cadence with its versions and
@@ -16,10 +19,15 @@ const migrationWords = { pinned: 'pinned: enrolled leads finish on their version
  * next version, pinned or migrating, with the leads enrolled on each version.
  */
 export function cadencePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
-  const edit = async (c: Context<ConsoleEnv>, name: string, { form, refusal, note }: { form?: FormFields; refusal?: ApiRefusal; note?: unknown } = {}) => {
+  const edit = async (
+    c: Context<ConsoleEnv>,
+    name: string,
+    { form, refusal, note }: { form?: FormFields; refusal?: ApiRefusal; note?: unknown } = {},
+  ) => {
     const answer = await api(c)('GET', `/cadences/${encodeURIComponent(name)}`);
     const versions = answer.status === 200 ? (answer.body.versions as CadenceVersion[]) : [];
-    if (answer.status !== 200 && answer.status !== 404) return render(c, 'Not a cadence', <p role="alert">{refusalOf(answer).message}</p>, 400);
+    if (answer.status !== 200 && answer.status !== 404)
+      return render(c, 'Not a cadence', <p role="alert">{refusalOf(answer).message}</p>, 400);
     const newest = versions.at(-1);
     const migrate = one(form ?? {}, 'migrate') ?? newest?.migrate ?? 'pinned';
     return render(
@@ -98,8 +106,12 @@ export function cadencePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
       const name = c.req.param('name');
       const form = (await c.req.parseBody({ all: true })) as FormFields;
       const steps = jsonOf(untrimmed(form, 'steps'));
-      if (steps.problem) return edit(c, name, { form, refusal: { status: 400, message: 'the steps are not JSON', fields: { steps: steps.problem } } });
-      const answer = await api(c)('POST', `/cadences/${encodeURIComponent(name)}/versions`, { steps: steps.value, migrate: one(form, 'migrate') ?? 'pinned' });
+      if (steps.problem)
+        return edit(c, name, { form, refusal: { status: 400, message: 'the steps are not JSON', fields: { steps: steps.problem } } });
+      const answer = await api(c)('POST', `/cadences/${encodeURIComponent(name)}/versions`, {
+        steps: steps.value,
+        migrate: one(form, 'migrate') ?? 'pinned',
+      });
       if (answer.status !== 201) return edit(c, name, { form, refusal: refusalOf(answer) });
       return edit(c, name, {
         note: (

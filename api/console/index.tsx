@@ -53,7 +53,10 @@ const SignIn = ({ message }: { message?: string }) => (
  * (api/page-session.ts) with a sealed token of its own (domain/console-session.ts). Without
  * ACTION_LINK_SECRET, the key of those sessions, the console is not in use (404), as the inbox.
  */
-export function consoleRoutes(deps: ApiDeps, { appFetch, roleOfKey }: { appFetch: AppFetch; roleOfKey: (keyHash: string) => Role | undefined }) {
+export function consoleRoutes(
+  deps: ApiDeps,
+  { appFetch, roleOfKey }: { appFetch: AppFetch; roleOfKey: (keyHash: string) => Role | undefined },
+) {
   const secret = () => {
     if (!deps.actionLinkSecret) throw new ApiError(404, 'not_found', 'the console is not in use here');
     return deps.actionLinkSecret;
@@ -95,12 +98,24 @@ export function consoleRoutes(deps: ApiDeps, { appFetch, roleOfKey }: { appFetch
   });
 
   const pages = new Hono<ConsoleEnv>();
-  for (const module of [teamPages, repPages, accountPages, sourcePages, routingPreviewPages, routingLogPages, templatePages, cadencePages, scoringModelPages])
+  for (const module of [
+    teamPages,
+    repPages,
+    accountPages,
+    sourcePages,
+    routingPreviewPages,
+    routingLogPages,
+    templatePages,
+    cadencePages,
+    scoringModelPages,
+  ])
     pages.route('/', module(api));
 
   return (
     new Hono<ConsoleEnv>()
-      .get(consoleScriptUrl, (c) => c.body(consoleScript, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }))
+      .get(consoleScriptUrl, (c) =>
+        c.body(consoleScript, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
+      )
       // Without the secret no console (404); every page holds what the session may see, and some a secret shown once: never cached.
       .use('/console/*', async (c, next) => {
         secret();

@@ -24,7 +24,17 @@ const TeamSelect = ({ teams, value }: { teams: { id: string; name: string }[]; v
   </select>
 );
 
-const CommonFields = ({ form, rep, teams, refusal }: { form: FormFields; rep?: Rep; teams: { id: string; name: string }[]; refusal?: ApiRefusal }) => (
+const CommonFields = ({
+  form,
+  rep,
+  teams,
+  refusal,
+}: {
+  form: FormFields;
+  rep?: Rep;
+  teams: { id: string; name: string }[];
+  refusal?: ApiRefusal;
+}) => (
   <>
     <Field label="Team" name="teamId" refusal={refusal}>
       <TeamSelect teams={teams} value={one(form, 'teamId') ?? rep?.teamId} />

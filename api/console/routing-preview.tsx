@@ -9,7 +9,14 @@ import { Choice, CsrfToken, Field, numberOf, one, Refused, render, Table, type C
 /** `POST /routing/preview`'s answer (docs/api.md, "Routing preview and the routing log"). */
 interface Preview {
   at: string;
-  lead: { leadId: string | null; status: string | null; emailDomain: string | null; country: string | null; segment: string; source: string };
+  lead: {
+    leadId: string | null;
+    status: string | null;
+    emailDomain: string | null;
+    country: string | null;
+    segment: string;
+    source: string;
+  };
   account: { domain: string; name: string; ownerId: string | null } | null;
   territories: { teams: { teamId: string; name: string; matched: boolean; why: string | null }[]; otherCountries: number } | null;
   path: RoutingStep[];
@@ -120,8 +127,8 @@ const Answer = ({ preview }: { preview: Preview }) => (
     <h2>What routing would do now</h2>
     <p>
       At {preview.at}: {preview.lead.leadId ? `lead ${preview.lead.leadId} (${preview.lead.status}), ` : ''}
-      {preview.lead.source}, country {preview.lead.country ?? 'none'}, segment {preview.lead.segment}, domain {preview.lead.emailDomain ?? 'none'}. Nothing was
-      written.
+      {preview.lead.source}, country {preview.lead.country ?? 'none'}, segment {preview.lead.segment}, domain{' '}
+      {preview.lead.emailDomain ?? 'none'}. Nothing was written.
     </p>
     <h3>Account match</h3>
     <p id="preview-account">
@@ -166,7 +173,10 @@ const Answer = ({ preview }: { preview: Preview }) => (
  * step, from `POST /routing/preview`, which writes nothing (docs/features/routing.md#preview).
  */
 export function routingPreviewPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
-  const show = (c: Context<ConsoleEnv>, { form = {}, refusal, preview }: { form?: FormFields; refusal?: ApiRefusal; preview?: Preview } = {}) =>
+  const show = (
+    c: Context<ConsoleEnv>,
+    { form = {}, refusal, preview }: { form?: FormFields; refusal?: ApiRefusal; preview?: Preview } = {},
+  ) =>
     render(
       c,
       'Routing preview',

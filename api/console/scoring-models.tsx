@@ -30,10 +30,16 @@ function modelOf(form: FormFields): { body?: Record<string, unknown>; refusal?: 
   const rules = jsonOf(untrimmed(form, 'rules'));
   if (rules.problem || typeof rules.value !== 'object' || rules.value === null) {
     return {
-      refusal: { status: 400, message: 'the rules are not a JSON object', fields: { rules: rules.problem ?? 'must be an object with scoring and icp' } },
+      refusal: {
+        status: 400,
+        message: 'the rules are not a JSON object',
+        fields: { rules: rules.problem ?? 'must be an object with scoring and icp' },
+      },
     };
   }
-  return { body: { ...(rules.value as object), qualification: { sqlAt: numberOf(one(form, 'sqlAt')), mqlAt: numberOf(one(form, 'mqlAt')) } } };
+  return {
+    body: { ...(rules.value as object), qualification: { sqlAt: numberOf(one(form, 'sqlAt')), mqlAt: numberOf(one(form, 'mqlAt')) } },
+  };
 }
 
 /** A band matrix: rows the baseline's band, columns the candidate's (or before → after for a rollout). */
@@ -65,7 +71,11 @@ const FiguresTable = ({ baseline, candidate }: { baseline: Figures; candidate: F
   <>
     <Table
       id="backtest-figures"
-      head={['', `baseline (v${baseline.version})`, candidate.version === null ? 'candidate (unpublished)' : `candidate (v${candidate.version})`]}
+      head={[
+        '',
+        `baseline (v${baseline.version})`,
+        candidate.version === null ? 'candidate (unpublished)' : `candidate (v${candidate.version})`,
+      ]}
     >
       {(['auc', 'recall', 'precision'] as const).map((name) => (
         <tr data-figure={name}>
@@ -157,8 +167,8 @@ export function scoringModelPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
           <fieldset>
             <legend>Publish as version {newest.version + 1}</legend>
             <label>
-              <input type="checkbox" name="rollout" value="open_leads" checked={one(form ?? {}, 'rollout') === 'open_leads'} /> also re-score every open lead (a
-              rollout)
+              <input type="checkbox" name="rollout" value="open_leads" checked={one(form ?? {}, 'rollout') === 'open_leads'} /> also
+              re-score every open lead (a rollout)
             </label>
             <Field label="at most leads per second (empty: the configured rate)" name="leadsPerSecond" refusal={refusal}>
               <input name="leadsPerSecond" type="number" step="any" value={one(form ?? {}, 'leadsPerSecond') ?? ''} />
@@ -180,13 +190,18 @@ export function scoringModelPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
       const form = (await c.req.parseBody({ all: true })) as FormFields;
       const { body: candidate, refusal } = modelOf(form);
       if (refusal) return show(c, form, refusal);
-      const answer = await api(c)('POST', '/scoring-models/backtests', { candidate, from: dayOf(one(form, 'from')), to: dayOf(one(form, 'to')) });
+      const answer = await api(c)('POST', '/scoring-models/backtests', {
+        candidate,
+        from: dayOf(one(form, 'from')),
+        to: dayOf(one(form, 'to')),
+      });
       if (answer.status !== 202) return show(c, form, refusalOf(answer));
       return c.redirect(`/console/scoring-models/backtests/${encodeURIComponent(answer.body.id)}`, 303);
     })
     .get('/console/scoring-models/backtests/:id', async (c) => {
       const answer = await api(c)('GET', `/scoring-models/backtests/${encodeURIComponent(c.req.param('id'))}`);
-      if (answer.status !== 200) return render(c, 'No such backtest', <p role="alert">{refusalOf(answer).message}</p>, answer.status as ContentfulStatusCode);
+      if (answer.status !== 200)
+        return render(c, 'No such backtest', <p role="alert">{refusalOf(answer).message}</p>, answer.status as ContentfulStatusCode);
       const job = answer.body;
       const result = job.result;
       return render(
@@ -232,7 +247,8 @@ export function scoringModelPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
     })
     .get('/console/scoring-models/rollouts/:id', async (c) => {
       const answer = await api(c)('GET', `/scoring-models/rollouts/${encodeURIComponent(c.req.param('id'))}`);
-      if (answer.status !== 200) return render(c, 'No such rollout', <p role="alert">{refusalOf(answer).message}</p>, answer.status as ContentfulStatusCode);
+      if (answer.status !== 200)
+        return render(c, 'No such rollout', <p role="alert">{refusalOf(answer).message}</p>, answer.status as ContentfulStatusCode);
       const r = answer.body;
       return render(
         c,
@@ -243,8 +259,8 @@ export function scoringModelPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
           </p>
           {r.status === 'running' ? <meta http-equiv="refresh" content="2" /> : null}
           <p id="rollout-state" data-status={r.status}>
-            {r.status}: {r.done} of {r.total} done ({r.rescored} re-scored, {r.current} already current, {r.skipped} skipped), {r.remaining} remaining, at most{' '}
-            {r.leadsPerSecond} leads/s; {r.bandChanges} changed band, {r.salesReady} made sales-ready.
+            {r.status}: {r.done} of {r.total} done ({r.rescored} re-scored, {r.current} already current, {r.skipped} skipped), {r.remaining}{' '}
+            remaining, at most {r.leadsPerSecond} leads/s; {r.bandChanges} changed band, {r.salesReady} made sales-ready.
           </p>
           <progress max={Math.max(r.total, 1)} value={r.done} />
           <Matrix id="rollout-matrix" transitions={r.transitions} rows="band before" columns="band after" />

@@ -20,7 +20,10 @@ interface Source {
  */
 export function sourcePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
   const hookUrl = (c: Context<ConsoleEnv>, path: string) => new URL(path, c.req.url).toString();
-  const show = async (c: Context<ConsoleEnv>, { form = {}, refusal, created }: { form?: FormFields; refusal?: ApiRefusal; created?: any } = {}) => {
+  const show = async (
+    c: Context<ConsoleEnv>,
+    { form = {}, refusal, created }: { form?: FormFields; refusal?: ApiRefusal; created?: any } = {},
+  ) => {
     const { body } = await api(c)('GET', '/sources');
     return render(
       c,
@@ -89,16 +92,22 @@ export function sourcePages(api: (c: Context<ConsoleEnv>) => ApiCall) {
     .get('/console/sources', (c) => show(c))
     .post('/console/sources', async (c) => {
       const form = (await c.req.parseBody({ all: true })) as FormFields;
-      const body = Object.fromEntries(['vendor', 'name', 'leadSource', 'secret', 'accessToken'].flatMap((k) => (one(form, k) ? [[k, one(form, k)]] : [])));
+      const body = Object.fromEntries(
+        ['vendor', 'name', 'leadSource', 'secret', 'accessToken'].flatMap((k) => (one(form, k) ? [[k, one(form, k)]] : [])),
+      );
       const answer = await api(c)('POST', '/sources', body);
       if (answer.status === 201) return show(c, { created: answer.body });
       // Secrets typed into the form are not sent back into the page.
-      return show(c, { form: { vendor: form.vendor ?? '', name: form.name ?? '', leadSource: form.leadSource ?? '' }, refusal: refusalOf(answer) });
+      return show(c, {
+        form: { vendor: form.vendor ?? '', name: form.name ?? '', leadSource: form.leadSource ?? '' },
+        refusal: refusalOf(answer),
+      });
     })
     .get('/console/sources/:id', async (c) => {
       const id = c.req.param('id');
       const answer = await api(c)('GET', `/sources/${encodeURIComponent(id)}/rejections?limit=100`);
-      if (answer.status >= 400) return render(c, 'No such source', <p role="alert">{refusalOf(answer).message}</p>, answer.status as ContentfulStatusCode);
+      if (answer.status >= 400)
+        return render(c, 'No such source', <p role="alert">{refusalOf(answer).message}</p>, answer.status as ContentfulStatusCode);
       const rejections = answer.body.rejections as { eventId: string; reason: string; receivedAt: string }[];
       return render(
         c,

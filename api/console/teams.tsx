@@ -13,7 +13,12 @@ const teamBody = (form: FormFields) => ({
   name: one(form, 'name') ?? '',
   countries: listOf(one(form, 'countries')),
   segments: many(form, 'segments'),
-  businessHours: { timeZone: one(form, 'timeZone') ?? '', days: many(form, 'days').map(Number), start: one(form, 'start') ?? '', end: one(form, 'end') ?? '' },
+  businessHours: {
+    timeZone: one(form, 'timeZone') ?? '',
+    days: many(form, 'days').map(Number),
+    start: one(form, 'start') ?? '',
+    end: one(form, 'end') ?? '',
+  },
   ...(one(form, 'managerId') && { managerId: one(form, 'managerId') }),
 });
 
@@ -64,7 +69,13 @@ const TeamForm = ({ csrf, form, refusal, editing }: { csrf: string; form: FormFi
         <p>
           {weekdays.map((day, i) => (
             <label>
-              <input type="checkbox" name="days" value={String(i + 1)} checked={form.days === undefined ? i < 5 : days.includes(String(i + 1))} /> {day}{' '}
+              <input
+                type="checkbox"
+                name="days"
+                value={String(i + 1)}
+                checked={form.days === undefined ? i < 5 : days.includes(String(i + 1))}
+              />{' '}
+              {day}{' '}
             </label>
           ))}
         </p>
@@ -115,7 +126,11 @@ export function teamPages(api: (c: Context<ConsoleEnv>) => ApiCall) {
       refusal ? (refusal.status as ContentfulStatusCode) : 200,
     );
   };
-  const edit = async (c: Context<ConsoleEnv>, id: string, { form, refusal, note }: { form?: FormFields; refusal?: ApiRefusal; note?: unknown } = {}) => {
+  const edit = async (
+    c: Context<ConsoleEnv>,
+    id: string,
+    { form, refusal, note }: { form?: FormFields; refusal?: ApiRefusal; note?: unknown } = {},
+  ) => {
     const team = ((await api(c)('GET', '/teams')).body.teams as Team[]).find((t) => t.id === id);
     if (!team) return render(c, 'No such team', <p role="alert">There is no team {id}.</p>, 404);
     return render(

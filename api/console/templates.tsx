@@ -43,7 +43,13 @@ const Preview = ({ email, problems }: Awaited<ReturnType<typeof preview>>) => (
         </pre>
         {/* The HTML part in a sandbox: no script, no form, no navigation; the page's CSP still holds. */}
         {email.html ? (
-          <iframe id="preview-html" title="HTML part" sandbox="" srcdoc={email.html} style="width:100%;height:16rem;border:1px solid #ddd" />
+          <iframe
+            id="preview-html"
+            title="HTML part"
+            sandbox=""
+            srcdoc={email.html}
+            style="width:100%;height:16rem;border:1px solid #ddd"
+          />
         ) : null}
       </>
     ) : null}

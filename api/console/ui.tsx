@@ -28,7 +28,10 @@ export const pageTitles: Record<ConsolePage, string> = {
 };
 
 const Nav = ({ session, csrf }: { session: ConsoleSession; csrf: string }) => (
-  <nav aria-label="console" style="display:flex;gap:1rem;align-items:center;flex-wrap:wrap;border-bottom:1px solid #ccc;padding-bottom:.5rem">
+  <nav
+    aria-label="console"
+    style="display:flex;gap:1rem;align-items:center;flex-wrap:wrap;border-bottom:1px solid #ccc;padding-bottom:.5rem"
+  >
     <strong>Console ({session.role})</strong>
     {consolePages[session.role].map((name) => (
       <a href={`/console/${name}`}>{pageTitles[name]}</a>
@@ -150,9 +153,11 @@ export const many = (form: FormFields, name: string): string[] => {
   return (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((v) => typeof v === 'string' && v.trim() !== '');
 };
 /** A number field: the number, or the text as typed so that the API names the field. */
-export const numberOf = (text: string | undefined) => (text === undefined ? undefined : Number.isFinite(Number(text)) ? Number(text) : text);
+export const numberOf = (text: string | undefined) =>
+  text === undefined ? undefined : Number.isFinite(Number(text)) ? Number(text) : text;
 /** `datetime-local` is the browser's wall clock without a zone: the console reads and writes it as UTC, and says so. */
-export const fromLocal = (text: string | undefined) => (text ? (Number.isNaN(Date.parse(`${text}Z`)) ? text : new Date(`${text}Z`).toISOString()) : null);
+export const fromLocal = (text: string | undefined) =>
+  text ? (Number.isNaN(Date.parse(`${text}Z`)) ? text : new Date(`${text}Z`).toISOString()) : null;
 export const toLocal = (iso: string | null) => (iso ? iso.slice(0, 16) : '');
 /** A comma- or space-separated list. */
 export const listOf = (text: string | undefined) => (text ? text.split(/[\s,]+/).filter(Boolean) : []);

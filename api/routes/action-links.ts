@@ -47,7 +47,12 @@ export function actionLinkRoutes(deps: ApiDeps) {
   /** The lead as its owner sees it; a rep who no longer owns it learns nothing more about it. */
   const leadFor = async (link: ActionLink): Promise<LeadView> => {
     try {
-      return await readLead(deps, link.leadId, { role: 'rep', repId: link.repId }, { temporalUiUrl: deps.temporalUiUrl, namespace: deps.namespace });
+      return await readLead(
+        deps,
+        link.leadId,
+        { role: 'rep', repId: link.repId },
+        { temporalUiUrl: deps.temporalUiUrl, namespace: deps.namespace },
+      );
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) throw reassigned;
       throw error;
@@ -70,7 +75,10 @@ export function actionLinkRoutes(deps: ApiDeps) {
         tags: ['action links'],
         summary: 'The page behind an action link in a rep alert: the lead, and buttons that act (no API key; never acts itself)',
         request: { params: tokenParam },
-        responses: { 200: { description: 'the lead, with forms that POST to fresh action links', ...htmlAnswer }, ...errorResponses(400, 403, 404, 410) },
+        responses: {
+          200: { description: 'the lead, with forms that POST to fresh action links', ...htmlAnswer },
+          ...errorResponses(400, 403, 404, 410),
+        },
       }),
       async (c) => {
         try {
@@ -99,7 +107,11 @@ export function actionLinkRoutes(deps: ApiDeps) {
           // One action per link: a double click or a replayed POST is the same update, which Temporal applies once.
           const updateId = `action-link-${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`;
           const title = await actOnLead(deps, { ...link, action: link.action }, form, { updateId, notOwned: reassigned });
-          return c.html(page(title, html`<p><a href="${mint(link, 'open', randomBytes(9).toString('base64url'))}">Back to the lead</a></p>`), 200, privatePage);
+          return c.html(
+            page(title, html`<p><a href="${mint(link, 'open', randomBytes(9).toString('base64url'))}">Back to the lead</a></p>`),
+            200,
+            privatePage,
+          );
         } catch (error) {
           return refused(c, error);
         }

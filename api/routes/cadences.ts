@@ -49,7 +49,10 @@ export function cadenceRoutes(deps: ApiDeps) {
         summary: 'Every cadence at its newest version',
         security: [{ apiKey: [] }],
         middleware: readers,
-        responses: { 200: { description: 'cadences', ...json(z.object({ cadences: z.array(cadenceSummarySchema) })) }, ...errorResponses(401, 403) },
+        responses: {
+          200: { description: 'cadences', ...json(z.object({ cadences: z.array(cadenceSummarySchema) })) },
+          ...errorResponses(401, 403),
+        },
       }),
       async (c) => c.json({ cadences: await store.list() }, 200),
     )
@@ -80,7 +83,10 @@ export function cadenceRoutes(deps: ApiDeps) {
         security: [{ apiKey: [] }],
         middleware: marketingOnly,
         request: { params: cadenceNameParam, body: { required: true, ...json(publishCadenceSchema) } },
-        responses: { 201: { description: 'the version published', ...json(publishedSchema) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) },
+        responses: {
+          201: { description: 'the version published', ...json(publishedSchema) },
+          ...errorResponses(400, 401, 403, 409, 413, 415, 422),
+        },
       }),
       async (c) => {
         const { name } = c.req.valid('param');

@@ -36,7 +36,9 @@ const codecRoute = (direction: 'encode' | 'decode') =>
     path: `/codec/${direction}`,
     tags: ['operations'],
     summary:
-      direction === 'decode' ? 'Decrypt payloads (the Temporal Web UI and CLI call it)' : 'Encrypt payloads (the Temporal Web UI calls it to send signals)',
+      direction === 'decode'
+        ? 'Decrypt payloads (the Temporal Web UI and CLI call it)'
+        : 'Encrypt payloads (the Temporal Web UI calls it to send signals)',
     security: [{ apiKey: [] }],
     request: { body: { required: true, content: { 'application/json': { schema: payloadsSchema } } } },
     responses: {

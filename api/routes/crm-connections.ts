@@ -27,12 +27,16 @@ const createSchema = z
   .strictObject({
     kind: z.enum(crmKinds).meta({ description: 'hubspot or salesforce (docs/features/crm.md)' }),
     name: text(200).meta({ example: 'HubSpot production portal' }),
-    accessToken: opaqueKey(500).optional().meta({ description: "hubspot (required): the private app's access token (pat-…); sealed, never answered" }),
-    clientId: opaqueKey(500).optional().meta({ description: "salesforce (required): the connected app's consumer key; sealed" }),
-    clientSecret: opaqueKey(500).optional().meta({ description: "salesforce (required): the connected app's consumer secret; sealed, never answered" }),
-    refreshToken: opaqueKey(1000)
+    accessToken: opaqueKey(500)
       .optional()
-      .meta({ description: 'salesforce (required): a refresh token of the integration user (scopes api refresh_token); sealed, never answered' }),
+      .meta({ description: "hubspot (required): the private app's access token (pat-…); sealed, never answered" }),
+    clientId: opaqueKey(500).optional().meta({ description: "salesforce (required): the connected app's consumer key; sealed" }),
+    clientSecret: opaqueKey(500)
+      .optional()
+      .meta({ description: "salesforce (required): the connected app's consumer secret; sealed, never answered" }),
+    refreshToken: opaqueKey(1000).optional().meta({
+      description: 'salesforce (required): a refresh token of the integration user (scopes api refresh_token); sealed, never answered',
+    }),
     apiBaseUrl: z
       .url({ protocol: /^https?$/ })
       .optional()
@@ -40,10 +44,13 @@ const createSchema = z
         description: `hubspot: the API base URL (default ${defaultHubspotApiUrl}), https on ${vendorApiHosts.hubspot.join(', ')} only; salesforce (required): the org's instance URL, https on ${vendorApiHosts.salesforce.join(', ')}`,
       }),
     pipeline: text(100).optional().meta({ description: 'hubspot: the pipeline of converted leads’ deals (default "default")' }),
-    dealStage: text(100)
-      .optional()
-      .meta({ description: 'the stage new deals start in: hubspot dealstage (default "appointmentscheduled"), salesforce StageName (default "Prospecting")' }),
-    leadIdField: customField.meta({ description: `salesforce: the Lead's external-id field holding our lead id (default ${defaultLeadIdField})` }),
+    dealStage: text(100).optional().meta({
+      description:
+        'the stage new deals start in: hubspot dealstage (default "appointmentscheduled"), salesforce StageName (default "Prospecting")',
+    }),
+    leadIdField: customField.meta({
+      description: `salesforce: the Lead's external-id field holding our lead id (default ${defaultLeadIdField})`,
+    }),
     handoffIdField: customField.meta({
       description: `salesforce: the Opportunity's external-id field holding the conversion's handoff id (default ${defaultHandoffIdField})`,
     }),
@@ -67,7 +74,16 @@ const createSchema = z
 const kindFields = {
   hubspot: {
     required: ['accessToken'],
-    refused: ['clientId', 'clientSecret', 'refreshToken', 'leadIdField', 'handoffIdField', 'closeInDays', 'convertLeads', 'convertedStatus'],
+    refused: [
+      'clientId',
+      'clientSecret',
+      'refreshToken',
+      'leadIdField',
+      'handoffIdField',
+      'closeInDays',
+      'convertLeads',
+      'convertedStatus',
+    ],
   },
   salesforce: { required: ['clientId', 'clientSecret', 'refreshToken', 'apiBaseUrl'], refused: ['accessToken', 'pipeline'] },
 } as const satisfies Record<CrmKind, { required: readonly string[]; refused: readonly string[] }>;
@@ -113,7 +129,10 @@ const listRouteDef = createRoute({
   path: '/crm-connections',
   summary: 'The CRM connections (never their tokens)',
   responses: {
-    200: { description: 'every connection', content: { 'application/json': { schema: z.object({ connections: z.array(connectionSchema) }) } } },
+    200: {
+      description: 'every connection',
+      content: { 'application/json': { schema: z.object({ connections: z.array(connectionSchema) }) } },
+    },
     ...errorResponses(401, 403, 503),
   },
 });
@@ -131,9 +150,12 @@ export function crmConnectionRoutes({ sql, codec, extraVendorOrigins = [] }: Api
         ...required.filter((field) => body[field] === undefined).map((path) => ({ path, message: `is required for ${body.kind}` })),
         ...refused.filter((field) => body[field] !== undefined).map((path) => ({ path, message: `is not taken by ${body.kind}` })),
         ...(urlRefusal ? [{ path: 'apiBaseUrl', message: urlRefusal }] : []),
-        ...(body.convertedStatus !== undefined && !body.convertLeads ? [{ path: 'convertedStatus', message: 'is taken with convertLeads only' }] : []),
+        ...(body.convertedStatus !== undefined && !body.convertLeads
+          ? [{ path: 'convertedStatus', message: 'is taken with convertLeads only' }]
+          : []),
       ];
-      if (refusals.length) throw new ApiError(400, 'validation_failed', `invalid body: ${refusals.map((m) => m.path).join(', ')}`, refusals);
+      if (refusals.length)
+        throw new ApiError(400, 'validation_failed', `invalid body: ${refusals.map((m) => m.path).join(', ')}`, refusals);
       const apiBaseUrl = (body.apiBaseUrl ?? defaultHubspotApiUrl).replace(/\/+$/, '');
       const settings: CrmSettings =
         body.kind === 'hubspot'
@@ -150,7 +172,11 @@ export function crmConnectionRoutes({ sql, codec, extraVendorOrigins = [] }: Api
       const secret =
         body.kind === 'hubspot'
           ? body.accessToken!
-          : JSON.stringify({ clientId: body.clientId!, clientSecret: body.clientSecret!, refreshToken: body.refreshToken! } satisfies SalesforceCredentials);
+          : JSON.stringify({
+              clientId: body.clientId!,
+              clientSecret: body.clientSecret!,
+              refreshToken: body.refreshToken!,
+            } satisfies SalesforceCredentials);
       const created = await insertCrmConnection(sql, {
         id: `crm_${randomBytes(10).toString('hex')}`,
         kind: body.kind,

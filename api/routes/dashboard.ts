@@ -157,15 +157,16 @@ const page = html`<!doctype html>
         <section class="kpis">
           ${kpi('Leads captured', 'funnel.leads')} ${kpi('Response time p50', 'responseTime.p50Ms', 'ms')}
           ${kpi('Response time p90', 'responseTime.p90Ms', 'ms')} ${kpi('Response time p99', 'responseTime.p99Ms', 'ms')}
-          ${kpi('SLA compliance', 'sla.complianceRate', 'rate')} ${kpi('SLA breaches', 'sla.breaches')} ${kpi('MQL → SQL', 'funnel.mqlToSqlRate', 'rate')}
-          ${kpi('MQL → SQL median', 'funnel.mqlToSqlMedianMs', 'ms')} ${kpi('SQL → converted', 'funnel.sqlToConvertedRate', 'rate')}
+          ${kpi('SLA compliance', 'sla.complianceRate', 'rate')} ${kpi('SLA breaches', 'sla.breaches')}
+          ${kpi('MQL → SQL', 'funnel.mqlToSqlRate', 'rate')} ${kpi('MQL → SQL median', 'funnel.mqlToSqlMedianMs', 'ms')}
+          ${kpi('SQL → converted', 'funnel.sqlToConvertedRate', 'rate')}
           ${kpi('SQL → converted median', 'funnel.sqlToConvertedMedianMs', 'ms')} ${kpi('Unassigned queue', 'unassigned.leads')}
           <div class="kpi"><span>Oldest unassigned</span><b id="oldest">–</b></div>
         </section>
         <section class="charts">
           ${chart('chart-speed', 'Speed to lead (time to first response)')} ${chart('chart-sla', 'SLA compliance by day of assignment')}
-          ${chart('chart-funnel', 'Funnel')} ${chart('chart-dq', 'Disqualification reasons')} ${chart('chart-aging', 'Open leads by age (days since capture)')}
-          ${chart('chart-load', 'Rep load against capacity')}
+          ${chart('chart-funnel', 'Funnel')} ${chart('chart-dq', 'Disqualification reasons')}
+          ${chart('chart-aging', 'Open leads by age (days since capture)')} ${chart('chart-load', 'Rep load against capacity')}
           <div class="card">
             <h2>Leads and conversions by source</h2>
             <table>

@@ -31,7 +31,8 @@ const recordEngagementRoute = createRoute({
   request: { params: leadIdParam, body: { required: true, content: { 'application/json': { schema: engagementSchema } } } },
   responses: {
     202: {
-      description: "delivered to the lead's workflow (durably, in order after every capture answered before it), which records it once and re-scores the lead",
+      description:
+        "delivered to the lead's workflow (durably, in order after every capture answered before it), which records it once and re-scores the lead",
       content: { 'application/json': { schema: engagementAcceptedSchema } },
     },
     ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
@@ -39,13 +40,21 @@ const recordEngagementRoute = createRoute({
 });
 
 const closedLead = (id: string, status: string) =>
-  new ApiError(409, 'invalid_state', `lead ${id} is ${status}: activities are not recorded for a closed lead (a new capture reactivates it)`);
+  new ApiError(
+    409,
+    'invalid_state',
+    `lead ${id} is ${status}: activities are not recorded for a closed lead (a new capture reactivates it)`,
+  );
 
 /**
  * Delivers an engagement event to the lead's workflow (also the unsubscribe link's way in); throws
  * 404 for a lead never captured and 409 for a closed one.
  */
-export async function signalEngagement({ sql, temporal }: Pick<ApiDeps, 'sql' | 'temporal'>, id: string, event: EngagementSignal): Promise<void> {
+export async function signalEngagement(
+  { sql, temporal }: Pick<ApiDeps, 'sql' | 'temporal'>,
+  id: string,
+  event: EngagementSignal,
+): Promise<void> {
   try {
     // To the workflow whatever the read model says: right after a capture's 202 the row may not exist
     // yet, and a lead that is closing still records the event.
@@ -56,7 +65,11 @@ export async function signalEngagement({ sql, temporal }: Pick<ApiDeps, 'sql' | 
     const lead = await findLeadState(sql, id);
     if (!lead) throw leadNotFound(id);
     if (closedStatuses.includes(lead.status)) throw closedLead(id, lead.status);
-    throw new ApiError(409, 'invalid_state', `lead ${id} is ${lead.status} but its workflow is not running (it was ended by hand): a new capture restarts it`);
+    throw new ApiError(
+      409,
+      'invalid_state',
+      `lead ${id} is ${lead.status} but its workflow is not running (it was ended by hand): a new capture restarts it`,
+    );
   }
 }
 

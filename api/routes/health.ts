@@ -28,7 +28,10 @@ export function healthRoutes({ sql, temporal }: ApiDeps) {
   return new OpenAPIHono<AppEnv>()
     .openapi(healthzRoute, (c) => c.json({ status: 'ok' as const }, 200))
     .openapi(readyzRoute, async (c) => {
-      const [postgres, temporalCheck] = await Promise.all([check(() => ping(sql)), check(() => temporal.workflowService.getSystemInfo({}))]);
+      const [postgres, temporalCheck] = await Promise.all([
+        check(() => ping(sql)),
+        check(() => temporal.workflowService.getSystemInfo({})),
+      ]);
       const checks = { postgres, temporal: temporalCheck };
       const ready = postgres === 'ok' && temporalCheck === 'ok';
       return ready ? c.json({ status: 'ok' as const, checks }, 200) : c.json({ status: 'unavailable' as const, checks }, 503);

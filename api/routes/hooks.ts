@@ -55,7 +55,11 @@ const getHook = createRoute({
   summary: "Meta's verification handshake: echoes hub.challenge when hub.verify_token is the source's",
   request: {
     params,
-    query: z.object({ 'hub.mode': z.string().optional(), 'hub.verify_token': z.string().optional(), 'hub.challenge': z.string().max(200).optional() }),
+    query: z.object({
+      'hub.mode': z.string().optional(),
+      'hub.verify_token': z.string().optional(),
+      'hub.challenge': z.string().max(200).optional(),
+    }),
   },
   responses: {
     200: { description: 'the challenge', content: { 'text/plain': { schema: z.string() } } },
@@ -117,12 +121,18 @@ export function hookRoutes(
         found.vendor === 'meta_lead_ads' && found.verifyTokenHash
           ? metaLeadAds.challenge(query, (token) => sameSignature(hashToken(token), found.verifyTokenHash!))
           : undefined;
-      if (challenge === undefined) throw new ApiError(403, 'forbidden', 'not a verification request of this source (hub.mode=subscribe with its verify token)');
+      if (challenge === undefined)
+        throw new ApiError(403, 'forbidden', 'not a verification request of this source (hub.mode=subscribe with its verify token)');
       return c.text(challenge, 200);
     })
     .openapi(postHook, async (c) => {
       const found = await source(c.req.valid('param').sourceId);
-      const request: HookRequest = { method: 'POST', url: calledUrl(c), headers: c.req.header(), body: Buffer.from(await c.req.arrayBuffer()) };
+      const request: HookRequest = {
+        method: 'POST',
+        url: calledUrl(c),
+        headers: c.req.header(),
+        body: Buffer.from(await c.req.arrayBuffer()),
+      };
       const secrets = { secret: found.secret ? await openSecret(codec, found.secret) : null, tokenHash: found.tokenHash };
       const vendor = found.vendor === 'meta_lead_ads' ? undefined : formVendors[found.vendor];
       const verdict = vendor ? vendor.verify(request, secrets, Date.now()) : metaLeadAds.verify(request, secrets);

@@ -56,7 +56,11 @@ const spent = new PageRefusal(410, 'Link already used', 'A sign-in link works on
 const signedOut = new PageRefusal(401, 'Signed out', 'Your session ended: sign in again.');
 /** Another rep's lead reads as no lead at all, as in the API (docs/operations/security.md#what-each-role-can-see). */
 const notInInbox = new PageRefusal(404, 'Not in your inbox', 'There is no such lead among yours.');
-const forged = new PageRefusal(403, 'Form not accepted', 'This form did not come from your inbox: open the lead from your inbox and try again.');
+const forged = new PageRefusal(
+  403,
+  'Form not accepted',
+  'This form did not come from your inbox: open the lead from your inbox and try again.',
+);
 
 /**
  * The rep's inbox (docs/features/rep-inbox.md): sign in by the rep's API key or by a link emailed
@@ -132,7 +136,9 @@ export function inboxRoutes(deps: ApiDeps, { repOfKey }: { repOfKey: (keyHash: s
           <td><a href="/inbox/leads/${lead.leadId}">${lead.profile.company ?? lead.leadId}</a></td>
           <td>${lead.status}</td>
           <td>${routing.priority ?? '—'}</td>
-          <td>${slaWords({ dueAt: routing.dueAt, respondedAt: routing.respondedAt, responseMs: routing.responseMs, breaches: routing.breaches })}</td>
+          <td>
+            ${slaWords({ dueAt: routing.dueAt, respondedAt: routing.respondedAt, responseMs: routing.responseMs, breaches: routing.breaches })}
+          </td>
         </tr>`,
     );
     return answer(
@@ -155,13 +161,20 @@ export function inboxRoutes(deps: ApiDeps, { repOfKey }: { repOfKey: (keyHash: s
               </table>`
             : html`<p>No open leads: nothing waits for you.</p>`
         }
-        <form method="post" action="/inbox/sign-out"><input type="hidden" name="csrf" value="${csrf}" /><button type="submit">Sign out</button></form>`,
+        <form method="post" action="/inbox/sign-out">
+          <input type="hidden" name="csrf" value="${csrf}" /><button type="submit">Sign out</button>
+        </form>`,
     );
   };
 
   const readOwnLead = async (session: InboxSession, leadId: string) => {
     try {
-      return await readLead(deps, leadId, { role: 'rep', repId: session.repId }, { temporalUiUrl: deps.temporalUiUrl, namespace: deps.namespace });
+      return await readLead(
+        deps,
+        leadId,
+        { role: 'rep', repId: session.repId },
+        { temporalUiUrl: deps.temporalUiUrl, namespace: deps.namespace },
+      );
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) throw notInInbox;
       throw error;
@@ -175,7 +188,10 @@ export function inboxRoutes(deps: ApiDeps, { repOfKey }: { repOfKey: (keyHash: s
         path: '/inbox',
         tags: ['rep inbox'],
         summary: "The signed-in rep's open leads, SLA due first; without a session, the sign-in forms",
-        responses: { 200: htmlAnswer('the inbox, or the sign-in page'), 404: htmlAnswer('the inbox is not in use here (no ACTION_LINK_SECRET)') },
+        responses: {
+          200: htmlAnswer('the inbox, or the sign-in page'),
+          404: htmlAnswer('the inbox is not in use here (no ACTION_LINK_SECRET)'),
+        },
       }),
       async (c) => {
         secret();
@@ -208,10 +224,15 @@ export function inboxRoutes(deps: ApiDeps, { repOfKey }: { repOfKey: (keyHash: s
             }
             return await signIn(c, repId);
           }
-          if (!email || email.length > 320 || !email.includes('@')) throw new PageRefusal(400, 'Check the form', 'Give your email address or your API key.');
+          if (!email || email.length > 320 || !email.includes('@'))
+            throw new PageRefusal(400, 'Check the form', 'Give your email address or your API key.');
           await enqueueSignInEmail(deps.sql, email, randomUUID());
           // The same words for any address: the page must not tell who is a rep.
-          return answer(c, 'Check your email', html`<p>If that address is a rep’s, a sign-in link is on its way. It works once, within 15 minutes.</p>`);
+          return answer(
+            c,
+            'Check your email',
+            html`<p>If that address is a rep’s, a sign-in link is on its way. It works once, within 15 minutes.</p>`,
+          );
         } catch (error) {
           return refused(c, error);
         }
@@ -232,7 +253,11 @@ export function inboxRoutes(deps: ApiDeps, { repOfKey }: { repOfKey: (keyHash: s
           const link = checkSignInToken(secret(), token);
           if ('problem' in link) throw signInRefusals[link.problem];
           // Mail scanners follow links: only the button's POST spends the link.
-          return answer(c, 'Sign in to your leads', html`<form method="post" action="/inbox/sign-in/${token}"><button type="submit">Sign in</button></form>`);
+          return answer(
+            c,
+            'Sign in to your leads',
+            html`<form method="post" action="/inbox/sign-in/${token}"><button type="submit">Sign in</button></form>`,
+          );
         } catch (error) {
           return refused(c, error);
         }
@@ -295,7 +320,12 @@ export function inboxRoutes(deps: ApiDeps, { repOfKey }: { repOfKey: (keyHash: s
           return answer(
             c,
             lead.company ?? 'Lead',
-            leadPageBody(deps, lead, { action: (name) => `/inbox/leads/${lead.leadId}/${name}`, hidden: fields }, html`<p><a href="/inbox">Your inbox</a></p>`),
+            leadPageBody(
+              deps,
+              lead,
+              { action: (name) => `/inbox/leads/${lead.leadId}/${name}`, hidden: fields },
+              html`<p><a href="/inbox">Your inbox</a></p>`,
+            ),
           );
         } catch (error) {
           return refused(c, error);
@@ -320,12 +350,17 @@ export function inboxRoutes(deps: ApiDeps, { repOfKey }: { repOfKey: (keyHash: s
           // One action per rendered form: a double click (or a resent POST) is the same update, which Temporal applies once.
           const formId = typeof form.form === 'string' ? form.form.slice(0, 40) : randomUUID();
           const digest = createHash('sha256').update([session.sessionId, id, action, formId].join('.')).digest('base64url').slice(0, 22);
-          const title = await actOnLead(deps, { leadId: id, repId: session.repId, action }, form, { updateId: `inbox-${digest}`, notOwned: notInInbox });
+          const title = await actOnLead(deps, { leadId: id, repId: session.repId, action }, form, {
+            updateId: `inbox-${digest}`,
+            notOwned: notInInbox,
+          });
           return answer(c, title, html`<p><a href="/inbox/leads/${id}">Back to the lead</a> · <a href="/inbox">Your inbox</a></p>`);
         } catch (error) {
           return refused(c, error);
         }
       },
     )
-    .get(inboxScriptUrl, (c) => c.body(countdownScript, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
+    .get(inboxScriptUrl, (c) =>
+      c.body(countdownScript, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
+    );
 }

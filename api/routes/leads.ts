@@ -12,7 +12,9 @@ import { leadIdParam, leadListQuerySchema, leadListSchema, leadViewSchema, listL
 const captureAcceptedSchema = z
   .object({
     leadId: z.string(),
-    duplicate: z.boolean().meta({ description: "true when the person already had an open lead and this capture merges into it (the lead's workflow decides)" }),
+    duplicate: z
+      .boolean()
+      .meta({ description: "true when the person already had an open lead and this capture merges into it (the lead's workflow decides)" }),
     status: z.enum(leadStatuses).optional().meta({
       description:
         'new, for a lead this capture makes or reopens; absent on a duplicate, so that a capture key learns nothing of a lead beyond its id (docs/operations/security.md)',
@@ -36,7 +38,8 @@ const captureRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: captureSchema } } } },
   responses: {
     202: {
-      description: "taken by the lead's workflow: recorded durably in Temporal, applied and stored in order (also through a Postgres outage), readable at once",
+      description:
+        "taken by the lead's workflow: recorded durably in Temporal, applied and stored in order (also through a Postgres outage), readable at once",
       content: { 'application/json': { schema: captureAcceptedSchema } },
     },
     ...errorResponses(400, 401, 403, 413, 415, 422, 429, 503),

@@ -20,5 +20,8 @@ const metricsRoute = createRoute({
 });
 
 export function metricsRoutes(registry: Registry) {
-  return new OpenAPIHono<AppEnv>().openapi(metricsRoute, async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }) as never);
+  return new OpenAPIHono<AppEnv>().openapi(
+    metricsRoute,
+    async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }) as never,
+  );
 }

@@ -7,7 +7,10 @@ import { keysetCursor } from '../cursor';
 import { errorResponses } from '../errors';
 
 const querySchema = z.object({
-  status: z.enum(notificationStatuses).optional().meta({ description: '`dead`: given up on (permanent failure, or failing past `notify.deadAfter`)' }),
+  status: z
+    .enum(notificationStatuses)
+    .optional()
+    .meta({ description: '`dead`: given up on (permanent failure, or failing past `notify.deadAfter`)' }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: opaqueKey(200).optional().meta({ description: 'nextCursor of the previous page' }),
 });
@@ -24,10 +27,10 @@ const notificationSchema = z
     }),
     status: z.enum(notificationStatuses),
     attempts: z.number().int(),
-    lastError: z
-      .string()
-      .nullable()
-      .meta({ description: 'why the last attempt failed (the webhook URL is never in it)', example: 'webhook answered 404 Not Found: no_service' }),
+    lastError: z.string().nullable().meta({
+      description: 'why the last attempt failed (the webhook URL is never in it)',
+      example: 'webhook answered 404 Not Found: no_service',
+    }),
     createdAt: z.string(),
     lastAttemptAt: z.string().nullable(),
     sentAt: z.string().nullable(),

@@ -243,10 +243,14 @@ export function peopleRoutes(deps: ApiDeps, { repKeysChanged = () => {} }: { rep
         summary: "Rotate a rep's API key: the new key is returned once, the old one stops working at once",
         security: [{ apiKey: [] }],
         middleware: opsOnly,
-        request: { params: z.object({ id }), body: { required: false, ...json(z.strictObject({}).meta({ description: 'empty: send {}' })) } },
+        request: {
+          params: z.object({ id }),
+          body: { required: false, ...json(z.strictObject({}).meta({ description: 'empty: send {}' })) },
+        },
         responses: {
           201: {
-            description: 'the rep and its new API key (null, with apiKeyOmitted, when an Idempotency-Key replays the answer: keys are never stored)',
+            description:
+              'the rep and its new API key (null, with apiKeyOmitted, when an Idempotency-Key replays the answer: keys are never stored)',
             ...json(repSchema.extend({ apiKey: z.string().nullable(), apiKeyOmitted: z.boolean().optional() })),
           },
           ...errorResponses(400, 401, 403, 404, 413, 415, 422),
@@ -322,7 +326,10 @@ export function peopleRoutes(deps: ApiDeps, { repKeysChanged = () => {} }: { rep
         summary: 'All accounts',
         security: [{ apiKey: [] }],
         middleware: opsOnly,
-        responses: { 200: { description: 'accounts', ...json(z.object({ accounts: z.array(accountInputSchema) })) }, ...errorResponses(401, 403) },
+        responses: {
+          200: { description: 'accounts', ...json(z.object({ accounts: z.array(accountInputSchema) })) },
+          ...errorResponses(401, 403),
+        },
       }),
       async (c) => c.json({ accounts: await listAccounts(sql) }, 200),
     )

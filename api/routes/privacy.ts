@@ -83,7 +83,10 @@ const eraseRoute = createRoute({
     body: { required: true, content: { 'application/json': { schema: z.strictObject({ reason: text(500) }) } } },
   },
   responses: {
-    200: { description: 'erased (again: the tombstone of the earlier erasure)', content: { 'application/json': { schema: erasureSchema } } },
+    200: {
+      description: 'erased (again: the tombstone of the earlier erasure)',
+      content: { 'application/json': { schema: erasureSchema } },
+    },
     ...errorResponses(400, 401, 403, 404, 415),
   },
 });
@@ -164,7 +167,10 @@ export function privacyRoutes({ sql, temporal, namespace, temporalUiUrl }: ApiDe
           leadId: id,
           exportedAt: new Date().toISOString(),
           lead,
-          consent: { current: (stored?.lead.consent ?? {}) as Record<string, unknown>, history: timeline.filter((event) => event.type === 'consent_changed') },
+          consent: {
+            current: (stored?.lead.consent ?? {}) as Record<string, unknown>,
+            history: timeline.filter((event) => event.type === 'consent_changed'),
+          },
           timeline,
           notifications: notifications.filter((n) => !outreachKinds.has(n.kind)),
           outreach: notifications.filter((n) => outreachKinds.has(n.kind)),
@@ -190,7 +196,10 @@ export function privacyRoutes({ sql, temporal, namespace, temporalUiUrl }: ApiDe
       const principal = c.get('principal');
       // Who, without the key: the first digits of its hash tell ops keys apart.
       const erasedBy = principal.repId ? `rep ${principal.repId}` : `${principal.role} key ${c.get('apiKeyHash').slice(0, 12)}`;
-      return c.json(await erasureView(temporal, await eraseLeadRows(sql, { leadId: id, erasedBy, reason, workflowIds, runIds: [...runIds] })), 200);
+      return c.json(
+        await erasureView(temporal, await eraseLeadRows(sql, { leadId: id, erasedBy, reason, workflowIds, runIds: [...runIds] })),
+        200,
+      );
     })
     .openapi(erasureRoute, async (c) => {
       const { id } = c.req.valid('param');

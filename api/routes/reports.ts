@@ -55,9 +55,9 @@ const reportSchema = z
         ...percentiles,
         byPriority: z.array(z.object({ priority: z.enum(priorities).nullable(), ...percentiles })),
         byTeam: z.array(z.object({ teamId: z.string().nullable(), ...percentiles })),
-        distribution: z
-          .array(z.object({ bucket: z.enum(responseBuckets.map((b) => b.bucket)), leads: z.number().int() }))
-          .meta({ description: 'Speed to lead: how many measured leads had their first response within each time bucket (upper bounds inclusive).' }),
+        distribution: z.array(z.object({ bucket: z.enum(responseBuckets.map((b) => b.bucket)), leads: z.number().int() })).meta({
+          description: 'Speed to lead: how many measured leads had their first response within each time bucket (upper bounds inclusive).',
+        }),
       })
       .meta({
         description:
@@ -81,7 +81,10 @@ const reportSchema = z
           )
           .meta({ description: 'SLA compliance over time: the same figures by the UTC day the lead was first assigned.' }),
       })
-      .meta({ description: 'SLA compliance rate is the share of leads with a known SLA outcome that were answered within their response SLA with no breach.' }),
+      .meta({
+        description:
+          'SLA compliance rate is the share of leads with a known SLA outcome that were answered within their response SLA with no breach.',
+      }),
     funnel: z
       .object({
         leads: count('leads captured in the window'),
@@ -94,28 +97,43 @@ const reportSchema = z
         sqlToConvertedMedianMs: ms('median time from becoming SQL to converting'),
       })
       .meta({
-        description: "The funnel counts the window's leads by the furthest milestones they reached (first time each), from the timeline's status changes.",
+        description:
+          "The funnel counts the window's leads by the furthest milestones they reached (first time each), from the timeline's status changes.",
       }),
     aging: z
       .array(
         z.object({
           status: z.enum(leadStatuses),
           buckets: z.object(
-            Object.fromEntries(agingBuckets.map((b) => [b.bucket, z.number().int()])) as Record<(typeof agingBuckets)[number]['bucket'], z.ZodNumber>,
+            Object.fromEntries(agingBuckets.map((b) => [b.bucket, z.number().int()])) as Record<
+              (typeof agingBuckets)[number]['bucket'],
+              z.ZodNumber
+            >,
           ),
         }),
       )
-      .meta({ description: 'Lead aging counts the open leads now (whenever captured) by status and by whole days since capture: 0–7, 8–30, 31–90, over 90.' }),
-    disqualificationReasons: z
-      .array(z.object({ reason: z.string(), leads: z.number().int(), share: z.number() }))
-      .meta({ description: "The disqualification reason mix counts the window's disqualified leads by their reason, with each reason's share of them." }),
-    bySource: z.array(z.object({ source: z.enum(leadSources), leads: z.number().int(), conversions: z.number().int(), amount: z.number() })).meta({
+      .meta({
+        description:
+          'Lead aging counts the open leads now (whenever captured) by status and by whole days since capture: 0–7, 8–30, 31–90, over 90.',
+      }),
+    disqualificationReasons: z.array(z.object({ reason: z.string(), leads: z.number().int(), share: z.number() })).meta({
       description:
-        "Leads and conversions by source count the window's leads and those that converted by first-touch source, with the sum of the converted opportunities' amounts.",
+        "The disqualification reason mix counts the window's disqualified leads by their reason, with each reason's share of them.",
     }),
+    bySource: z
+      .array(z.object({ source: z.enum(leadSources), leads: z.number().int(), conversions: z.number().int(), amount: z.number() }))
+      .meta({
+        description:
+          "Leads and conversions by source count the window's leads and those that converted by first-touch source, with the sum of the converted opportunities' amounts.",
+      }),
     repFollowUp: z
-      .array(z.object({ repId: z.string(), acceptedLeads: z.number().int(), touches: z.number().int(), touchesPerAcceptedLead: z.number() }))
-      .meta({ description: "Rep follow-up is the number of touches logged on the window's accepted leads divided by those leads, per rep owning them." }),
+      .array(
+        z.object({ repId: z.string(), acceptedLeads: z.number().int(), touches: z.number().int(), touchesPerAcceptedLead: z.number() }),
+      )
+      .meta({
+        description:
+          "Rep follow-up is the number of touches logged on the window's accepted leads divided by those leads, per rep owning them.",
+      }),
     repLoad: z
       .array(
         z.object({
@@ -128,7 +146,8 @@ const reportSchema = z
         }),
       )
       .meta({
-        description: "Rep load is each rep's open leads now (`sql` or `accepted`, what routing counts) against its capacity, whatever the window or source.",
+        description:
+          "Rep load is each rep's open leads now (`sql` or `accepted`, what routing counts) against its capacity, whatever the window or source.",
       }),
     unassigned: z
       .object({
@@ -136,7 +155,10 @@ const reportSchema = z
         oldest: z.object({ leadId: z.string(), createdAt: z.string(), ageMs: z.number() }).nullable(),
       })
       .nullable()
-      .meta({ description: 'The unassigned queue is the sales-ready leads with no owner now, with the earliest captured of them (null for a rep key).' }),
+      .meta({
+        description:
+          'The unassigned queue is the sales-ready leads with no owner now, with the earliest captured of them (null for a rep key).',
+      }),
   })
   .meta({ id: 'FunnelReport' });
 
@@ -144,7 +166,8 @@ const funnelRoute = createRoute({
   method: 'get',
   path: '/reports/funnel',
   tags: ['reports'],
-  summary: 'SLA and funnel report: response time, SLA compliance, MQL→SQL→converted, aging, DQ reasons, sources, rep follow-up and load, unassigned queue',
+  summary:
+    'SLA and funnel report: response time, SLA compliance, MQL→SQL→converted, aging, DQ reasons, sources, rep follow-up and load, unassigned queue',
   description:
     'Computed from Postgres. Figures about leads count the leads captured in [from, to) (of `teamId`, of `source`); aging, rep load and the unassigned queue describe the state now under the same team and source. A rep key sees only its own numbers: leads it owns and its own load.',
   security: [{ apiKey: [] }],

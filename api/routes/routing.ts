@@ -2,7 +2,17 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { findLead } from '../../db/leads';
 import type { Sql } from '../../db/client';
 import { listRoutingDecisions, previewRouting, type DecisionPosition, type RoutingContext } from '../../db/routing';
-import { countryCode, email, identifier, integer, isBoundedWindow, isInWindow, maxWindowDays, opaqueKey, timestamp } from '../../domain/input';
+import {
+  countryCode,
+  email,
+  identifier,
+  integer,
+  isBoundedWindow,
+  isInWindow,
+  maxWindowDays,
+  opaqueKey,
+  timestamp,
+} from '../../domain/input';
 import { leadSources, leadStatuses } from '../../domain/lead';
 import { segmentOf, segments, teamMismatch } from '../../domain/routing';
 import { routingOutcomes, type RoutingStep } from '../../domain/routing-decision';
@@ -43,7 +53,9 @@ const previewProfileSchema = z
 
 const previewBodySchema = z
   .strictObject({
-    leadId: leadId.optional().meta({ description: 'an existing lead: its stored profile is routed', example: 'lead-5f2b9c0e1d3a4b6c7d8e9f01' }),
+    leadId: leadId
+      .optional()
+      .meta({ description: 'an existing lead: its stored profile is routed', example: 'lead-5f2b9c0e1d3a4b6c7d8e9f01' }),
     lead: previewProfileSchema.optional().meta({ description: 'a lead profile (instead of leadId)' }),
   })
   .refine((b) => (b.leadId === undefined) !== (b.lead === undefined), { path: ['leadId'], message: 'give leadId or lead, one of them' })
@@ -98,10 +110,15 @@ const previewSchema = z
       .meta({ description: "the account of the lead's email domain" }),
     territories: z
       .object({
-        teams: z.array(z.object({ teamId: z.string(), name: z.string(), matched: z.boolean(), why: z.enum(['not_in_segment']).nullable() })).meta({
-          description: `the teams whose countries cover the lead, in routing order, up to the first whose segments do too (at most ${maxTerritories})`,
-        }),
-        otherCountries: z.number().int().meta({ description: 'teams before the match passed over because their countries leave the lead out' }),
+        teams: z
+          .array(z.object({ teamId: z.string(), name: z.string(), matched: z.boolean(), why: z.enum(['not_in_segment']).nullable() }))
+          .meta({
+            description: `the teams whose countries cover the lead, in routing order, up to the first whose segments do too (at most ${maxTerritories})`,
+          }),
+        otherCountries: z
+          .number()
+          .int()
+          .meta({ description: 'teams before the match passed over because their countries leave the lead out' }),
       })
       .nullable()
       .meta({ description: 'how territory matching went; null when the account owner (or their team) decided' }),
@@ -160,7 +177,8 @@ const decisionListSchema = z
 
 // Checked in full: a forged cursor's time reaches Postgres, which rejects years it cannot hold.
 const cursor = keysetCursor<DecisionPosition>(
-  (value) => value.length === 3 && isInWindow(value[0]!) && leadIdPattern.test(value[1]!) && value[2]!.length > 0 && value[2]!.length <= 200,
+  (value) =>
+    value.length === 3 && isInWindow(value[0]!) && leadIdPattern.test(value[1]!) && value[2]!.length > 0 && value[2]!.length <= 200,
 );
 
 /** The lead a preview routes: an existing lead's stored profile, or the profile given. */
@@ -188,7 +206,10 @@ type PreviewedLead = Omit<z.infer<typeof previewSchema>['lead'], 'country'> & { 
 /** How territory matching went: the teams of the lead's country in routing order up to the match, and how many others came before it. */
 function territoriesOf(teams: RoutingContext['teams'], territory: Extract<RoutingStep, { step: 'territory' }>, lead: PreviewedLead) {
   const matchedAt = teams.findIndex((t) => t.id === territory.teamId);
-  const passed = (matchedAt === -1 ? teams : teams.slice(0, matchedAt + 1)).map((team) => ({ team, why: teamMismatch(team, lead.country, lead.segment) }));
+  const passed = (matchedAt === -1 ? teams : teams.slice(0, matchedAt + 1)).map((team) => ({
+    team,
+    why: teamMismatch(team, lead.country, lead.segment),
+  }));
   const inCountry = passed.filter(({ why }) => why !== 'not_in_territory');
   return {
     teams: inCountry.slice(0, maxTerritories).map(({ team, why }) => ({
@@ -227,7 +248,10 @@ export function routingRoutes({ sql, config, temporalUiUrl, namespace }: ApiDeps
           {
             at: now.toISOString(),
             lead: { ...lead, country: lead.country ?? null },
-            account: context.account && lead.emailDomain ? { domain: lead.emailDomain, name: context.account.name, ownerId: context.account.owner_id } : null,
+            account:
+              context.account && lead.emailDomain
+                ? { domain: lead.emailDomain, name: context.account.name, ownerId: context.account.owner_id }
+                : null,
             territories: territory ? territoriesOf(context.teams, territory, lead) : null,
             path,
             outcome,

@@ -11,7 +11,15 @@ import { actionBodies } from '../../domain/action-bodies';
 import { checkActionLinkToken, linkActionEffects, type ActionLink } from '../../domain/action-links';
 import { closedStatuses, type LeadStatus } from '../../domain/lead';
 import { durationMs } from '../../domain/duration';
-import { slackActions, slackActionTokens, slackAlertMessage, slackDone, type SlackAction, type SlackAlert, type SlackMessage } from '../../domain/slack-blocks';
+import {
+  slackActions,
+  slackActionTokens,
+  slackAlertMessage,
+  slackDone,
+  type SlackAction,
+  type SlackAlert,
+  type SlackMessage,
+} from '../../domain/slack-blocks';
 import { errorFields, type Logger } from '../../observability/logger';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
@@ -30,7 +38,9 @@ const blockActions = zod.object({
   response_url: zod.string().url().optional(),
   container: zod.object({ channel_id: zod.string().optional(), message_ts: zod.string().optional() }).optional(),
   actions: zod
-    .array(zod.object({ action_id: zod.string().max(255), type: zod.string(), selected_option: zod.object({ value: zod.string() }).nullish() }))
+    .array(
+      zod.object({ action_id: zod.string().max(255), type: zod.string(), selected_option: zod.object({ value: zod.string() }).nullish() }),
+    )
     .default([]),
 });
 type BlockActions = zod.infer<typeof blockActions>;
@@ -78,15 +88,24 @@ export function slackRoutes(deps: ApiDeps) {
    * Updates the Slack messages about the lead to the rep (all of them, or only the clicked one),
    * rendered afresh from the lead's row: a failed update is logged, the others still go.
    */
-  async function updateMessages(log: Logger, link: ActionLink, render: (alert: Pick<SlackAlert, 'message' | 'lead'>) => SlackMessage, only?: string) {
-    const [messages, lead] = await Promise.all([slackMessagesOf(deps.sql, link.leadId, link.repId), slackLeadSummary(deps.sql, link.leadId)]);
+  async function updateMessages(
+    log: Logger,
+    link: ActionLink,
+    render: (alert: Pick<SlackAlert, 'message' | 'lead'>) => SlackMessage,
+    only?: string,
+  ) {
+    const [messages, lead] = await Promise.all([
+      slackMessagesOf(deps.sql, link.leadId, link.repId),
+      slackLeadSummary(deps.sql, link.leadId),
+    ]);
     const results = await Promise.allSettled(
       messages
         .filter((m) => only === undefined || m.ts === only)
         .map((m) => slack!.client.chat.update({ channel: m.channel, ts: m.ts, ...render({ message: m.message, lead }) })),
     );
     for (const result of results)
-      if (result.status === 'rejected') log.warn({ ...errorFields(result.reason), leadId: link.leadId }, 'a Slack message could not be updated');
+      if (result.status === 'rejected')
+        log.warn({ ...errorFields(result.reason), leadId: link.leadId }, 'a Slack message could not be updated');
   }
 
   /** Why the workflow refused, in the rep's words. */
@@ -104,7 +123,8 @@ export function slackRoutes(deps: ApiDeps) {
     const clicked = interaction.actions[0];
     if (!clicked) return;
     const check = deps.actionLinkSecret ? checkActionLinkToken(deps.actionLinkSecret, clicked.action_id) : undefined;
-    if (!check || 'problem' in check || !(slackActions as readonly string[]).includes(check.action)) return tell(interaction, refusals.token);
+    if (!check || 'problem' in check || !(slackActions as readonly string[]).includes(check.action))
+      return tell(interaction, refusals.token);
     const link = check;
     const rep = await slackRep(deps.sql, link.repId);
     if (!rep?.slackUserId || rep.slackUserId !== interaction.user.id) return tell(interaction, refusals.notYou);
@@ -113,14 +133,29 @@ export function slackRoutes(deps: ApiDeps) {
     // Disqualify asks why first: in the clicked message the button turns into a choice of reasons,
     // whose token is the button's; the other buttons get fresh tokens of the same alert (its nonce).
     if (action === 'disqualify' && clicked.type === 'button') {
-      const tokens = { ...slackActionTokens(deps.actionLinkSecret!, link, new Date(Date.now() + validForMs)), disqualify: clicked.action_id };
-      return updateMessages(log, link, (alert) => slackAlertMessage({ ...alert, tokens, choosingReason: true }), interaction.container?.message_ts ?? '');
+      const tokens = {
+        ...slackActionTokens(deps.actionLinkSecret!, link, new Date(Date.now() + validForMs)),
+        disqualify: clicked.action_id,
+      };
+      return updateMessages(
+        log,
+        link,
+        (alert) => slackAlertMessage({ ...alert, tokens, choosingReason: true }),
+        interaction.container?.message_ts ?? '',
+      );
     }
     const body = action === 'disqualify' ? { reason: clicked.selected_option?.value } : linkActionEffects[action].body;
     const parsed = actionBodies[linkActionEffects[action].name].safeParse(body);
     if (!parsed.success) return tell(interaction, 'Not done: choose one of the reasons.');
     try {
-      await takeAction(deps, link.leadId, linkActionEffects[action].name, parsed.data as object, { role: 'rep', repId: link.repId }, { updateId });
+      await takeAction(
+        deps,
+        link.leadId,
+        linkActionEffects[action].name,
+        parsed.data as object,
+        { role: 'rep', repId: link.repId },
+        { updateId },
+      );
     } catch (error) {
       if (error instanceof ApiError) return tell(interaction, await refusal(error, link));
       throw error;
@@ -140,7 +175,9 @@ export function slackRoutes(deps: ApiDeps) {
       description:
         "Slack posts `payload` (the interaction, JSON) form-encoded, signed with the app's signing secret (`X-Slack-Signature`, `X-Slack-Request-Timestamp`, five minutes). " +
         "Answered 200 with no body within Slack's 3 seconds; what the click did shows as the message updated in place, or an ephemeral message to the clicking user.",
-      request: { body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ payload: z.string() }) } }, required: true } },
+      request: {
+        body: { content: { 'application/x-www-form-urlencoded': { schema: z.object({ payload: z.string() }) } }, required: true },
+      },
       responses: { 200: { description: 'received (Slack shows nothing for it)' }, ...errorResponses(400, 401, 404) },
     }),
     async (c) => {

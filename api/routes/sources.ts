@@ -37,7 +37,9 @@ const createSourceSchema = z
       .meta({
         description: `meta_lead_ads: the Graph API base URL (default ${defaultGraphApiUrl}); https on ${vendorApiHosts.meta_lead_ads.join(', ')} only, no query or fragment`,
       }),
-    accessToken: opaqueKey(1000).optional().meta({ description: 'meta_lead_ads: the page access token the lead fields are read with (required)' }),
+    accessToken: opaqueKey(1000)
+      .optional()
+      .meta({ description: 'meta_lead_ads: the page access token the lead fields are read with (required)' }),
     verifyToken: opaqueKey(200).optional().meta({ description: "meta_lead_ads: the verification handshake's token (made when not given)" }),
   })
   .strict()
@@ -51,9 +53,10 @@ const sourceSchema = z
     leadSource: z.enum(leadSources),
     fieldMapping: z.record(z.string(), z.string()),
     graphApiUrl: z.string().nullable(),
-    hookPath: z
-      .string()
-      .meta({ description: 'where the vendor posts: POST <API base URL><hookPath> (Jotform: add ?token=<secret>)', example: '/hooks/src_3k9v2w6q8d1m' }),
+    hookPath: z.string().meta({
+      description: 'where the vendor posts: POST <API base URL><hookPath> (Jotform: add ?token=<secret>)',
+      example: '/hooks/src_3k9v2w6q8d1m',
+    }),
     createdAt: z.string(),
     createdBy: z.string(),
   })
@@ -109,7 +112,10 @@ const getRouteDef = createRoute({
   path: '/sources/{id}',
   summary: 'One capture source (never its secrets)',
   request: { params: idParam },
-  responses: { 200: { description: 'the source', content: { 'application/json': { schema: sourceSchema } } }, ...errorResponses(400, 401, 403, 404, 503) },
+  responses: {
+    200: { description: 'the source', content: { 'application/json': { schema: sourceSchema } } },
+    ...errorResponses(400, 401, 403, 404, 503),
+  },
 });
 const rejectionsRouteDef = createRoute({
   tags: ['sources'],
@@ -120,7 +126,10 @@ const rejectionsRouteDef = createRoute({
   summary: "A source's deliveries that made no lead (no usable email, not the vendor's format), newest first",
   request: { params: idParam, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
   responses: {
-    200: { description: 'rejected deliveries', content: { 'application/json': { schema: z.object({ rejections: z.array(rejectionSchema) }) } } },
+    200: {
+      description: 'rejected deliveries',
+      content: { 'application/json': { schema: z.object({ rejections: z.array(rejectionSchema) }) } },
+    },
     ...errorResponses(400, 401, 403, 404, 503),
   },
 });
@@ -141,7 +150,9 @@ export function sourceRoutes({ sql, codec, extraVendorOrigins = [] }: ApiDeps) {
         ...(meta && !body.accessToken ? [{ path: 'accessToken', message: 'is required for meta_lead_ads (the page access token)' }] : []),
         // The worker calls it with the page token: only Meta's own host (docs/operations/security.md "Outbound calls").
         ...(meta && body.graphApiUrl !== undefined
-          ? [vendorUrlRefusal(body.graphApiUrl, graphPolicy)].filter((m) => m !== undefined).map((message) => ({ path: 'graphApiUrl', message }))
+          ? [vendorUrlRefusal(body.graphApiUrl, graphPolicy)]
+              .filter((m) => m !== undefined)
+              .map((message) => ({ path: 'graphApiUrl', message }))
           : []),
         ...(!meta
           ? (['graphApiUrl', 'accessToken', 'verifyToken'] as const)
@@ -180,6 +191,9 @@ export function sourceRoutes({ sql, codec, extraVendorOrigins = [] }: ApiDeps) {
       const { id } = c.req.valid('param');
       if (!(await findSource(sql, id))) throw notFound(id);
       const rejections = await listRejections(sql, id, c.req.valid('query').limit);
-      return c.json({ rejections: rejections.map(({ eventId, reason, receivedAt }) => ({ eventId, reason: reason ?? '', receivedAt })) }, 200);
+      return c.json(
+        { rejections: rejections.map(({ eventId, reason, receivedAt }) => ({ eventId, reason: reason ?? '', receivedAt })) },
+        200,
+      );
     });
 }

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { enqueueTestEmail } from '../../db/outbox';
 import { templateStore } from '../../db/templates';
-import { publishTemplateSchema, renderTestEmail, templateNameSchema, templateProblems, testEmailKind, testEmailSchema } from '../../domain/email-template';
+import {
+  publishTemplateSchema,
+  renderTestEmail,
+  templateNameSchema,
+  templateProblems,
+  testEmailKind,
+  testEmailSchema,
+} from '../../domain/email-template';
 import { requireRole } from '../auth';
 import type { ApiDeps, AppEnv } from '../context';
 import { ApiError, errorResponses } from '../errors';
@@ -22,12 +29,19 @@ const templateSummarySchema = templateVersionSchema
   .extend({ versions: z.number().int().meta({ description: 'how many versions are published' }) })
   .meta({ id: 'EmailTemplateSummary', description: 'the newest version of a template' });
 const testEmailQueuedSchema = z
-  .object({ queued: z.literal(true), subject: z.string().meta({ description: 'the subject as rendered on the sample lead, "[Test] " before it' }) })
+  .object({
+    queued: z.literal(true),
+    subject: z.string().meta({ description: 'the subject as rendered on the sample lead, "[Test] " before it' }),
+  })
   .meta({ id: 'EmailTemplateTestEmailQueued' });
-const publishedSchema = z.object({ name: z.string(), version: z.number().int(), publishedAt: z.string() }).meta({ id: 'EmailTemplatePublished' });
+const publishedSchema = z
+  .object({ name: z.string(), version: z.number().int(), publishedAt: z.string() })
+  .meta({ id: 'EmailTemplatePublished' });
 
 const listQuery = z.object({
-  name: templateNameSchema.optional().meta({ description: 'every version of this template, oldest first', param: { name: 'name', in: 'query' } }),
+  name: templateNameSchema
+    .optional()
+    .meta({ description: 'every version of this template, oldest first', param: { name: 'name', in: 'query' } }),
 });
 
 const readers = requireRole('marketing', 'ops');
@@ -73,7 +87,10 @@ export function templateRoutes(deps: ApiDeps) {
         security: [{ apiKey: [] }],
         middleware: requireRole('marketing'),
         request: { body: { required: true, ...json(publishTemplateSchema) } },
-        responses: { 201: { description: 'the version published', ...json(publishedSchema) }, ...errorResponses(400, 401, 403, 409, 413, 415, 422) },
+        responses: {
+          201: { description: 'the version published', ...json(publishedSchema) },
+          ...errorResponses(400, 401, 403, 409, 413, 415, 422),
+        },
       }),
       async (c) => {
         const input = c.req.valid('json');
@@ -106,7 +123,13 @@ export function templateRoutes(deps: ApiDeps) {
         if (problems.length) throw invalid(problems);
         const email = await renderTestEmail(template);
         const sender = c.get('principal').role;
-        await enqueueTestEmail(deps.sql, { key: `${testEmailKind}:${randomUUID()}`, sender, label: `Test email${name ? ` of ${name}` : ''}`, to, email });
+        await enqueueTestEmail(deps.sql, {
+          key: `${testEmailKind}:${randomUUID()}`,
+          sender,
+          label: `Test email${name ? ` of ${name}` : ''}`,
+          to,
+          email,
+        });
         return c.json({ queued: true as const, subject: email.subject }, 202);
       },
     );

@@ -81,10 +81,15 @@ export function unsubscribeRoutes(deps: ApiDeps) {
           params: tokenParam,
           body: {
             required: false,
-            content: { 'application/x-www-form-urlencoded': { schema: z.object({ 'List-Unsubscribe': z.literal('One-Click').optional() }) } },
+            content: {
+              'application/x-www-form-urlencoded': { schema: z.object({ 'List-Unsubscribe': z.literal('One-Click').optional() }) },
+            },
           },
         },
-        responses: { 200: { description: 'unsubscribed (also when already unsubscribed)', ...html }, ...errorResponses(400, 403, 404, 410, 503) },
+        responses: {
+          200: { description: 'unsubscribed (also when already unsubscribed)', ...html },
+          ...errorResponses(400, 403, 404, 410, 503),
+        },
       }),
       async (c) => {
         const { token } = c.req.valid('param');
@@ -160,7 +165,10 @@ export function consentConfirmationRoutes(deps: ApiDeps) {
         tags: ['email'],
         summary: 'Confirm email consent by the link of a confirmation email (no API key)',
         request: { params: tokenParam },
-        responses: { 200: { description: 'confirmed (also when confirmed before)', ...html }, ...errorResponses(400, 403, 404, 409, 410, 503) },
+        responses: {
+          200: { description: 'confirmed (also when confirmed before)', ...html },
+          ...errorResponses(400, 403, 404, 409, 410, 503),
+        },
       }),
       async (c) => {
         const { token } = c.req.valid('param');
@@ -169,7 +177,9 @@ export function consentConfirmationRoutes(deps: ApiDeps) {
         const confirmationId = `consent-confirmation-${createHash('sha256').update(token).digest('base64url').slice(0, 22)}`;
         const receivedAt = new Date().toISOString();
         try {
-          await deps.temporal.workflow.getHandle(leadId).signal(consentConfirmationSignal, { confirmationId, channel: 'email', receivedAt });
+          await deps.temporal.workflow
+            .getHandle(leadId)
+            .signal(consentConfirmationSignal, { confirmationId, channel: 'email', receivedAt });
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) throw error;
           const lead = await findLeadState(deps.sql, leadId);
@@ -178,7 +188,11 @@ export function consentConfirmationRoutes(deps: ApiDeps) {
             throw new ApiError(409, 'invalid_state', `lead ${leadId} is ${lead.status} but its workflow is not running`);
           await confirmEmailConsentOfClosedLead(deps.sql, leadId, closedStatuses, confirmationId, receivedAt);
         }
-        return c.html(page('Confirmed', '<p>Thank you: you will receive marketing email from us at this address again.</p>'), 200, privatePage);
+        return c.html(
+          page('Confirmed', '<p>Thank you: you will receive marketing email from us at this address again.</p>'),
+          200,
+          privatePage,
+        );
       },
     );
 }

@@ -22,7 +22,8 @@ export const calendly: FormVendor = {
   },
   read(request) {
     const body = jsonBody(request);
-    if (!isRecord(body) || typeof body.event !== 'string' || !isRecord(body.payload)) throw new UnreadablePayload('not a Calendly webhook event');
+    if (!isRecord(body) || typeof body.event !== 'string' || !isRecord(body.payload))
+      throw new UnreadablePayload('not a Calendly webhook event');
     if (body.event !== 'invitee.created') return [];
     const invitee = body.payload;
     if (typeof invitee.uri !== 'string') throw new UnreadablePayload('a Calendly invitee without its uri');
@@ -30,7 +31,8 @@ export const calendly: FormVendor = {
     for (const qa of Array.isArray(invitee.questions_and_answers) ? invitee.questions_and_answers.filter(isRecord) : []) {
       if (typeof qa.question === 'string') values[qa.question] = qa.answer;
     }
-    const occurredAt = typeof invitee.created_at === 'string' ? invitee.created_at : typeof body.created_at === 'string' ? body.created_at : undefined;
+    const occurredAt =
+      typeof invitee.created_at === 'string' ? invitee.created_at : typeof body.created_at === 'string' ? body.created_at : undefined;
     return [
       {
         eventId: `${body.event}:${invitee.uri}`,

@@ -33,9 +33,13 @@ export const hubspot: FormVendor = {
     const body = jsonBody(request);
     if (!isRecord(body)) throw new UnreadablePayload('not a HubSpot contact');
     const properties = isRecord(body.properties) ? body.properties : body;
-    const values = Object.fromEntries(Object.entries(properties).map(([name, value]) => [name, isRecord(value) && 'value' in value ? value.value : value]));
+    const values = Object.fromEntries(
+      Object.entries(properties).map(([name, value]) => [name, isRecord(value) && 'value' in value ? value.value : value]),
+    );
     const eventId =
-      typeof body.eventId === 'string' || typeof body.eventId === 'number' ? String(body.eventId) : `body-${sha256(request.body).toString('hex')}`;
+      typeof body.eventId === 'string' || typeof body.eventId === 'number'
+        ? String(body.eventId)
+        : `body-${sha256(request.body).toString('hex')}`;
     return [{ eventId, values, known: {}, utm: {} }];
   },
 };

@@ -18,12 +18,15 @@ export const jotform: FormVendor = {
     return sameSignature(sha256(token).toString('hex'), tokenHash) ? undefined : 'the URL token does not match';
   },
   async read(request) {
-    const form = await new Response(request.body, { headers: { 'content-type': request.headers['content-type'] ?? '' } }).formData().catch(() => {
-      throw new UnreadablePayload('the body is not form data');
-    });
+    const form = await new Response(request.body, { headers: { 'content-type': request.headers['content-type'] ?? '' } })
+      .formData()
+      .catch(() => {
+        throw new UnreadablePayload('the body is not form data');
+      });
     const submissionId = form.get('submissionID');
     const raw = form.get('rawRequest');
-    if (typeof submissionId !== 'string' || typeof raw !== 'string') throw new UnreadablePayload('not a Jotform submission (no submissionID or rawRequest)');
+    if (typeof submissionId !== 'string' || typeof raw !== 'string')
+      throw new UnreadablePayload('not a Jotform submission (no submissionID or rawRequest)');
     let answers: unknown;
     try {
       answers = JSON.parse(raw);

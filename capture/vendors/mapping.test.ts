@@ -2,12 +2,21 @@ import { describe, expect, it } from 'vitest';
 import type { Submission } from '../../contracts/vendors';
 import { mapSubmission } from '.';
 
-const submission = (values: Record<string, unknown>, extra: Partial<Submission> = {}): Submission => ({ eventId: 'e1', values, known: {}, utm: {}, ...extra });
+const submission = (values: Record<string, unknown>, extra: Partial<Submission> = {}): Submission => ({
+  eventId: 'e1',
+  values,
+  known: {},
+  utm: {},
+  ...extra,
+});
 
 describe('mapping a submission to a capture', () => {
   it('uses the mapping before what the vendor tells apart, and that before usual names', () => {
     const mapped = mapSubmission(
-      submission({ 'Work e-mail': 'mapped@acme.io', email: 'usual@acme.io', 'Company Name': 'Acme' }, { known: { email: 'known@acme.io' } }),
+      submission(
+        { 'Work e-mail': 'mapped@acme.io', email: 'usual@acme.io', 'Company Name': 'Acme' },
+        { known: { email: 'known@acme.io' } },
+      ),
       { email: 'work e-mail' },
       'webinar',
     );
@@ -32,7 +41,9 @@ describe('mapping a submission to a capture', () => {
       {},
       'chat',
     );
-    expect(mapped).toEqual({ capture: expect.objectContaining({ sourceDetail: 'utm_source=google utm_campaign=spring utm_term=crm utm_id=42' }) });
+    expect(mapped).toEqual({
+      capture: expect.objectContaining({ sourceDetail: 'utm_source=google utm_campaign=spring utm_term=crm utm_id=42' }),
+    });
   });
 
   it('drops an optional field the capture refuses and keeps the lead', () => {
@@ -61,6 +72,8 @@ describe('mapping a submission to a capture', () => {
     expect(mapSubmission(submission({ email: 'a@b.io', optin: 'yes' }), {}, 'chat')).toEqual({
       capture: expect.objectContaining({ consent: expect.objectContaining({ email: 'opted_in' }) }),
     });
-    expect((mapSubmission(submission({ email: 'a@b.io', optin: false }), {}, 'chat') as { capture: object }).capture).not.toHaveProperty('consent');
+    expect((mapSubmission(submission({ email: 'a@b.io', optin: false }), {}, 'chat') as { capture: object }).capture).not.toHaveProperty(
+      'consent',
+    );
   });
 });

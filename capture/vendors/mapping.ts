@@ -81,7 +81,9 @@ export function toCapture(submission: Submission, mapping: FieldMapping, leadSou
     lastName = parts.slice(1).join(' ') || undefined;
   }
   const utm = {
-    ...Object.fromEntries(Object.entries(submission.values).flatMap(([k, v]) => (/^utm_/i.test(k) && asText(v) ? [[k.toLowerCase(), asText(v)!]] : []))),
+    ...Object.fromEntries(
+      Object.entries(submission.values).flatMap(([k, v]) => (/^utm_/i.test(k) && asText(v) ? [[k.toLowerCase(), asText(v)!]] : [])),
+    ),
     ...submission.utm,
   };
   const consentGiven = ticked(valueOf(submission, 'emailConsent', mapping));
@@ -96,7 +98,13 @@ export function toCapture(submission: Submission, mapping: FieldMapping, leadSou
     country: text.country,
     sourceDetail: utmDetail(utm),
     ...(consentGiven
-      ? { consent: { email: 'opted_in', ...(submission.occurredAt ? { capturedAt: submission.occurredAt } : {}), text: 'ticked on the form' } }
+      ? {
+          consent: {
+            email: 'opted_in',
+            ...(submission.occurredAt ? { capturedAt: submission.occurredAt } : {}),
+            text: 'ticked on the form',
+          },
+        }
       : {}),
     occurredAt: submission.occurredAt,
   };
@@ -113,7 +121,9 @@ export function validCapture(candidate: Record<string, unknown>, mappedEmail?: s
     if (parsed.success) return { capture: parsed.data };
     const fields = [
       ...new Set(
-        parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys : [String(issue.path[0] ?? '')])),
+        parsed.error.issues.flatMap((issue) =>
+          issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys : [String(issue.path[0] ?? '')],
+        ),
       ),
     ];
     if (fields.includes('email')) return { rejected: `no usable email: ${emailWhere} is not a valid address` };

@@ -48,8 +48,16 @@ export const metaLeadAds = {
 
   /** A lead read from the Graph API as a submission: Meta's standard questions (`email`, `full_name`, `phone_number`, `company_name`, `job_title`...) and custom ones by name. */
   submission(lead: GraphLead): Submission {
-    const values = Object.fromEntries((lead.field_data ?? []).map(({ name, values: answers = [] }) => [name, answers.length > 1 ? answers : answers[0]]));
-    return { eventId: lead.id, values, known: {}, utm: {}, occurredAt: lead.created_time ? new Date(lead.created_time).toISOString() : undefined };
+    const values = Object.fromEntries(
+      (lead.field_data ?? []).map(({ name, values: answers = [] }) => [name, answers.length > 1 ? answers : answers[0]]),
+    );
+    return {
+      eventId: lead.id,
+      values,
+      known: {},
+      utm: {},
+      occurredAt: lead.created_time ? new Date(lead.created_time).toISOString() : undefined,
+    };
   },
 
   /** The GET handshake Meta makes when the webhook is subscribed: the challenge to echo, or undefined when the request is not a valid one. */

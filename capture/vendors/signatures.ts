@@ -34,7 +34,8 @@ export function jsonBody(request: HookRequest): unknown {
   }
 }
 
-export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The `utm_*` entries of a record of strings. */
 export function utmOf(record: unknown): Record<string, string> {

@@ -36,7 +36,8 @@ export const tally: FormVendor = {
       if (field.type === 'INPUT_EMAIL') known.email ??= value;
       if (field.type === 'INPUT_PHONE_NUMBER') known.phone ??= value;
     }
-    const occurredAt = typeof body.data.createdAt === 'string' ? body.data.createdAt : typeof body.createdAt === 'string' ? body.createdAt : undefined;
+    const occurredAt =
+      typeof body.data.createdAt === 'string' ? body.data.createdAt : typeof body.createdAt === 'string' ? body.createdAt : undefined;
     return [{ eventId: body.eventId, values, known, utm: {}, occurredAt }];
   },
 };

@@ -19,7 +19,9 @@ describe.each(formFixtures)('$vendor adapter', (fixture) => {
     const { body, contentType } = fixture.body(person('email' in options ? options.email : 'jane.doe@acme-robotics.com'), 'evt-123');
     const signed = fixture.sign(body, options.signWith ?? secret, { now: options.at ?? now, url }, 'evt-123');
     const sent = options.tamper ? Buffer.from(body.toString('utf8').replace('Acme Robotics', 'Acme Robotix')) : body;
-    const headers = Object.fromEntries(Object.entries({ ...signed.headers, 'content-type': contentType }).map(([k, v]) => [k.toLowerCase(), v]));
+    const headers = Object.fromEntries(
+      Object.entries({ ...signed.headers, 'content-type': contentType }).map(([k, v]) => [k.toLowerCase(), v]),
+    );
     return { method: 'POST', url: signed.url ?? url, headers, body: sent };
   };
 
@@ -45,11 +47,18 @@ describe.each(formFixtures)('$vendor adapter', (fixture) => {
     expect(adapter.verify({ ...delivery(), headers: {}, url }, secrets, now)).toMatch(/missing/);
   });
 
-  it(fixture.timestamped ? 'refuses a signature older than five minutes' : 'accepts a redelivery whatever its age (the scheme signs no time)', () => {
-    const old = delivery({ at: now - 6 * 60_000 });
-    expect(adapter.verify(old, secretsFor(fixture.vendor, secret), now)).toEqual(fixture.timestamped ? expect.stringMatching(/too old/) : undefined);
-    expect(adapter.verify(old, secretsFor(fixture.vendor, secret), now - 6 * 60_000)).toBeUndefined();
-  });
+  it(
+    fixture.timestamped
+      ? 'refuses a signature older than five minutes'
+      : 'accepts a redelivery whatever its age (the scheme signs no time)',
+    () => {
+      const old = delivery({ at: now - 6 * 60_000 });
+      expect(adapter.verify(old, secretsFor(fixture.vendor, secret), now)).toEqual(
+        fixture.timestamped ? expect.stringMatching(/too old/) : undefined,
+      );
+      expect(adapter.verify(old, secretsFor(fixture.vendor, secret), now - 6 * 60_000)).toBeUndefined();
+    },
+  );
 
   it('rejects a submission without an email, naming no value', async () => {
     const [submission] = await adapter.read(delivery({ email: undefined }));
@@ -95,8 +104,12 @@ describe('meta_lead_ads adapter', () => {
 
   it('answers the verification handshake only with the verify token', () => {
     const matches = (token: string) => token === 'tok';
-    expect(metaLeadAds.challenge({ 'hub.mode': 'subscribe', 'hub.verify_token': 'tok', 'hub.challenge': '1158201444' }, matches)).toBe('1158201444');
-    expect(metaLeadAds.challenge({ 'hub.mode': 'subscribe', 'hub.verify_token': 'nope', 'hub.challenge': '1158201444' }, matches)).toBeUndefined();
+    expect(metaLeadAds.challenge({ 'hub.mode': 'subscribe', 'hub.verify_token': 'tok', 'hub.challenge': '1158201444' }, matches)).toBe(
+      '1158201444',
+    );
+    expect(
+      metaLeadAds.challenge({ 'hub.mode': 'subscribe', 'hub.verify_token': 'nope', 'hub.challenge': '1158201444' }, matches),
+    ).toBeUndefined();
     expect(metaLeadAds.challenge({ 'hub.mode': 'unsubscribe', 'hub.verify_token': 'tok', 'hub.challenge': '1' }, matches)).toBeUndefined();
   });
 });

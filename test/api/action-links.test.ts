@@ -45,17 +45,29 @@ beforeAll(async () => {
   alertMail = await startAlertMail(service, secret, { webhookUrl: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook` });
   mailbox = alertMail.mailbox;
   const suffix = randomUUID().slice(0, 6);
-  const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'Links', countries: ['XL'], businessHours: hours } });
+  const team = await service.request('POST', '/teams', {
+    ...ops,
+    body: { id: `team-${suffix}`, name: 'Links', countries: ['XL'], businessHours: hours },
+  });
   expect(team.status).toBe(201);
   reps = [];
   for (const i of [1, 2]) {
     const email = `rep${i}-${suffix}@example.com`;
-    const rep = await service.request('POST', '/reps', { ...ops, body: { id: `rep-${i}-${suffix}`, name: `Rep ${i}`, email, teamId: team.body.id } });
+    const rep = await service.request('POST', '/reps', {
+      ...ops,
+      body: { id: `rep-${i}-${suffix}`, name: `Rep ${i}`, email, teamId: team.body.id },
+    });
     expect(rep.status).toBe(201);
     reps.push({ id: rep.body.id, email });
   }
   const captured = await service.request('POST', '/leads', {
-    body: { email: `buyer.${suffix}@prospect-${suffix}.com`, source: 'demo_request', country: 'XL', company: 'Widgets & <Co>', title: 'CTO' },
+    body: {
+      email: `buyer.${suffix}@prospect-${suffix}.com`,
+      source: 'demo_request',
+      country: 'XL',
+      company: 'Widgets & <Co>',
+      title: 'CTO',
+    },
   });
   expect(captured.status).toBe(202);
   lead = await eventually(async () => {
@@ -191,7 +203,10 @@ describe('action links in rep alerts', () => {
 
   it('disqualify with reason other and no note answers 400 naming note, and changes nothing', async () => {
     const page = await follow(links.open!);
-    const action = /<form method="post" action="(\/act\/[^"]+)">\s*<label\s*>Reason\s*<select name="reason">\s*<option value="wrong_fit"/.exec(page.text)?.[1];
+    const action =
+      /<form method="post" action="(\/act\/[^"]+)">\s*<label\s*>Reason\s*<select name="reason">\s*<option value="wrong_fit"/.exec(
+        page.text,
+      )?.[1];
     expect(action).toBeDefined();
     const refused = await follow(`${service.baseUrl}${action}`, 'POST', { reason: 'other' });
     expect(refused.status).toBe(400);

@@ -47,7 +47,8 @@ async function lead(country: string, source: string, status: string) {
   });
 }
 
-const act = (leadId: string, action: ActionName, body: unknown, key: string | null) => service.request('POST', `/leads/${leadId}/${action}`, { body, key });
+const act = (leadId: string, action: ActionName, body: unknown, key: string | null) =>
+  service.request('POST', `/leads/${leadId}/${action}`, { body, key });
 
 const bodies: Record<ActionName, unknown> = {
   accept: {},
@@ -133,7 +134,9 @@ describe('rep and ops actions: what they do', () => {
 
   it('touches: logged with the channel; the first one stops the clock and accepts', async () => {
     const routed = await lead('XQ', 'demo_request', 'sql');
-    expect((await act(routed.leadId, 'touches', { channel: 'email', note: 'sent deck' }, keyOf(routed.ownerId))).body.status).toBe('accepted');
+    expect((await act(routed.leadId, 'touches', { channel: 'email', note: 'sent deck' }, keyOf(routed.ownerId))).body.status).toBe(
+      'accepted',
+    );
     expect((await act(routed.leadId, 'touches', { channel: 'call' }, keyOf(routed.ownerId))).status).toBe(200);
     const events = await timeline(routed.leadId);
     expect(events.filter((e) => e.type === 'touch').map((e) => e.data)).toEqual([
@@ -158,9 +161,17 @@ describe('rep and ops actions: what they do', () => {
 
   it('convert: the workflow completes, and later actions are refused with the status', async () => {
     const routed = await lead('XQ', 'demo_request', 'sql');
-    const converted = await act(routed.leadId, 'convert', { opportunity: { name: 'Acme expansion', amount: 50_000 } }, keyOf(routed.ownerId));
+    const converted = await act(
+      routed.leadId,
+      'convert',
+      { opportunity: { name: 'Acme expansion', amount: 50_000 } },
+      keyOf(routed.ownerId),
+    );
     expect(converted.body.status).toBe('converted');
-    expect(await service.client.workflow.getHandle(routed.leadId).result()).toEqual({ status: 'converted', reason: 'became an opportunity' });
+    expect(await service.client.workflow.getHandle(routed.leadId).result()).toEqual({
+      status: 'converted',
+      reason: 'became an opportunity',
+    });
     const late = await act(routed.leadId, 'accept', {}, keyOf(routed.ownerId));
     expect(late.status).toBe(409);
     expect(late.body.error.message).toContain('converted');
@@ -170,7 +181,10 @@ describe('rep and ops actions: what they do', () => {
     const routed = await lead('XQ', 'demo_request', 'sql');
     const recycled = await act(routed.leadId, 'recycle', { reason: 'budget' }, keyOf(routed.ownerId));
     expect(recycled.body).toMatchObject({ status: 'recycled', statusReason: 'budget', ownerId: null });
-    expect((await timeline(routed.leadId)).find((e) => e.type === 'recycled')!.data).toMatchObject({ reason: 'budget', previousOwner: routed.ownerId });
+    expect((await timeline(routed.leadId)).find((e) => e.type === 'recycled')!.data).toMatchObject({
+      reason: 'budget',
+      previousOwner: routed.ownerId,
+    });
   });
 
   it('reassign (ops): a new owner with a fresh SLA clock; an unknown rep is a 400 naming ownerId', async () => {
@@ -208,7 +222,9 @@ describe('the unassigned queue', () => {
       body: { id: `rep-late-${suffix}`, name: 'Late', email: `late-${suffix}@example.com`, teamId: team.body.id },
     });
     expect(rep.status).toBe(201);
-    await eventually(async () => expect((await service.request('GET', `/leads/${waiting.leadId}`, ops)).body.ownerId).toBe(`rep-late-${suffix}`));
+    await eventually(async () =>
+      expect((await service.request('GET', `/leads/${waiting.leadId}`, ops)).body.ownerId).toBe(`rep-late-${suffix}`),
+    );
   });
 });
 
@@ -216,7 +232,13 @@ describe('reps, teams and accounts (ops)', () => {
   it('returns a rep’s API key once, at creation, and stores only its hash', async () => {
     const created = await service.request('POST', '/reps', { ...ops, body: { name: 'Kim', email: 'kim@example.com' } });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ id: expect.stringMatching(/^rep-/), weight: 1, capacity: 50, active: true, apiKey: expect.stringMatching(/^rk_/) });
+    expect(created.body).toMatchObject({
+      id: expect.stringMatching(/^rep-/),
+      weight: 1,
+      capacity: 50,
+      active: true,
+      apiKey: expect.stringMatching(/^rk_/),
+    });
     const listed = (await service.request('GET', '/reps', ops)).body.reps.find((r: { id: string }) => r.id === created.body.id);
     expect(listed).not.toHaveProperty('apiKey');
     const [stored] = await service.sql`SELECT api_key_hash FROM reps WHERE id = ${created.body.id}`;
@@ -227,7 +249,10 @@ describe('reps, teams and accounts (ops)', () => {
 
   it('patches a rep, and names bad fields', async () => {
     const created = await service.request('POST', '/reps', { ...ops, body: { name: 'Lee', email: 'lee@example.com' } });
-    const patched = await service.request('PATCH', `/reps/${created.body.id}`, { ...ops, body: { outOfOfficeUntil: '2026-12-24T00:00:00Z', weight: 3 } });
+    const patched = await service.request('PATCH', `/reps/${created.body.id}`, {
+      ...ops,
+      body: { outOfOfficeUntil: '2026-12-24T00:00:00Z', weight: 3 },
+    });
     expect(patched.body).toMatchObject({ outOfOfficeUntil: '2026-12-24T00:00:00.000Z', weight: 3 });
     expect((await service.request('PATCH', '/reps/rep-missing', { ...ops, body: { weight: 2 } })).status).toBe(404);
     const badTeam = await service.request('PATCH', `/reps/${created.body.id}`, { ...ops, body: { teamId: 'team-missing' } });
@@ -235,14 +260,19 @@ describe('reps, teams and accounts (ops)', () => {
     expect(badTeam.body.error.details).toEqual([{ path: 'teamId', message: 'no team with id team-missing' }]);
     const badWeight = await service.request('PATCH', `/reps/${created.body.id}`, { ...ops, body: { weight: 0 } });
     expect(badWeight.body.error.details).toContainEqual({ path: 'weight', message: expect.any(String) });
-    expect((await service.request('POST', '/reps', { ...ops, body: { id: created.body.id, name: 'Dup', email: 'dup@example.com' } })).status).toBe(409);
+    expect(
+      (await service.request('POST', '/reps', { ...ops, body: { id: created.body.id, name: 'Dup', email: 'dup@example.com' } })).status,
+    ).toBe(409);
   });
 
   describe('PATCH /reps/{id} changes exactly the fields it names', () => {
     // Every field away from its default, so that a default filled in by the patch would show.
     async function unusualRep() {
       const suffix = randomUUID().slice(0, 6);
-      const team = await service.request('POST', '/teams', { ...ops, body: { name: 'Patch team', countries: ['AQ'], businessHours: hours } });
+      const team = await service.request('POST', '/teams', {
+        ...ops,
+        body: { name: 'Patch team', countries: ['AQ'], businessHours: hours },
+      });
       const body = {
         name: 'Noor',
         email: `noor-${suffix}@example.com`,
@@ -318,7 +348,11 @@ describe('reps, teams and accounts (ops)', () => {
       'businessHours.timeZone',
     ]);
     // 24:00 ends a day that has no closed minute; nothing later does, and no day starts at 24:00.
-    const hours = (start: string, end: string) => ({ name: 'T', countries: ['AQ'], businessHours: { timeZone: 'UTC', days: [1], start, end } });
+    const hours = (start: string, end: string) => ({
+      name: 'T',
+      countries: ['AQ'],
+      businessHours: { timeZone: 'UTC', days: [1], start, end },
+    });
     expect((await service.request('POST', '/teams', { ...ops, body: hours('00:00', '24:00') })).status).toBe(201);
     for (const [start, end, path] of [
       ['00:00', '24:01', 'businessHours.end'],
@@ -327,7 +361,10 @@ describe('reps, teams and accounts (ops)', () => {
       const refused = await service.request('POST', '/teams', { ...ops, body: hours(start!, end!) });
       expect(refused.body.error.details.map((d: { path: string }) => d.path)).toEqual([path]);
     }
-    const badAccount = await service.request('POST', '/accounts', { ...ops, body: { domain: 'not a domain', name: 'X', ownerId: 'rep-missing' } });
+    const badAccount = await service.request('POST', '/accounts', {
+      ...ops,
+      body: { domain: 'not a domain', name: 'X', ownerId: 'rep-missing' },
+    });
     expect(badAccount.body.error.details).toContainEqual({ path: 'domain', message: expect.any(String) });
     const account = await service.request('POST', '/accounts', { ...ops, body: { domain: 'Globex.COM', name: 'Globex' } });
     expect(account.body).toEqual({ domain: 'globex.com', name: 'Globex', ownerId: null });

@@ -102,7 +102,9 @@ describe('start-up of the API outside the embedded stack', () => {
     const missing = await startApi(production);
     expect(missing.code).not.toBe(0);
     expect(missing.code).not.toBeNull();
-    expect(missing.stderr).toContain('LEAD_PAYLOAD_KEYS must be set because NODE_ENV is production: set LEAD_PAYLOAD_KEYS to id:<base64 of 32 random bytes>');
+    expect(missing.stderr).toContain(
+      'LEAD_PAYLOAD_KEYS must be set because NODE_ENV is production: set LEAD_PAYLOAD_KEYS to id:<base64 of 32 random bytes>',
+    );
     const developmentKey = `dev-2026-11-25:${Buffer.alloc(32, 7).toString('base64')}`;
     const development = await startApi({ ...production, LEAD_PAYLOAD_KEYS: developmentKey });
     expect(development.code).not.toBe(0);
@@ -145,13 +147,18 @@ describe('start-up of the API outside the embedded stack', () => {
       const { code, stderr } = await startApi(production, entry);
       expect(code).not.toBe(0);
       expect(code).not.toBeNull();
-      expect(stderr).toContain('SLACK_SIGNING_SECRET must be set (not the development secret) with SLACK_BOT_TOKEN because NODE_ENV is production');
+      expect(stderr).toContain(
+        'SLACK_SIGNING_SECRET must be set (not the development secret) with SLACK_BOT_TOKEN because NODE_ENV is production',
+      );
       expect(stderr).not.toContain('xoxb-1-2-production');
     }
   });
 
   it('exits non-zero when given a development key against an external Postgres', async () => {
-    const { code, stderr } = await startApi({ DATABASE_URL: 'postgres://leads@db.example:5432/leads', API_KEYS: 'my-key=capture,ops-dev=ops' });
+    const { code, stderr } = await startApi({
+      DATABASE_URL: 'postgres://leads@db.example:5432/leads',
+      API_KEYS: 'my-key=capture,ops-dev=ops',
+    });
     expect(code).not.toBe(0);
     expect(code).not.toBeNull();
     expect(stderr).toContain('the development keys (ops-dev) are not accepted because DATABASE_URL points at external services');
@@ -161,15 +168,27 @@ describe('start-up of the API outside the embedded stack', () => {
   describe('LEAD_EMBEDDED_STACK copied into a deployment', () => {
     const local = { DATABASE_URL: 'postgres://leads@127.0.0.1:1/leads', TEMPORAL_ADDRESS: '127.0.0.1:1' };
     const proofOf = (started: { DATABASE_URL: string; TEMPORAL_ADDRESS: string }) =>
-      writeEmbeddedStackProof(mkdtempSync(join(tmpdir(), 'lead-proof-')), { databaseUrl: started.DATABASE_URL, temporalAddress: started.TEMPORAL_ADDRESS });
+      writeEmbeddedStackProof(mkdtempSync(join(tmpdir(), 'lead-proof-')), {
+        databaseUrl: started.DATABASE_URL,
+        temporalAddress: started.TEMPORAL_ADDRESS,
+      });
 
     it('relaxes nothing alone: the API refuses to start on the development keys, the worker on a development payload key', async () => {
-      const copied = { DATABASE_URL: 'postgres://leads@db.example:5432/leads', TEMPORAL_ADDRESS: 'temporal.example:7233', LEAD_EMBEDDED_STACK: '1' };
+      const copied = {
+        DATABASE_URL: 'postgres://leads@db.example:5432/leads',
+        TEMPORAL_ADDRESS: 'temporal.example:7233',
+        LEAD_EMBEDDED_STACK: '1',
+      };
       const api = await startApi(copied);
       expect(api.code).not.toBe(0);
       expect(api.code).not.toBeNull();
-      expect(api.stderr).toContain('API_KEYS must be set because the embedded stack is not proven (LEAD_EMBEDDED_STACK is set without LEAD_DATA_DIR)');
-      const worker = await startApi({ ...copied, LEAD_PAYLOAD_KEYS: `dev-copied:${Buffer.alloc(32, 3).toString('base64')}` }, 'worker/main.ts');
+      expect(api.stderr).toContain(
+        'API_KEYS must be set because the embedded stack is not proven (LEAD_EMBEDDED_STACK is set without LEAD_DATA_DIR)',
+      );
+      const worker = await startApi(
+        { ...copied, LEAD_PAYLOAD_KEYS: `dev-copied:${Buffer.alloc(32, 3).toString('base64')}` },
+        'worker/main.ts',
+      );
       expect(worker.code).not.toBe(0);
       expect(worker.code).not.toBeNull();
       expect(worker.stderr).toContain('the development keys (dev-copied) are not accepted because the embedded stack is not proven');
@@ -177,7 +196,11 @@ describe('start-up of the API outside the embedded stack', () => {
 
     it('is not proven by a stack started elsewhere, by a guessed token, or under another NODE_ENV', async () => {
       const proof = proofOf(local);
-      const external = await startApi({ ...proof, DATABASE_URL: 'postgres://leads@db.example:5432/leads', TEMPORAL_ADDRESS: local.TEMPORAL_ADDRESS });
+      const external = await startApi({
+        ...proof,
+        DATABASE_URL: 'postgres://leads@db.example:5432/leads',
+        TEMPORAL_ADDRESS: local.TEMPORAL_ADDRESS,
+      });
       expect(external.code).not.toBe(0);
       expect(external.stderr).toContain('DATABASE_URL or TEMPORAL_ADDRESS is not the embedded stack that was started');
       const guessed = await startApi({ ...local, ...proof, LEAD_EMBEDDED_STACK: '1' });

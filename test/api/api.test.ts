@@ -79,7 +79,9 @@ describe('POST /leads', () => {
     const first = await service.request('POST', '/leads', {
       body: { email: `jane.doe.${n}@gmail.com`, source: 'content_download', company: 'Acme' },
     });
-    await eventually(async () => expect((await service.request('GET', `/leads/${first.body.leadId}`, asOps)).body.score).toEqual(expect.any(Number)));
+    await eventually(async () =>
+      expect((await service.request('GET', `/leads/${first.body.leadId}`, asOps)).body.score).toEqual(expect.any(Number)),
+    );
 
     const second = await service.request('POST', '/leads', {
       body: { email: `  JaneDoe${n}+webinar@GMAIL.com `, source: 'webinar', company: 'Other Inc', title: 'VP Marketing' },
@@ -118,7 +120,13 @@ describe('POST /leads', () => {
         code: 'validation_failed',
         path: 'email',
       },
-      { name: 'unknown source', send: (email) => ({ body: { email, source: 'fax' } }), status: 400, code: 'validation_failed', path: 'source' },
+      {
+        name: 'unknown source',
+        send: (email) => ({ body: { email, source: 'fax' } }),
+        status: 400,
+        code: 'validation_failed',
+        path: 'source',
+      },
       { name: 'missing source', send: (email) => ({ body: { email } }), status: 400, code: 'validation_failed', path: 'source' },
       {
         name: 'a bad optional field',
@@ -140,8 +148,18 @@ describe('POST /leads', () => {
         code: 'unsupported_media_type',
       },
       { name: 'a missing key', send: (email) => ({ body: { email, source: 'chat' }, key: null }), status: 401, code: 'unauthorized' },
-      { name: 'an unknown key', send: (email) => ({ body: { email, source: 'chat' }, key: 'not-a-key' }), status: 401, code: 'unauthorized' },
-      { name: 'a key of the wrong role', send: (email) => ({ body: { email, source: 'chat' }, key: 'marketing-dev' }), status: 403, code: 'forbidden' },
+      {
+        name: 'an unknown key',
+        send: (email) => ({ body: { email, source: 'chat' }, key: 'not-a-key' }),
+        status: 401,
+        code: 'unauthorized',
+      },
+      {
+        name: 'a key of the wrong role',
+        send: (email) => ({ body: { email, source: 'chat' }, key: 'marketing-dev' }),
+        status: 403,
+        code: 'forbidden',
+      },
     ];
 
     for (const testCase of cases) {
@@ -212,7 +230,9 @@ describe('operations endpoints', () => {
   it('publish an OpenAPI document generated from the validation schemas', async () => {
     const { status, body } = await service.request('GET', '/openapi.json', { key: null });
     expect(status).toBe(200);
-    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/leads', '/leads/{id}', '/leads/{id}/timeline', '/healthz', '/readyz', '/notifications']));
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining(['/leads', '/leads/{id}', '/leads/{id}/timeline', '/healthz', '/readyz', '/notifications']),
+    );
     const capture = body.components.schemas.Capture;
     expect(capture.required).toEqual(expect.arrayContaining(['email', 'source']));
     expect(capture.properties.source.enum).toEqual([...leadSources]);
@@ -227,7 +247,11 @@ describe('operations endpoints', () => {
     const secured = Object.entries(body.paths as Record<string, Record<string, { security?: unknown[] }>>).flatMap(([path, operations]) =>
       Object.entries(operations)
         .filter(([, operation]) => (operation.security ?? []).length > 0 && !path.startsWith('/codec/'))
-        .map(([method, operation]) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'lead-0123456789abcdef01234567'), operation })),
+        .map(([method, operation]) => ({
+          method: method.toUpperCase(),
+          path: path.replace(/\{[^}]+\}/g, 'lead-0123456789abcdef01234567'),
+          operation,
+        })),
     );
     expect(secured.length).toBeGreaterThan(40);
     const answers = await Promise.all(

@@ -113,7 +113,12 @@ describe('backtest jobs', () => {
     expect(views.filter((v) => v.state !== 'done').every((v) => v.result === undefined)).toBe(true);
 
     const done = views.at(-1)!;
-    expect(done).toMatchObject({ id: started.body.id, state: 'done', progress: { read: leadsInWindow, total: leadsInWindow }, finishedAt: expect.any(String) });
+    expect(done).toMatchObject({
+      id: started.body.id,
+      state: 'done',
+      progress: { read: leadsInWindow, total: leadsInWindow },
+      finishedAt: expect.any(String),
+    });
     expect(done.result).toEqual(expected);
     expect(done.result).toMatchObject({ leads: leadsInWindow, baseline: { version: 1 }, candidate: { version: null } });
     // Ops reads it too; the answer stays readable after the job ended.
@@ -142,7 +147,10 @@ describe('backtest jobs', () => {
   it('one job per key: a second while one runs answers 409 naming it, another key runs its own, and the key may start again once it ended', async () => {
     const first = await service.request('POST', '/scoring-models/backtests', { ...keyA, body: question });
     expect(first.status).toBe(202);
-    const second = await service.request('POST', '/scoring-models/backtests', { ...keyA, body: { ...question, candidate: { version: 1 } } });
+    const second = await service.request('POST', '/scoring-models/backtests', {
+      ...keyA,
+      body: { ...question, candidate: { version: 1 } },
+    });
     expect(second.status).toBe(409);
     expect(second.body.error).toMatchObject({ code: 'conflict', message: expect.stringContaining(first.body.id) });
     expect(second.headers.get('location')).toBe(first.body.href);
@@ -181,7 +189,10 @@ describe('backtest jobs', () => {
     const next = await service.request('POST', '/scoring-models/backtests', { ...keyA, body: question });
     expect(next.status).toBe(202);
     await pollToEnd(next.body.href);
-    expect((await service.request('POST', '/scoring-models/backtests', { ...keyA, body: { ...question, candidate: { version: 999_999 } } })).status).toBe(404);
+    expect(
+      (await service.request('POST', '/scoring-models/backtests', { ...keyA, body: { ...question, candidate: { version: 999_999 } } }))
+        .status,
+    ).toBe(404);
   });
 
   it('a job stopped by the engine reads as failed; unknown and malformed ids answer 404 and 400; capture keys are refused', async () => {

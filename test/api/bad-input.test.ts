@@ -187,12 +187,16 @@ async function leadCase(body: 'capture' | 'engagement', field: Field, value: Val
     return lead.nudge();
   }
   const lead = await probe();
-  const answer = await service.request('POST', `/leads/${lead.leadId}/activities`, { rawBody: bodyText({ type: 'opened_email' }, field, value) });
+  const answer = await service.request('POST', `/leads/${lead.leadId}/activities`, {
+    rawBody: bodyText({ type: 'opened_email' }, field, value),
+  });
   if (isLegal(value, field)) {
     expect(answer.status).toBe(202);
     await eventually(async () => {
       const { body } = await service.request('GET', `/leads/${lead.leadId}/timeline`, { key: ops });
-      expect(body.events).toContainEqual(expect.objectContaining({ type: 'activity', data: { type: 'opened_email', eventId: value.json } }));
+      expect(body.events).toContainEqual(
+        expect.objectContaining({ type: 'activity', data: { type: 'opened_email', eventId: value.json } }),
+      );
     });
   } else {
     expectRejected(answer, field, value);
@@ -210,7 +214,9 @@ describe.concurrent('captures and engagement events: 4xx naming the field, or st
   for (const value of values) {
     it(value.name, async () => {
       // A probe lead per run of cases, as many cases as it has nudges; the runs go side by side.
-      const runs = Array.from({ length: Math.ceil(leadCases.length / nudgesPerLead) }, (_, i) => leadCases.slice(i * nudgesPerLead, (i + 1) * nudgesPerLead));
+      const runs = Array.from({ length: Math.ceil(leadCases.length / nudgesPerLead) }, (_, i) =>
+        leadCases.slice(i * nudgesPerLead, (i + 1) * nudgesPerLead),
+      );
       await Promise.all(
         runs.map(async (run) => {
           let probe: Promise<Lead> | undefined;
@@ -301,7 +307,11 @@ const resources: Resource[] = [
     legal: async (answer) => {
       const rep = await created('/reps', 'reps', 'id')(answer);
       const [row] = await service.sql`SELECT name, team_id, manager_id FROM reps WHERE id = ${rep.id}`;
-      expect({ name: row!.name, teamId: row!.team_id, managerId: row!.manager_id }).toEqual({ name: rep.name, teamId: rep.teamId, managerId: rep.managerId });
+      expect({ name: row!.name, teamId: row!.team_id, managerId: row!.manager_id }).toEqual({
+        name: rep.name,
+        teamId: rep.teamId,
+        managerId: rep.managerId,
+      });
       return rep;
     },
   },
@@ -311,7 +321,12 @@ const resources: Resource[] = [
     key: ops,
     path: () => `/reps/${fixtures.repId}`,
     base: () => ({}),
-    fields: fields({ text: ['name'], identifier: ['teamId', 'managerId'], boolean: ['active'], other: ['email', 'weight', 'capacity', 'outOfOfficeUntil'] }),
+    fields: fields({
+      text: ['name'],
+      identifier: ['teamId', 'managerId'],
+      boolean: ['active'],
+      other: ['email', 'weight', 'capacity', 'outOfOfficeUntil'],
+    }),
     legal: async (answer) => {
       expect(answer.status).toBe(200);
       return find('/reps', 'reps', (rep) => rep.id === fixtures.repId);
@@ -381,7 +396,9 @@ describe('routing data, cadences and actions: 4xx naming the field, or stored in
     const email = uniqueEmail('touched');
     await service.request('POST', '/leads', { body: { email, source: 'demo_request', country: 'US', employees: 250, title: 'CEO' } });
     fixtures.sqlLead = leadIdFor(email);
-    await eventually(async () => expect((await service.request('GET', `/leads/${fixtures.sqlLead}`, { key: ops })).body.status).toBe('sql'));
+    await eventually(async () =>
+      expect((await service.request('GET', `/leads/${fixtures.sqlLead}`, { key: ops })).body.status).toBe('sql'),
+    );
   });
 
   for (const resource of resources) {
@@ -389,7 +406,10 @@ describe('routing data, cadences and actions: 4xx naming the field, or stored in
       for (const field of resource.fields) {
         for (const value of values) {
           corpusSize++;
-          const answer = await service.request(resource.method, resource.path(), { key: resource.key, rawBody: bodyText(resource.base(), field, value) });
+          const answer = await service.request(resource.method, resource.path(), {
+            key: resource.key,
+            rawBody: bodyText(resource.base(), field, value),
+          });
           if (!isLegal(value, field)) {
             expectRejected(answer, field, value);
             continue;

@@ -216,7 +216,9 @@ describe('GET /cadences/{name}: leads enrolled on each version', () => {
     await eventually(async () => expect(await enrolled()).toEqual([[1, 2]]));
 
     // A pinned version 2: the two stay on version 1, a lead captured now is enrolled on 2.
-    expect((await own.request('POST', '/cadences/mql-nurture/versions', { ...asMarketing, body: { steps, migrate: 'pinned' } })).status).toBe(201);
+    expect(
+      (await own.request('POST', '/cadences/mql-nurture/versions', { ...asMarketing, body: { steps, migrate: 'pinned' } })).status,
+    ).toBe(201);
     await capture();
     await eventually(async () =>
       expect(await enrolled()).toEqual([

@@ -33,7 +33,9 @@ describe('a new lead', () => {
   it('of fifty concurrent first captures of one person, exactly one makes the lead; all fifty are applied, in one run', async () => {
     const email = uniqueEmail('fifty');
     const answers = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => service.request('POST', '/leads', { body: { email, source: 'webinar', sourceDetail: `registration ${i}` } })),
+      Array.from({ length: 50 }, (_, i) =>
+        service.request('POST', '/leads', { body: { email, source: 'webinar', sourceDetail: `registration ${i}` } }),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(202));
     expect(answers.filter((a) => a.body.duplicate === false)).toHaveLength(1);
@@ -59,7 +61,9 @@ describe('a new lead', () => {
     expect(first).toEqual({ leadId, duplicate: false, status: 'new' });
     expect(retried).toEqual(first);
     await eventually(async () =>
-      expect((await service.request('GET', `/leads/${leadId}/timeline`, asOps)).body.events.map((e: { type: string }) => e.type)).toContain('unassigned'),
+      expect((await service.request('GET', `/leads/${leadId}/timeline`, asOps)).body.events.map((e: { type: string }) => e.type)).toContain(
+        'unassigned',
+      ),
     );
     // Also once the run has applied it: the server knows the start's request id for as long as that run runs.
     expect(await take()).toEqual(first);

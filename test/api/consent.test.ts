@@ -24,7 +24,8 @@ let service: ServiceUnderTest;
 let notifier: ReturnType<typeof startNotifier>;
 let smtp: SMTPServer;
 const messages: ParsedMail[] = [];
-const to = (address: string) => messages.filter((m) => (Array.isArray(m.to) ? m.to : [m.to]).some((t) => t?.value.some((v) => v.address === address)));
+const to = (address: string) =>
+  messages.filter((m) => (Array.isArray(m.to) ? m.to : [m.to]).some((t) => t?.value.some((v) => v.address === address)));
 
 beforeAll(async () => {
   smtp = new SMTPServer({
@@ -49,7 +50,13 @@ beforeAll(async () => {
   });
   notifier = startNotifier({
     sql: service.sql,
-    email: emailDelivery({ sql: service.sql, smtpUrl, from: 'Acme <m@acme.test>', publicBaseUrl: service.baseUrl, unsubscribeSecret: secret }),
+    email: emailDelivery({
+      sql: service.sql,
+      smtpUrl,
+      from: 'Acme <m@acme.test>',
+      publicBaseUrl: service.baseUrl,
+      unsubscribeSecret: secret,
+    }),
     deadAfter,
     pollMs: 100,
   });
@@ -65,9 +72,14 @@ afterAll(async () => {
 
 const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' };
 const timeline = async (leadId: string) =>
-  (await service.request('GET', `/leads/${leadId}/timeline`, { key: 'ops-dev' })).body.events as { type: string; actor: string; data: any }[];
+  (await service.request('GET', `/leads/${leadId}/timeline`, { key: 'ops-dev' })).body.events as {
+    type: string;
+    actor: string;
+    data: any;
+  }[];
 const storedConsent = async (leadId: string) =>
-  (await service.sql<{ status: string | null }[]>`SELECT consent->'email'->>'status' AS status FROM leads WHERE lead_id = ${leadId}`)[0]?.status;
+  (await service.sql<{ status: string | null }[]>`SELECT consent->'email'->>'status' AS status FROM leads WHERE lead_id = ${leadId}`)[0]
+    ?.status;
 const capture = async (email: string, extra: Record<string, unknown>) =>
   (await captureLead(service, { email, source: 'demo_request', country: 'US', employees: 250, ...extra })).leadId;
 
@@ -76,7 +88,9 @@ describe('an unsubscribe stays until the person confirms', () => {
     const email = uniqueEmail('consent');
     const leadId = await capture(email, { consent: { email: 'opted_in' } });
     await eventually(async () => expect(await storedConsent(leadId)).toBe('opted_in'));
-    expect((await fetch(`${service.baseUrl}/unsubscribe/${unsubscribeToken(secret, leadId, new Date(Date.now() + 86_400_000))}`, form)).status).toBe(200);
+    expect(
+      (await fetch(`${service.baseUrl}/unsubscribe/${unsubscribeToken(secret, leadId, new Date(Date.now() + 86_400_000))}`, form)).status,
+    ).toBe(200);
     await eventually(async () => expect(await storedConsent(leadId)).toBe('opted_out'));
 
     // A form that claims the opt-in was given long ago, and one dated now: neither lifts the opt-out.
@@ -177,7 +191,9 @@ describe('an unsubscribe stays until the person confirms', () => {
     const email = uniqueEmail('consent-closed');
     const leadId = await capture(email, { consent: { email: 'opted_out' } });
     await eventually(async () => expect(await storedConsent(leadId)).toBe('opted_out'));
-    expect((await service.request('POST', `/leads/${leadId}/disqualify`, { key: 'ops-dev', body: { reason: 'no_budget' } })).body).toMatchObject({
+    expect(
+      (await service.request('POST', `/leads/${leadId}/disqualify`, { key: 'ops-dev', body: { reason: 'no_budget' } })).body,
+    ).toMatchObject({
       status: 'disqualified',
     });
     await eventually(async () => expect((await service.client.workflow.getHandle(leadId).describe()).status.name).toBe('COMPLETED'));

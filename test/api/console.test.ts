@@ -24,9 +24,15 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => service?.close());
 
-const get = (path: string, cookie?: string) => fetch(`${service.baseUrl}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
+const get = (path: string, cookie?: string) =>
+  fetch(`${service.baseUrl}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
 const post = (path: string, form: Record<string, string>, cookie?: string) =>
-  fetch(`${service.baseUrl}${path}`, { method: 'POST', body: new URLSearchParams(form), headers: cookie ? { cookie } : {}, redirect: 'manual' });
+  fetch(`${service.baseUrl}${path}`, {
+    method: 'POST',
+    body: new URLSearchParams(form),
+    headers: cookie ? { cookie } : {},
+    redirect: 'manual',
+  });
 const signIn = async (key: string) => {
   const answer = await post('/console/sign-in', { key });
   return { answer, cookie: answer.headers.get('set-cookie')?.split(';')[0] };
@@ -43,7 +49,9 @@ describe('/console over HTTP', () => {
     const { answer, cookie } = await signIn('ops-dev');
     expect(answer.status).toBe(303);
     expect(answer.headers.get('location')).toBe('/console/teams');
-    expect(answer.headers.get('set-cookie')).toMatch(/^console_session=k1\.[^;]+; Max-Age=43200; Path=\/console; HttpOnly; SameSite=Strict$/);
+    expect(answer.headers.get('set-cookie')).toMatch(
+      /^console_session=k1\.[^;]+; Max-Age=43200; Path=\/console; HttpOnly; SameSite=Strict$/,
+    );
     expect(cookie).not.toContain('ops-dev');
     expect((await get('/console/teams', cookie)).status).toBe(200);
     expect((await signIn('marketing-dev')).answer.headers.get('location')).toBe('/console/templates');
@@ -92,7 +100,9 @@ describe('/console over HTTP', () => {
     expect(await refused.text()).toMatch(/data-error-for="domain"[^>]*>\s*must be a domain such as acme.io/);
     const saved = await post('/console/accounts', { csrf, ...form }, cookie);
     expect(saved.status).toBe(303);
-    expect((await service.request('GET', '/accounts', { key: 'ops-dev' })).body.accounts).toEqual([expect.objectContaining({ domain: form.domain })]);
+    expect((await service.request('GET', '/accounts', { key: 'ops-dev' })).body.accounts).toEqual([
+      expect.objectContaining({ domain: form.domain }),
+    ]);
   });
 
   it('signs out: the cookie cleared', async () => {
@@ -120,17 +130,26 @@ describe('/console over HTTP', () => {
     const order = async () => ((await service.request('GET', '/teams', ops)).body.teams as { id: string }[]).map((t) => t.id);
     const before = await order();
 
-    const widened = await service.request('PATCH', `/teams/${made.body.id}`, { ...ops, body: { countries: ['xk', 'xl'], segments: ['enterprise'] } });
+    const widened = await service.request('PATCH', `/teams/${made.body.id}`, {
+      ...ops,
+      body: { countries: ['xk', 'xl'], segments: ['enterprise'] },
+    });
     expect(widened.status).toBe(200);
     expect(widened.body).toEqual({ ...made.body, countries: ['XK', 'XL'], segments: ['enterprise'] });
     const hoursChanged = await service.request('PATCH', `/teams/${made.body.id}`, {
       ...ops,
       body: { businessHours: { timeZone: 'Europe/Belgrade', days: [1, 2], start: '08:00', end: '16:00' } },
     });
-    expect(hoursChanged.body).toEqual({ ...widened.body, businessHours: { timeZone: 'Europe/Belgrade', days: [1, 2], start: '08:00', end: '16:00' } });
+    expect(hoursChanged.body).toEqual({
+      ...widened.body,
+      businessHours: { timeZone: 'Europe/Belgrade', days: [1, 2], start: '08:00', end: '16:00' },
+    });
     expect(await order()).toEqual(before);
 
-    const bad = await service.request('PATCH', `/teams/${made.body.id}`, { ...ops, body: { countries: ['Kosovo'], managerId: 'rep-missing' } });
+    const bad = await service.request('PATCH', `/teams/${made.body.id}`, {
+      ...ops,
+      body: { countries: ['Kosovo'], managerId: 'rep-missing' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(['countries.0']);
     const noManager = await service.request('PATCH', `/teams/${made.body.id}`, { ...ops, body: { managerId: 'rep-missing' } });
@@ -144,7 +163,9 @@ describe('/console over HTTP', () => {
     const bare = await startService({ databaseUrl: await freshDatabase('console_off') });
     try {
       expect((await fetch(`${bare.baseUrl}/console`)).status).toBe(404);
-      expect((await fetch(`${bare.baseUrl}/console/sign-in`, { method: 'POST', body: new URLSearchParams({ key: 'ops-dev' }) })).status).toBe(404);
+      expect(
+        (await fetch(`${bare.baseUrl}/console/sign-in`, { method: 'POST', body: new URLSearchParams({ key: 'ops-dev' }) })).status,
+      ).toBe(404);
       expect((await fetch(`${bare.baseUrl}/console/teams`)).status).toBe(404);
     } finally {
       await bare.close();

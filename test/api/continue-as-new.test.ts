@@ -31,7 +31,9 @@ describe('bounded history: continue-as-new when the server suggests it', () => {
   it('splits a busy lead into runs near the suggested size and carries its state over intact', async () => {
     // Webinar +30, US +15 = 45: an mql lead in mql-nurture; opened emails add 8 once, at the third.
     const { leadId } = (
-      await service.request('POST', '/leads', { body: { email: uniqueEmail('busy'), source: 'webinar', country: 'US', consent: { email: 'opted_in' } } })
+      await service.request('POST', '/leads', {
+        body: { email: uniqueEmail('busy'), source: 'webinar', country: 'US', consent: { email: 'opted_in' } },
+      })
     ).body;
     const handle = service.client.workflow.getHandle(leadId);
     const before = await eventually(async () => {
@@ -66,38 +68,47 @@ describe('bounded history: continue-as-new when the server suggests it', () => {
     expect(activities[0]!.n).toBe(opens);
   });
 
-  it('applies every engagement event exactly once while they keep coming across many continue-as-new boundaries', { timeout: 240_000 }, async () => {
-    // Webinar +30, US +15; opened emails +8 once, at the third: 53 however many there are.
-    const { leadId } = (await service.request('POST', '/leads', { body: { email: uniqueEmail('stream'), source: 'webinar', country: 'US' } })).body;
-    const handle = service.client.workflow.getHandle(leadId);
-    const events = 600;
-    // Six senders, none waiting for the lead: each event is sent once and, for every fifth, an
-    // earlier one is sent again (a client retrying), so redeliveries also cross the boundaries.
-    const sends = Array.from({ length: events }, (_, i) => [`stream-${i}`, ...(i % 5 === 0 && i >= 7 ? [`stream-${i - 7}`] : [])]).flat();
-    let next = 0;
-    const statuses: number[] = [];
-    await Promise.all(
-      Array.from({ length: 6 }, async () => {
-        while (next < sends.length) {
-          const eventId = sends[next++]!;
-          statuses.push((await service.request('POST', `/leads/${leadId}/activities`, { body: { type: 'opened_email', eventId } })).status);
-        }
-      }),
-    );
-    expect(statuses.every((status) => status === 202)).toBe(true);
+  it(
+    'applies every engagement event exactly once while they keep coming across many continue-as-new boundaries',
+    { timeout: 240_000 },
+    async () => {
+      // Webinar +30, US +15; opened emails +8 once, at the third: 53 however many there are.
+      const { leadId } = (
+        await service.request('POST', '/leads', { body: { email: uniqueEmail('stream'), source: 'webinar', country: 'US' } })
+      ).body;
+      const handle = service.client.workflow.getHandle(leadId);
+      const events = 600;
+      // Six senders, none waiting for the lead: each event is sent once and, for every fifth, an
+      // earlier one is sent again (a client retrying), so redeliveries also cross the boundaries.
+      const sends = Array.from({ length: events }, (_, i) => [`stream-${i}`, ...(i % 5 === 0 && i >= 7 ? [`stream-${i - 7}`] : [])]).flat();
+      let next = 0;
+      const statuses: number[] = [];
+      await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          while (next < sends.length) {
+            const eventId = sends[next++]!;
+            statuses.push(
+              (await service.request('POST', `/leads/${leadId}/activities`, { body: { type: 'opened_email', eventId } })).status,
+            );
+          }
+        }),
+      );
+      expect(statuses.every((status) => status === 202)).toBe(true);
 
-    const stored = async () => (await service.sql`SELECT count(*)::int AS n FROM lead_events WHERE lead_id = ${leadId} AND type = 'activity'`)[0]!.n as number;
-    // Applied at a few dozen a second on a loaded machine, one run after another: be patient.
-    await vi.waitFor(async () => expect(await stored()).toBe(events), { timeout: 120_000, interval: 500 });
-    // The query is refused for a moment while a failed workflow task is retried: ask again.
-    const lead = await eventually(async () => (await handle.query<LeadState>('leadState')).lead);
-    expect(lead.engagement.openedEmails).toBe(events);
-    expect(lead.score.score).toBe(53);
-    expect((await service.request('GET', `/leads/${leadId}`, { key: 'ops-dev' })).body.score).toBe(53);
-    expect((await runSizes(service.client, leadId)).length).toBeGreaterThanOrEqual(4);
-    // Settled: nothing is applied again later.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(await stored()).toBe(events);
-    expect((await handle.query<LeadState>('leadState')).lead.engagement.openedEmails).toBe(events);
-  });
+      const stored = async () =>
+        (await service.sql`SELECT count(*)::int AS n FROM lead_events WHERE lead_id = ${leadId} AND type = 'activity'`)[0]!.n as number;
+      // Applied at a few dozen a second on a loaded machine, one run after another: be patient.
+      await vi.waitFor(async () => expect(await stored()).toBe(events), { timeout: 120_000, interval: 500 });
+      // The query is refused for a moment while a failed workflow task is retried: ask again.
+      const lead = await eventually(async () => (await handle.query<LeadState>('leadState')).lead);
+      expect(lead.engagement.openedEmails).toBe(events);
+      expect(lead.score.score).toBe(53);
+      expect((await service.request('GET', `/leads/${leadId}`, { key: 'ops-dev' })).body.score).toBe(53);
+      expect((await runSizes(service.client, leadId)).length).toBeGreaterThanOrEqual(4);
+      // Settled: nothing is applied again later.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await stored()).toBe(events);
+      expect((await handle.query<LeadState>('leadState')).lead.engagement.openedEmails).toBe(events);
+    },
+  );
 });

@@ -14,7 +14,11 @@ import { SalesforceStub } from '../support/salesforce-stub';
  */
 
 const ops = { key: 'ops-dev' };
-const credentials = { clientId: `3MVG9stub${randomUUID()}`, clientSecret: `secret-${randomUUID()}`, refreshToken: `5Aep861${randomUUID()}` };
+const credentials = {
+  clientId: `3MVG9stub${randomUUID()}`,
+  clientSecret: `secret-${randomUUID()}`,
+  refreshToken: `5Aep861${randomUUID()}`,
+};
 const ownerId = '005xx000001Sv6BAAS';
 
 let crm: Awaited<ReturnType<typeof startCrmHarness>>;
@@ -103,7 +107,10 @@ describe('converting the Lead in Salesforce', () => {
     accountId = salesforce.addAccount({ Name: 'Acme Inc.', Website: `https://www.${domain}/` }).Id;
     salesforce.addAccount({ Name: 'Not Acme', Website: `https://not${domain}` });
     leadId = await routedLead(`buyer@${domain}`, `Acme ${suffix}`);
-    const touch = await service.request('POST', `/leads/${leadId}/touches`, { ...ops, body: { channel: 'call', note: 'Wants SSO and a pilot in Q1' } });
+    const touch = await service.request('POST', `/leads/${leadId}/touches`, {
+      ...ops,
+      body: { channel: 'call', note: 'Wants SSO and a pilot in Q1' },
+    });
     expect(touch.status).toBe(200);
     const synced = await convertedLead(leadId, { name: 'Acme pilot', amount: 42000 });
 
@@ -138,8 +145,17 @@ describe('converting the Lead in Salesforce', () => {
     expect(note).toContain(`Handoff of lead ${leadId}`);
     expect(note).toContain('call by ops: Wants SSO and a pilot in Q1');
     expect(note).toContain(`${service.baseUrl}/leads/${leadId}/timeline`);
-    expect(salesforce.records.Contact.find((c) => c.Id === conversion!.contactId)!.fields).toMatchObject({ Email: `buyer@${domain}`, AccountId: accountId });
-    expect(synced.data).toMatchObject({ kind: 'salesforce', event: 'converted', recordId: opportunity.Id, contactId: conversion!.contactId, accountId });
+    expect(salesforce.records.Contact.find((c) => c.Id === conversion!.contactId)!.fields).toMatchObject({
+      Email: `buyer@${domain}`,
+      AccountId: accountId,
+    });
+    expect(synced.data).toMatchObject({
+      kind: 'salesforce',
+      event: 'converted',
+      recordId: opportunity.Id,
+      contactId: conversion!.contactId,
+      accountId,
+    });
     const view = (await service.request('GET', `/leads/${leadId}`, ops)).body;
     expect(view.crm).toContainEqual({ connectionId, kind: 'salesforce', object: 'deal', recordId: opportunity.Id, syncedAt: synced.at });
   });
@@ -195,7 +211,11 @@ describe('converting the Lead in Salesforce', () => {
       Lead_Orchestration_Handoff_Id__c: salesforceHandoffId(await dealKey(id)),
     });
     expect(String(opportunity.fields.Description)).toContain(`Handoff of lead ${id}`);
-    expect(synced.data).toMatchObject({ recordId: opportunity.Id, contactId: conversions[0]!.contactId, accountId: conversions[0]!.accountId });
+    expect(synced.data).toMatchObject({
+      recordId: opportunity.Id,
+      contactId: conversions[0]!.contactId,
+      accountId: conversions[0]!.accountId,
+    });
     // The lost answer was retried, not quarantined.
     expect((await timeline(id)).filter((e) => e.type === 'crm_sync_failed')).toEqual([]);
     expect(alerts.filter((a) => a.kind === 'crm_sync_failed')).toEqual([]);

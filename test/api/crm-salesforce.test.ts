@@ -15,7 +15,11 @@ import { SalesforceStub } from '../support/salesforce-stub';
  */
 
 const ops = { key: 'ops-dev' };
-const credentials = { clientId: `3MVG9stub${randomUUID()}`, clientSecret: `secret-${randomUUID()}`, refreshToken: `5Aep861${randomUUID()}` };
+const credentials = {
+  clientId: `3MVG9stub${randomUUID()}`,
+  clientSecret: `secret-${randomUUID()}`,
+  refreshToken: `5Aep861${randomUUID()}`,
+};
 const ownerId = '005xx000001Sv6AAAS';
 
 let crm: Awaited<ReturnType<typeof startCrmHarness>>;
@@ -57,7 +61,10 @@ const syncedEvents = async (leadId: string) => (await timeline(leadId)).filter((
 
 describe('a Salesforce connection', () => {
   it('is registered by ops with its instance URL, connected app and refresh token, and never shows them again', async () => {
-    const incomplete = await service.request('POST', '/crm-connections', { ...ops, body: { kind: 'salesforce', name: 'Org', accessToken: 'pat-x' } });
+    const incomplete = await service.request('POST', '/crm-connections', {
+      ...ops,
+      body: { kind: 'salesforce', name: 'Org', accessToken: 'pat-x' },
+    });
     expect(incomplete.status).toBe(400);
     expect(incomplete.body.error.details.map((d: { path: string }) => d.path)).toEqual([
       'clientId',
@@ -136,7 +143,10 @@ describe('the handoff to Salesforce', () => {
     // No access token yet: one refresh with the connected app's client, then the upsert.
     expect(salesforce.callsTo('Lead', leadId).map((c) => c.status)).toEqual([201]);
     const [refresh] = salesforce.callsTo('token');
-    expect(refresh!.body).toMatchObject({ grant_type: 'refresh_token', ...{ client_id: credentials.clientId, refresh_token: credentials.refreshToken } });
+    expect(refresh!.body).toMatchObject({
+      grant_type: 'refresh_token',
+      ...{ client_id: credentials.clientId, refresh_token: credentials.refreshToken },
+    });
     expect(salesforce.callsTo('token')).toHaveLength(1);
     const synced = await eventually(async () => {
       const events = await syncedEvents(leadId);
@@ -151,7 +161,9 @@ describe('the handoff to Salesforce', () => {
     const refreshesBefore = salesforce.callsTo('token').length;
     const accepted = await service.request('POST', `/leads/${leadId}/accept`, { ...ops, body: {} });
     expect(accepted.status).toBe(200);
-    await eventually(() => expect(salesforce.lead(leadId)?.fields).toMatchObject({ LO_Status__c: 'accepted', Status: 'Working - Contacted' }));
+    await eventually(() =>
+      expect(salesforce.lead(leadId)?.fields).toMatchObject({ LO_Status__c: 'accepted', Status: 'Working - Contacted' }),
+    );
     expect(
       salesforce
         .callsTo('Lead', leadId)
@@ -166,10 +178,16 @@ describe('the handoff to Salesforce', () => {
   });
 
   it('on conversion, upserts one Opportunity with the amount and the handoff note, and a retry after a 500 makes no second one', async () => {
-    const touch = await service.request('POST', `/leads/${leadId}/touches`, { ...ops, body: { channel: 'call', note: 'Wants SSO and a pilot in Q1' } });
+    const touch = await service.request('POST', `/leads/${leadId}/touches`, {
+      ...ops,
+      body: { channel: 'call', note: 'Wants SSO and a pilot in Q1' },
+    });
     expect(touch.status).toBe(200);
     salesforce.fail('Opportunity', { status: 500 });
-    const converted = await service.request('POST', `/leads/${leadId}/convert`, { ...ops, body: { opportunity: { name: 'Acme pilot', amount: 42000 } } });
+    const converted = await service.request('POST', `/leads/${leadId}/convert`, {
+      ...ops,
+      body: { opportunity: { name: 'Acme pilot', amount: 42000 } },
+    });
     expect(converted.status).toBe(200);
     const synced = await eventually(async () => {
       const event = (await syncedEvents(leadId)).find((e) => e.data.object === 'deal');
@@ -191,7 +209,12 @@ describe('the handoff to Salesforce', () => {
     expect(note).toContain('call by ops: Wants SSO and a pilot in Q1');
     expect(note).toContain(`${service.baseUrl}/leads/${leadId}/timeline`);
     expect(salesforce.lead(leadId)!.fields.LO_Status__c).toBe('converted');
-    expect(synced.data).toMatchObject({ kind: 'salesforce', recordId: opportunity.Id, contactId: salesforce.lead(leadId)!.Id, event: 'converted' });
+    expect(synced.data).toMatchObject({
+      kind: 'salesforce',
+      recordId: opportunity.Id,
+      contactId: salesforce.lead(leadId)!.Id,
+      event: 'converted',
+    });
     const view = (await service.request('GET', `/leads/${leadId}`, ops)).body;
     expect(view.crm).toEqual([
       { connectionId, kind: 'salesforce', object: 'contact', recordId: salesforce.lead(leadId)!.Id, syncedAt: expect.any(String) },

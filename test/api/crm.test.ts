@@ -67,7 +67,10 @@ describe('CRM connections', () => {
     });
     expect(elsewhere.status).toBe(400);
     expect(elsewhere.body.error.details.map((d: { path: string }) => d.path)).toEqual(['apiBaseUrl']);
-    const tokenless = await service.request('POST', '/crm-connections', { ...ops, body: { kind: 'hubspot', name: 'Portal', clientSecret: 's' } });
+    const tokenless = await service.request('POST', '/crm-connections', {
+      ...ops,
+      body: { kind: 'hubspot', name: 'Portal', clientSecret: 's' },
+    });
     expect(tokenless.status).toBe(400);
     expect(tokenless.body.error.details.map((d: { path: string }) => d.path)).toEqual(['accessToken', 'clientSecret']);
 
@@ -145,7 +148,9 @@ describe('the handoff to HubSpot', () => {
     hubspot.fail('contacts', { status: 500, email });
     const accepted = await service.request('POST', `/leads/${leadId}/accept`, { ...ops, body: {} });
     expect(accepted.status).toBe(200);
-    await eventually(() => expect(hubspot.contact(email)?.properties).toMatchObject({ lo_status: 'accepted', hs_lead_status: 'IN_PROGRESS' }));
+    await eventually(() =>
+      expect(hubspot.contact(email)?.properties).toMatchObject({ lo_status: 'accepted', hs_lead_status: 'IN_PROGRESS' }),
+    );
     const calls = hubspot.callsTo('contacts', email).map((c) => c.status);
     expect(calls.slice(-2)).toEqual([500, 200]);
     expect(hubspot.contacts.filter((c) => c.properties.email === email)).toHaveLength(1);
@@ -169,10 +174,16 @@ describe('the handoff to HubSpot', () => {
   });
 
   it('on conversion, makes one deal with the amount and the handoff note, associated with the contact, after waiting out a 429', async () => {
-    const touch = await service.request('POST', `/leads/${leadId}/touches`, { ...ops, body: { channel: 'call', note: 'Wants SSO and a pilot in Q1' } });
+    const touch = await service.request('POST', `/leads/${leadId}/touches`, {
+      ...ops,
+      body: { channel: 'call', note: 'Wants SSO and a pilot in Q1' },
+    });
     expect(touch.status).toBe(200);
     hubspot.fail('deals', { status: 429, retryAfter: 3 });
-    const converted = await service.request('POST', `/leads/${leadId}/convert`, { ...ops, body: { opportunity: { name: 'Acme pilot', amount: 42000 } } });
+    const converted = await service.request('POST', `/leads/${leadId}/convert`, {
+      ...ops,
+      body: { opportunity: { name: 'Acme pilot', amount: 42000 } },
+    });
     expect(converted.status).toBe(200);
     const deal = await eventually(() => {
       expect(hubspot.associations.size).toBe(1);

@@ -36,15 +36,22 @@ describe('right after the capture is answered', () => {
 
   it('reads the lead and its timeline at once, with that capture in them, and never a timeline ahead of the lead', async () => {
     const email = person();
-    const captured = await service.request('POST', '/leads', { body: { email, source: 'webinar', firstName: 'Ada', company: 'Edge Works' } });
+    const captured = await service.request('POST', '/leads', {
+      body: { email, source: 'webinar', firstName: 'Ada', company: 'Edge Works' },
+    });
     expect(captured.status).toBe(202);
     expect(captured.body).toMatchObject({ duplicate: false, status: 'new' });
     const { leadId } = captured.body;
-    const [lead, timeline] = await Promise.all([service.request('GET', `/leads/${leadId}`, asOps), service.request('GET', `/leads/${leadId}/timeline`, asOps)]);
+    const [lead, timeline] = await Promise.all([
+      service.request('GET', `/leads/${leadId}`, asOps),
+      service.request('GET', `/leads/${leadId}/timeline`, asOps),
+    ]);
     expect(lead.status).toBe(200);
     expect(lead.body).toMatchObject({ leadId, email, firstName: 'Ada', company: 'Edge Works', source: 'webinar' });
     expect(timeline.status).toBe(200);
-    expect(timeline.body.events).toContainEqual(expect.objectContaining({ type: 'captured', data: expect.objectContaining({ source: 'webinar' }) }));
+    expect(timeline.body.events).toContainEqual(
+      expect.objectContaining({ type: 'captured', data: expect.objectContaining({ source: 'webinar' }) }),
+    );
     // Read in that order, the timeline is never older than the lead: once it shows the capture scored, so does the lead.
     const settled = await eventually(async () => {
       const events = (await service.request('GET', `/leads/${leadId}/timeline`, asOps)).body.events as { type: string }[];
@@ -106,7 +113,10 @@ describe('while Postgres is unreachable', () => {
         expect(read.body.error.code).toBe('unavailable');
         expect(Number(read.headers.get('retry-after'))).toBeGreaterThan(0);
         // A capture with an Idempotency-Key needs Postgres for the key: 503, and the client retries it.
-        const keyed = await cut.request('POST', '/leads', { body: { email, source: 'chat' }, headers: { 'idempotency-key': randomUUID() } });
+        const keyed = await cut.request('POST', '/leads', {
+          body: { email, source: 'chat' },
+          headers: { 'idempotency-key': randomUUID() },
+        });
         expect(keyed.status).toBe(503);
         expect(keyed.headers.get('retry-after')).toBeTruthy();
         // An API that reaches Postgres reads the lead from its workflow meanwhile: no row yet.

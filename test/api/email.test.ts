@@ -27,7 +27,8 @@ const from = 'Acme Marketing <marketing@acme.test>';
 const { deadAfter } = loadLeadConfig('').notify;
 
 /** The raw value of a header as sent. */
-const header = (mail: ParsedMail, name: string) => mail.headerLines.find((h) => h.key === name.toLowerCase())?.line.replace(/^[^:]+:\s*/, '');
+const header = (mail: ParsedMail, name: string) =>
+  mail.headerLines.find((h) => h.key === name.toLowerCase())?.line.replace(/^[^:]+:\s*/, '');
 
 let service: ServiceUnderTest;
 let mailbox: Mailbox;
@@ -103,7 +104,8 @@ const timeline = async (leadId: string) =>
 const lead = async (leadId: string) => (await service.request('GET', `/leads/${leadId}`, { key: 'ops-dev' })).body;
 /** The lead's email consent as stored in Postgres (what the notifier reads), once its row is written. */
 const storedConsent = async (leadId: string) =>
-  (await service.sql<{ status: string | null }[]>`SELECT consent->'email'->>'status' AS status FROM leads WHERE lead_id = ${leadId}`)[0]?.status;
+  (await service.sql<{ status: string | null }[]>`SELECT consent->'email'->>'status' AS status FROM leads WHERE lead_id = ${leadId}`)[0]
+    ?.status;
 const outbox = (dedupeKey: string) =>
   service.sql<
     { status: string; last_error: string | null; channel: string; attempts: number }[]
@@ -269,7 +271,13 @@ describe('email to leads', () => {
     });
     // Posting again (a second click) records it once.
     expect(
-      (await fetch(link!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' })).status,
+      (
+        await fetch(link!, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'List-Unsubscribe=One-Click',
+        })
+      ).status,
     ).toBe(200);
 
     // The second step comes due and is not sent.
@@ -289,10 +297,18 @@ describe('email to leads', () => {
     const key = `test-${randomUUID()}`;
     await service.sql.begin((tx) =>
       enqueueNotifications(tx, leadId, [
-        { key, kind: 'cadence_step', recipient: email, message: 'queued earlier', data: { leadId, channel: 'email', template: 'test/welcome' } },
+        {
+          key,
+          kind: 'cadence_step',
+          recipient: email,
+          message: 'queued earlier',
+          data: { leadId, channel: 'email', template: 'test/welcome' },
+        },
       ]),
     );
-    await eventually(async () => expect(await outbox(key)).toMatchObject([{ channel: 'email', status: 'skipped', last_error: 'email consent is opted_out' }]));
+    await eventually(async () =>
+      expect(await outbox(key)).toMatchObject([{ channel: 'email', status: 'skipped', last_error: 'email consent is opted_out' }]),
+    );
     expect(mailbox.to(email)).toHaveLength(0);
   });
 
@@ -303,11 +319,20 @@ describe('email to leads', () => {
     const key = `test-${randomUUID()}`;
     await service.sql.begin((tx) =>
       enqueueNotifications(tx, leadId, [
-        { key, kind: 'reengagement', recipient: email, message: 'check-in', data: { leadId, channel: 'email', template: name, number: 1, of: 3 } },
+        {
+          key,
+          kind: 'reengagement',
+          recipient: email,
+          message: 'check-in',
+          data: { leadId, channel: 'email', template: name, number: 1, of: 3 },
+        },
       ]),
     );
     await eventually(async () =>
-      expect((await outbox(key))[0]).toMatchObject({ status: 'pending', last_error: `no version of email template "${name}" is published (POST /templates)` }),
+      expect((await outbox(key))[0]).toMatchObject({
+        status: 'pending',
+        last_error: `no version of email template "${name}" is published (POST /templates)`,
+      }),
     );
     await service.request('POST', '/templates', {
       ...marketing,
@@ -340,7 +365,11 @@ describe('email to leads', () => {
     expect(row!.last_error).not.toContain(email);
     // Ops see it among the dead letters, with its channel.
     const dead = await service.request('GET', '/notifications?status=dead', { key: 'ops-dev' });
-    expect(dead.body.notifications.find((n: any) => n.leadId === leadId)).toMatchObject({ channel: 'email', kind: 'cadence_step', status: 'dead' });
+    expect(dead.body.notifications.find((n: any) => n.leadId === leadId)).toMatchObject({
+      channel: 'email',
+      kind: 'cadence_step',
+      status: 'dead',
+    });
   });
 });
 
@@ -386,7 +415,11 @@ describe('unsubscribe from a closed lead', () => {
     await eventually(async () => expect((await service.client.workflow.getHandle(leadId).describe()).status.name).toBe('COMPLETED'));
 
     const link = `${service.baseUrl}/unsubscribe/${unsubscribeToken(secret, leadId, new Date(Date.now() + 86_400_000))}`;
-    const answer = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const answer = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(answer.status).toBe(200);
     expect(await storedConsent(leadId)).toBe('opted_out');
     expect((await timeline(leadId)).filter((e) => e.type === 'consent_changed').at(-1)).toMatchObject({
@@ -395,7 +428,9 @@ describe('unsubscribe from a closed lead', () => {
     });
 
     // A new capture (without consent) reactivates the lead: still opted out, so no email step goes out.
-    expect((await service.request('POST', '/leads', { body: { email, source: 'demo_request', country: 'US', employees: 250 } })).status).toBe(202);
+    expect(
+      (await service.request('POST', '/leads', { body: { email, source: 'demo_request', country: 'US', employees: 250 } })).status,
+    ).toBe(202);
     await eventually(async () => expect((await timeline(leadId)).some((e) => e.type === 'reactivated')).toBe(true));
     expect((await lead(leadId)).consent.email).toBe('opted_out');
   });
@@ -409,7 +444,9 @@ describe('alerts to reps by email', () => {
     expect(created.status).toBe(201);
     const key = `test-${randomUUID()}`;
     await service.sql.begin((tx) =>
-      enqueueNotifications(tx, 'lead-test', [{ key, kind: 'assignment', recipient: repId, message: 'New P1 lead lead-test: respond within PT5M', data: {} }]),
+      enqueueNotifications(tx, 'lead-test', [
+        { key, kind: 'assignment', recipient: repId, message: 'New P1 lead lead-test: respond within PT5M', data: {} },
+      ]),
     );
     const [mail] = await eventually(() => {
       const received = mailbox.to(repAddress);
@@ -424,7 +461,9 @@ describe('alerts to reps by email', () => {
     expect((await outbox(`${key}:email`))[0]).toMatchObject({ channel: 'email', status: 'sent' });
     // An alert to ops (no rep) has no email copy.
     const opsKey = `test-${randomUUID()}`;
-    await service.sql.begin((tx) => enqueueNotifications(tx, 'lead-test', [{ key: opsKey, kind: 'unassigned', recipient: 'ops', message: 'queue', data: {} }]));
+    await service.sql.begin((tx) =>
+      enqueueNotifications(tx, 'lead-test', [{ key: opsKey, kind: 'unassigned', recipient: 'ops', message: 'queue', data: {} }]),
+    );
     expect(await outbox(`${opsKey}:email`)).toHaveLength(0);
   });
 });
@@ -461,7 +500,9 @@ describe('signed webhook deliveries (Standard Webhooks)', () => {
       });
       // A tampered body or another secret fails verification.
       expect(() => new Webhook(webhookSecret).verify(delivery.raw.replace('escalated', 'resolved'), delivery.headers)).toThrow();
-      expect(() => new Webhook(`whsec_${Buffer.from(randomUUID() + randomUUID()).toString('base64')}`).verify(delivery.raw, delivery.headers)).toThrow();
+      expect(() =>
+        new Webhook(`whsec_${Buffer.from(randomUUID() + randomUUID()).toString('base64')}`).verify(delivery.raw, delivery.headers),
+      ).toThrow();
     } finally {
       await signed.stop();
       notifier = startMailNotifier();
@@ -489,9 +530,9 @@ describe('email and webhook settings', () => {
       publicBaseUrl: 'https://leads.example.com',
       unsubscribeSecret: 'x'.repeat(40),
     });
-    expect(() => emailSettingsFrom(loadEnv({ ...complete, UNSUBSCRIBE_SECRET: 'lead-orchestration development unsubscribe secret' }))).toThrow(
-      /UNSUBSCRIBE_SECRET/,
-    );
+    expect(() =>
+      emailSettingsFrom(loadEnv({ ...complete, UNSUBSCRIBE_SECRET: 'lead-orchestration development unsubscribe secret' })),
+    ).toThrow(/UNSUBSCRIBE_SECRET/);
     expect(() => emailSettingsFrom(loadEnv({ ...complete, PUBLIC_BASE_URL: 'http://leads.example.com' }))).toThrow(
       /PUBLIC_BASE_URL \(the API's public https:\/\/ address/,
     );
@@ -519,8 +560,11 @@ describe('email and webhook settings', () => {
     };
     const run = (script: string, extra: Record<string, string> = {}) =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = execFile(`${root}node_modules/.bin/tsx`, [script], { cwd: root, env: { ...env, ...extra }, timeout: 30_000 }, (_error, _stdout, stderr) =>
-          resolve({ code: child.exitCode, stderr }),
+        const child = execFile(
+          `${root}node_modules/.bin/tsx`,
+          [script],
+          { cwd: root, env: { ...env, ...extra }, timeout: 30_000 },
+          (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
         );
       });
     const [worker, api] = await Promise.all([run('worker/main.ts', { SMTP_URL: 'off' }), run('api/main.ts')]);

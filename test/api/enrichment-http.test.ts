@@ -5,7 +5,14 @@ import { EnrichmentStub } from '../support/enrichment-stub';
 import { startService, type ServiceUnderTest } from '../support/helpers';
 import { captureUntil } from '../support/fixtures';
 
-const acme = { companyName: 'Acme', employees: 250, industry: 'Software', country: 'us', techStack: ['Salesforce'], fundingStage: 'series_b' };
+const acme = {
+  companyName: 'Acme',
+  employees: 250,
+  industry: 'Software',
+  country: 'us',
+  techStack: ['Salesforce'],
+  fundingStage: 'series_b',
+};
 let stub: EnrichmentStub;
 beforeAll(async () => {
   stub = await new EnrichmentStub().start();
@@ -69,7 +76,8 @@ describe('a lead whose enrichment fails', () => {
     await service?.close();
   });
 
-  const capture = (email: string) => captureUntil<any>(service, { email, source: 'demo_request', title: 'CTO', country: 'US' }, { score: expect.any(Number) });
+  const capture = (email: string) =>
+    captureUntil<any>(service, { email, source: 'demo_request', title: 'CTO', country: 'US' }, { score: expect.any(Number) });
 
   it.each([
     ['the vendor is down', 'down.test' as const, { kind: 'fail', status: 503 } as const],
@@ -87,7 +95,14 @@ describe('a lead whose enrichment fails', () => {
   it('is enriched when the vendor answers: gaps filled, captured values kept', async () => {
     stub.on('fine.test', { kind: 'ok', body: { ...acme, country: 'DE' } });
     const lead = await capture(`jane.${Date.now()}@fine.test`);
-    expect(lead).toMatchObject({ enrichment: 'enriched', company: 'Acme', employees: 250, industry: 'software', country: 'US', techStack: ['salesforce'] });
+    expect(lead).toMatchObject({
+      enrichment: 'enriched',
+      company: 'Acme',
+      employees: 250,
+      industry: 'software',
+      country: 'US',
+      techStack: ['salesforce'],
+    });
     // demo +50, CTO +20, US +15, software +15, 250 employees +5, Salesforce +10 = 115, clamped.
     expect(lead.score).toBe(100);
   });

@@ -11,13 +11,21 @@ const randomSourceId = () => `src_${randomBytes(10).toString('hex')}`;
 const randomKey = () => `guess-${randomBytes(16).toString('hex')}`;
 
 async function createTally(service: ServiceUnderTest) {
-  const created = await service.request('POST', '/sources', { ...asOps, body: { vendor: 'tally', name: 'flood test', leadSource: 'demo_request' } });
+  const created = await service.request('POST', '/sources', {
+    ...asOps,
+    body: { vendor: 'tally', name: 'flood test', leadSource: 'demo_request' },
+  });
   expect(created.status).toBe(201);
   return created.body as { id: string; hookPath: string; secret: string };
 }
 
 /** A Tally delivery to `sourceId`, signed with `secret`, sent from `forwardedFor` when given. */
-async function deliver(service: ServiceUnderTest, sourceId: string, secret: string, { email = uniqueEmail('flood'), forwardedFor = '' } = {}) {
+async function deliver(
+  service: ServiceUnderTest,
+  sourceId: string,
+  secret: string,
+  { email = uniqueEmail('flood'), forwardedFor = '' } = {},
+) {
   const eventId = `evt-${randomUUID()}`;
   const { body, contentType } = tallyFixture.body(person(email), eventId);
   const url = `${service.baseUrl}/hooks/${sourceId}`;
@@ -122,7 +130,11 @@ describe('per client address', () => {
     service = await startService({
       config: {
         // The test's requests all come from 127.0.0.1: as a trusted proxy, X-Forwarded-For names the client.
-        unauthenticated: { perAddress: { requests: 10, per: 'PT1M' }, perSource: { requests: 100_000, per: 'PT1M' }, trustedProxies: ['127.0.0.1'] },
+        unauthenticated: {
+          perAddress: { requests: 10, per: 'PT1M' },
+          perSource: { requests: 100_000, per: 'PT1M' },
+          trustedProxies: ['127.0.0.1'],
+        },
       },
     });
   });
@@ -132,7 +144,9 @@ describe('per client address', () => {
 
   it('answers 429 with Retry-After to an address past its limit of unknown sources, and only to that address', async () => {
     const before = await lookups(service, 'source');
-    const answers = await Promise.all(Array.from({ length: 30 }, () => deliver(service, randomSourceId(), 'x', { forwardedFor: '198.51.100.1' })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => deliver(service, randomSourceId(), 'x', { forwardedFor: '198.51.100.1' })),
+    );
     expect(statuses(answers)).toEqual({ 404: 10, 429: 20 });
     answers.filter((a) => a.status === 429).forEach(expectLimited);
     expect((await lookups(service, 'source')) - before).toBe(10);
@@ -146,7 +160,9 @@ describe('per client address', () => {
 
   it('answers 429 to an address past its limit of unknown bearer keys, never to a key of API_KEYS', async () => {
     const from = { 'x-forwarded-for': '198.51.100.20' };
-    const answers = await Promise.all(Array.from({ length: 30 }, () => service.request('GET', '/leads', { key: randomKey(), headers: from })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => service.request('GET', '/leads', { key: randomKey(), headers: from })),
+    );
     expect(statuses(answers)).toEqual({ 401: 10, 429: 20 });
     const limited = answers.find((a) => a.status === 429)!;
     expect(limited.body.error.code).toBe('rate_limited');

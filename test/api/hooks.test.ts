@@ -27,7 +27,10 @@ afterAll(async () => {
 const asOps = { key: 'ops-dev' };
 
 async function createSource(body: Record<string, unknown>) {
-  const created = await service.request('POST', '/sources', { ...asOps, body: { name: `${body.vendor} test`, leadSource: 'demo_request', ...body } });
+  const created = await service.request('POST', '/sources', {
+    ...asOps,
+    body: { name: `${body.vendor} test`, leadSource: 'demo_request', ...body },
+  });
   expect(created.status).toBe(201);
   return created.body as { id: string; hookPath: string; secret: string; verifyToken: string | null };
 }
@@ -176,7 +179,13 @@ describe('a meta_lead_ads source', () => {
   const accessToken = 'EAAGm0PX4ZCpsBA-page-token';
   let source: Awaited<ReturnType<typeof createSource>>;
   beforeAll(async () => {
-    source = await createSource({ vendor: 'meta_lead_ads', secret: appSecret, accessToken, graphApiUrl: graph.url, verifyToken: 'verify-me-please' });
+    source = await createSource({
+      vendor: 'meta_lead_ads',
+      secret: appSecret,
+      accessToken,
+      graphApiUrl: graph.url,
+      verifyToken: 'verify-me-please',
+    });
   });
   const hook = () => service.baseUrl + source.hookPath;
   const announce = (leadgenIds: string[], secret = appSecret) => {
@@ -217,7 +226,11 @@ describe('a meta_lead_ads source', () => {
     const requests = graph.requestsFor(id);
     expect(requests.length).toBe(3);
     expect(requests.every((r) => r.authorization === `Bearer ${accessToken}`)).toBe(true);
-    expect(await service.client.workflow.getHandle(metaLeadWorkflowId(source.id, id)).result()).toEqual({ eventId: id, outcome: 'captured', leadId });
+    expect(await service.client.workflow.getHandle(metaLeadWorkflowId(source.id, id)).result()).toEqual({
+      eventId: id,
+      outcome: 'captured',
+      leadId,
+    });
 
     const again = await announce([id]);
     expect(again.body.results).toEqual([expect.objectContaining({ eventId: id, outcome: 'duplicate' })]);
@@ -274,7 +287,10 @@ describe('a meta_lead_ads source', () => {
     const id = leadgenId();
     elsewhere.lead(id, { body: graphLead(id, person(uniqueEmail('ssrf'))) });
     const body = metaWebhookBody([id]);
-    const answer = await deliver(service.baseUrl + refused.hookPath, body, { 'content-type': 'application/json', ...metaSignature(body, appSecret) });
+    const answer = await deliver(service.baseUrl + refused.hookPath, body, {
+      'content-type': 'application/json',
+      ...metaSignature(body, appSecret),
+    });
     expect(answer.body.results).toEqual([{ eventId: id, outcome: 'accepted' }]);
 
     const handle = service.client.workflow.getHandle(metaLeadWorkflowId(refused.id, id));
@@ -285,7 +301,9 @@ describe('a meta_lead_ads source', () => {
       .map((e) => e.activityTaskStartedEventAttributes!.attempt);
     expect(attempts).toEqual([1]);
     const rejections = await service.request('GET', `/sources/${refused.id}/rejections`, asOps);
-    expect(rejections.body.rejections).toEqual([expect.objectContaining({ eventId: id, reason: expect.stringMatching(/^refused: the Graph API URL/) })]);
+    expect(rejections.body.rejections).toEqual([
+      expect.objectContaining({ eventId: id, reason: expect.stringMatching(/^refused: the Graph API URL/) }),
+    ]);
     const alerts = await service.sql<{ kind: string; recipient: string; message: string }[]>`
       SELECT kind, recipient, message FROM notifications WHERE dedupe_key = ${`refused-url:${refused.id}:${id}`}`;
     expect(alerts).toEqual([{ kind: 'refused_url', recipient: 'ops', message: expect.stringContaining(refused.id) }]);
@@ -329,7 +347,9 @@ describe('a meta_lead_ads source', () => {
     await announce([id]);
     await eventually(async () => {
       const rejections = await service.request('GET', `/sources/${source.id}/rejections`, asOps);
-      expect(rejections.body.rejections).toContainEqual(expect.objectContaining({ eventId: id, reason: expect.stringMatching(/^no email/) }));
+      expect(rejections.body.rejections).toContainEqual(
+        expect.objectContaining({ eventId: id, reason: expect.stringMatching(/^no email/) }),
+      );
     });
   });
 });
@@ -356,7 +376,9 @@ describe('capture sources', () => {
 
   it('keeps a Jotform token and a Meta verify token only as hashes, and never replays a secret', async () => {
     const jotform = await createSource({ vendor: 'jotform' });
-    const [row] = await service.sql<{ secret: Buffer | null; token_hash: string }[]>`SELECT secret, token_hash FROM sources WHERE id = ${jotform.id}`;
+    const [row] = await service.sql<
+      { secret: Buffer | null; token_hash: string }[]
+    >`SELECT secret, token_hash FROM sources WHERE id = ${jotform.id}`;
     expect(row).toEqual({ secret: null, token_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const key = randomUUID();
     const body = { vendor: 'generic', name: 'partner portal', leadSource: 'referral' };
@@ -367,23 +389,33 @@ describe('capture sources', () => {
   });
 
   it('refuses a vendor secret left out, a field it does not know, and keys other than ops', async () => {
-    const missing = await service.request('POST', '/sources', { ...asOps, body: { vendor: 'hubspot', name: 'h', leadSource: 'demo_request' } });
+    const missing = await service.request('POST', '/sources', {
+      ...asOps,
+      body: { vendor: 'hubspot', name: 'h', leadSource: 'demo_request' },
+    });
     expect(missing.status).toBe(400);
     expect(missing.body.error.details).toEqual([expect.objectContaining({ path: 'secret' })]);
-    const meta = await service.request('POST', '/sources', { ...asOps, body: { vendor: 'meta_lead_ads', name: 'm', leadSource: 'demo_request', secret: 's' } });
+    const meta = await service.request('POST', '/sources', {
+      ...asOps,
+      body: { vendor: 'meta_lead_ads', name: 'm', leadSource: 'demo_request', secret: 's' },
+    });
     expect(meta.body.error.details).toEqual([expect.objectContaining({ path: 'accessToken' })]);
     const badMapping = await service.request('POST', '/sources', {
       ...asOps,
       body: { vendor: 'tally', name: 't', leadSource: 'demo_request', fieldMapping: { shoeSize: 'q1' } },
     });
     expect(badMapping.status).toBe(400);
-    expect((await service.request('POST', '/sources', { body: { vendor: 'tally', name: 't', leadSource: 'demo_request' } })).status).toBe(403);
+    expect((await service.request('POST', '/sources', { body: { vendor: 'tally', name: 't', leadSource: 'demo_request' } })).status).toBe(
+      403,
+    );
     expect((await service.request('GET', '/sources', { key: 'marketing-dev' })).status).toBe(403);
   });
 
   it('are in the OpenAPI document, the hook without an API key', async () => {
     const { body } = await service.request('GET', '/openapi.json', { key: null });
-    expect(Object.keys(body.paths)).toEqual(expect.arrayContaining(['/sources', '/sources/{id}', '/sources/{id}/rejections', '/hooks/{sourceId}']));
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining(['/sources', '/sources/{id}', '/sources/{id}/rejections', '/hooks/{sourceId}']),
+    );
     expect(body.paths['/hooks/{sourceId}'].post.security).toBeUndefined();
     expect(body.components.schemas.SourceCreate.properties.vendor.enum).toEqual([
       'typeform',

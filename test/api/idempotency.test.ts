@@ -120,7 +120,11 @@ describe('answers holding a secret', () => {
     const id = `rep-idem-${randomUUID().slice(0, 8)}`;
     const key = randomUUID();
     const send = () =>
-      service.request('POST', '/reps', { ...ops, body: { id, name: 'Idem Rep', email: `${id}@example.com` }, headers: { 'idempotency-key': key } });
+      service.request('POST', '/reps', {
+        ...ops,
+        body: { id, name: 'Idem Rep', email: `${id}@example.com` },
+        headers: { 'idempotency-key': key },
+      });
     const first = await send();
     expect(first.status).toBe(201);
     expect(first.body.apiKey).toMatch(/^rk_/);
@@ -138,7 +142,9 @@ describe('answers holding a secret', () => {
 
   it('replays a key rotation without the key and without rotating again', async () => {
     const id = `rep-rot-${randomUUID().slice(0, 8)}`;
-    expect((await service.request('POST', '/reps', { ...ops, body: { id, name: 'Rotated', email: `${id}@example.com` } })).status).toBe(201);
+    expect((await service.request('POST', '/reps', { ...ops, body: { id, name: 'Rotated', email: `${id}@example.com` } })).status).toBe(
+      201,
+    );
     const key = randomUUID();
     const rotate = () => service.request('POST', `/reps/${id}/api-key`, { ...ops, body: {}, headers: { 'idempotency-key': key } });
     const first = await rotate();
@@ -290,12 +296,16 @@ describe('a capture retried after a 503 whose capture reached the workflow', () 
     const body = { email: uniqueEmail('retried'), source: 'chat' };
     const key = randomUUID();
     const send = () =>
-      app.request('/leads', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'idempotency-key': key } });
+      app.request('/leads', {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+      });
     const leadId = leadIdFor(body.email);
     const captures = async () =>
-      ((await service.request('GET', `/leads/${leadId}/timeline`, { key: 'ops-dev' })).body.events as { type: string }[] | undefined)?.filter(
-        (e) => e.type === 'captured',
-      ) ?? [];
+      (
+        (await service.request('GET', `/leads/${leadId}/timeline`, { key: 'ops-dev' })).body.events as { type: string }[] | undefined
+      )?.filter((e) => e.type === 'captured') ?? [];
 
     expect((await send()).status).toBe(503);
     await eventually(async () => expect(await captures()).toHaveLength(1));
@@ -304,7 +314,9 @@ describe('a capture retried after a 503 whose capture reached the workflow', () 
     expect(await retried.json()).toMatchObject({ leadId, duplicate: false });
     expect((await send()).headers.get('idempotent-replayed')).toBe('true');
     // Applied by then if it were applied twice: the lead's workflow has had the retry.
-    await eventually(async () => expect((await service.client.workflow.getHandle(leadId).query(leadStateQuery)).queuedCaptures ?? []).toHaveLength(0));
+    await eventually(async () =>
+      expect((await service.client.workflow.getHandle(leadId).query(leadStateQuery)).queuedCaptures ?? []).toHaveLength(0),
+    );
     expect(await captures()).toHaveLength(1);
   });
 });

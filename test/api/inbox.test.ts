@@ -20,7 +20,15 @@ const reps: Record<'a' | 'b', { id: string; email: string; apiKey: string }> = {
 const leads: Record<'a1' | 'a2' | 'b1', string> = {} as never;
 
 const capture = async (country: string, source: string, n: number) =>
-  (await captureLead(service, { email: `buyer${n}.${suffix}@prospect-${suffix}.com`, source, country, company: `Company ${n} & <Co>`, title: 'CTO' })).leadId;
+  (
+    await captureLead(service, {
+      email: `buyer${n}.${suffix}@prospect-${suffix}.com`,
+      source,
+      country,
+      company: `Company ${n} & <Co>`,
+      title: 'CTO',
+    })
+  ).leadId;
 const lead = async (id: string) => (await service.request('GET', `/leads/${id}`, ops)).body;
 const timeline = async (id: string) => (await service.request('GET', `/leads/${id}/timeline`, ops)).body.events as unknown[];
 
@@ -51,10 +59,16 @@ beforeAll(async () => {
     ['a', 'XA'],
     ['b', 'XE'],
   ] as const) {
-    const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${name}-${suffix}`, name, countries: [country], businessHours: hours } });
+    const team = await service.request('POST', '/teams', {
+      ...ops,
+      body: { id: `team-${name}-${suffix}`, name, countries: [country], businessHours: hours },
+    });
     expect(team.status).toBe(201);
     const email = `rep-${name}-${suffix}@example.com`;
-    const rep = await service.request('POST', '/reps', { ...ops, body: { id: `rep-${name}-${suffix}`, name, email, teamId: team.body.id } });
+    const rep = await service.request('POST', '/reps', {
+      ...ops,
+      body: { id: `rep-${name}-${suffix}`, name, email, teamId: team.body.id },
+    });
     expect(rep.status).toBe(201);
     reps[name] = { id: rep.body.id, email, apiKey: rep.body.apiKey };
   }
@@ -236,7 +250,9 @@ describe('/inbox for a signed-in rep', () => {
     const call = { csrf, form: 'call-form-1', note: 'left a voicemail' };
     expect((await browse(`/inbox/leads/${leads.a1}/call`, { cookie, form: call })).status).toBe(200);
     expect((await browse(`/inbox/leads/${leads.a1}/call`, { cookie, form: call })).status).toBe(200);
-    await eventually(async () => expect(((await timeline(leads.a1)) as { type: string }[]).filter((e) => e.type === 'touch')).toHaveLength(1));
+    await eventually(async () =>
+      expect(((await timeline(leads.a1)) as { type: string }[]).filter((e) => e.type === 'touch')).toHaveLength(1),
+    );
     // Accepted is still open: the lead stays in the inbox, responded.
     const inbox = await browse('/inbox', { cookie });
     expect(inbox.text).toContain(`data-lead="${leads.a1}"`);
@@ -291,7 +307,9 @@ describe('/inbox without ACTION_LINK_SECRET', () => {
     const bare = await startService({ databaseUrl: await freshDatabase('inbox_off') });
     try {
       expect((await fetch(`${bare.baseUrl}/inbox`)).status).toBe(404);
-      expect((await fetch(`${bare.baseUrl}/inbox/sign-in`, { method: 'POST', body: new URLSearchParams({ email: 'x@example.com' }) })).status).toBe(404);
+      expect(
+        (await fetch(`${bare.baseUrl}/inbox/sign-in`, { method: 'POST', body: new URLSearchParams({ email: 'x@example.com' }) })).status,
+      ).toBe(404);
     } finally {
       await bare.close();
     }

@@ -14,7 +14,10 @@ beforeAll(async () => {
   // Demo requests from a made-up country score 40: sales-ready with this threshold, routed to the only rep covering it.
   service = await startService({ config: salesReadyDemoRequests });
   const suffix = randomUUID().slice(0, 6);
-  await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'List', countries: ['XK'], businessHours: hours } });
+  await service.request('POST', '/teams', {
+    ...ops,
+    body: { id: `team-${suffix}`, name: 'List', countries: ['XK'], businessHours: hours },
+  });
   rep = (
     await service.request('POST', '/reps', {
       ...ops,
@@ -52,7 +55,12 @@ describe('GET /leads', () => {
     const first = await service.request('GET', `/leads?ownerId=${rep.id}&limit=2`, ops);
     expect(first.status).toBe(200);
     expect(first.body.leads.map((l: { leadId: string }) => l.leadId)).toEqual(routed.slice(0, 2));
-    expect(first.body.leads[0]).toMatchObject({ status: 'sql', ownerId: rep.id, sla: { breaches: 0 }, temporalUiUrl: expect.stringContaining(routed[0]!) });
+    expect(first.body.leads[0]).toMatchObject({
+      status: 'sql',
+      ownerId: rep.id,
+      sla: { breaches: 0 },
+      temporalUiUrl: expect.stringContaining(routed[0]!),
+    });
     expect(first.body.nextCursor).toEqual(expect.any(String));
     const second = await service.request('GET', `/leads?ownerId=${rep.id}&limit=2&cursor=${first.body.nextCursor}`, ops);
     expect(second.body.leads.map((l: { leadId: string }) => l.leadId)).toEqual(routed.slice(2));
@@ -60,7 +68,8 @@ describe('GET /leads', () => {
   });
 
   it('filters by status, source and cadence (name or name@version)', async () => {
-    const ids = async (query: string) => ((await service.request('GET', `/leads?${query}`, ops)).body.leads as { leadId: string }[]).map((l) => l.leadId);
+    const ids = async (query: string) =>
+      ((await service.request('GET', `/leads?${query}`, ops)).body.leads as { leadId: string }[]).map((l) => l.leadId);
     expect(await ids(`ownerId=${rep.id}&source=webinar`)).toEqual([routed[1]]);
     expect(await ids(`ownerId=${rep.id}&status=mql`)).toEqual([]);
     const { body: lead } = await service.request('GET', `/leads/${nurtured}`, ops);

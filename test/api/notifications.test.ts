@@ -83,7 +83,11 @@ describe('notifications outbox', () => {
       for (const key of keys) {
         const deliveries = receiver.deliveries(key);
         expect(deliveries).toHaveLength(2); // one failure, then the retry that succeeded
-        expect(deliveries[1]!.body).toMatchObject({ kind: 'assignment', leadId: 'lead-test', text: expect.stringMatching(/^\[rep-\d\] New P1 lead \d$/) });
+        expect(deliveries[1]!.body).toMatchObject({
+          kind: 'assignment',
+          leadId: 'lead-test',
+          text: expect.stringMatching(/^\[rep-\d\] New P1 lead \d$/),
+        });
       }
       expect((await rows(keys)).every((r) => r.attempts === 2)).toBe(true);
     } finally {
@@ -189,7 +193,9 @@ describe('GET /notifications', () => {
       await notifier.stop();
       await receiver.stop();
     }
-    const ids = (await sql<{ id: string }[]>`SELECT id FROM notifications WHERE dedupe_key IN ${sql(keys)} ORDER BY id DESC`).map((r) => r.id);
+    const ids = (await sql<{ id: string }[]>`SELECT id FROM notifications WHERE dedupe_key IN ${sql(keys)} ORDER BY id DESC`).map(
+      (r) => r.id,
+    );
 
     const seen: any[] = [];
     let cursor: string | null = null;
@@ -289,7 +295,10 @@ describe('CRM pushes on a busy worker', () => {
       await push('crm:c:second');
       await eventually(() => expect(pushed.map((p) => p.key)).toEqual(['crm:c:first', 'crm:c:second']));
       expect(pushed[1]!.at - idleAt).toBeLessThan(1400);
-      expect((await own`SELECT status FROM notifications WHERE channel = 'crm' ORDER BY id`).map((r) => r.status)).toEqual(['sent', 'sent']);
+      expect((await own`SELECT status FROM notifications WHERE channel = 'crm' ORDER BY id`).map((r) => r.status)).toEqual([
+        'sent',
+        'sent',
+      ]);
     } finally {
       await notifier.stop();
       await receiver.stop();

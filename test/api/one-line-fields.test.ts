@@ -15,7 +15,8 @@ afterAll(async () => {
   await service?.close();
 });
 
-const capture = (fields: Record<string, unknown>) => service.request('POST', '/leads', { body: { email: uniqueEmail(), source: 'demo_request', ...fields } });
+const capture = (fields: Record<string, unknown>) =>
+  service.request('POST', '/leads', { body: { email: uniqueEmail(), source: 'demo_request', ...fields } });
 
 describe('POST /leads, one-line fields', () => {
   it.each([

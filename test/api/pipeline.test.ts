@@ -17,7 +17,12 @@ afterAll(async () => {
 const asOps = { key: 'ops-dev' };
 const getLead = async (leadId: string) => (await service.request('GET', `/leads/${leadId}`, asOps)).body;
 const timeline = async (leadId: string) =>
-  (await service.request('GET', `/leads/${leadId}/timeline`, asOps)).body.events as { type: string; actor: string; at: string; data: any }[];
+  (await service.request('GET', `/leads/${leadId}/timeline`, asOps)).body.events as {
+    type: string;
+    actor: string;
+    at: string;
+    data: any;
+  }[];
 
 const capture = (body: Record<string, unknown>, headers?: Record<string, string>) => captureLead(service, body, headers);
 
@@ -138,7 +143,10 @@ describe('qualification', () => {
     const statuses = (await timeline(leadId)).filter((e) => e.type === 'status_changed').map((e) => e.data.status);
     expect(statuses).toEqual(['not_ready', 'mql', 'sql']);
     await eventually(async () =>
-      expect((await service.client.workflow.getHandle(leadId).describe()).searchAttributes).toMatchObject({ LeadStatus: ['sql'], LeadScore: [90] }),
+      expect((await service.client.workflow.getHandle(leadId).describe()).searchAttributes).toMatchObject({
+        LeadStatus: ['sql'],
+        LeadScore: [90],
+      }),
     );
   });
 
@@ -216,7 +224,9 @@ describe('Idempotency-Key', () => {
   it('answers 422 when the key comes back with a different body', async () => {
     const key = randomUUID();
     const email = uniqueEmail('idem2');
-    expect((await service.request('POST', '/leads', { body: { email, source: 'chat' }, headers: { 'idempotency-key': key } })).status).toBe(202);
+    expect((await service.request('POST', '/leads', { body: { email, source: 'chat' }, headers: { 'idempotency-key': key } })).status).toBe(
+      202,
+    );
     const reused = await service.request('POST', '/leads', { body: { email, source: 'referral' }, headers: { 'idempotency-key': key } });
     expect(reused.status).toBe(422);
     expect(reused.body.error.code).toBe('idempotency_key_reused');
@@ -268,7 +278,9 @@ describe('POST /leads/{id}/activities', () => {
 
   it('is open to capture and ops keys only', async () => {
     const { leadId } = await capture({ email: uniqueEmail('roles'), source: 'newsletter' });
-    expect((await service.request('POST', `/leads/${leadId}/activities`, { key: 'marketing-dev', body: { type: 'opened_email' } })).status).toBe(403);
+    expect(
+      (await service.request('POST', `/leads/${leadId}/activities`, { key: 'marketing-dev', body: { type: 'opened_email' } })).status,
+    ).toBe(403);
   });
 });
 

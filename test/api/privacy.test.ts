@@ -134,7 +134,9 @@ describe("payload encryption in Temporal's history", () => {
 describe('the codec server (Temporal Web UI remote codec)', () => {
   const origin = new URL(inject('temporalUiUrl')).origin;
   const payload = async (value: unknown) => {
-    const [encoded] = await testCodec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(value)) }]);
+    const [encoded] = await testCodec.encode([
+      { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(value)) },
+    ]);
     return {
       metadata: Object.fromEntries(Object.entries(encoded!.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
       data: Buffer.from(encoded!.data!).toString('base64'),
@@ -165,7 +167,10 @@ describe('the codec server (Temporal Web UI remote codec)', () => {
     expect(decoded.headers.get('access-control-allow-origin')).toBe(origin);
     expect(JSON.parse(Buffer.from(decoded.body.payloads[0].data, 'base64').toString())).toEqual({ email });
 
-    const plainPayload = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"hello"').toString('base64') };
+    const plainPayload = {
+      metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+      data: Buffer.from('"hello"').toString('base64'),
+    };
     const encoded = await service.request('POST', '/codec/encode', { key: 'ops-dev', body: { payloads: [plainPayload] } });
     expect(encoded.status).toBe(200);
     expect(Buffer.from(encoded.body.payloads[0].metadata.encoding, 'base64').toString()).toBe(encryptedEncoding);
@@ -187,7 +192,10 @@ describe('the codec server (Temporal Web UI remote codec)', () => {
     });
     expect(undecodable.status).toBe(400);
     expect(undecodable.body.error.code).toBe('undecodable_payload');
-    expect((await service.request('POST', '/codec/decode', { key: 'ops-dev', headers: { 'x-namespace': 'other' }, body: { payloads: [] } })).status).toBe(400);
+    expect(
+      (await service.request('POST', '/codec/decode', { key: 'ops-dev', headers: { 'x-namespace': 'other' }, body: { payloads: [] } }))
+        .status,
+    ).toBe(400);
   });
 
   it('asks for an ops key once the API runs on real keys', async () => {
@@ -210,8 +218,12 @@ describe('alerts name the lead and company, not the contact details', () => {
   async function assignedAlert(target: ServiceUnderTest, country: string) {
     const suffix = randomUUID().slice(0, 6);
     expect(
-      (await target.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'Privacy team', countries: [country], businessHours: hours } }))
-        .status,
+      (
+        await target.request('POST', '/teams', {
+          ...ops,
+          body: { id: `team-${suffix}`, name: 'Privacy team', countries: [country], businessHours: hours },
+        })
+      ).status,
     ).toBe(201);
     expect(
       (
@@ -258,10 +270,14 @@ describe('alerts name the lead and company, not the contact details', () => {
 async function rowsContaining(needle: string): Promise<string[]> {
   const tables = await service.sql<{ table_name: string }[]>`
     SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`;
-  expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['leads', 'lead_events', 'notifications', 'idempotency_keys', 'erasures']));
+  expect(tables.map((t) => t.table_name)).toEqual(
+    expect.arrayContaining(['leads', 'lead_events', 'notifications', 'idempotency_keys', 'erasures']),
+  );
   const found: string[] = [];
   for (const { table_name: table } of tables) {
-    const rows = await service.sql<{ row: string }[]>`SELECT t::text AS row FROM ${service.sql(table)} t WHERE strpos(t::text, ${needle}) > 0`;
+    const rows = await service.sql<
+      { row: string }[]
+    >`SELECT t::text AS row FROM ${service.sql(table)} t WHERE strpos(t::text, ${needle}) > 0`;
     found.push(...rows.map(({ row }) => `${table}: ${row}`));
   }
   return found;
@@ -282,9 +298,17 @@ describe('export and erasure', () => {
       lead: { leadId, email: who.email, firstName: who.firstName, lastName: who.lastName, phone: who.phone, company: who.company },
       consent: {
         current: { email: { status: 'opted_in' } },
-        history: [expect.objectContaining({ type: 'consent_changed', data: expect.objectContaining({ channel: 'email', to: 'opted_in' }) })],
+        history: [
+          expect.objectContaining({ type: 'consent_changed', data: expect.objectContaining({ channel: 'email', to: 'opted_in' }) }),
+        ],
       },
-      outreach: [expect.objectContaining({ kind: 'cadence_step', recipient: who.email, data: expect.objectContaining({ template: 'privacy/01-welcome' }) })],
+      outreach: [
+        expect.objectContaining({
+          kind: 'cadence_step',
+          recipient: who.email,
+          data: expect.objectContaining({ template: 'privacy/01-welcome' }),
+        }),
+      ],
     });
     expect(document.timeline.map((e: { type: string }) => e.type)).toEqual(
       expect.arrayContaining(['captured', 'consent_changed', 'score_changed', 'cadence_enrolled', 'cadence_step']),
@@ -295,84 +319,94 @@ describe('export and erasure', () => {
     expect((await service.request('GET', `/leads/lead-000000000000000000000000/export`, ops)).status).toBe(404);
   });
 
-  it('erases the person: no workflow run in Temporal, no row in any table but the tombstone; a new capture is a fresh lead', { timeout: 180_000 }, async () => {
-    const who = person({ source: 'demo_request', country: 'XE' });
-    // An idempotent capture: its stored answer names the lead.
-    const first = await service.request('POST', '/leads', { body: who, headers: { 'idempotency-key': randomUUID() } });
-    const leadId = first.body.leadId as string;
-    await eventOf(leadId, 'unassigned');
-    // A second run of the same lead: disqualified, then reactivated by a capture.
-    expect((await service.request('POST', `/leads/${leadId}/disqualify`, { ...ops, body: { reason: 'no_budget' } })).status).toBe(200);
-    await eventually(async () => expect((await plain.workflow.getHandle(leadId).describe()).status.name).toBe('COMPLETED'));
-    await capture(who);
-    await eventOf(leadId, 'reactivated');
-    await eventually(async () => expect(await allHistories(plain, leadId)).toHaveLength(2));
-    expect(await rowsContaining(who.email)).not.toEqual([]);
-    const runIds: string[] = [];
-    for await (const run of plain.workflow.list({ query: `WorkflowId = '${leadId}'` })) runIds.push(run.runId);
-    expect(runIds).toHaveLength(2);
-    const lastSave = (await findLead(service.sql, leadId))!.lead;
+  it(
+    'erases the person: no workflow run in Temporal, no row in any table but the tombstone; a new capture is a fresh lead',
+    { timeout: 180_000 },
+    async () => {
+      const who = person({ source: 'demo_request', country: 'XE' });
+      // An idempotent capture: its stored answer names the lead.
+      const first = await service.request('POST', '/leads', { body: who, headers: { 'idempotency-key': randomUUID() } });
+      const leadId = first.body.leadId as string;
+      await eventOf(leadId, 'unassigned');
+      // A second run of the same lead: disqualified, then reactivated by a capture.
+      expect((await service.request('POST', `/leads/${leadId}/disqualify`, { ...ops, body: { reason: 'no_budget' } })).status).toBe(200);
+      await eventually(async () => expect((await plain.workflow.getHandle(leadId).describe()).status.name).toBe('COMPLETED'));
+      await capture(who);
+      await eventOf(leadId, 'reactivated');
+      await eventually(async () => expect(await allHistories(plain, leadId)).toHaveLength(2));
+      expect(await rowsContaining(who.email)).not.toEqual([]);
+      const runIds: string[] = [];
+      for await (const run of plain.workflow.list({ query: `WorkflowId = '${leadId}'` })) runIds.push(run.runId);
+      expect(runIds).toHaveLength(2);
+      const lastSave = (await findLead(service.sql, leadId))!.lead;
 
-    expect((await service.request('DELETE', `/leads/${leadId}`, { ...ops, body: {} })).status).toBe(400);
-    expect((await service.request('DELETE', `/leads/${leadId}`, { key: 'marketing-dev', body: { reason: 'request by email' } })).status).toBe(403);
-    const erased = await service.request('DELETE', `/leads/${leadId}`, { ...ops, body: { reason: 'data subject request #1' } });
-    expect(erased.status).toBe(200);
-    expect(erased.body).toMatchObject({
-      leadId,
-      erasedAt: expect.any(String),
-      erasedBy: expect.stringMatching(/^ops key [0-9a-f]{12}$/),
-      reason: 'data subject request #1',
-      engineDeletion: { done: expect.any(Boolean), runsLeft: expect.any(Number) },
-    });
+      expect((await service.request('DELETE', `/leads/${leadId}`, { ...ops, body: {} })).status).toBe(400);
+      expect(
+        (await service.request('DELETE', `/leads/${leadId}`, { key: 'marketing-dev', body: { reason: 'request by email' } })).status,
+      ).toBe(403);
+      const erased = await service.request('DELETE', `/leads/${leadId}`, { ...ops, body: { reason: 'data subject request #1' } });
+      expect(erased.status).toBe(200);
+      expect(erased.body).toMatchObject({
+        leadId,
+        erasedAt: expect.any(String),
+        erasedBy: expect.stringMatching(/^ops key [0-9a-f]{12}$/),
+        reason: 'data subject request #1',
+        engineDeletion: { done: expect.any(Boolean), runsLeft: expect.any(Number) },
+      });
 
-    for (const secret of [who.email, who.firstName, who.lastName, who.phone, who.company]) expect(await rowsContaining(secret)).toEqual([]);
-    // The lead id is left in the tombstone only.
-    expect((await rowsContaining(leadId)).map((row) => row.split(':')[0])).toEqual(['erasures']);
-    // Erased at once for every reader, while Temporal still deletes the runs (they still answer queries).
-    const [read, timeline] = await Promise.all([service.request('GET', `/leads/${leadId}`, ops), service.request('GET', `/leads/${leadId}/timeline`, ops)]);
-    expect([read.status, timeline.status]).toEqual([404, 404]);
-    expect(JSON.stringify(read.body) + JSON.stringify(timeline.body)).not.toContain(who.email);
-    // A save either erased run still sends (a local activity under way when it was terminated) is refused.
-    for (const runId of runIds) {
-      await expect(writeLead(service.sql, { lead: lastSave, events: [], runId })).rejects.toMatchObject({ code: 'LO001' });
-    }
-    expect(await rowsContaining(who.email)).toEqual([]);
-    // Temporal deletes asynchronously, once the runs' closing is recorded in visibility: slow on a loaded machine.
-    await vi.waitFor(
-      async () => {
-        await expect(plain.workflow.getHandle(leadId).describe()).rejects.toThrow(WorkflowNotFoundError);
-        expect(await allHistories(plain, leadId)).toEqual([]);
-      },
-      { timeout: 90_000, interval: 250 },
-    );
-    expect((await service.request('GET', `/leads/${leadId}`, ops)).status).toBe(404);
-    const { engineDeletion: _, ...tombstone } = erased.body;
-    const done = { ...tombstone, engineDeletion: { done: true, runsLeft: 0 } };
-    await eventually(async () => expect((await service.request('GET', `/erasures/${leadId}`, ops)).body).toEqual(done));
+      for (const secret of [who.email, who.firstName, who.lastName, who.phone, who.company])
+        expect(await rowsContaining(secret)).toEqual([]);
+      // The lead id is left in the tombstone only.
+      expect((await rowsContaining(leadId)).map((row) => row.split(':')[0])).toEqual(['erasures']);
+      // Erased at once for every reader, while Temporal still deletes the runs (they still answer queries).
+      const [read, timeline] = await Promise.all([
+        service.request('GET', `/leads/${leadId}`, ops),
+        service.request('GET', `/leads/${leadId}/timeline`, ops),
+      ]);
+      expect([read.status, timeline.status]).toEqual([404, 404]);
+      expect(JSON.stringify(read.body) + JSON.stringify(timeline.body)).not.toContain(who.email);
+      // A save either erased run still sends (a local activity under way when it was terminated) is refused.
+      for (const runId of runIds) {
+        await expect(writeLead(service.sql, { lead: lastSave, events: [], runId })).rejects.toMatchObject({ code: 'LO001' });
+      }
+      expect(await rowsContaining(who.email)).toEqual([]);
+      // Temporal deletes asynchronously, once the runs' closing is recorded in visibility: slow on a loaded machine.
+      await vi.waitFor(
+        async () => {
+          await expect(plain.workflow.getHandle(leadId).describe()).rejects.toThrow(WorkflowNotFoundError);
+          expect(await allHistories(plain, leadId)).toEqual([]);
+        },
+        { timeout: 90_000, interval: 250 },
+      );
+      expect((await service.request('GET', `/leads/${leadId}`, ops)).status).toBe(404);
+      const { engineDeletion: _, ...tombstone } = erased.body;
+      const done = { ...tombstone, engineDeletion: { done: true, runsLeft: 0 } };
+      await eventually(async () => expect((await service.request('GET', `/erasures/${leadId}`, ops)).body).toEqual(done));
 
-    // Asked again: the same tombstone, nothing else happens.
-    const again = await service.request('DELETE', `/leads/${leadId}`, { ...ops, body: { reason: 'asked twice' } });
-    expect(again.status).toBe(200);
-    expect(again.body).toEqual(done);
+      // Asked again: the same tombstone, nothing else happens.
+      const again = await service.request('DELETE', `/leads/${leadId}`, { ...ops, body: { reason: 'asked twice' } });
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual(done);
 
-    // The same person captured again: a new lead with nothing of the old one.
-    const fresh = await service.request('POST', '/leads', { body: { email: who.email, source: 'newsletter', country: 'XE' } });
-    expect(fresh.body).toMatchObject({ leadId, duplicate: false, status: 'new' });
-    const events = await eventOf(leadId, 'captured');
-    expect(events.filter((e) => e.type === 'captured')).toHaveLength(1);
-    expect(events.map((e) => e.type)).not.toContain('reactivated');
-    const lead = (await service.request('GET', `/leads/${leadId}`, ops)).body;
-    expect(lead).toMatchObject({ email: who.email, firstName: null, phone: null, company: null, source: 'newsletter' });
-    const histories = await eventually(async () => {
-      const found = await allHistories(plain, leadId);
-      expect(found).toHaveLength(1);
-      return found;
-    });
-    expect(await historyText(histories[0], testCodec)).not.toContain(who.firstName);
-    // The new lead's run is not one the erasure has left to delete.
-    expect((await service.request('GET', `/erasures/${leadId}`, ops)).body).toEqual(done);
-    await plain.workflow.getHandle(leadId).terminate('test over');
-  });
+      // The same person captured again: a new lead with nothing of the old one.
+      const fresh = await service.request('POST', '/leads', { body: { email: who.email, source: 'newsletter', country: 'XE' } });
+      expect(fresh.body).toMatchObject({ leadId, duplicate: false, status: 'new' });
+      const events = await eventOf(leadId, 'captured');
+      expect(events.filter((e) => e.type === 'captured')).toHaveLength(1);
+      expect(events.map((e) => e.type)).not.toContain('reactivated');
+      const lead = (await service.request('GET', `/leads/${leadId}`, ops)).body;
+      expect(lead).toMatchObject({ email: who.email, firstName: null, phone: null, company: null, source: 'newsletter' });
+      const histories = await eventually(async () => {
+        const found = await allHistories(plain, leadId);
+        expect(found).toHaveLength(1);
+        return found;
+      });
+      expect(await historyText(histories[0], testCodec)).not.toContain(who.firstName);
+      // The new lead's run is not one the erasure has left to delete.
+      expect((await service.request('GET', `/erasures/${leadId}`, ops)).body).toEqual(done);
+      await plain.workflow.getHandle(leadId).terminate('test over');
+    },
+  );
 
   it('answers 404 for a lead that never was', async () => {
     const unknown = await service.request('DELETE', '/leads/lead-0123456789abcdef01234567', { ...ops, body: { reason: 'no such person' } });

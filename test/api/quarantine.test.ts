@@ -95,7 +95,9 @@ describe('an input Postgres refuses for good', () => {
     const handle = service.client.workflow.getHandle(leadId);
     const status = (await service.request('GET', `/leads/${leadId}`, { key: 'ops-dev' })).body.status;
     const failure = await handle
-      .executeUpdate(actionUpdates.disqualify, { args: [{ reason: 'other', note: 'bad \u0000 note', actor: { role: 'ops' }, at: new Date().toISOString() }] })
+      .executeUpdate(actionUpdates.disqualify, {
+        args: [{ reason: 'other', note: 'bad \u0000 note', actor: { role: 'ops' }, at: new Date().toISOString() }],
+      })
       .catch((error) => error);
     expect(failure).toBeInstanceOf(WorkflowUpdateFailedError);
     expect((failure as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'RejectedInput' });
@@ -132,33 +134,43 @@ describe('an input Postgres refuses for good', () => {
 });
 
 describe('a data store that keeps failing', () => {
-  it('alerts ops after the retry window, keeps the lead waiting, and applies the event once Postgres is back', { timeout: 180_000 }, async () => {
-    const proxy = await postgresProxy();
-    const cut = await startService({ databaseUrl: proxy.url, config: { dataAccess: { retryFor: 'PT3S', slowRetryFirst: 'PT1S', slowRetryMax: 'PT2S' } } });
-    try {
-      const email = uniqueEmail('outage');
-      const { body } = await cut.request('POST', '/leads', { body: { email, source: 'webinar', country: 'XQ' } });
-      const leadId = body.leadId as string;
-      // Stored before the outage (a read right after the capture may come from the workflow).
-      await eventually(async () => expect(await service.sql`SELECT 1 FROM leads WHERE lead_id = ${leadId} AND score IS NOT NULL`).toHaveLength(1));
-      await proxy.cut();
-      await cut.client.workflow.getHandle(leadId).signal(engagementSignal, engagement('visited_pricing_page') as never);
-      // Past the retry window the lead's save goes on as an ordinary activity, retried by the server.
-      await eventually(async () => {
-        const description = await cut.client.workflow.getHandle(leadId).describe();
-        expect(description.raw.pendingActivities?.map((a) => a.activityType?.name)).toContain('saveLead');
+  it(
+    'alerts ops after the retry window, keeps the lead waiting, and applies the event once Postgres is back',
+    { timeout: 180_000 },
+    async () => {
+      const proxy = await postgresProxy();
+      const cut = await startService({
+        databaseUrl: proxy.url,
+        config: { dataAccess: { retryFor: 'PT3S', slowRetryFirst: 'PT1S', slowRetryMax: 'PT2S' } },
       });
-      await proxy.restore();
-      await eventually(async () => expect((await storedTimeline(service.sql, leadId)).map((e) => e.type)).toContain('activity'));
-      // Ops hear of it as soon as the store takes writes again.
-      await eventually(async () => {
-        const [stalled] = await service.sql`SELECT recipient, data FROM notifications WHERE lead_id = ${leadId} AND kind = 'data_access_stalled'`;
-        expect(stalled).toMatchObject({ recipient: 'ops', data: { activity: 'saveLead' } });
-      });
-      expect((await service.request('GET', `/leads/${leadId}`, { key: 'ops-dev' })).body.score).toBeGreaterThan(0);
-    } finally {
-      await cut.close();
-      await proxy.close();
-    }
-  });
+      try {
+        const email = uniqueEmail('outage');
+        const { body } = await cut.request('POST', '/leads', { body: { email, source: 'webinar', country: 'XQ' } });
+        const leadId = body.leadId as string;
+        // Stored before the outage (a read right after the capture may come from the workflow).
+        await eventually(async () =>
+          expect(await service.sql`SELECT 1 FROM leads WHERE lead_id = ${leadId} AND score IS NOT NULL`).toHaveLength(1),
+        );
+        await proxy.cut();
+        await cut.client.workflow.getHandle(leadId).signal(engagementSignal, engagement('visited_pricing_page') as never);
+        // Past the retry window the lead's save goes on as an ordinary activity, retried by the server.
+        await eventually(async () => {
+          const description = await cut.client.workflow.getHandle(leadId).describe();
+          expect(description.raw.pendingActivities?.map((a) => a.activityType?.name)).toContain('saveLead');
+        });
+        await proxy.restore();
+        await eventually(async () => expect((await storedTimeline(service.sql, leadId)).map((e) => e.type)).toContain('activity'));
+        // Ops hear of it as soon as the store takes writes again.
+        await eventually(async () => {
+          const [stalled] =
+            await service.sql`SELECT recipient, data FROM notifications WHERE lead_id = ${leadId} AND kind = 'data_access_stalled'`;
+          expect(stalled).toMatchObject({ recipient: 'ops', data: { activity: 'saveLead' } });
+        });
+        expect((await service.request('GET', `/leads/${leadId}`, { key: 'ops-dev' })).body.score).toBeGreaterThan(0);
+      } finally {
+        await cut.close();
+        await proxy.close();
+      }
+    },
+  );
 });

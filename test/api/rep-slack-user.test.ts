@@ -15,7 +15,10 @@ afterAll(async () => {
 
 describe('reps, slackUserId', () => {
   it('is stored with the rep, shown in its view, changed and cleared by a patch', async () => {
-    const created = await service.request('POST', '/reps', { key: ops, body: { name: 'Ana', email: 'ana@example.com', slackUserId: 'U024BE7LH' } });
+    const created = await service.request('POST', '/reps', {
+      key: ops,
+      body: { name: 'Ana', email: 'ana@example.com', slackUserId: 'U024BE7LH' },
+    });
     expect(created.status).toBe(201);
     expect(created.body.slackUserId).toBe('U024BE7LH');
     const id = created.body.id;
@@ -30,7 +33,10 @@ describe('reps, slackUserId', () => {
   it('is optional, and refused with a 400 naming the field when it is not a Slack member id', async () => {
     const plain = await service.request('POST', '/reps', { key: ops, body: { name: 'Bo', email: 'bo@example.com' } });
     expect(plain.body.slackUserId).toBeNull();
-    const bad = await service.request('POST', '/reps', { key: ops, body: { name: 'Cy', email: 'cy@example.com', slackUserId: '<!channel>' } });
+    const bad = await service.request('POST', '/reps', {
+      key: ops,
+      body: { name: 'Cy', email: 'cy@example.com', slackUserId: '<!channel>' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((d: { path: string }) => d.path)).toEqual(['slackUserId']);
   });

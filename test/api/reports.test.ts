@@ -171,7 +171,12 @@ describe('GET /reports/funnel over leads with known histories', () => {
 
     // Responses (first assignment → first response): 4 min (P1, team-a), 2 h (P1, team-a), 30 min (P2, team-b).
     // percentile_cont interpolates: p90 of [4m, 30m, 2h] = 30m + 0.8 × 90m.
-    expect(body.responseTime).toMatchObject({ leads: 3, p50Ms: 30 * min, p90Ms: 30 * min + 0.8 * 90 * min, p99Ms: 30 * min + 0.98 * 90 * min });
+    expect(body.responseTime).toMatchObject({
+      leads: 3,
+      p50Ms: 30 * min,
+      p90Ms: 30 * min + 0.8 * 90 * min,
+      p99Ms: 30 * min + 0.98 * 90 * min,
+    });
     expect(body.responseTime.byPriority).toEqual(
       expect.arrayContaining([
         { priority: 'P1', leads: 2, p50Ms: (4 * min + 2 * hour) / 2, p90Ms: 4 * min + 0.9 * 116 * min, p99Ms: 4 * min + 0.99 * 116 * min },
@@ -181,7 +186,13 @@ describe('GET /reports/funnel over leads with known histories', () => {
     expect(body.responseTime.byPriority).toHaveLength(2);
     expect(body.responseTime.byTeam).toEqual(
       expect.arrayContaining([
-        { teamId: 'team-a', leads: 2, p50Ms: (4 * min + 2 * hour) / 2, p90Ms: 4 * min + 0.9 * 116 * min, p99Ms: 4 * min + 0.99 * 116 * min },
+        {
+          teamId: 'team-a',
+          leads: 2,
+          p50Ms: (4 * min + 2 * hour) / 2,
+          p90Ms: 4 * min + 0.9 * 116 * min,
+          p99Ms: 4 * min + 0.99 * 116 * min,
+        },
         { teamId: 'team-b', leads: 1, p50Ms: 30 * min, p90Ms: 30 * min, p99Ms: 30 * min },
       ]),
     );
@@ -328,7 +339,17 @@ describe('GET /reports/funnel over leads with known histories', () => {
     const get = doc.body.paths['/reports/funnel'].get;
     expect(get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['from', 'source', 'teamId', 'to']);
     const schema = doc.body.components.schemas.FunnelReport;
-    for (const figure of ['responseTime', 'sla', 'funnel', 'aging', 'disqualificationReasons', 'bySource', 'repFollowUp', 'repLoad', 'unassigned']) {
+    for (const figure of [
+      'responseTime',
+      'sla',
+      'funnel',
+      'aging',
+      'disqualificationReasons',
+      'bySource',
+      'repFollowUp',
+      'repLoad',
+      'unassigned',
+    ]) {
       expect(schema.properties[figure].description, figure).toMatch(/\w.*\./);
     }
   });
@@ -338,7 +359,10 @@ describe('GET /reports/funnel over a lead run by its workflow', () => {
   it('counts a lead captured, routed, accepted, touched and converted through the API', async () => {
     const started = new Date(Date.now() - 1000).toISOString();
     const suffix = randomUUID().slice(0, 6);
-    const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'Team XR', countries: ['XR'], businessHours: hours } });
+    const team = await service.request('POST', '/teams', {
+      ...ops,
+      body: { id: `team-${suffix}`, name: 'Team XR', countries: ['XR'], businessHours: hours },
+    });
     expect(team.status).toBe(201);
     const rep = await service.request('POST', '/reps', {
       ...ops,

@@ -135,7 +135,9 @@ describe('routing preview', () => {
     const owner = await rep(teamId, 'owner');
     const colleague = await rep(teamId, 'colleague');
     const domain = buyerDomain();
-    expect((await service.request('POST', '/accounts', { ...ops, body: { domain, name: `Account ${unique()}`, ownerId: owner } })).status).toBe(201);
+    expect(
+      (await service.request('POST', '/accounts', { ...ops, body: { domain, name: `Account ${unique()}`, ownerId: owner } })).status,
+    ).toBe(201);
 
     const owned = await preview({ lead: { email: `jane@${domain.toUpperCase()}`, source: 'pricing_inquiry', country: 'XS' } });
     expect(owned.status).toBe(200);
@@ -149,7 +151,12 @@ describe('routing preview', () => {
     });
 
     expect(
-      (await service.request('PATCH', `/reps/${owner}`, { ...ops, body: { outOfOfficeUntil: new Date(Date.now() + 86_400_000).toISOString() } })).status,
+      (
+        await service.request('PATCH', `/reps/${owner}`, {
+          ...ops,
+          body: { outOfOfficeUntil: new Date(Date.now() + 86_400_000).toISOString() },
+        })
+      ).status,
     ).toBe(200);
     const away = await preview({ lead: { emailDomain: domain, source: 'pricing_inquiry', country: 'XS' } });
     expect(away.body).toMatchObject({
@@ -212,8 +219,16 @@ describe('routing log', () => {
     expect(byRep.body.decisions.map((d: { leadId: string }) => d.leadId)).toEqual([leads[0]!.leadId]);
     const unassigned = await service.request('GET', `/routing/decisions?teamId=${teamId}&outcome=unassigned`, ops);
     expect(unassigned.body.decisions.map((d: { leadId: string }) => d.leadId)).toEqual([leads[2]!.leadId, leads[1]!.leadId]);
-    expect(unassigned.body.decisions[0].path.at(-1)).toMatchObject({ step: 'round_robin', pick: null, skipped: [{ repId: only, why: 'at_capacity' }] });
-    const past = await service.request('GET', `/routing/decisions?teamId=${teamId}&to=${new Date(Date.now() - 3_600_000).toISOString()}`, ops);
+    expect(unassigned.body.decisions[0].path.at(-1)).toMatchObject({
+      step: 'round_robin',
+      pick: null,
+      skipped: [{ repId: only, why: 'at_capacity' }],
+    });
+    const past = await service.request(
+      'GET',
+      `/routing/decisions?teamId=${teamId}&to=${new Date(Date.now() - 3_600_000).toISOString()}`,
+      ops,
+    );
     expect(past.body.decisions).toEqual([]);
 
     for (const [query, field] of [

@@ -40,7 +40,11 @@ afterAll(async () => {
 const ops = { key: 'ops-dev' };
 
 const capture = (email: string) =>
-  captureUntil<{ ownerId: string }>(service, { email, source: 'demo_request', country: 'QS' }, { status: 'sql', ownerId: expect.any(String) });
+  captureUntil<{ ownerId: string }>(
+    service,
+    { email, source: 'demo_request', country: 'QS' },
+    { status: 'sql', ownerId: expect.any(String) },
+  );
 
 describe('routing asked again for the same decision', () => {
   it('keeps the owner it took the first time and moves the round robin once', async () => {

@@ -9,7 +9,10 @@ import { seedScoredLead, type ScoredLeadSeed } from '../support/seed-leads';
 let service: ServiceUnderTest;
 beforeAll(async () => {
   // A database of its own: new leads score by the newest published version, so the versions published here must not reach other files' leads.
-  service = await startService({ apiKeys: 'capture-dev=capture,ops-dev=ops,marketing-dev=marketing', databaseUrl: await freshDatabase('scoring_models') });
+  service = await startService({
+    apiKeys: 'capture-dev=capture,ops-dev=ops,marketing-dev=marketing',
+    databaseUrl: await freshDatabase('scoring_models'),
+  });
 });
 afterAll(async () => {
   await service?.close();
@@ -63,7 +66,9 @@ describe('publishing scoring models', () => {
 
   it('published versions cannot change, even directly in the database', async () => {
     await service.request('GET', '/scoring-models', asOps);
-    await expect(service.sql`UPDATE scoring_models SET qualification = '{"sqlAt": 1, "mqlAt": 0}' WHERE version = 1`).rejects.toThrow(/cannot change/);
+    await expect(service.sql`UPDATE scoring_models SET qualification = '{"sqlAt": 1, "mqlAt": 0}' WHERE version = 1`).rejects.toThrow(
+      /cannot change/,
+    );
     await expect(service.sql`DELETE FROM scoring_models WHERE version = 1`).rejects.toThrow(/cannot change/);
     await expect(service.sql`TRUNCATE scoring_models`).rejects.toThrow(/cannot change/);
     expect((await service.request('GET', '/scoring-models/1', asOps)).body.qualification).toEqual(defaults.qualification);
@@ -79,7 +84,10 @@ describe('publishing scoring models', () => {
     const paths = bad.body.error.details.map((d: { path: string }) => d.path);
     expect(paths).toEqual(expect.arrayContaining(['icp.industries.0']));
     expect(JSON.stringify(bad.body.error.details)).toContain('extra');
-    const crossField = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...defaults, qualification: { sqlAt: 40, mqlAt: 50 } } });
+    const crossField = await service.request('POST', '/scoring-models', {
+      ...asMarketing,
+      body: { ...defaults, qualification: { sqlAt: 40, mqlAt: 50 } },
+    });
     expect(crossField.status).toBe(400);
     expect(crossField.body.error.details).toContainEqual(expect.objectContaining({ path: 'qualification.mqlAt' }));
     expect((await service.request('GET', '/scoring-models/999999', asOps)).status).toBe(404);
@@ -155,7 +163,10 @@ describe('POST /scoring-models/backtest', () => {
   const decileCounts = (deciles: { leads: number; converted: number }[]) => deciles.map((d) => [d.leads, d.converted]);
 
   it('compares an unpublished candidate with version 1 over the leads captured in [from, to)', async () => {
-    const result = await service.request('POST', '/scoring-models/backtest', { ...asMarketing, body: { candidate, baseline: { version: 1 }, from, to } });
+    const result = await service.request('POST', '/scoring-models/backtest', {
+      ...asMarketing,
+      body: { candidate, baseline: { version: 1 }, from, to },
+    });
     expect(result.status).toBe(200);
     expect(result.body).toMatchObject({ ...expected, candidate: { ...expected.candidate, version: null } });
     expect(result.body.baseline.auc).toBeCloseTo(5 / 9, 12);
@@ -214,7 +225,10 @@ describe('POST /scoring-models/backtest', () => {
 
   it('the baseline defaults to the newest version', async () => {
     const newest = await service.request('POST', '/scoring-models', { ...asMarketing, body: defaults });
-    const result = await service.request('POST', '/scoring-models/backtest', { ...asMarketing, body: { candidate: { version: 1 }, from, to } });
+    const result = await service.request('POST', '/scoring-models/backtest', {
+      ...asMarketing,
+      body: { candidate: { version: 1 }, from, to },
+    });
     expect(result.status).toBe(200);
     // The newest holds version 1's rules: nobody moves.
     expect(result.body.baseline).toMatchObject({ ...expected.baseline, version: expect.any(Number) });
@@ -251,7 +265,10 @@ describe('bounded calls', () => {
   });
 
   it('refuses a rollout rate above what the pipeline sustains, naming the field', async () => {
-    const result = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...candidate, rollout: 'open_leads', leadsPerSecond: 10_000 } });
+    const result = await service.request('POST', '/scoring-models', {
+      ...asMarketing,
+      body: { ...candidate, rollout: 'open_leads', leadsPerSecond: 10_000 },
+    });
     expect(result.status).toBe(400);
     expect(result.body.error.details.map((d: { path: string }) => d.path)).toContain('leadsPerSecond');
   });
@@ -299,7 +316,10 @@ describe('GET /leads/{id}/score', () => {
 
   it('reps read their own leads only; capture keys none', async () => {
     const suffix = randomUUID().slice(0, 8);
-    const rep = await service.request('POST', '/reps', { ...asOps, body: { id: `rep-score-${suffix}`, name: 'Sam', email: `sam-${suffix}@example.com` } });
+    const rep = await service.request('POST', '/reps', {
+      ...asOps,
+      body: { id: `rep-score-${suffix}`, name: 'Sam', email: `sam-${suffix}@example.com` },
+    });
     expect(rep.status).toBe(201);
     const owned = await seedLead({ createdAt: '2004-02-01T00:00:00.000Z', seen: ['requested_demo'], status: 'accepted' });
     const other = await seedLead({ createdAt: '2004-02-01T00:00:00.000Z', seen: ['requested_demo'], status: 'mql' });

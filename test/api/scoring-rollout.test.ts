@@ -54,7 +54,10 @@ describe('rolling a scoring model out to the open leads', () => {
   let repId: string;
 
   beforeAll(async () => {
-    const team = await service.request('POST', '/teams', { ...asOps, body: { id: 'team-rollout', name: 'Rollout', countries: ['US'], businessHours: hours } });
+    const team = await service.request('POST', '/teams', {
+      ...asOps,
+      body: { id: 'team-rollout', name: 'Rollout', countries: ['US'], businessHours: hours },
+    });
     expect(team.status).toBe(201);
     const rep = await service.request('POST', '/reps', {
       ...asOps,
@@ -79,7 +82,9 @@ describe('rolling a scoring model out to the open leads', () => {
       }
     }
     await slowly(async () => {
-      const [row] = await service.sql<{ count: string }[]>`SELECT count(*) FROM leads WHERE score_model_version = 1 AND lead_id IN ${service.sql(leadIds)}`;
+      const [row] = await service.sql<
+        { count: string }[]
+      >`SELECT count(*) FROM leads WHERE score_model_version = 1 AND lead_id IN ${service.sql(leadIds)}`;
       expect(Number(row!.count)).toBe(leadCount);
     });
   }, 300_000);
@@ -88,7 +93,10 @@ describe('rolling a scoring model out to the open leads', () => {
     // What version 2 makes of each lead, by the same pure scoring the workflow uses, and where each stands now.
     const before = new Map<string, { band: Band; status: string }>();
     const expected = new Map<string, Band>();
-    const transitions = Object.fromEntries(bands.map((from) => [from, Object.fromEntries(bands.map((to) => [to, 0]))])) as Record<Band, Record<Band, number>>;
+    const transitions = Object.fromEntries(bands.map((from) => [from, Object.fromEntries(bands.map((to) => [to, 0]))])) as Record<
+      Band,
+      Record<Band, number>
+    >;
     for (const leadId of leadIds) {
       const stored = (await findLead(service.sql, leadId))!;
       const band = bandOf(stored.lead.score!.score, defaults.qualification);
@@ -103,13 +111,18 @@ describe('rolling a scoring model out to the open leads', () => {
 
     const published = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...v2, rollout: 'open_leads' } });
     expect(published.status).toBe(201);
-    expect(published.body).toMatchObject({ version: 2, rollout: { id: 'scoring-rollout-2', href: '/scoring-models/rollouts/scoring-rollout-2' } });
+    expect(published.body).toMatchObject({
+      version: 2,
+      rollout: { id: 'scoring-rollout-2', href: '/scoring-models/rollouts/scoring-rollout-2' },
+    });
     const id = published.body.rollout.id as string;
 
     // Midway, the worker goes down (its rollout and leads with it) and a new one takes over.
     await slowly(async () => expect((await progress(id)).signaled).toBeGreaterThanOrEqual(60), 60_000);
     await service.restartWorker(async () => {
-      const [row] = await service.sql<{ count: string }[]>`SELECT count(*) FROM leads WHERE score_model_version = 2 AND lead_id IN ${service.sql(leadIds)}`;
+      const [row] = await service.sql<
+        { count: string }[]
+      >`SELECT count(*) FROM leads WHERE score_model_version = 2 AND lead_id IN ${service.sql(leadIds)}`;
       expect(Number(row!.count)).toBeLessThan(leadCount);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     });
@@ -178,7 +191,10 @@ describe('rolling a scoring model out to the open leads', () => {
 
   it('cancels a rollout: no lead is signaled after it stops, and those re-scored keep their new version', async () => {
     const v3 = { ...v2, scoring: { ...v2.scoring, rules: { ...v2.scoring.rules, opened_emails: 9 } } };
-    const published = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...v3, rollout: 'open_leads', leadsPerSecond: 5 } });
+    const published = await service.request('POST', '/scoring-models', {
+      ...asMarketing,
+      body: { ...v3, rollout: 'open_leads', leadsPerSecond: 5 },
+    });
     expect(published.status).toBe(201);
     const id = published.body.rollout.id as string;
     expect(id).toBe(`scoring-rollout-${published.body.version}`);
@@ -207,10 +223,15 @@ describe('rolling a scoring model out to the open leads', () => {
     expect((await service.request('POST', `/scoring-models/rollouts/${id}/cancel`, { ...asOps, body: {} })).status).toBe(403);
 
     // Rolled out again: the leads re-scored by the cancelled rollout are not signaled twice, every other open lead is, once.
-    const again = await service.request('POST', `/scoring-models/${published.body.version}/rollouts`, { ...asMarketing, body: { leadsPerSecond: 50 } });
+    const again = await service.request('POST', `/scoring-models/${published.body.version}/rollouts`, {
+      ...asMarketing,
+      body: { leadsPerSecond: 50 },
+    });
     expect(again.status).toBe(202);
     expect(again.body).toEqual({ id, href: `/scoring-models/rollouts/${id}` });
-    expect((await service.request('POST', `/scoring-models/${published.body.version}/rollouts`, { ...asMarketing, body: {} })).status).toBe(409);
+    expect((await service.request('POST', `/scoring-models/${published.body.version}/rollouts`, { ...asMarketing, body: {} })).status).toBe(
+      409,
+    );
     const completed = await slowly(async () => {
       const figures = await progress(id);
       expect(figures.status).toBe('completed');
@@ -239,7 +260,10 @@ describe('rolling a scoring model out to the open leads', () => {
     const badScope = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...v2, rollout: 'everyone' } });
     expect(badScope.status).toBe(400);
     expect(badScope.body.error.details.map((d: { path: string }) => d.path)).toContain('rollout');
-    const badRate = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...v2, rollout: 'open_leads', leadsPerSecond: 0 } });
+    const badRate = await service.request('POST', '/scoring-models', {
+      ...asMarketing,
+      body: { ...v2, rollout: 'open_leads', leadsPerSecond: 0 },
+    });
     expect(badRate.status).toBe(400);
     expect(badRate.body.error.details.map((d: { path: string }) => d.path)).toContain('leadsPerSecond');
     const rateAlone = await service.request('POST', '/scoring-models', { ...asMarketing, body: { ...v2, leadsPerSecond: 5 } });

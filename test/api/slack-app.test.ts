@@ -54,7 +54,10 @@ beforeAll(async () => {
     deadAfter,
     pollMs: 100,
   });
-  const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'Slack', countries: ['XS'], businessHours: hours } });
+  const team = await service.request('POST', '/teams', {
+    ...ops,
+    body: { id: `team-${suffix}`, name: 'Slack', countries: ['XS'], businessHours: hours },
+  });
   expect(team.status).toBe(201);
   teamId = team.body.id;
   reps = [];
@@ -95,13 +98,15 @@ async function routedLead(company: string): Promise<{ leadId: string; owner: (ty
 
 const lead = async (leadId: string) => (await service.request('GET', `/leads/${leadId}`, ops)).body;
 const timelineCount = async (leadId: string, type: string) =>
-  ((await service.request('GET', `/leads/${leadId}/timeline`, ops)).body.events as { type: string }[]).filter((e) => e.type === type).length;
+  ((await service.request('GET', `/leads/${leadId}/timeline`, ops)).body.events as { type: string }[]).filter((e) => e.type === type)
+    .length;
 
 /** The Slack messages posted about a lead, as the stub received them. */
 const postsAbout = (leadId: string) => stub.callsOf('chat.postMessage', (args) => String(args.text).includes(leadId));
 const actionsOf = (call: Pick<SlackCall, 'args'>) =>
-  (call.args.blocks as { type: string; elements?: { type: string; text?: { text: string }; action_id: string }[] }[]).find((b) => b.type === 'actions')
-    ?.elements ?? [];
+  (call.args.blocks as { type: string; elements?: { type: string; text?: { text: string }; action_id: string }[] }[]).find(
+    (b) => b.type === 'actions',
+  )?.elements ?? [];
 const buttonOf = (call: Pick<SlackCall, 'args'>, label: string) => actionsOf(call).find((e) => e.text?.text === label)!;
 
 /** Where the notifier recorded a lead's Slack message of `kind`. */
@@ -112,7 +117,8 @@ async function postedMessage(leadId: string, kind: string) {
 }
 
 /** Signs a body the way Slack does (https://docs.slack.dev/authentication/verifying-requests-from-slack). */
-const sign = (body: string, timestamp: string, key = signingSecret) => `v0=${createHmac('sha256', key).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+const sign = (body: string, timestamp: string, key = signingSecret) =>
+  `v0=${createHmac('sha256', key).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 
 /** A `block_actions` interaction as Slack posts it: the element clicked in a message, by a Slack user. */
 async function interact(
@@ -187,7 +193,10 @@ describe('Slack app: rep alerts as Block Kit messages with buttons', () => {
     // The other rep gets nothing about it; the message is recorded where chat.update will find it.
     expect(postsAbout(first.leadId).filter((c) => c.args.channel !== first.owner.slackUserId)).toEqual([]);
     await eventually(async () =>
-      expect(await postedMessage(first.leadId, 'assignment')).toMatchObject({ status: 'sent', slack_channel: `D${first.owner.slackUserId.slice(1)}` }),
+      expect(await postedMessage(first.leadId, 'assignment')).toMatchObject({
+        status: 'sent',
+        slack_channel: `D${first.owner.slackUserId.slice(1)}`,
+      }),
     );
   });
 
@@ -223,7 +232,11 @@ describe('Slack app: rep alerts as Block Kit messages with buttons', () => {
   it('a click by another Slack user is refused to that user alone and changes nothing', async () => {
     const message = (await postedMessage(first.leadId, 'assignment'))!;
     const other = reps.find((r) => r.id !== first.owner.id)!;
-    const click = await interact({ channel: message.slack_channel, ts: message.slack_ts }, buttonOf(assignment, 'Accept'), other.slackUserId);
+    const click = await interact(
+      { channel: message.slack_channel, ts: message.slack_ts },
+      buttonOf(assignment, 'Accept'),
+      other.slackUserId,
+    );
     expect(click.status).toBe(200);
     const [refusal] = await eventually(() => {
       const answers = ephemeralAt(click.responseUrl);
@@ -242,7 +255,10 @@ describe('Slack app: rep alerts as Block Kit messages with buttons', () => {
     const message = (await postedMessage(first.leadId, 'assignment'))!;
     const target = { channel: message.slack_channel, ts: message.slack_ts };
     const accept = buttonOf(assignment, 'Accept');
-    const [click, doubleClick] = await Promise.all([interact(target, accept, first.owner.slackUserId), interact(target, accept, first.owner.slackUserId)]);
+    const [click, doubleClick] = await Promise.all([
+      interact(target, accept, first.owner.slackUserId),
+      interact(target, accept, first.owner.slackUserId),
+    ]);
     expect([click.status, doubleClick.status]).toEqual([200, 200]);
     await eventually(async () => expect((await lead(first.leadId)).status).toBe('accepted'));
     const again = await interact(target, accept, first.owner.slackUserId);
@@ -308,16 +324,22 @@ describe('Slack app: rep alerts as Block Kit messages with buttons', () => {
       expect(update).toBeDefined();
       return update!;
     });
-    const select = actionsOf(choice).find((e) => e.type === 'static_select') as unknown as { action_id: string; options: { value: string }[] };
+    const select = actionsOf(choice).find((e) => e.type === 'static_select') as unknown as {
+      action_id: string;
+      options: { value: string }[];
+    };
     expect(select.options.map((o) => o.value)).toContain('no_budget');
     expect(select.options.map((o) => o.value)).not.toContain('other');
     expect((await lead(second.leadId)).status).toBe('sql');
-    expect((await interact(target, { action_id: select.action_id, type: 'static_select' }, second.owner.slackUserId, { selected: 'no_budget' })).status).toBe(
-      200,
-    );
+    expect(
+      (await interact(target, { action_id: select.action_id, type: 'static_select' }, second.owner.slackUserId, { selected: 'no_budget' }))
+        .status,
+    ).toBe(200);
     await eventually(async () => expect(await lead(second.leadId)).toMatchObject({ status: 'disqualified', statusReason: 'no_budget' }));
     await eventually(() =>
-      expect(JSON.stringify(stub.callsOf('chat.update', (args) => args.ts === message.slack_ts).at(-1)?.args.blocks)).toContain('*Disqualified* by'),
+      expect(JSON.stringify(stub.callsOf('chat.update', (args) => args.ts === message.slack_ts).at(-1)?.args.blocks)).toContain(
+        '*Disqualified* by',
+      ),
     );
   });
 });
@@ -332,7 +354,9 @@ describe('Slack app: failures', () => {
   /** An alert to the rep about the lead, queued as the workflow queues one; its Slack entry's row once it is settled. */
   async function alert(kind: 'sla_breach' | 'assignment', marker: string) {
     const key = `test:${randomUUID()}`;
-    await enqueueNotifications(service.sql, leadId, [{ key, kind, recipient: owner.id, message: `${marker} about ${leadId}`, data: { leadId } }]);
+    await enqueueNotifications(service.sql, leadId, [
+      { key, kind, recipient: owner.id, message: `${marker} about ${leadId}`, data: { leadId } },
+    ]);
     return key;
   }
   const entry = async (key: string) =>
@@ -355,7 +379,9 @@ describe('Slack app: failures', () => {
     const marker = `auth-${randomUUID().slice(0, 6)}`;
     stub.failNext('chat.postMessage', (args) => String(args.text).startsWith(marker), { error: 'invalid_auth' });
     const key = await alert('sla_breach', marker);
-    await eventually(async () => expect(await entry(key)).toMatchObject({ status: 'dead', attempts: 1, last_error: 'Slack answered invalid_auth' }));
+    await eventually(async () =>
+      expect(await entry(key)).toMatchObject({ status: 'dead', attempts: 1, last_error: 'Slack answered invalid_auth' }),
+    );
     const dead = await service.request('GET', '/notifications?status=dead', ops);
     expect(dead.body.notifications.map((n: { channel: string; lastError: string }) => [n.channel, n.lastError])).toContainEqual([
       'slack',

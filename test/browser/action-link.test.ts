@@ -37,13 +37,22 @@ afterAll(async () => {
 describe('the accept link of an assignment email, in Chromium', () => {
   it('shows the lead without acting, and one click accepts it: responded with the response time, SLA clock stopped', async () => {
     const suffix = randomUUID().slice(0, 6);
-    const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'Alerts', countries: ['XB'], businessHours: hours } });
+    const team = await service.request('POST', '/teams', {
+      ...ops,
+      body: { id: `team-${suffix}`, name: 'Alerts', countries: ['XB'], businessHours: hours },
+    });
     expect(team.status).toBe(201);
     const email = `rep-${suffix}@example.com`;
     const rep = await service.request('POST', '/reps', { ...ops, body: { id: `rep-${suffix}`, name: 'Rep', email, teamId: team.body.id } });
     expect(rep.status).toBe(201);
     const captured = await service.request('POST', '/leads', {
-      body: { email: `buyer.${suffix}@prospect-${suffix}.com`, source: 'demo_request', country: 'XB', company: 'Gadgets Ltd', title: 'CTO' },
+      body: {
+        email: `buyer.${suffix}@prospect-${suffix}.com`,
+        source: 'demo_request',
+        country: 'XB',
+        company: 'Gadgets Ltd',
+        title: 'CTO',
+      },
     });
     expect(captured.status).toBe(202);
     const leadId: string = captured.body.leadId;
@@ -61,7 +70,8 @@ describe('the accept link of an assignment email, in Chromium', () => {
     });
     const accept = linksIn(message).accept!;
     expect(accept.startsWith(`${service.baseUrl}/act/a1.`)).toBe(true);
-    const timeline = async () => (await service.request('GET', `/leads/${leadId}/timeline`, ops)).body.events as { type: string; data: Record<string, any> }[];
+    const timeline = async () =>
+      (await service.request('GET', `/leads/${leadId}/timeline`, ops)).body.events as { type: string; data: Record<string, any> }[];
     const before = await timeline();
 
     const page = await browser.newPage();

@@ -67,7 +67,9 @@ beforeAll(async () => {
       body: { email: `buyer${n}.${suffix}@prospect-${suffix}.com`, source, country: 'XL', company: `Backtest ${n}`, title: 'CTO' },
     });
     expect(captured.status).toBe(202);
-    await eventually(async () => expect((await service.request('GET', `/leads/${captured.body.leadId}`, ops)).body.score).toEqual(expect.any(Number)));
+    await eventually(async () =>
+      expect((await service.request('GET', `/leads/${captured.body.leadId}`, ops)).body.score).toEqual(expect.any(Number)),
+    );
   }
 }, 120_000);
 afterAll(async () => {
@@ -125,7 +127,11 @@ describe('/console in Chromium', () => {
     await expect.poll(() => console_.locator('[role=status]').textContent()).toBe('Saved.');
     await shoot(console_, 'team');
     const changed = ((await service.request('GET', '/teams', ops)).body.teams as any[]).find((t) => t.id === teamId);
-    expect(changed).toMatchObject({ countries: ['XK', 'XL'], segments: ['smb'], businessHours: { days: [1, 2, 3, 4, 5, 6], start: '09:00', end: '18:30' } });
+    expect(changed).toMatchObject({
+      countries: ['XK', 'XL'],
+      segments: ['smb'],
+      businessHours: { days: [1, 2, 3, 4, 5, 6], start: '09:00', end: '18:30' },
+    });
 
     // Two reps on the team; each key shown once.
     await console_.getByRole('link', { name: 'Reps' }).click();
@@ -221,7 +227,9 @@ describe('/console in Chromium', () => {
     await page.goto(`${service.baseUrl}/console/templates`);
     const csrf = await page.locator('input[name=csrf]').first().inputValue();
     const before = ((await service.request('GET', '/reps', ops)).body.reps as any[]).length;
-    const posted = await page.request.post(`${service.baseUrl}/console/reps`, { form: { csrf, name: 'Sneaky', email: `sneaky-${suffix}@example.com` } });
+    const posted = await page.request.post(`${service.baseUrl}/console/reps`, {
+      form: { csrf, name: 'Sneaky', email: `sneaky-${suffix}@example.com` },
+    });
     expect(posted.status()).toBe(403);
     expect((await service.request('GET', '/reps', ops)).body.reps).toHaveLength(before);
 
@@ -245,7 +253,11 @@ describe('/console in Chromium', () => {
     await expect.poll(() => page.locator('#published').textContent()).toBe(`Published ${name} version 1.`);
     expect(await page.locator('#preview-subject').textContent()).toBe('Hello Jane');
     const [published] = (await service.request('GET', `/templates?name=${name}`, ops)).body.templates;
-    expect(published).toMatchObject({ version: 1, subject: 'Hello {{ lead.firstName }}', text: expect.stringContaining('Hi {{ lead.firstName }},\nthanks') });
+    expect(published).toMatchObject({
+      version: 1,
+      subject: 'Hello {{ lead.firstName }}',
+      text: expect.stringContaining('Hi {{ lead.firstName }},\nthanks'),
+    });
     // A test email of the draft as it stands, to one address: rendered on the sample lead, marked as a test, not published.
     const tester = `marketer-${suffix}@example.com`;
     await page.fill('input[name=subject]', 'Draft for {{ lead.company }}');
@@ -255,7 +267,9 @@ describe('/console in Chromium', () => {
     await expect.poll(() => page.locator('#refused [data-field=to]').count()).toBe(1);
     await page.fill('input[name=to]', tester);
     await page.getByRole('button', { name: 'Send a test email' }).click();
-    await expect.poll(() => page.locator('#test-email-queued').textContent()).toBe(`Test email "[Test] Draft for Acme" queued to ${tester}.`);
+    await expect
+      .poll(() => page.locator('#test-email-queued').textContent())
+      .toBe(`Test email "[Test] Draft for Acme" queued to ${tester}.`);
     const [testEmail] = await eventually(() => {
       const received = alertMail.mailbox.to(tester);
       expect(received).toHaveLength(1);
@@ -301,7 +315,9 @@ describe('/console in Chromium', () => {
     await page.getByRole('button', { name: 'Publish' }).click();
     await expect.poll(() => page.locator('[role=status]').textContent()).toBe(`Published ${cadence} version 1.`);
     const { versions } = (await service.request('GET', `/cadences/${cadence}`, ops)).body;
-    expect(versions).toEqual([expect.objectContaining({ version: 1, migrate: 'next_step', steps: [{ after: 'P1D', channel: 'email', template: name }] })]);
+    expect(versions).toEqual([
+      expect.objectContaining({ version: 1, migrate: 'next_step', steps: [{ after: 'P1D', channel: 'email', template: name }] }),
+    ]);
     await shoot(page, 'cadence');
     await page.getByRole('link', { name: 'All cadences' }).click();
     expect(await page.locator(`tr[data-cadence="${cadence}"]`).count()).toBe(1);
@@ -363,7 +379,8 @@ describe('/console in Chromium', () => {
       const body = { id, name: id, email: `${id}@example.com`, teamId, capacity };
       expect((await service.request('POST', '/reps', { ...ops, body })).status).toBe(201);
     }
-    const openLeads = () => Promise.all([free, full].map(async (id) => (await service.request('GET', `/leads?ownerId=${id}`, ops)).body.leads.length));
+    const openLeads = () =>
+      Promise.all([free, full].map(async (id) => (await service.request('GET', `/leads?ownerId=${id}`, ops)).body.leads.length));
     const domain = `prospect-xw-${suffix}.com`;
 
     const { context, page, refused } = await signedIn('ops-dev');
@@ -382,7 +399,9 @@ describe('/console in Chromium', () => {
     await expect.poll(() => page.locator('#preview-answer').getAttribute('data-outcome')).toBe('round_robin');
     expect(await page.locator('#preview-account').textContent()).toBe('No account for the lead’s email domain.');
     expect(await page.locator(`#preview-territories tr[data-team="${teamId}"]`).textContent()).toContain('yes');
-    expect(await page.locator('#preview-path [data-step=territory]').textContent()).toContain(`segment mid_market → team XW inside sales (${teamId})`);
+    expect(await page.locator('#preview-path [data-step=territory]').textContent()).toContain(
+      `segment mid_market → team XW inside sales (${teamId})`,
+    );
     expect(await page.locator(`#preview-path [data-skipped="${full}"]`).textContent()).toBe(`${full} skipped: at capacity`);
     expect(await page.locator('#preview-pick').getAttribute('data-owner')).toBe(free);
     expect(await page.locator('#preview-sla').textContent()).toMatch(/^Priority P1 \(demo_request is P1\), SLA PT5M, due \d{4}-\d\d-\d\dT/);
@@ -405,7 +424,9 @@ describe('/console in Chromium', () => {
     });
     expect(captured.status).toBe(202);
     const leadId = captured.body.leadId as string;
-    await eventually(async () => expect((await service.request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ ownerId: free, teamId }));
+    await eventually(async () =>
+      expect((await service.request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ ownerId: free, teamId }),
+    );
     expect(await openLeads()).toEqual([1, 0]);
     // The stored lead previewed by its id: its status shown, the same pick, still nothing written.
     await page.getByRole('link', { name: 'Routing preview' }).click();

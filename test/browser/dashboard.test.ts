@@ -55,7 +55,12 @@ beforeAll(async () => {
   await routed(5, 'rep-d2', 300, 2);
   await seedLead(service.sql, { createdAt: now - 4 * dayMs, source: 'newsletter', status: 'disqualified', statusReason: 'spam' });
   await seedLead(service.sql, { createdAt: now - 6 * dayMs, source: 'chat', status: 'disqualified', statusReason: 'wrong_fit' });
-  await seedLead(service.sql, { createdAt: now - 40 * dayMs, source: 'chat', status: 'mql', events: [['status_changed', 0, { status: 'mql' }]] });
+  await seedLead(service.sql, {
+    createdAt: now - 40 * dayMs,
+    source: 'chat',
+    status: 'mql',
+    events: [['status_changed', 0, { status: 'mql' }]],
+  });
   await seedLead(service.sql, {
     createdAt: now - 2 * dayMs,
     source: 'demo_request',
@@ -99,7 +104,9 @@ describe('/dashboard', () => {
       expect(text, path).not.toBe('');
     }
     expect(await page.locator('[data-figure="funnel.leads"]').textContent()).toBe('7');
-    expect(await page.locator('[data-figure="sla.complianceRate"]').textContent()).toBe(`${(api.body.sla.complianceRate * 100).toFixed(1)}%`);
+    expect(await page.locator('[data-figure="sla.complianceRate"]').textContent()).toBe(
+      `${(api.body.sla.complianceRate * 100).toFixed(1)}%`,
+    );
     expect(await page.locator('#oldest').textContent()).toContain(api.body.unassigned.oldest.leadId);
 
     // The charts draw the API's series.
@@ -121,7 +128,9 @@ describe('/dashboard', () => {
     expect((await chartData('chart-funnel')).datasets).toEqual([[f.leads, f.mql, f.sql, f.converted]]);
     expect(await chartData('chart-dq')).toEqual({ labels: ['spam', 'wrong_fit'], datasets: [[1, 1]] });
     expect((await chartData('chart-aging')).labels).toEqual(api.body.aging.map((a: any) => a.status));
-    expect((await chartData('chart-aging')).datasets).toEqual(['0-7', '8-30', '31-90', '90+'].map((b) => api.body.aging.map((a: any) => a.buckets[b])));
+    expect((await chartData('chart-aging')).datasets).toEqual(
+      ['0-7', '8-30', '31-90', '90+'].map((b) => api.body.aging.map((a: any) => a.buckets[b])),
+    );
     expect(await chartData('chart-load')).toEqual({
       labels: ['rep-d1', 'rep-d2'],
       datasets: [
@@ -129,8 +138,12 @@ describe('/dashboard', () => {
         [5, 6],
       ],
     });
-    const sourceRows = await page.locator('#sources tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
-    expect(sourceRows).toEqual(api.body.bySource.map((s: any) => [s.source, String(s.leads), String(s.conversions), s.amount.toLocaleString('en-US')]));
+    const sourceRows = await page
+      .locator('#sources tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(sourceRows).toEqual(
+      api.body.bySource.map((s: any) => [s.source, String(s.leads), String(s.conversions), s.amount.toLocaleString('en-US')]),
+    );
 
     mkdirSync(artifacts, { recursive: true });
     const screenshot = join(artifacts, 'dashboard.png');

@@ -39,10 +39,16 @@ beforeAll(async () => {
     ['a', 'XA'],
     ['b', 'XE'],
   ] as const) {
-    const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${name}-${suffix}`, name, countries: [country], businessHours: hours } });
+    const team = await service.request('POST', '/teams', {
+      ...ops,
+      body: { id: `team-${name}-${suffix}`, name, countries: [country], businessHours: hours },
+    });
     expect(team.status).toBe(201);
     const email = `rep-${name}-${suffix}@example.com`;
-    const rep = await service.request('POST', '/reps', { ...ops, body: { id: `rep-${name}-${suffix}`, name, email, teamId: team.body.id } });
+    const rep = await service.request('POST', '/reps', {
+      ...ops,
+      body: { id: `rep-${name}-${suffix}`, name, email, teamId: team.body.id },
+    });
     expect(rep.status).toBe(201);
     reps[name] = { id: rep.body.id, email, apiKey: rep.body.apiKey };
   }
@@ -118,7 +124,10 @@ describe('/inbox in Chromium', () => {
     expect(accepted.status).toBe('accepted');
     expect(accepted.sla.respondedAt).toEqual(expect.any(String));
     expect(accepted.sla.breaches).toBe(0);
-    const events = (await service.request('GET', `/leads/${leads.a1}/timeline`, ops)).body.events as { type: string; data: Record<string, unknown> }[];
+    const events = (await service.request('GET', `/leads/${leads.a1}/timeline`, ops)).body.events as {
+      type: string;
+      data: Record<string, unknown>;
+    }[];
     expect(events.filter((e) => e.type === 'responded').map((e) => e.data)).toEqual([
       expect.objectContaining({ how: 'accept', responseMs: accepted.sla.responseMs, withinSla: true }),
     ]);
@@ -172,7 +181,10 @@ describe('/inbox in Chromium', () => {
     await expect.poll(() => page.locator('h1').textContent()).toBe('Call logged');
     expect((await lead(leads.b1)).status).toBe('accepted');
     await eventually(async () => {
-      const events = (await service.request('GET', `/leads/${leads.b1}/timeline`, ops)).body.events as { type: string; data: Record<string, unknown> }[];
+      const events = (await service.request('GET', `/leads/${leads.b1}/timeline`, ops)).body.events as {
+        type: string;
+        data: Record<string, unknown>;
+      }[];
       expect(events.filter((e) => e.type === 'touch').map((e) => e.data.note)).toEqual(['left a voicemail']);
     });
 

@@ -33,7 +33,10 @@ let temporalCli: string;
 async function call(api: number, method: string, path: string, options: { body?: unknown; key?: string } = {}) {
   const response = await fetch(cluster.apiUrls[api] + path, {
     method,
-    headers: { authorization: `Bearer ${options.key ?? 'capture-dev'}`, ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${options.key ?? 'capture-dev'}`,
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
   });
   const text = await response.text();
@@ -90,9 +93,10 @@ beforeAll(async () => {
   if (cli.type !== 'existing-path') throw new Error('no Temporal CLI to query the cluster with');
   temporalCli = cli.path;
 
-  expect((await call(0, 'POST', '/teams', { key: 'ops-dev', body: { id: 'cluster', name: 'Cluster', countries: ['US'], businessHours: hours } })).status).toBe(
-    201,
-  );
+  expect(
+    (await call(0, 'POST', '/teams', { key: 'ops-dev', body: { id: 'cluster', name: 'Cluster', countries: ['US'], businessHours: hours } }))
+      .status,
+  ).toBe(201);
   for (const i of [1, 2]) {
     const rep = await call(1, 'POST', '/reps', {
       key: 'ops-dev',
@@ -118,7 +122,10 @@ describe('the production topology: Temporal server on Postgres, two workers, two
     const accepted = await call(0, 'POST', `/leads/${lead.leadId}/accept`, { key: owner, body: {} });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
     expect(accepted.body.status).toBe('accepted');
-    const won = await call(1, 'POST', `/leads/${lead.leadId}/convert`, { key: owner, body: { opportunity: { name: 'Deal', amount: 12000 } } });
+    const won = await call(1, 'POST', `/leads/${lead.leadId}/convert`, {
+      key: owner,
+      body: { opportunity: { name: 'Deal', amount: 12000 } },
+    });
     expect(won.status).toBe(200);
     await eventually(async () => expect((await call(0, 'GET', `/leads/${lead.leadId}`, { key: 'ops-dev' })).body.status).toBe('converted'));
     converted = lead.leadId;

@@ -33,12 +33,17 @@ function newLead(): LeadRecord {
   };
 }
 const save = (db: Sql, lead: LeadRecord, runId: string, n = 1) =>
-  writeLead(db, { lead, runId, events: [{ key: `${runId}:${n}`, at: new Date().toISOString(), type: 'captured', actor: 'system', data: {} }] });
+  writeLead(db, {
+    lead,
+    runId,
+    events: [{ key: `${runId}:${n}`, at: new Date().toISOString(), type: 'captured', actor: 'system', data: {} }],
+  });
 const stored = async (leadId: string) => ({
   leads: (await sql`SELECT 1 FROM leads WHERE lead_id = ${leadId}`).length,
   events: (await sql`SELECT 1 FROM lead_events WHERE lead_id = ${leadId}`).length,
 });
-const erase = (leadId: string, runIds: string[]) => eraseLeadRows(sql, { leadId, erasedBy: 'ops key test', reason: 'data subject request', runIds });
+const erase = (leadId: string, runIds: string[]) =>
+  eraseLeadRows(sql, { leadId, erasedBy: 'ops key test', reason: 'data subject request', runIds });
 /** Whether the promise has settled within `ms`. */
 const settlesWithin = (promise: Promise<unknown>, ms: number) =>
   Promise.race([

@@ -124,7 +124,12 @@ describe('migration runner', () => {
         ('lead-a', 'run:2', ${sql.json(assignment('rep-2', 'territory: team A covers DE, smb; weighted round robin → rep-2'))}, now() - interval '2 minutes'),
         ('lead-a', 'run:3', ${sql.json(assignment(null, 'territory: team A covers DE, smb; nobody eligible: unassigned queue'))}, now() - interval '1 minute')`;
       expect(await migrate(url, quiet)).toContain('0029_routing_log');
-      const { decisions } = await listRoutingDecisions(sql, { teamId: 'team-a', from: '2000-01-01T00:00:00Z', to: new Date().toISOString(), limit: 10 });
+      const { decisions } = await listRoutingDecisions(sql, {
+        teamId: 'team-a',
+        from: '2000-01-01T00:00:00Z',
+        to: new Date().toISOString(),
+        limit: 10,
+      });
       expect(decisions.map(({ outcome, repId, teamId, path }) => ({ outcome, repId, teamId, path }))).toEqual([
         { outcome: 'unassigned', repId: null, teamId: 'team-a', path: null },
         { outcome: 'round_robin', repId: 'rep-2', teamId: 'team-a', path: null },

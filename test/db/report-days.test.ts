@@ -71,7 +71,10 @@ const pendingChanges = () => reportChangesPending(sql);
 
 /** A write to a lead's row as the read model's writes do it: marked changed for the fold in the same statement. */
 const changeLead = (leadId: string, set: string) =>
-  sql.unsafe(`WITH changed AS (UPDATE leads SET ${set} WHERE lead_id = $1 RETURNING lead_id) INSERT INTO lead_changes SELECT lead_id FROM changed`, [leadId]);
+  sql.unsafe(
+    `WITH changed AS (UPDATE leads SET ${set} WHERE lead_id = $1 RETURNING lead_id) INSERT INTO lead_changes SELECT lead_id FROM changed`,
+    [leadId],
+  );
 
 describe('the funnel report per-day sums', () => {
   const leadIds: string[] = [];
@@ -190,7 +193,10 @@ describe('the funnel report per-day sums', () => {
   /** A report but for the age of the oldest unassigned lead, which grows as the test runs. */
   const steady = (report: FunnelReport) => ({
     ...report,
-    unassigned: report.unassigned && { ...report.unassigned, oldest: report.unassigned.oldest && { ...report.unassigned.oldest, ageMs: 0 } },
+    unassigned: report.unassigned && {
+      ...report.unassigned,
+      oldest: report.unassigned.oldest && { ...report.unassigned.oldest, ageMs: 0 },
+    },
   });
 
   it('count a save through the read model (db/leads.ts) at once: a report read right after it, before any fold, is the report after the fold', async () => {
@@ -233,7 +239,11 @@ describe('the funnel report per-day sums', () => {
       conversions: webinarBefore.conversions + 1,
       amount: webinarBefore.amount + 5000,
     });
-    expect(todaySaved.funnel).toMatchObject({ leads: todayBefore.funnel.leads + 1, mql: todayBefore.funnel.mql + 1, sql: todayBefore.funnel.sql + 1 });
+    expect(todaySaved.funnel).toMatchObject({
+      leads: todayBefore.funnel.leads + 1,
+      mql: todayBefore.funnel.mql + 1,
+      sql: todayBefore.funnel.sql + 1,
+    });
     expect(todaySaved.unassigned!.leads).toBe(todayBefore.unassigned!.leads + 1);
     expect(steady(cohortSaved)).toEqual(steady(cohortRows));
     expect(steady(todaySaved)).toEqual(steady(todayRows));

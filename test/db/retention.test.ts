@@ -83,16 +83,19 @@ describe('retention', () => {
     expect(await keys('notifications')).toEqual(['dead-recent', 'pending-old', 'sent-late', 'sent-new']);
     expect((await sql`SELECT event_id FROM source_deliveries`).map((r) => r.event_id)).toEqual(['delivery-new']);
     expect(await keys('idempotency_keys')).toEqual(['key-new']);
-    expect((await sql`SELECT routing_key FROM routing_decisions ORDER BY decided_at`).map((r) => r.routing_key)).toEqual(['decision-mid', 'decision-new']);
+    expect((await sql`SELECT routing_key FROM routing_decisions ORDER BY decided_at`).map((r) => r.routing_key)).toEqual([
+      'decision-mid',
+      'decision-new',
+    ]);
 
     const counted = await metrics.registry.getSingleMetric('lead_retention_pruned_rows_total')!.get();
     const byTable = Object.fromEntries(counted.values.map((v) => [v.labels.table, v.value]));
     expect(byTable).toEqual({ lead_events: 3, notifications: 3, source_deliveries: 1, idempotency_keys: 1, routing_decisions: 1 });
 
     // A second round finds nothing more.
-    expect(Object.values(await pruneOnce({ sql, retention: config.retention, idempotencyExpireAfter: config.idempotency.expireAfter }))).toEqual([
-      0, 0, 0, 0, 0,
-    ]);
+    expect(
+      Object.values(await pruneOnce({ sql, retention: config.retention, idempotencyExpireAfter: config.idempotency.expireAfter })),
+    ).toEqual([0, 0, 0, 0, 0]);
   });
 
   it('deletes at most a batch per statement, and stops a round when its time is up', async () => {
@@ -117,6 +120,11 @@ describe('retention', () => {
 
   it('refuses a retention shorter than a day, naming the key', () => {
     expect(() => resolveLeadConfig({ retention: { notifications: 'PT1H' } })).toThrow(/retention\.notifications: must be at least P1D/);
-    expect(config.retention).toMatchObject({ timelineAfterClose: 'P730D', notifications: 'P30D', routingDecisions: 'P90D', batchSize: 1000 });
+    expect(config.retention).toMatchObject({
+      timelineAfterClose: 'P730D',
+      notifications: 'P30D',
+      routingDecisions: 'P90D',
+      batchSize: 1000,
+    });
   });
 });

@@ -86,7 +86,11 @@ describe('routing in Postgres', () => {
 
   it('never takes a rep past capacity, with 200 routings at once', async () => {
     const teamId = await team('XC');
-    const reps = await Promise.all([rep(teamId, { capacity: 20 }), rep(teamId, { capacity: 20, weight: 3 }), rep(teamId, { capacity: 15 })]);
+    const reps = await Promise.all([
+      rep(teamId, { capacity: 20 }),
+      rep(teamId, { capacity: 20, weight: 3 }),
+      rep(teamId, { capacity: 15 }),
+    ]);
     const ids = await leads(200);
     const results = await Promise.all(ids.map((leadId) => route(leadId, { country: 'XC' })));
     const load = await sql<{ owner_id: string; n: number }[]>`
@@ -112,7 +116,8 @@ describe('routing in Postgres', () => {
     // The round robin's clock moved in the same statement as the count: both kept.
     expect((await sql`SELECT count(DISTINCT last_assignment)::int AS n FROM reps WHERE id IN ${sql([a, b])}`)[0]!.n).toBe(2);
 
-    const ownerOf = async (id: string) => (await sql<{ owner_id: string }[]>`SELECT owner_id FROM leads WHERE lead_id = ${id}`)[0]!.owner_id;
+    const ownerOf = async (id: string) =>
+      (await sql<{ owner_id: string }[]>`SELECT owner_id FROM leads WHERE lead_id = ${id}`)[0]!.owner_id;
     const [accepted, reassigned, converted, erased, recycled] = ids;
     await sql`UPDATE leads SET status = 'accepted' WHERE lead_id = ${accepted!}`;
     const from = await ownerOf(reassigned!);
@@ -171,7 +176,11 @@ describe('routing in Postgres', () => {
     const closed = await team('XG', { hours: { timeZone: 'America/New_York', days: [6, 7], start: '09:00', end: '17:00' } });
     await rep(closed);
     const [demo, webinar] = await leads(2);
-    expect(await route(demo!, { country: 'XG' })).toMatchObject({ priority: 'P1', sla: 'PT30M', slaReason: 'demo_request is P1, outside business hours' });
+    expect(await route(demo!, { country: 'XG' })).toMatchObject({
+      priority: 'P1',
+      sla: 'PT30M',
+      slaReason: 'demo_request is P1, outside business hours',
+    });
     expect(await route(webinar!, { country: 'XG', source: 'webinar', employees: 2000 })).toMatchObject({ priority: 'P1', sla: 'PT30M' });
   });
 
@@ -183,7 +192,8 @@ describe('routing in Postgres', () => {
       team: (await sql`SELECT virtual_time, assignments FROM teams WHERE id = ${teamId}`)[0],
       reps: await sql`SELECT id, virtual_time, last_assignment FROM reps WHERE team_id = ${teamId} ORDER BY id`,
     });
-    const ownerOf = async (id: string) => (await sql<{ owner_id: string | null }[]>`SELECT owner_id FROM leads WHERE lead_id = ${id}`)[0]!.owner_id;
+    const ownerOf = async (id: string) =>
+      (await sql<{ owner_id: string | null }[]>`SELECT owner_id FROM leads WHERE lead_id = ${id}`)[0]!.owner_id;
 
     const first = await route(leadId!, { country: 'XY', routingKey: 'run-1:1' });
     expect([a, b]).toContain(first.ownerId);
@@ -199,7 +209,10 @@ describe('routing in Postgres', () => {
     expect(await clocks()).toEqual(afterFirst);
 
     // Two attempts of one decision at once (a local activity retried while its first try still runs) take one rep.
-    const [one, two] = await Promise.all([route(other!, { country: 'XY', routingKey: 'run-2:1' }), route(other!, { country: 'XY', routingKey: 'run-2:1' })]);
+    const [one, two] = await Promise.all([
+      route(other!, { country: 'XY', routingKey: 'run-2:1' }),
+      route(other!, { country: 'XY', routingKey: 'run-2:1' }),
+    ]);
     expect(one).toEqual(two);
     expect(one.ownerId).toBe(first.ownerId === a ? b : a);
     expect(Number((await clocks()).team!.assignments)).toBe(2);

@@ -34,8 +34,14 @@ describe('structured logs of the API and the worker processes', () => {
     const email = `jane.logs.${suffix}@prospect-${suffix}.com`;
     const repEmail = `rep.logs.${suffix}@example.com`;
     const ops = { key: 'ops-dev' };
-    const team = await request('POST', '/teams', { ...ops, body: { id: `team-l-${suffix}`, name: 'Logs', countries: [country], businessHours: hours } });
-    const rep = await request('POST', '/reps', { ...ops, body: { id: `rep-l-${suffix}`, name: 'Rep Logs', email: repEmail, teamId: team.body.id } });
+    const team = await request('POST', '/teams', {
+      ...ops,
+      body: { id: `team-l-${suffix}`, name: 'Logs', countries: [country], businessHours: hours },
+    });
+    const rep = await request('POST', '/reps', {
+      ...ops,
+      body: { id: `rep-l-${suffix}`, name: 'Rep Logs', email: repEmail, teamId: team.body.id },
+    });
     expect(rep.status).toBe(201);
 
     // A request id the caller sent is kept and echoed; one without gets its own.
@@ -60,7 +66,11 @@ describe('structured logs of the API and the worker processes', () => {
 
     const api = await stack.api!.line((l) => l.requestId === generated && l.msg === 'request');
     expect(api).toMatchObject({ level: 'info', name: 'api', method: 'GET', route: '/leads/:id', status: 200, leadId });
-    expect(await stack.api!.line((l) => l.requestId === ours && l.msg === 'request')).toMatchObject({ method: 'POST', route: '/leads', status: 202 });
+    expect(await stack.api!.line((l) => l.requestId === ours && l.msg === 'request')).toMatchObject({
+      method: 'POST',
+      route: '/leads',
+      status: 202,
+    });
     expect(await stack.api!.line((l) => l.status === 400 && l.route === '/leads/:id')).not.toHaveProperty('leadId');
 
     // The worker: the SDK's lines about the lead's workflow tasks and activities carry its lead id.
@@ -78,7 +88,11 @@ describe('structured logs of the API and the worker processes', () => {
     const { key } = testPayloadKeys.older;
     for (const line of lines) {
       // Every line is JSON with a level, a time and the process's name.
-      expect(line, line.raw).toMatchObject({ level: expect.any(String), time: expect.any(String), name: expect.stringMatching(/^(api|worker)$/) });
+      expect(line, line.raw).toMatchObject({
+        level: expect.any(String),
+        time: expect.any(String),
+        name: expect.stringMatching(/^(api|worker)$/),
+      });
       // No personal data anywhere: not the lead's address, name or phone, nor the rep's address.
       for (const personal of [email, 'Janelogs', '555 0100', repEmail, email.split('@')[0]!]) expect(line.raw).not.toContain(personal);
       // Nor the webhook's token (a credential), nor the payload key in any form (the SDK's "Creating worker" line would show the worker's whole options).

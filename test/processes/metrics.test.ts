@@ -98,7 +98,8 @@ describe('Prometheus metrics of the API and the worker, through the real process
     expect(stack.worker.lines.filter((l) => l.level === 'warn' && /NOTIFY_WEBHOOK_URL is not set/.test(l.msg))).toHaveLength(1);
     // Accepted seconds after assignment: in the lowest bucket (one minute).
     expect(
-      sample(worker, 'lead_speed_to_lead_seconds_bucket', { le: '60' })! - (sample(workerBefore, 'lead_speed_to_lead_seconds_bucket', { le: '60' }) ?? 0),
+      sample(worker, 'lead_speed_to_lead_seconds_bucket', { le: '60' })! -
+        (sample(workerBefore, 'lead_speed_to_lead_seconds_bucket', { le: '60' }) ?? 0),
     ).toBe(1);
     for (const name of [
       'lead_sla_reminders_total',
@@ -157,14 +158,19 @@ describe('Prometheus metrics of the API and the worker, through the real process
     try {
       const health = await fetch(`${stack.workerUrl}/healthz`);
       expect(health.status).toBe(503);
-      expect(await health.json()).toMatchObject({ status: 'unavailable', checks: { worker: 'RUNNING', postgres: expect.not.stringMatching(/^ok$/) } });
+      expect(await health.json()).toMatchObject({
+        status: 'unavailable',
+        checks: { worker: 'RUNNING', postgres: expect.not.stringMatching(/^ok$/) },
+      });
       const during = await scrape(stack.workerUrl);
       expect(sample(during, 'lead_leads')).toBeUndefined();
       expect(sample(during, 'lead_outbox_notifications')).toBeUndefined();
       expect(sample(during, 'lead_report_changes_pending')).toBeNaN(); // unknown, not 0
       // A capture goes on without Postgres; its workflow's data access fails and is retried.
       const suffix = randomUUID().slice(0, 6);
-      const captured = await requestTo(stack.apiUrl)('POST', '/leads', { body: { email: `outage.${suffix}@prospect-${suffix}.com`, source: 'webinar' } });
+      const captured = await requestTo(stack.apiUrl)('POST', '/leads', {
+        body: { email: `outage.${suffix}@prospect-${suffix}.com`, source: 'webinar' },
+      });
       expect(captured.status).toBe(202);
       await eventually(async () => expect(sample(await scrape(stack.workerUrl), 'lead_activity_retries_total')).toBeGreaterThan(before));
     } finally {

@@ -60,7 +60,21 @@ interface Selector {
  * inside a label list, with the labels of its `{…}` (Grafana's `$__rate_interval` sits in a range).
  */
 export function selectors(expr: string): Selector[] {
-  const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
+  const keywords = new Set([
+    'and',
+    'or',
+    'unless',
+    'bool',
+    'offset',
+    'by',
+    'without',
+    'on',
+    'ignoring',
+    'group_left',
+    'group_right',
+    'inf',
+    'nan',
+  ]);
   const code = expr
     .replace(/\[[^\]]*\]/g, ' ') // ranges
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ') // label lists
@@ -167,20 +181,30 @@ describe('the Grafana dashboard (observability/grafana/lead-service.json)', () =
 
 describe('Prometheus and Grafana in docker-compose.yml', () => {
   const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
-    services: Record<string, { ports?: string[]; volumes?: string[]; environment?: Record<string, string>; tmpfs?: string[]; command?: string[] }>;
+    services: Record<
+      string,
+      { ports?: string[]; volumes?: string[]; environment?: Record<string, string>; tmpfs?: string[]; command?: string[] }
+    >;
   };
   const prometheus = parse(readFileSync('observability/prometheus/prometheus.yml', 'utf8')) as {
     rule_files: string[];
-    scrape_configs: { job_name: string; authorization?: { credentials_file: string }; dns_sd_configs: { names: string[]; port: number }[] }[];
+    scrape_configs: {
+      job_name: string;
+      authorization?: { credentials_file: string };
+      dns_sd_configs: { names: string[]; port: number }[];
+    }[];
   };
   const job = (name: string) => prometheus.scrape_configs.find((c) => c.job_name === name)!;
 
   it('scrape every API (with a metrics key) and every worker on the ports they listen on, for the jobs the rules name', () => {
     const { api, worker } = compose.services;
     expect(job('lead-api').dns_sd_configs).toEqual([{ names: ['api'], type: 'A', port: Number(api!.environment!.PORT) }]);
-    expect(job('lead-worker').dns_sd_configs).toEqual([{ names: ['worker'], type: 'A', port: Number(worker!.environment!.WORKER_HTTP_PORT) }]);
+    expect(job('lead-worker').dns_sd_configs).toEqual([
+      { names: ['worker'], type: 'A', port: Number(worker!.environment!.WORKER_HTTP_PORT) },
+    ]);
     expect(worker!.environment!.WORKER_HTTP_HOST).toBe('0.0.0.0');
-    for (const name of new Set([...readFileSync(rulesFile, 'utf8').matchAll(/job="([^"]+)"/g)].map((m) => m[1]!))) expect(job(name), name).toBeDefined();
+    for (const name of new Set([...readFileSync(rulesFile, 'utf8').matchAll(/job="([^"]+)"/g)].map((m) => m[1]!)))
+      expect(job(name), name).toBeDefined();
     // The key: from METRICS_KEY into the file the API job reads, in memory.
     const keyFile = job('lead-api').authorization!.credentials_file;
     const service = compose.services.prometheus!;
@@ -198,9 +222,12 @@ describe('Prometheus and Grafana in docker-compose.yml', () => {
 
   it('mount files that exist, and the config passes promtool check config with its rules', () => {
     for (const name of ['prometheus', 'grafana']) {
-      for (const volume of compose.services[name]!.volumes!.filter((v) => v.startsWith('./'))) expect(existsSync(volume.split(':')[0]!), volume).toBe(true);
+      for (const volume of compose.services[name]!.volumes!.filter((v) => v.startsWith('./')))
+        expect(existsSync(volume.split(':')[0]!), volume).toBe(true);
     }
-    const datasources = parse(readFileSync('observability/grafana/provisioning/datasources/prometheus.yml', 'utf8')) as { datasources: { url: string }[] };
+    const datasources = parse(readFileSync('observability/grafana/provisioning/datasources/prometheus.yml', 'utf8')) as {
+      datasources: { url: string }[];
+    };
     expect(datasources.datasources.map((d) => d.url)).toEqual(['http://prometheus:9090']);
     // promtool checks that the key file exists: a copy of the config reads one in a temporary directory.
     const dir = mkdtempSync(join(tmpdir(), 'lead-prometheus-'));
@@ -228,7 +255,8 @@ describe('the metrics the rules and the dashboard query, in the real processes',
     // A lead through capture, routing and acceptance: what makes the SDK's lazily-created series appear.
     await captureRouteAndAccept(stack.apiUrl, { country: 'QB', tag: 'o' }); // a made-up country no other test's team covers
 
-    const scrape = async (url: string, key?: string) => (await fetch(`${url}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {})).text();
+    const scrape = async (url: string, key?: string) =>
+      (await fetch(`${url}/metrics`, key ? { headers: { authorization: `Bearer ${key}` } } : {})).text();
     const panels = dashboard().panels.filter((p) => p.type !== 'row');
     const queries = [
       ...rules().map((r) => ({ where: r.alert, expr: r.expr })),
@@ -244,7 +272,9 @@ describe('the metrics the rules and the dashboard query, in the real processes',
       const missing = uses.filter(({ name }) => !series.has(name) && !prometheusSeries.includes(name));
       expect(missing.map((u) => `${u.where}: ${u.name}`)).toEqual([]);
       const unknownLabels = uses.flatMap(({ where, name, labels }) =>
-        labels.filter((l) => !targetLabels.includes(l) && series.get(name) !== null && !series.get(name)?.has(l)).map((l) => `${where}: ${name}{${l}}`),
+        labels
+          .filter((l) => !targetLabels.includes(l) && series.get(name) !== null && !series.get(name)?.has(l))
+          .map((l) => `${where}: ${name}{${l}}`),
       );
       expect(unknownLabels).toEqual([]);
       // What an aggregation groups by is on one of the expression's series (a histogram's `le` on its buckets).
@@ -263,7 +293,9 @@ describe('the metrics the rules and the dashboard query, in the real processes',
     // (rate() sees no increase in a series that first appears at 1).
     const capture = async () => {
       const suffix = randomUUID().slice(0, 6);
-      const captured = await requestTo(stack.apiUrl)('POST', '/leads', { body: { email: `watched.${suffix}@prospect-${suffix}.com`, source: 'webinar' } });
+      const captured = await requestTo(stack.apiUrl)('POST', '/leads', {
+        body: { email: `watched.${suffix}@prospect-${suffix}.com`, source: 'webinar' },
+      });
       expect(captured.status).toBe(202);
     };
     await capture();
@@ -278,7 +310,11 @@ describe('the metrics the rules and the dashboard query, in the real processes',
         global: { scrape_interval: '1s', evaluation_interval: '1s' },
         rule_files: ['alerts.yml'],
         scrape_configs: [
-          { job_name: 'lead-api', authorization: { credentials_file: join(dir, 'metrics-key') }, static_configs: [{ targets: [target(stack.apiUrl)] }] },
+          {
+            job_name: 'lead-api',
+            authorization: { credentials_file: join(dir, 'metrics-key') },
+            static_configs: [{ targets: [target(stack.apiUrl)] }],
+          },
           { job_name: 'lead-worker', static_configs: [{ targets: [target(stack.workerUrl)] }] },
         ],
       }),
@@ -286,7 +322,11 @@ describe('the metrics the rules and the dashboard query, in the real processes',
     const port = await freePort();
     const server = spawn(
       'prometheus',
-      [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
       { stdio: 'ignore' },
     );
     const spawned = new Promise<void>((resolve, reject) => server.once('spawn', resolve).once('error', reject));
@@ -308,11 +348,17 @@ describe('the metrics the rules and the dashboard query, in the real processes',
       // A capture while Prometheus watches; a few scrapes later, rate() sees it.
       await capture();
       await eventually(async () => {
-        const rules = (await api('rules')).groups.flatMap((g: { rules: unknown[] }) => g.rules) as { name: string; health: string; lastError?: string }[];
+        const rules = (await api('rules')).groups.flatMap((g: { rules: unknown[] }) => g.rules) as {
+          name: string;
+          health: string;
+          lastError?: string;
+        }[];
         expect(rules).toHaveLength(7);
         expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`)).toEqual([]);
         const [captures] = (
-          await api(`query?query=${encodeURIComponent('sum(rate(lead_http_requests_total{method="POST",route="/leads",status="202"}[1m]))')}`)
+          await api(
+            `query?query=${encodeURIComponent('sum(rate(lead_http_requests_total{method="POST",route="/leads",status="202"}[1m]))')}`,
+          )
         ).result;
         expect(Number(captures?.value[1] ?? 0)).toBeGreaterThan(0);
       });

@@ -88,7 +88,9 @@ describe('graceful shutdown on SIGTERM', () => {
     let replacement: Awaited<ReturnType<typeof runWorker>> | undefined;
     try {
       const request = requestTo(stack.apiUrl);
-      const captured = await request('POST', '/leads', { body: { email: `jane.${randomUUID().slice(0, 8)}@${domain}`, source: 'webinar' } });
+      const captured = await request('POST', '/leads', {
+        body: { email: `jane.${randomUUID().slice(0, 8)}@${domain}`, source: 'webinar' },
+      });
       expect(captured.status).toBe(202);
       const lead = () => request('GET', `/leads/${captured.body.leadId}`, { key: 'ops-dev' });
       await eventually(async () => expect((await lead()).body.enrichment).toBe('failed'));

@@ -93,17 +93,24 @@ describe('traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => 
     const suffix = randomUUID().slice(0, 8);
     const email = `jane.traces.${suffix}@prospect-${suffix}.com`;
     const ops = { key: 'ops-dev' };
-    const team = await request('POST', '/teams', { ...ops, body: { id: `team-t-${suffix}`, name: 'Traces', countries: [country], businessHours: hours } });
+    const team = await request('POST', '/teams', {
+      ...ops,
+      body: { id: `team-t-${suffix}`, name: 'Traces', countries: [country], businessHours: hours },
+    });
     const rep = await request('POST', '/reps', {
       ...ops,
       body: { id: `rep-t-${suffix}`, name: 'Rep Traces', email: `rep.t.${suffix}@example.com`, teamId: team.body.id },
     });
     expect(rep.status).toBe(201);
 
-    const captured = await request('POST', '/leads', { body: { email, firstName: 'Janetraces', lastName: 'Doetraces', source: 'demo_request', country } });
+    const captured = await request('POST', '/leads', {
+      body: { email, firstName: 'Janetraces', lastName: 'Doetraces', source: 'demo_request', country },
+    });
     expect(captured.status).toBe(202);
     const { leadId } = captured.body;
-    await eventually(async () => expect((await request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ status: 'sql', ownerId: rep.body.id }));
+    await eventually(async () =>
+      expect((await request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ status: 'sql', ownerId: rep.body.id }),
+    );
 
     // The capture's request span, and every span of its trace once the saving activity's statements have come in.
     const root = await eventually(() => {
@@ -117,7 +124,9 @@ describe('traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => 
       const spans = collector.spans.filter((s) => s.traceId === root.traceId);
       const activities = spans.filter((s) => s.name.startsWith('RunActivity:'));
       expect(activities.map((s) => s.name)).toContain('RunActivity:saveAndRouteLead');
-      expect(spans.some((s) => attribute(s, 'db.system.name') === 'postgresql' && activities.some((a) => a.spanId === s.parentSpanId))).toBe(true);
+      expect(
+        spans.some((s) => attribute(s, 'db.system.name') === 'postgresql' && activities.some((a) => a.spanId === s.parentSpanId)),
+      ).toBe(true);
       return spans;
     });
 
@@ -126,7 +135,9 @@ describe('traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => 
     expect(attribute(root, 'http.route')).toBe('/leads');
     expect(root.parentSpanId ?? '').toBe('');
     const names = trace.map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['StartWorkflow:leadWorkflow', 'RunWorkflow:leadWorkflow', 'StartActivity:saveAndRouteLead']));
+    expect(names).toEqual(
+      expect.arrayContaining(['StartWorkflow:leadWorkflow', 'RunWorkflow:leadWorkflow', 'StartActivity:saveAndRouteLead']),
+    );
     const run = trace.find((s) => s.name === 'RunWorkflow:leadWorkflow')!;
     expect(run.service).toBe('lead-orchestration-worker');
     expect(attribute(run, 'workflowId')).toBe(leadId);
@@ -138,7 +149,9 @@ describe('traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => 
     for (const s of statements) expect(s.name).toMatch(/^[A-Z]+( [a-z_]+)?$/);
     // The transaction that routes the lead (db/leads.ts) is the routing activity's.
     const routing = trace.find((s) => s.name === 'RunActivity:saveAndRouteLead')!;
-    expect(statements.filter((s) => s.parentSpanId === routing.spanId).map((s) => s.name)).toEqual(expect.arrayContaining(['BEGIN', 'COMMIT']));
+    expect(statements.filter((s) => s.parentSpanId === routing.spanId).map((s) => s.name)).toEqual(
+      expect.arrayContaining(['BEGIN', 'COMMIT']),
+    );
 
     // The trace goes on to the rep's alert: the notifier's attempt at the assignment email is a span of
     // the capture's trace, under the activity that saved the routed lead and queued it, and the call
@@ -161,7 +174,9 @@ describe('traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => 
     expectTreeUnder(root, alerted.spans);
 
     // The request's log line carries the trace's id (the SDK's own lines about activities are written outside their spans: leadId only).
-    expect(await stack.api!.line((l) => l.msg === 'request' && l.route === '/leads' && l.traceId === root.traceId)).toMatchObject({ status: 202 });
+    expect(await stack.api!.line((l) => l.msg === 'request' && l.route === '/leads' && l.traceId === root.traceId)).toMatchObject({
+      status: 202,
+    });
 
     // A repeat capture (an update the running lead answers) is one trace too: the request, the client's update, the workflow's handler.
     const again = await request('POST', '/leads', { body: { email, source: 'webinar', country } });
@@ -186,10 +201,14 @@ describe('traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set', () => 
   it('leaves a history that replays with tracing off: a worker may be restarted without it', async () => {
     const request = requestTo(stack.apiUrl);
     const suffix = randomUUID().slice(0, 8);
-    const captured = await request('POST', '/leads', { body: { email: `replay.traces.${suffix}@prospect-${suffix}.com`, source: 'webinar', country } });
+    const captured = await request('POST', '/leads', {
+      body: { email: `replay.traces.${suffix}@prospect-${suffix}.com`, source: 'webinar', country },
+    });
     expect(captured.status).toBe(202);
     const { leadId } = captured.body;
-    await eventually(async () => expect((await request('GET', `/leads/${leadId}`, { key: 'ops-dev' })).body).toMatchObject({ status: 'mql' }));
+    await eventually(async () =>
+      expect((await request('GET', `/leads/${leadId}`, { key: 'ops-dev' })).body).toMatchObject({ status: 'mql' }),
+    );
     const connection = await Connection.connect({ address: inject('temporalAddress') });
     try {
       const client = new Client({ connection, dataConverter: encryptingDataConverter(testCodec) });

@@ -68,12 +68,19 @@ describe('a production worker, given payloads not encrypted with its keys', () =
     expect(await timeline()).not.toContain('visited_careers_page');
 
     // A workflow started with a plaintext input fails at once and does nothing.
-    const started = await plain.workflow.start('leadWorkflow', { workflowId: `lead-forged-${suffix}`, taskQueue: stack.taskQueue, args: [{}] });
+    const started = await plain.workflow.start('leadWorkflow', {
+      workflowId: `lead-forged-${suffix}`,
+      taskQueue: stack.taskQueue,
+      args: [{}],
+    });
     const failed = await started.result().catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(WorkflowFailedError);
     expect((failed as WorkflowFailedError).cause).toMatchObject({ type: unencryptedPayloadFailureType });
 
-    expect(await stack.worker.line((l) => l.msg === 'an unencrypted payload was refused')).toMatchObject({ level: 'warn', encoding: 'json/plain' });
+    expect(await stack.worker.line((l) => l.msg === 'an unencrypted payload was refused')).toMatchObject({
+      level: 'warn',
+      encoding: 'json/plain',
+    });
     // The API's own, encrypted, action still acts.
     const disqualified = await request('POST', `/leads/${leadId}/disqualify`, { ...ops, body: { reason: 'spam' } });
     expect(disqualified.status).toBe(200);

@@ -59,14 +59,23 @@ try {
     (
       await call(
         '/leads',
-        { email: `${source}.${randomUUID().slice(0, 8)}@prospect-${randomUUID().slice(0, 6)}.com`, source, country, consent: { email: 'opted_in' } },
+        {
+          email: `${source}.${randomUUID().slice(0, 8)}@prospect-${randomUUID().slice(0, 6)}.com`,
+          source,
+          country,
+          consent: { email: 'opted_in' },
+        },
         'capture-dev',
       )
     ).leadId as string;
   const repIn = async (country: string) => {
     const suffix = randomUUID().slice(0, 6);
     await call('/teams', { id: `team-${suffix}`, name: `Team ${country}`, countries: [country], businessHours: hours }, 'ops-dev');
-    return call('/reps', { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}` }, 'ops-dev') as Promise<{
+    return call(
+      '/reps',
+      { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}` },
+      'ops-dev',
+    ) as Promise<{
       id: string;
       apiKey: string;
     }>;
@@ -143,11 +152,21 @@ try {
     'sla-escalated': async () => {
       const manager = await repIn('XQ');
       const suffix = randomUUID().slice(0, 6);
-      await call('/teams', { id: `team-${suffix}`, name: 'Team XS', countries: ['XS'], businessHours: hours, managerId: manager.id }, 'ops-dev');
+      await call(
+        '/teams',
+        { id: `team-${suffix}`, name: 'Team XS', countries: ['XS'], businessHours: hours, managerId: manager.id },
+        'ops-dev',
+      );
       for (const n of [1, 2])
         await call(
           '/reps',
-          { id: `rep-${suffix}-${n}`, name: `Rep ${n}`, email: `rep-${suffix}-${n}@example.com`, teamId: `team-${suffix}`, managerId: manager.id },
+          {
+            id: `rep-${suffix}-${n}`,
+            name: `Rep ${n}`,
+            email: `rep-${suffix}-${n}@example.com`,
+            teamId: `team-${suffix}`,
+            managerId: manager.id,
+          },
           'ops-dev',
         );
       const leadId = await capture('demo_request', 'XS');
@@ -202,7 +221,9 @@ try {
       await repIn('XW');
       const leadId = await capture('content_download', 'XW');
       await skipTime(env, '1 day', [leadId]);
-      const models = (await request('GET', '/scoring-models', undefined, 'marketing-dev')).body as { models: { scoring: { rules: Record<string, number> } }[] };
+      const models = (await request('GET', '/scoring-models', undefined, 'marketing-dev')).body as {
+        models: { scoring: { rules: Record<string, number> } }[];
+      };
       const { version: _, publishedAt: __, publishedBy: ___, ...current } = models.models.at(-1) as unknown as Record<string, unknown>;
       const body = current as { scoring: { rules: Record<string, number> } };
       const published = await call(

@@ -31,7 +31,11 @@ describe('replaying histories recorded with earlier workflow code', () => {
   it.each(recorded)('%s replays without nondeterminism', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(new URL(file, root), 'utf8')));
     await expect(
-      Worker.runReplayHistory({ workflowBundle: await workflowBundle(), dataConverter: encryptingDataConverter(testCodec) }, history, `replay-${file}`),
+      Worker.runReplayHistory(
+        { workflowBundle: await workflowBundle(), dataConverter: encryptingDataConverter(testCodec) },
+        history,
+        `replay-${file}`,
+      ),
     ).resolves.toBeUndefined();
   });
 
@@ -42,7 +46,11 @@ describe('replaying histories recorded with earlier workflow code', () => {
     const history = historyFromJSON(JSON.parse(readFileSync(new URL(file, root), 'utf8')));
     const sinks = { exporter: makeWorkflowExporter(new InMemorySpanExporter(), new Resource({})) };
     await expect(
-      Worker.runReplayHistory({ workflowBundle: await traced, dataConverter: encryptingDataConverter(testCodec), sinks }, history, `replay-traced-${file}`),
+      Worker.runReplayHistory(
+        { workflowBundle: await traced, dataConverter: encryptingDataConverter(testCodec), sinks },
+        history,
+        `replay-traced-${file}`,
+      ),
     ).resolves.toBeUndefined();
   });
 });

@@ -40,4 +40,6 @@ const labels: Record<string, string> = { 'Open lead': 'open', Accept: 'accept', 
 
 /** The action links in an alert email's text, by action (`Accept: https://…/act/…` lines). */
 export const linksIn = (mail: ParsedMail): Record<string, string> =>
-  Object.fromEntries([...(mail.text ?? '').matchAll(/^(Open lead|Accept|Log call|Log email): (\S+)$/gm)].map(([, label, url]) => [labels[label!]!, url!]));
+  Object.fromEntries(
+    [...(mail.text ?? '').matchAll(/^(Open lead|Accept|Log call|Log email): (\S+)$/gm)].map(([, label, url]) => [labels[label!]!, url!]),
+  );

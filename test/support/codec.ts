@@ -20,7 +20,8 @@ function contents(value: unknown, found: { payloads: Payload[]; strings: string[
   else if (Array.isArray(value)) for (const item of value) contents(item, found);
   else if (value && typeof value === 'object' && !(value instanceof Uint8Array)) {
     const { metadata } = value as Payload;
-    if (metadata && typeof metadata === 'object' && Object.values(metadata).every((v) => v instanceof Uint8Array)) found.payloads.push(value as Payload);
+    if (metadata && typeof metadata === 'object' && Object.values(metadata).every((v) => v instanceof Uint8Array))
+      found.payloads.push(value as Payload);
     else for (const item of Object.values(value)) contents(item, found);
   }
   return found;
@@ -40,6 +41,8 @@ export async function historyText(history: unknown, codec?: PayloadCodec): Promi
 /** The key ids the history's encrypted payloads name. */
 export function keyIdsIn(history: unknown): Set<string> {
   return new Set(
-    contents(history).payloads.flatMap(({ metadata }) => (metadata?.[keyIdMetadataKey] ? [Buffer.from(metadata[keyIdMetadataKey]).toString()] : [])),
+    contents(history).payloads.flatMap(({ metadata }) =>
+      metadata?.[keyIdMetadataKey] ? [Buffer.from(metadata[keyIdMetadataKey]).toString()] : [],
+    ),
   );
 }

@@ -67,7 +67,10 @@ export async function startCrmHarness({
     pollMs: 100,
     log: (line) => logLines.push(line),
   });
-  const team = await service.request('POST', '/teams', { ...ops, body: { id: `team-${suffix}`, name: 'CRM', countries: [country], businessHours: hours } });
+  const team = await service.request('POST', '/teams', {
+    ...ops,
+    body: { id: `team-${suffix}`, name: 'CRM', countries: [country], businessHours: hours },
+  });
   expect(team.status).toBe(201);
   const rep = await service.request('POST', '/reps', {
     ...ops,

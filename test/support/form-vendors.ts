@@ -172,7 +172,14 @@ export const calendlyFixture: VendorFixture = {
         status: 'active',
         text_reminder_number: p.phone,
         timezone: 'Europe/Berlin',
-        tracking: { utm_campaign: 'spring', utm_source: 'google', utm_medium: 'cpc', utm_content: null, utm_term: null, salesforce_uuid: null },
+        tracking: {
+          utm_campaign: 'spring',
+          utm_source: 'google',
+          utm_medium: 'cpc',
+          utm_content: null,
+          utm_term: null,
+          salesforce_uuid: null,
+        },
         updated_at: '2026-11-25T10:00:00.000000Z',
         uri: `https://api.calendly.com/scheduled_events/GBGBDCAADAEDCRZ2/invitees/${eventId}`,
         scheduled_event: { uri: 'https://api.calendly.com/scheduled_events/GBGBDCAADAEDCRZ2', name: '30 Minute Demo' },
@@ -276,7 +283,15 @@ export const genericFixture: VendorFixture = {
   vendor: 'generic',
   timestamped: true,
   body: (p) =>
-    json({ email: p.email, firstName: p.firstName, lastName: p.lastName, company: p.company, title: p.title, phone: p.phone, sourceDetail: 'partner portal' }),
+    json({
+      email: p.email,
+      firstName: p.firstName,
+      lastName: p.lastName,
+      company: p.company,
+      title: p.title,
+      phone: p.phone,
+      sourceDetail: 'partner portal',
+    }),
   sign: (body, secret, { now }, eventId) => {
     const webhook = new Webhook(secret);
     return {
@@ -298,7 +313,15 @@ export const genericFixture: VendorFixture = {
   }),
 };
 
-export const formFixtures: VendorFixture[] = [typeformFixture, hubspotFixture, webflowFixture, calendlyFixture, tallyFixture, jotformFixture, genericFixture];
+export const formFixtures: VendorFixture[] = [
+  typeformFixture,
+  hubspotFixture,
+  webflowFixture,
+  calendlyFixture,
+  tallyFixture,
+  jotformFixture,
+  genericFixture,
+];
 
 /** Meta's webhook: ids only. */
 export function metaWebhookBody(leadgenIds: string[]): Buffer {
@@ -326,7 +349,9 @@ export function metaWebhookBody(leadgenIds: string[]): Buffer {
   );
 }
 
-export const metaSignature = (body: Buffer, appSecret: string) => ({ 'X-Hub-Signature-256': `sha256=${hmac(appSecret, body).toString('hex')}` });
+export const metaSignature = (body: Buffer, appSecret: string) => ({
+  'X-Hub-Signature-256': `sha256=${hmac(appSecret, body).toString('hex')}`,
+});
 
 /** The Graph API's `GET /{leadgen_id}` for a person. */
 export function graphLead(leadgenId: string, p: Person) {

@@ -61,7 +61,9 @@ export class GraphStub {
     }
     if (lead.failed < (lead.failures ?? 0)) {
       lead.failed += 1;
-      return json(lead.status ?? 503, { error: { message: 'Service temporarily unavailable', type: 'OAuthException', code: 2, is_transient: true } });
+      return json(lead.status ?? 503, {
+        error: { message: 'Service temporarily unavailable', type: 'OAuthException', code: 2, is_transient: true },
+      });
     }
     return json(200, lead.body);
   }

@@ -52,7 +52,13 @@ export async function runWorker(options: {
   extraVendorOrigins?: readonly string[];
 }): Promise<RunningWorker> {
   const { codec, ...rest } = options;
-  const worker = await createLeadWorker({ ...rest, namespace, leadIdSecret, payloadCodecs: [codec], workflowBundle: await workflowBundle() });
+  const worker = await createLeadWorker({
+    ...rest,
+    namespace,
+    leadIdSecret,
+    payloadCodecs: [codec],
+    workflowBundle: await workflowBundle(),
+  });
   return { worker, stop: running(worker) };
 }
 
@@ -120,7 +126,8 @@ export async function startService(options: ServiceOptions = {}): Promise<Servic
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const config = resolveLeadConfig(options.config ?? {});
   const { extraVendorOrigins } = options;
-  const startWorker = () => runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment, extraVendorOrigins });
+  const startWorker = () =>
+    runWorker({ connection: nativeConnection, taskQueue, sql, config, codec, enrichment: options.enrichment, extraVendorOrigins });
   let worker = await startWorker();
   const policy = leadPolicy(config);
   const wakeUps = createWakeUps({ sql, temporal: client });

@@ -73,7 +73,15 @@ export class HubspotStub extends StubServer {
             : undefined;
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       if (endpoint)
-        this.calls.push({ endpoint, method: request.method ?? '', path, authorization: request.headers.authorization, body, at: Date.now(), status });
+        this.calls.push({
+          endpoint,
+          method: request.method ?? '',
+          path,
+          authorization: request.headers.authorization,
+          body,
+          at: Date.now(),
+          status,
+        });
       response.writeHead(status, { 'content-type': 'application/json', ...headers });
       response.end(JSON.stringify(payload));
     };
@@ -84,13 +92,26 @@ export class HubspotStub extends StubServer {
     if (failure) {
       failure.times -= 1;
       if (failure.hang) {
-        this.calls.push({ endpoint, method: request.method ?? '', path, authorization: request.headers.authorization, body, at: Date.now(), status: 0 });
+        this.calls.push({
+          endpoint,
+          method: request.method ?? '',
+          path,
+          authorization: request.headers.authorization,
+          body,
+          at: Date.now(),
+          status: 0,
+        });
         return;
       }
-      const category = failure.category ?? (failure.status === 429 ? 'RATE_LIMITS' : failure.status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR');
+      const category =
+        failure.category ?? (failure.status === 429 ? 'RATE_LIMITS' : failure.status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_ERROR');
       const headers: Record<string, string> = failure.retryAfter !== undefined ? { 'retry-after': String(failure.retryAfter) } : {};
       const quoted = body?.inputs?.[0]?.properties?.email ?? '';
-      return answer(failure.status, { status: 'error', message: `Property values were not valid: ${quoted}`, correlationId: 'stub', category }, headers);
+      return answer(
+        failure.status,
+        { status: 'error', message: `Property values were not valid: ${quoted}`, correlationId: 'stub', category },
+        headers,
+      );
     }
 
     const now = new Date().toISOString();
@@ -99,7 +120,11 @@ export class HubspotStub extends StubServer {
       return answer(200, {
         status: 'COMPLETE',
         results: [
-          { from: { id: association[1] }, to: { id: association[2] }, associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 3 } },
+          {
+            from: { id: association[1] },
+            to: { id: association[2] },
+            associationSpec: { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 3 },
+          },
         ],
         startedAt: now,
         completedAt: now,

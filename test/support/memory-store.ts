@@ -91,7 +91,10 @@ export class MemoryLeadStore implements LeadStore {
       decisions: new Map(),
       accounts: new Map(),
       cadences: new Map(
-        Object.entries(config.cadences).map(([name, steps]) => [name, [{ name, version: 1, steps: copy(steps), migrate: 'pinned', publishedAt: at }]]),
+        Object.entries(config.cadences).map(([name, steps]) => [
+          name,
+          [{ name, version: 1, steps: copy(steps), migrate: 'pinned', publishedAt: at }],
+        ]),
       ),
       scoringModels: [{ ...configuredModel(config), version: 1, publishedAt: at, publishedBy: 'defaults' }],
     };
@@ -234,7 +237,11 @@ export class MemoryLeadStore implements LeadStore {
       return {
         taken: taken ? copy(taken.assignment) : null,
         account: account
-          ? { name: account.name, owner_id: account.ownerId, owner_team_id: account.ownerId ? (this.state.reps.get(account.ownerId)?.teamId ?? null) : null }
+          ? {
+              name: account.name,
+              owner_id: account.ownerId,
+              owner_team_id: account.ownerId ? (this.state.reps.get(account.ownerId)?.teamId ?? null) : null,
+            }
           : null,
         teams: this.state.teams.map(({ id, name, countries, segments }) => copy({ id, name, countries, segments })),
       };

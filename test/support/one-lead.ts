@@ -22,10 +22,14 @@ export async function captureRouteAndAccept(apiUrl: string, { country, tag }: { 
     body: { id: `rep-${tag}-${suffix}`, name: `Rep ${tag}`, email: `rep-${suffix}@example.com`, teamId: team.body.id },
   });
   expect(rep.status).toBe(201);
-  const captured = await request('POST', '/leads', { body: { email: `buyer.${suffix}@prospect-${suffix}.com`, source: 'demo_request', country } });
+  const captured = await request('POST', '/leads', {
+    body: { email: `buyer.${suffix}@prospect-${suffix}.com`, source: 'demo_request', country },
+  });
   expect(captured.status).toBe(202);
   const leadId: string = captured.body.leadId;
-  await eventually(async () => expect((await request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ status: 'sql', ownerId: rep.body.id }));
+  await eventually(async () =>
+    expect((await request('GET', `/leads/${leadId}`, ops)).body).toMatchObject({ status: 'sql', ownerId: rep.body.id }),
+  );
   expect((await request('POST', `/leads/${leadId}/accept`, { body: {}, key: rep.body.apiKey })).status).toBe(200);
   return { leadId, repId: rep.body.id as string };
 }

@@ -55,7 +55,10 @@ export function processEnv(options: { taskQueue: string; config?: unknown; env?:
   if (!('LEAD_EMBEDDED_STACK' in (options.env ?? {}))) {
     Object.assign(
       env,
-      writeEmbeddedStackProof(mkdtempSync(join(tmpdir(), 'lead-stack-')), { databaseUrl: env.DATABASE_URL!, temporalAddress: env.TEMPORAL_ADDRESS! }),
+      writeEmbeddedStackProof(mkdtempSync(join(tmpdir(), 'lead-stack-')), {
+        databaseUrl: env.DATABASE_URL!,
+        temporalAddress: env.TEMPORAL_ADDRESS!,
+      }),
     );
   }
   return env;

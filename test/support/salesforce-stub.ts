@@ -52,7 +52,8 @@ export class SalesforceStub extends StubServer {
   readonly calls: SalesforceCall[] = [];
   readonly records: Record<SObject, SalesforceRecord[]> = { Lead: [], Opportunity: [], Account: [], Contact: [] };
   /** Lead conversions performed (not calls: a failed or refused call converts nothing, `afterPerforming` does). */
-  readonly conversions: { leadId: string; accountId: string; contactId: string; opportunityId: string; request: Record<string, string> }[] = [];
+  readonly conversions: { leadId: string; accountId: string; contactId: string; opportunityId: string; request: Record<string, string> }[] =
+    [];
   private readonly failures: (SalesforceFailure & { endpoint: SalesforceEndpoint; times: number })[] = [];
   private readonly tokens = new Set<string>();
   private nextId = 1;
@@ -128,7 +129,8 @@ export class SalesforceStub extends StubServer {
     const refused = (statusCode: string, message: string) => ({ result: { success: false, statusCode, message }, performed: false });
     if (!lead) return refused('INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id');
     if (lead.fields.IsConverted) return refused('CANNOT_UPDATE_CONVERTED_LEAD', 'cannot reference converted lead');
-    if (request.accountId && !this.records.Account.some((a) => a.Id === request.accountId)) return refused('INVALID_CROSS_REFERENCE_KEY', 'invalid account id');
+    if (request.accountId && !this.records.Account.some((a) => a.Id === request.accountId))
+      return refused('INVALID_CROSS_REFERENCE_KEY', 'invalid account id');
     const ownerId = request.ownerId ?? lead.fields.OwnerId;
     const accountId = request.accountId ?? this.made('Account', { Name: lead.fields.Company, OwnerId: ownerId }).Id;
     const contactId = this.made('Contact', {
@@ -172,7 +174,9 @@ export class SalesforceStub extends StubServer {
               : undefined;
     const externalId = upsert ? decodeURIComponent(upsert[3]!) : undefined;
     const leadConvert =
-      endpoint === 'convertLead' ? Object.fromEntries([...raw.matchAll(/<(\w+)>([^<]*)<\/\1>/g)].map((m) => [m[1]!, unescapeXml(m[2]!)])) : undefined;
+      endpoint === 'convertLead'
+        ? Object.fromEntries([...raw.matchAll(/<(\w+)>([^<]*)<\/\1>/g)].map((m) => [m[1]!, unescapeXml(m[2]!)]))
+        : undefined;
     const body =
       endpoint === 'token'
         ? Object.fromEntries(new URLSearchParams(raw))
@@ -219,7 +223,8 @@ export class SalesforceStub extends StubServer {
         recordCall(0);
         return;
       }
-      if (endpoint === 'token') return answer(failure.status, { error: failure.errorCode ?? 'server_error', error_description: 'failed on demand' });
+      if (endpoint === 'token')
+        return answer(failure.status, { error: failure.errorCode ?? 'server_error', error_description: 'failed on demand' });
       if (failure.status === 401) {
         this.tokens.clear();
         if (endpoint === 'convertLead') return soapFault('INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader');
@@ -227,7 +232,9 @@ export class SalesforceStub extends StubServer {
       }
       const errorCode = failure.errorCode ?? (failure.status >= 500 ? 'UNKNOWN_EXCEPTION' : 'REQUIRED_FIELD_MISSING');
       if (endpoint === 'convertLead') return soapFault(errorCode, 'failed on demand');
-      return answer(failure.status, [{ message: `Required fields are missing: [LastName] (${String(body?.Email ?? '')})`, errorCode, fields: [] }]);
+      return answer(failure.status, [
+        { message: `Required fields are missing: [LastName] (${String(body?.Email ?? '')})`, errorCode, fields: [] },
+      ]);
     }
 
     if (endpoint === 'token') {
@@ -251,7 +258,8 @@ export class SalesforceStub extends StubServer {
 
     if (endpoint === 'convertLead') {
       const session = /<sessionId>([^<]*)<\/sessionId>/.exec(raw)?.[1];
-      if (!session || !this.tokens.has(unescapeXml(session))) return soapFault('INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader');
+      if (!session || !this.tokens.has(unescapeXml(session)))
+        return soapFault('INVALID_SESSION_ID', 'Invalid Session ID found in SessionHeader');
       const { result, performed } = this.convert(leadConvert!);
       if (failure?.afterPerforming && performed) {
         failure.times -= 1;
@@ -264,7 +272,8 @@ export class SalesforceStub extends StubServer {
     }
 
     const bearer = request.headers.authorization?.replace(/^Bearer /, '');
-    if (!bearer || !this.tokens.has(bearer)) return answer(401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+    if (!bearer || !this.tokens.has(bearer))
+      return answer(401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
     if (endpoint === 'query') {
       const records = this.query(String(body));
       return answer(200, { totalSize: records.length, done: true, records });
@@ -273,17 +282,20 @@ export class SalesforceStub extends StubServer {
     if (byId) {
       const record = store.find((r) => r.Id === byId[2]);
       if (!record) return answer(404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]);
-      if (record.fields.IsConverted) return answer(400, [{ errorCode: 'CANNOT_UPDATE_CONVERTED_LEAD', message: 'cannot reference converted lead' }]);
+      if (record.fields.IsConverted)
+        return answer(400, [{ errorCode: 'CANNOT_UPDATE_CONVERTED_LEAD', message: 'cannot reference converted lead' }]);
       Object.assign(record.fields, body);
       return answer(204, undefined);
     }
     const field = upsert![2]!;
-    if (body && field in body) return answer(400, [{ message: `${field} is the external id: not in the body`, errorCode: 'INVALID_FIELD' }]);
+    if (body && field in body)
+      return answer(400, [{ message: `${field} is the external id: not in the body`, errorCode: 'INVALID_FIELD' }]);
     // A record made otherwise (a converted Lead's Opportunity) is found by the field once it holds the value.
     let record = store.find((r) => (r.externalId.field === field && r.externalId.value === externalId) || r.fields[field] === externalId);
     const created = !record;
     if (!record) record = this.made(endpoint, {}, { field, value: externalId! });
-    else if (record.fields.IsConverted) return answer(400, [{ errorCode: 'CANNOT_UPDATE_CONVERTED_LEAD', message: 'cannot reference converted lead' }]);
+    else if (record.fields.IsConverted)
+      return answer(400, [{ errorCode: 'CANNOT_UPDATE_CONVERTED_LEAD', message: 'cannot reference converted lead' }]);
     Object.assign(record.fields, body);
     return answer(created ? 201 : 200, { id: record.Id, success: true, errors: [], created });
   }

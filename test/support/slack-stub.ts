@@ -63,13 +63,19 @@ export class SlackStub extends StubServer {
     this.calls.push({ method, authorization: request.headers.authorization, args, at: Date.now() });
     const index = this.failures.findIndex((f) => f.method === method && f.match(args));
     const failure = index >= 0 ? this.failures.splice(index, 1)[0]!.failure : undefined;
-    if (failure && 'rateLimitedFor' in failure) return json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.rateLimitedFor) });
+    if (failure && 'rateLimitedFor' in failure)
+      return json(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.rateLimitedFor) });
     if (failure) return json(200, { ok: false, error: failure.error });
     if (method === 'chat.postMessage') {
       const channel = String(args.channel ?? '');
       // A member id as the channel is the app's direct message with that user.
       const conversation = /^[UW]/.test(channel) ? `D${channel.slice(1)}` : channel;
-      return json(200, { ok: true, channel: conversation, ts: `1700000000.${String(++this.seq).padStart(6, '0')}`, message: { text: args.text } });
+      return json(200, {
+        ok: true,
+        channel: conversation,
+        ts: `1700000000.${String(++this.seq).padStart(6, '0')}`,
+        message: { text: args.text },
+      });
     }
     if (method === 'chat.update') return json(200, { ok: true, channel: args.channel, ts: args.ts, text: args.text });
     return json(200, { ok: false, error: 'unknown_method' });

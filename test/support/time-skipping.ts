@@ -30,7 +30,11 @@ export const quietWorkflowBundle = ({ tracing = false } = {}) =>
  * search attributes; its client encodes with `codec` (that of the workers on it), or with none
  * (`null`: the history recorder, whose histories must replay without a key).
  */
-export async function startTimeSkippingServer(codec: PayloadCodec | null, path?: string, log?: (line: string) => void): Promise<TestWorkflowEnvironment> {
+export async function startTimeSkippingServer(
+  codec: PayloadCodec | null,
+  path?: string,
+  log?: (line: string) => void,
+): Promise<TestWorkflowEnvironment> {
   if (path === undefined) {
     const executable = await testServerExecutable(log);
     path = executable.type === 'existing-path' ? executable.path : undefined;
@@ -80,7 +84,9 @@ export async function whenQuiet(env: TestWorkflowEnvironment, workflowIds: Itera
   const giveUpAt = Date.now() + patienceMs;
   for (;;) {
     const soon = (await env.currentTimeMs()) + quietMs;
-    const busy = (await Promise.all(ids.map(async (id) => ((await isQuiet(env.client.workflow, id, soon)) ? undefined : id)))).filter(Boolean);
+    const busy = (await Promise.all(ids.map(async (id) => ((await isQuiet(env.client.workflow, id, soon)) ? undefined : id)))).filter(
+      Boolean,
+    );
     if (busy.length === 0) return;
     if (Date.now() > giveUpAt) throw new Error(`workflows still busy after ${patienceMs} ms: ${busy.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -96,7 +96,10 @@ export function workflowTier(options: { config?: unknown } = {}): WorkflowTier {
     // Workers come and go with every test: keep their state changes, and the core's warning that
     // the test server lacks a heartbeat capability, out of the output.
     try {
-      Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+      Runtime.install({
+        logger: new DefaultLogger('WARN'),
+        telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+      });
     } catch {
       // a runtime is already installed in this process: keep its logger
     }

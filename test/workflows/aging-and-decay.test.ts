@@ -72,7 +72,9 @@ describe('aging: an open lead with no activity for 90 days is closed as unrespon
     expect(secondRun.runId).not.toBe(firstRunId);
 
     // Scored again on everything known: the earlier contact form (+20, rules fire once per lead) and the demo request (+50).
-    await expect.poll(async () => (await suite.sql`SELECT status, score FROM leads WHERE lead_id = ${leadId}`)[0]).toEqual({ status: 'mql', score: 70 });
+    await expect
+      .poll(async () => (await suite.sql`SELECT status, score FROM leads WHERE lead_id = ${leadId}`)[0])
+      .toEqual({ status: 'mql', score: 70 });
     const timeline = await events(leadId);
     const milestones = timeline
       .filter((e) => e.type === 'captured' || e.type === 'reactivated' || e.data.status === 'disqualified')
@@ -86,7 +88,8 @@ describe('decay: no engagement for 30+ days costs 10 points, 90+ days 30 in tota
   it('lowers the score at 30 days, restores it on engagement, and keeps a routed lead routed', async () => {
     // acme.io in the enrichment dataset: software (+15), 250 employees (+5), US (+15), uses Salesforce (+10).
     const { leadId } = await capture(`decay.${randomUUID().slice(0, 8)}@acme.io`, 'contact_form'); // +20
-    const scoreNow = async () => (await suite.sql<{ score: number; status: string }[]>`SELECT score, status FROM leads WHERE lead_id = ${leadId}`)[0];
+    const scoreNow = async () =>
+      (await suite.sql<{ score: number; status: string }[]>`SELECT score, status FROM leads WHERE lead_id = ${leadId}`)[0];
     await expect.poll(scoreNow).toEqual({ score: 65, status: 'mql' });
 
     await suite.sleep('29 days');
@@ -134,11 +137,17 @@ describe('re-enrichment: a lead whose enrichment failed is enriched again later'
   });
 
   it('retries after retryAfter and re-scores with what it learns', async () => {
-    stub.on('recovering.test', { kind: 'flaky', times: 1, body: { companyName: 'Recovering', industry: 'saas', employees: 800, country: 'CA' } });
+    stub.on('recovering.test', {
+      kind: 'flaky',
+      times: 1,
+      body: { companyName: 'Recovering', industry: 'saas', employees: 800, country: 'CA' },
+    });
     const { leadId } = await capture(`ops.${randomUUID().slice(0, 8)}@recovering.test`, 'demo_request', {}, httpService);
     const lead = async () =>
       (
-        await suite.sql<{ enrichment: string; score: number; company: string | null }[]>`SELECT enrichment, score, company FROM leads WHERE lead_id = ${leadId}`
+        await suite.sql<
+          { enrichment: string; score: number; company: string | null }[]
+        >`SELECT enrichment, score, company FROM leads WHERE lead_id = ${leadId}`
       )[0];
     await expect.poll(lead).toEqual({ enrichment: 'failed', score: 50, company: null });
 
@@ -172,14 +181,18 @@ describe('bounded history: continue-as-new carries the lead intact', () => {
     expect(description.status.name).toBe('RUNNING');
     expect(description.runId).not.toBe(firstRunId);
     expect(description.historyLength).toBeLessThanOrEqual(60 + 20);
-    const state = await current.query<{ lead: { status: string; score: { score: number }; routing: { ownerId: null; reason: string } } }>('leadState');
+    const state = await current.query<{ lead: { status: string; score: { score: number }; routing: { ownerId: null; reason: string } } }>(
+      'leadState',
+    );
     expect(state.lead).toMatchObject({ status: 'sql', score: { score: 60 }, routing: { ownerId: null, reason: 'no team covers XH, smb' } });
     // Still retrying after the hand-overs, and still answering: a team now picks it up.
     const suffix = randomUUID().slice(0, 6);
     await suite.sql`INSERT INTO teams (id, name, countries, business_hours) VALUES (${`team-${suffix}`}, 'Late team', ${['XH']}, ${suite.sql.json({ timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' })})`;
     await suite.sql`INSERT INTO reps (id, name, email, team_id) VALUES (${`rep-${suffix}`}, 'Late', 'late@example.com', ${`team-${suffix}`})`;
     await suite.sleep('5 hours');
-    await expect.poll(async () => (await suite.sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id).toBe(`rep-${suffix}`);
+    await expect
+      .poll(async () => (await suite.sql`SELECT owner_id FROM leads WHERE lead_id = ${leadId}`)[0]?.owner_id)
+      .toBe(`rep-${suffix}`);
     expect((await events(leadId)).filter((e) => e.type === 'captured')).toHaveLength(1);
   }, 180_000); // hundreds of workflow tasks: slow when the other files' servers share the two cores
 });

@@ -20,7 +20,14 @@ const call = async (method: string, path: string, body: unknown, key = 'capture-
  */
 async function captureMql(consent: 'opted_in' | 'unknown' = 'opted_in', extra: Record<string, unknown> = {}) {
   const email = uniqueEmail('nurtured');
-  const { leadId } = await call('POST', '/leads', { email, source: 'demo_request', country: 'US', employees: 250, consent: { email: consent }, ...extra });
+  const { leadId } = await call('POST', '/leads', {
+    email,
+    source: 'demo_request',
+    country: 'US',
+    employees: 250,
+    consent: { email: consent },
+    ...extra,
+  });
   suite.started.push(leadId);
   await expect.poll(async () => (await lead(leadId))?.cadence?.step, { timeout: 20_000 }).toBe(0);
   return { leadId: leadId as string, email };
@@ -30,7 +37,9 @@ const lead = async (leadId: string) => (await suite.service.request('GET', `/lea
 const timeline = (leadId: string) => storedTimeline(suite.sql, leadId);
 const ofType = async (leadId: string, type: string) => (await timeline(leadId)).filter((e) => e.type === type);
 const touchesSent = (leadId: string, kind: string) =>
-  suite.sql<{ recipient: string; data: any }[]>`SELECT recipient, data FROM notifications WHERE lead_id = ${leadId} AND kind = ${kind} ORDER BY id`;
+  suite.sql<
+    { recipient: string; data: any }[]
+  >`SELECT recipient, data FROM notifications WHERE lead_id = ${leadId} AND kind = ${kind} ORDER BY id`;
 const days = (from: Date | string, to: Date | string) => (new Date(to).getTime() - new Date(from).getTime()) / day;
 
 /** Publishes a version of a cadence whose templates are tagged with `tag`. */
@@ -55,7 +64,13 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
     // Each step went to the outbox, addressed to the lead, with its template.
     const sent = await touchesSent(leadId, 'cadence_step');
     expect(sent.map((n) => n.recipient)).toEqual(offsets.map(() => email));
-    expect(sent[0]!.data).toMatchObject({ cadence: 'mql-nurture', version: 1, step: 1, template: 'mql-nurture/01-welcome', channel: 'email' });
+    expect(sent[0]!.data).toMatchObject({
+      cadence: 'mql-nurture',
+      version: 1,
+      step: 1,
+      template: 'mql-nurture/01-welcome',
+      channel: 'email',
+    });
     expect(sent[9]!.data.template).toBe('mql-nurture/10-talk-to-sales');
 
     // Exhausted: recycled, never left idle in the cadence.
@@ -91,10 +106,20 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
     await call(
       'POST',
       '/teams',
-      { id: `team-${suffix}`, name: 'US', countries: ['US'], businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' } },
+      {
+        id: `team-${suffix}`,
+        name: 'US',
+        countries: ['US'],
+        businessHours: { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' },
+      },
       'ops-dev',
     );
-    const rep = await call('POST', '/reps', { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}` }, 'ops-dev');
+    const rep = await call(
+      'POST',
+      '/reps',
+      { id: `rep-${suffix}`, name: 'Rep', email: `rep-${suffix}@example.com`, teamId: `team-${suffix}` },
+      'ops-dev',
+    );
     const { leadId } = await captureMql();
     await suite.sleep('11 days'); // two steps
     await call('POST', `/leads/${leadId}/activities`, { type: 'visited_pricing_page' }); // +15 = 85
@@ -112,9 +137,16 @@ describe('mql-nurture: six months of steps at their scheduled offsets, then recy
 describe('marketing-pool and band moves', () => {
   it('nurtures a not-ready lead monthly in marketing-pool', async () => {
     // Newsletter, US +15: not ready.
-    const { leadId } = await call('POST', '/leads', { email: uniqueEmail('pool'), source: 'newsletter', country: 'US', consent: { email: 'opted_in' } });
+    const { leadId } = await call('POST', '/leads', {
+      email: uniqueEmail('pool'),
+      source: 'newsletter',
+      country: 'US',
+      consent: { email: 'opted_in' },
+    });
     suite.started.push(leadId);
-    await expect.poll(async () => (await lead(leadId))?.cadence, { timeout: 20_000 }).toMatchObject({ name: 'marketing-pool', version: 1, step: 0 });
+    await expect
+      .poll(async () => (await lead(leadId))?.cadence, { timeout: 20_000 })
+      .toMatchObject({ name: 'marketing-pool', version: 1, step: 0 });
     const [enrolled] = await ofType(leadId, 'cadence_enrolled');
     await suite.sleep('61 days');
     const steps = await ofType(leadId, 'cadence_step');
@@ -127,7 +159,12 @@ describe('marketing-pool and band moves', () => {
 
   it('moves a lead that decays below 40 from mql-nurture to marketing-pool', async () => {
     // Webinar +30, US +15 = 45: mql until 30 quiet days take 10 points.
-    const { leadId } = await call('POST', '/leads', { email: uniqueEmail('cooling'), source: 'webinar', country: 'US', consent: { email: 'opted_in' } });
+    const { leadId } = await call('POST', '/leads', {
+      email: uniqueEmail('cooling'),
+      source: 'webinar',
+      country: 'US',
+      consent: { email: 'opted_in' },
+    });
     suite.started.push(leadId);
     await expect.poll(async () => (await lead(leadId))?.cadence?.name, { timeout: 20_000 }).toBe('mql-nurture');
     await suite.sleep('31 days');
@@ -164,7 +201,10 @@ describe('consent: steps honour it', () => {
   it('sends nothing to a lead that never opted in', async () => {
     const { leadId } = await captureMql('unknown');
     await suite.sleep('11 days');
-    expect((await ofType(leadId, 'cadence_step')).map((s) => s.data.skipped)).toEqual(['email consent is unknown', 'email consent is unknown']);
+    expect((await ofType(leadId, 'cadence_step')).map((s) => s.data.skipped)).toEqual([
+      'email consent is unknown',
+      'email consent is unknown',
+    ]);
     expect(await touchesSent(leadId, 'cadence_step')).toHaveLength(0);
   });
 });
@@ -242,13 +282,17 @@ describe('accepted leads: 30 days without logged activity escalate and recycle',
     );
     // Demo request +50, CEO +20, outside the target region −10: 60 — sales-ready with this file's own threshold.
     const quick = await suite.serviceFor('accepted', { qualification: { sqlAt: 60, mqlAt: 40 } });
-    const { leadId } = (await quick.request('POST', '/leads', { email: uniqueEmail('buyer'), source: 'demo_request', country: 'XQ', title: 'CEO' })).body;
+    const { leadId } = (
+      await quick.request('POST', '/leads', { email: uniqueEmail('buyer'), source: 'demo_request', country: 'XQ', title: 'CEO' })
+    ).body;
     suite.started.push(leadId);
     await expect.poll(async () => (await lead(leadId)).ownerId, { timeout: 20_000 }).toBe(rep.id);
     const acceptedAt = await suite.env.currentTimeMs();
     expect((await quick.request('POST', `/leads/${leadId}/accept`, {}, rep.apiKey)).status).toBe(200);
     await suite.sleep('20 days');
-    expect((await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call', note: 'left a voicemail' }, rep.apiKey)).status).toBe(200);
+    expect(
+      (await quick.request('POST', `/leads/${leadId}/touches`, { channel: 'call', note: 'left a voicemail' }, rep.apiKey)).status,
+    ).toBe(200);
     await suite.sleep('25 days'); // 45 days after accepting, 25 after the touch: still accepted
     expect((await lead(leadId)).status).toBe('accepted');
 

@@ -27,7 +27,11 @@ describe('mql-nurture', () => {
   it('sends its ten steps at their offsets, recycles the exhausted lead, re-engages it at 30/60/90 days and archives it', async () => {
     const lead = mql();
     const leadId = await tier.capture(lead);
-    expect(tier.store.lead(leadId)).toMatchObject({ status: 'mql', score: { score: 70 }, cadence: { name: 'mql-nurture', version: 1, step: 0 } });
+    expect(tier.store.lead(leadId)).toMatchObject({
+      status: 'mql',
+      score: { score: 70 },
+      cadence: { name: 'mql-nurture', version: 1, step: 0 },
+    });
     const [enrolled] = tier.store.timeline(leadId, 'cadence_enrolled');
     expect(enrolled!.data).toMatchObject({ cadence: 'mql-nurture', version: 1, steps: 10 });
 
@@ -48,7 +52,11 @@ describe('mql-nurture', () => {
     expect(about(days(enrolled!.at, recycled!.at))).toBe(180);
     expect(tier.store.lead(leadId)).toMatchObject({ status: 'recycled', statusReason: 'no_response' });
     expect(tier.store.lead(leadId)!.cadence).toBeUndefined();
-    expect(tier.store.timeline(leadId, 'cadence_exited')[0]!.data).toMatchObject({ cadence: 'mql-nurture', step: 10, reason: 'lead is recycled' });
+    expect(tier.store.timeline(leadId, 'cadence_exited')[0]!.data).toMatchObject({
+      cadence: 'mql-nurture',
+      step: 10,
+      reason: 'lead is recycled',
+    });
 
     // Re-engaged at 30, 60 and 90 days, archived as unresponsive with the last call.
     await expect(tier.outcome(leadId)).resolves.toEqual({ status: 'archived', reason: 'unresponsive' });
@@ -79,7 +87,9 @@ describe('mql-nurture', () => {
 
     // Six steps fell due before day 90; none was sent, so none counted as activity.
     const steps = tier.store.timeline(leadId, 'cadence_step');
-    expect(steps.map((s) => [s.data.step, s.data.sent, s.data.skipped])).toEqual([1, 2, 3, 4, 5, 6].map((step) => [step, false, 'email consent is unknown']));
+    expect(steps.map((s) => [s.data.step, s.data.sent, s.data.skipped])).toEqual(
+      [1, 2, 3, 4, 5, 6].map((step) => [step, false, 'email consent is unknown']),
+    );
     expect(tier.store.outbox(leadId)).toEqual([]);
     const closed = tier.store.timeline(leadId, 'status_changed').at(-1)!;
     expect(closed.data).toMatchObject({ status: 'disqualified', previous: 'mql', reason: 'unresponsive' });
@@ -93,7 +103,11 @@ describe('mql-nurture', () => {
       ['demo_request', false],
       ['newsletter', false],
     ]);
-    expect(tier.store.lead(leadId)).toMatchObject({ status: 'mql', profile: { source: 'demo_request' }, cadence: { name: 'mql-nurture', step: 0 } });
+    expect(tier.store.lead(leadId)).toMatchObject({
+      status: 'mql',
+      profile: { source: 'demo_request' },
+      cadence: { name: 'mql-nurture', step: 0 },
+    });
   });
 
   it('an engagement restarts the 90 days', async () => {
@@ -129,7 +143,11 @@ describe('engagement', () => {
       ['new', 'mql'],
       ['mql', 'sql'],
     ]);
-    expect(tier.store.timeline(leadId, 'cadence_exited')[0]!.data).toMatchObject({ cadence: 'mql-nurture', step: 1, reason: 'lead is sql' });
+    expect(tier.store.timeline(leadId, 'cadence_exited')[0]!.data).toMatchObject({
+      cadence: 'mql-nurture',
+      step: 1,
+      reason: 'lead is sql',
+    });
     expect(tier.store.lead(leadId)).toMatchObject({ status: 'sql', score: { score: 85 }, routing: { ownerId: 'rep-a', priority: 'P1' } });
     expect(tier.store.lead(leadId)!.cadence).toBeUndefined();
     expect(tier.store.outbox(leadId).map((n) => n.kind)).toEqual(['cadence_step', 'assignment']);

@@ -18,7 +18,10 @@ const subscriber = () => ({ email: email(), source: 'newsletter' as const, count
 
 function publishVersion2() {
   const defaults = configuredModel(tier.config);
-  return tier.store.publishScoringModel({ ...defaults, scoring: { ...defaults.scoring, rules: { ...defaults.scoring.rules, downloaded_content: 70 } } });
+  return tier.store.publishScoringModel({
+    ...defaults,
+    scoring: { ...defaults.scoring, rules: { ...defaults.scoring.rules, downloaded_content: 70 } },
+  });
 }
 
 const scoreEvents = (leadId: string) =>
@@ -38,7 +41,16 @@ describe('rolling a scoring model out to running leads', () => {
       taskQueue: tier.taskQueue,
       args: [{ model, leadsPerSecond: 1, batchSize: 1, reportWait: 'PT1H', maxEventsPerRun: 10_000 }],
     });
-    expect(progress).toMatchObject({ status: 'completed', total: 2, signaled: 2, rescored: 2, done: 2, remaining: 0, bandChanges: 1, salesReady: 1 });
+    expect(progress).toMatchObject({
+      status: 'completed',
+      total: 2,
+      signaled: 2,
+      rescored: 2,
+      done: 2,
+      remaining: 0,
+      bandChanges: 1,
+      salesReady: 1,
+    });
     expect(progress.transitions.not_ready).toEqual({ not_ready: 1, mql: 0, sql: 1 });
 
     expect(tier.store.lead(ready)).toMatchObject({ status: 'sql', score: { score: 95, modelVersion: 2 }, routing: { ownerId: 'rep-a' } });
@@ -68,7 +80,16 @@ describe('rolling a scoring model out to running leads', () => {
       taskQueue: tier.taskQueue,
       args: [{ model, leadsPerSecond: 10, batchSize: 10, reportWait: 'PT1H', maxEventsPerRun: 10_000 }],
     });
-    expect(progress).toMatchObject({ status: 'completed', total: 2, signaled: 2, rescored: 1, skipped: 1, done: 2, remaining: 0, bandChanges: 0 });
+    expect(progress).toMatchObject({
+      status: 'completed',
+      total: 2,
+      signaled: 2,
+      rescored: 1,
+      skipped: 1,
+      done: 2,
+      remaining: 0,
+      bandChanges: 0,
+    });
     expect(scoreEvents(live).at(-1)).toMatchObject({ modelVersion: 2 });
     expect(scoreEvents(gone).every((event) => event.modelVersion === 1)).toBe(true);
   });

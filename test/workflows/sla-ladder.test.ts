@@ -57,7 +57,9 @@ async function firstAssignment(leadId: string) {
 }
 // The alerts themselves (webhook channel); a rep with an email also gets each as an email entry (test/api/email.test.ts).
 const notifications = (leadId: string) =>
-  suite.sql<{ kind: string; recipient: string }[]>`SELECT kind, recipient FROM notifications WHERE lead_id = ${leadId} AND channel = 'webhook' ORDER BY id`;
+  suite.sql<
+    { kind: string; recipient: string }[]
+  >`SELECT kind, recipient FROM notifications WHERE lead_id = ${leadId} AND channel = 'webhook' ORDER BY id`;
 const minutes = (from: number, to: Date) => (to.getTime() - from) / 60_000;
 
 /** The ladder's steps as [type, minutes after capture], rounded to the half minute. */
@@ -92,7 +94,9 @@ describe('speed-to-lead SLA and escalation ladder', () => {
       ['assigned', manager.id],
     ]);
     expect(ladder.map((e) => Math.round(minutes(start, e.at) * 2) / 2)).toEqual([0, 2.5, 5, 5, 7.5, 10, 10, 10]);
-    expect(events.find((e) => e.type === 'assigned' && e.data.ownerId === secondOwner)!.data.reason).toContain(`skipped ${firstOwner} just breached the SLA`);
+    expect(events.find((e) => e.type === 'assigned' && e.data.ownerId === secondOwner)!.data.reason).toContain(
+      `skipped ${firstOwner} just breached the SLA`,
+    );
 
     const [lead] = await suite.sql`SELECT owner_id, sla_breaches, status FROM leads WHERE lead_id = ${leadId}`;
     expect(lead).toEqual({ owner_id: manager.id, sla_breaches: 2, status: 'sql' });
@@ -117,7 +121,11 @@ describe('speed-to-lead SLA and escalation ladder', () => {
     );
     const start = await suite.env.currentTimeMs();
     const leadId = await capture('XM');
-    expect(await firstAssignment(leadId)).toMatchObject({ priority: 'P1', sla: 'PT30M', slaReason: 'demo_request is P1, outside business hours' });
+    expect(await firstAssignment(leadId)).toMatchObject({
+      priority: 'P1',
+      sla: 'PT30M',
+      slaReason: 'demo_request is P1, outside business hours',
+    });
     await suite.sleep('61 minutes');
     // The next rep also gets the off-hours 30 minutes; the team manager takes it at the second breach.
     expect(await ladderOf(leadId, start)).toEqual([
@@ -136,7 +144,11 @@ describe('speed-to-lead SLA and escalation ladder', () => {
     await setUpTeam('XN');
     const start = await suite.env.currentTimeMs();
     const leadId = await capture('XN', 'webinar', { employees: 5000, title: 'CEO' }); // webinar +30, CEO +20, outside region −10
-    expect(await firstAssignment(leadId)).toMatchObject({ priority: 'P1', sla: 'PT5M', slaReason: 'webinar is P2, enterprise moves it up to P1' });
+    expect(await firstAssignment(leadId)).toMatchObject({
+      priority: 'P1',
+      sla: 'PT5M',
+      slaReason: 'webinar is P2, enterprise moves it up to P1',
+    });
     await suite.sleep('11 minutes');
     expect(await ladderOf(leadId, start)).toEqual([
       ['assigned', 0],

@@ -37,9 +37,17 @@ describe('SLA metrics', () => {
       })
     ).body;
     for (const name of ['a', 'b']) {
-      expect((await call('POST', '/reps', { id: `rep-m${name}-${suffix}`, name, email: `${name}-${suffix}@example.com`, teamId: team.id })).status).toBe(201);
+      expect(
+        (await call('POST', '/reps', { id: `rep-m${name}-${suffix}`, name, email: `${name}-${suffix}@example.com`, teamId: team.id }))
+          .status,
+      ).toBe(201);
     }
-    const captured = await call('POST', '/leads', { email: `buyer.${suffix}@prospect-${suffix}.com`, source: 'demo_request', country }, 'capture-dev');
+    const captured = await call(
+      'POST',
+      '/leads',
+      { email: `buyer.${suffix}@prospect-${suffix}.com`, source: 'demo_request', country },
+      'capture-dev',
+    );
     expect(captured.status).toBe(202);
     suite.started.push(captured.body.leadId);
 

@@ -66,11 +66,30 @@ describe('capture, scoring, routing and the SLA ladder', () => {
     const leadId = await tier.capture(salesReady());
 
     // Captured, scored 85, sales-ready, routed to the first rep in one go.
-    expect(tier.store.timeline(leadId).map((e) => e.type)).toEqual(['captured', 'enrichment_not_found', 'score_changed', 'status_changed', 'assigned']);
-    expect(tier.store.timeline(leadId, 'score_changed')[0]!.data).toMatchObject({ score: 85, previousScore: null, reason: 'captured via demo_request' });
+    expect(tier.store.timeline(leadId).map((e) => e.type)).toEqual([
+      'captured',
+      'enrichment_not_found',
+      'score_changed',
+      'status_changed',
+      'assigned',
+    ]);
+    expect(tier.store.timeline(leadId, 'score_changed')[0]!.data).toMatchObject({
+      score: 85,
+      previousScore: null,
+      reason: 'captured via demo_request',
+    });
     expect(tier.store.timeline(leadId, 'status_changed')[0]!.data).toMatchObject({ status: 'sql', previous: 'new' });
-    expect(tier.store.timeline(leadId, 'assigned')[0]!.data).toMatchObject({ ownerId: 'rep-a', teamId: 'team-us', priority: 'P1', sla: 'PT5M' });
-    expect(tier.store.lead(leadId)).toMatchObject({ status: 'sql', score: { score: 85 }, routing: { ownerId: 'rep-a', priority: 'P1', breaches: 0 } });
+    expect(tier.store.timeline(leadId, 'assigned')[0]!.data).toMatchObject({
+      ownerId: 'rep-a',
+      teamId: 'team-us',
+      priority: 'P1',
+      sla: 'PT5M',
+    });
+    expect(tier.store.lead(leadId)).toMatchObject({
+      status: 'sql',
+      score: { score: 85 },
+      routing: { ownerId: 'rep-a', priority: 'P1', breaches: 0 },
+    });
     expect(tier.store.lead(leadId)!.cadence).toBeUndefined();
 
     await tier.sleep('12 minutes');
@@ -176,9 +195,11 @@ describe('rep and ops actions that do not fit', () => {
     const leadId = await tier.capture(salesReady());
     await expect(tier.act(leadId, 'reassign', { ownerId: 'rep-b' }, { role: 'ops' })).resolves.toEqual({ status: 'sql' });
     expect(tier.store.timeline(leadId, 'reassigned')[0]!.data).toMatchObject({ from: 'rep-a', to: 'rep-b', by: 'ops' });
-    await expect(tier.act(leadId, 'convert', { opportunity: { name: 'Prospect deal' } }, { role: 'rep', repId: 'rep-b' })).resolves.toEqual({
-      status: 'converted',
-    });
+    await expect(tier.act(leadId, 'convert', { opportunity: { name: 'Prospect deal' } }, { role: 'rep', repId: 'rep-b' })).resolves.toEqual(
+      {
+        status: 'converted',
+      },
+    );
     await expect(tier.outcome(leadId)).resolves.toEqual({ status: 'converted', reason: 'became an opportunity' });
     expect(tier.store.outbox(leadId).map((n) => [n.kind, n.recipient])).toEqual([
       ['assignment', 'rep-a'],

@@ -1,7 +1,13 @@
 import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 import { backtestProgressQuery, type BacktestCursor, type BacktestJobInput, type BacktestJobResult } from '../../contracts/backtest';
-import { backtestAnswer, emptyBacktestCounts, mergeBacktestCounts, type BacktestCounts, type BacktestJobProgress } from '../../domain/backtest';
+import {
+  backtestAnswer,
+  emptyBacktestCounts,
+  mergeBacktestCounts,
+  type BacktestCounts,
+  type BacktestJobProgress,
+} from '../../domain/backtest';
 
 type Activities = ReturnType<typeof createActivities>;
 /**
@@ -47,7 +53,11 @@ export async function scoringBacktestWorkflow(input: BacktestJobInput): Promise<
   return {
     progress: { state: 'done', read: counts.leads, total: counts.leads },
     answer: backtestAnswer(
-      { ...window, baselineVersion: input.baseline.scoring.modelVersion, candidateVersion: candidateVersion === 0 ? null : candidateVersion },
+      {
+        ...window,
+        baselineVersion: input.baseline.scoring.modelVersion,
+        candidateVersion: candidateVersion === 0 ? null : candidateVersion,
+      },
       counts,
     ),
   };

@@ -53,9 +53,20 @@ export async function applyAction(run: LeadRun, name: ActionName, request: Actio
       const previous = current.routing!;
       const reason = `reassigned by ${actor} from ${previous.ownerId ?? 'the unassigned queue'}`;
       const assigned = await run.io().assignTo({ leadId, repId: body.ownerId, reason });
-      if (!assigned) throw ApplicationFailure.create({ type: actionFailureTypes.unknownRep, message: `no rep with id ${body.ownerId}`, nonRetryable: true });
+      if (!assigned)
+        throw ApplicationFailure.create({
+          type: actionFailureTypes.unknownRep,
+          message: `no rep with id ${body.ownerId}`,
+          nonRetryable: true,
+        });
       journal.record('reassigned', { from: previous.ownerId, to: body.ownerId, by: actor }, request.at, actor);
-      startAssignment(run, current, { ...previous, ownerId: body.ownerId, teamId: assigned.teamId, reason, ownerManagerId: assigned.ownerManagerId });
+      startAssignment(run, current, {
+        ...previous,
+        ownerId: body.ownerId,
+        teamId: assigned.teamId,
+        reason,
+        ownerManagerId: assigned.ownerManagerId,
+      });
       break;
     }
   }

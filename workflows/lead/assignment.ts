@@ -107,7 +107,11 @@ export const routingRetryDue = (run: LeadRun, current: LeadRecord) =>
 export async function routeIfSalesReady(run: LeadRun, current: LeadRecord) {
   if (current.status !== 'sql' || current.routing) return;
   await followStatus(run, current);
-  startAssignment(run, current, await run.io().saveAndRouteLead({ save: { lead: current, ...run.journal.take() }, route: routeRequest(run, current) }));
+  startAssignment(
+    run,
+    current,
+    await run.io().saveAndRouteLead({ save: { lead: current, ...run.journal.take() }, route: routeRequest(run, current) }),
+  );
   await save(run, current);
 }
 
@@ -139,7 +143,9 @@ export async function onSlaDeadline(run: LeadRun, current: LeadRecord) {
   if (!routing.reminded && routing.reminderAt && clock() < new Date(routing.dueAt!).getTime()) {
     routing.reminded = true;
     journal.record('sla_reminder', { ownerId: routing.ownerId, dueAt: routing.dueAt });
-    journal.notify('sla_reminder', routing.ownerId!, `Reminder: lead ${leadId} is due for a response by ${routing.dueAt}`, { dueAt: routing.dueAt });
+    journal.notify('sla_reminder', routing.ownerId!, `Reminder: lead ${leadId} is due for a response by ${routing.dueAt}`, {
+      dueAt: routing.dueAt,
+    });
     return;
   }
   routing.breaches += 1;
@@ -158,7 +164,9 @@ export async function onSlaDeadline(run: LeadRun, current: LeadRecord) {
   // The ladder's last step: the team manager, or the unassigned queue; ops is alerted either way.
   const manager = routing.teamManagerId && routing.teamManagerId !== breachedOwner ? routing.teamManagerId : null;
   const assigned = manager
-    ? await run.io().assignTo({ leadId, repId: manager, reason: `escalated to team manager ${manager} after ${routing.breaches} SLA breaches` })
+    ? await run
+        .io()
+        .assignTo({ leadId, repId: manager, reason: `escalated to team manager ${manager} after ${routing.breaches} SLA breaches` })
     : null;
   journal.notify(
     'escalation',

@@ -6,7 +6,10 @@ import { outlasted } from './failures';
 
 export type Activities = ReturnType<typeof createActivities>;
 
-const dataAccess = { startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } } as const;
+const dataAccess = {
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
+} as const;
 
 /**
  * Attempts that fit `retryFor` on that backoff. Local activities are bounded by attempts: the

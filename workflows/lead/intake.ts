@@ -43,14 +43,23 @@ function noteConsent(run: LeadRun, current: LeadRecord, channel: ConsentChannel,
     channel === 'email' && consentRecord.status === 'opted_in' && !consentRecord.confirmed && current.profile.email
       ? requestConfirmation(current.consent, channel, consentRecord.at)
       : undefined;
-  const data = { channel, status: consentRecord.status, source: consentRecord.source, statedAt: consentRecord.statedAt ?? null, reason: refused };
+  const data = {
+    channel,
+    status: consentRecord.status,
+    source: consentRecord.source,
+    statedAt: consentRecord.statedAt ?? null,
+    reason: refused,
+  };
   if (!asked) {
     run.journal.record('consent_refused', data, consentRecord.at);
     return;
   }
   current.consent = asked.consent;
   run.journal.record('consent_confirmation_requested', { ...data, sent: asked.due }, consentRecord.at);
-  if (asked.due) run.journal.notify('consent_confirmation', current.profile.email, `email consent confirmation to lead ${run.leadId}`, { channel: 'email' });
+  if (asked.due)
+    run.journal.notify('consent_confirmation', current.profile.email, `email consent confirmation to lead ${run.leadId}`, {
+      channel: 'email',
+    });
 }
 
 /** Fills what the lead lacks from the enrichment provider; on failure the lead is scored on what is known and enriched again after `retryAfter`. */
@@ -61,7 +70,11 @@ export async function enrich(run: LeadRun, current: LeadRecord) {
     return value === undefined || (Array.isArray(value) && value.length === 0);
   });
   try {
-    const { provider, firmographics } = await run.enrichLead({ email: current.profile.email, domain: emailDomainOf(current.profile.email), fields: missing });
+    const { provider, firmographics } = await run.enrichLead({
+      email: current.profile.email,
+      domain: emailDomainOf(current.profile.email),
+      fields: missing,
+    });
     run.state.enrichmentFailedAt = undefined;
     if (!firmographics) {
       current.enrichment = 'not_found';
@@ -117,7 +130,8 @@ export async function onCapture(run: LeadRun, signal: CaptureSignal) {
     run.state.reactivatedFrom = undefined;
   }
   run.journal.add(captureEvent(signal, merged));
-  for (const { channel, record: consentRecord } of consentFromCapture(capture, receivedAt)) noteConsent(run, current, channel, consentRecord);
+  for (const { channel, record: consentRecord } of consentFromCapture(capture, receivedAt))
+    noteConsent(run, current, channel, consentRecord);
   current.engagement = recordEngagement(current.engagement, engagementOfSource[capture.source], now());
   if (current.enrichment === 'pending') await enrich(run, current);
   rescore(run, current, `captured via ${capture.source}`);

@@ -18,13 +18,23 @@ export async function followStatus(run: LeadRun, current: LeadRecord) {
   const wanted = cadenceOfStatus[current.status];
   const enrolled = current.cadence;
   if (enrolled && enrolled.name !== wanted) {
-    run.journal.record('cadence_exited', { cadence: enrolled.name, version: enrolled.version, step: enrolled.step, reason: `lead is ${current.status}` });
+    run.journal.record('cadence_exited', {
+      cadence: enrolled.name,
+      version: enrolled.version,
+      step: enrolled.step,
+      reason: `lead is ${current.status}`,
+    });
     current.cadence = undefined;
   }
   if (wanted && !current.cadence) {
     const cadence = await run.io().currentCadence(wanted);
     current.cadence = enroll(cadence, now());
-    run.journal.record('cadence_enrolled', { cadence: wanted, version: cadence.version, steps: cadence.steps.length, nextStepAt: current.cadence.nextStepAt });
+    run.journal.record('cadence_enrolled', {
+      cadence: wanted,
+      version: cadence.version,
+      steps: cadence.steps.length,
+      nextStepAt: current.cadence.nextStepAt,
+    });
   }
 }
 
@@ -69,12 +79,24 @@ export async function nurtureDue(run: LeadRun, current: LeadRecord) {
     const migration = await run.io().cadenceMigration({ name: enrolled.name, version: enrolled.version });
     // Counted from when the step was due, so the cadence keeps its offsets however late a worker is.
     const { step, enrollment } = reachStep(enrolled, enrolled.nextStepAt, migration ?? undefined);
-    if (migration) journal.record('cadence_migrated', { cadence: enrolled.name, from: enrolled.version, to: migration.version, step: enrollment.step });
+    if (migration)
+      journal.record('cadence_migrated', { cadence: enrolled.name, from: enrolled.version, to: migration.version, step: enrollment.step });
     current.cadence = enrollment;
-    const position = { cadence: enrollment.name, version: enrollment.version, step: enrollment.step, of: enrollment.steps.length, dueAt: enrolled.nextStepAt };
+    const position = {
+      cadence: enrollment.name,
+      version: enrollment.version,
+      step: enrollment.step,
+      of: enrollment.steps.length,
+      dueAt: enrolled.nextStepAt,
+    };
     if (step) reachOut(run, current, 'cadence_step', step, position);
     if (exhausted(enrollment)) {
-      recycle(run, current, 'no_response', `${cadenceLabel(enrollment)} ended after ${enrollment.steps.length} steps without the lead becoming sales-ready`);
+      recycle(
+        run,
+        current,
+        'no_response',
+        `${cadenceLabel(enrollment)} ended after ${enrollment.steps.length} steps without the lead becoming sales-ready`,
+      );
     }
   }
   const reengagement = nextReengagementAt(current, policy);

@@ -34,7 +34,13 @@ export async function quarantine(run: LeadRun, work: Work, reason: string): Prom
   const { input, id } = describe(work);
   const message = `Lead ${run.leadId}: a ${input} was refused by the data store and quarantined (${reason})`;
   if (work.kind === 'action')
-    work.reject(ApplicationFailure.create({ type: actionFailureTypes.rejectedInput, message: `the ${input} was refused: ${reason}`, nonRetryable: true }));
+    work.reject(
+      ApplicationFailure.create({
+        type: actionFailureTypes.rejectedInput,
+        message: `the ${input} was refused: ${reason}`,
+        nonRetryable: true,
+      }),
+    );
   const alertOnly = () =>
     run.io().queueAlert({
       leadId: run.leadId,

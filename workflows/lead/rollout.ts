@@ -29,7 +29,13 @@ export async function onRescore(run: LeadRun, { model }: RescoreSignal): Promise
   run.useModel(model);
   rescore(run, current, `scoring model version ${version} rolled out`);
   await saveOrRoute(run, current);
-  return { leadId, outcome: 'rescored', from, to: bandOf(current.score!.score, model.qualification), salesReady: before !== 'sql' && current.status === 'sql' };
+  return {
+    leadId,
+    outcome: 'rescored',
+    from,
+    to: bandOf(current.score!.score, model.qualification),
+    salesReady: before !== 'sql' && current.status === 'sql',
+  };
 }
 
 /** Tells the rollout what the lead did; a rollout that has ended (cancelled) no longer listens, which is fine. */

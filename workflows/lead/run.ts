@@ -1,5 +1,13 @@
 import { workflowInfo } from '@temporalio/workflow';
-import type { ActionRequest, ActionResult, CaptureAnswer, CarriedState, LeadWorkflowInput, RunState, SignalWork } from '../../contracts/lead';
+import type {
+  ActionRequest,
+  ActionResult,
+  CaptureAnswer,
+  CarriedState,
+  LeadWorkflowInput,
+  RunState,
+  SignalWork,
+} from '../../contracts/lead';
 import type { ActionName } from '../../domain/actions';
 import type { CaptureSignal } from '../../domain/capture';
 import { durationMs } from '../../domain/duration';

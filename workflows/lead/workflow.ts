@@ -60,7 +60,9 @@ function leadState(run: LeadRun): LeadState {
   const queuedCaptures = [
     ...new Map(
       run.queue.flatMap((work) =>
-        work.kind === 'capture' && !run.state.seenIds.includes(work.signal.captureId) ? [[work.signal.captureId, work.signal] as const] : [],
+        work.kind === 'capture' && !run.state.seenIds.includes(work.signal.captureId)
+          ? [[work.signal.captureId, work.signal] as const]
+          : [],
       ),
     ).values(),
   ];
@@ -100,7 +102,8 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
         // Rejects at once what clearly does not fit. While a step is under way (e.g. routing has
         // chosen an owner the workflow has not recorded yet) the check waits for the action's turn.
         validator: (request) => {
-          if (!run.lead) throw ApplicationFailure.create({ type: actionFailureTypes.invalidState, message: 'the lead is not captured yet' });
+          if (!run.lead)
+            throw ApplicationFailure.create({ type: actionFailureTypes.invalidState, message: 'the lead is not captured yet' });
           if (run.busy) return;
           const rejection = rejectAction(name, run.lead.status, run.lead.routing?.ownerId, request.actor);
           if (rejection) throw actionFailure(rejection);
@@ -114,7 +117,8 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
   if (!input.carried) await run.start();
 
   /** The server suggests continue-as-new, or the run reached its own bound. */
-  const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= run.policy.history.maxEventsPerRun;
+  const continueAsNewDue = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= run.policy.history.maxEventsPerRun;
   for (;;) {
     if (run.lead && queue.length === 0 && continueAsNewDue()) {
       await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried() });
@@ -133,7 +137,12 @@ export async function leadWorkflow(input: LeadWorkflowInput): Promise<LeadOutcom
           // signals arrive meanwhile, and the server then aborts the updates it accepted.
           await run.flushAnswers();
           if (queue.every(signalsOnly)) {
-            await continueAsNew<typeof leadWorkflow>({ leadId, policy: run.policy, carried: run.carried(), pending: queue.filter(signalsOnly) });
+            await continueAsNew<typeof leadWorkflow>({
+              leadId,
+              policy: run.policy,
+              carried: run.carried(),
+              pending: queue.filter(signalsOnly),
+            });
           }
         }
         // A task that applies input after input holds their local activities and the signals

@@ -1,12 +1,33 @@
-import { condition, continueAsNew, getExternalWorkflowHandle, isCancellation, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 import { rescoredSignal, rescoreSignal, rolloutProgressQuery, type ScoringRolloutInput } from '../../contracts/rollout';
 import { durationMs } from '../../domain/duration';
-import { counted, finish, pagingDone, pauseAfterBatch, startProgress, tallyReport, tallySignaled, type RolloutProgress } from '../../domain/rollout';
+import {
+  counted,
+  finish,
+  pagingDone,
+  pauseAfterBatch,
+  startProgress,
+  tallyReport,
+  tallySignaled,
+  type RolloutProgress,
+} from '../../domain/rollout';
 
 type Activities = ReturnType<typeof createActivities>;
 /** Paging reads Postgres: retried without end through an outage, the rollout simply waits. */
-const data = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '1 minute' } });
+const data = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
 
 /**
  * Rolls a published scoring model out to the open leads: pages through them by lead id,
@@ -20,7 +41,8 @@ export async function scoringRolloutWorkflow(input: ScoringRolloutInput): Promis
   const version = input.model.scoring.modelVersion;
   let after = input.carried?.after ?? null;
   let progress =
-    input.carried?.progress ?? startProgress({ id: workflowId, version, leadsPerSecond: input.leadsPerSecond, startedAt: new Date().toISOString(), total: 0 });
+    input.carried?.progress ??
+    startProgress({ id: workflowId, version, leadsPerSecond: input.leadsPerSecond, startedAt: new Date().toISOString(), total: 0 });
   // Before the first await: the API may ask for the progress as soon as the rollout starts.
   setHandler(rolloutProgressQuery, () => progress);
   setHandler(rescoredSignal, (report) => void (progress = tallyReport(progress, report)));

@@ -16,7 +16,17 @@ import type { scoringBacktestWorkflow } from '../../../workflows/backtest/workfl
 import { hashKey } from '../../auth';
 import type { ApiDeps, AppEnv } from '../../context';
 import { ApiError, errorResponses } from '../../errors';
-import { bandCounts, bandCountsByBand, evaluatedAtNote, json, publishedVersion, readers, security, versionRef, type ScoringModelStore } from './versions';
+import {
+  bandCounts,
+  bandCountsByBand,
+  evaluatedAtNote,
+  json,
+  publishedVersion,
+  readers,
+  security,
+  versionRef,
+  type ScoringModelStore,
+} from './versions';
 
 const backtestBodySchema = z
   .strictObject({
@@ -36,12 +46,21 @@ const modelFigures = z.object({
   bands: bandCounts,
   deciles: z
     .array(
-      z.object({ min: z.number().int(), max: z.number().int(), leads: z.number().int(), converted: z.number().int(), conversionRate: z.number().nullable() }),
+      z.object({
+        min: z.number().int(),
+        max: z.number().int(),
+        leads: z.number().int(),
+        converted: z.number().int(),
+        conversionRate: z.number().nullable(),
+      }),
     )
     .meta({ description: 'score distribution and conversion rate by decile: 0–9, 10–19, …, 90–100' }),
   recall: z.number().nullable().meta({ description: 'share of converted leads in the SQL band (null: none converted)' }),
   precision: z.number().nullable().meta({ description: 'share of SQL-band leads that converted (null: empty band)' }),
-  auc: z.number().nullable().meta({ description: 'ROC AUC of the score against conversion, ties counting half (null without both outcomes)' }),
+  auc: z
+    .number()
+    .nullable()
+    .meta({ description: 'ROC AUC of the score against conversion, ties counting half (null without both outcomes)' }),
 });
 const backtestSchema = z
   .object({
@@ -183,7 +202,8 @@ export function scoringBacktestRoutes({ config, temporal, taskQueue }: ApiDeps, 
         responses: {
           200: { description: 'the figures, baseline and candidate side by side', ...json(backtestSchema) },
           202: {
-            description: 'the job did not end within `backtest.answerWithin` (10 s): it goes on; read it at `Location` (`GET /scoring-models/backtests/{id}`)',
+            description:
+              'the job did not end within `backtest.answerWithin` (10 s): it goes on; read it at `Location` (`GET /scoring-models/backtests/{id}`)',
             ...json(backtestJobRef),
           },
           ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422, 503),
@@ -203,7 +223,8 @@ export function scoringBacktestRoutes({ config, temporal, taskQueue }: ApiDeps, 
         tags: ['scoring models'],
         security,
         middleware: readers,
-        summary: 'Start a backtest job: the same question as `POST /scoring-models/backtest`, answered by `GET /scoring-models/backtests/{id}`',
+        summary:
+          'Start a backtest job: the same question as `POST /scoring-models/backtest`, answered by `GET /scoring-models/backtests/{id}`',
         description:
           'The job runs in the worker, reading the window a batch at a time. One runs per API key: a second while one runs answers 409 naming it (`Location`).',
         request: { body: { required: true, ...json(backtestBodySchema) } },

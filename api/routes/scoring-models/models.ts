@@ -32,19 +32,25 @@ const leadScoreSchema = z
   .object({
     leadId: z.string(),
     evaluatedAt: z.string().meta({ description: `when the model's score is evaluated: ${evaluatedAtNote}` }),
-    current: scoredSchema
-      .nullable()
-      .meta({ description: 'the score the lead has now (band by the thresholds of the version that made it); null before its first score' }),
+    current: scoredSchema.nullable().meta({
+      description: 'the score the lead has now (band by the thresholds of the version that made it); null before its first score',
+    }),
     model: scoredSchema,
   })
   .meta({ id: 'LeadScoreComparison' });
 
 const publishBodySchema = scoringModelBodySchema
   .safeExtend({
-    rollout: z.enum(['open_leads']).optional().meta({ description: '"open_leads": also re-score every open lead under the new version (a rollout workflow)' }),
+    rollout: z
+      .enum(['open_leads'])
+      .optional()
+      .meta({ description: '"open_leads": also re-score every open lead under the new version (a rollout workflow)' }),
     ...rolloutOptions,
   })
-  .refine((body) => body.leadsPerSecond === undefined || body.rollout !== undefined, { path: ['leadsPerSecond'], message: 'only with rollout "open_leads"' })
+  .refine((body) => body.leadsPerSecond === undefined || body.rollout !== undefined, {
+    path: ['leadsPerSecond'],
+    message: 'only with rollout "open_leads"',
+  })
   .meta({ id: 'ScoringModelPublish' });
 
 /** The published versions: list, read, publish the next, and explain a lead's score under one. */
@@ -61,7 +67,10 @@ export function scoringModelVersionRoutes(deps: ApiDeps, store: ScoringModelStor
         summary: 'Every published scoring model version, oldest first (version 1: the configured model)',
         security,
         middleware: readers,
-        responses: { 200: { description: 'the versions', ...json(z.object({ models: z.array(scoringModelSchema) })) }, ...errorResponses(401, 403) },
+        responses: {
+          200: { description: 'the versions', ...json(z.object({ models: z.array(scoringModelSchema) })) },
+          ...errorResponses(401, 403),
+        },
       }),
       async (c) => c.json({ models: await store.list() }, 200),
     )
@@ -102,7 +111,10 @@ export function scoringModelVersionRoutes(deps: ApiDeps, store: ScoringModelStor
         const { rollout: scope, leadsPerSecond, ...body } = c.req.valid('json');
         const model = await store.publish(body, c.get('principal').role);
         // Published first: should starting the rollout fail, `POST /scoring-models/{version}/rollouts` starts it.
-        return c.json({ ...model, ...(scope === 'open_leads' ? { rollout: await startRollout(publishedRules(model), leadsPerSecond) } : {}) }, 201);
+        return c.json(
+          { ...model, ...(scope === 'open_leads' ? { rollout: await startRollout(publishedRules(model), leadsPerSecond) } : {}) },
+          201,
+        );
       },
     )
     .openapi(
@@ -115,7 +127,9 @@ export function scoringModelVersionRoutes(deps: ApiDeps, store: ScoringModelStor
         summary: "The lead's score under another scoring model version, beside its current score (reps: their own leads)",
         request: {
           params: leadIdParam,
-          query: z.object({ model: z.coerce.number().pipe(versionNumber).optional().meta({ description: 'a published version; default: the newest' }) }),
+          query: z.object({
+            model: z.coerce.number().pipe(versionNumber).optional().meta({ description: 'a published version; default: the newest' }),
+          }),
         },
         responses: { 200: { description: 'both breakdowns', ...json(leadScoreSchema) }, ...errorResponses(400, 401, 403, 404) },
       }),

@@ -23,7 +23,10 @@ const rolloutSchema = z
     current: z.number().int().meta({ description: 'leads that were on this version or a newer one already' }),
     skipped: z.number().int().meta({ description: 'leads that had closed, or whose workflow was not running' }),
     done: z.number().int().meta({ description: 'rescored + current + skipped' }),
-    remaining: z.number().int().meta({ description: 'leads not signaled yet (by the count at the start) plus leads signaled that have not answered yet' }),
+    remaining: z
+      .number()
+      .int()
+      .meta({ description: 'leads not signaled yet (by the count at the start) plus leads signaled that have not answered yet' }),
     transitions: bandCountsByBand.meta({
       description: 'transitions[band before][band after] of the re-scored leads, each score banded by the thresholds of its own model',
     }),
@@ -92,7 +95,9 @@ export function scoringRolloutRoutes(deps: ApiDeps, store: ScoringModelStore) {
   };
   /** The figures: asked of a running rollout, the result of one that has ended (its last run's, across continue-as-new). */
   const progressOf = async ({ handle, running }: Awaited<ReturnType<typeof rollout>>): Promise<RolloutProgress> =>
-    running ? handle.query(rolloutProgressQuery) : ((await handle.result().catch(() => handle.query(rolloutProgressQuery))) as RolloutProgress);
+    running
+      ? handle.query(rolloutProgressQuery)
+      : ((await handle.result().catch(() => handle.query(rolloutProgressQuery))) as RolloutProgress);
   return new OpenAPIHono<AppEnv>()
     .openapi(
       createRoute({
@@ -131,9 +136,15 @@ export function scoringRolloutRoutes(deps: ApiDeps, store: ScoringModelStore) {
         security,
         middleware: requireRole('marketing'),
         summary: 'Cancel a running rollout: no further lead is signaled; leads re-scored already keep their new score',
-        request: { params: rolloutIdParam, body: { required: false, ...json(z.strictObject({}).meta({ description: 'nothing: send {}' })) } },
+        request: {
+          params: rolloutIdParam,
+          body: { required: false, ...json(z.strictObject({}).meta({ description: 'nothing: send {}' })) },
+        },
         responses: {
-          202: { description: 'cancellation requested; the progress shows `cancelled` once the rollout has stopped', ...json(rolloutSchema) },
+          202: {
+            description: 'cancellation requested; the progress shows `cancelled` once the rollout has stopped',
+            ...json(rolloutSchema),
+          },
           ...errorResponses(400, 401, 403, 404, 409),
         },
       }),

@@ -33,7 +33,9 @@ export const evaluatedAtNote =
 
 /** Leads by band, and by band before and after (a backtest's or a rollout's transitions). */
 export const bandCounts = z.object({ not_ready: z.number().int(), mql: z.number().int(), sql: z.number().int() });
-export const bandCountsByBand = z.object(Object.fromEntries(bands.map((band) => [band, bandCounts])) as Record<(typeof bands)[number], typeof bandCounts>);
+export const bandCountsByBand = z.object(
+  Object.fromEntries(bands.map((band) => [band, bandCounts])) as Record<(typeof bands)[number], typeof bandCounts>,
+);
 
 export const readers = requireRole('marketing', 'ops');
 export const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
