@@ -1,7 +1,7 @@
 import type { Segment } from '../domain/routing';
 import type { BusinessHours } from '../domain/sla';
 import type { Sql } from './client';
-import type { RepRow } from './rows';
+import type { RepRow, TeamRow } from './rows';
 
 // Reps, teams and accounts as ops manage them. Routing reads and locks them in db/routing.ts.
 
@@ -117,7 +117,9 @@ export async function updateRep(sql: Sql, id: string, patch: RepPatch): Promise<
 
 /** Every team in routing order: the order they were added. */
 export async function listTeams(sql: Sql): Promise<Team[]> {
-  const rows = await sql<TeamRow[]>`SELECT id, name, countries, segments, business_hours, manager_id FROM teams ORDER BY created_at, id`;
+  const rows = await sql<
+    RosterTeamRow[]
+  >`SELECT id, name, countries, segments, business_hours, manager_id FROM teams ORDER BY created_at, id`;
   return rows.map(teamFromRow);
 }
 
@@ -126,15 +128,9 @@ export async function teamExists(sql: Sql, id: string): Promise<boolean> {
   return row !== undefined;
 }
 
-type TeamRow = {
-  id: string;
-  name: string;
-  countries: string[];
-  segments: Segment[];
-  business_hours: BusinessHours;
-  manager_id: string | null;
-};
-const teamFromRow = (t: TeamRow): Team => ({
+/** What the roster reads of a team: not the round robin's clock. */
+type RosterTeamRow = Omit<TeamRow, 'virtual_time' | 'assignments'>;
+const teamFromRow = (t: RosterTeamRow): Team => ({
   id: t.id,
   name: t.name,
   countries: t.countries,
@@ -155,9 +151,9 @@ export async function updateTeam(sql: Sql, id: string, patch: Partial<Omit<Team,
   const changed = Object.fromEntries(Object.entries(columns).filter(([, value]) => value !== undefined));
   const [row] = Object.keys(changed).length
     ? await sql<
-        TeamRow[]
+        RosterTeamRow[]
       >`UPDATE teams SET ${sql(changed)} WHERE id = ${id} RETURNING id, name, countries, segments, business_hours, manager_id`
-    : await sql<TeamRow[]>`SELECT id, name, countries, segments, business_hours, manager_id FROM teams WHERE id = ${id}`;
+    : await sql<RosterTeamRow[]>`SELECT id, name, countries, segments, business_hours, manager_id FROM teams WHERE id = ${id}`;
   return row && teamFromRow(row);
 }
 

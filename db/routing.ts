@@ -1,5 +1,5 @@
 import type { Assignment } from '../domain/lead-record';
-import type { Segment, TerritoryTeam } from '../domain/routing';
+import type { TerritoryTeam } from '../domain/routing';
 import {
   decideRouting,
   type RoundRobinMove,
@@ -11,9 +11,8 @@ import {
   type RoutingStep,
   type RoutingTeam,
 } from '../domain/routing-decision';
-import type { BusinessHours } from '../domain/sla';
 import type { Db, Sql, Tx } from './client';
-import type { RepRow } from './rows';
+import type { RepRow, TeamRow } from './rows';
 
 // The reads and writes of one routing decision, each inside the caller's transaction. What is
 // locked here (`FOR UPDATE`) stays locked until that transaction ends, so concurrent routings of
@@ -21,18 +20,6 @@ import type { RepRow } from './rows';
 // it started, also when it then waits for a lock (rows it locks excepted: it gets their newest
 // version), so what must see a previous holder's writes is read in a statement after the lock
 // (https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED).
-
-/** A team as read through JSON: `assignments` (bigint) comes as a number. */
-export interface TeamRow {
-  id: string;
-  name: string;
-  countries: string[];
-  segments: Segment[];
-  business_hours: BusinessHours;
-  manager_id: string | null;
-  virtual_time: number;
-  assignments: number;
-}
 
 /** A rep as routing reads it; `open_leads` is what counts against capacity (migration 0023). */
 export type RoutableRep = Pick<

@@ -4,6 +4,8 @@ import type { Engagement } from '../domain/engagement';
 import type { LeadSource, LeadStatus } from '../domain/lead';
 import type { EnrichmentStatus } from '../domain/lead-record';
 import type { Score } from '../domain/scoring';
+import type { Segment } from '../domain/routing';
+import type { BusinessHours } from '../domain/sla';
 
 /** A row of `reps`, as postgres.js returns it. */
 export interface RepRow {
@@ -67,4 +69,16 @@ export interface LeadRow {
   cadence: Enrollment | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** A team's row; read through JSON, `assignments` (bigint) comes as a number. */
+export interface TeamRow {
+  id: string;
+  name: string;
+  countries: string[];
+  segments: Segment[];
+  business_hours: BusinessHours;
+  manager_id: string | null;
+  virtual_time: number;
+  assignments: number;
 }
