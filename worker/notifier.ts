@@ -9,9 +9,12 @@ import { durationMs } from '../domain/duration';
 import { signInEmailKind, signInToken, signInValidForMs } from '../domain/inbox';
 import { ATTR_LEAD_ID, ATTR_NOTIFY_CHANNEL, ATTR_NOTIFY_KIND, ATTR_NOTIFY_OUTCOME } from '../observability/tracing';
 import { CrmFailure, type CrmDelivery } from './crm';
-import { EmailFailure, type EmailDelivery } from './email';
+import { EmailFailure, type EmailDelivery, type EmailOutcome } from './email';
 import { repeat } from './repeat';
-import { SlackFailure, type SlackDelivery } from './slack';
+import { SlackFailure, type SlackDelivery, type SlackOutcome } from './slack';
+
+/** What a channel's call answers: sent (with where, for Slack), or not sent on purpose (`skipped`). Failures are thrown. */
+type Delivered = EmailOutcome | SlackOutcome | Awaited<ReturnType<CrmDelivery['deliver']>> | { sent: true };
 
 /** Slack's link markup (`<url|label>`), joined by middle dots; a label's own `<`, `>` and `|` are left out. */
 const slackLinks = (links: Record<string, string>) =>
@@ -223,6 +226,20 @@ export function startNotifier(options: NotifierOptions) {
     );
   }
 
+  /** The call for the entry's channel: `skipped` when it is not sent on purpose, `posted` where Slack put it. */
+  function call(n: OutboxEntry): Promise<Delivered> {
+    switch (n.channel) {
+      case 'email':
+        return email!.deliver(n, links(n));
+      case 'crm':
+        return crm!.deliver(n);
+      case 'slack':
+        return slack!.deliver(n);
+      case 'webhook':
+        return post(webhookUrl!, n).then(() => ({ sent: true as const }));
+    }
+  }
+
   /** One attempt at an entry; answers what became of it. */
   async function attempt(n: OutboxEntry, traced: boolean): Promise<DeliveryOutcome> {
     const skipBecause = skipReasons[n.channel]();
@@ -231,26 +248,14 @@ export function startNotifier(options: NotifierOptions) {
       return 'skipped';
     }
     try {
-      if (n.channel === 'email' || n.channel === 'crm') {
-        const outcome = await send<{ skipped: string } | object>(n, traced, () =>
-          n.channel === 'email' ? email!.deliver(n, links(n)) : crm!.deliver(n),
-        );
-        if ('skipped' in outcome) {
-          await markSkipped(sql, n.id, outcome.skipped);
-          return 'skipped';
-        }
-      } else if (n.channel === 'slack') {
-        const outcome = await send(n, traced, () => slack!.deliver(n));
-        if ('skipped' in outcome) {
-          await markSkipped(sql, n.id, outcome.skipped);
-          return 'skipped';
-        }
-        await markSentToSlack(sql, n.id, outcome.posted);
-        return 'sent';
-      } else {
-        await send(n, traced, () => post(webhookUrl!, n));
+      const outcome = await send(n, traced, () => call(n));
+      if ('skipped' in outcome) {
+        await markSkipped(sql, n.id, outcome.skipped);
+        return 'skipped';
       }
-      await markSent(sql, n.id);
+      // A Slack post is kept with where it went, so the alert can be updated when the lead moves on.
+      if ('posted' in outcome) await markSentToSlack(sql, n.id, outcome.posted);
+      else await markSent(sql, n.id);
       return 'sent';
     } catch (error) {
       const { reason, permanent, retryAfterSeconds = 0, code } = await describeFailure(error);
