@@ -279,19 +279,21 @@ export const jotformFixture: VendorFixture = {
   expected: (p) => ({ email: p.email, firstName: p.firstName, lastName: p.lastName, company: p.company, title: p.title, phone: p.phone }),
 };
 
+/** The generic hook's body is our own capture's shape: what is posted is what is taken. */
+const genericCapture = (p: Parameters<VendorFixture['expected']>[0]) => ({
+  email: p.email,
+  firstName: p.firstName,
+  lastName: p.lastName,
+  company: p.company,
+  title: p.title,
+  phone: p.phone,
+  sourceDetail: 'partner portal',
+});
+
 export const genericFixture: VendorFixture = {
   vendor: 'generic',
   timestamped: true,
-  body: (p) =>
-    json({
-      email: p.email,
-      firstName: p.firstName,
-      lastName: p.lastName,
-      company: p.company,
-      title: p.title,
-      phone: p.phone,
-      sourceDetail: 'partner portal',
-    }),
+  body: (p) => json(genericCapture(p)),
   sign: (body, secret, { now }, eventId) => {
     const webhook = new Webhook(secret);
     return {
@@ -302,15 +304,7 @@ export const genericFixture: VendorFixture = {
       },
     };
   },
-  expected: (p) => ({
-    email: p.email,
-    firstName: p.firstName,
-    lastName: p.lastName,
-    company: p.company,
-    title: p.title,
-    phone: p.phone,
-    sourceDetail: 'partner portal',
-  }),
+  expected: (p) => genericCapture(p),
 };
 
 export const formFixtures: VendorFixture[] = [

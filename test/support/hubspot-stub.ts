@@ -71,17 +71,20 @@ export class HubspotStub extends StubServer {
           : association
             ? 'associations'
             : undefined;
+    /** Records the call as answered with `status` (0: never answered). */
+    const record = (status: number) =>
+      endpoint &&
+      this.calls.push({
+        endpoint,
+        method: request.method ?? '',
+        path,
+        authorization: request.headers.authorization,
+        body,
+        at: Date.now(),
+        status,
+      });
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      if (endpoint)
-        this.calls.push({
-          endpoint,
-          method: request.method ?? '',
-          path,
-          authorization: request.headers.authorization,
-          body,
-          at: Date.now(),
-          status,
-        });
+      record(status);
       response.writeHead(status, { 'content-type': 'application/json', ...headers });
       response.end(JSON.stringify(payload));
     };
@@ -92,15 +95,7 @@ export class HubspotStub extends StubServer {
     if (failure) {
       failure.times -= 1;
       if (failure.hang) {
-        this.calls.push({
-          endpoint,
-          method: request.method ?? '',
-          path,
-          authorization: request.headers.authorization,
-          body,
-          at: Date.now(),
-          status: 0,
-        });
+        record(0);
         return;
       }
       const category =
