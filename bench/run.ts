@@ -29,7 +29,7 @@ import { startEmbeddedPostgres } from '../stack/postgres';
 import { spawnService } from '../stack/processes';
 import { startDevServer } from '../stack/temporal';
 import { measureAtScale } from './at-scale';
-import { measureBurst } from './burst';
+import { measureBurst, type BurstFigures } from './burst';
 import { measureCrm, type CrmFigures } from './crm';
 import { assignedAt, sleep, waitAssigned, type Bench } from './context';
 import { problemsText } from './histories';
@@ -38,7 +38,7 @@ import { measureNewLead, statementsAvailable } from './new-lead';
 import { measureThroughput, type ThroughputFigures } from './throughput';
 import { msText, pool, rssMiB, summary } from './stats';
 import { measureStorm } from './storm';
-import { countWorkerWarnings, warningText } from './worker-log';
+import { countWorkerWarnings, warningText, type WarningCounts } from './worker-log';
 import { HubspotStub } from '../test/support/hubspot-stub';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -57,8 +57,9 @@ const benchEnv = parseEnv(
     BENCH_LONG_RUN_MONTHS: positiveInt.default(12),
     BENCH_SCALE_LEADS: positiveInt.default(100_000),
     BENCH_CRM_LEADS: positiveInt.default(1000),
-    // crm: only the CRM handoff (bench/crm.ts); throughput: only the no-op baseline and the lead pipeline (bench/throughput.ts).
-    BENCH_ONLY: z.enum(['crm', 'throughput']).optional(),
+    // crm: only the CRM handoff (bench/crm.ts); throughput: only the no-op baseline and the lead pipeline (bench/throughput.ts);
+    // burst: only the webinar burst (bench/burst.ts).
+    BENCH_ONLY: z.enum(['crm', 'throughput', 'burst']).optional(),
     // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker.
     BENCH_WORKER_NODE_OPTIONS: z.string().optional(),
     // 1 (or `npm run bench -- --cluster`): the Temporal server on Postgres of `npm run start:cluster` instead of the dev server.
@@ -263,6 +264,22 @@ async function main() {
       console.log(`\nfigures: ${file} (${results.seconds} s)`);
       return;
     }
+    if (options.only === 'burst') {
+      log(`burst alone (BENCH_ONLY=burst): ${options.burst} sales-ready registrants, 100 in flight…`);
+      const burst = await measureBurst(bench, { registrants: options.burst, inFlight: 100 });
+      const results = {
+        at: new Date().toISOString(),
+        machine,
+        options,
+        topology,
+        burst,
+        seconds: Math.round((Date.now() - started) / 1000),
+      };
+      const file = writeResults(results, '-burst');
+      printTable(burstRows(burst));
+      console.log(`\nfigures: ${file} (${results.seconds} s)`);
+      return;
+    }
     if (options.only === 'crm') {
       log(`CRM handoff alone (BENCH_ONLY=crm): ${options.crmLeads} leads routed at once without, then with, a HubSpot connection…`);
       const crm = await measureCrm(bench, hubspot, { leads: options.crmLeads });
@@ -272,6 +289,16 @@ async function main() {
       console.log(`\nfigures: ${file} (${results.seconds} s)`);
       return;
     }
+
+    // The worker's workflow-task warnings of each section, so that a run that logs any says where.
+    const warningsBySection: Record<string, WarningCounts> = {};
+    let sectionFrom = workerLog.now();
+    const endSection = (name: string) => {
+      const counts = workerLog.since(sectionFrom);
+      sectionFrom = workerLog.now();
+      warningsBySection[name] = counts;
+      if (counts.durationExceeded + counts.taskNotFound > 0) log(`  worker during ${name}: ${warningText(counts)}`);
+    };
 
     // 1. Speed-to-lead under a sustained open-loop rate (requests go out on schedule, whatever the answers).
     const total = options.rate * options.duration;
@@ -315,13 +342,16 @@ async function main() {
     log(
       `  p50 ${speedToLead.p50} ms, p99 ${speedToLead.p99} ms, errors ${speedToLead.errors}; capture answered (202) p50 ${captureAnswer.p50} ms, p99 ${captureAnswer.p99} ms`,
     );
+    endSection('speed-to-lead');
 
     // 2. Throughput: the engine's no-op limit, then the lead pipeline, both closed-loop.
     const throughput = await measureThroughput(bench, throughputOptions);
+    endSection('throughput');
 
     // 3. A burst of registrants from a webinar tool, retrying with its Idempotency-Keys.
     log(`3/8 burst: ${options.burst} sales-ready registrants, 100 in flight, each with an Idempotency-Key, retried after 429/503…`);
     const burst = await measureBurst(bench, { registrants: options.burst, inFlight: 100 });
+    endSection('burst');
 
     // 4. A storm of rep edits while the unassigned queue is full and captures keep arriving.
     log(
@@ -333,12 +363,14 @@ async function main() {
       rate: options.stormRate,
       tailSeconds: 10,
     });
+    endSection('storm');
 
     // 5. One new lead up to routed, on the quiet system: history and SQL.
     log(
       `5/8 one new lead up to routed: its history${countStatements ? ' and SQL statements (pg_stat_statements)' : ' (SQL statements: pg_stat_statements not loaded)'}…`,
     );
     const newLead = await measureNewLead(bench, { countStatements });
+    endSection('new lead');
 
     // 6. SLA timer precision with many timers pending.
     const bulk = options.timers - timerSample;
@@ -395,6 +427,7 @@ async function main() {
     };
     const timers = { pending: open, ...summary(lateness) };
     log(`  escalation lateness p50 ${timers.p50.toFixed(0)} ms, p99 ${timers.p99.toFixed(0)} ms over ${lateness.length} breaches`);
+    endSection('SLA timers');
 
     // 7. History size of one lead's whole life: capture → sql → accepted → converted.
     log('7/8 history size of capture → sql → accepted → converted…');
@@ -414,6 +447,7 @@ async function main() {
     log(`  ${convertedRun} events; now ${options.longRunMonths} months of two open leads on the time-skipping server…`);
     const longRuns = await measureLongRuns(sql, codec, log, options.longRunMonths);
     const history = { convertedRun, ...longRuns };
+    endSection('history');
     for (const [name, run] of Object.entries(longRuns)) {
       log(
         `  ${name}: ${run.months} months, ${run.runs} runs, ${run.totalEvents} events in all, largest run ${run.largestRun} (limit ${run.limit})`,
@@ -441,10 +475,12 @@ async function main() {
       (line) => log(`  ${line}`),
       benchEnv.BENCH_SCALE_LEADS,
     );
+    endSection('at scale');
 
     // Last: once a CRM is connected, every later routing queues a push (there is no DELETE of a connection).
     log(`CRM handoff: ${options.crmLeads} leads routed at once without, then with, a HubSpot connection (local stub)…`);
     const crm = await measureCrm(bench, hubspot, { leads: options.crmLeads });
+    endSection('crm');
 
     const results = {
       at: new Date().toISOString(),
@@ -462,8 +498,9 @@ async function main() {
       memory,
       atScale,
       crm,
-      /** The worker's workflow-task warnings over the whole run (bench/worker-log.ts). */
+      /** The worker's workflow-task warnings over the whole run (bench/worker-log.ts), and in each section. */
       workerWarnings: workerLog.now(),
+      workerWarningsBySection: warningsBySection,
       seconds: Math.round((Date.now() - started) / 1000),
     };
     const file = writeResults(results, '');
@@ -482,20 +519,7 @@ async function main() {
         `p99 ≤ 50 ms: ${target(captureAnswer.p99 <= 50)}`,
       ],
       ...throughputRows(throughput),
-      [
-        `burst: ${burst.registrants} registrants, ${burst.inFlight} in flight (first send → 202, per registrant)`,
-        `${msText(burst.delivery.endToEnd)}; per attempt ${msText(burst.delivery.perAttempt)}; ${burst.delivery.answers503} answered 503, ${burst.delivery.failed} given up`,
-        `p99 ≤ 1 s: ${target(burst.delivery.endToEnd.p99 <= 1000 && burst.delivery.failed === 0)}`,
-      ],
-      [
-        'burst: all routed (first send → last assigned_at)',
-        burst.allRoutedSeconds === null
-          ? `${burst.routed}/${burst.registrants} routed within the wait`
-          : `${burst.allRoutedSeconds.toFixed(1)} s`,
-        `≤ 60 s: ${target(burst.allRoutedSeconds !== null && burst.allRoutedSeconds <= 60)}`,
-      ],
-      ['burst: registrants captured more than once', `${burst.capturedMoreThanOnce}`, `0: ${target(burst.capturedMoreThanOnce === 0)}`],
-      ['burst: workflow-task warnings and timeouts', `worker ${warningText(burst.workerWarnings)}; ${problemsText(burst.histories)}`, ''],
+      ...burstRows(burst),
       [
         `storm: captures at ${storm.rate}/s, ${storm.edits} rep edits, ${storm.waiting} unassigned (per attempt)`,
         `${msText(storm.captures.perAttempt)}; ${storm.captures.answers503} answered 503 of ${storm.captures.attempts}`,
@@ -564,7 +588,7 @@ async function main() {
         `< 10 s: ${target(atScale.backtest.max < 10_000)}`,
       ],
       ...crmRows(crm),
-      ["worker's workflow-task warnings, whole run", warningText(results.workerWarnings), ''],
+      ["worker's workflow-task warnings, whole run", warningText(results.workerWarnings) + bySectionText(warningsBySection), ''],
     ];
     printTable(rows);
     console.log(`\nfigures: ${file} (${results.seconds} s)`);
@@ -572,6 +596,33 @@ async function main() {
     await stop();
   }
 }
+
+/** The burst's rows of the table (bench/burst.ts). */
+function burstRows(burst: BurstFigures): [string, string, string][] {
+  return [
+    [
+      `burst: ${burst.registrants} registrants, ${burst.inFlight} in flight (first send → 202, per registrant)`,
+      `${msText(burst.delivery.endToEnd)}; per attempt ${msText(burst.delivery.perAttempt)}; ${burst.delivery.answers503} answered 503, ${burst.delivery.failed} given up`,
+      `p99 ≤ 1 s: ${target(burst.delivery.endToEnd.p99 <= 1000 && burst.delivery.failed === 0)}`,
+    ],
+    [
+      'burst: all routed (first send → last assigned_at)',
+      burst.allRoutedSeconds === null
+        ? `${burst.routed}/${burst.registrants} routed within the wait`
+        : `${burst.allRoutedSeconds.toFixed(1)} s`,
+      `≤ 60 s: ${target(burst.allRoutedSeconds !== null && burst.allRoutedSeconds <= 60)}`,
+    ],
+    ['burst: registrants captured more than once', `${burst.capturedMoreThanOnce}`, `0: ${target(burst.capturedMoreThanOnce === 0)}`],
+    ['burst: workflow-task warnings and timeouts', `worker ${warningText(burst.workerWarnings)}; ${problemsText(burst.histories)}`, ''],
+  ];
+}
+
+/** The sections with warnings, e.g. "; crm: 102 …". */
+const bySectionText = (sections: Record<string, WarningCounts>) =>
+  Object.entries(sections)
+    .filter(([, w]) => w.durationExceeded + w.taskNotFound > 0)
+    .map(([name, w]) => `; ${name}: ${warningText(w)}`)
+    .join('');
 
 /** The throughput section's rows of the table (bench/throughput.ts). */
 function throughputRows(throughput: ThroughputFigures): [string, string, string][] {
