@@ -260,7 +260,7 @@ async function main() {
         seconds: Math.round((Date.now() - started) / 1000),
       };
       const file = writeResults(results, '-throughput');
-      printTable(throughputRows(throughput));
+      printTable([...throughputRows(throughput), warningsRow(workerLog.now())]);
       console.log(`\nfigures: ${file} (${results.seconds} s)`);
       return;
     }
@@ -276,7 +276,7 @@ async function main() {
         seconds: Math.round((Date.now() - started) / 1000),
       };
       const file = writeResults(results, '-burst');
-      printTable(burstRows(burst));
+      printTable([...burstRows(burst), warningsRow(workerLog.now())]);
       console.log(`\nfigures: ${file} (${results.seconds} s)`);
       return;
     }
@@ -285,7 +285,7 @@ async function main() {
       const crm = await measureCrm(bench, hubspot, { leads: options.crmLeads });
       const results = { at: new Date().toISOString(), machine, options, topology, crm, seconds: Math.round((Date.now() - started) / 1000) };
       const file = writeResults(results, '-crm');
-      printTable(crmRows(crm));
+      printTable([...crmRows(crm), warningsRow(workerLog.now())]);
       console.log(`\nfigures: ${file} (${results.seconds} s)`);
       return;
     }
@@ -588,7 +588,7 @@ async function main() {
         `< 10 s: ${target(atScale.backtest.max < 10_000)}`,
       ],
       ...crmRows(crm),
-      ["worker's workflow-task warnings, whole run", warningText(results.workerWarnings) + bySectionText(warningsBySection), ''],
+      warningsRow(results.workerWarnings, warningsBySection),
     ];
     printTable(rows);
     console.log(`\nfigures: ${file} (${results.seconds} s)`);
@@ -617,12 +617,14 @@ function burstRows(burst: BurstFigures): [string, string, string][] {
   ];
 }
 
-/** The sections with warnings, e.g. "; crm: 102 …". */
-const bySectionText = (sections: Record<string, WarningCounts>) =>
-  Object.entries(sections)
+/** The worker's workflow-task warnings over the run, and the sections they came in (e.g. "; crm: 102 …"). */
+function warningsRow(whole: WarningCounts, sections: Record<string, WarningCounts> = {}): [string, string, string] {
+  const where = Object.entries(sections)
     .filter(([, w]) => w.durationExceeded + w.taskNotFound > 0)
     .map(([name, w]) => `; ${name}: ${warningText(w)}`)
     .join('');
+  return ["worker's workflow-task warnings, whole run", warningText(whole) + where, ''];
+}
 
 /** The throughput section's rows of the table (bench/throughput.ts). */
 function throughputRows(throughput: ThroughputFigures): [string, string, string][] {
