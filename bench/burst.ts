@@ -2,12 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { captureClient, deliveryFigures, deliveryText, type Delivery, type DeliveryFigures } from './capture-client';
 import { allAssignedAfter, salesReady, waitAssigned, type Bench } from './context';
 import { problemsText, workflowTaskProblems, type TaskProblems } from './histories';
-import { msText, pool } from './stats';
+import { msText, pool, summary, type Summary } from './stats';
 import { warningText, type WarningCounts } from './worker-log';
 
 export interface BurstFigures {
   registrants: number;
   inFlight: number;
+  /**
+   * The engine's own answer to as many starts as there are registrants, as many in flight, sent by
+   * the bench straight to the server (a workflow no worker runs, no payload): what the burst's
+   * answers are bounded by on this machine, measured the same hour.
+   */
+  engineStarts: Summary;
   /** The webinar tool's deliveries: answers per attempt, and per registrant from its first send to its 202. */
   delivery: DeliveryFigures;
   /** Registrants with an owner (`leads.assigned_at`) at the end of the wait. */
@@ -33,6 +39,8 @@ export async function measureBurst(
 ): Promise<BurstFigures> {
   const { sql, client, workerLog, log } = bench;
   const deliver = captureClient({ api: bench.api });
+  const engineStarts = await measureEngineStarts(bench, registrants, inFlight);
+  log(`  the engine alone, ${registrants} starts, ${inFlight} in flight, straight to the server: ${msText(engineStarts)}`);
   const warningsBefore = workerLog.now();
   const startedAt = Date.now();
   const deliveries: Delivery[] = [];
@@ -63,5 +71,30 @@ export async function measureBurst(
     `  ${routed}/${ids.length} routed, all ${allRoutedSeconds === null ? 'not within the wait' : `${allRoutedSeconds.toFixed(1)} s after the first send`}; ` +
       `${capturedMoreThanOnce} captured more than once; worker: ${warningText(workerWarnings)}; ${problemsText(histories)}`,
   );
-  return { registrants, inFlight, delivery, routed, allRoutedSeconds, capturedMoreThanOnce, workerWarnings, histories };
+  return { registrants, inFlight, engineStarts, delivery, routed, allRoutedSeconds, capturedMoreThanOnce, workerWarnings, histories };
+}
+
+/**
+ * `count` starts of a workflow type no worker polls for, `inFlight` at a time, each timed from its
+ * request to the server's answer. They time out after a second; the wait after them lets the
+ * server close them before the burst.
+ */
+async function measureEngineStarts({ client }: Bench, count: number, inFlight: number): Promise<Summary> {
+  const run = randomUUID().slice(0, 8);
+  const answered: number[] = [];
+  await pool(
+    Array.from({ length: count }, (_, i) => i),
+    inFlight,
+    async (i) => {
+      const sent = performance.now();
+      await client.workflow.start('engineBaseline', {
+        taskQueue: `bench-engine-${run}`,
+        workflowId: `engine-${run}-${i}`,
+        workflowExecutionTimeout: '1 second',
+      });
+      answered.push(performance.now() - sent);
+    },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  return summary(answered);
 }
