@@ -163,15 +163,15 @@ async function main() {
   const [workerProcess, apiProcess] = children as [ChildProcess, ChildProcess];
   const workerLog = countWorkerWarnings(workerProcess.stdout!);
   const api = `http://127.0.0.1:${apiPort}`;
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, dataConverter: encryptingDataConverter(codec) });
+  // Connected inside the try below, so that a server that does not answer still stops the stack.
+  let connection: Connection | undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       for (const child of children) child.kill('SIGTERM');
       await sleep(1500);
-      await connection.close();
+      await connection?.close();
       await sql.end({ timeout: 5 });
       await postgres.stop();
       await temporal.stop();
@@ -189,6 +189,8 @@ async function main() {
   process.once('SIGTERM', onSignal);
 
   try {
+    connection = await Connection.connect({ address: temporal.address });
+    const client = new Client({ connection, dataConverter: encryptingDataConverter(codec) });
     log('waiting for the worker and the API…');
     for (let i = 0; ; i++) {
       // The worker too: under load it bundles its workflows for a while, and captures before that answer 503.
