@@ -253,46 +253,38 @@ async function main() {
       for (const [what, figure, goal] of rows) console.log(`  ${what.padEnd(width)}  ${figure}${goal ? `   [${goal}]` : ''}`);
     };
 
-    const throughputOptions = { noop: options.noop, leads: options.throughputLeads, temporalAddress: temporal.address, codec };
-    if (options.only === 'throughput') {
-      log('throughput alone (BENCH_ONLY=throughput): the no-op baseline, then the lead pipeline…');
-      const throughput = await measureThroughput(bench, throughputOptions);
+    /** A section run alone (BENCH_ONLY): its figures written to `<time>-<name>.json`, and its rows printed with the worker's warnings. */
+    const printAlone = (name: string, figures: Record<string, unknown>, rows: [string, string, string][]) => {
       const results = {
         at: new Date().toISOString(),
         machine,
         options,
         topology,
-        throughput,
+        ...figures,
         seconds: Math.round((Date.now() - started) / 1000),
       };
-      const file = writeResults(results, '-throughput');
-      printTable([...throughputRows(throughput), warningsRow(workerLog.now())]);
+      const file = writeResults(results, `-${name}`);
+      printTable([...rows, warningsRow(workerLog.now())]);
       console.log(`\nfigures: ${file} (${results.seconds} s)`);
+    };
+
+    const throughputOptions = { noop: options.noop, leads: options.throughputLeads, temporalAddress: temporal.address, codec };
+    if (options.only === 'throughput') {
+      log('throughput alone (BENCH_ONLY=throughput): the no-op baseline, then the lead pipeline…');
+      const throughput = await measureThroughput(bench, throughputOptions);
+      printAlone('throughput', { throughput }, throughputRows(throughput));
       return;
     }
     if (options.only === 'burst') {
       log(`burst alone (BENCH_ONLY=burst): ${options.burst} sales-ready registrants, 100 in flight…`);
       const burst = await measureBurst(bench, { registrants: options.burst, inFlight: 100 });
-      const results = {
-        at: new Date().toISOString(),
-        machine,
-        options,
-        topology,
-        burst,
-        seconds: Math.round((Date.now() - started) / 1000),
-      };
-      const file = writeResults(results, '-burst');
-      printTable([...burstRows(burst), warningsRow(workerLog.now())]);
-      console.log(`\nfigures: ${file} (${results.seconds} s)`);
+      printAlone('burst', { burst }, burstRows(burst));
       return;
     }
     if (options.only === 'crm') {
       log(`CRM handoff alone (BENCH_ONLY=crm): ${options.crmLeads} leads routed at once without, then with, a HubSpot connection…`);
       const crm = await measureCrm(bench, hubspot, { leads: options.crmLeads });
-      const results = { at: new Date().toISOString(), machine, options, topology, crm, seconds: Math.round((Date.now() - started) / 1000) };
-      const file = writeResults(results, '-crm');
-      printTable([...crmRows(crm), warningsRow(workerLog.now())]);
-      console.log(`\nfigures: ${file} (${results.seconds} s)`);
+      printAlone('crm', { crm }, crmRows(crm));
       return;
     }
 
