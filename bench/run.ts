@@ -35,6 +35,7 @@ import { assignedAt, sleep, waitAssigned, type Bench } from './context';
 import { problemsText } from './histories';
 import { measureLongRuns } from './long-run';
 import { measureNewLead, statementsAvailable } from './new-lead';
+import { cpuText } from './cpu';
 import { measureThroughput, type ThroughputFigures } from './throughput';
 import { msText, pool, rssMiB, summary } from './stats';
 import { measureStorm } from './storm';
@@ -268,7 +269,13 @@ async function main() {
       console.log(`\nfigures: ${file} (${results.seconds} s)`);
     };
 
-    const throughputOptions = { noop: options.noop, leads: options.throughputLeads, temporalAddress: temporal.address, codec };
+    const throughputOptions = {
+      noop: options.noop,
+      leads: options.throughputLeads,
+      temporalAddress: temporal.address,
+      codec,
+      pids: { worker: workerProcess.pid!, api: apiProcess.pid! },
+    };
     if (options.only === 'throughput') {
       log('throughput alone (BENCH_ONLY=throughput): the no-op baseline, then the lead pipeline…');
       const throughput = await measureThroughput(bench, throughputOptions);
@@ -638,6 +645,12 @@ function throughputRows(throughput: ThroughputFigures): [string, string, string]
       `${throughput.leadsPerSecond.toFixed(1)}/s = ${(throughput.ratio * 100).toFixed(0)}% of no-op`,
       `≥ 70%: ${target(throughput.ratio >= 0.7)}`,
     ],
+    ...(throughput.cpuMsPerWorkflow
+      ? ([
+          ['  CPU per no-op workflow, by process', cpuText(throughput.cpuMsPerWorkflow.noop), ''],
+          ['  CPU per lead, by process', cpuText(throughput.cpuMsPerWorkflow.lead), ''],
+        ] as [string, string, string][])
+      : []),
   ];
 }
 
