@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { captureClient, deliveryFigures, deliveryText, type Delivery, type DeliveryFigures } from './capture-client';
-import { allAssignedAfter, salesReady, waitAssigned, type Bench } from './context';
+import { allAssignedAfter, salesReady, sleep, waitAssigned, type Bench } from './context';
 import { problemsText, workflowTaskProblems, type TaskProblems } from './histories';
 import { msText, pool, summary, type Summary } from './stats';
 import { warningText, type WarningCounts } from './worker-log';
@@ -95,6 +95,6 @@ async function measureEngineStarts({ client }: Bench, count: number, inFlight: n
       answered.push(performance.now() - sent);
     },
   );
-  await new Promise((resolve) => setTimeout(resolve, 5000));
+  await sleep(5000);
   return summary(answered);
 }

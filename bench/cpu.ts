@@ -5,14 +5,16 @@ import { readdir, readFile } from 'node:fs/promises';
 export type CpuPart = 'server' | 'postgres' | 'worker' | 'api' | 'bench';
 export type CpuTimes = Record<CpuPart, number>;
 
-/** Clock ticks per second of /proc's times (`getconf CLK_TCK`, 100 on Linux). */
-const ticksPerSecond = (() => {
+/** Clock ticks per second of /proc's times (`getconf CLK_TCK`, 100 on Linux), asked once, when first needed. */
+let ticks: number | undefined;
+function ticksPerSecond(): number {
   try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   } catch {
-    return 100;
+    ticks = 100;
   }
-})();
+  return ticks;
+}
 
 /**
  * CPU seconds (user + system) used so far by each part of the bench's stack: the worker's and the
@@ -56,9 +58,10 @@ export async function cpuTimes(roots: { worker: number; api: number }): Promise<
     }
     return undefined;
   };
-  for (const [pid, { ticks }] of processes) {
+  const perSecond = ticksPerSecond();
+  for (const [pid, { ticks: used }] of processes) {
     const part = partOf(pid);
-    if (part) times[part] += ticks / ticksPerSecond;
+    if (part) times[part] += used / perSecond;
   }
   return times;
 }

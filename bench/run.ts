@@ -39,7 +39,7 @@ import { cpuText } from './cpu';
 import { measureThroughput, type ThroughputFigures } from './throughput';
 import { msText, pool, rssMiB, summary } from './stats';
 import { measureStorm } from './storm';
-import { countWorkerWarnings, warningText, type WarningCounts } from './worker-log';
+import { anyWarnings, countWorkerWarnings, warningText, type WarningCounts } from './worker-log';
 import { HubspotStub } from '../test/support/hubspot-stub';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -155,12 +155,10 @@ async function main() {
     spawnService(
       'worker/main.ts',
       { ...env, LOG_LEVEL: workerLevel },
-      { nodeOptions: benchEnv.BENCH_WORKER_NODE_OPTIONS?.split(' ').filter(Boolean), stdio: ['ignore', 'pipe', 'inherit'] },
+      { nodeOptions: nodeOptionsOf(benchEnv.BENCH_WORKER_NODE_OPTIONS), stdio: ['ignore', 'pipe', 'inherit'] },
     ),
   );
-  children.push(
-    spawnService('api/main.ts', env, { nodeOptions: benchEnv.BENCH_API_NODE_OPTIONS?.split(' ').filter(Boolean), stdio: quiet }),
-  );
+  children.push(spawnService('api/main.ts', env, { nodeOptions: nodeOptionsOf(benchEnv.BENCH_API_NODE_OPTIONS), stdio: quiet }));
   const [workerProcess, apiProcess] = children as [ChildProcess, ChildProcess];
   const workerLog = countWorkerWarnings(workerProcess.stdout!);
   const api = `http://127.0.0.1:${apiPort}`;
@@ -302,7 +300,7 @@ async function main() {
       const counts = workerLog.since(sectionFrom);
       sectionFrom = workerLog.now();
       warningsBySection[name] = counts;
-      if (counts.durationExceeded + counts.taskNotFound > 0) log(`  worker during ${name}: ${warningText(counts)}`);
+      if (anyWarnings(counts)) log(`  worker during ${name}: ${warningText(counts)}`);
     };
 
     // 1. Speed-to-lead under a sustained open-loop rate (requests go out on schedule, whatever the answers).
@@ -602,6 +600,11 @@ async function main() {
   }
 }
 
+/** A process's extra Node options (BENCH_WORKER_NODE_OPTIONS, BENCH_API_NODE_OPTIONS), split at spaces. */
+function nodeOptionsOf(options: string | undefined): string[] | undefined {
+  return options?.split(' ').filter(Boolean);
+}
+
 /** The burst's rows of the table (bench/burst.ts). */
 function burstRows(burst: BurstFigures): [string, string, string][] {
   return [
@@ -630,7 +633,7 @@ function burstRows(burst: BurstFigures): [string, string, string][] {
 /** The worker's workflow-task warnings over the run, and the sections they came in (e.g. "; crm: 102 …"). */
 function warningsRow(whole: WarningCounts, sections: Record<string, WarningCounts> = {}): [string, string, string] {
   const where = Object.entries(sections)
-    .filter(([, w]) => w.durationExceeded + w.taskNotFound > 0)
+    .filter(([, w]) => anyWarnings(w))
     .map(([name, w]) => `; ${name}: ${warningText(w)}`)
     .join('');
   return ["worker's workflow-task warnings, whole run", warningText(whole) + where, ''];

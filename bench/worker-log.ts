@@ -37,5 +37,8 @@ export function countWorkerWarnings(stdout: Readable): WorkerLog {
   };
 }
 
+/** Whether there was any warning of either kind. */
+export const anyWarnings = (w: WarningCounts) => w.durationExceeded + w.taskNotFound > 0;
+
 export const warningText = (w: WarningCounts) =>
   `${w.durationExceeded} "duration exceeded", ${w.taskNotFound} "task not found when completing"`;
