@@ -23,7 +23,6 @@ COPY worker ./worker
 COPY api ./api
 COPY stack ./stack
 COPY observability ./observability
-COPY capture ./capture
 USER node
 # Node directly, not through npm, so that `docker stop`'s SIGTERM reaches the service and it shuts down gracefully.
 CMD ["node", "--import", "tsx", "api/main.ts"]

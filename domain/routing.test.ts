@@ -144,6 +144,16 @@ describe('speed-to-lead SLA (docs/design.md table)', () => {
     expect(withinBusinessHours(ny, new Date('2026-11-22T15:00:00Z'))).toBe(false); // Sunday
   });
 
+  it('judges each team in its own time zone, whichever team was asked about before', () => {
+    const hours = { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' };
+    const [ny, tokyo] = [
+      { ...hours, timeZone: 'America/New_York' },
+      { ...hours, timeZone: 'Asia/Tokyo' },
+    ];
+    const at = new Date('2026-11-24T01:00:00Z'); // Monday 20:00 in New York, Tuesday 10:00 in Tokyo
+    expect([ny, tokyo, ny, tokyo].map((team) => withinBusinessHours(team, at))).toEqual([false, true, false, true]);
+  });
+
   it('keeps a team open all day when its hours end at 24:00, and one ending at 23:59 closed for the last minute', () => {
     const allDay = { timeZone: 'UTC', days: [1, 2, 3, 4, 5, 6, 7], start: '00:00', end: '24:00' };
     for (const at of ['2026-11-23T00:00:00Z', '2026-11-23T12:00:00Z', '2026-11-23T23:59:30Z'])

@@ -17,10 +17,25 @@ export interface BusinessHours {
 
 const weekday: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
 
+/**
+ * A weekday-and-time formatter per time zone, made once: making an `Intl.DateTimeFormat` costs far
+ * more than using one (it was most of a routing decision's CPU), and routing asks for every lead.
+ * Only a valid IANA zone makes one, so the map holds a few hundred at most.
+ */
+const clocks = new Map<string, Intl.DateTimeFormat>();
+function localClock(timeZone: string): Intl.DateTimeFormat {
+  let clock = clocks.get(timeZone);
+  if (!clock) {
+    clock = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    clocks.set(timeZone, clock);
+  }
+  return clock;
+}
+
 /** Is `at` inside the team's business hours, in the team's time zone? */
 export function withinBusinessHours(hours: BusinessHours, at: Date): boolean {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone: hours.timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    localClock(hours.timeZone)
       .formatToParts(at)
       .map((p) => [p.type, p.value]),
   );
