@@ -25,6 +25,8 @@ const renamed: Record<string, string> = { workflowId: 'leadId', sdkComponent: 'c
  */
 export function temporalLogger(log: Logger): TemporalLogger {
   const write = (level: TemporalLogLevel, message: string, meta: LogMetadata = {}) => {
+    // The SDK logs every activity and workflow at DEBUG: below the level, nothing is built.
+    if (!log.isLevelEnabled(levels[level])) return;
     const fields: Record<string, unknown> = {};
     // Object.entries skips the SDK's symbol keys (its own timestamp).
     for (const [key, value] of Object.entries(meta)) {
