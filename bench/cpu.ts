@@ -8,10 +8,12 @@ export type CpuTimes = Record<CpuPart, number>;
 /** Clock ticks per second of /proc's times (`getconf CLK_TCK`, 100 on Linux), asked once, when first needed. */
 let ticks: number | undefined;
 function ticksPerSecond(): number {
-  try {
-    ticks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    ticks = 100;
+  if (ticks === undefined) {
+    try {
+      ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticks = 100;
+    }
   }
   return ticks;
 }

@@ -25,8 +25,9 @@ const renamed: Record<string, string> = { workflowId: 'leadId', sdkComponent: 'c
  */
 export function temporalLogger(log: Logger): TemporalLogger {
   const write = (level: TemporalLogLevel, message: string, meta: LogMetadata = {}) => {
+    const pinoLevel = levels[level];
     // The SDK logs every activity and workflow at DEBUG: below the level, nothing is built.
-    if (!log.isLevelEnabled(levels[level])) return;
+    if (!log.isLevelEnabled(pinoLevel)) return;
     const fields: Record<string, unknown> = {};
     // Object.entries skips the SDK's symbol keys (its own timestamp).
     for (const [key, value] of Object.entries(meta)) {
@@ -35,7 +36,7 @@ export function temporalLogger(log: Logger): TemporalLogger {
       else if (value instanceof Error) Object.assign(fields, errorFields(value));
       else fields[key] = value;
     }
-    log[levels[level]](fields, message);
+    log[pinoLevel](fields, message);
   };
   return {
     log: write,
